@@ -1,0 +1,25 @@
+//! Shared vocabulary of vigil: the small types every component speaks.
+//!
+//! `model` owns label sets ([`Labels`]), label matchers ([`Matcher`], with
+//! Prometheus' regex anchoring) and durations in the upstream notations
+//! ([`duration`]). Every other crate of the workspace may depend on it; it
+//! depends on none of them, performs no I/O and knows nothing of HTTP.
+//!
+//! ```
+//! use model::{Labels, Matcher, MatchOp};
+//!
+//! let series = Labels::from_pairs([("job", "fastapi"), ("__name__", "up")]);
+//! assert_eq!(series.to_string(), r#"{__name__="up", job="fastapi"}"#);
+//! let m = Matcher::new(MatchOp::Regex, "job", "fast.*").unwrap();
+//! assert!(m.matches(series.get("job").unwrap_or("")));
+//! assert_eq!(model::duration::parse_duration("1m30s").unwrap().as_secs(), 90);
+//! ```
+
+pub mod duration;
+mod error;
+mod labels;
+mod matcher;
+
+pub use error::ModelError;
+pub use labels::{Label, Labels, METRIC_NAME};
+pub use matcher::{MatchOp, Matcher, anchored_regex};

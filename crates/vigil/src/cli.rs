@@ -1,0 +1,185 @@
+//! Subcommands and their flags.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+use demo::api::{ApiConfig, ApiServer};
+use demo::logfile::LogFileOptions;
+use demo::{loadgen, loggen};
+
+use crate::shutdown_on_signal;
+use crate::up::UpArgs;
+
+/// The monitoring stack for web APIs, as one binary.
+#[derive(Parser)]
+#[command(name = "vigil", version, about, propagate_version = true)]
+pub(crate) struct Cli {
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+#[derive(Subcommand)]
+pub(crate) enum Command {
+    /// Run the whole stack in one process: demo API, traffic and log generators
+    Up(UpArgs),
+    /// Run the instrumented demo web API
+    Demo(DemoArgs),
+    /// Send rounds of requests to the demo API's test endpoints
+    Loadgen(LoadgenArgs),
+    /// Write fake request and function log lines
+    Loggen(LoggenArgs),
+}
+
+impl Command {
+    pub(crate) async fn run(self) -> anyhow::Result<()> {
+        match self {
+            Command::Up(args) => crate::up::run(args).await,
+            Command::Demo(args) => {
+                let shutdown = shutdown_on_signal()?;
+                let server = ApiServer::start(args.config()).await?;
+                tracing::info!("demo API listening on http://{}", server.addr());
+                server.run_until(shutdown.cancelled_owned()).await?;
+                Ok(())
+            }
+            Command::Loadgen(args) => {
+                let shutdown = shutdown_on_signal()?;
+                let summary = loadgen::run(&args.config(), shutdown.cancelled_owned(), |round| {
+                    println!("{round}");
+                })
+                .await?;
+                println!("{}", serde_json::to_string_pretty(&summary)?);
+                Ok(())
+            }
+            Command::Loggen(args) => {
+                let shutdown = shutdown_on_signal()?;
+                let report = loggen::run(&args.config(), shutdown.cancelled_owned()).await?;
+                println!("{}", serde_json::to_string_pretty(&report)?);
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Parses a duration in Prometheus notation (`30s`, `1m30s`, `500ms`).
+pub(crate) fn duration(text: &str) -> Result<Duration, String> {
+    model::duration::parse_duration(text).map_err(|e| e.to_string())
+}
+
+fn status_weights(text: &str) -> Result<[u32; 3], String> {
+    let parts: Vec<u32> = text
+        .split(',')
+        .map(|p| p.trim().parse::<u32>().map_err(|e| format!("{p:?}: {e}")))
+        .collect::<Result<_, _>>()?;
+    <[u32; 3]>::try_from(parts).map_err(|_| "expected three weights, for 200,400,500".to_owned())
+}
+
+#[derive(Args)]
+pub(crate) struct DemoArgs {
+    /// Address to listen on
+    #[arg(long, default_value = "127.0.0.1:8000")]
+    listen: SocketAddr,
+    /// Upper bound of the random delay of each test endpoint
+    #[arg(long, default_value = "30s", value_parser = duration)]
+    max_delay: Duration,
+    /// Directory of logs.log
+    #[arg(long, default_value = "logs")]
+    log_dir: PathBuf,
+    /// Relative weights of the statuses 200, 400 and 500
+    #[arg(long, default_value = "1,1,1", value_parser = status_weights)]
+    status_weights: [u32; 3],
+    /// Rotate logs.log to logs.log.1 past this many bytes (0: never)
+    #[arg(long, default_value_t = 0)]
+    log_rotate_bytes: u64,
+    /// Serve the API without the metrics layer and /metrics
+    #[arg(long)]
+    no_metrics: bool,
+    /// How long shutdown waits for in-flight requests
+    #[arg(long, default_value = "3s", value_parser = duration)]
+    shutdown_grace: Duration,
+}
+
+impl DemoArgs {
+    fn config(self) -> ApiConfig {
+        ApiConfig {
+            listen: self.listen,
+            max_delay: self.max_delay,
+            status_weights: self.status_weights,
+            log_dir: self.log_dir,
+            log_file: LogFileOptions {
+                rotate_bytes: (self.log_rotate_bytes > 0).then_some(self.log_rotate_bytes),
+                ..LogFileOptions::default()
+            },
+            metrics: !self.no_metrics,
+            shutdown_grace: self.shutdown_grace,
+        }
+    }
+}
+
+#[derive(Args)]
+pub(crate) struct LoadgenArgs {
+    /// Base URL of the demo API
+    #[arg(long, default_value = "http://127.0.0.1:8000")]
+    target: String,
+    /// Concurrent requests per round
+    #[arg(long, default_value_t = 25)]
+    clients: usize,
+    /// Pause between rounds
+    #[arg(long, default_value = "5s", value_parser = duration)]
+    interval: Duration,
+    /// Stop after this many rounds (default: until Ctrl-C)
+    #[arg(long)]
+    rounds: Option<u64>,
+    /// Per-request time limit
+    #[arg(long, default_value = "60s", value_parser = duration)]
+    timeout: Duration,
+    /// Seed of the endpoint choice
+    #[arg(long)]
+    seed: Option<u64>,
+}
+
+impl LoadgenArgs {
+    pub(crate) fn config(self) -> loadgen::LoadgenConfig {
+        loadgen::LoadgenConfig {
+            target: self.target,
+            clients: self.clients,
+            interval: self.interval,
+            rounds: self.rounds,
+            request_timeout: self.timeout,
+            seed: self.seed,
+        }
+    }
+}
+
+#[derive(Args)]
+pub(crate) struct LoggenArgs {
+    /// Directory of logs.log and requests.log
+    #[arg(long, default_value = "logs")]
+    dir: PathBuf,
+    /// Time between lines
+    #[arg(long, default_value = "1s", value_parser = duration)]
+    interval: Duration,
+    /// Stop after this many lines (default: until Ctrl-C)
+    #[arg(long)]
+    count: Option<u64>,
+    /// Benchmark mode: lines per second, as fast as asked
+    #[arg(long)]
+    rate: Option<f64>,
+    /// Seed of the random choices
+    #[arg(long)]
+    seed: Option<u64>,
+}
+
+impl LoggenArgs {
+    fn config(self) -> loggen::LoggenConfig {
+        loggen::LoggenConfig {
+            dir: self.dir,
+            interval: self.interval,
+            count: self.count,
+            rate: self.rate.filter(|r| *r > 0.0),
+            seed: self.seed,
+            log_file: LogFileOptions::default(),
+        }
+    }
+}

@@ -1,0 +1,102 @@
+//! `vigil up`: every component in one process, on the upstream ports, with
+//! data under one directory.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Args;
+use demo::api::{ApiConfig, ApiServer};
+use demo::{loadgen, loggen};
+
+use crate::cli::duration;
+use crate::shutdown_on_signal;
+
+#[derive(Args)]
+pub(crate) struct UpArgs {
+    /// Where every component keeps its data and logs
+    #[arg(long, default_value = "data")]
+    data_dir: PathBuf,
+    /// Address of the demo API
+    #[arg(long, default_value = "127.0.0.1:8000")]
+    demo_listen: SocketAddr,
+    /// Upper bound of the demo API's random delay
+    #[arg(long, default_value = "30s", value_parser = duration)]
+    max_delay: Duration,
+    /// Concurrent requests per traffic round
+    #[arg(long, default_value_t = 25)]
+    loadgen_clients: usize,
+    /// Pause between traffic rounds
+    #[arg(long, default_value = "5s", value_parser = duration)]
+    loadgen_interval: Duration,
+    /// Time between generated log lines
+    #[arg(long, default_value = "1s", value_parser = duration)]
+    loggen_interval: Duration,
+}
+
+pub(crate) async fn run(args: UpArgs) -> anyhow::Result<()> {
+    let shutdown = shutdown_on_signal()?;
+    let logs = args.data_dir.join("logs");
+    // One writer per file: the API and the log generator get a directory each.
+    let api_logs = logs.join("api");
+    let loggen_logs = logs.join("loggen");
+    let api = ApiServer::start(ApiConfig {
+        listen: args.demo_listen,
+        max_delay: args.max_delay,
+        log_dir: api_logs.clone(),
+        // `up` promises to exit within seconds of Ctrl-C.
+        shutdown_grace: Duration::from_secs(2),
+        ..ApiConfig::default()
+    })
+    .await?;
+    let api_url = format!("http://{}", api.addr());
+
+    let traffic = tokio::spawn({
+        let config = loadgen::LoadgenConfig {
+            target: api_url.clone(),
+            clients: args.loadgen_clients,
+            interval: args.loadgen_interval,
+            ..loadgen::LoadgenConfig::default()
+        };
+        let stop = shutdown.clone();
+        async move {
+            loadgen::run(&config, stop.cancelled_owned(), |round| {
+                tracing::debug!("loadgen {round}")
+            })
+            .await
+        }
+    });
+    let fake_logs = tokio::spawn({
+        let config = loggen::LoggenConfig {
+            dir: loggen_logs.clone(),
+            interval: args.loggen_interval,
+            ..loggen::LoggenConfig::default()
+        };
+        let stop = shutdown.clone();
+        async move { loggen::run(&config, stop.cancelled_owned()).await }
+    });
+
+    println!("vigil is up");
+    println!("  demo API        {api_url}  (metrics at {api_url}/metrics)");
+    println!("  API log         {}", api_logs.join("logs.log").display());
+    println!("  generated logs  {}", loggen_logs.display());
+    println!(
+        "  traffic         {} requests every {}",
+        args.loadgen_clients,
+        model::duration::format_duration(args.loadgen_interval)
+    );
+    println!("Press Ctrl-C to stop.");
+
+    shutdown.cancelled().await;
+    let summary = traffic.await??;
+    tracing::info!(
+        requests = summary.requests,
+        errors = summary.errors,
+        "traffic generator stopped"
+    );
+    let report = fake_logs.await??;
+    tracing::info!(lines = report.lines, "log generator stopped");
+    api.shutdown().await?;
+    println!("vigil stopped");
+    Ok(())
+}

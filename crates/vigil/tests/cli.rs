@@ -1,0 +1,206 @@
+//! The `vigil` binary as a user runs it: `up` with Ctrl-C, `--help`, and
+//! flag errors.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use rustix::process::{Pid, Signal, kill_process};
+
+const VIGIL: &str = env!("CARGO_BIN_EXE_vigil");
+
+/// Sends SIGINT, as Ctrl-C does.
+fn interrupt(child: &Child) {
+    let pid = Pid::from_raw(child.id() as i32).unwrap();
+    kill_process(pid, Signal::INT).unwrap();
+}
+
+/// Waits for the child to exit, failing after `limit`.
+fn wait_at_most(child: &mut Child, limit: Duration) -> std::process::ExitStatus {
+    let started = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        if started.elapsed() > limit {
+            child.kill().unwrap();
+            panic!("did not exit within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn file_len(path: &std::path::Path) -> u64 {
+    std::fs::metadata(path).map_or(0, |m| m.len())
+}
+
+#[test]
+fn up_serves_traffic_grows_logs_and_exits_on_ctrl_c() {
+    let data = tempfile::tempdir().unwrap();
+    let mut child = Command::new(VIGIL)
+        .args(["up", "--demo-listen", "127.0.0.1:0", "--max-delay", "50ms"])
+        .args([
+            "--loadgen-clients",
+            "5",
+            "--loadgen-interval",
+            "100ms",
+            "--loggen-interval",
+            "50ms",
+        ])
+        .arg("--data-dir")
+        .arg(data.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+
+    // The banner names the API's URL.
+    let (lines_tx, lines_rx) = mpsc::channel();
+    let stdout = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = lines_tx.send(line);
+        }
+    });
+    let api_url = loop {
+        let line = lines_rx
+            .recv_timeout(Duration::from_secs(30))
+            .expect("no banner");
+        if let Some(rest) = line.trim().strip_prefix("demo API") {
+            break rest.split_whitespace().next().unwrap().to_owned();
+        }
+    };
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let api_log = data.path().join("logs/api/logs.log");
+    let loggen_log = data.path().join("logs/loggen/logs.log");
+    let requests_log = data.path().join("logs/loggen/requests.log");
+    let traffic_seen = runtime.block_on(async {
+        assert_eq!(
+            reqwest::get(format!("{api_url}/health"))
+                .await
+                .unwrap()
+                .status(),
+            200
+        );
+        // Traffic flows: the loadgen's requests show up in the counters.
+        for _ in 0..100 {
+            let metrics = reqwest::get(format!("{api_url}/metrics"))
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            let test_requests = metrics
+                .lines()
+                .filter(|l| l.starts_with("http_requests_total{") && l.contains("_endpoint"))
+                .count();
+            if test_requests > 0 {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        false
+    });
+    assert!(traffic_seen, "no loadgen traffic reached the API");
+
+    // Log files grow.
+    let before = [file_len(&api_log), file_len(&loggen_log)];
+    std::thread::sleep(Duration::from_millis(800));
+    let after = [file_len(&api_log), file_len(&loggen_log)];
+    assert!(
+        after[0] > before[0],
+        "API log did not grow: {before:?} -> {after:?}"
+    );
+    assert!(
+        after[1] > before[1],
+        "generated log did not grow: {before:?} -> {after:?}"
+    );
+    assert!(file_len(&requests_log) > 0);
+
+    // Ctrl-C: out within 5 s, successfully.
+    let started = Instant::now();
+    interrupt(&child);
+    let status = wait_at_most(&mut child, Duration::from_secs(5));
+    assert!(status.success(), "exit status {status}");
+    assert!(started.elapsed() < Duration::from_secs(5));
+    let rest: Vec<String> = lines_rx.try_iter().collect();
+    assert!(rest.iter().any(|l| l == "vigil stopped"), "{rest:?}");
+    // The API's last line is its shutdown line: the log was flushed.
+    let text = std::fs::read_to_string(&api_log).unwrap();
+    assert!(
+        text.lines().last().unwrap().contains("Demo API stopped"),
+        "{text}"
+    );
+}
+
+#[test]
+fn help_lists_every_subcommand() {
+    let output = Command::new(VIGIL).arg("--help").output().unwrap();
+    assert!(output.status.success());
+    let help = String::from_utf8(output.stdout).unwrap();
+    for command in ["up", "demo", "loadgen", "loggen"] {
+        let line = help
+            .lines()
+            .find(|l| l.trim_start().starts_with(&format!("{command} ")))
+            .unwrap_or_else(|| panic!("{command} missing from:\n{help}"));
+        assert!(
+            line.split_whitespace().count() > 2,
+            "{command} has no description"
+        );
+    }
+}
+
+#[test]
+fn bad_flags_are_clear_errors() {
+    for (args, expected) in [
+        (
+            vec!["demo", "--max-delay", "5x"],
+            r#"not a valid duration string: "5x""#,
+        ),
+        (
+            vec!["demo", "--status-weights", "1,2"],
+            "expected three weights",
+        ),
+        (
+            vec!["loadgen", "--target", "nope", "--rounds", "1"],
+            "invalid target URL",
+        ),
+    ] {
+        let output = Command::new(VIGIL).args(&args).output().unwrap();
+        assert!(!output.status.success(), "{args:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(expected), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
+fn loadgen_prints_rounds_and_a_json_summary() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let output = Command::new(VIGIL)
+        .args([
+            "loadgen",
+            "--target",
+            &format!("http://127.0.0.1:{port}"),
+            "--rounds",
+            "2",
+        ])
+        .args(["--clients", "3", "--interval", "0"])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let (rounds, json) = stdout.split_once('{').unwrap();
+    assert_eq!(rounds.lines().count(), 2, "{stdout}");
+    let summary: serde_json::Value = serde_json::from_str(&format!("{{{json}")).unwrap();
+    assert_eq!(summary["rounds"], 2);
+    assert_eq!(summary["errors"], 6);
+}

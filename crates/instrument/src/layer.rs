@@ -13,7 +13,7 @@ use std::task::{Context, Poll};
 use std::time::Instant;
 
 use axum::extract::MatchedPath;
-use http::{Request, Response, header};
+use http::{Request, Response, StatusCode, header};
 use http_body::Body;
 use regex::Regex;
 use tower::{Layer, Service};
@@ -150,10 +150,26 @@ struct HttpMetrics {
     inprogress: Option<Arc<Family<Gauge>>>,
 }
 
+/// The handler label: the route template, shared with axum's own
+/// `MatchedPath` without copying, or an owned fallback.
+enum HandlerLabel {
+    Route(MatchedPath),
+    Other(String),
+}
+
+impl HandlerLabel {
+    fn as_str(&self) -> &str {
+        match self {
+            HandlerLabel::Route(path) => path.as_str(),
+            HandlerLabel::Other(text) => text,
+        }
+    }
+}
+
 /// What is known of a request when it arrives.
 struct Arrival {
-    handler: String,
-    method: String,
+    handler: HandlerLabel,
+    method: http::Method,
     request_size: f64,
     started: Instant,
     _inprogress: Option<InProgress>,
@@ -173,23 +189,23 @@ impl HttpMetrics {
     /// Decides whether and how a request is recorded.
     fn arrive<B>(&self, request: &Request<B>) -> Option<Arrival> {
         let handler = match request.extensions().get::<MatchedPath>() {
-            Some(path) => path.as_str().to_owned(),
+            Some(path) => HandlerLabel::Route(path.clone()),
             None if self.options.ignore_untemplated => return None,
-            None if self.options.group_untemplated => "none".to_owned(),
-            None => request.uri().path().to_owned(),
+            None if self.options.group_untemplated => HandlerLabel::Other("none".to_owned()),
+            None => HandlerLabel::Other(request.uri().path().to_owned()),
         };
         if self
             .options
             .excluded_handlers
             .iter()
-            .any(|re| re.is_match(&handler))
+            .any(|re| re.is_match(handler.as_str()))
         {
             return None;
         }
-        let method = request.method().as_str().to_owned();
+        let method = request.method().clone();
         let inprogress = self.inprogress.as_ref().map(|family| {
             let gauge = if self.options.inprogress_labels {
-                family.with_labels(&[&handler, &method])
+                family.with_labels(&[handler.as_str(), method.as_str()])
             } else {
                 family.with_labels(&[])
             };
@@ -206,33 +222,52 @@ impl HttpMetrics {
     }
 
     /// Records a finished request.
-    fn record(&self, arrival: &Arrival, status: u16, response_size: f64) {
+    fn record(&self, arrival: &Arrival, status: StatusCode, response_size: f64) {
         let elapsed = arrival.started.elapsed().as_secs_f64();
         let status = if self.options.group_status_codes {
-            format!("{}xx", status / 100)
+            grouped_status(status)
         } else {
-            status.to_string()
+            status.as_str()
         };
         let handler = arrival.handler.as_str();
         let method = arrival.method.as_str();
-        // Borrowed values only: recording allocates nothing but `status`.
-        let custom = self.options.custom_labels.iter().map(|(_, v)| v.as_str());
-        let values: Vec<&str> = [method, status.as_str(), handler]
-            .into_iter()
-            .chain(custom.clone())
-            .collect();
-        self.requests.with_labels(&values).inc();
-        let values: Vec<&str> = [handler].into_iter().chain(custom.clone()).collect();
-        self.request_size
-            .with_labels(&values)
-            .observe(arrival.request_size);
-        self.response_size
-            .with_labels(&values)
-            .observe(response_size);
+        self.with_custom(&[method, status, handler], |values| {
+            self.requests.with_labels(values).inc();
+        });
+        self.with_custom(&[handler], |values| {
+            self.request_size
+                .with_labels(values)
+                .observe(arrival.request_size);
+            self.response_size
+                .with_labels(values)
+                .observe(response_size);
+        });
         self.latency_highr.observe(&[], elapsed);
-        let values: Vec<&str> = [handler, method].into_iter().chain(custom).collect();
-        self.latency_lowr.observe(&values, elapsed);
+        self.with_custom(&[handler, method], |values| {
+            self.latency_lowr.observe(values, elapsed);
+        });
     }
+
+    /// Calls `f` with `base` followed by the custom label values; without
+    /// custom labels, the common case, nothing is allocated.
+    fn with_custom(&self, base: &[&str], f: impl FnOnce(&[&str])) {
+        if self.options.custom_labels.is_empty() {
+            return f(base);
+        }
+        let custom = self.options.custom_labels.iter().map(|(_, v)| v.as_str());
+        let values: Vec<&str> = base.iter().copied().chain(custom).collect();
+        f(&values)
+    }
+}
+
+/// `2xx` and the like: the first digit and `xx`, as the instrumentator
+/// groups them.
+fn grouped_status(status: StatusCode) -> &'static str {
+    const CLASSES: [&str; 10] = [
+        "0xx", "1xx", "2xx", "3xx", "4xx", "5xx", "6xx", "7xx", "8xx", "9xx",
+    ];
+    // StatusCode holds 100..=999, so the class is a single digit.
+    CLASSES[usize::from(status.as_u16() / 100).min(9)]
 }
 
 fn content_length(headers: &http::HeaderMap) -> Option<f64> {
@@ -295,10 +330,10 @@ where
                         let size = content_length(response.headers())
                             .or_else(|| response.body().size_hint().exact().map(|n| n as f64))
                             .unwrap_or(0.0);
-                        metrics.record(&arrival, response.status().as_u16(), size);
+                        metrics.record(&arrival, response.status(), size);
                     }
                     // The instrumentator records an exception as a 500.
-                    Err(_) => metrics.record(&arrival, 500, 0.0),
+                    Err(_) => metrics.record(&arrival, StatusCode::INTERNAL_SERVER_ERROR, 0.0),
                 }
             }
             result

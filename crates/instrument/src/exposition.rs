@@ -171,26 +171,23 @@ fn write_samples(out: &mut String, family: &FamilySnapshot, metric: &MetricSnaps
                     *cumulative as f64,
                 );
             }
-            write_sample(
-                out,
-                &format!("{name}_count"),
-                &metric.labels,
-                None,
-                *count as f64,
-            );
-            write_sample(out, &format!("{name}_sum"), &metric.labels, None, *sum);
+            write_count_and_sum(out, name, &metric.labels, *count, *sum);
         }
         MetricValue::Summary { count, sum } => {
-            write_sample(
-                out,
-                &format!("{name}_count"),
-                &metric.labels,
-                None,
-                *count as f64,
-            );
-            write_sample(out, &format!("{name}_sum"), &metric.labels, None, *sum);
+            write_count_and_sum(out, name, &metric.labels, *count, *sum);
         }
     }
+}
+
+fn write_count_and_sum(
+    out: &mut String,
+    name: &str,
+    labels: &[(String, String)],
+    count: u64,
+    sum: f64,
+) {
+    write_sample(out, &format!("{name}_count"), labels, None, count as f64);
+    write_sample(out, &format!("{name}_sum"), labels, None, sum);
 }
 
 /// One line: name, labels sorted by name (with `extra` merged in), value.

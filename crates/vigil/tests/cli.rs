@@ -204,3 +204,38 @@ fn loadgen_prints_rounds_and_a_json_summary() {
     assert_eq!(summary["rounds"], 2);
     assert_eq!(summary["errors"], 6);
 }
+
+#[test]
+fn demo_stops_cleanly_on_sigterm() {
+    let logs = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = Command::new(VIGIL)
+        .args(["demo", "--listen", &format!("127.0.0.1:{port}")])
+        .arg("--log-dir")
+        .arg(logs.path())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let log = logs.path().join("logs.log");
+    let started = Instant::now();
+    while !std::fs::read_to_string(&log).is_ok_and(|t| t.contains("listening")) {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "demo did not start"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let pid = Pid::from_raw(child.id() as i32).unwrap();
+    kill_process(pid, Signal::TERM).unwrap();
+    let status = wait_at_most(&mut child, Duration::from_secs(5));
+    assert!(status.success(), "exit status {status}");
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        text.lines().last().unwrap().contains("Demo API stopped"),
+        "{text}"
+    );
+}

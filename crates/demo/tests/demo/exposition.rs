@@ -5,7 +5,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-use crate::support::{family_types, parse_samples, scrape, shared_dir, start, url, value};
+use crate::support::{
+    family_types, parse_samples, requests_by_label_set, scrape, shared_dir, start, url, value,
+};
 
 /// Families, label names and bucket bounds of an exposition, ignoring label
 /// values other than `le` (the fixture app has other routes than ours).
@@ -99,20 +101,7 @@ async fn counters_equal_the_requests_made() {
         }
     }
     let samples = parse_samples(&scrape(&server).await);
-    let counted: BTreeMap<(String, String, String), u64> = samples
-        .iter()
-        .filter(|s| s.name == "http_requests_total")
-        .map(|s| {
-            (
-                (
-                    s.labels["handler"].clone(),
-                    s.labels["method"].clone(),
-                    s.labels["status"].clone(),
-                ),
-                s.value as u64,
-            )
-        })
-        .collect();
+    let counted = requests_by_label_set(&samples);
     assert_eq!(counted, made);
     let total: u64 = made.values().sum();
     assert_eq!(

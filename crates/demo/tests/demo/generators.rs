@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use demo::loadgen::{LoadgenConfig, run};
 
-use crate::support::{parse_samples, scrape, start};
+use crate::support::{parse_samples, requests_by_label_set, scrape, start};
 
 #[tokio::test]
 async fn loadgen_summary_equals_the_server_counters() {
@@ -44,20 +44,7 @@ async fn loadgen_summary_equals_the_server_counters() {
             ))
             .or_default() += e.count;
     }
-    let counted: BTreeMap<(String, String, String), u64> = parse_samples(&scrape(&server).await)
-        .into_iter()
-        .filter(|s| s.name == "http_requests_total")
-        .map(|s| {
-            (
-                (
-                    s.labels["handler"].clone(),
-                    s.labels["method"].clone(),
-                    s.labels["status"].clone(),
-                ),
-                s.value as u64,
-            )
-        })
-        .collect();
+    let counted = requests_by_label_set(&parse_samples(&scrape(&server).await));
     assert_eq!(counted, expected);
     // The JSON summary a user sees has the same numbers.
     let json = serde_json::to_value(&summary).unwrap();

@@ -104,6 +104,21 @@ pub(crate) fn value(samples: &[Sample], name: &str, labels: &[(&str, &str)]) -> 
     matching.first().map_or(0.0, |s| s.value)
 }
 
+/// `http_requests_total` as (handler, method, status) → count.
+pub(crate) fn requests_by_label_set(samples: &[Sample]) -> BTreeMap<(String, String, String), u64> {
+    samples
+        .iter()
+        .filter(|s| s.name == "http_requests_total")
+        .map(|s| {
+            let label = |name: &str| s.labels[name].clone();
+            (
+                (label("handler"), label("method"), label("status")),
+                s.value as u64,
+            )
+        })
+        .collect()
+}
+
 pub(crate) async fn scrape(server: &ApiServer) -> String {
     reqwest::get(url(server, "/metrics"))
         .await

@@ -30,7 +30,7 @@ pub(crate) fn url(server: &ApiServer, path: &str) -> String {
     format!("http://{}{path}", server.addr())
 }
 
-/// One sample line of the text format.
+/// One sample: its name, its other labels, its value.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Sample {
     pub(crate) name: String,
@@ -38,50 +38,32 @@ pub(crate) struct Sample {
     pub(crate) value: f64,
 }
 
-/// A deliberately small reader of the text format for assertions: label
-/// values here never hold `,` or `"`, which it does not handle.
+/// The samples of a text-format body, read with the metrics server's parser.
 pub(crate) fn parse_samples(text: &str) -> Vec<Sample> {
-    text.lines()
-        .filter(|l| !l.starts_with('#') && !l.is_empty())
-        .map(|line| {
-            let (series, value) = line.rsplit_once(' ').unwrap();
-            let (name, labels) = match series.split_once('{') {
-                Some((name, rest)) => {
-                    let body = rest.strip_suffix('}').unwrap();
-                    let labels = body
-                        .split(',')
-                        .filter(|p| !p.is_empty())
-                        .map(|pair| {
-                            let (k, v) = pair.split_once('=').unwrap();
-                            (k.to_owned(), v.trim_matches('"').to_owned())
-                        })
-                        .collect();
-                    (name, labels)
-                }
-                None => (series, BTreeMap::new()),
-            };
-            let value = match value {
-                "+Inf" => f64::INFINITY,
-                "-Inf" => f64::NEG_INFINITY,
-                v => v.parse().unwrap(),
-            };
-            Sample {
-                name: name.to_owned(),
-                labels,
-                value,
-            }
+    prom::exposition::parse(text.as_bytes(), prom::exposition::ExpositionFormat::Text)
+        .unwrap_or_else(|e| panic!("{e} in:\n{text}"))
+        .samples
+        .into_iter()
+        .map(|s| Sample {
+            name: s.labels.get("__name__").unwrap_or_default().to_owned(),
+            labels: s
+                .labels
+                .iter()
+                .filter(|l| l.name != "__name__")
+                .map(|l| (l.name.clone(), l.value.clone()))
+                .collect(),
+            value: s.value,
         })
         .collect()
 }
 
 /// `# TYPE` lines: family name → type.
 pub(crate) fn family_types(text: &str) -> BTreeMap<String, String> {
-    text.lines()
-        .filter_map(|l| l.strip_prefix("# TYPE "))
-        .map(|rest| {
-            let (name, kind) = rest.split_once(' ').unwrap();
-            (name.to_owned(), kind.to_owned())
-        })
+    prom::exposition::parse(text.as_bytes(), prom::exposition::ExpositionFormat::Text)
+        .unwrap_or_else(|e| panic!("{e} in:\n{text}"))
+        .metadata
+        .into_iter()
+        .map(|m| (m.family, m.kind.as_str().to_owned()))
         .collect()
 }
 

@@ -2,8 +2,9 @@
 //!
 //! `prom` owns everything between a target's `/metrics` and the TSDB:
 //! reading what targets expose ([`exposition`]: the text format and
-//! OpenMetrics). prometheus.yml, the scrape loop, rules, remote write and
-//! the Prometheus HTTP API come next, here too.
+//! OpenMetrics), prometheus.yml ([`config`]) and relabeling ([`relabel`]).
+//! The scrape loop, rules, remote write and the Prometheus HTTP API come
+//! next, here too.
 //!
 //! It never stores samples itself (that is `tsdb`) and never evaluates
 //! PromQL itself (that is `promql`); it wires them to the network.
@@ -17,4 +18,6 @@
 //! assert_eq!(exposition.samples[0].value, 1.0);
 //! ```
 
+pub mod config;
 pub mod exposition;
+pub mod relabel;

@@ -1,0 +1,138 @@
+//! prometheus.yml loading: the reference file, a corpus whose verdicts must
+//! match `promtool check config`, and error locations.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use prom::config::Config;
+
+fn shared_dir() -> PathBuf {
+    std::env::var_os("VIGIL_SHARED_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared")))
+}
+
+#[test]
+fn the_reference_prometheus_yml_loads_unchanged() {
+    let config = Config::load(&shared_dir().join("reference/config/prometheus.yml")).unwrap();
+    assert_eq!(config.global.scrape_interval.to_string(), "15s");
+    let job = &config.scrape_configs[0];
+    assert_eq!(job.job_name, "fastapi");
+    assert_eq!(
+        job.static_configs[0].targets,
+        ["fast-api-metrics-test:8000"]
+    );
+    // Defaults filled in as Prometheus does.
+    assert_eq!(job.interval().as_secs(), 15);
+    assert_eq!(job.timeout().as_secs(), 10);
+    assert_eq!(job.metrics_path.as_deref(), Some("/metrics"));
+    assert_eq!(job.scheme.as_deref(), Some("http"));
+    assert_eq!(job.honor_timestamps, Some(true));
+    assert!(config.unsupported().is_empty());
+}
+
+/// Every file under `tests/configs/` is named for its verdict (`valid-…`
+/// or `invalid-…`); our loader and promtool must both give it.
+#[test]
+fn verdicts_match_promtool_check_config() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/configs");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    assert!(files.len() >= 25, "corpus too small");
+    let (mut agreed, mut disagreed) = (0, Vec::new());
+    for file in &files {
+        let name = file.file_name().unwrap().to_string_lossy().into_owned();
+        let expected_valid = name.starts_with("valid-");
+        assert!(
+            expected_valid || name.starts_with("invalid-"),
+            "{name}: name must say its verdict"
+        );
+        let ours = Config::load(file);
+        let promtool = Command::new("promtool")
+            .args(["check", "config", "--syntax-only"])
+            .arg(file)
+            .output()
+            .expect(
+                "promtool not found: run ./test.sh, which installs Debian's prometheus package",
+            );
+        let promtool_valid = promtool.status.success();
+        if ours.is_ok() == expected_valid && promtool_valid == expected_valid {
+            agreed += 1;
+        } else {
+            disagreed.push(format!(
+                "{name}: expected {}, vigil {:?}, promtool {}",
+                if expected_valid { "valid" } else { "invalid" },
+                ours.err().map(|e| e.to_string()),
+                String::from_utf8_lossy(&promtool.stdout).trim()
+            ));
+        }
+    }
+    println!(
+        "promtool verdicts: {agreed} passed, {} failed",
+        disagreed.len()
+    );
+    assert!(disagreed.is_empty(), "{disagreed:#?}");
+}
+
+fn error_of(text: &str) -> String {
+    Config::parse(text, Path::new("prometheus.yml"))
+        .unwrap_err()
+        .to_string()
+}
+
+#[test]
+fn errors_name_the_file_and_line() {
+    let message = error_of(
+        "global:\n  scrape_interval: 15s\nscrape_configs:\n  - job_name: a\n    bogus: 1\n",
+    );
+    assert!(message.starts_with("prometheus.yml:4:"), "{message}");
+    assert!(message.contains("unknown field `bogus`"), "{message}");
+
+    let message = error_of("global:\n  scrape_intervall: 15s\n");
+    assert_eq!(
+        message,
+        "prometheus.yml:2:3: global: unknown field `scrape_intervall`, expected one of `scrape_interval`, `scrape_timeout`, `evaluation_interval`, `external_labels`, `rule_query_offset`, `query_log_file`, `scrape_failure_log_file`, `body_size_limit`, `sample_limit`, `target_limit`, `label_limit`, `label_name_length_limit`, `label_value_length_limit`, `keep_dropped_targets`, `scrape_protocols`, `metric_name_validation_scheme`"
+    );
+
+    let message = error_of(
+        "scrape_configs:\n  - job_name: first\n  - job_name: slow\n    scrape_interval: 5s\n    scrape_timeout: 10s\n",
+    );
+    assert_eq!(
+        message,
+        "prometheus.yml:3:5: scrape timeout greater than scrape interval for scrape config with job name \"slow\""
+    );
+
+    let message = error_of("global:\n  scrape_interval: 1x\n");
+    assert!(message.starts_with("prometheus.yml:2:"), "{message}");
+    assert!(
+        message.contains(r#"not a valid duration string: "1x""#),
+        "{message}"
+    );
+}
+
+#[test]
+fn missing_file_is_an_error_naming_it() {
+    let error = Config::load(Path::new("/nonexistent/prometheus.yml")).unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .starts_with("/nonexistent/prometheus.yml: "),
+        "{error}"
+    );
+}
+
+#[test]
+fn unsupported_sections_are_accepted_and_reported() {
+    let config = Config::parse(
+        "alerting:\n  alertmanagers: []\nscrape_configs:\n  - job_name: k8s\n    kubernetes_sd_configs:\n      - role: pod\n",
+        Path::new("p.yml"),
+    )
+    .unwrap();
+    assert_eq!(
+        config.unsupported(),
+        ["alerting", "kubernetes_sd_configs in job \"k8s\""]
+    );
+}

@@ -1,0 +1,568 @@
+//! The head: in-memory series, their compressed chunks and the inverted index.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
+
+use model::{Labels, Matcher};
+
+use crate::TsdbError;
+use crate::chunk::{SAMPLES_PER_CHUNK, XorEncoder};
+use crate::index::Index;
+use crate::storage::{Querier, Queryable, Series, SeriesRef};
+
+/// Locks a mutex, carrying on after a panic elsewhere: every critical section
+/// here leaves the data consistent before anything can panic.
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// A completed chunk, immutable and shared with queries.
+#[derive(Debug)]
+struct ClosedChunk {
+    mint: i64,
+    maxt: i64,
+    data: Arc<[u8]>,
+}
+
+/// The samples of one series: closed chunks plus the one being filled.
+#[derive(Debug, Default)]
+struct SeriesData {
+    closed: Vec<ClosedChunk>,
+    open: XorEncoder,
+    /// Timestamp and value bits of the newest sample.
+    last: Option<(i64, u64)>,
+}
+
+/// What appending one sample did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Appended {
+    /// The sample is new and was stored.
+    Stored,
+    /// Same timestamp and same value as the newest sample: ignored.
+    Ignored,
+}
+
+impl SeriesData {
+    /// Applies Prometheus' default ordering rules for a sample at `t`
+    /// following `last`; `Ok(false)` for an exact repeat.
+    fn check(last: Option<(i64, u64)>, t: i64, v: f64) -> Result<Appended, TsdbError> {
+        match last {
+            Some((lt, _)) if t < lt => Err(TsdbError::OutOfOrder),
+            // Compared as bits, so a repeated NaN (a staleness marker
+            // scraped twice) is a repeat, not a conflict.
+            Some((lt, lv)) if t == lt && lv == v.to_bits() => Ok(Appended::Ignored),
+            Some((lt, _)) if t == lt => Err(TsdbError::DuplicateSample),
+            _ => Ok(Appended::Stored),
+        }
+    }
+
+    fn append(&mut self, t: i64, v: f64) -> Result<Appended, TsdbError> {
+        let outcome = Self::check(self.last, t, v)?;
+        if outcome == Appended::Ignored {
+            return Ok(outcome);
+        }
+        if self.open.len() >= usize::from(SAMPLES_PER_CHUNK) {
+            // Closing copies the bytes into an exact-size shared slice, so a
+            // closed chunk costs its compressed size and nothing more.
+            let full = std::mem::take(&mut self.open);
+            self.closed.push(ClosedChunk {
+                mint: full.min_time(),
+                maxt: full.max_time(),
+                data: Arc::from(full.bytes()),
+            });
+        }
+        self.open.append(t, v)?;
+        self.last = Some((t, v.to_bits()));
+        Ok(outcome)
+    }
+
+    /// Chunks with a sample in `[mint, maxt]`, oldest first.
+    fn chunks_in(&self, mint: i64, maxt: i64) -> Vec<Arc<[u8]>> {
+        let mut out: Vec<Arc<[u8]>> = self
+            .closed
+            .iter()
+            .filter(|c| c.mint <= maxt && c.maxt >= mint)
+            .map(|c| Arc::clone(&c.data))
+            .collect();
+        let open = &self.open;
+        if !open.is_empty() && open.min_time() <= maxt && open.max_time() >= mint {
+            out.push(Arc::from(open.bytes()));
+        }
+        out
+    }
+}
+
+/// One series held by the head.
+#[derive(Debug)]
+pub(crate) struct MemSeries {
+    pub(crate) id: SeriesRef,
+    pub(crate) labels: Labels,
+    data: Mutex<SeriesData>,
+    /// Whether a series record for it is in the write-ahead log; samples may
+    /// only be logged after it.
+    #[allow(dead_code)] // read by the write-ahead log, which lands next
+    pub(crate) logged: AtomicBool,
+}
+
+#[allow(dead_code)] // used by the write-ahead log, which lands next
+impl MemSeries {
+    /// Timestamp and value bits of the newest sample.
+    pub(crate) fn last(&self) -> Option<(i64, u64)> {
+        lock(&self.data).last
+    }
+
+    /// Checks a sample against `last` without storing anything.
+    pub(crate) fn check(last: Option<(i64, u64)>, t: i64, v: f64) -> Result<Appended, TsdbError> {
+        SeriesData::check(last, t, v)
+    }
+}
+
+#[derive(Debug, Default)]
+struct HeadInner {
+    index: Index,
+    series: HashMap<SeriesRef, Arc<MemSeries>>,
+}
+
+/// Counters of what the head did with the samples it was given.
+#[derive(Debug, Default)]
+struct Counters {
+    samples_appended: AtomicU64,
+    out_of_order: AtomicU64,
+    duplicates: AtomicU64,
+    series_created: AtomicU64,
+}
+
+/// A snapshot of the head's counters.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct HeadStats {
+    /// Series currently held.
+    pub series: u64,
+    /// Series created since start (replay included).
+    pub series_created: u64,
+    /// Samples stored.
+    pub samples_appended: u64,
+    /// Samples rejected for being older than their series' newest sample.
+    pub out_of_order: u64,
+    /// Samples rejected for repeating a timestamp with another value.
+    pub duplicates: u64,
+}
+
+/// The in-memory part of the database: every active series, its samples in
+/// XOR chunks (all but the newest one closed and immutable), and the inverted
+/// index over labels.
+///
+/// A `Head` on its own has no disk behind it: it is the in-memory storage
+/// tests of other crates use (through [`Queryable`]), and the same code the
+/// server runs behind its write-ahead log ([`crate::Tsdb`]).
+#[derive(Debug)]
+pub struct Head {
+    inner: RwLock<HeadInner>,
+    next_ref: AtomicU64,
+    counters: Counters,
+}
+
+impl Default for Head {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Drops labels with an empty value: in PromQL an empty value is the same as
+/// no label, so `{a="", b="1"}` and `{b="1"}` must be one series.
+fn canonical(labels: &Labels) -> Labels {
+    if labels.iter().all(|l| !l.value.is_empty()) {
+        return labels.clone();
+    }
+    Labels::from_pairs(
+        labels
+            .iter()
+            .filter(|l| !l.value.is_empty())
+            .map(|l| (l.name.clone(), l.value.clone())),
+    )
+}
+
+impl Head {
+    /// An empty head.
+    pub fn new() -> Self {
+        Self {
+            inner: RwLock::new(HeadInner::default()),
+            next_ref: AtomicU64::new(1),
+            counters: Counters::default(),
+        }
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, HeadInner> {
+        self.inner.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, HeadInner> {
+        self.inner.write().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Stores one sample, creating its series if needed. This is the whole
+    /// write path of a head without a log; [`crate::Tsdb`] has the durable
+    /// one.
+    pub fn append(&self, labels: &Labels, t: i64, v: f64) -> Result<SeriesRef, TsdbError> {
+        let (series, _) = self.get_or_create(labels)?;
+        self.append_to(&series, t, v)?;
+        Ok(series.id)
+    }
+
+    /// The series with these labels, created if new; `true` when created.
+    pub(crate) fn get_or_create(
+        &self,
+        labels: &Labels,
+    ) -> Result<(Arc<MemSeries>, bool), TsdbError> {
+        let labels = canonical(labels);
+        if labels.is_empty() {
+            return Err(TsdbError::EmptyLabels);
+        }
+        {
+            let inner = self.read();
+            if let Some(s) = inner
+                .index
+                .lookup(&labels)
+                .and_then(|id| inner.series.get(&id))
+            {
+                return Ok((Arc::clone(s), false));
+            }
+        }
+        let mut inner = self.write();
+        // Another writer may have created it between the two locks.
+        if let Some(s) = inner
+            .index
+            .lookup(&labels)
+            .and_then(|id| inner.series.get(&id))
+        {
+            return Ok((Arc::clone(s), false));
+        }
+        let id = SeriesRef(self.next_ref.fetch_add(1, Ordering::Relaxed));
+        Ok((self.insert(&mut inner, id, labels), true))
+    }
+
+    /// Recreates a series under the id the log gave it. If the labels are
+    /// already known under another id, that series is returned instead.
+    #[allow(dead_code)] // used by log replay, which lands next
+    pub(crate) fn create_with_id(
+        &self,
+        id: SeriesRef,
+        labels: &Labels,
+    ) -> Result<Arc<MemSeries>, TsdbError> {
+        let labels = canonical(labels);
+        if labels.is_empty() {
+            return Err(TsdbError::EmptyLabels);
+        }
+        let mut inner = self.write();
+        if let Some(s) = inner
+            .index
+            .lookup(&labels)
+            .and_then(|id| inner.series.get(&id))
+        {
+            return Ok(Arc::clone(s));
+        }
+        if inner.series.contains_key(&id) {
+            // The id is taken by other labels: a corrupt log. Give the
+            // labels a fresh id rather than merge two series.
+            let fresh = SeriesRef(self.next_ref.fetch_add(1, Ordering::Relaxed));
+            return Ok(self.insert(&mut inner, fresh, labels));
+        }
+        self.next_ref
+            .fetch_max(id.0.saturating_add(1), Ordering::Relaxed);
+        Ok(self.insert(&mut inner, id, labels))
+    }
+
+    fn insert(&self, inner: &mut HeadInner, id: SeriesRef, labels: Labels) -> Arc<MemSeries> {
+        inner.index.add(id, &labels);
+        let series = Arc::new(MemSeries {
+            id,
+            labels,
+            data: Mutex::new(SeriesData::default()),
+            logged: AtomicBool::new(false),
+        });
+        inner.series.insert(id, Arc::clone(&series));
+        self.counters.series_created.fetch_add(1, Ordering::Relaxed);
+        series
+    }
+
+    /// The series with this id.
+    #[allow(dead_code)] // used by log replay, which lands next
+    pub(crate) fn series(&self, id: SeriesRef) -> Option<Arc<MemSeries>> {
+        self.read().series.get(&id).cloned()
+    }
+
+    /// Stores a sample in a series, counting rejections.
+    pub(crate) fn append_to(
+        &self,
+        series: &MemSeries,
+        t: i64,
+        v: f64,
+    ) -> Result<Appended, TsdbError> {
+        let result = lock(&series.data).append(t, v);
+        self.count(&result);
+        result
+    }
+
+    /// Counts the outcome of one append attempt.
+    pub(crate) fn count(&self, result: &Result<Appended, TsdbError>) {
+        let counter = match result {
+            Ok(Appended::Stored) => &self.counters.samples_appended,
+            Ok(Appended::Ignored) => return,
+            Err(TsdbError::OutOfOrder) => &self.counters.out_of_order,
+            Err(TsdbError::DuplicateSample) => &self.counters.duplicates,
+            Err(_) => return,
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A snapshot of the counters.
+    pub fn stats(&self) -> HeadStats {
+        let c = &self.counters;
+        HeadStats {
+            series: self.read().index.len() as u64,
+            series_created: c.series_created.load(Ordering::Relaxed),
+            samples_appended: c.samples_appended.load(Ordering::Relaxed),
+            out_of_order: c.out_of_order.load(Ordering::Relaxed),
+            duplicates: c.duplicates.load(Ordering::Relaxed),
+        }
+    }
+
+    /// The selected series, sorted by labels.
+    fn select_series(&self, matchers: &[Matcher]) -> Vec<Arc<MemSeries>> {
+        let inner = self.read();
+        let mut out: Vec<_> = inner
+            .index
+            .select(matchers)
+            .into_iter()
+            .filter_map(|id| inner.series.get(&id).cloned())
+            .collect();
+        drop(inner);
+        out.sort_by(|a, b| a.labels.cmp(&b.labels));
+        out
+    }
+}
+
+impl Queryable for Head {
+    fn querier(&self, mint: i64, maxt: i64) -> Result<Box<dyn Querier + '_>, TsdbError> {
+        if mint > maxt {
+            return Err(TsdbError::InvalidRange { mint, maxt });
+        }
+        Ok(Box::new(HeadQuerier {
+            head: self,
+            mint,
+            maxt,
+        }))
+    }
+}
+
+/// Reads the head over one time range.
+struct HeadQuerier<'a> {
+    head: &'a Head,
+    mint: i64,
+    maxt: i64,
+}
+
+impl Querier for HeadQuerier<'_> {
+    fn select(&self, matchers: &[Matcher]) -> Result<Vec<Series>, TsdbError> {
+        Ok(self
+            .head
+            .select_series(matchers)
+            .into_iter()
+            .filter_map(|s| {
+                let chunks = lock(&s.data).chunks_in(self.mint, self.maxt);
+                (!chunks.is_empty())
+                    .then(|| Series::new(s.labels.clone(), chunks, self.mint, self.maxt))
+            })
+            .collect())
+    }
+
+    fn label_names(&self, matchers: &[Matcher]) -> Result<Vec<String>, TsdbError> {
+        if matchers.is_empty() {
+            return Ok(self.head.read().index.label_names());
+        }
+        let mut names: Vec<String> = self
+            .select(matchers)?
+            .iter()
+            .flat_map(|s| {
+                s.labels()
+                    .iter()
+                    .map(|l| l.name.clone())
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        names.sort();
+        names.dedup();
+        Ok(names)
+    }
+
+    fn label_values(&self, name: &str, matchers: &[Matcher]) -> Result<Vec<String>, TsdbError> {
+        if matchers.is_empty() {
+            return Ok(self.head.read().index.label_values(name));
+        }
+        let mut values: Vec<String> = self
+            .select(matchers)?
+            .iter()
+            .filter_map(|s| s.labels().get(name).map(str::to_owned))
+            .collect();
+        values.sort();
+        values.dedup();
+        Ok(values)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use model::MatchOp;
+
+    fn labels(pairs: &[(&str, &str)]) -> Labels {
+        Labels::from_pairs(pairs.iter().copied())
+    }
+
+    fn samples(
+        head: &Head,
+        matchers: &[Matcher],
+        mint: i64,
+        maxt: i64,
+    ) -> Vec<(String, Vec<(i64, f64)>)> {
+        head.querier(mint, maxt)
+            .unwrap()
+            .select(matchers)
+            .unwrap()
+            .iter()
+            .map(|s| (s.labels().to_string(), s.samples().collect()))
+            .collect()
+    }
+
+    fn eq(name: &str, value: &str) -> Matcher {
+        Matcher::new(MatchOp::Equal, name, value).unwrap()
+    }
+
+    #[test]
+    fn out_of_order_and_duplicates_follow_prometheus_defaults() {
+        let head = Head::new();
+        let up = labels(&[("__name__", "up")]);
+        head.append(&up, 10, 1.0).unwrap();
+        assert!(matches!(
+            head.append(&up, 9, 1.0),
+            Err(TsdbError::OutOfOrder)
+        ));
+        // Same timestamp, same value: ignored without error.
+        head.append(&up, 10, 1.0).unwrap();
+        assert!(matches!(
+            head.append(&up, 10, 2.0),
+            Err(TsdbError::DuplicateSample)
+        ));
+        head.append(&up, 11, 2.0).unwrap();
+        let stats = head.stats();
+        assert_eq!(
+            (stats.samples_appended, stats.out_of_order, stats.duplicates),
+            (2, 1, 1)
+        );
+        assert_eq!(
+            samples(&head, &[eq("__name__", "up")], 0, 100),
+            [("{__name__=\"up\"}".into(), vec![(10, 1.0), (11, 2.0)])]
+        );
+    }
+
+    #[test]
+    fn repeated_staleness_marker_is_ignored_not_a_duplicate() {
+        let head = Head::new();
+        let stale = f64::from_bits(0x7ff0_0000_0000_0002);
+        let up = labels(&[("__name__", "up")]);
+        head.append(&up, 10, stale).unwrap();
+        head.append(&up, 10, stale).unwrap();
+        assert!(matches!(
+            head.append(&up, 10, f64::NAN),
+            Err(TsdbError::DuplicateSample)
+        ));
+        let got = samples(&head, &[], 0, 100);
+        assert_eq!(got[0].1.len(), 1);
+        assert_eq!(got[0].1[0].1.to_bits(), stale.to_bits());
+    }
+
+    #[test]
+    fn range_spans_many_chunks_and_is_inclusive() {
+        let head = Head::new();
+        let s = labels(&[("__name__", "x")]);
+        for t in 0..1000 {
+            head.append(&s, t * 10, t as f64).unwrap();
+        }
+        let got = samples(&head, &[], 1500, 8000);
+        let want: Vec<_> = (150..=800).map(|t| (t * 10, t as f64)).collect();
+        assert_eq!(got[0].1, want);
+        // Nothing in range: the series is not returned.
+        assert!(samples(&head, &[], 20_000, 30_000).is_empty());
+        assert!(head.querier(5, 4).is_err());
+    }
+
+    #[test]
+    fn empty_label_values_are_dropped_from_identity() {
+        let head = Head::new();
+        let a = head
+            .append(&labels(&[("__name__", "m"), ("job", "")]), 1, 1.0)
+            .unwrap();
+        let b = head.append(&labels(&[("__name__", "m")]), 2, 1.0).unwrap();
+        assert_eq!(a, b);
+        assert!(matches!(
+            head.append(&labels(&[("job", "")]), 1, 1.0),
+            Err(TsdbError::EmptyLabels)
+        ));
+    }
+
+    #[test]
+    fn select_sorts_by_labels_and_label_queries() {
+        let head = Head::new();
+        head.append(&labels(&[("__name__", "up"), ("job", "b")]), 1, 1.0)
+            .unwrap();
+        head.append(
+            &labels(&[("__name__", "up"), ("job", "a"), ("zone", "z")]),
+            1,
+            1.0,
+        )
+        .unwrap();
+        head.append(&labels(&[("__name__", "other")]), 1, 1.0)
+            .unwrap();
+        let q = head.querier(0, 10).unwrap();
+        let got: Vec<_> = q
+            .select(&[eq("__name__", "up")])
+            .unwrap()
+            .iter()
+            .map(|s| s.labels().to_string())
+            .collect();
+        assert_eq!(
+            got,
+            [
+                r#"{__name__="up", job="a", zone="z"}"#,
+                r#"{__name__="up", job="b"}"#
+            ]
+        );
+        assert_eq!(q.label_names(&[]).unwrap(), ["__name__", "job", "zone"]);
+        assert_eq!(
+            q.label_names(&[eq("job", "b")]).unwrap(),
+            ["__name__", "job"]
+        );
+        assert_eq!(q.label_values("job", &[]).unwrap(), ["a", "b"]);
+        assert_eq!(
+            q.label_values("__name__", &[eq("job", "")]).unwrap(),
+            ["other"]
+        );
+    }
+
+    #[test]
+    fn closed_chunks_stay_compressed() {
+        let head = Head::new();
+        let s = labels(&[("__name__", "c")]);
+        let n = 120 * 50;
+        for t in 0..n {
+            head.append(&s, 1_700_000_000_000 + t * 15_000, (t / 4) as f64)
+                .unwrap();
+        }
+        let series = head.series(SeriesRef(1)).unwrap();
+        let data = lock(&series.data);
+        assert_eq!(data.closed.len(), 49);
+        let bytes: usize = data.closed.iter().map(|c| c.data.len()).sum();
+        let per_sample = bytes as f64 / (49.0 * 120.0);
+        assert!(per_sample < 2.0, "{per_sample} bytes per sample");
+    }
+}

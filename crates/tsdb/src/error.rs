@@ -47,7 +47,6 @@ pub enum TsdbError {
 }
 
 impl TsdbError {
-    #[allow(dead_code)] // used by the write-ahead log, which lands next
     pub(crate) fn io(op: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Self::Io {
             op,

@@ -101,11 +101,8 @@ pub(crate) struct MemSeries {
     data: Mutex<SeriesData>,
     /// Whether a series record for it is in the write-ahead log; samples may
     /// only be logged after it.
-    #[allow(dead_code)] // read by the write-ahead log, which lands next
     pub(crate) logged: AtomicBool,
 }
-
-#[allow(dead_code)] // used by the write-ahead log, which lands next
 impl MemSeries {
     /// Timestamp and value bits of the newest sample.
     pub(crate) fn last(&self) -> Option<(i64, u64)> {
@@ -243,7 +240,6 @@ impl Head {
 
     /// Recreates a series under the id the log gave it. If the labels are
     /// already known under another id, that series is returned instead.
-    #[allow(dead_code)] // used by log replay, which lands next
     pub(crate) fn create_with_id(
         &self,
         id: SeriesRef,
@@ -286,7 +282,6 @@ impl Head {
     }
 
     /// The series with this id.
-    #[allow(dead_code)] // used by log replay, which lands next
     pub(crate) fn series(&self, id: SeriesRef) -> Option<Arc<MemSeries>> {
         self.read().series.get(&id).cloned()
     }

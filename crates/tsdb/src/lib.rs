@@ -8,10 +8,19 @@
 //! [`Queryable`], never the other way round.
 //!
 //! Main types:
-//! - [`Head`]: in-memory series and index; also the in-memory [`Queryable`]
-//!   other crates' tests use, with no disk behind it.
+//! - [`Tsdb`]: a head behind a write-ahead log in a directory; opening it
+//!   replays the log. Writes go through an [`Appender`], whose
+//!   [`Commit`] says when the batch is durable (see [`wal`] for the fsync
+//!   policy).
+//! - [`Head`]: in-memory series and index. On its own, with no disk behind
+//!   it, it is also the in-memory [`Queryable`] that other crates' tests use.
 //! - [`XorEncoder`] / [`XorIter`]: one compressed chunk (~120 samples).
 //! - [`Queryable`] → [`Querier`] → [`Series`]: the read seam.
+//!
+//! Key decision: memory holds every active series' samples compressed, and
+//! only the newest chunk of each series is mutable; closed chunks are shared
+//! read-only with queries, so a query never copies history nor blocks
+//! appends for longer than one series' lock.
 //!
 //! Samples follow Prometheus' default rules: per series, a sample older than
 //! the newest one is rejected as out of order (and counted), the same
@@ -38,12 +47,17 @@
 //! ```
 
 mod chunk;
+mod db;
 mod error;
 mod head;
 mod index;
+mod record;
 mod storage;
+pub mod wal;
 
 pub use chunk::{SAMPLES_PER_CHUNK, XorEncoder, XorIter};
+pub use db::{Appender, Commit, Options, ReplayStats, Tsdb};
 pub use error::TsdbError;
 pub use head::{Head, HeadStats};
 pub use storage::{Querier, Queryable, Series, SeriesRef, SeriesSamples};
+pub use wal::SyncPolicy;

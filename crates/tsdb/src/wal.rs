@@ -2,8 +2,10 @@
 //!
 //! The log is a directory of segment files named by an eight-digit number
 //! (`00000000`, `00000001`, …), each at most [`DEFAULT_SEGMENT_SIZE`] bytes
-//! unless one commit alone is larger. Records are framed with their length
-//! and CRC32 ([`crate::record`]) and never span two segments.
+//! unless one commit alone is larger. Records are framed as
+//! `[payload length: u32 LE][CRC32 of payload: u32 LE][payload]` and never
+//! span two segments; a payload is a series record (ids and labels) or a
+//! samples record (id, timestamp, value bits), one or more per commit.
 //!
 //! **fsync policy.** A commit is written to the segment file (one `write`)
 //! before `commit` returns, so it survives the death of the process at once.

@@ -1,22 +1,29 @@
-//! The durable database: a head behind a write-ahead log, and its appender.
+//! The durable database: blocks plus a head behind a write-ahead log, and its appender.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
-use model::Labels;
+use model::{Labels, Matcher};
 
 use crate::TsdbError;
+use crate::block::{Block, TMP_SUFFIX};
 use crate::head::{Appended, Head, MemSeries};
 use crate::record::{self, Record};
-use crate::storage::{Querier, Queryable, SeriesRef};
+use crate::storage::{Querier, Queryable, Series, SeriesRef};
 use crate::wal::{self, SyncPolicy, Wal};
 
 /// Most samples put in one log record; a bigger commit is written as several
 /// records in one write, which keeps a record's length far from `u32::MAX`.
-const SAMPLES_PER_RECORD: usize = 50_000;
+pub(crate) const SAMPLES_PER_RECORD: usize = 50_000;
+
+/// Two hours, Prometheus' block range, in milliseconds.
+pub const DEFAULT_BLOCK_DURATION: i64 = 2 * 3600 * 1000;
+
+/// Fifteen days, Prometheus' default `--storage.tsdb.retention.time`.
+pub const DEFAULT_RETENTION: i64 = 15 * 24 * 3600 * 1000;
 
 /// How to open a [`Tsdb`].
 #[derive(Debug, Clone)]
@@ -26,6 +33,15 @@ pub struct Options {
     pub sync: SyncPolicy,
     /// Largest size of a log segment file, in bytes (default 128 MiB).
     pub segment_size: u64,
+    /// Time range of a block cut from the head, in milliseconds (default
+    /// two hours). The head is cut once it spans one and a half of these.
+    pub block_duration: i64,
+    /// Blocks entirely older than this (relative to the newest sample) are
+    /// deleted, in milliseconds; `None` keeps them (default 15 days).
+    pub retention_time: Option<i64>,
+    /// The oldest blocks are deleted while blocks and log together take more
+    /// bytes than this; `None` for no limit (the default).
+    pub retention_size: Option<u64>,
 }
 
 impl Default for Options {
@@ -33,6 +49,9 @@ impl Default for Options {
         Self {
             sync: SyncPolicy::default(),
             segment_size: wal::DEFAULT_SEGMENT_SIZE,
+            block_duration: DEFAULT_BLOCK_DURATION,
+            retention_time: Some(DEFAULT_RETENTION),
+            retention_size: None,
         }
     }
 }
@@ -42,12 +61,14 @@ impl Default for Options {
 pub struct ReplayStats {
     /// Log segments read.
     pub segments: u64,
-    /// Log records recovered.
+    /// Log records recovered (checkpoint included).
     pub records: u64,
     /// Series records recovered.
     pub series: u64,
     /// Samples stored in the head.
     pub samples: u64,
+    /// Logged samples already persisted in a block, skipped.
+    pub samples_in_blocks: u64,
     /// Logged samples the head refused again (they were refused when first
     /// committed too, by a concurrent commit that won the race).
     pub rejected_samples: u64,
@@ -68,31 +89,87 @@ pub struct Commit {
     /// Whether the commit was already fsynced when `commit` returned (always
     /// so with [`SyncPolicy::EveryCommit`]).
     pub durable: bool,
-    /// Samples the head refused at commit time because a concurrent commit
-    /// stored a newer sample of the same series first.
+    /// Samples the head refused at commit time: a concurrent commit stored a
+    /// newer sample of the same series first, or a block cut started.
     pub rejected: usize,
 }
 
-/// A head whose appends go through a write-ahead log in `<dir>/wal`.
+/// Blocks on disk plus a head whose appends go through a write-ahead log.
 ///
-/// Opening replays the log into a fresh head. Queries read the head through
-/// [`Queryable`]; appends go through an [`Appender`].
+/// Layout of the directory: `wal/` (segments and checkpoint) and one
+/// directory per block. Opening loads the blocks' indexes and replays the
+/// log into a fresh head. Queries read blocks and head together through
+/// [`Queryable`]; appends go through an [`Appender`]; [`Tsdb::compact`] cuts
+/// the head into blocks, merges blocks and applies retention, and is meant
+/// to be called periodically (Prometheus does it every minute).
 #[derive(Debug)]
 pub struct Tsdb {
-    dir: PathBuf,
-    head: Head,
-    wal: Wal,
+    pub(crate) dir: PathBuf,
+    pub(crate) head: Head,
+    pub(crate) wal: Wal,
+    pub(crate) options: Options,
+    /// Sorted by time; blocks never overlap.
+    pub(crate) blocks: RwLock<Vec<Arc<Block>>>,
+    /// Held by `compact`, so that only one runs at a time.
+    pub(crate) compacting: Mutex<()>,
     replay: ReplayStats,
 }
 
+/// Opens the blocks in `dir`: removes unfinished ones (`*.tmp`) and those
+/// that a compacted block lists as its parents.
+fn open_blocks(dir: &Path) -> Result<Vec<Arc<Block>>, TsdbError> {
+    let mut blocks = Vec::new();
+    let entries = fs::read_dir(dir).map_err(|e| TsdbError::io("read data directory", dir, e))?;
+    for entry in entries {
+        let entry = entry.map_err(|e| TsdbError::io("read data directory", dir, e))?;
+        let path = entry.path();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !path.is_dir() || name == "wal" {
+            continue;
+        }
+        if name.ends_with(TMP_SUFFIX) {
+            tracing::warn!(dir = %path.display(), "removing an unfinished block");
+            fs::remove_dir_all(&path)
+                .map_err(|e| TsdbError::io("remove unfinished block", &path, e))?;
+            continue;
+        }
+        blocks.push(Block::open(&path)?);
+    }
+    let replaced: HashSet<String> = blocks
+        .iter()
+        .flat_map(|b| b.meta().parents.clone())
+        .collect();
+    let mut kept = Vec::new();
+    for block in blocks {
+        if replaced.contains(block.name()) {
+            tracing::warn!(
+                block = block.name(),
+                "removing a block already compacted into another"
+            );
+            fs::remove_dir_all(block.dir())
+                .map_err(|e| TsdbError::io("remove compacted block", block.dir(), e))?;
+        } else {
+            kept.push(Arc::new(block));
+        }
+    }
+    kept.sort_by_key(|b| b.meta().min_time);
+    Ok(kept)
+}
+
 impl Tsdb {
-    /// Opens (or creates) the database in `dir`, replaying its log.
+    /// Opens (or creates) the database in `dir`, loading its blocks and
+    /// replaying its log.
     pub fn open(dir: impl AsRef<Path>, options: Options) -> Result<Self, TsdbError> {
         let dir = dir.as_ref().to_owned();
         let wal_dir = dir.join("wal");
         fs::create_dir_all(&wal_dir)
             .map_err(|e| TsdbError::io("create wal directory", &wal_dir, e))?;
+        let blocks = open_blocks(&dir)?;
         let head = Head::new();
+        if let Some(end) = blocks.last().map(|b| b.meta().max_time) {
+            head.set_min_valid(end);
+            head.set_query_min(end);
+        }
         let mut stats = ReplayStats::default();
         // Log ids → head series; usually the same id, see `create_with_id`.
         let mut ids: HashMap<SeriesRef, Arc<MemSeries>> = HashMap::new();
@@ -111,11 +188,10 @@ impl Tsdb {
             }
             Record::Samples(list) => {
                 for (id, t, v) in list {
-                    match ids.get(&id) {
-                        Some(series) => match head.append_to(series, t, v) {
-                            Ok(_) => stats.samples += 1,
-                            Err(_) => stats.rejected_samples += 1,
-                        },
+                    match ids.get(&id).map(|s| head.append_to(s, t, v)) {
+                        Some(Ok(_)) => stats.samples += 1,
+                        Some(Err(TsdbError::OutOfBounds { .. })) => stats.samples_in_blocks += 1,
+                        Some(Err(_)) => stats.rejected_samples += 1,
                         None => stats.unknown_series_samples += 1,
                     }
                 }
@@ -126,6 +202,10 @@ impl Tsdb {
                 samples = stats.unknown_series_samples,
                 "wal samples of unknown series dropped"
             );
+        }
+        if !blocks.is_empty() {
+            // Series whose samples all went to blocks have nothing left here.
+            head.truncate(head.min_valid());
         }
         stats.segments = outcome.segments;
         stats.records = outcome.records;
@@ -141,6 +221,9 @@ impl Tsdb {
             dir,
             head,
             wal,
+            options,
+            blocks: RwLock::new(blocks),
+            compacting: Mutex::new(()),
             replay: stats,
         })
     }
@@ -153,6 +236,14 @@ impl Tsdb {
     /// The in-memory head.
     pub fn head(&self) -> &Head {
         &self.head
+    }
+
+    /// The persisted blocks, oldest first.
+    pub fn blocks(&self) -> Vec<Arc<Block>> {
+        self.blocks
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     /// What opening recovered from the log.
@@ -191,15 +282,100 @@ impl Tsdb {
 
 impl Queryable for Tsdb {
     fn querier(&self, mint: i64, maxt: i64) -> Result<Box<dyn Querier + '_>, TsdbError> {
-        self.head.querier(mint, maxt)
+        if mint > maxt {
+            return Err(TsdbError::InvalidRange { mint, maxt });
+        }
+        // Take the head's querier under the blocks' lock: a block cut
+        // publishes its block and hides those samples in the head under the
+        // same lock, so a query sees each sample exactly once.
+        let guard = self.blocks.read().unwrap_or_else(PoisonError::into_inner);
+        let blocks: Vec<Arc<Block>> = guard
+            .iter()
+            .filter(|b| b.overlaps(mint, maxt))
+            .cloned()
+            .collect();
+        let head = self.head.querier(mint, maxt)?;
+        drop(guard);
+        Ok(Box::new(DbQuerier {
+            blocks,
+            head,
+            mint,
+            maxt,
+        }))
+    }
+}
+
+/// Reads blocks and head together.
+struct DbQuerier<'a> {
+    blocks: Vec<Arc<Block>>,
+    head: Box<dyn Querier + 'a>,
+    mint: i64,
+    maxt: i64,
+}
+
+impl DbQuerier<'_> {
+    /// Runs `f` on every part's querier, oldest first.
+    fn each(
+        &self,
+        mut f: impl FnMut(&dyn Querier) -> Result<(), TsdbError>,
+    ) -> Result<(), TsdbError> {
+        for block in &self.blocks {
+            f(&*block.querier(self.mint, self.maxt)?)?;
+        }
+        f(&*self.head)
+    }
+
+    fn merged_strings(
+        &self,
+        mut get: impl FnMut(&dyn Querier) -> Result<Vec<String>, TsdbError>,
+    ) -> Result<Vec<String>, TsdbError> {
+        let mut all = std::collections::BTreeSet::new();
+        self.each(|q| {
+            all.extend(get(q)?);
+            Ok(())
+        })?;
+        Ok(all.into_iter().collect())
+    }
+}
+
+impl Querier for DbQuerier<'_> {
+    fn select(&self, matchers: &[Matcher]) -> Result<Vec<Series>, TsdbError> {
+        // Parts come oldest first and never overlap in time, so a series'
+        // chunks concatenate in order.
+        let mut merged: BTreeMap<Labels, Series> = BTreeMap::new();
+        self.each(|q| {
+            for series in q.select(matchers)? {
+                match merged.get_mut(series.labels()) {
+                    Some(earlier) => earlier.extend(series),
+                    None => {
+                        merged.insert(series.labels().clone(), series);
+                    }
+                }
+            }
+            Ok(())
+        })?;
+        Ok(merged.into_values().collect())
+    }
+
+    fn label_names(&self, matchers: &[Matcher]) -> Result<Vec<String>, TsdbError> {
+        self.merged_strings(|q| q.label_names(matchers))
+    }
+
+    fn label_values(&self, name: &str, matchers: &[Matcher]) -> Result<Vec<String>, TsdbError> {
+        self.merged_strings(|q| q.label_values(name, matchers))
     }
 }
 
 /// A batch of samples committed to the log and the head together.
 ///
-/// Samples are checked as they are added (out of order, duplicate), against
-/// the head and against the batch itself, so errors come back per sample;
-/// dropping an appender without committing discards the batch.
+/// Samples are checked as they are added (out of order, duplicate, older
+/// than the head accepts), against the head and against the batch itself,
+/// so errors come back per sample; dropping an appender without committing
+/// discards the batch.
+///
+/// A [`SeriesRef`] stays valid while its series has samples in the head;
+/// after a block cut drops a series, [`Appender::append_ref`] answers
+/// [`TsdbError::UnknownSeries`] and the caller appends by labels again.
 #[derive(Debug)]
 pub struct Appender<'a> {
     db: &'a Tsdb,
@@ -230,7 +406,12 @@ impl Appender<'_> {
     fn add(&mut self, series: Arc<MemSeries>, t: i64, v: f64) -> Result<SeriesRef, TsdbError> {
         let id = series.id;
         let last = *self.last.entry(id).or_insert_with(|| series.last());
-        match MemSeries::check(last, t, v) {
+        let checked = self
+            .db
+            .head
+            .check_bounds(t)
+            .and_then(|()| MemSeries::check(last, t, v));
+        match checked {
             Ok(Appended::Stored) => {
                 self.last.insert(id, Some((t, v.to_bits())));
                 self.pending.push((series, t, v));
@@ -261,13 +442,22 @@ impl Appender<'_> {
     /// process); [`Commit::durable`], [`Tsdb::is_durable`] and
     /// [`Tsdb::wait_durable`] tell when it survives a power loss too. On
     /// error nothing was applied to the head.
-    pub fn commit(self) -> Result<Commit, TsdbError> {
+    pub fn commit(mut self) -> Result<Commit, TsdbError> {
         if self.pending.is_empty() {
             return Ok(Commit {
                 seq: 0,
                 durable: true,
                 rejected: 0,
             });
+        }
+        let head = &self.db.head;
+        let mut wal = self.db.wal.lock()?;
+        // A block cut may have dropped a series this batch holds (it had no
+        // sample left); the log is locked, so looking it up again is safe.
+        for entry in &mut self.pending {
+            if entry.0.deleted.load(Ordering::Relaxed) {
+                entry.0 = head.get_or_create(&entry.0.labels)?.0;
+            }
         }
         let mut seen = HashSet::new();
         let unlogged: Vec<&Arc<MemSeries>> = self
@@ -283,16 +473,16 @@ impl Appender<'_> {
         for batch in self.pending.chunks(SAMPLES_PER_RECORD) {
             record::encode_samples(&mut bytes, batch.iter().map(|(s, t, v)| (s.id, *t, *v)));
         }
-        let head = &self.db.head;
-        let (seq, rejected) = self.db.wal.commit(&bytes, || {
-            for s in &unlogged {
-                s.logged.store(true, Ordering::Relaxed);
-            }
-            self.pending
-                .iter()
-                .filter(|(s, t, v)| head.append_to(s, *t, *v).is_err())
-                .count()
-        })?;
+        let seq = wal.write(&bytes)?;
+        for s in &unlogged {
+            s.logged.store(true, Ordering::Relaxed);
+        }
+        let rejected = self
+            .pending
+            .iter()
+            .filter(|(s, t, v)| head.append_to(s, *t, *v).is_err())
+            .count();
+        drop(wal);
         Ok(Commit {
             seq,
             durable: self.db.wal.synced() >= seq,

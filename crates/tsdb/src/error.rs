@@ -13,6 +13,13 @@ pub enum TsdbError {
     /// different value (same timestamp and same value is silently ignored).
     #[error("duplicate sample for timestamp")]
     DuplicateSample,
+    /// A sample older than the oldest time the head still accepts: that
+    /// time range has already been written out to a block.
+    #[error("out of bounds sample: older than {min_valid}")]
+    OutOfBounds {
+        /// The oldest timestamp the head accepts, in milliseconds.
+        min_valid: i64,
+    },
     /// A series reference that the head does not know, or no longer knows.
     #[error("unknown series reference {0}")]
     UnknownSeries(u64),
@@ -40,6 +47,14 @@ pub enum TsdbError {
         /// The underlying error.
         source: std::io::Error,
     },
+    /// A block file or log checkpoint failed its checksum or does not parse.
+    #[error("corrupt {path}: {reason}")]
+    Corrupt {
+        /// The damaged file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// The write-ahead log stopped accepting writes after an earlier write or
     /// fsync failed; reopening the database recovers what was durable.
     #[error("write-ahead log is broken by an earlier failure: {0}")]
@@ -47,6 +62,13 @@ pub enum TsdbError {
 }
 
 impl TsdbError {
+    pub(crate) fn corrupt(path: impl Into<PathBuf>, reason: impl Into<String>) -> Self {
+        Self::Corrupt {
+            path: path.into(),
+            reason: reason.into(),
+        }
+    }
+
     pub(crate) fn io(op: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Self::Io {
             op,

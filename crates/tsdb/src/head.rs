@@ -1,7 +1,7 @@
 //! The head: in-memory series, their compressed chunks and the inverted index.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 
 use model::{Labels, Matcher};
@@ -9,7 +9,7 @@ use model::{Labels, Matcher};
 use crate::TsdbError;
 use crate::chunk::{SAMPLES_PER_CHUNK, XorEncoder};
 use crate::index::Index;
-use crate::storage::{Querier, Queryable, Series, SeriesRef};
+use crate::storage::{ChunkSlice, Querier, Queryable, Series, SeriesRef};
 
 /// Locks a mutex, carrying on after a panic elsewhere: every critical section
 /// here leaves the data consistent before anything can panic.
@@ -78,18 +78,37 @@ impl SeriesData {
     }
 
     /// Chunks with a sample in `[mint, maxt]`, oldest first.
-    fn chunks_in(&self, mint: i64, maxt: i64) -> Vec<Arc<[u8]>> {
-        let mut out: Vec<Arc<[u8]>> = self
+    fn chunks_in(&self, mint: i64, maxt: i64) -> Vec<ChunkSlice> {
+        let slice = |data| ChunkSlice { data, mint, maxt };
+        let mut out: Vec<ChunkSlice> = self
             .closed
             .iter()
             .filter(|c| c.mint <= maxt && c.maxt >= mint)
-            .map(|c| Arc::clone(&c.data))
+            .map(|c| slice(Arc::clone(&c.data)))
             .collect();
         let open = &self.open;
         if !open.is_empty() && open.min_time() <= maxt && open.max_time() >= mint {
-            out.push(Arc::from(open.bytes()));
+            out.push(slice(Arc::from(open.bytes())));
         }
         out
+    }
+
+    /// Timestamp of the oldest sample held.
+    fn min_time(&self) -> Option<i64> {
+        match self.closed.first() {
+            Some(c) => Some(c.mint),
+            None => (!self.open.is_empty()).then(|| self.open.min_time()),
+        }
+    }
+
+    /// Forgets the chunks entirely before `boundary`; `true` when no sample
+    /// at or after it remains.
+    fn truncate(&mut self, boundary: i64) -> bool {
+        self.closed.retain(|c| c.maxt >= boundary);
+        if !self.open.is_empty() && self.open.max_time() < boundary {
+            self.open = XorEncoder::new();
+        }
+        self.closed.is_empty() && self.open.is_empty()
     }
 }
 
@@ -102,6 +121,9 @@ pub(crate) struct MemSeries {
     /// Whether a series record for it is in the write-ahead log; samples may
     /// only be logged after it.
     pub(crate) logged: AtomicBool,
+    /// Set when the head dropped the series (no sample left after a block
+    /// cut); a commit still holding it must look its labels up again.
+    pub(crate) deleted: AtomicBool,
 }
 impl MemSeries {
     /// Timestamp and value bits of the newest sample.
@@ -126,6 +148,7 @@ struct HeadInner {
 struct Counters {
     samples_appended: AtomicU64,
     out_of_order: AtomicU64,
+    out_of_bounds: AtomicU64,
     duplicates: AtomicU64,
     series_created: AtomicU64,
 }
@@ -143,6 +166,8 @@ pub struct HeadStats {
     pub out_of_order: u64,
     /// Samples rejected for repeating a timestamp with another value.
     pub duplicates: u64,
+    /// Samples rejected for falling in a range already written to a block.
+    pub out_of_bounds: u64,
 }
 
 /// The in-memory part of the database: every active series, its samples in
@@ -157,6 +182,14 @@ pub struct Head {
     inner: RwLock<HeadInner>,
     next_ref: AtomicU64,
     counters: Counters,
+    /// Oldest timestamp accepted: raised before a block is cut, so no sample
+    /// can slip into the block's range while it is being written.
+    min_valid: AtomicI64,
+    /// Oldest timestamp returned by queries: raised when the block holding
+    /// everything before it is published.
+    query_min: AtomicI64,
+    /// Newest timestamp ever stored.
+    max_time: AtomicI64,
 }
 
 impl Default for Head {
@@ -186,6 +219,9 @@ impl Head {
             inner: RwLock::new(HeadInner::default()),
             next_ref: AtomicU64::new(1),
             counters: Counters::default(),
+            min_valid: AtomicI64::new(i64::MIN),
+            query_min: AtomicI64::new(i64::MIN),
+            max_time: AtomicI64::new(i64::MIN),
         }
     }
 
@@ -275,6 +311,7 @@ impl Head {
             labels,
             data: Mutex::new(SeriesData::default()),
             logged: AtomicBool::new(false),
+            deleted: AtomicBool::new(false),
         });
         inner.series.insert(id, Arc::clone(&series));
         self.counters.series_created.fetch_add(1, Ordering::Relaxed);
@@ -293,9 +330,81 @@ impl Head {
         t: i64,
         v: f64,
     ) -> Result<Appended, TsdbError> {
-        let result = lock(&series.data).append(t, v);
+        let result = self
+            .check_bounds(t)
+            .and_then(|()| lock(&series.data).append(t, v));
+        if let Ok(Appended::Stored) = result {
+            self.max_time.fetch_max(t, Ordering::Relaxed);
+        }
         self.count(&result);
         result
+    }
+
+    /// Refuses samples older than what the head still accepts.
+    pub(crate) fn check_bounds(&self, t: i64) -> Result<(), TsdbError> {
+        let min_valid = self.min_valid();
+        if t < min_valid {
+            return Err(TsdbError::OutOfBounds { min_valid });
+        }
+        Ok(())
+    }
+
+    /// Oldest timestamp the head accepts.
+    pub fn min_valid(&self) -> i64 {
+        self.min_valid.load(Ordering::Relaxed)
+    }
+
+    /// Newest timestamp stored, if any.
+    pub fn max_time(&self) -> Option<i64> {
+        let t = self.max_time.load(Ordering::Relaxed);
+        (t != i64::MIN).then_some(t)
+    }
+
+    /// Oldest timestamp held at or after [`Head::min_valid`], if any.
+    pub fn min_time(&self) -> Option<i64> {
+        let series: Vec<_> = self.read().series.values().cloned().collect();
+        let min_valid = self.min_valid();
+        series
+            .iter()
+            .filter_map(|s| lock(&s.data).min_time())
+            .min()
+            .map(|t| t.max(min_valid))
+    }
+
+    /// Raises the oldest accepted timestamp (it never goes down).
+    pub(crate) fn set_min_valid(&self, t: i64) {
+        self.min_valid.fetch_max(t, Ordering::Relaxed);
+    }
+
+    /// Raises the oldest timestamp queries return (it never goes down).
+    pub(crate) fn set_query_min(&self, t: i64) {
+        self.query_min.fetch_max(t, Ordering::Relaxed);
+    }
+
+    /// Drops everything before `boundary` (now in a block) and the series
+    /// left without samples. The caller holds the log's lock, so no commit
+    /// can race with the removal of a series; see `MemSeries::deleted`.
+    pub(crate) fn truncate(&self, boundary: i64) -> usize {
+        self.set_min_valid(boundary);
+        self.set_query_min(boundary);
+        let mut inner = self.write();
+        let dead: Vec<Arc<MemSeries>> = inner
+            .series
+            .values()
+            .filter(|s| lock(&s.data).truncate(boundary))
+            .cloned()
+            .collect();
+        for s in &dead {
+            s.deleted.store(true, Ordering::Relaxed);
+            inner.index.remove(s.id, &s.labels);
+            inner.series.remove(&s.id);
+        }
+        dead.len()
+    }
+
+    /// Every series, sorted by labels (for block writing and checkpoints).
+    pub(crate) fn all_series(&self) -> Vec<Arc<MemSeries>> {
+        self.select_series(&[])
     }
 
     /// Counts the outcome of one append attempt.
@@ -305,6 +414,7 @@ impl Head {
             Ok(Appended::Ignored) => return,
             Err(TsdbError::OutOfOrder) => &self.counters.out_of_order,
             Err(TsdbError::DuplicateSample) => &self.counters.duplicates,
+            Err(TsdbError::OutOfBounds { .. }) => &self.counters.out_of_bounds,
             Err(_) => return,
         };
         counter.fetch_add(1, Ordering::Relaxed);
@@ -319,6 +429,7 @@ impl Head {
             samples_appended: c.samples_appended.load(Ordering::Relaxed),
             out_of_order: c.out_of_order.load(Ordering::Relaxed),
             duplicates: c.duplicates.load(Ordering::Relaxed),
+            out_of_bounds: c.out_of_bounds.load(Ordering::Relaxed),
         }
     }
 
@@ -342,11 +453,22 @@ impl Queryable for Head {
         if mint > maxt {
             return Err(TsdbError::InvalidRange { mint, maxt });
         }
+        // Samples before `query_min` may linger in a chunk that straddles
+        // it; they are the newest block's to return.
+        let mint = mint.max(self.query_min.load(Ordering::Relaxed));
         Ok(Box::new(HeadQuerier {
             head: self,
             mint,
             maxt,
         }))
+    }
+}
+
+impl MemSeries {
+    /// The samples in `[mint, maxt]`, decoded.
+    pub(crate) fn samples_in(&self, mint: i64, maxt: i64) -> Vec<(i64, f64)> {
+        let chunks = lock(&self.data).chunks_in(mint, maxt);
+        Series::new(self.labels.clone(), chunks).samples().collect()
     }
 }
 
@@ -364,9 +486,13 @@ impl Querier for HeadQuerier<'_> {
             .select_series(matchers)
             .into_iter()
             .filter_map(|s| {
-                let chunks = lock(&s.data).chunks_in(self.mint, self.maxt);
-                (!chunks.is_empty())
-                    .then(|| Series::new(s.labels.clone(), chunks, self.mint, self.maxt))
+                // A range emptied by raising mint past maxt selects nothing.
+                let chunks = if self.mint > self.maxt {
+                    Vec::new()
+                } else {
+                    lock(&s.data).chunks_in(self.mint, self.maxt)
+                };
+                (!chunks.is_empty()).then(|| Series::new(s.labels.clone(), chunks))
             })
             .collect())
     }

@@ -44,6 +44,32 @@ impl Index {
         }
     }
 
+    /// Forgets a series.
+    pub(crate) fn remove(&mut self, id: SeriesRef, labels: &Labels) {
+        if self.by_labels.get(labels) == Some(&id) {
+            self.by_labels.remove(labels);
+        }
+        if let Ok(pos) = self.all.binary_search(&id) {
+            self.all.remove(pos);
+        }
+        for label in labels {
+            let Some(values) = self.postings.get_mut(&label.name) else {
+                continue;
+            };
+            if let Some(list) = values.get_mut(&label.value) {
+                if let Ok(pos) = list.binary_search(&id) {
+                    list.remove(pos);
+                }
+                if list.is_empty() {
+                    values.remove(&label.value);
+                }
+            }
+            if values.is_empty() {
+                self.postings.remove(&label.name);
+            }
+        }
+    }
+
     /// All series ids selected by `matchers`, sorted by id.
     ///
     /// A label a series lacks has the value `""`, so a matcher that matches

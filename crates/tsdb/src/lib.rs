@@ -46,8 +46,11 @@
 //! # Ok::<(), tsdb::TsdbError>(())
 //! ```
 
+mod block;
 mod chunk;
+mod compact;
 mod db;
+mod encoding;
 mod error;
 mod head;
 mod index;
@@ -55,8 +58,12 @@ mod record;
 mod storage;
 pub mod wal;
 
+pub use block::{Block, BlockMeta, BlockStats};
 pub use chunk::{SAMPLES_PER_CHUNK, XorEncoder, XorIter};
-pub use db::{Appender, Commit, Options, ReplayStats, Tsdb};
+pub use compact::CompactionReport;
+pub use db::{
+    Appender, Commit, DEFAULT_BLOCK_DURATION, DEFAULT_RETENTION, Options, ReplayStats, Tsdb,
+};
 pub use error::TsdbError;
 pub use head::{Head, HeadStats};
 pub use storage::{Querier, Queryable, Series, SeriesRef, SeriesSamples};

@@ -15,6 +15,7 @@
 use model::Labels;
 
 use crate::SeriesRef;
+use crate::encoding::{Cursor, put_str, put_uvarint, put_varint};
 
 /// Bytes of the frame header (length + CRC32).
 pub(crate) const FRAME_HEADER: usize = 8;
@@ -29,19 +30,6 @@ pub(crate) enum Record {
     Series(Vec<(SeriesRef, Labels)>),
     /// Samples of one commit.
     Samples(Vec<(SeriesRef, i64, f64)>),
-}
-
-fn put_uvarint(out: &mut Vec<u8>, mut v: u64) {
-    while v >= 0x80 {
-        out.push((v as u8) | 0x80);
-        v >>= 7;
-    }
-    out.push(v as u8);
-}
-
-fn put_str(out: &mut Vec<u8>, s: &str) {
-    put_uvarint(out, s.len() as u64);
-    out.extend_from_slice(s.as_bytes());
 }
 
 /// Appends one framed record to `out`.
@@ -79,8 +67,7 @@ pub(crate) fn encode_samples(
     payload.extend_from_slice(&base.to_le_bytes());
     for (id, t, v) in samples {
         put_uvarint(&mut payload, id.0);
-        let d = t.wrapping_sub(base);
-        put_uvarint(&mut payload, ((d << 1) ^ (d >> 63)) as u64);
+        put_varint(&mut payload, t.wrapping_sub(base));
         payload.extend_from_slice(&v.to_bits().to_le_bytes());
     }
     frame(out, &payload);
@@ -123,40 +110,6 @@ pub(crate) fn read_frame(data: &[u8]) -> Frame<'_> {
     }
 }
 
-/// A cursor over a payload; every read checks bounds.
-struct Cursor<'a>(&'a [u8]);
-
-impl<'a> Cursor<'a> {
-    fn uvarint(&mut self) -> Option<u64> {
-        let mut v = 0u64;
-        for shift in (0..64).step_by(7) {
-            let (&byte, rest) = self.0.split_first()?;
-            self.0 = rest;
-            v |= u64::from(byte & 0x7f) << shift;
-            if byte & 0x80 == 0 {
-                return Some(v);
-            }
-        }
-        None
-    }
-
-    fn bytes(&mut self, n: usize) -> Option<&'a [u8]> {
-        let (head, rest) = self.0.split_at_checked(n)?;
-        self.0 = rest;
-        Some(head)
-    }
-
-    fn u64_le(&mut self) -> Option<u64> {
-        let bytes: [u8; 8] = self.bytes(8)?.try_into().ok()?;
-        Some(u64::from_le_bytes(bytes))
-    }
-
-    fn string(&mut self) -> Option<String> {
-        let len = usize::try_from(self.uvarint()?).ok()?;
-        String::from_utf8(self.bytes(len)?.to_vec()).ok()
-    }
-}
-
 /// Decodes a payload whose checksum was good; `None` if it does not parse.
 pub(crate) fn decode(payload: &[u8]) -> Option<Record> {
     let (&kind, body) = payload.split_first()?;
@@ -164,7 +117,7 @@ pub(crate) fn decode(payload: &[u8]) -> Option<Record> {
     match kind {
         TYPE_SERIES => {
             let mut out = Vec::new();
-            while !c.0.is_empty() {
+            while !c.is_empty() {
                 let id = SeriesRef(c.uvarint()?);
                 let n = c.uvarint()?;
                 let mut pairs = Vec::new();
@@ -178,10 +131,9 @@ pub(crate) fn decode(payload: &[u8]) -> Option<Record> {
         TYPE_SAMPLES => {
             let base = c.u64_le()? as i64;
             let mut out = Vec::new();
-            while !c.0.is_empty() {
+            while !c.is_empty() {
                 let id = SeriesRef(c.uvarint()?);
-                let z = c.uvarint()?;
-                let d = ((z >> 1) as i64) ^ -((z & 1) as i64);
+                let d = c.varint()?;
                 let v = f64::from_bits(c.u64_le()?);
                 out.push((id, base.wrapping_add(d), v));
             }

@@ -56,21 +56,32 @@ pub trait Querier {
 #[derive(Debug, Clone)]
 pub struct Series {
     labels: Labels,
-    chunks: Vec<Arc<[u8]>>,
-    mint: i64,
-    maxt: i64,
+    chunks: Vec<ChunkSlice>,
+}
+
+/// One encoded chunk and the part of it that belongs to a query: a head
+/// chunk can straddle the end of the newest block, and those samples must be
+/// read from one place only.
+#[derive(Debug, Clone)]
+pub(crate) struct ChunkSlice {
+    /// The encoded chunk.
+    pub(crate) data: Arc<[u8]>,
+    /// Oldest timestamp to return.
+    pub(crate) mint: i64,
+    /// Newest timestamp to return.
+    pub(crate) maxt: i64,
 }
 
 impl Series {
-    /// Assembles a series from time-ordered, non-overlapping chunks; samples
-    /// outside `[mint, maxt]` are skipped when iterating.
-    pub(crate) fn new(labels: Labels, chunks: Vec<Arc<[u8]>>, mint: i64, maxt: i64) -> Self {
-        Self {
-            labels,
-            chunks,
-            mint,
-            maxt,
-        }
+    /// Assembles a series from time-ordered chunk slices whose ranges do not
+    /// overlap.
+    pub(crate) fn new(labels: Labels, chunks: Vec<ChunkSlice>) -> Self {
+        Self { labels, chunks }
+    }
+
+    /// Appends the chunks of a later part of the same series.
+    pub(crate) fn extend(&mut self, later: Series) {
+        self.chunks.extend(later.chunks);
     }
 
     /// The series' labels.
@@ -83,8 +94,8 @@ impl Series {
         SeriesSamples {
             chunks: self.chunks.iter(),
             current: None,
-            mint: self.mint,
-            maxt: self.maxt,
+            mint: 0,
+            maxt: 0,
             error: false,
         }
     }
@@ -93,8 +104,9 @@ impl Series {
 /// Iterator over the samples of a [`Series`].
 #[derive(Debug)]
 pub struct SeriesSamples<'a> {
-    chunks: std::slice::Iter<'a, Arc<[u8]>>,
+    chunks: std::slice::Iter<'a, ChunkSlice>,
     current: Option<XorIter<'a>>,
+    /// Range of the current chunk slice.
     mint: i64,
     maxt: i64,
     error: bool,
@@ -116,10 +128,9 @@ impl Iterator for SeriesSamples<'_> {
                 match it.next() {
                     Some((t, _)) if t < self.mint => continue,
                     Some((t, _)) if t > self.maxt => {
-                        // Chunks are time-ordered: nothing later is in range.
+                        // Samples are time-ordered: the rest of this chunk is
+                        // past its slice.
                         self.current = None;
-                        self.chunks = [].iter();
-                        return None;
                     }
                     Some(sample) => return Some(sample),
                     None => {
@@ -132,7 +143,9 @@ impl Iterator for SeriesSamples<'_> {
                 }
             }
             let chunk = self.chunks.next()?;
-            self.current = Some(XorIter::new(chunk));
+            self.mint = chunk.mint;
+            self.maxt = chunk.maxt;
+            self.current = Some(XorIter::new(&chunk.data));
         }
     }
 }

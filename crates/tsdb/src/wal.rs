@@ -66,6 +66,76 @@ fn segment_path(dir: &Path, n: u64) -> PathBuf {
     dir.join(format!("{n:08}"))
 }
 
+/// Checkpoints are named `checkpoint.NNNNNNNN`: the state of the head when
+/// the log moved to segment N, replacing every segment before N.
+const CHECKPOINT_PREFIX: &str = "checkpoint.";
+
+fn checkpoint_path(dir: &Path, n: u64) -> PathBuf {
+    dir.join(format!("{CHECKPOINT_PREFIX}{n:08}"))
+}
+
+/// The newest complete checkpoint in `dir`, removing unfinished ones.
+fn latest_checkpoint(dir: &Path) -> Result<Option<u64>, TsdbError> {
+    let mut best = None;
+    let entries = fs::read_dir(dir).map_err(|e| TsdbError::io("read wal directory", dir, e))?;
+    for entry in entries {
+        let entry = entry.map_err(|e| TsdbError::io("read wal directory", dir, e))?;
+        let name = entry.file_name();
+        let Some(rest) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix(CHECKPOINT_PREFIX))
+        else {
+            continue;
+        };
+        match rest.parse::<u64>() {
+            Ok(n) => best = best.max(Some(n)),
+            Err(_) => {
+                tracing::warn!(file = ?name, "removing an unfinished wal checkpoint");
+                fs::remove_file(entry.path())
+                    .map_err(|e| TsdbError::io("remove wal checkpoint", entry.path(), e))?;
+            }
+        }
+    }
+    Ok(best)
+}
+
+/// Writes the checkpoint that replaces every segment before `n`, then
+/// deletes those segments and older checkpoints. `bytes` are whole frames.
+pub(crate) fn write_checkpoint(dir: &Path, n: u64, bytes: &[u8]) -> Result<(), TsdbError> {
+    let path = checkpoint_path(dir, n);
+    let tmp = dir.join(format!("{CHECKPOINT_PREFIX}{n:08}.tmp"));
+    let mut file =
+        File::create(&tmp).map_err(|e| TsdbError::io("create wal checkpoint", &tmp, e))?;
+    file.write_all(bytes)
+        .and_then(|()| file.sync_all())
+        .map_err(|e| TsdbError::io("write wal checkpoint", &tmp, e))?;
+    fs::rename(&tmp, &path).map_err(|e| TsdbError::io("publish wal checkpoint", &path, e))?;
+    sync_dir(dir)?;
+    remove_before(dir, n)
+}
+
+/// Removes segments and checkpoints older than checkpoint `n`.
+fn remove_before(dir: &Path, n: u64) -> Result<(), TsdbError> {
+    for old in list_segments(dir)?.into_iter().filter(|&s| s < n) {
+        let path = segment_path(dir, old);
+        fs::remove_file(&path).map_err(|e| TsdbError::io("remove wal segment", &path, e))?;
+    }
+    let entries = fs::read_dir(dir).map_err(|e| TsdbError::io("read wal directory", dir, e))?;
+    for entry in entries.filter_map(Result::ok) {
+        let name = entry.file_name();
+        let older = name
+            .to_str()
+            .and_then(|s| s.strip_prefix(CHECKPOINT_PREFIX))
+            .and_then(|s| s.parse::<u64>().ok())
+            .is_some_and(|c| c < n);
+        if older {
+            fs::remove_file(entry.path())
+                .map_err(|e| TsdbError::io("remove wal checkpoint", entry.path(), e))?;
+        }
+    }
+    sync_dir(dir)
+}
+
 /// Makes a newly created or removed directory entry durable.
 fn sync_dir(dir: &Path) -> Result<(), TsdbError> {
     File::open(dir)
@@ -82,6 +152,9 @@ fn list_segments(dir: &Path) -> Result<Vec<u64>, TsdbError> {
         let name = entry.file_name();
         match name.to_str().and_then(|n| n.parse::<u64>().ok()) {
             Some(n) => out.push(n),
+            None if name
+                .to_str()
+                .is_some_and(|n| n.starts_with(CHECKPOINT_PREFIX)) => {}
             None => tracing::warn!(file = ?name, "ignoring a file that is not a wal segment"),
         }
     }
@@ -110,11 +183,33 @@ pub(crate) fn replay(
     dir: &Path,
     mut apply: impl FnMut(Record),
 ) -> Result<ReplayOutcome, TsdbError> {
+    let checkpoint = latest_checkpoint(dir)?;
+    let mut out = ReplayOutcome::default();
+    if let Some(n) = checkpoint {
+        // A checkpoint was fsynced before it got its name: damage in it is
+        // not a torn write but a disk fault, and is refused.
+        let path = checkpoint_path(dir, n);
+        let data = fs::read(&path).map_err(|e| TsdbError::io("read wal checkpoint", &path, e))?;
+        let mut offset = 0;
+        loop {
+            match record::read_frame(&data[offset..]) {
+                Frame::End => break,
+                Frame::Corrupt(why) => return Err(TsdbError::corrupt(&path, why)),
+                Frame::Ok { payload, len } => {
+                    let rec = record::decode(payload)
+                        .ok_or_else(|| TsdbError::corrupt(&path, "undecodable record"))?;
+                    apply(rec);
+                    out.records += 1;
+                    offset += len;
+                }
+            }
+        }
+        // Segments the checkpoint replaced, left by a crash before their
+        // removal.
+        remove_before(dir, n)?;
+    }
     let segments = list_segments(dir)?;
-    let mut out = ReplayOutcome {
-        next_segment: segments.last().map_or(0, |n| n + 1),
-        ..ReplayOutcome::default()
-    };
+    out.next_segment = segments.last().map_or(checkpoint.unwrap_or(0), |n| n + 1);
     for (i, &n) in segments.iter().enumerate() {
         let path = segment_path(dir, n);
         let data = fs::read(&path).map_err(|e| TsdbError::io("read wal segment", &path, e))?;
@@ -259,45 +354,15 @@ impl Wal {
         })
     }
 
-    /// Writes `bytes` (whole frames) as one commit, then runs `apply` while
-    /// still holding the log, so that the order in which commits reach the
-    /// log is the order in which they reach the head, and replay makes the
-    /// same decisions. Returns the commit's sequence number.
-    pub(crate) fn commit<R>(
-        &self,
-        bytes: &[u8],
-        apply: impl FnOnce() -> R,
-    ) -> Result<(u64, R), TsdbError> {
-        let mut st = lock(&self.shared.state);
+    /// Takes the log for writing. Holding the guard while applying a commit
+    /// to the head makes the order of commits in the log the order in which
+    /// they reach the head, so replay makes the same decisions.
+    pub(crate) fn lock(&self) -> Result<WalGuard<'_>, TsdbError> {
+        let st = lock(&self.shared.state);
         if let Some(why) = &st.broken {
             return Err(TsdbError::WalBroken(why.clone()));
         }
-        let len = bytes.len() as u64;
-        if st.segment_len > 0 && st.segment_len + len > st.max_segment {
-            rotate(&mut st)?;
-        }
-        let path = segment_path(&st.dir, st.segment);
-        if let Err(e) = (&*st.file).write_all(bytes) {
-            // Cut off whatever part of the commit got written, so that the
-            // next commit does not land behind a torn frame.
-            if let Err(e2) = st.file.set_len(st.segment_len) {
-                st.broken = Some(format!("write failed ({e}) and could not be undone ({e2})"));
-            }
-            return Err(TsdbError::io("write wal segment", path, e));
-        }
-        st.segment_len += len;
-        st.written += 1;
-        let seq = st.written;
-        if self.policy == SyncPolicy::EveryCommit {
-            if let Err(e) = st.file.sync_data() {
-                st.broken = Some(format!("fsync failed: {e}"));
-                return Err(TsdbError::io("fsync wal segment", path, e));
-            }
-            st.synced = seq;
-        }
-        let result = apply();
-        self.shared.changed.notify_all();
-        Ok((seq, result))
+        Ok(WalGuard { wal: self, st })
     }
 
     /// Sequence number of the last commit known to be durable.
@@ -344,6 +409,60 @@ impl Wal {
         st.synced = st.written;
         self.shared.changed.notify_all();
         Ok(())
+    }
+}
+
+/// Exclusive access to the log; see [`Wal::lock`].
+pub(crate) struct WalGuard<'a> {
+    wal: &'a Wal,
+    st: MutexGuard<'a, State>,
+}
+
+impl WalGuard<'_> {
+    /// Writes `bytes` (whole frames) as one commit and returns its sequence
+    /// number; with [`SyncPolicy::EveryCommit`] it is durable on return.
+    pub(crate) fn write(&mut self, bytes: &[u8]) -> Result<u64, TsdbError> {
+        let st = &mut *self.st;
+        if let Some(why) = &st.broken {
+            return Err(TsdbError::WalBroken(why.clone()));
+        }
+        let len = bytes.len() as u64;
+        if st.segment_len > 0 && st.segment_len + len > st.max_segment {
+            rotate(st)?;
+        }
+        let path = segment_path(&st.dir, st.segment);
+        if let Err(e) = (&*st.file).write_all(bytes) {
+            // Cut off whatever part of the commit got written, so that the
+            // next commit does not land behind a torn frame.
+            if let Err(e2) = st.file.set_len(st.segment_len) {
+                st.broken = Some(format!("write failed ({e}) and could not be undone ({e2})"));
+            }
+            return Err(TsdbError::io("write wal segment", path, e));
+        }
+        st.segment_len += len;
+        st.written += 1;
+        let seq = st.written;
+        if self.wal.policy == SyncPolicy::EveryCommit {
+            if let Err(e) = st.file.sync_data() {
+                st.broken = Some(format!("fsync failed: {e}"));
+                return Err(TsdbError::io("fsync wal segment", path, e));
+            }
+            st.synced = seq;
+        }
+        Ok(seq)
+    }
+
+    /// Moves to a new segment and returns its number: every segment before
+    /// it is complete and fsynced.
+    pub(crate) fn rotate(&mut self) -> Result<u64, TsdbError> {
+        rotate(&mut self.st)?;
+        Ok(self.st.segment)
+    }
+}
+
+impl Drop for WalGuard<'_> {
+    fn drop(&mut self) {
+        self.wal.shared.changed.notify_all();
     }
 }
 

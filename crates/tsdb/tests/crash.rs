@@ -30,6 +30,12 @@ fn options(policy: &str) -> Options {
         },
         // Small segments, so the kill also lands around segment rotations.
         segment_size: 16 * 1024,
+        // Timestamps advance 1 ms per commit: with 40 ms blocks the writer
+        // cuts the head and merges blocks all the time, so the kill also
+        // lands in the middle of those.
+        block_duration: 40,
+        retention_time: None,
+        retention_size: None,
     }
 }
 
@@ -59,6 +65,9 @@ fn writer(dir: &Path, policy: &str) -> Result<(), Box<dyn std::error::Error>> {
             app.append(&series(i), t, value(t, i))?;
         }
         waiting.push_back((t, app.commit()?));
+        if t % 16 == 0 {
+            db.compact()?;
+        }
         while let Some((acked, commit)) = waiting.front() {
             if !db.is_durable(commit) {
                 break;
@@ -116,6 +125,10 @@ fn kill9_acknowledged_samples_survive(policy: &str) {
     let newest_ack = *acks.last().unwrap();
 
     let db = Tsdb::open(dir.path(), options(policy)).unwrap();
+    assert!(
+        !db.blocks().is_empty(),
+        "the writer cut blocks before it died"
+    );
     let q = db.querier(i64::MIN, i64::MAX).unwrap();
     let got = q.select(&[]).unwrap();
     assert_eq!(got.len(), SERIES);
@@ -153,8 +166,9 @@ fn kill9_acknowledged_samples_survive(policy: &str) {
     let q = db.querier(recovered + 1, recovered + 1).unwrap();
     assert_eq!(q.select(&[]).unwrap().len(), SERIES);
     eprintln!(
-        "{policy}: {} acknowledged, {recovered} recovered",
-        acks.len()
+        "{policy}: {} acknowledged, {recovered} recovered, blocks of levels {:?}",
+        acks.len(),
+        db.blocks().iter().map(|b| b.meta().level).collect::<Vec<_>>()
     );
 }
 

@@ -168,7 +168,10 @@ fn kill9_acknowledged_samples_survive(policy: &str) {
     eprintln!(
         "{policy}: {} acknowledged, {recovered} recovered, blocks of levels {:?}",
         acks.len(),
-        db.blocks().iter().map(|b| b.meta().level).collect::<Vec<_>>()
+        db.blocks()
+            .iter()
+            .map(|b| b.meta().level)
+            .collect::<Vec<_>>()
     );
 }
 

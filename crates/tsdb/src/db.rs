@@ -133,6 +133,10 @@ fn open_blocks(dir: &Path) -> Result<Vec<Arc<Block>>, TsdbError> {
                 .map_err(|e| TsdbError::io("remove unfinished block", &path, e))?;
             continue;
         }
+        if !path.join("meta.json").exists() {
+            tracing::warn!(dir = %path.display(), "ignoring a directory that is not a block");
+            continue;
+        }
         blocks.push(Block::open(&path)?);
     }
     let replaced: HashSet<String> = blocks

@@ -94,11 +94,11 @@ impl SeriesData {
     }
 
     /// Timestamp of the oldest sample held.
-    fn min_time(&self) -> Option<i64> {
-        match self.closed.first() {
-            Some(c) => Some(c.mint),
-            None => (!self.open.is_empty()).then(|| self.open.min_time()),
-        }
+    fn first_at_or_after(&self, t: i64) -> Option<i64> {
+        let chunk = self.chunks_in(t, i64::MAX).into_iter().next()?;
+        crate::chunk::XorIter::new(&chunk.data)
+            .map(|(ts, _)| ts)
+            .find(|&ts| ts >= t)
     }
 
     /// Forgets the chunks entirely before `boundary`; `true` when no sample
@@ -360,15 +360,17 @@ impl Head {
         (t != i64::MIN).then_some(t)
     }
 
-    /// Oldest timestamp held at or after [`Head::min_valid`], if any.
+    /// Timestamp of the oldest sample at or after [`Head::min_valid`], if
+    /// any. It is an actual sample, so a gap in time (a series with a
+    /// sample far in the past of the others) never makes a block cut walk
+    /// through empty ranges.
     pub fn min_time(&self) -> Option<i64> {
         let series: Vec<_> = self.read().series.values().cloned().collect();
         let min_valid = self.min_valid();
         series
             .iter()
-            .filter_map(|s| lock(&s.data).min_time())
+            .filter_map(|s| lock(&s.data).first_at_or_after(min_valid))
             .min()
-            .map(|t| t.max(min_valid))
     }
 
     /// Raises the oldest accepted timestamp (it never goes down).

@@ -290,3 +290,20 @@ fn retention_by_size_deletes_the_oldest_blocks_first() {
     let first = dump(&db)[&series(0).to_string()][0].0;
     assert_eq!(first, 1000);
 }
+
+#[test]
+fn a_gap_in_time_cuts_only_blocks_that_hold_samples() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Tsdb::open(dir.path(), options()).unwrap();
+    let mut model = Dump::new();
+    // Two samples a million blocks apart in one series' open chunk, then
+    // regular samples after the gap.
+    fill(&db, 1, 0, 20, &mut model);
+    let far = BLOCK * 1_000_000;
+    fill(&db, 1, far, far + 1600, &mut model);
+    let report = db.compact().unwrap();
+    assert_eq!(report.blocks_cut, 2);
+    let ranges: Vec<_> = db.blocks().iter().map(|b| b.meta().min_time).collect();
+    assert_eq!(ranges, [0, far]);
+    assert_eq!(dump(&db), model);
+}

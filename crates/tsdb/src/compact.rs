@@ -54,14 +54,22 @@ impl Tsdb {
         let _one_at_a_time = lock(&self.compacting);
         let mut report = CompactionReport::default();
         let range = self.options.block_duration.max(1);
+        let mut checkpoint = None;
         while let (Some(min), Some(max)) = (self.head.min_time(), self.head.max_time()) {
             let start = min.div_euclid(range) * range;
             let end = start.saturating_add(range);
             if max < end.saturating_add(range / 2) {
                 break;
             }
-            report.series_dropped += self.cut_head(start, end)?;
+            let (dropped, next_segment) = self.cut_head(start, end)?;
+            report.series_dropped += dropped;
             report.blocks_cut += 1;
+            checkpoint = Some(next_segment);
+        }
+        // One checkpoint for all the cuts: each rewrites what the head
+        // still holds, so doing it per cut would cost the square.
+        if let Some(n) = checkpoint {
+            self.checkpoint(n)?;
         }
         report.blocks_merged = self.merge_blocks()?;
         report.blocks_deleted = self.apply_retention()?;
@@ -69,8 +77,9 @@ impl Tsdb {
     }
 
     /// Writes the head's samples in `[start, end)` to a block, then drops
-    /// them from the head and checkpoints the log.
-    fn cut_head(&self, start: i64, end: i64) -> Result<usize, TsdbError> {
+    /// them from the head; returns the series dropped and the log segment
+    /// from which a checkpoint may replace the log.
+    fn cut_head(&self, start: i64, end: i64) -> Result<(usize, u64), TsdbError> {
         // Stop accepting samples in the block's range first, under the log's
         // lock (commits apply under it), so none can arrive once a series
         // has been written out.
@@ -97,13 +106,9 @@ impl Tsdb {
             blocks.sort_by_key(|b| b.meta().min_time);
             self.head.set_query_min(end);
         }
-        let (checkpoint, dropped) = {
-            let mut wal = self.wal.lock()?;
-            let next = wal.rotate()?;
-            (next, self.head.truncate(end))
-        };
-        self.checkpoint(checkpoint)?;
-        Ok(dropped)
+        let mut wal = self.wal.lock()?;
+        let next = wal.rotate()?;
+        Ok((self.head.truncate(end), next))
     }
 
     /// Replaces every log segment before `n` with the head's current state.
@@ -113,24 +118,32 @@ impl Tsdb {
     /// sample is ignored.
     fn checkpoint(&self, n: u64) -> Result<(), TsdbError> {
         let series = self.head.all_series();
+        let mut out = wal::Checkpoint::create(&self.dir.join("wal"), n)?;
         let mut bytes = Vec::new();
         for part in series.chunks(10_000) {
             record::encode_series(&mut bytes, part.iter().map(|s| (s.id, &s.labels)));
+            out.write(&bytes)?;
+            bytes.clear();
         }
         let min = self.head.min_valid();
         let mut batch = Vec::new();
         for s in &series {
-            for (t, v) in s.samples_in(min, i64::MAX) {
-                batch.push((s.id, t, v));
-                if batch.len() == SAMPLES_PER_RECORD {
-                    record::encode_samples(&mut bytes, batch.drain(..));
-                }
+            batch.extend(
+                s.samples_in(min, i64::MAX)
+                    .into_iter()
+                    .map(|(t, v)| (s.id, t, v)),
+            );
+            if batch.len() >= SAMPLES_PER_RECORD {
+                record::encode_samples(&mut bytes, batch.drain(..));
+                out.write(&bytes)?;
+                bytes.clear();
             }
         }
         if !batch.is_empty() {
             record::encode_samples(&mut bytes, batch);
+            out.write(&bytes)?;
         }
-        wal::write_checkpoint(&self.dir.join("wal"), n, &bytes)
+        out.finish()
     }
 
     /// Merges blocks that fall in one aligned window of 3, 9, 27, …

@@ -1,6 +1,6 @@
 //! The durable database: blocks plus a head behind a write-ahead log, and its appender.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
@@ -10,7 +10,7 @@ use model::{Labels, Matcher};
 
 use crate::TsdbError;
 use crate::block::{Block, TMP_SUFFIX};
-use crate::head::{Appended, Head, MemSeries};
+use crate::head::{Appended, Head, IdMap, MemSeries, Tally};
 use crate::record::{self, Record};
 use crate::storage::{Querier, Queryable, Series, SeriesRef};
 use crate::wal::{self, SyncPolicy, Wal};
@@ -175,8 +175,9 @@ impl Tsdb {
             head.set_query_min(end);
         }
         let mut stats = ReplayStats::default();
+        let mut tally = Tally::default();
         // Log ids → head series; usually the same id, see `create_with_id`.
-        let mut ids: HashMap<SeriesRef, Arc<MemSeries>> = HashMap::new();
+        let mut ids: IdMap<Arc<MemSeries>> = IdMap::default();
         let outcome = wal::replay(&wal_dir, |rec| match rec {
             Record::Series(list) => {
                 for (id, labels) in list {
@@ -193,7 +194,10 @@ impl Tsdb {
             Record::Samples(list) => {
                 for (id, t, v) in list {
                     match ids.get(&id).map(|s| head.append_to(s, t, v)) {
-                        Some(Ok(_)) => stats.samples += 1,
+                        Some(result @ Ok(_)) => {
+                            tally.add(t, &result);
+                            stats.samples += 1;
+                        }
                         Some(Err(TsdbError::OutOfBounds { .. })) => stats.samples_in_blocks += 1,
                         Some(Err(_)) => stats.rejected_samples += 1,
                         None => stats.unknown_series_samples += 1,
@@ -201,6 +205,7 @@ impl Tsdb {
                 }
             }
         })?;
+        head.record(&tally);
         if stats.unknown_series_samples > 0 {
             tracing::warn!(
                 samples = stats.unknown_series_samples,
@@ -261,7 +266,7 @@ impl Tsdb {
         Appender {
             db: self,
             pending: Vec::new(),
-            last: HashMap::new(),
+            last: IdMap::default(),
         }
     }
 
@@ -385,7 +390,7 @@ pub struct Appender<'a> {
     db: &'a Tsdb,
     pending: Vec<(Arc<MemSeries>, i64, f64)>,
     /// Newest timestamp and value bits per series, including the batch.
-    last: HashMap<SeriesRef, Option<(i64, u64)>>,
+    last: IdMap<Option<(i64, u64)>>,
 }
 
 impl Appender<'_> {
@@ -424,7 +429,7 @@ impl Appender<'_> {
             Ok(Appended::Ignored) => Ok(id),
             Err(e) => {
                 let result = Err(e);
-                self.db.head.count(&result);
+                self.db.head.count(t, &result);
                 result.map(|_: Appended| id)
             }
         }
@@ -463,12 +468,12 @@ impl Appender<'_> {
                 entry.0 = head.get_or_create(&entry.0.labels)?.0;
             }
         }
-        let mut seen = HashSet::new();
+        let mut seen: IdMap<()> = IdMap::default();
         let unlogged: Vec<&Arc<MemSeries>> = self
             .pending
             .iter()
             .map(|(s, _, _)| s)
-            .filter(|s| !s.logged.load(Ordering::Relaxed) && seen.insert(s.id))
+            .filter(|s| !s.logged.load(Ordering::Relaxed) && seen.insert(s.id, ()).is_none())
             .collect();
         let mut bytes = Vec::new();
         if !unlogged.is_empty() {
@@ -481,12 +486,15 @@ impl Appender<'_> {
         for s in &unlogged {
             s.logged.store(true, Ordering::Relaxed);
         }
-        let rejected = self
-            .pending
-            .iter()
-            .filter(|(s, t, v)| head.append_to(s, *t, *v).is_err())
-            .count();
+        let mut tally = Tally::default();
+        let mut rejected = 0;
+        for (s, t, v) in &self.pending {
+            let result = head.append_to(s, *t, *v);
+            rejected += usize::from(result.is_err());
+            tally.add(*t, &result);
+        }
         drop(wal);
+        head.record(&tally);
         Ok(Commit {
             seq,
             durable: self.db.wal.synced() >= seq,

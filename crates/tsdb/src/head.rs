@@ -1,6 +1,8 @@
 //! The head: in-memory series, their compressed chunks and the inverted index.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 
@@ -137,10 +139,79 @@ impl MemSeries {
     }
 }
 
-#[derive(Debug, Default)]
-struct HeadInner {
-    index: Index,
-    series: HashMap<SeriesRef, Arc<MemSeries>>,
+/// Hashes series ids by one multiplication: they are small dense integers,
+/// and SipHash's resistance to collisions costs a lot on the append path.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0 ^ n).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+}
+
+/// A map keyed by series id, hashed with [`IdHasher`].
+pub(crate) type IdMap<V> = HashMap<SeriesRef, V, BuildHasherDefault<IdHasher>>;
+
+/// Number of independently locked parts of the id → series map, so that
+/// appends by reference from many threads do not all hit one lock.
+const STRIPES: usize = 64;
+
+/// The id → series map, split in [`STRIPES`] parts.
+#[derive(Debug)]
+struct Stripes(Box<[RwLock<IdMap<Arc<MemSeries>>>]>);
+
+impl Stripes {
+    fn new() -> Self {
+        Self((0..STRIPES).map(|_| RwLock::default()).collect())
+    }
+
+    fn stripe(&self, id: SeriesRef) -> &RwLock<IdMap<Arc<MemSeries>>> {
+        &self.0[(id.0 % STRIPES as u64) as usize]
+    }
+
+    fn get(&self, id: SeriesRef) -> Option<Arc<MemSeries>> {
+        let stripe = self
+            .stripe(id)
+            .read()
+            .unwrap_or_else(PoisonError::into_inner);
+        stripe.get(&id).cloned()
+    }
+
+    fn insert(&self, series: Arc<MemSeries>) {
+        let mut stripe = self
+            .stripe(series.id)
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
+        stripe.insert(series.id, series);
+    }
+
+    fn remove(&self, id: SeriesRef) {
+        let mut stripe = self
+            .stripe(id)
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
+        stripe.remove(&id);
+    }
+
+    fn all(&self) -> Vec<Arc<MemSeries>> {
+        let mut out = Vec::new();
+        for stripe in &self.0 {
+            let stripe = stripe.read().unwrap_or_else(PoisonError::into_inner);
+            out.extend(stripe.values().cloned());
+        }
+        out
+    }
 }
 
 /// Counters of what the head did with the samples it was given.
@@ -151,6 +222,35 @@ struct Counters {
     out_of_bounds: AtomicU64,
     duplicates: AtomicU64,
     series_created: AtomicU64,
+}
+
+/// Outcomes of a batch of appends, added to the head's shared counters in
+/// one go: per-sample atomic updates of shared counters would have every
+/// appending thread fight over the same cache lines.
+#[derive(Debug, Default)]
+pub(crate) struct Tally {
+    stored: u64,
+    out_of_order: u64,
+    duplicates: u64,
+    out_of_bounds: u64,
+    max_time: Option<i64>,
+}
+
+impl Tally {
+    /// Notes the outcome of appending a sample at `t`.
+    pub(crate) fn add(&mut self, t: i64, result: &Result<Appended, TsdbError>) {
+        match result {
+            Ok(Appended::Stored) => {
+                self.stored += 1;
+                self.max_time = self.max_time.max(Some(t));
+            }
+            Ok(Appended::Ignored) => {}
+            Err(TsdbError::OutOfOrder) => self.out_of_order += 1,
+            Err(TsdbError::DuplicateSample) => self.duplicates += 1,
+            Err(TsdbError::OutOfBounds { .. }) => self.out_of_bounds += 1,
+            Err(_) => {}
+        }
+    }
 }
 
 /// A snapshot of the head's counters.
@@ -179,7 +279,11 @@ pub struct HeadStats {
 /// server runs behind its write-ahead log ([`crate::Tsdb`]).
 #[derive(Debug)]
 pub struct Head {
-    inner: RwLock<HeadInner>,
+    /// Labels → ids. Creating or removing a series holds it for writing
+    /// while it updates `series` too, so the two always agree for a reader
+    /// of the index.
+    index: RwLock<Index>,
+    series: Stripes,
     next_ref: AtomicU64,
     counters: Counters,
     /// Oldest timestamp accepted: raised before a block is cut, so no sample
@@ -200,23 +304,26 @@ impl Default for Head {
 
 /// Drops labels with an empty value: in PromQL an empty value is the same as
 /// no label, so `{a="", b="1"}` and `{b="1"}` must be one series.
-fn canonical(labels: &Labels) -> Labels {
+///
+/// Borrowed when nothing changes: this runs on every append by labels.
+fn canonical(labels: &Labels) -> Cow<'_, Labels> {
     if labels.iter().all(|l| !l.value.is_empty()) {
-        return labels.clone();
+        return Cow::Borrowed(labels);
     }
-    Labels::from_pairs(
+    Cow::Owned(Labels::from_pairs(
         labels
             .iter()
             .filter(|l| !l.value.is_empty())
             .map(|l| (l.name.clone(), l.value.clone())),
-    )
+    ))
 }
 
 impl Head {
     /// An empty head.
     pub fn new() -> Self {
         Self {
-            inner: RwLock::new(HeadInner::default()),
+            index: RwLock::new(Index::default()),
+            series: Stripes::new(),
             next_ref: AtomicU64::new(1),
             counters: Counters::default(),
             min_valid: AtomicI64::new(i64::MIN),
@@ -225,12 +332,12 @@ impl Head {
         }
     }
 
-    fn read(&self) -> std::sync::RwLockReadGuard<'_, HeadInner> {
-        self.inner.read().unwrap_or_else(PoisonError::into_inner)
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Index> {
+        self.index.read().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn write(&self) -> std::sync::RwLockWriteGuard<'_, HeadInner> {
-        self.inner.write().unwrap_or_else(PoisonError::into_inner)
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, Index> {
+        self.index.write().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Stores one sample, creating its series if needed. This is the whole
@@ -238,8 +345,9 @@ impl Head {
     /// one.
     pub fn append(&self, labels: &Labels, t: i64, v: f64) -> Result<SeriesRef, TsdbError> {
         let (series, _) = self.get_or_create(labels)?;
-        self.append_to(&series, t, v)?;
-        Ok(series.id)
+        let result = self.append_to(&series, t, v);
+        self.count(t, &result);
+        result.map(|_| series.id)
     }
 
     /// The series with these labels, created if new; `true` when created.
@@ -252,26 +360,18 @@ impl Head {
             return Err(TsdbError::EmptyLabels);
         }
         {
-            let inner = self.read();
-            if let Some(s) = inner
-                .index
-                .lookup(&labels)
-                .and_then(|id| inner.series.get(&id))
-            {
-                return Ok((Arc::clone(s), false));
+            let index = self.read();
+            if let Some(s) = index.lookup(&labels).and_then(|id| self.series.get(id)) {
+                return Ok((s, false));
             }
         }
-        let mut inner = self.write();
+        let mut index = self.write();
         // Another writer may have created it between the two locks.
-        if let Some(s) = inner
-            .index
-            .lookup(&labels)
-            .and_then(|id| inner.series.get(&id))
-        {
-            return Ok((Arc::clone(s), false));
+        if let Some(s) = index.lookup(&labels).and_then(|id| self.series.get(id)) {
+            return Ok((s, false));
         }
         let id = SeriesRef(self.next_ref.fetch_add(1, Ordering::Relaxed));
-        Ok((self.insert(&mut inner, id, labels), true))
+        Ok((self.insert(&mut index, id, labels.into_owned()), true))
     }
 
     /// Recreates a series under the id the log gave it. If the labels are
@@ -281,31 +381,27 @@ impl Head {
         id: SeriesRef,
         labels: &Labels,
     ) -> Result<Arc<MemSeries>, TsdbError> {
-        let labels = canonical(labels);
+        let labels = canonical(labels).into_owned();
         if labels.is_empty() {
             return Err(TsdbError::EmptyLabels);
         }
-        let mut inner = self.write();
-        if let Some(s) = inner
-            .index
-            .lookup(&labels)
-            .and_then(|id| inner.series.get(&id))
-        {
-            return Ok(Arc::clone(s));
+        let mut index = self.write();
+        if let Some(s) = index.lookup(&labels).and_then(|id| self.series.get(id)) {
+            return Ok(s);
         }
-        if inner.series.contains_key(&id) {
+        if self.series.get(id).is_some() {
             // The id is taken by other labels: a corrupt log. Give the
             // labels a fresh id rather than merge two series.
             let fresh = SeriesRef(self.next_ref.fetch_add(1, Ordering::Relaxed));
-            return Ok(self.insert(&mut inner, fresh, labels));
+            return Ok(self.insert(&mut index, fresh, labels));
         }
         self.next_ref
             .fetch_max(id.0.saturating_add(1), Ordering::Relaxed);
-        Ok(self.insert(&mut inner, id, labels))
+        Ok(self.insert(&mut index, id, labels))
     }
 
-    fn insert(&self, inner: &mut HeadInner, id: SeriesRef, labels: Labels) -> Arc<MemSeries> {
-        inner.index.add(id, &labels);
+    fn insert(&self, index: &mut Index, id: SeriesRef, labels: Labels) -> Arc<MemSeries> {
+        index.add(id, &labels);
         let series = Arc::new(MemSeries {
             id,
             labels,
@@ -313,31 +409,44 @@ impl Head {
             logged: AtomicBool::new(false),
             deleted: AtomicBool::new(false),
         });
-        inner.series.insert(id, Arc::clone(&series));
+        self.series.insert(Arc::clone(&series));
         self.counters.series_created.fetch_add(1, Ordering::Relaxed);
         series
     }
 
     /// The series with this id.
     pub(crate) fn series(&self, id: SeriesRef) -> Option<Arc<MemSeries>> {
-        self.read().series.get(&id).cloned()
+        self.series.get(id)
     }
 
-    /// Stores a sample in a series, counting rejections.
+    /// Stores a sample in a series; the caller counts the outcome in a
+    /// [`Tally`] and hands it to [`Head::record`].
     pub(crate) fn append_to(
         &self,
         series: &MemSeries,
         t: i64,
         v: f64,
     ) -> Result<Appended, TsdbError> {
-        let result = self
-            .check_bounds(t)
-            .and_then(|()| lock(&series.data).append(t, v));
-        if let Ok(Appended::Stored) = result {
+        self.check_bounds(t)
+            .and_then(|()| lock(&series.data).append(t, v))
+    }
+
+    /// Adds a batch's outcomes to the counters.
+    pub(crate) fn record(&self, tally: &Tally) {
+        let c = &self.counters;
+        for (counter, n) in [
+            (&c.samples_appended, tally.stored),
+            (&c.out_of_order, tally.out_of_order),
+            (&c.duplicates, tally.duplicates),
+            (&c.out_of_bounds, tally.out_of_bounds),
+        ] {
+            if n > 0 {
+                counter.fetch_add(n, Ordering::Relaxed);
+            }
+        }
+        if let Some(t) = tally.max_time {
             self.max_time.fetch_max(t, Ordering::Relaxed);
         }
-        self.count(&result);
-        result
     }
 
     /// Refuses samples older than what the head still accepts.
@@ -365,9 +474,9 @@ impl Head {
     /// sample far in the past of the others) never makes a block cut walk
     /// through empty ranges.
     pub fn min_time(&self) -> Option<i64> {
-        let series: Vec<_> = self.read().series.values().cloned().collect();
         let min_valid = self.min_valid();
-        series
+        self.series
+            .all()
             .iter()
             .filter_map(|s| lock(&s.data).first_at_or_after(min_valid))
             .min()
@@ -389,17 +498,17 @@ impl Head {
     pub(crate) fn truncate(&self, boundary: i64) -> usize {
         self.set_min_valid(boundary);
         self.set_query_min(boundary);
-        let mut inner = self.write();
-        let dead: Vec<Arc<MemSeries>> = inner
+        let mut index = self.write();
+        let dead: Vec<Arc<MemSeries>> = self
             .series
-            .values()
+            .all()
+            .into_iter()
             .filter(|s| lock(&s.data).truncate(boundary))
-            .cloned()
             .collect();
         for s in &dead {
             s.deleted.store(true, Ordering::Relaxed);
-            inner.index.remove(s.id, &s.labels);
-            inner.series.remove(&s.id);
+            index.remove(s.id, &s.labels);
+            self.series.remove(s.id);
         }
         dead.len()
     }
@@ -410,23 +519,17 @@ impl Head {
     }
 
     /// Counts the outcome of one append attempt.
-    pub(crate) fn count(&self, result: &Result<Appended, TsdbError>) {
-        let counter = match result {
-            Ok(Appended::Stored) => &self.counters.samples_appended,
-            Ok(Appended::Ignored) => return,
-            Err(TsdbError::OutOfOrder) => &self.counters.out_of_order,
-            Err(TsdbError::DuplicateSample) => &self.counters.duplicates,
-            Err(TsdbError::OutOfBounds { .. }) => &self.counters.out_of_bounds,
-            Err(_) => return,
-        };
-        counter.fetch_add(1, Ordering::Relaxed);
+    pub(crate) fn count(&self, t: i64, result: &Result<Appended, TsdbError>) {
+        let mut tally = Tally::default();
+        tally.add(t, result);
+        self.record(&tally);
     }
 
     /// A snapshot of the counters.
     pub fn stats(&self) -> HeadStats {
         let c = &self.counters;
         HeadStats {
-            series: self.read().index.len() as u64,
+            series: self.read().len() as u64,
             series_created: c.series_created.load(Ordering::Relaxed),
             samples_appended: c.samples_appended.load(Ordering::Relaxed),
             out_of_order: c.out_of_order.load(Ordering::Relaxed),
@@ -437,14 +540,13 @@ impl Head {
 
     /// The selected series, sorted by labels.
     fn select_series(&self, matchers: &[Matcher]) -> Vec<Arc<MemSeries>> {
-        let inner = self.read();
-        let mut out: Vec<_> = inner
-            .index
+        let index = self.read();
+        let mut out: Vec<_> = index
             .select(matchers)
             .into_iter()
-            .filter_map(|id| inner.series.get(&id).cloned())
+            .filter_map(|id| self.series.get(id))
             .collect();
-        drop(inner);
+        drop(index);
         out.sort_by(|a, b| a.labels.cmp(&b.labels));
         out
     }
@@ -501,7 +603,7 @@ impl Querier for HeadQuerier<'_> {
 
     fn label_names(&self, matchers: &[Matcher]) -> Result<Vec<String>, TsdbError> {
         if matchers.is_empty() {
-            return Ok(self.head.read().index.label_names());
+            return Ok(self.head.read().label_names());
         }
         let mut names: Vec<String> = self
             .select(matchers)?
@@ -520,7 +622,7 @@ impl Querier for HeadQuerier<'_> {
 
     fn label_values(&self, name: &str, matchers: &[Matcher]) -> Result<Vec<String>, TsdbError> {
         if matchers.is_empty() {
-            return Ok(self.head.read().index.label_values(name));
+            return Ok(self.head.read().label_values(name));
         }
         let mut values: Vec<String> = self
             .select(matchers)?

@@ -99,19 +99,51 @@ fn latest_checkpoint(dir: &Path) -> Result<Option<u64>, TsdbError> {
     Ok(best)
 }
 
-/// Writes the checkpoint that replaces every segment before `n`, then
-/// deletes those segments and older checkpoints. `bytes` are whole frames.
-pub(crate) fn write_checkpoint(dir: &Path, n: u64, bytes: &[u8]) -> Result<(), TsdbError> {
-    let path = checkpoint_path(dir, n);
-    let tmp = dir.join(format!("{CHECKPOINT_PREFIX}{n:08}.tmp"));
-    let mut file =
-        File::create(&tmp).map_err(|e| TsdbError::io("create wal checkpoint", &tmp, e))?;
-    file.write_all(bytes)
-        .and_then(|()| file.sync_all())
-        .map_err(|e| TsdbError::io("write wal checkpoint", &tmp, e))?;
-    fs::rename(&tmp, &path).map_err(|e| TsdbError::io("publish wal checkpoint", &path, e))?;
-    sync_dir(dir)?;
-    remove_before(dir, n)
+/// A checkpoint being written: the head's state when the log moved to
+/// segment `n`, replacing every segment before it. It only takes effect,
+/// and the segments it replaces are only deleted, in [`Checkpoint::finish`].
+pub(crate) struct Checkpoint {
+    dir: PathBuf,
+    n: u64,
+    tmp: PathBuf,
+    out: std::io::BufWriter<File>,
+}
+
+impl Checkpoint {
+    /// Starts checkpoint `n` in the log directory `dir`.
+    pub(crate) fn create(dir: &Path, n: u64) -> Result<Self, TsdbError> {
+        let tmp = dir.join(format!("{CHECKPOINT_PREFIX}{n:08}.tmp"));
+        let file =
+            File::create(&tmp).map_err(|e| TsdbError::io("create wal checkpoint", &tmp, e))?;
+        Ok(Self {
+            dir: dir.to_owned(),
+            n,
+            tmp,
+            out: std::io::BufWriter::with_capacity(1 << 20, file),
+        })
+    }
+
+    /// Appends whole frames.
+    pub(crate) fn write(&mut self, frames: &[u8]) -> Result<(), TsdbError> {
+        self.out
+            .write_all(frames)
+            .map_err(|e| TsdbError::io("write wal checkpoint", &self.tmp, e))
+    }
+
+    /// Makes the checkpoint durable and current, then deletes the segments
+    /// and checkpoints it replaces.
+    pub(crate) fn finish(self) -> Result<(), TsdbError> {
+        let Self { dir, n, tmp, out } = self;
+        let file = out
+            .into_inner()
+            .map_err(|e| TsdbError::io("write wal checkpoint", &tmp, e.into_error()))?;
+        file.sync_all()
+            .map_err(|e| TsdbError::io("fsync wal checkpoint", &tmp, e))?;
+        let path = checkpoint_path(&dir, n);
+        fs::rename(&tmp, &path).map_err(|e| TsdbError::io("publish wal checkpoint", &path, e))?;
+        sync_dir(&dir)?;
+        remove_before(&dir, n)
+    }
 }
 
 /// Removes segments and checkpoints older than checkpoint `n`.

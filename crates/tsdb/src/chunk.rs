@@ -52,21 +52,28 @@ impl BitWriter {
         self.write_bits(u64::from(bit), 1);
     }
 
-    /// Writes the low `n` bits of `value` (`n <= 64`).
+    /// Writes the low `n` bits of `value` (`n <= 64`): first into the free
+    /// bits of the last byte, then whole bytes, then a partial one.
     fn write_bits(&mut self, value: u64, mut n: u8) {
-        while n > 0 {
-            if self.free == 0 {
-                self.bytes.push(0);
-                self.free = 8;
-            }
+        let mut value = value & low_mask(n);
+        if self.free > 0 && n > 0 {
             let take = self.free.min(n);
-            let part = (value >> (n - take)) & low_mask(take);
-            // `take <= free <= 8`, so `part` fits in the free low bits.
+            // `value` has `n` significant bits, so this keeps `take` of them.
+            let part = (value >> (n - take)) as u8;
             if let Some(last) = self.bytes.last_mut() {
-                *last |= (part as u8) << (self.free - take);
+                *last |= part << (self.free - take);
             }
             self.free -= take;
             n -= take;
+            value &= low_mask(n);
+        }
+        while n >= 8 {
+            n -= 8;
+            self.bytes.push((value >> n) as u8);
+        }
+        if n > 0 {
+            self.bytes.push((value << (8 - n)) as u8);
+            self.free = 8 - n;
         }
     }
 

@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, HashSet};
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use model::{Labels, Matcher};
@@ -112,6 +112,8 @@ pub struct Tsdb {
     pub(crate) blocks: RwLock<Vec<Arc<Block>>>,
     /// Held by `compact`, so that only one runs at a time.
     pub(crate) compacting: Mutex<()>,
+    /// Source of appender tokens.
+    next_token: AtomicU64,
     replay: ReplayStats,
 }
 
@@ -233,6 +235,7 @@ impl Tsdb {
             options,
             blocks: RwLock::new(blocks),
             compacting: Mutex::new(()),
+            next_token: AtomicU64::new(1),
             replay: stats,
         })
     }
@@ -266,7 +269,7 @@ impl Tsdb {
         Appender {
             db: self,
             pending: Vec::new(),
-            last: IdMap::default(),
+            token: self.next_token.fetch_add(1, Ordering::Relaxed),
         }
     }
 
@@ -389,8 +392,9 @@ impl Querier for DbQuerier<'_> {
 pub struct Appender<'a> {
     db: &'a Tsdb,
     pending: Vec<(Arc<MemSeries>, i64, f64)>,
-    /// Newest timestamp and value bits per series, including the batch.
-    last: IdMap<Option<(i64, u64)>>,
+    /// Identifies this batch to the series it adds to; see
+    /// `MemSeries::check_pending`.
+    token: u64,
 }
 
 impl Appender<'_> {
@@ -414,15 +418,13 @@ impl Appender<'_> {
 
     fn add(&mut self, series: Arc<MemSeries>, t: i64, v: f64) -> Result<SeriesRef, TsdbError> {
         let id = series.id;
-        let last = *self.last.entry(id).or_insert_with(|| series.last());
         let checked = self
             .db
             .head
             .check_bounds(t)
-            .and_then(|()| MemSeries::check(last, t, v));
+            .and_then(|()| series.check_pending(self.token, t, v));
         match checked {
             Ok(Appended::Stored) => {
-                self.last.insert(id, Some((t, v.to_bits())));
                 self.pending.push((series, t, v));
                 Ok(id)
             }

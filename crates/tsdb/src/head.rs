@@ -34,6 +34,9 @@ struct SeriesData {
     open: XorEncoder,
     /// Timestamp and value bits of the newest sample.
     last: Option<(i64, u64)>,
+    /// Newest sample an appender added but has not committed yet, with that
+    /// appender's token, so a batch is checked against itself too.
+    pending: Option<(u64, i64, u64)>,
 }
 
 /// What appending one sample did.
@@ -128,14 +131,22 @@ pub(crate) struct MemSeries {
     pub(crate) deleted: AtomicBool,
 }
 impl MemSeries {
-    /// Timestamp and value bits of the newest sample.
-    pub(crate) fn last(&self) -> Option<(i64, u64)> {
-        lock(&self.data).last
-    }
-
-    /// Checks a sample against `last` without storing anything.
-    pub(crate) fn check(last: Option<(i64, u64)>, t: i64, v: f64) -> Result<Appended, TsdbError> {
-        SeriesData::check(last, t, v)
+    /// Checks a sample that appender `token` wants to add against the
+    /// newest stored sample, or against that appender's own previous sample
+    /// of this series. Another appender adding to the same series at the
+    /// same time takes over the pending slot; then conflicts between the two
+    /// are caught at commit instead, as Prometheus does.
+    pub(crate) fn check_pending(&self, token: u64, t: i64, v: f64) -> Result<Appended, TsdbError> {
+        let mut data = lock(&self.data);
+        let last = match data.pending {
+            Some((owner, pt, pv)) if owner == token => Some((pt, pv)),
+            _ => data.last,
+        };
+        let outcome = SeriesData::check(last, t, v)?;
+        if outcome == Appended::Stored {
+            data.pending = Some((token, t, v.to_bits()));
+        }
+        Ok(outcome)
     }
 }
 

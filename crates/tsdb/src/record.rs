@@ -32,11 +32,20 @@ pub(crate) enum Record {
     Samples(Vec<(SeriesRef, i64, f64)>),
 }
 
-/// Appends one framed record to `out`.
-fn frame(out: &mut Vec<u8>, payload: &[u8]) {
-    out.extend_from_slice(&(payload.len() as u32).to_le_bytes());
-    out.extend_from_slice(&crc32fast::hash(payload).to_le_bytes());
-    out.extend_from_slice(payload);
+/// Starts a frame in `out`: reserves its header, returns where it starts.
+fn begin_frame(out: &mut Vec<u8>, kind: u8) -> usize {
+    let start = out.len();
+    out.extend_from_slice(&[0; FRAME_HEADER]);
+    out.push(kind);
+    start
+}
+
+/// Fills in the header of the frame begun at `start`, now that its payload
+/// is written behind it (no copy of the payload).
+fn end_frame(out: &mut [u8], start: usize) {
+    let (header, payload) = out[start..].split_at_mut(FRAME_HEADER);
+    header[..4].copy_from_slice(&(payload.len() as u32).to_le_bytes());
+    header[4..].copy_from_slice(&crc32fast::hash(payload).to_le_bytes());
 }
 
 /// Appends a framed series record to `out`.
@@ -44,16 +53,16 @@ pub(crate) fn encode_series<'a>(
     out: &mut Vec<u8>,
     series: impl IntoIterator<Item = (SeriesRef, &'a Labels)>,
 ) {
-    let mut payload = vec![TYPE_SERIES];
+    let start = begin_frame(out, TYPE_SERIES);
     for (id, labels) in series {
-        put_uvarint(&mut payload, id.0);
-        put_uvarint(&mut payload, labels.len() as u64);
+        put_uvarint(out, id.0);
+        put_uvarint(out, labels.len() as u64);
         for label in labels {
-            put_str(&mut payload, &label.name);
-            put_str(&mut payload, &label.value);
+            put_str(out, &label.name);
+            put_str(out, &label.value);
         }
     }
-    frame(out, &payload);
+    end_frame(out, start);
 }
 
 /// Appends a framed samples record to `out`.
@@ -63,14 +72,15 @@ pub(crate) fn encode_samples(
 ) {
     let mut samples = samples.into_iter().peekable();
     let base = samples.peek().map_or(0, |s| s.1);
-    let mut payload = vec![TYPE_SAMPLES];
-    payload.extend_from_slice(&base.to_le_bytes());
+    let start = begin_frame(out, TYPE_SAMPLES);
+    out.reserve(8 + samples.size_hint().0 * 12);
+    out.extend_from_slice(&base.to_le_bytes());
     for (id, t, v) in samples {
-        put_uvarint(&mut payload, id.0);
-        put_varint(&mut payload, t.wrapping_sub(base));
-        payload.extend_from_slice(&v.to_bits().to_le_bytes());
+        put_uvarint(out, id.0);
+        put_varint(out, t.wrapping_sub(base));
+        out.extend_from_slice(&v.to_bits().to_le_bytes());
     }
-    frame(out, &payload);
+    end_frame(out, start);
 }
 
 /// What the reader found at some offset of a segment.

@@ -488,14 +488,41 @@ impl Appender<'_> {
         for s in &unlogged {
             s.logged.store(true, Ordering::Relaxed);
         }
+        // Lock every series of the batch before letting the next commit
+        // log: a later commit touching one of them waits for this one, so
+        // the head applies commits in log order (and replay makes the same
+        // decisions), while commits on other series apply in parallel. Each
+        // series is locked once, in id order; the sort is stable, so a
+        // series' samples keep their batch order. The oldest accepted time is
+        // read here too: a block cut raises it under the log's lock.
+        let min_valid = head.min_valid();
+        let mut order: Vec<usize> = (0..self.pending.len()).collect();
+        order.sort_by_key(|&i| self.pending[i].0.id);
+        let mut guards = Vec::new();
+        for &i in &order {
+            let series = &self.pending[i].0;
+            if guards.last().is_none_or(|(id, _)| *id != series.id) {
+                guards.push((series.id, series.lock_data()));
+            }
+        }
+        drop(wal);
         let mut tally = Tally::default();
         let mut rejected = 0;
-        for (s, t, v) in &self.pending {
-            let result = head.append_to(s, *t, *v);
+        let mut g = 0;
+        for &i in &order {
+            let (series, t, v) = &self.pending[i];
+            if guards[g].0 != series.id {
+                g += 1;
+            }
+            let result = if *t < min_valid {
+                Err(TsdbError::OutOfBounds { min_valid })
+            } else {
+                guards[g].1.append(*t, *v)
+            };
             rejected += usize::from(result.is_err());
             tally.add(*t, &result);
         }
-        drop(wal);
+        drop(guards);
         head.record(&tally);
         Ok(Commit {
             seq,

@@ -29,7 +29,7 @@ struct ClosedChunk {
 
 /// The samples of one series: closed chunks plus the one being filled.
 #[derive(Debug, Default)]
-struct SeriesData {
+pub(crate) struct SeriesData {
     closed: Vec<ClosedChunk>,
     open: XorEncoder,
     /// Timestamp and value bits of the newest sample.
@@ -62,7 +62,7 @@ impl SeriesData {
         }
     }
 
-    fn append(&mut self, t: i64, v: f64) -> Result<Appended, TsdbError> {
+    pub(crate) fn append(&mut self, t: i64, v: f64) -> Result<Appended, TsdbError> {
         let outcome = Self::check(self.last, t, v)?;
         if outcome == Appended::Ignored {
             return Ok(outcome);
@@ -131,6 +131,11 @@ pub(crate) struct MemSeries {
     pub(crate) deleted: AtomicBool,
 }
 impl MemSeries {
+    /// Locks the series' samples.
+    pub(crate) fn lock_data(&self) -> MutexGuard<'_, SeriesData> {
+        lock(&self.data)
+    }
+
     /// Checks a sample that appender `token` wants to add against the
     /// newest stored sample, or against that appender's own previous sample
     /// of this series. Another appender adding to the same series at the

@@ -54,6 +54,7 @@ impl BitWriter {
 
     /// Writes the low `n` bits of `value` (`n <= 64`): first into the free
     /// bits of the last byte, then whole bytes, then a partial one.
+    #[inline]
     fn write_bits(&mut self, value: u64, mut n: u8) {
         let mut value = value & low_mask(n);
         if self.free > 0 && n > 0 {
@@ -245,22 +246,27 @@ impl XorEncoder {
             self.w.write_bit(false);
             return;
         }
-        self.w.write_bit(true);
         // Five bits hold the leading-zero count, so it is capped at 31.
         let leading = (x.leading_zeros() as u8).min(31);
         let trailing = x.trailing_zeros() as u8;
+        // Control bits go out with their payload in as few writes as fit in
+        // 64 bits: this is the innermost loop of every append.
         if self.leading != NO_WINDOW && leading >= self.leading && trailing >= self.trailing {
-            self.w.write_bit(false);
             let len = 64 - self.leading - self.trailing;
-            self.w.write_bits(x >> self.trailing, len);
+            let bits = x >> self.trailing;
+            if len <= 62 {
+                self.w.write_bits((0b10 << len) | bits, len + 2);
+            } else {
+                self.w.write_bits(0b10, 2);
+                self.w.write_bits(bits, len);
+            }
             return;
         }
-        self.w.write_bit(true);
         let len = 64 - leading - trailing;
-        self.w.write_bits(u64::from(leading), 5);
         // A length of 64 does not fit in six bits; 0 never occurs (x != 0),
         // so it stands for 64.
-        self.w.write_bits(u64::from(len) & 0x3f, 6);
+        let header = (0b11 << 11) | (u64::from(leading) << 6) | (u64::from(len) & 0x3f);
+        self.w.write_bits(header, 13);
         self.w.write_bits(x >> trailing, len);
         self.leading = leading;
         self.trailing = trailing;

@@ -148,10 +148,26 @@ mod tests {
 
     #[test]
     fn empty_matching() {
-        assert!(Matcher::new(MatchOp::Regex, "l", ".*").unwrap().matches_empty());
-        assert!(!Matcher::new(MatchOp::Regex, "l", ".+").unwrap().matches_empty());
-        assert!(Matcher::new(MatchOp::Equal, "l", "").unwrap().matches_empty());
-        assert!(Matcher::new(MatchOp::NotEqual, "l", "x").unwrap().matches_empty());
+        assert!(
+            Matcher::new(MatchOp::Regex, "l", ".*")
+                .unwrap()
+                .matches_empty()
+        );
+        assert!(
+            !Matcher::new(MatchOp::Regex, "l", ".+")
+                .unwrap()
+                .matches_empty()
+        );
+        assert!(
+            Matcher::new(MatchOp::Equal, "l", "")
+                .unwrap()
+                .matches_empty()
+        );
+        assert!(
+            Matcher::new(MatchOp::NotEqual, "l", "x")
+                .unwrap()
+                .matches_empty()
+        );
     }
 
     #[test]

@@ -1,0 +1,231 @@
+//! A subset of Go's `text/template`, enough for Loki's `line_format` and
+//! `label_format`: text, `{{ pipelines }}` with `.label` fields, variables,
+//! `if`/`else`/`range`/`with`, trim markers, comments, and Loki's function
+//! library ([`funcs`]). Like Go, unknown functions fail at parse time.
+
+mod exec;
+mod funcs;
+mod parse;
+mod time;
+mod value;
+
+pub use value::Value;
+
+use std::collections::BTreeMap;
+
+/// A parsed template.
+#[derive(Debug, Clone)]
+pub struct Template {
+    name: String,
+    nodes: Vec<parse::Node>,
+}
+
+/// What a template sees besides its data: the entry's line and time.
+#[derive(Debug, Clone, Copy)]
+pub struct Context<'a> {
+    /// The current log line (`__line__`).
+    pub line: &'a str,
+    /// The entry's timestamp in ns (`__timestamp__`).
+    pub ts_ns: i64,
+}
+
+impl Template {
+    /// Parses `text`; `name` appears in messages (`template: line:1: …`).
+    pub fn parse(name: &str, text: &str) -> Result<Self, String> {
+        let nodes = parse::parse(name, text)?;
+        Ok(Self {
+            name: name.to_owned(),
+            nodes,
+        })
+    }
+
+    /// Renders with `data` as `.`: a map of label values where a missing
+    /// key renders as the empty string (Go's zero value).
+    pub fn render(
+        &self,
+        data: &BTreeMap<String, String>,
+        ctx: Context<'_>,
+    ) -> Result<String, String> {
+        let dot = Value::Map(
+            data.iter()
+                .map(|(k, v)| (k.clone(), Value::Str(v.clone())))
+                .collect(),
+            true,
+        );
+        let mut out = String::new();
+        exec::Exec::new(&self.name, ctx).run(&self.nodes, &dot, &mut out)?;
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn render(text: &str, data: &[(&str, &str)]) -> String {
+        render_line(text, data, "the line")
+    }
+
+    fn render_line(text: &str, data: &[(&str, &str)], line: &str) -> String {
+        let t = Template::parse("line", text).unwrap_or_else(|e| panic!("{text}: {e}"));
+        let data = data
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        t.render(
+            &data,
+            Context {
+                line,
+                ts_ns: 1_700_000_000_123_000_000,
+            },
+        )
+        .unwrap_or_else(|e| panic!("{text}: {e}"))
+    }
+
+    fn parse_err(text: &str) -> String {
+        Template::parse("line", text).unwrap_err()
+    }
+
+    #[test]
+    fn text_fields_and_missing_keys() {
+        assert_eq!(render("L={{.level}}", &[("level", "error")]), "L=error");
+        assert_eq!(render("V={{.missing}}", &[]), "V=");
+        assert_eq!(render("{{ . }}", &[("a", "1")]), "map[a:1]");
+    }
+
+    #[test]
+    fn pipelines_and_functions() {
+        assert_eq!(render("{{.l | upper}}", &[("l", "err")]), "ERR");
+        assert_eq!(render("{{ ToUpper .l }}", &[("l", "err")]), "ERR");
+        assert_eq!(
+            render(r#"{{ Replace .l "r" "R" -1 }}"#, &[("l", "err")]),
+            "eRR"
+        );
+        assert_eq!(
+            render(r#"{{ .l | replace "r" "R" }}"#, &[("l", "err")]),
+            "eRR"
+        );
+        assert_eq!(
+            render(r#"{{ printf "%s-%d-%05.2f" .l 7 3.14159 }}"#, &[("l", "x")]),
+            "x-7-03.14"
+        );
+        assert_eq!(render("{{ add 1 2 | mul 3 }}", &[]), "9");
+        assert_eq!(render(r#"{{ default "d" .x }}"#, &[]), "d");
+        assert_eq!(
+            render(
+                r#"{{ regexReplaceAll "(a+)" .s "<$1>" }}"#,
+                &[("s", "baab")]
+            ),
+            "b<aa>b"
+        );
+        assert_eq!(
+            render(
+                r#"{{ regexReplaceAllLiteral "a+" .s "$1" }}"#,
+                &[("s", "baab")]
+            ),
+            "b$1b"
+        );
+        assert_eq!(render("{{ __line__ }}", &[]), "the line");
+        assert_eq!(
+            render("{{ trunc 3 .s }}|{{ substr 1 3 .s }}", &[("s", "abcdef")]),
+            "abc|bc"
+        );
+        assert_eq!(
+            render(
+                r#"{{ alignLeft 5 .s }}|{{ alignRight 5 .s }}"#,
+                &[("s", "ab")]
+            ),
+            "ab   |   ab"
+        );
+        assert_eq!(render("{{ b64enc .s }}", &[("s", "hi")]), "aGk=");
+        assert_eq!(render(r#"{{ b64dec "aGk=" }}"#, &[]), "hi");
+        assert_eq!(render("{{ urlencode .s }}", &[("s", "a b&c")]), "a+b%26c");
+        assert_eq!(render(r#"{{ urldecode "a+b%26c" }}"#, &[]), "a b&c");
+        assert_eq!(
+            render(r#"{{ bytes "2 KB" }} {{ duration "1m30s" }}"#, &[]),
+            "2000 90"
+        );
+        assert_eq!(
+            render(
+                r#"{{ divf 1 4 }} {{ round 2.567 2 }} {{ ceil 1.2 }} {{ floor 1.8 }}"#,
+                &[]
+            ),
+            "0.25 2.57 2 1"
+        );
+        assert_eq!(
+            render(
+                r#"{{ max 1 5 3 }} {{ min 4 2 }} {{ mod 7 3 }} {{ sub 5 7 }} {{ div 7 2 }}"#,
+                &[]
+            ),
+            "5 2 1 -2 3"
+        );
+    }
+
+    #[test]
+    fn control_flow() {
+        let t = r#"{{ if eq .l "a" }}A{{ else if eq .l "b" }}B{{ else }}C{{ end }}"#;
+        assert_eq!(render(t, &[("l", "a")]), "A");
+        assert_eq!(render(t, &[("l", "b")]), "B");
+        assert_eq!(render(t, &[("l", "z")]), "C");
+        assert_eq!(
+            render(
+                r#"{{ range $i, $v := fromJson .j }}{{ $i }}={{ $v }};{{ end }}"#,
+                &[("j", "[1,2]")]
+            ),
+            "0=1;1=2;"
+        );
+        assert_eq!(
+            render(r#"{{ with .x }}x{{ else }}none{{ end }}"#, &[]),
+            "none"
+        );
+        assert_eq!(
+            render(r#"{{ $a := .l }}{{ $a }}{{ $a }}"#, &[("l", "q")]),
+            "qq"
+        );
+        assert_eq!(
+            render(r#"{{ (fromJson .j).k.n }}"#, &[("j", r#"{"k":{"n":3}}"#)]),
+            "3"
+        );
+        assert_eq!(
+            render("{{ if and .a (not .b) }}y{{ end }}", &[("a", "1")]),
+            "y"
+        );
+    }
+
+    #[test]
+    fn trim_markers_and_comments() {
+        assert_eq!(render("a  {{- .l -}}  b", &[("l", "x")]), "axb");
+        assert_eq!(render("a{{/* c */}}b", &[]), "ab");
+    }
+
+    #[test]
+    fn time_functions() {
+        assert_eq!(render("{{ __timestamp__ | unixEpoch }}", &[]), "1700000000");
+        assert_eq!(
+            render(
+                r#"{{ date "2006-01-02T15:04:05.000Z07:00" __timestamp__ }}"#,
+                &[]
+            ),
+            "2023-11-14T22:13:20.123Z"
+        );
+        assert_eq!(
+            render(r#"{{ toDate "2006-01-02" "2024-03-05" | unixEpoch }}"#, &[]),
+            "1709596800"
+        );
+        assert_eq!(
+            render(
+                r#"{{ unixToTime "1700000000" | date "2006-01-02 15:04" }}"#,
+                &[]
+            ),
+            "2023-11-14 22:13"
+        );
+    }
+
+    #[test]
+    fn parse_errors_are_gos() {
+        assert!(parse_err("{{ nosuchfunc }}").contains(r#"function "nosuchfunc" not defined"#));
+        assert!(parse_err("{{").contains("unclosed action"));
+        assert!(parse_err("{{ if .a }}x").contains("unexpected EOF"));
+        assert!(parse_err("{{ end }}").contains("unexpected {{end}}"));
+    }
+}

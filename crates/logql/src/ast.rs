@@ -313,11 +313,8 @@ impl RangeOp {
     /// `Some(false)` forbids it, `None` takes both (`rate`).
     pub fn needs_unwrap(self) -> Option<bool> {
         match self {
-            RangeOp::Rate => None,
-            RangeOp::CountOverTime
-            | RangeOp::BytesRate
-            | RangeOp::BytesOverTime
-            | RangeOp::AbsentOverTime => Some(false),
+            RangeOp::Rate | RangeOp::AbsentOverTime => None,
+            RangeOp::CountOverTime | RangeOp::BytesRate | RangeOp::BytesOverTime => Some(false),
             _ => Some(true),
         }
     }

@@ -548,9 +548,23 @@ impl<'a> Parser<'a> {
     fn label_filter_and(&mut self) -> Result<LabelFilter, ParseError> {
         let mut lhs = self.label_filter_primary()?;
         loop {
+            let juxtaposed = matches!(self.peek(), Tok::Ident(w) if !matches!(w.as_str(), "or" | "and" | "unless" | "offset" | "by" | "without"))
+                && matches!(
+                    self.peek_at(1),
+                    Tok::Eq
+                        | Tok::Neq
+                        | Tok::Re
+                        | Tok::Nre
+                        | Tok::CmpEq
+                        | Tok::Gt
+                        | Tok::Ge
+                        | Tok::Lt
+                        | Tok::Le
+                );
             if self.is_word("and") || self.peek() == &Tok::Comma {
                 self.next();
-            } else {
+            } else if !juxtaposed {
+                // Juxtaposed filters (`a="1" b="2"`) are joined by `and`.
                 break;
             }
             let rhs = self.label_filter_primary()?;
@@ -577,7 +591,7 @@ impl<'a> Parser<'a> {
             _ => None,
         };
         let cmp = match op_tok {
-            Tok::Eq | Tok::CmpEq => CmpOp::Eq,
+            Tok::Eq | Tok::CmpEq | Tok::Re | Tok::Nre => CmpOp::Eq,
             Tok::Neq => CmpOp::Ne,
             Tok::Gt => CmpOp::Gt,
             Tok::Ge => CmpOp::Ge,
@@ -588,6 +602,11 @@ impl<'a> Parser<'a> {
                 return Err(self.unexpected("comparison operator"));
             }
         };
+        if string_op.is_none() && matches!(self.peek(), Tok::Str(_))
+            || matches!(op_tok, Tok::Re | Tok::Nre) && !matches!(self.peek(), Tok::Str(_))
+        {
+            return Err(self.unexpected(""));
+        }
         match (self.peek().clone(), string_op) {
             (Tok::Str(value), Some(op)) => {
                 self.next();
@@ -793,6 +812,10 @@ impl<'a> Parser<'a> {
         let start = self.span().start;
         self.expect(Tok::LParen, "(")?;
         let param = if op == RangeOp::QuantileOverTime {
+            // Unsigned: Loki's grammar has no sign here.
+            if !matches!(self.peek(), Tok::Number(_)) {
+                return Err(self.unexpected("NUMBER"));
+            }
             let value = self.number_literal()?;
             self.expect(Tok::Comma, ",")?;
             Some(value)

@@ -4,8 +4,8 @@
 use std::collections::HashMap;
 
 use model::algebra::{
-    AggregateOp, AggregateParam, BinaryOp, Cardinality, Sample, Vector, aggregate, label_replace,
-    scalar_binop, vector_binop, vector_scalar_binop,
+    AggregateOp, AggregateParam, BinaryOp, Cardinality, Dialect, Sample, Vector, aggregate,
+    label_replace, scalar_binop_in, vector_binop_in, vector_scalar_binop_in,
 };
 use model::{Labels, MatchOp};
 
@@ -195,17 +195,32 @@ fn binary(
                     op.as_str()
                 )));
             }
-            StepValue::Scalar(scalar_binop(op, a, b))
+            StepValue::Scalar(scalar_binop_in(Dialect::Loki, op, a, b))
         }
-        (StepValue::Vector(v), StepValue::Scalar(s)) => {
-            StepValue::Vector(vector_scalar_binop(op, v, s, false, return_bool))
-        }
-        (StepValue::Scalar(s), StepValue::Vector(v)) => {
-            StepValue::Vector(vector_scalar_binop(op, v, s, true, return_bool))
-        }
-        (StepValue::Vector(l), StepValue::Vector(r)) => {
-            StepValue::Vector(vector_binop(op, l, r, matching, return_bool)?)
-        }
+        (StepValue::Vector(v), StepValue::Scalar(s)) => StepValue::Vector(vector_scalar_binop_in(
+            Dialect::Loki,
+            op,
+            v,
+            s,
+            false,
+            return_bool,
+        )),
+        (StepValue::Scalar(s), StepValue::Vector(v)) => StepValue::Vector(vector_scalar_binop_in(
+            Dialect::Loki,
+            op,
+            v,
+            s,
+            true,
+            return_bool,
+        )),
+        (StepValue::Vector(l), StepValue::Vector(r)) => StepValue::Vector(vector_binop_in(
+            Dialect::Loki,
+            op,
+            l,
+            r,
+            matching,
+            return_bool,
+        )?),
     })
 }
 
@@ -259,7 +274,10 @@ fn range_aggregation<S: Store>(
                 None if bytes => line.len() as f64,
                 None => 1.0,
                 Some((label, conv, filters)) => {
-                    let raw = lb.get(label).unwrap_or("").to_owned();
+                    // An entry without the label has no sample.
+                    let Some(raw) = lb.get(label).map(str::to_owned) else {
+                        continue;
+                    };
                     let v = match convert(*conv, &raw) {
                         Ok(v) => v,
                         Err(err) => {
@@ -398,8 +416,9 @@ fn extrapolated_rate(
     range_end: i64,
     range_secs: f64,
 ) -> Option<f64> {
+    // One sample cannot make a rate: Loki answers 0.
     if samples.len() < 2 {
-        return None;
+        return Some(0.0);
     }
     let (first, last) = (samples.first()?, samples.last()?);
     let mut result = last.1 - first.1;
@@ -415,19 +434,19 @@ fn extrapolated_rate(
     let to_end = secs(range_end - last.0);
     let sampled = secs(last.0 - first.0);
     let avg = sampled / (samples.len() as f64 - 1.0);
+    // Prometheus 3 order: clamp a far edge to half an interval first, then
+    // let the counter's zero point shorten it further.
+    let threshold = avg * 1.1;
+    if to_start >= threshold {
+        to_start = avg / 2.0;
+    }
     if result > 0.0 && first.1 >= 0.0 {
         let to_zero = sampled * (first.1 / result);
         if to_zero < to_start {
             to_start = to_zero;
         }
     }
-    let threshold = avg * 1.1;
-    let mut interval = sampled;
-    interval += if to_start < threshold {
-        to_start
-    } else {
-        avg / 2.0
-    };
+    let mut interval = sampled + to_start;
     interval += if to_end < threshold {
         to_end
     } else {
@@ -447,7 +466,7 @@ mod tests {
         let s = [(0, 0.0), (10_000_000_000, 10.0), (20_000_000_000, 20.0)];
         let r = extrapolated_rate(&s, -5_000_000_000, 25_000_000_000, 30.0).unwrap();
         assert!((r - 25.0 / 30.0).abs() < 1e-9, "{r}");
-        assert!(extrapolated_rate(&s[..1], 0, 1, 1.0).is_none());
+        assert_eq!(extrapolated_rate(&s[..1], 0, 1, 1.0), Some(0.0));
     }
 
     #[test]

@@ -40,9 +40,16 @@ pub struct MemStore {
 }
 
 impl MemStore {
-    /// Appends an entry; entries are kept sorted by time and an exact
-    /// duplicate (same time and line) is dropped, as Loki does.
+    /// Appends an entry; entries are kept sorted by time, an exact duplicate
+    /// (same time, line and metadata) is dropped and labels with empty
+    /// values are dropped from the stream's labels, as Loki does on write.
     pub fn push(&mut self, labels: &Labels, ts_ns: i64, line: &str, metadata: &Labels) {
+        let labels = &Labels::from_pairs(
+            labels
+                .iter()
+                .filter(|l| !l.value.is_empty())
+                .map(|l| (l.name.clone(), l.value.clone())),
+        );
         let idx = match self.streams.iter().position(|(l, _)| l == labels) {
             Some(i) => i,
             None => {
@@ -60,7 +67,7 @@ impl MemStore {
             .iter()
             .rev()
             .take_while(|e| e.ts_ns == ts_ns)
-            .any(|e| e.line == line);
+            .any(|e| e.line == line && e.metadata == *metadata);
         if !duplicate {
             entries.insert(
                 pos,

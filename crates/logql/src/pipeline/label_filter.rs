@@ -3,7 +3,6 @@
 //! `__error__="LabelFilterErr"` and keeps the entry, as in Loki.
 
 use std::borrow::Cow;
-use std::net::IpAddr;
 
 use model::Matcher;
 
@@ -171,10 +170,9 @@ impl LabelFilterStage {
                 conv,
                 value,
             } => {
-                if labels.has_error() {
-                    return true;
-                }
-                let Some(v) = labels.get(name) else {
+                // Converting filters read only real labels (not `__error__`)
+                // and drop entries that lack the label.
+                let Some(v) = labels.labels().get(name) else {
                     return false;
                 };
                 match convert(*conv, v) {
@@ -190,10 +188,15 @@ impl LabelFilterStage {
                 equal,
                 pattern,
             } => {
-                let inside = labels
-                    .get(name)
-                    .and_then(|v| v.trim().parse::<IpAddr>().ok())
-                    .is_some_and(|ip| pattern.contains(ip));
+                // An entry that already failed is kept, so its error shows.
+                if labels.has_error() {
+                    return true;
+                }
+                let Some(v) = labels.get(name) else {
+                    return false;
+                };
+                // Like the line filter, any address inside the value counts.
+                let inside = pattern.matches_line(v.as_bytes());
                 inside == *equal
             }
             LabelFilterStage::And(a, b) => {

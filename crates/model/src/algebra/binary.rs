@@ -169,9 +169,24 @@ impl VectorMatching {
     }
 }
 
+/// Whose arithmetic to follow. The engines differ in one place: Loki
+/// answers NaN for `x / 0` and `x % 0`, Prometheus follows IEEE 754
+/// (`1 / 0 = +Inf`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Dialect {
+    /// PromQL.
+    #[default]
+    Prometheus,
+    /// LogQL.
+    Loki,
+}
+
 /// Applies `op` to two floats; returns the value and, for comparisons,
 /// whether the comparison held (arithmetic always "holds").
-fn elem(op: BinaryOp, lhs: f64, rhs: f64) -> (f64, bool) {
+fn elem(dialect: Dialect, op: BinaryOp, lhs: f64, rhs: f64) -> (f64, bool) {
+    if dialect == Dialect::Loki && matches!(op, BinaryOp::Div | BinaryOp::Mod) && rhs == 0.0 {
+        return (f64::NAN, true);
+    }
     match op {
         BinaryOp::Add => (lhs + rhs, true),
         BinaryOp::Sub => (lhs - rhs, true),
@@ -195,7 +210,12 @@ fn elem(op: BinaryOp, lhs: f64, rhs: f64) -> (f64, bool) {
 /// there; LogQL does not); set operators are not defined on scalars and
 /// yield the left value.
 pub fn scalar_binop(op: BinaryOp, lhs: f64, rhs: f64) -> f64 {
-    let (value, keep) = elem(op, lhs, rhs);
+    scalar_binop_in(Dialect::Prometheus, op, lhs, rhs)
+}
+
+/// [`scalar_binop`] in the given dialect.
+pub fn scalar_binop_in(dialect: Dialect, op: BinaryOp, lhs: f64, rhs: f64) -> f64 {
+    let (value, keep) = elem(dialect, op, lhs, rhs);
     if op.is_comparison() {
         if keep { 1.0 } else { 0.0 }
     } else {
@@ -213,6 +233,25 @@ pub fn vector_scalar_binop(
     scalar_on_left: bool,
     return_bool: bool,
 ) -> Vector {
+    vector_scalar_binop_in(
+        Dialect::Prometheus,
+        op,
+        vector,
+        scalar,
+        scalar_on_left,
+        return_bool,
+    )
+}
+
+/// [`vector_scalar_binop`] in the given dialect.
+pub fn vector_scalar_binop_in(
+    dialect: Dialect,
+    op: BinaryOp,
+    vector: Vector,
+    scalar: f64,
+    scalar_on_left: bool,
+    return_bool: bool,
+) -> Vector {
     let mut out = Vec::with_capacity(vector.len());
     for mut sample in vector {
         let (l, r) = if scalar_on_left {
@@ -220,7 +259,7 @@ pub fn vector_scalar_binop(
         } else {
             (sample.value, scalar)
         };
-        let (mut value, mut keep) = elem(op, l, r);
+        let (mut value, mut keep) = elem(dialect, op, l, r);
         if op.is_comparison() && scalar_on_left {
             value = sample.value;
         }
@@ -242,6 +281,18 @@ pub fn vector_scalar_binop(
 /// Vector `op` vector with matching, exactly as Prometheus' engine does it,
 /// including its errors for ambiguous matches.
 pub fn vector_binop(
+    op: BinaryOp,
+    lhs: Vector,
+    rhs: Vector,
+    matching: &VectorMatching,
+    return_bool: bool,
+) -> Result<Vector, AlgebraError> {
+    vector_binop_in(Dialect::Prometheus, op, lhs, rhs, matching, return_bool)
+}
+
+/// [`vector_binop`] in the given dialect.
+pub fn vector_binop_in(
+    dialect: Dialect,
     op: BinaryOp,
     lhs: Vector,
     rhs: Vector,
@@ -286,7 +337,7 @@ pub fn vector_binop(
         } else {
             (ls.value, rs.value)
         };
-        let (mut value, keep) = elem(op, fl, fr);
+        let (mut value, keep) = elem(dialect, op, fl, fr);
         if return_bool {
             value = if keep { 1.0 } else { 0.0 };
         } else if !keep {
@@ -522,5 +573,7 @@ mod tests {
         assert_eq!(scalar_binop(BinaryOp::Mod, 10.0, 3.0), 1.0);
         assert_eq!(scalar_binop(BinaryOp::Gt, 2.0, 7.0), 0.0);
         assert!(scalar_binop(BinaryOp::Mod, 10.0, 0.0).is_nan());
+        assert_eq!(scalar_binop(BinaryOp::Div, -1.0, 0.0), f64::NEG_INFINITY);
+        assert!(scalar_binop_in(Dialect::Loki, BinaryOp::Div, -1.0, 0.0).is_nan());
     }
 }

@@ -28,7 +28,8 @@ mod functions;
 
 pub use aggregate::{AggregateOp, AggregateParam, Grouping, aggregate, format_float};
 pub use binary::{
-    BinaryOp, Cardinality, Side, VectorMatching, scalar_binop, vector_binop, vector_scalar_binop,
+    BinaryOp, Cardinality, Dialect, Side, VectorMatching, scalar_binop, scalar_binop_in,
+    vector_binop, vector_binop_in, vector_scalar_binop, vector_scalar_binop_in,
 };
 pub use functions::label_replace;
 

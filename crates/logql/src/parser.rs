@@ -436,7 +436,7 @@ impl<'a> Parser<'a> {
             "pattern" => {
                 let span = self.span();
                 let text = self.string()?;
-                Pattern::parse(&text).map_err(|e| self.err_at(span, e))?;
+                Pattern::parse_for_parser(&text).map_err(|e| self.err_at(span, e))?;
                 Stage::Parser(ParserExpr::Pattern(text))
             }
             "unpack" => Stage::Parser(ParserExpr::Unpack),
@@ -785,12 +785,13 @@ impl<'a> Parser<'a> {
                 Ok(inner)
             }
             Tok::Ident(word) => {
+                let start = self.span().start;
                 if let Some(op) = RangeOp::from_name(&word) {
                     self.next();
-                    self.range_aggregation(op)
+                    self.range_aggregation(start, op)
                 } else if let Some(op) = VectorOp::from_name(&word) {
                     self.next();
-                    self.vector_aggregation(op)
+                    self.vector_aggregation(start, op)
                 } else if word == "label_replace" {
                     self.next();
                     self.label_replace()
@@ -808,8 +809,7 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn range_aggregation(&mut self, op: RangeOp) -> Result<MetricExpr, ParseError> {
-        let start = self.span().start;
+    fn range_aggregation(&mut self, start: usize, op: RangeOp) -> Result<MetricExpr, ParseError> {
         self.expect(Tok::LParen, "(")?;
         let param = if op == RangeOp::QuantileOverTime {
             // Unsigned: Loki's grammar has no sign here.
@@ -959,8 +959,7 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn vector_aggregation(&mut self, op: VectorOp) -> Result<MetricExpr, ParseError> {
-        let start = self.span().start;
+    fn vector_aggregation(&mut self, start: usize, op: VectorOp) -> Result<MetricExpr, ParseError> {
         let before = self.grouping()?;
         self.expect(Tok::LParen, "(")?;
         let param_span = self.span();

@@ -64,7 +64,9 @@ pub fn parse_go_float(text: &str) -> Option<f64> {
             value += f64::from(c.to_digit(16)?) * scale;
             scale /= 16.0;
         }
-        return Some(value * 2f64.powi(exp));
+        let value = value * 2f64.powi(exp);
+        // Go refuses values out of range rather than rounding to ±Inf.
+        return value.is_finite().then_some(value);
     }
     if lower.starts_with("0b") || lower.starts_with("0o") {
         return None;
@@ -75,7 +77,7 @@ pub fn parse_go_float(text: &str) -> Option<f64> {
     {
         return None;
     }
-    text.parse().ok()
+    text.parse().ok().filter(|v: &f64| v.is_finite())
 }
 
 /// Seconds in a duration literal: Go notation first (`1.5s`), then

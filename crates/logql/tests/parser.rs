@@ -307,6 +307,7 @@ fn binary_operators_precedence_and_matching() {
     check_err(r#"-count_over_time({app="a"}[1m])"#, "expecting NUMBER", 2);
     check_err("0x1A", "unable to parse literal as a float", 1);
     check_err("0b1010", "unable to parse literal as a float", 1);
+    check_err("1e999", "unable to parse literal as a float", 1);
     check_err(
         r#"vector(count_over_time({app="a"}[1m]))"#,
         "expecting NUMBER",

@@ -32,6 +32,7 @@
 //! assert_eq!(v[0].value, 3.0);
 //! ```
 
+pub mod api;
 pub mod ast;
 mod error;
 pub mod eval;

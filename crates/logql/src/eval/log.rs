@@ -9,6 +9,11 @@ use super::{Direction, Query, Store, StreamResult, compile_pipeline};
 use crate::ast::LogExpr;
 use crate::error::Error;
 
+/// How far back an instant log query looks: `[time - 30s, time)`. Loki does
+/// not document this; 30s reproduces what Loki 2.8 answered (entries up to
+/// about 30s before `time`, none at `time` itself).
+pub const INSTANT_LOG_LOOKBACK_NS: i64 = 30_000_000_000;
+
 /// Runs a log query over `[start, end)`; `limit` keeps the newest
 /// (backward) or oldest (forward) entries across all streams.
 pub(super) fn eval_log<S: Store>(
@@ -17,8 +22,16 @@ pub(super) fn eval_log<S: Store>(
     q: &Query,
 ) -> Result<Vec<StreamResult>, Error> {
     let pipeline = compile_pipeline(&expr.stages)?;
+    let (start, end) = if q.instant {
+        (
+            q.start_ns.saturating_sub(INSTANT_LOG_LOOKBACK_NS),
+            q.start_ns,
+        )
+    } else {
+        (q.start_ns, q.end_ns)
+    };
     let mut rows: Vec<(i64, String, Labels)> = Vec::new();
-    for (labels, entries) in store.select(&expr.matchers, q.start_ns, q.end_ns) {
+    for (labels, entries) in store.select(&expr.matchers, start, end) {
         for e in entries {
             if let Some(p) = pipeline.process(e.ts_ns, &e.line, labels, &e.metadata) {
                 rows.push((e.ts_ns, p.line.into_owned(), p.labels));

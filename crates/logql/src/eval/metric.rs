@@ -366,7 +366,23 @@ fn over_time(
         RangeOp::CountOverTime | RangeOp::AbsentOverTime => n,
         RangeOp::Rate | RangeOp::BytesRate => values.sum::<f64>() / range_secs,
         RangeOp::BytesOverTime | RangeOp::SumOverTime => values.sum(),
-        RangeOp::AvgOverTime => values.sum::<f64>() / n,
+        // Loki's incremental mean, for the same rounding as Loki.
+        RangeOp::AvgOverTime => {
+            let (mut mean, mut count) = (0.0_f64, 0.0);
+            for v in values {
+                count += 1.0;
+                if mean.is_infinite() {
+                    if v.is_infinite() && (mean > 0.0) == (v > 0.0) {
+                        continue;
+                    }
+                    if !v.is_infinite() && !v.is_nan() {
+                        continue;
+                    }
+                }
+                mean += v / count - mean / count;
+            }
+            mean
+        }
         RangeOp::MinOverTime => {
             values.fold(f64::NAN, |m, v| if v < m || m.is_nan() { v } else { m })
         }

@@ -3,6 +3,8 @@
 
 mod compile;
 mod log;
+
+pub use log::INSTANT_LOG_LOOKBACK_NS;
 mod metric;
 
 pub use compile::compile_pipeline;

@@ -36,6 +36,136 @@ pub fn parse_json(text: &str) -> Result<JsonValue, String> {
     Ok(v)
 }
 
+/// One step of a path into a JSON document: a key or an index.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PathStep {
+    /// `.key` or `["key"]`
+    Key(String),
+    /// `[0]`
+    Index(usize),
+}
+
+/// The text of the value at `path`, exactly as written in `text` (nested
+/// objects keep their spacing, as Loki returns them); the first of duplicate
+/// keys wins. `None` when the document is invalid or the path is absent.
+pub fn find_raw<'t>(text: &'t str, path: &[PathStep]) -> Option<&'t str> {
+    let mut r = Reader {
+        s: text.as_bytes(),
+        pos: 0,
+    };
+    r.ws();
+    for step in path {
+        match (step, r.s.get(r.pos)) {
+            (PathStep::Key(want), Some(b'{')) => {
+                r.pos += 1;
+                loop {
+                    r.ws();
+                    if r.s.get(r.pos) != Some(&b'"') {
+                        return None;
+                    }
+                    let key = r.string().ok()?;
+                    r.ws();
+                    if r.s.get(r.pos) != Some(&b':') {
+                        return None;
+                    }
+                    r.pos += 1;
+                    r.ws();
+                    if key == *want {
+                        break;
+                    }
+                    r.value(1).ok()?;
+                    r.ws();
+                    if r.s.get(r.pos) != Some(&b',') {
+                        return None;
+                    }
+                    r.pos += 1;
+                }
+            }
+            (PathStep::Index(want), Some(b'[')) => {
+                r.pos += 1;
+                for _ in 0..*want {
+                    r.ws();
+                    r.value(1).ok()?;
+                    r.ws();
+                    if r.s.get(r.pos) != Some(&b',') {
+                        return None;
+                    }
+                    r.pos += 1;
+                }
+                r.ws();
+                if r.s.get(r.pos) == Some(&b']') {
+                    return None;
+                }
+            }
+            _ => return None,
+        }
+    }
+    let start = r.pos;
+    r.value(1).ok()?;
+    text.get(start..r.pos)
+}
+
+/// Why [`parse_object_prefix`] stopped early.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PrefixError {
+    /// The text does not start with `{`.
+    NotObject,
+    /// The object is malformed or cut short after some fields.
+    Broken,
+}
+
+/// Reads a top-level object field by field, keeping the fields read before
+/// any syntax error (what a streaming parser has already emitted).
+pub fn parse_object_prefix(text: &str) -> (Vec<(String, JsonValue)>, Option<PrefixError>) {
+    let mut r = Reader {
+        s: text.as_bytes(),
+        pos: 0,
+    };
+    let mut pairs = Vec::new();
+    r.ws();
+    if r.s.get(r.pos) != Some(&b'{') {
+        return (pairs, Some(PrefixError::NotObject));
+    }
+    r.pos += 1;
+    r.ws();
+    if r.s.get(r.pos) == Some(&b'}') {
+        r.pos += 1;
+        r.ws();
+        let trailing = r.pos != r.s.len();
+        return (pairs, trailing.then_some(PrefixError::Broken));
+    }
+    loop {
+        r.ws();
+        if r.s.get(r.pos) != Some(&b'"') {
+            return (pairs, Some(PrefixError::Broken));
+        }
+        let Ok(key) = r.string() else {
+            return (pairs, Some(PrefixError::Broken));
+        };
+        r.ws();
+        if r.s.get(r.pos) != Some(&b':') {
+            return (pairs, Some(PrefixError::Broken));
+        }
+        r.pos += 1;
+        r.ws();
+        let Ok(v) = r.value(1) else {
+            return (pairs, Some(PrefixError::Broken));
+        };
+        pairs.push((key, v));
+        r.ws();
+        match r.s.get(r.pos) {
+            Some(b',') => r.pos += 1,
+            Some(b'}') => {
+                r.pos += 1;
+                r.ws();
+                let trailing = r.pos != r.s.len();
+                return (pairs, trailing.then_some(PrefixError::Broken));
+            }
+            _ => return (pairs, Some(PrefixError::Broken)),
+        }
+    }
+}
+
 impl JsonValue {
     /// The value as compact JSON text.
     pub fn to_json(&self) -> String {
@@ -308,6 +438,43 @@ mod tests {
         ] {
             assert!(parse_json(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn prefix_keeps_fields_before_an_error() {
+        let (pairs, err) = parse_object_prefix(r#"{"broken": "json", "#);
+        assert_eq!(
+            pairs,
+            vec![("broken".into(), JsonValue::String("json".into()))]
+        );
+        assert_eq!(err, Some(PrefixError::Broken));
+        assert_eq!(
+            parse_object_prefix("not json").1,
+            Some(PrefixError::NotObject)
+        );
+        assert_eq!(
+            parse_object_prefix(r#" {"a":1} "#),
+            (vec![("a".into(), JsonValue::Number("1".into()))], None)
+        );
+    }
+
+    #[test]
+    fn find_raw_keeps_the_source_text() {
+        let doc = r#"{"u": {"id": 1,  "t": ["a", "b"]}, "u": 2}"#;
+        let key = |k: &str| PathStep::Key(k.into());
+        assert_eq!(
+            find_raw(doc, &[key("u")]),
+            Some(r#"{"id": 1,  "t": ["a", "b"]}"#)
+        );
+        assert_eq!(
+            find_raw(doc, &[key("u"), key("t"), PathStep::Index(1)]),
+            Some(r#""b""#)
+        );
+        assert_eq!(find_raw(doc, &[key("x")]), None);
+        assert_eq!(
+            find_raw(doc, &[key("u"), key("t"), PathStep::Index(2)]),
+            None
+        );
     }
 
     #[test]

@@ -139,6 +139,13 @@ impl LabelsBuilder {
         }
     }
 
+    /// Sets `__error__` alone (no details) unless an earlier stage did.
+    pub fn set_error_without_details(&mut self, error: &str) {
+        if self.error.is_none() {
+            self.error = Some(error.to_owned());
+        }
+    }
+
     /// The labels without the error labels.
     pub fn labels(&self) -> &Labels {
         &self.current

@@ -2,7 +2,7 @@
 
 use std::borrow::Cow;
 
-use super::json::{JsonValue, parse_json};
+use super::json::{JsonValue, PrefixError, find_raw, parse_json, parse_object_prefix};
 use super::pattern::Pattern;
 use super::{ERR_JSON, ERR_LOGFMT, LabelsBuilder, Stage, sanitize_label_key};
 
@@ -29,14 +29,7 @@ impl<'b> FirstWins<'b> {
     }
 }
 
-/// One step of a json path: a key or an index.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PathStep {
-    /// `.key` or `["key"]`
-    Key(String),
-    /// `[0]`
-    Index(usize),
-}
+pub use super::json::PathStep;
 
 /// Parses a json parameter expression such as `user.id`, `tags[0]` or
 /// `["a.b"]`; the message is Loki's.
@@ -124,44 +117,46 @@ fn flatten(prefix: &str, value: &JsonValue, out: &mut FirstWins<'_>) {
     }
 }
 
-fn json_at<'v>(value: &'v JsonValue, path: &[PathStep]) -> Option<&'v JsonValue> {
-    let mut cur = value;
-    for step in path {
-        cur = match (step, cur) {
-            (PathStep::Key(k), JsonValue::Object(_)) => cur.get(k)?,
-            (PathStep::Index(i), JsonValue::Array(items)) => items.get(*i)?,
-            _ => return None,
-        };
-    }
-    Some(cur)
-}
+/// The details Loki reports for JSON it cannot parse (its JSON library's
+/// words): a line that is not an object, or an object cut short.
+const JSON_NOT_OBJECT: &str = "Value looks like object, but can't find closing '}' symbol";
+const JSON_TRUNCATED: &str = "Value is array, but can't find closing ']' symbol";
 
 impl Stage for JsonParser {
     fn process<'a>(&self, _ts: i64, line: &mut Cow<'a, str>, labels: &mut LabelsBuilder) -> bool {
-        let value = match parse_json(line) {
-            Ok(v @ JsonValue::Object(_)) => v,
-            Ok(_) => {
+        if self.params.is_empty() {
+            // Fields before a syntax error are kept, as Loki's streaming
+            // parser does.
+            let (pairs, error) = parse_object_prefix(line);
+            let mut out = FirstWins::new(labels);
+            flatten("", &JsonValue::Object(pairs), &mut out);
+            if let Some(e) = error {
                 labels.set_error(
                     ERR_JSON,
-                    "Value looks like object, but can't find closing '}' symbol",
+                    if e == PrefixError::NotObject {
+                        JSON_NOT_OBJECT
+                    } else {
+                        JSON_TRUNCATED
+                    },
                 );
-                return true;
             }
-            Err(e) => {
-                labels.set_error(ERR_JSON, e);
-                return true;
-            }
-        };
-        let mut out = FirstWins::new(labels);
-        if self.params.is_empty() {
-            flatten("", &value, &mut out);
             return true;
         }
+        if !matches!(parse_json(line), Ok(JsonValue::Object(_))) {
+            // With parameters Loki reports the error without details.
+            labels.set_error_without_details(ERR_JSON);
+            return true;
+        }
+        let mut out = FirstWins::new(labels);
         for (label, path) in &self.params {
-            let text = match json_at(&value, path) {
-                Some(JsonValue::String(s)) => s.clone(),
-                Some(JsonValue::Null) | None => String::new(),
-                Some(other) => other.to_json(),
+            // Strings are unquoted; objects and arrays keep their text.
+            let text = match find_raw(line, path) {
+                Some(raw) if raw.starts_with('"') => match parse_json(raw) {
+                    Ok(JsonValue::String(s)) => s,
+                    _ => String::new(),
+                },
+                Some("null") | None => String::new(),
+                Some(raw) => raw.to_owned(),
             };
             out.set(label, &text);
         }
@@ -182,12 +177,20 @@ pub struct LogfmtParser {
 
 /// One logfmt pair or a decoding error.
 enum Pair<'l> {
-    Ok(&'l str, Cow<'l, str>),
-    Err(String),
+    /// `key=value` (a bare `key` has an empty value).
+    Ok { key: &'l str, value: Cow<'l, str> },
+    /// A malformed pair; `fatal` errors end the line even without
+    /// `--strict` (Loki reports them as `LogfmtParserErr`).
+    Err { message: String, fatal: bool },
 }
 
-/// Decodes logfmt pairs; after an error the decoder resumes at the next
-/// space so that callers may skip the bad pair.
+fn logfmt_error(pos: usize, what: &str) -> String {
+    format!("logfmt syntax error at pos {pos} : {what}")
+}
+
+/// Decodes logfmt pairs. A pair cut short (`bad="unterminated`) is
+/// recoverable; garbage glued to a closed quoted value
+/// (`msg="said "hi""`) is fatal, as Loki reports it.
 fn logfmt_pairs(line: &str) -> Vec<Pair<'_>> {
     let bytes = line.as_bytes();
     let mut out = Vec::new();
@@ -214,11 +217,11 @@ fn logfmt_pairs(line: &str) -> Vec<Pair<'_>> {
         }
         let key = line.get(key_start..i).unwrap_or("");
         if key.is_empty() {
-            out.push(Pair::Err(format!(
-                "logfmt syntax error at pos {}: unexpected '{}'",
-                i + 1,
-                char::from(bytes.get(i).copied().unwrap_or(b' '))
-            )));
+            let c = char::from(bytes.get(i).copied().unwrap_or(b' '));
+            out.push(Pair::Err {
+                message: logfmt_error(i + 1, &format!("unexpected '{c}'")),
+                fatal: false,
+            });
             i = skip_to_space(i + 1);
             continue;
         }
@@ -242,51 +245,64 @@ fn logfmt_pairs(line: &str) -> Vec<Pair<'_>> {
                         }
                     }
                     if !closed {
-                        out.push(Pair::Err(format!(
-                            "logfmt syntax error at pos {}: unterminated quoted value",
-                            i + 1
-                        )));
+                        out.push(Pair::Err {
+                            message: logfmt_error(i + 1, "unterminated quoted value"),
+                            fatal: false,
+                        });
                         break;
                     }
                     let raw = line.get(start..i).unwrap_or("\"\"");
-                    let value = unquote(raw);
+                    out.push(Pair::Ok {
+                        key,
+                        value: unquote(raw),
+                    });
                     if bytes.get(i).is_some_and(|b| *b > b' ') {
-                        out.push(Pair::Ok(key, value));
-                        out.push(Pair::Err(format!(
-                            "logfmt syntax error at pos {}: unexpected '\"'",
-                            i + 1
-                        )));
-                        i = skip_to_space(i);
-                        continue;
+                        // Text glued to the closing quote: Loki stops here.
+                        let mut j = i;
+                        while bytes.get(j).is_some_and(|b| *b > b' ' && *b != b'"') {
+                            j += 1;
+                        }
+                        let what = if bytes.get(j) == Some(&b'"') {
+                            "unexpected '\"'"
+                        } else {
+                            "unexpected value"
+                        };
+                        out.push(Pair::Err {
+                            message: logfmt_error(j + 1, what),
+                            fatal: true,
+                        });
+                        break;
                     }
-                    out.push(Pair::Ok(key, value));
                 } else {
                     let start = i;
                     while bytes.get(i).is_some_and(|b| *b > b' ' && *b != b'"') {
                         i += 1;
                     }
                     if bytes.get(i) == Some(&b'"') {
-                        out.push(Pair::Err(format!(
-                            "logfmt syntax error at pos {}: unexpected '\"'",
-                            i + 1
-                        )));
+                        out.push(Pair::Err {
+                            message: logfmt_error(i + 1, "unexpected '\"'"),
+                            fatal: false,
+                        });
                         i = skip_to_space(i);
                         continue;
                     }
-                    out.push(Pair::Ok(
+                    out.push(Pair::Ok {
                         key,
-                        Cow::Borrowed(line.get(start..i).unwrap_or("")),
-                    ));
+                        value: Cow::Borrowed(line.get(start..i).unwrap_or("")),
+                    });
                 }
             }
             Some(b'"') => {
-                out.push(Pair::Err(format!(
-                    "logfmt syntax error at pos {}: unexpected '\"'",
-                    i + 1
-                )));
+                out.push(Pair::Err {
+                    message: logfmt_error(i + 1, "unexpected '\"'"),
+                    fatal: false,
+                });
                 i = skip_to_space(i);
             }
-            _ => out.push(Pair::Ok(key, Cow::Borrowed(""))),
+            _ => out.push(Pair::Ok {
+                key,
+                value: Cow::Borrowed(""),
+            }),
         }
     }
     out
@@ -332,8 +348,10 @@ impl Stage for LogfmtParser {
         let mut error = None;
         for pair in pairs {
             match pair {
-                Pair::Ok(key, value) => {
+                Pair::Ok { key, value } => {
                     if self.params.is_empty() {
+                        // Empty values (`key=`, or a bare `key`) are kept only
+                        // with --keep-empty, as in Loki 3 (2.8 kept bare keys).
                         if value.is_empty() && !self.keep_empty {
                             continue;
                         }
@@ -346,9 +364,9 @@ impl Stage for LogfmtParser {
                         }
                     }
                 }
-                Pair::Err(e) => {
-                    if self.strict {
-                        error = Some(e);
+                Pair::Err { message, fatal } => {
+                    if self.strict || fatal {
+                        error = Some(message);
                         break;
                     }
                 }
@@ -445,7 +463,12 @@ impl Stage for UnpackParser {
         let pairs = match parse_json(line) {
             Ok(JsonValue::Object(pairs)) => pairs,
             Ok(_) => {
-                labels.set_error(ERR_JSON, "expecting a json object");
+                labels.set_error(ERR_JSON, "expecting json object(6), but it is not");
+                return true;
+            }
+            Err(e) if !line.trim_start().starts_with('{') => {
+                let _ = e;
+                labels.set_error(ERR_JSON, "expecting json object(6), but it is not");
                 return true;
             }
             Err(e) => {
@@ -453,6 +476,13 @@ impl Stage for UnpackParser {
                 return true;
             }
         };
+        // Only a packed entry (one with `_entry`) is unpacked, as in Loki.
+        let packed = pairs
+            .iter()
+            .any(|(k, v)| k == "_entry" && matches!(v, JsonValue::String(_)));
+        if !packed {
+            return true;
+        }
         let mut entry = None;
         {
             let mut out = FirstWins::new(labels);
@@ -553,6 +583,21 @@ mod tests {
     }
 
     #[test]
+    fn logfmt_text_glued_to_a_quote_stops_with_an_error() {
+        let (_, got) = run(
+            &LogfmtParser::default(),
+            &[],
+            r#"level=debug msg="user said "hi"" status=500"#,
+        );
+        assert_eq!(got.get("msg"), Some("user said "));
+        assert_eq!(got.get("status"), None);
+        assert_eq!(
+            got.get("__error_details__"),
+            Some("logfmt syntax error at pos 31 : unexpected '\"'")
+        );
+    }
+
+    #[test]
     fn logfmt_malformed_strict_and_lenient() {
         let (_, got) = run(&LogfmtParser::default(), &[], r#"good=1 bad="unterminated"#);
         assert_eq!(got, labels(&[("good", "1")]));
@@ -606,5 +651,7 @@ mod tests {
         );
         assert_eq!(line, "real");
         assert_eq!(got, labels(&[("lvl", "info")]));
+        let (line, got) = run(&UnpackParser, &[], r#"{"lvl":"info"}"#);
+        assert_eq!((line.as_str(), got), (r#"{"lvl":"info"}"#, Labels::empty()));
     }
 }

@@ -120,6 +120,18 @@ fn int(args: &[Value], i: usize) -> i64 {
     args.get(i).map(Value::as_int).unwrap_or(0)
 }
 
+/// An argument Go declares as `int`: other types are an error, as in Go.
+fn strict_int(args: &[Value], i: usize) -> Result<i64, String> {
+    match args.get(i) {
+        Some(Value::Int(v)) => Ok(*v),
+        Some(other) => Err(format!(
+            "wrong type for value; expected int; got {}",
+            other.type_name()
+        )),
+        None => Err("missing argument".into()),
+    }
+}
+
 fn float(args: &[Value], i: usize) -> f64 {
     args.get(i).map(Value::as_float).unwrap_or(0.0)
 }
@@ -658,16 +670,16 @@ pub(super) fn call(name: &str, args: Vec<Value>, ctx: Context<'_>) -> Result<Val
         }
         "repeat" => {
             arity(name, a, 2)?;
-            let n = int(a, 0).clamp(0, 10_000) as usize;
+            let n = strict_int(a, 0)?.clamp(0, 10_000) as usize;
             Value::Str(s(a, 1).repeat(n))
         }
         "substr" => {
             arity(name, a, 3)?;
-            Value::Str(chars_slice(&s(a, 2), int(a, 0), int(a, 1)))
+            Value::Str(chars_slice(&s(a, 2), strict_int(a, 0)?, strict_int(a, 1)?))
         }
         "trunc" => {
             arity(name, a, 2)?;
-            let (n, text) = (int(a, 0), s(a, 1));
+            let (n, text) = (strict_int(a, 0)?, s(a, 1));
             let len = text.chars().count() as i64;
             Value::Str(if n >= 0 {
                 chars_slice(&text, 0, n)
@@ -730,7 +742,7 @@ pub(super) fn call(name: &str, args: Vec<Value>, ctx: Context<'_>) -> Result<Val
         "ceil" => Value::Float(float(a, 0).ceil()),
         "floor" => Value::Float(float(a, 0).floor()),
         "round" => {
-            let (x, places) = (float(a, 0), int(a, 1).clamp(0, 15));
+            let (x, places) = (float(a, 0), strict_int(a, 1)?.clamp(0, 15));
             let scale = 10f64.powi(places as i32);
             Value::Float((x * scale).round() / scale)
         }

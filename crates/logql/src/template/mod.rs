@@ -11,6 +11,11 @@ mod value;
 
 pub use value::Value;
 
+/// Parses an RFC 3339 timestamp (`2026-11-24T14:58:00.5+01:00`) to ns.
+pub(crate) fn parse_rfc3339(text: &str) -> Result<i64, String> {
+    time::parse("2006-01-02T15:04:05.999999999Z07:00", text)
+}
+
 use std::collections::BTreeMap;
 
 /// A parsed template.

@@ -120,10 +120,18 @@ fn binary_op(tok: &Tok) -> Option<BinaryOp> {
     })
 }
 
+/// Most nesting (parentheses, aggregations) and most binary operators a
+/// query may have: deeper trees could overflow the stack when parsed,
+/// printed, evaluated or dropped.
+const MAX_DEPTH: usize = 128;
+const MAX_BINARY_OPS: usize = 512;
+
 struct Parser<'a> {
     input: &'a str,
     tokens: Vec<Token>,
     pos: usize,
+    depth: usize,
+    binary_ops: usize,
 }
 
 impl<'a> Parser<'a> {
@@ -132,6 +140,8 @@ impl<'a> Parser<'a> {
             input,
             tokens: lex(input)?,
             pos: 0,
+            depth: 0,
+            binary_ops: 0,
         })
     }
 
@@ -542,6 +552,7 @@ impl<'a> Parser<'a> {
         while self.is_word("or") {
             self.next();
             let rhs = self.label_filter_and()?;
+            self.count_binary()?;
             lhs = LabelFilter::Or(Box::new(lhs), Box::new(rhs));
         }
         Ok(lhs)
@@ -570,12 +581,40 @@ impl<'a> Parser<'a> {
                 break;
             }
             let rhs = self.label_filter_primary()?;
+            self.count_binary()?;
             lhs = LabelFilter::And(Box::new(lhs), Box::new(rhs));
         }
         Ok(lhs)
     }
 
+    fn enter(&mut self) -> Result<(), ParseError> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(self.err(format!(
+                "query too complex: more than {MAX_DEPTH} nested levels"
+            )));
+        }
+        Ok(())
+    }
+
+    fn count_binary(&mut self) -> Result<(), ParseError> {
+        self.binary_ops += 1;
+        if self.binary_ops > MAX_BINARY_OPS {
+            return Err(self.err(format!(
+                "query too complex: more than {MAX_BINARY_OPS} binary operations"
+            )));
+        }
+        Ok(())
+    }
+
     fn label_filter_primary(&mut self) -> Result<LabelFilter, ParseError> {
+        self.enter()?;
+        let result = self.label_filter_primary_inner();
+        self.depth -= 1;
+        result
+    }
+
+    fn label_filter_primary_inner(&mut self) -> Result<LabelFilter, ParseError> {
         if self.peek() == &Tok::LParen {
             self.next();
             let inner = self.label_filter()?;
@@ -669,6 +708,13 @@ impl<'a> Parser<'a> {
     // ---- metric queries -------------------------------------------------
 
     fn metric(&mut self, min_prec: u8) -> Result<MetricExpr, ParseError> {
+        self.enter()?;
+        let result = self.metric_inner(min_prec);
+        self.depth -= 1;
+        result
+    }
+
+    fn metric_inner(&mut self, min_prec: u8) -> Result<MetricExpr, ParseError> {
         let mut lhs = self.unary()?;
         while let Some(op) = binary_op(self.peek()) {
             let prec = op.precedence();
@@ -702,6 +748,7 @@ impl<'a> Parser<'a> {
                     }
                 }
             }
+            self.count_binary()?;
             lhs = MetricExpr::Binary(Box::new(BinaryExpr {
                 op,
                 lhs,

@@ -197,3 +197,69 @@ fn mutated_templates_and_lines_never_panic() {
         }
     }
 }
+
+#[test]
+fn pathological_nesting_is_refused_not_a_stack_overflow() {
+    let deep = format!("{}1{}", "(".repeat(100_000), ")".repeat(100_000));
+    assert!(
+        logql::parse(&deep)
+            .unwrap_err()
+            .message
+            .contains("too complex")
+    );
+    let chain = vec!["1"; 100_000].join(" + ");
+    assert!(
+        logql::parse(&chain)
+            .unwrap_err()
+            .message
+            .contains("too complex")
+    );
+    let filters = format!(
+        r#"{{app="a"}} | {}"#,
+        vec![r#"a="1""#; 100_000].join(" and ")
+    );
+    assert!(
+        logql::parse(&filters)
+            .unwrap_err()
+            .message
+            .contains("too complex")
+    );
+    let parens = format!(
+        r#"{{app="a"}} | {}a="1"{}"#,
+        "(".repeat(100_000),
+        ")".repeat(100_000)
+    );
+    assert!(logql::parse(&parens).is_err());
+    let t = format!("{{{{ {}1{} }}}}", "(".repeat(10_000), ")".repeat(10_000));
+    assert!(Template::parse("line", &t).unwrap_err().contains("nested"));
+    let t = "{{ if 1 }}".repeat(10_000);
+    assert!(Template::parse("line", &t).unwrap_err().contains("nested"));
+}
+
+#[test]
+fn templates_cannot_exhaust_memory() {
+    let data = std::collections::BTreeMap::new();
+    let ctx = Context {
+        line: "l",
+        ts_ns: 0,
+    };
+    for t in [
+        r#"{{ repeat 10000 (repeat 10000 "xx") }}"#,
+        r#"{{ range 100000 }}{{ printf "%10000s" "x" }}{{ end }}"#,
+        r#"{{ indent 10000 (repeat 5000 "\n") }}"#,
+    ] {
+        let err = Template::parse("line", t)
+            .unwrap()
+            .render(&data, ctx)
+            .unwrap_err();
+        assert!(
+            err.contains("too large") || err.contains("too complex"),
+            "{t}: {err}"
+        );
+    }
+    let out = Template::parse("line", r#"{{ printf "%.99999999f|%99999999d" 1.5 2 }}"#)
+        .unwrap()
+        .render(&data, ctx)
+        .unwrap();
+    assert!(out.len() < 20_000);
+}

@@ -14,6 +14,9 @@ pub(super) struct Exec<'a> {
 
 /// Bound on executed nodes, so that a template cannot loop for ever.
 const MAX_STEPS: usize = 100_000;
+/// Bound on a rendered template (bytes), so that `repeat` cannot exhaust
+/// memory.
+pub(super) const MAX_OUTPUT: usize = 1 << 20;
 
 impl<'a> Exec<'a> {
     pub(super) fn new(name: &'a str, ctx: Context<'a>) -> Self {
@@ -45,6 +48,9 @@ impl<'a> Exec<'a> {
             self.steps += 1;
             if self.steps > MAX_STEPS {
                 return Err(self.err("template too complex"));
+            }
+            if out.len() > MAX_OUTPUT {
+                return Err(self.err("template output too large"));
             }
             let mark = self.vars.len();
             match node {

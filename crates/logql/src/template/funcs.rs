@@ -294,7 +294,7 @@ pub(super) fn sprintf(format: &str, args: &[Value]) -> String {
                 p.push(d);
                 chars.next();
             }
-            precision = Some(p.parse().unwrap_or(0));
+            precision = Some(p.parse::<usize>().unwrap_or(0).min(1_000));
         }
         let Some(verb) = chars.next() else {
             out.push_str("%!(NOVERB)");
@@ -372,7 +372,8 @@ pub(super) fn sprintf(format: &str, args: &[Value]) -> String {
                 .unwrap_or_default(),
             other => format!("%!{other}({})", arg.display()),
         };
-        let width: usize = width.parse().unwrap_or(0);
+        // Bounded, so that a format string cannot exhaust memory.
+        let width: usize = width.parse::<usize>().unwrap_or(0).min(10_000);
         let len = text.chars().count();
         if len < width {
             let pad = width - len;
@@ -644,7 +645,7 @@ pub(super) fn call(name: &str, args: Vec<Value>, ctx: Context<'_>) -> Result<Val
         }
         "alignLeft" | "alignRight" => {
             arity(name, a, 2)?;
-            let (n, text) = (int(a, 0).max(0) as usize, s(a, 1));
+            let (n, text) = (int(a, 0).clamp(0, 10_000) as usize, s(a, 1));
             let chars: Vec<char> = text.chars().collect();
             if chars.len() >= n {
                 Value::Str(chars.get(..n).unwrap_or(&[]).iter().collect())
@@ -656,7 +657,13 @@ pub(super) fn call(name: &str, args: Vec<Value>, ctx: Context<'_>) -> Result<Val
         }
         "indent" | "nindent" => {
             arity(name, a, 2)?;
-            let pad = " ".repeat(int(a, 0).clamp(0, 10_000) as usize);
+            let width = int(a, 0).clamp(0, 10_000) as usize;
+            let text = s(a, 1);
+            let lines = text.matches('\n').count() + 1;
+            if width.saturating_mul(lines).saturating_add(text.len()) > super::exec::MAX_OUTPUT {
+                return Err(format!("{name}: result too large"));
+            }
+            let pad = " ".repeat(width);
             let body = s(a, 1)
                 .split('\n')
                 .map(|l| format!("{pad}{l}"))
@@ -671,7 +678,11 @@ pub(super) fn call(name: &str, args: Vec<Value>, ctx: Context<'_>) -> Result<Val
         "repeat" => {
             arity(name, a, 2)?;
             let n = strict_int(a, 0)?.clamp(0, 10_000) as usize;
-            Value::Str(s(a, 1).repeat(n))
+            let text = s(a, 1);
+            if text.len().saturating_mul(n) > super::exec::MAX_OUTPUT {
+                return Err("repeat: result too large".into());
+            }
+            Value::Str(text.repeat(n))
         }
         "substr" => {
             arity(name, a, 3)?;

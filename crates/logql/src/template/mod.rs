@@ -167,6 +167,97 @@ mod tests {
     }
 
     #[test]
+    fn string_functions() {
+        let d = [("s", "  Hello World  "), ("p", "pre-fix.log")];
+        for (t, want) in [
+            ("{{ ToLower .p | ToUpper }}", "PRE-FIX.LOG"),
+            (
+                "{{ lower \"AbC\" }}{{ upper \"x\" }}{{ title \"hi there\" }}",
+                "abcXHi There",
+            ),
+            ("[{{ TrimSpace .s }}]", "[Hello World]"),
+            ("[{{ trim .s }}]", "[Hello World]"),
+            (
+                "{{ Trim \"xxaxx\" \"x\" }}{{ TrimLeft \"xxa\" \"x\" }}{{ TrimRight \"axx\" \"x\" }}",
+                "aaa",
+            ),
+            (
+                "{{ TrimPrefix .p \"pre-\" }}|{{ TrimSuffix .p \".log\" }}",
+                "fix.log|pre-fix",
+            ),
+            (
+                "{{ trimPrefix \"pre-\" .p }}|{{ trimSuffix \".log\" .p }}|{{ trimAll \"x\" \"xax\" }}",
+                "fix.log|pre-fix|a",
+            ),
+            (
+                "{{ contains \"fix\" .p }} {{ hasPrefix \"pre\" .p }} {{ hasSuffix \".txt\" .p }}",
+                "true true false",
+            ),
+            ("{{ repeat 3 \"ab\" }}", "ababab"),
+            (
+                "{{ indent 2 \"a\\nb\" }}|{{ nindent 1 \"c\" }}",
+                "  a\n  b|\n c",
+            ),
+            ("{{ count \"o\" .s }} {{ len .p }}", "2 11"),
+            ("{{ print 1 2 \"x\" }} {{ println \"y\" }}", "1 2x y\n"),
+            (
+                "{{ index (fromJson \"[5,6]\") 1 }} {{ (fromJson \"{\\\"a\\\":[1,2]}\").a }}",
+                "6 [1 2]",
+            ),
+        ] {
+            assert_eq!(render(t, &d), want, "{t}");
+        }
+    }
+
+    #[test]
+    fn math_functions() {
+        for (t, want) in [
+            (
+                "{{ addf 1.5 2 }} {{ subf 5 1.5 }} {{ mulf 2 1.25 }} {{ divf 3 2 }}",
+                "3.5 3.5 2.5 1.5",
+            ),
+            ("{{ maxf 1.5 2.5 }} {{ minf 1.5 2.5 }}", "2.5 1.5"),
+            (
+                "{{ add 1 \"2\" }} {{ mul 2 3 4 }} {{ int \"7\" | add 1 }} {{ float64 \"2.5\" }}",
+                "3 24 8 2.5",
+            ),
+            (
+                "{{ if lt 1 2 }}lt{{ end }}{{ if ge 2 2 }}ge{{ end }}{{ if ne \"a\" \"b\" }}ne{{ end }}",
+                "ltgene",
+            ),
+        ] {
+            assert_eq!(render(t, &[]), want, "{t}");
+        }
+        assert!(
+            Template::parse("line", "{{ div 1 0 }}")
+                .unwrap()
+                .render(&Default::default(), Context { line: "", ts_ns: 0 })
+                .is_err()
+        );
+        assert!(
+            Template::parse("line", "{{ round 1 2.5 }}")
+                .unwrap()
+                .render(&Default::default(), Context { line: "", ts_ns: 0 })
+                .unwrap_err()
+                .contains("expected int; got float64")
+        );
+    }
+
+    #[test]
+    fn now_is_a_recent_time() {
+        let secs: i64 = render("{{ now | unixEpoch }}", &[]).parse().unwrap();
+        assert!(secs > 1_700_000_000, "{secs}");
+        assert_eq!(
+            render("{{ __timestamp__ | unixEpochMillis }}", &[]),
+            "1700000000123"
+        );
+        assert_eq!(
+            render("{{ __timestamp__ | unixEpochNanos }}", &[]),
+            "1700000000123000000"
+        );
+    }
+
+    #[test]
     fn control_flow() {
         let t = r#"{{ if eq .l "a" }}A{{ else if eq .l "b" }}B{{ else }}C{{ end }}"#;
         assert_eq!(render(t, &[("l", "a")]), "A");

@@ -305,10 +305,14 @@ fn lex(ctx: &Ctx<'_>, body: &str) -> Result<Vec<Tok>, String> {
     Ok(toks)
 }
 
+/// Most nesting of parentheses or control blocks in a template.
+const MAX_DEPTH: usize = 64;
+
 struct PipeParser<'a, 'c> {
     ctx: &'a Ctx<'c>,
     toks: Vec<Tok>,
     pos: usize,
+    depth: usize,
 }
 
 impl PipeParser<'_, '_> {
@@ -365,7 +369,12 @@ impl PipeParser<'_, '_> {
                     },
                     Tok::LParen => {
                         self.pos += 1;
+                        self.depth += 1;
+                        if self.depth > MAX_DEPTH {
+                            return Err(self.ctx.err("template too deeply nested"));
+                        }
                         let inner = self.pipe()?;
+                        self.depth -= 1;
                         if self.peek() != Some(&Tok::RParen) {
                             return Err(self.ctx.err("unclosed left paren"));
                         }
@@ -420,7 +429,12 @@ fn parse_number(n: &str) -> Option<Arg> {
 
 fn parse_pipe(ctx: &Ctx<'_>, body: &str) -> Result<Pipe, String> {
     let toks = lex(ctx, body)?;
-    let mut p = PipeParser { ctx, toks, pos: 0 };
+    let mut p = PipeParser {
+        ctx,
+        toks,
+        pos: 0,
+        depth: 0,
+    };
     let pipe = p.pipe()?;
     if p.pos != p.toks.len() {
         return Err(ctx.err("unexpected token in command"));
@@ -498,6 +512,9 @@ fn control(
     pieces: &mut std::iter::Peekable<std::vec::IntoIter<Piece>>,
     depth: usize,
 ) -> Result<Node, String> {
+    if depth >= MAX_DEPTH {
+        return Err(ctx.err("template too deeply nested"));
+    }
     let pipe = parse_pipe(ctx, rest)?;
     let (body, end) = nodes(name, pieces, depth + 1)?;
     let otherwise = match end {

@@ -15,8 +15,10 @@
 //! assert_eq!(model::duration::parse_duration("1m30s").unwrap().as_secs(), 90);
 //! ```
 
+pub mod algebra;
 pub mod duration;
 mod error;
+pub mod go_duration;
 mod labels;
 mod matcher;
 

@@ -1,0 +1,496 @@
+//! Metric queries: every node is evaluated for all steps at once, so range
+//! aggregations read and run the pipeline over each entry only once.
+
+use std::collections::HashMap;
+
+use model::algebra::{
+    AggregateOp, AggregateParam, BinaryOp, Cardinality, Dialect, Sample, Vector, aggregate,
+    label_replace, scalar_binop_in, vector_binop_in, vector_scalar_binop_in,
+};
+use model::{Labels, MatchOp};
+
+use super::compile::compile_label_filter;
+use super::{Query, QueryResult, Series, Store, compile_pipeline};
+use crate::ast::{MetricExpr, RangeAggregation, RangeOp, UnwrapConv, VectorOp};
+use crate::error::Error;
+use crate::pipeline::label_filter::{Conversion, convert};
+use crate::pipeline::{ERR_SAMPLE_EXTRACTION, ERROR_LABEL};
+
+/// The value of a node at one step.
+#[derive(Debug, Clone)]
+enum StepValue {
+    Scalar(f64),
+    Vector(Vector),
+}
+
+/// Most steps a range query may have (Loki's and Prometheus' limit).
+const MAX_STEPS: i64 = 11_000;
+
+pub(super) fn eval_metric<S: Store>(
+    store: &S,
+    expr: &MetricExpr,
+    q: &Query,
+) -> Result<QueryResult, Error> {
+    let steps: Vec<i64> = if q.instant {
+        vec![q.start_ns]
+    } else {
+        if q.step_ns <= 0 {
+            return Err(Error::Invalid(
+                "zero or negative query resolution step widths are not accepted. Try a positive integer".into(),
+            ));
+        }
+        if q.end_ns < q.start_ns {
+            return Err(Error::Invalid(
+                "end timestamp must not be before start time".into(),
+            ));
+        }
+        if (q.end_ns - q.start_ns) / q.step_ns >= MAX_STEPS {
+            return Err(Error::Invalid(
+                "exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)".into(),
+            ));
+        }
+        if uses_approx_topk(expr) {
+            return Err(Error::Invalid(
+                "approx_topk is only supported on instant queries".into(),
+            ));
+        }
+        let mut steps = Vec::new();
+        let mut t = q.start_ns;
+        while t <= q.end_ns {
+            steps.push(t);
+            t += q.step_ns;
+        }
+        steps
+    };
+    let values = eval_steps(store, expr, &steps)?;
+    if q.instant {
+        return Ok(match values.into_iter().next() {
+            Some(StepValue::Scalar(v)) => QueryResult::Scalar(v),
+            Some(StepValue::Vector(v)) => QueryResult::Vector(v),
+            None => QueryResult::Vector(Vec::new()),
+        });
+    }
+    let mut index: HashMap<Labels, usize> = HashMap::new();
+    let mut series: Vec<Series> = Vec::new();
+    for (t, value) in steps.iter().zip(values) {
+        let samples = match value {
+            StepValue::Scalar(v) => vec![Sample::new(Labels::empty(), v)],
+            StepValue::Vector(v) => v,
+        };
+        for s in samples {
+            let i = *index.entry(s.labels.clone()).or_insert_with(|| {
+                series.push(Series {
+                    labels: s.labels.clone(),
+                    points: Vec::new(),
+                });
+                series.len() - 1
+            });
+            if let Some(x) = series.get_mut(i) {
+                x.points.push((*t, s.value));
+            }
+        }
+    }
+    series.sort_by(|a, b| a.labels.cmp(&b.labels));
+    Ok(QueryResult::Matrix(series))
+}
+
+fn uses_approx_topk(expr: &MetricExpr) -> bool {
+    match expr {
+        MetricExpr::Vector(v) => v.op == VectorOp::ApproxTopk || uses_approx_topk(&v.expr),
+        MetricExpr::Binary(b) => uses_approx_topk(&b.lhs) || uses_approx_topk(&b.rhs),
+        MetricExpr::LabelReplace(l) => uses_approx_topk(&l.expr),
+        MetricExpr::Range(_) | MetricExpr::Literal(_) | MetricExpr::Vector1(_) => false,
+    }
+}
+
+fn eval_steps<S: Store>(
+    store: &S,
+    expr: &MetricExpr,
+    steps: &[i64],
+) -> Result<Vec<StepValue>, Error> {
+    Ok(match expr {
+        MetricExpr::Literal(v) => vec![StepValue::Scalar(*v); steps.len()],
+        MetricExpr::Vector1(v) => {
+            vec![StepValue::Vector(vec![Sample::new(Labels::empty(), *v)]); steps.len()]
+        }
+        MetricExpr::Range(r) => range_aggregation(store, r, steps)?
+            .into_iter()
+            .map(StepValue::Vector)
+            .collect(),
+        MetricExpr::Vector(v) => {
+            let inner = eval_steps(store, &v.expr, steps)?;
+            let op = match v.op {
+                VectorOp::Sum => AggregateOp::Sum,
+                VectorOp::Avg => AggregateOp::Avg,
+                VectorOp::Min => AggregateOp::Min,
+                VectorOp::Max => AggregateOp::Max,
+                VectorOp::Count => AggregateOp::Count,
+                VectorOp::Stddev => AggregateOp::Stddev,
+                VectorOp::Stdvar => AggregateOp::Stdvar,
+                VectorOp::Topk | VectorOp::ApproxTopk => AggregateOp::Topk,
+                VectorOp::Bottomk => AggregateOp::Bottomk,
+                VectorOp::Sort => AggregateOp::Sort,
+                VectorOp::SortDesc => AggregateOp::SortDesc,
+            };
+            let param = v.param.map_or(AggregateParam::None, AggregateParam::Number);
+            inner
+                .into_iter()
+                .map(|value| {
+                    let vector = into_vector(value);
+                    Ok(StepValue::Vector(aggregate(
+                        op,
+                        &param,
+                        v.grouping.as_ref(),
+                        vector,
+                    )?))
+                })
+                .collect::<Result<_, Error>>()?
+        }
+        MetricExpr::LabelReplace(l) => eval_steps(store, &l.expr, steps)?
+            .into_iter()
+            .map(|value| {
+                Ok(StepValue::Vector(label_replace(
+                    into_vector(value),
+                    &l.dst,
+                    &l.replacement,
+                    &l.src,
+                    &l.regex,
+                )?))
+            })
+            .collect::<Result<_, Error>>()?,
+        MetricExpr::Binary(b) => {
+            let lhs = eval_steps(store, &b.lhs, steps)?;
+            let rhs = eval_steps(store, &b.rhs, steps)?;
+            let mut matching = b.matching.clone().unwrap_or_default();
+            if b.op.is_set() {
+                matching.card = Cardinality::ManyToMany;
+            }
+            lhs.into_iter()
+                .zip(rhs)
+                .map(|(l, r)| binary(b.op, l, r, &matching, b.return_bool))
+                .collect::<Result<_, Error>>()?
+        }
+    })
+}
+
+fn into_vector(value: StepValue) -> Vector {
+    match value {
+        StepValue::Vector(v) => v,
+        StepValue::Scalar(s) => vec![Sample::new(Labels::empty(), s)],
+    }
+}
+
+fn binary(
+    op: BinaryOp,
+    lhs: StepValue,
+    rhs: StepValue,
+    matching: &model::algebra::VectorMatching,
+    return_bool: bool,
+) -> Result<StepValue, Error> {
+    Ok(match (lhs, rhs) {
+        (StepValue::Scalar(a), StepValue::Scalar(b)) => {
+            if op.is_set() {
+                return Err(Error::Invalid(format!(
+                    "unexpected literal for left leg of logical/set binary operation ({})",
+                    op.as_str()
+                )));
+            }
+            StepValue::Scalar(scalar_binop_in(Dialect::Loki, op, a, b))
+        }
+        (StepValue::Vector(v), StepValue::Scalar(s)) => StepValue::Vector(vector_scalar_binop_in(
+            Dialect::Loki,
+            op,
+            v,
+            s,
+            false,
+            return_bool,
+        )),
+        (StepValue::Scalar(s), StepValue::Vector(v)) => StepValue::Vector(vector_scalar_binop_in(
+            Dialect::Loki,
+            op,
+            v,
+            s,
+            true,
+            return_bool,
+        )),
+        (StepValue::Vector(l), StepValue::Vector(r)) => StepValue::Vector(vector_binop_in(
+            Dialect::Loki,
+            op,
+            l,
+            r,
+            matching,
+            return_bool,
+        )?),
+    })
+}
+
+/// Samples of one series, in time order.
+type Samples = Vec<(i64, f64)>;
+
+fn range_aggregation<S: Store>(
+    store: &S,
+    r: &RangeAggregation,
+    steps: &[i64],
+) -> Result<Vec<Vector>, Error> {
+    let (Some(&first), Some(&last)) = (steps.first(), steps.last()) else {
+        return Ok(Vec::new());
+    };
+    let range = r.range.range_ns;
+    let offset = r.range.offset_ns;
+    let pipeline = compile_pipeline(&r.range.log.stages)?;
+    let unwrap = match &r.range.unwrap {
+        Some(u) => {
+            let filters = u
+                .filters
+                .iter()
+                .map(compile_label_filter)
+                .collect::<Result<Vec<_>, _>>()?;
+            let conv = match u.conv {
+                UnwrapConv::Float => Conversion::Number,
+                UnwrapConv::Duration | UnwrapConv::DurationSeconds => Conversion::Duration,
+                UnwrapConv::Bytes => Conversion::Bytes,
+            };
+            Some((u.label.as_str(), conv, filters))
+        }
+        None => None,
+    };
+    let bytes = matches!(r.op, RangeOp::BytesOverTime | RangeOp::BytesRate);
+    // Entries in (first - offset - range, last - offset].
+    let from = first
+        .saturating_sub(offset)
+        .saturating_sub(range)
+        .saturating_add(1);
+    let to = last.saturating_sub(offset).saturating_add(1);
+    let mut index: HashMap<Labels, usize> = HashMap::new();
+    let mut series: Vec<(Labels, Samples)> = Vec::new();
+    for (labels, entries) in store.select(&r.range.log.matchers, from, to) {
+        for e in entries {
+            let Some((line, mut lb)) =
+                pipeline.process_builder(e.ts_ns, &e.line, labels, &e.metadata)
+            else {
+                continue;
+            };
+            let value = match &unwrap {
+                None if bytes => line.len() as f64,
+                None => 1.0,
+                Some((label, conv, filters)) => {
+                    // An entry without the label has no sample.
+                    let Some(raw) = lb.get(label).map(str::to_owned) else {
+                        continue;
+                    };
+                    let v = match convert(*conv, &raw) {
+                        Ok(v) => v,
+                        Err(err) => {
+                            lb.set_error(ERR_SAMPLE_EXTRACTION, err);
+                            0.0
+                        }
+                    };
+                    if !filters.iter().all(|f| f.keep(&mut lb)) {
+                        continue;
+                    }
+                    lb.remove(label);
+                    v
+                }
+            };
+            let final_labels = lb.finish();
+            if let Some(err) = final_labels.get(ERROR_LABEL) {
+                return Err(Error::Pipeline {
+                    error: err.to_owned(),
+                    series: final_labels.clone(),
+                });
+            }
+            let key = match &r.grouping {
+                Some(g) => g.group_labels(&final_labels),
+                None => final_labels,
+            };
+            let i = *index.entry(key.clone()).or_insert_with(|| {
+                series.push((key, Vec::new()));
+                series.len() - 1
+            });
+            if let Some((_, s)) = series.get_mut(i) {
+                s.push((e.ts_ns, value));
+            }
+        }
+    }
+    for (_, s) in &mut series {
+        s.sort_by_key(|p| p.0);
+    }
+    let range_secs = range as f64 / 1e9;
+    let mut out = Vec::with_capacity(steps.len());
+    for &t in steps {
+        let end = t - offset;
+        let start = end - range;
+        let mut vector = Vec::new();
+        for (labels, samples) in &series {
+            let lo = samples.partition_point(|p| p.0 <= start);
+            let hi = samples.partition_point(|p| p.0 <= end);
+            let window = samples.get(lo..hi.max(lo)).unwrap_or(&[]);
+            if window.is_empty() {
+                continue;
+            }
+            if let Some(v) = over_time(r.op, r.param, window, start, end, range_secs) {
+                vector.push(Sample::new(labels.clone(), v));
+            }
+        }
+        if r.op == RangeOp::AbsentOverTime {
+            vector = if vector.is_empty() {
+                let labels = Labels::from_pairs(
+                    r.range
+                        .log
+                        .matchers
+                        .iter()
+                        .filter(|m| m.op == MatchOp::Equal)
+                        .map(|m| (m.name.clone(), m.value.clone())),
+                );
+                vec![Sample::new(labels, 1.0)]
+            } else {
+                Vec::new()
+            };
+        }
+        out.push(vector);
+    }
+    Ok(out)
+}
+
+fn over_time(
+    op: RangeOp,
+    param: Option<f64>,
+    window: &[(i64, f64)],
+    start: i64,
+    end: i64,
+    range_secs: f64,
+) -> Option<f64> {
+    let values = window.iter().map(|p| p.1);
+    let n = window.len() as f64;
+    Some(match op {
+        RangeOp::CountOverTime | RangeOp::AbsentOverTime => n,
+        RangeOp::Rate | RangeOp::BytesRate => values.sum::<f64>() / range_secs,
+        RangeOp::BytesOverTime | RangeOp::SumOverTime => values.sum(),
+        // Loki's incremental mean, for the same rounding as Loki.
+        RangeOp::AvgOverTime => {
+            let (mut mean, mut count) = (0.0_f64, 0.0);
+            for v in values {
+                count += 1.0;
+                if mean.is_infinite() {
+                    if v.is_infinite() && (mean > 0.0) == (v > 0.0) {
+                        continue;
+                    }
+                    if !v.is_infinite() && !v.is_nan() {
+                        continue;
+                    }
+                }
+                mean += v / count - mean / count;
+            }
+            mean
+        }
+        RangeOp::MinOverTime => {
+            values.fold(f64::NAN, |m, v| if v < m || m.is_nan() { v } else { m })
+        }
+        RangeOp::MaxOverTime => {
+            values.fold(f64::NAN, |m, v| if v > m || m.is_nan() { v } else { m })
+        }
+        RangeOp::StdvarOverTime | RangeOp::StddevOverTime => {
+            let (mut count, mut mean, mut m2) = (0.0, 0.0, 0.0);
+            for v in values {
+                count += 1.0;
+                let delta = v - mean;
+                mean += delta / count;
+                m2 += delta * (v - mean);
+            }
+            let var = m2 / count;
+            if op == RangeOp::StdvarOverTime {
+                var
+            } else {
+                var.sqrt()
+            }
+        }
+        RangeOp::QuantileOverTime => {
+            let samples: Vector = window
+                .iter()
+                .map(|p| Sample::new(Labels::empty(), p.1))
+                .collect();
+            let q = aggregate(
+                AggregateOp::Quantile,
+                &AggregateParam::Number(param.unwrap_or(f64::NAN)),
+                None,
+                samples,
+            )
+            .ok()?;
+            q.first()?.value
+        }
+        RangeOp::FirstOverTime => window.first()?.1,
+        RangeOp::LastOverTime => window.last()?.1,
+        RangeOp::RateCounter => extrapolated_rate(window, start, end, range_secs)?,
+    })
+}
+
+/// Prometheus' `rate()` over counter samples, with its extrapolation to the
+/// window's edges.
+fn extrapolated_rate(
+    samples: &[(i64, f64)],
+    range_start: i64,
+    range_end: i64,
+    range_secs: f64,
+) -> Option<f64> {
+    // One sample cannot make a rate: Loki answers 0.
+    if samples.len() < 2 {
+        return Some(0.0);
+    }
+    let (first, last) = (samples.first()?, samples.last()?);
+    let mut result = last.1 - first.1;
+    for pair in samples.windows(2) {
+        if let [a, b] = pair {
+            if b.1 < a.1 {
+                result += a.1;
+            }
+        }
+    }
+    let secs = |ns: i64| ns as f64 / 1e9;
+    let mut to_start = secs(first.0 - range_start);
+    let to_end = secs(range_end - last.0);
+    let sampled = secs(last.0 - first.0);
+    let avg = sampled / (samples.len() as f64 - 1.0);
+    // Prometheus 3 order: clamp a far edge to half an interval first, then
+    // let the counter's zero point shorten it further.
+    let threshold = avg * 1.1;
+    if to_start >= threshold {
+        to_start = avg / 2.0;
+    }
+    if result > 0.0 && first.1 >= 0.0 {
+        let to_zero = sampled * (first.1 / result);
+        if to_zero < to_start {
+            to_start = to_zero;
+        }
+    }
+    let mut interval = sampled + to_start;
+    interval += if to_end < threshold {
+        to_end
+    } else {
+        avg / 2.0
+    };
+    Some(result * (interval / sampled) / range_secs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use model::algebra::Grouping;
+
+    #[test]
+    fn extrapolated_rate_matches_prometheus_on_a_steady_counter() {
+        // 0, 10, 20 at 0s, 10s, 20s in a 30s window (-5s, 25s]: +1/s.
+        let s = [(0, 0.0), (10_000_000_000, 10.0), (20_000_000_000, 20.0)];
+        let r = extrapolated_rate(&s, -5_000_000_000, 25_000_000_000, 30.0).unwrap();
+        assert!((r - 25.0 / 30.0).abs() < 1e-9, "{r}");
+        assert_eq!(extrapolated_rate(&s[..1], 0, 1, 1.0), Some(0.0));
+    }
+
+    #[test]
+    fn grouping_is_unused_for_scalars() {
+        let g = Grouping::By(vec![]);
+        assert_eq!(
+            g.group_labels(&Labels::from_pairs([("a", "b")])),
+            Labels::empty()
+        );
+    }
+}

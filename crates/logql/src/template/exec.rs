@@ -1,0 +1,205 @@
+//! Template execution.
+
+use super::Context;
+use super::funcs::call;
+use super::parse::{Arg, Node, Pipe};
+use super::value::Value;
+
+pub(super) struct Exec<'a> {
+    name: &'a str,
+    ctx: Context<'a>,
+    vars: Vec<(String, Value)>,
+    steps: usize,
+}
+
+/// Bound on executed nodes, so that a template cannot loop for ever.
+const MAX_STEPS: usize = 100_000;
+/// Bound on a rendered template (bytes), so that `repeat` cannot exhaust
+/// memory.
+pub(super) const MAX_OUTPUT: usize = 1 << 20;
+
+impl<'a> Exec<'a> {
+    pub(super) fn new(name: &'a str, ctx: Context<'a>) -> Self {
+        Self {
+            name,
+            ctx,
+            vars: Vec::new(),
+            steps: 0,
+        }
+    }
+
+    fn err(&self, msg: impl std::fmt::Display) -> String {
+        format!(
+            "template: {}: executing \"{}\": {msg}",
+            self.name, self.name
+        )
+    }
+
+    pub(super) fn run(
+        &mut self,
+        nodes: &[Node],
+        dot: &Value,
+        out: &mut String,
+    ) -> Result<(), String> {
+        if self.vars.is_empty() {
+            self.vars.push(("".into(), dot.clone()));
+        }
+        for node in nodes {
+            self.steps += 1;
+            if self.steps > MAX_STEPS {
+                return Err(self.err("template too complex"));
+            }
+            if out.len() > MAX_OUTPUT {
+                return Err(self.err("template output too large"));
+            }
+            let mark = self.vars.len();
+            match node {
+                Node::Text(t) => out.push_str(t),
+                Node::Action(pipe) => {
+                    let v = self.pipe(pipe, dot)?;
+                    if pipe.decl.is_empty() {
+                        out.push_str(&v.display());
+                    }
+                    // Declarations stay visible for the rest of this list.
+                    continue;
+                }
+                Node::If(pipe, then, otherwise) => {
+                    let v = self.pipe(pipe, dot)?;
+                    if v.truthy() {
+                        self.run(then, dot, out)?;
+                    } else {
+                        self.run(otherwise, dot, out)?;
+                    }
+                }
+                Node::With(pipe, then, otherwise) => {
+                    let v = self.pipe(pipe, dot)?;
+                    if v.truthy() {
+                        self.run(then, &v, out)?;
+                    } else {
+                        self.run(otherwise, dot, out)?;
+                    }
+                }
+                Node::Range(pipe, body, otherwise) => {
+                    let no_decl = Pipe {
+                        decl: Vec::new(),
+                        assign: false,
+                        cmds: pipe.cmds.clone(),
+                    };
+                    let v = self.pipe(&no_decl, dot)?;
+                    let items: Vec<(Value, Value)> = match v {
+                        Value::List(items) => items
+                            .into_iter()
+                            .enumerate()
+                            .map(|(i, v)| (Value::Int(i as i64), v))
+                            .collect(),
+                        Value::Map(pairs, _) => {
+                            pairs.into_iter().map(|(k, v)| (Value::Str(k), v)).collect()
+                        }
+                        Value::Int(n) => (0..n.clamp(0, MAX_STEPS as i64))
+                            .map(|i| (Value::Int(i), Value::Int(i)))
+                            .collect(),
+                        Value::Nil => Vec::new(),
+                        other => {
+                            return Err(
+                                self.err(format!("range can't iterate over {}", other.display()))
+                            );
+                        }
+                    };
+                    if items.is_empty() {
+                        self.run(otherwise, dot, out)?;
+                    }
+                    for (k, v) in items {
+                        let inner = self.vars.len();
+                        match pipe.decl.as_slice() {
+                            [one] => self.vars.push((one.clone(), v.clone())),
+                            [key, val, ..] => {
+                                self.vars.push((key.clone(), k));
+                                self.vars.push((val.clone(), v.clone()));
+                            }
+                            [] => {}
+                        }
+                        self.run(body, &v, out)?;
+                        self.vars.truncate(inner);
+                    }
+                }
+            }
+            self.vars.truncate(mark);
+        }
+        Ok(())
+    }
+
+    fn pipe(&mut self, pipe: &Pipe, dot: &Value) -> Result<Value, String> {
+        let mut prev: Option<Value> = None;
+        for cmd in &pipe.cmds {
+            prev = Some(self.cmd(cmd, dot, prev)?);
+        }
+        let v = prev.unwrap_or(Value::Nil);
+        if let Some(name) = pipe.decl.first() {
+            if pipe.assign {
+                match self.vars.iter_mut().rev().find(|(n, _)| n == name) {
+                    Some(slot) => slot.1 = v.clone(),
+                    None => return Err(self.err(format!("undefined variable: ${name}"))),
+                }
+            } else {
+                self.vars.push((name.clone(), v.clone()));
+            }
+        }
+        Ok(v)
+    }
+
+    fn cmd(&mut self, args: &[Arg], dot: &Value, prev: Option<Value>) -> Result<Value, String> {
+        match args.split_first() {
+            Some((Arg::Func(name), rest)) => {
+                let mut values = Vec::with_capacity(rest.len() + 1);
+                for a in rest {
+                    values.push(self.arg(a, dot)?);
+                }
+                if let Some(p) = prev {
+                    values.push(p);
+                }
+                call(name, values, self.ctx)
+                    .map_err(|e| self.err(format!("error calling {name}: {e}")))
+            }
+            Some((first, rest)) => {
+                if !rest.is_empty() || prev.is_some() {
+                    return Err(self.err("can't give argument to non-function"));
+                }
+                self.arg(first, dot)
+            }
+            None => Err(self.err("empty command")),
+        }
+    }
+
+    fn arg(&mut self, arg: &Arg, dot: &Value) -> Result<Value, String> {
+        let walk = |this: &Self, mut v: Value, fields: &[String]| -> Result<Value, String> {
+            for f in fields {
+                v = v.field(f).map_err(|e| this.err(e))?;
+            }
+            Ok(v)
+        };
+        match arg {
+            Arg::Field(f) => walk(self, dot.clone(), f),
+            Arg::Var(name, f) => {
+                let v = self
+                    .vars
+                    .iter()
+                    .rev()
+                    .find(|(n, _)| n == name)
+                    .map(|(_, v)| v.clone())
+                    .ok_or_else(|| self.err(format!("undefined variable: ${name}")))?;
+                walk(self, v, f)
+            }
+            Arg::Sub(pipe, f) => {
+                let v = self.pipe(pipe, dot)?;
+                walk(self, v, f)
+            }
+            Arg::Str(s) => Ok(Value::Str(s.clone())),
+            Arg::Int(i) => Ok(Value::Int(*i)),
+            Arg::Float(x) => Ok(Value::Float(*x)),
+            Arg::Bool(b) => Ok(Value::Bool(*b)),
+            Arg::Nil => Ok(Value::Nil),
+            Arg::Func(name) => call(name, Vec::new(), self.ctx)
+                .map_err(|e| self.err(format!("error calling {name}: {e}"))),
+        }
+    }
+}

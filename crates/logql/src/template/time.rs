@@ -1,0 +1,304 @@
+//! Go's reference-time layouts (`2006-01-02T15:04:05Z07:00`) for `date` and
+//! `toDate`, in UTC.
+
+const MONTHS: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+const DAYS: [&str; 7] = [
+    "Sunday",
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+];
+
+/// Layout elements, longest first where one is a prefix of another.
+const TOKENS: &[&str] = &[
+    "January", "Monday", "2006", "Jan", "Mon", "MST", "Z07:00", "Z0700", "Z07", "-07:00", "-0700",
+    "-07", "01", "02", "_2", "15", "03", "04", "05", "06", "PM", "pm", "1", "2", "3", "4", "5",
+];
+
+/// Days since 1970-01-01 to (year, month 1-12, day 1-31).
+fn civil(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+/// (year, month, day) to days since 1970-01-01.
+fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let m = i64::from(m);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// Formats `ns` (UTC) with a Go layout.
+pub(super) fn format(ns: i64, layout: &str) -> String {
+    let secs = ns.div_euclid(1_000_000_000);
+    let frac = ns.rem_euclid(1_000_000_000);
+    let days = secs.div_euclid(86_400);
+    let sod = secs.rem_euclid(86_400);
+    let (year, month, day) = civil(days);
+    let (hour, min, sec) = (sod / 3600, (sod % 3600) / 60, sod % 60);
+    let weekday = (days + 4).rem_euclid(7) as usize;
+    let month_name = MONTHS.get(month as usize - 1).copied().unwrap_or("");
+    let day_name = DAYS.get(weekday).copied().unwrap_or("");
+    let mut out = String::new();
+    let mut rest = layout;
+    while !rest.is_empty() {
+        // Fractional seconds: `.000` / `.999` (also with `,`).
+        if let Some(after) = rest.strip_prefix(['.', ',']) {
+            let n = after.chars().take_while(|c| *c == '0' || *c == '9').count();
+            let digit = after.chars().next();
+            if n > 0 && !after.chars().nth(n).is_some_and(|c| c.is_ascii_digit()) {
+                let digits = format!("{frac:09}");
+                let mut part = digits.get(..n.min(9)).unwrap_or("").to_owned();
+                if digit == Some('9') {
+                    part = part.trim_end_matches('0').to_owned();
+                    if !part.is_empty() {
+                        out.push('.');
+                        out.push_str(&part);
+                    }
+                } else {
+                    out.push(rest.chars().next().unwrap_or('.'));
+                    out.push_str(&part);
+                }
+                rest = after.get(n..).unwrap_or("");
+                continue;
+            }
+        }
+        let Some(tok) = TOKENS.iter().find(|t| rest.starts_with(**t)) else {
+            let mut chars = rest.chars();
+            if let Some(c) = chars.next() {
+                out.push(c);
+            }
+            rest = chars.as_str();
+            continue;
+        };
+        let h12 = if hour % 12 == 0 { 12 } else { hour % 12 };
+        let piece = match *tok {
+            "January" => month_name.to_owned(),
+            "Jan" => month_name.get(..3).unwrap_or("").to_owned(),
+            "Monday" => day_name.to_owned(),
+            "Mon" => day_name.get(..3).unwrap_or("").to_owned(),
+            "MST" => "UTC".into(),
+            "Z07:00" | "Z0700" | "Z07" => "Z".into(),
+            "-07:00" => "+00:00".into(),
+            "-0700" => "+0000".into(),
+            "-07" => "+00".into(),
+            "2006" => format!("{year:04}"),
+            "06" => format!("{:02}", year.rem_euclid(100)),
+            "01" => format!("{month:02}"),
+            "1" => month.to_string(),
+            "02" => format!("{day:02}"),
+            "_2" => format!("{day:>2}"),
+            "2" => day.to_string(),
+            "15" => format!("{hour:02}"),
+            "03" => format!("{h12:02}"),
+            "3" => h12.to_string(),
+            "04" => format!("{min:02}"),
+            "4" => min.to_string(),
+            "05" => format!("{sec:02}"),
+            "5" => sec.to_string(),
+            "PM" => if hour >= 12 { "PM" } else { "AM" }.into(),
+            "pm" => if hour >= 12 { "pm" } else { "am" }.into(),
+            _ => String::new(),
+        };
+        out.push_str(&piece);
+        rest = rest.get(tok.len()..).unwrap_or("");
+    }
+    out
+}
+
+/// Parses `value` with a Go layout; returns ns since the epoch.
+pub(super) fn parse(layout: &str, value: &str) -> Result<i64, String> {
+    let bad = || format!("parsing time {value:?} as {layout:?}: cannot parse");
+    let (mut year, mut month, mut day) = (1i64, 1u32, 1u32);
+    let (mut hour, mut min, mut sec, mut nanos, mut offset) = (0i64, 0i64, 0i64, 0i64, 0i64);
+    let mut pm: Option<bool> = None;
+    let mut l = layout;
+    let mut v = value;
+    let number = |v: &mut &str, max: usize| -> Result<i64, String> {
+        let n = v.chars().take(max).take_while(char::is_ascii_digit).count();
+        if n == 0 {
+            return Err(bad());
+        }
+        let text = v.get(..n).ok_or_else(bad)?;
+        *v = v.get(n..).unwrap_or("");
+        text.parse().map_err(|_| bad())
+    };
+    while !l.is_empty() {
+        if let Some(after) = l.strip_prefix(['.', ',']) {
+            let n = after.chars().take_while(|c| *c == '0' || *c == '9').count();
+            if n > 0 {
+                l = after.get(n..).unwrap_or("");
+                if let Some(vr) = v.strip_prefix(['.', ',']) {
+                    let digits = vr.chars().take_while(char::is_ascii_digit).count();
+                    let text = vr.get(..digits).unwrap_or("");
+                    let padded = format!("{:0<9}", text.get(..digits.min(9)).unwrap_or(""));
+                    nanos = padded.parse().unwrap_or(0);
+                    v = vr.get(digits..).unwrap_or("");
+                }
+                continue;
+            }
+        }
+        let Some(tok) = TOKENS.iter().find(|t| l.starts_with(**t)) else {
+            let mut lc = l.chars();
+            let c = lc.next();
+            l = lc.as_str();
+            let mut vc = v.chars();
+            if vc.next() != c {
+                return Err(bad());
+            }
+            v = vc.as_str();
+            continue;
+        };
+        l = l.get(tok.len()..).unwrap_or("");
+        match *tok {
+            "2006" => year = number(&mut v, 4)?,
+            "06" => year = 2000 + number(&mut v, 2)?,
+            "01" | "1" => month = number(&mut v, 2)? as u32,
+            "02" | "2" => day = number(&mut v, 2)? as u32,
+            "_2" => {
+                v = v.trim_start_matches(' ');
+                day = number(&mut v, 2)? as u32;
+            }
+            "15" | "03" | "3" => hour = number(&mut v, 2)?,
+            "04" | "4" => min = number(&mut v, 2)?,
+            "05" | "5" => sec = number(&mut v, 2)?,
+            "January" | "Jan" => {
+                let idx = MONTHS
+                    .iter()
+                    .position(|m| {
+                        let name = if *tok == "Jan" {
+                            m.get(..3).unwrap_or("")
+                        } else {
+                            m
+                        };
+                        v.starts_with(name)
+                    })
+                    .ok_or_else(bad)?;
+                let len = if *tok == "Jan" {
+                    3
+                } else {
+                    MONTHS.get(idx).map_or(0, |m| m.len())
+                };
+                v = v.get(len..).unwrap_or("");
+                month = idx as u32 + 1;
+            }
+            "Monday" | "Mon" => {
+                let len = DAYS
+                    .iter()
+                    .map(|d| {
+                        if *tok == "Mon" {
+                            d.get(..3).unwrap_or("")
+                        } else {
+                            d
+                        }
+                    })
+                    .find(|d| v.starts_with(*d))
+                    .map(str::len)
+                    .ok_or_else(bad)?;
+                v = v.get(len..).unwrap_or("");
+            }
+            "PM" | "pm" => {
+                let word = v.get(..2).unwrap_or("").to_ascii_uppercase();
+                pm = Some(word == "PM");
+                v = v.get(2..).unwrap_or("");
+            }
+            "MST" => {
+                let n = v.chars().take_while(char::is_ascii_uppercase).count();
+                v = v.get(n..).unwrap_or("");
+            }
+            _ => {
+                // Zone offsets.
+                if let Some(r) = v.strip_prefix('Z').filter(|_| tok.starts_with('Z')) {
+                    v = r;
+                } else {
+                    let sign = match v.chars().next() {
+                        Some('+') => 1,
+                        Some('-') => -1,
+                        _ => return Err(bad()),
+                    };
+                    v = v.get(1..).unwrap_or("");
+                    let h = number(&mut v, 2)?;
+                    if let Some(r) = v.strip_prefix(':') {
+                        v = r;
+                    }
+                    let m = if v.starts_with(|c: char| c.is_ascii_digit()) {
+                        number(&mut v, 2)?
+                    } else {
+                        0
+                    };
+                    offset = sign * (h * 3600 + m * 60);
+                }
+            }
+        }
+    }
+    if !v.is_empty() {
+        return Err(format!("parsing time {value:?}: extra text: {v:?}"));
+    }
+    if let Some(pm) = pm {
+        hour = hour % 12 + if pm { 12 } else { 0 };
+    }
+    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || min > 59 || sec > 60 {
+        return Err(format!("parsing time {value:?}: value out of range"));
+    }
+    let days = days_from_civil(year, month, day);
+    let secs = days * 86_400 + hour * 3600 + min * 60 + sec - offset;
+    secs.checked_mul(1_000_000_000)
+        .and_then(|n| n.checked_add(nanos))
+        .ok_or_else(|| format!("parsing time {value:?}: out of range"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_and_parses_layouts() {
+        let ns = 1_700_000_000_123_456_789;
+        assert_eq!(
+            format(ns, "2006-01-02T15:04:05.000Z07:00"),
+            "2023-11-14T22:13:20.123Z"
+        );
+        assert_eq!(
+            format(ns, "Mon Jan _2 3:04PM .999999999"),
+            "Tue Nov 14 10:13PM .123456789"
+        );
+        assert_eq!(
+            parse("2006-01-02T15:04:05Z07:00", "2023-11-14T22:13:20Z").unwrap(),
+            1_700_000_000_000_000_000
+        );
+        assert_eq!(
+            parse("2006-01-02 15:04:05 -0700", "2023-11-14 23:13:20 +0100").unwrap(),
+            1_700_000_000_000_000_000
+        );
+        assert!(parse("2006-01-02", "nope").is_err());
+        assert!(parse("2006-01-02", "2023-13-01").is_err());
+    }
+}

@@ -1,0 +1,267 @@
+//! Conformance: replays the log queries recorded from the real Loki 2.8
+//! (`shared/conformance/golden/loki-log-queries/`, read at test time)
+//! through the same request parsing, engine and response encoding the log
+//! store's API uses, and compares with the recorded answers.
+//!
+//! Judging follows that folder's README: streams compare as sets, entries in
+//! order; a 400 recorded for syntax that only Loki 3 accepts (cases named
+//! `…?`) answered with data counts as "newer syntax"; a recorded 500 must be
+//! answered without a 5xx (a 400 or, for `1 + 2`, Loki 3's scalar). Prints
+//! `golden: N passed, N failed, N newer-syntax` and fails on any failure not
+//! listed with its reason in `golden_known_failures.txt`.
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::PathBuf;
+
+use logql::api::{self, ApiError};
+use logql::ast::Expr;
+use logql::eval::{Engine, MemStore};
+use logql::pipeline::json::{JsonValue, parse_json};
+use model::Labels;
+
+fn shared_dir() -> PathBuf {
+    std::env::var_os("VIGIL_SHARED_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared")))
+}
+
+fn str_of(v: &JsonValue) -> Option<&str> {
+    match v {
+        JsonValue::String(s) => Some(s),
+        _ => None,
+    }
+}
+
+fn labels_of(v: Option<&JsonValue>) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = match v {
+        Some(JsonValue::Object(pairs)) => pairs
+            .iter()
+            .map(|(k, v)| (k.clone(), str_of(v).unwrap_or("").to_owned()))
+            .collect(),
+        _ => Vec::new(),
+    };
+    out.sort();
+    out
+}
+
+/// A result reduced to what must match: its type and a sorted set of
+/// series (labels, points as strings).
+type Pairs = Vec<(String, String)>;
+type Normal = (String, Vec<(Pairs, Pairs)>);
+
+fn number_text(v: &JsonValue) -> String {
+    match v {
+        JsonValue::Number(n) => n.parse::<f64>().map(|f| format!("{f}")).unwrap_or_default(),
+        JsonValue::String(s) => s.clone(),
+        other => other.to_json(),
+    }
+}
+
+fn normalise(response: &JsonValue) -> Result<Normal, String> {
+    let data = response.get("data").ok_or("no data")?;
+    let kind = data
+        .get("resultType")
+        .and_then(str_of)
+        .ok_or("no resultType")?
+        .to_owned();
+    let mut series = Vec::new();
+    match data.get("result") {
+        Some(JsonValue::Array(pair)) if kind == "scalar" => {
+            let at = |k: usize| pair.get(k).map(number_text).unwrap_or_default();
+            series.push((Vec::new(), vec![(at(0), at(1))]));
+        }
+        Some(JsonValue::Array(items)) => {
+            for item in items {
+                let labels = labels_of(item.get("stream").or_else(|| item.get("metric")));
+                let points: Vec<(String, String)> =
+                    match item.get("values").or_else(|| item.get("value")) {
+                        Some(JsonValue::Array(values)) if kind == "vector" => {
+                            vec![(
+                                number_text(values.first().ok_or("bad point")?),
+                                number_text(values.get(1).ok_or("bad point")?),
+                            )]
+                        }
+                        Some(JsonValue::Array(values)) => values
+                            .iter()
+                            .map(|p| match p {
+                                JsonValue::Array(pair) => Ok((
+                                    number_text(pair.first().ok_or("bad point")?),
+                                    number_text(pair.get(1).ok_or("bad point")?),
+                                )),
+                                _ => Err("bad point".to_owned()),
+                            })
+                            .collect::<Result<_, _>>()?,
+                        _ => return Err("no values".into()),
+                    };
+                series.push((labels, points));
+            }
+        }
+        None => {}
+        Some(_) => return Err("bad result".into()),
+    }
+    series.sort();
+    Ok((kind, series))
+}
+
+enum Verdict {
+    Pass,
+    Fail(String),
+    NewerSyntax,
+}
+
+fn run_case(store: &MemStore, case: &JsonValue, now_ns: i64) -> Result<Verdict, String> {
+    let name = case.get("name").and_then(str_of).ok_or("no name")?;
+    let endpoint = case.get("endpoint").and_then(str_of).ok_or("no endpoint")?;
+    let status = match case.get("status") {
+        Some(JsonValue::Number(n)) => n.parse::<u16>().map_err(|e| e.to_string())?,
+        _ => return Err("no status".into()),
+    };
+    let mut params: BTreeMap<String, String> = BTreeMap::new();
+    if let Some(JsonValue::Object(pairs)) = case.get("params") {
+        for (k, v) in pairs {
+            params.insert(k.clone(), str_of(v).unwrap_or("").to_owned());
+        }
+    }
+    params.insert(
+        "query".into(),
+        case.get("query").and_then(str_of).unwrap_or("").to_owned(),
+    );
+    let get = |k: &str| params.get(k).cloned();
+    let engine = Engine::new(store);
+    let answer: Result<String, ApiError> = (|| {
+        let request = if endpoint.ends_with("query_range") {
+            api::range_request(&get, now_ns)?
+        } else {
+            api::instant_request(&get, now_ns)?
+        };
+        let expr =
+            logql::parse(&request.query).map_err(|e| ApiError::from(&logql::Error::from(e)))?;
+        let params = match (&expr, request.params.instant) {
+            (Expr::Metric(_), false) => api::align_steps(&request.params),
+            _ => request.params.clone(),
+        };
+        let result = engine
+            .eval(&expr, &params)
+            .map_err(|e| ApiError::from(&e))?;
+        Ok(api::encode_result(&result, &params))
+    })();
+    Ok(match (status, answer) {
+        (200, Err(e)) => Verdict::Fail(format!("want 200, got {}: {}", e.status, e.message)),
+        (200, Ok(body)) => {
+            let got = normalise(&parse_json(&body)?)?;
+            let want = normalise(case.get("response").ok_or("no response")?)?;
+            if got == want {
+                Verdict::Pass
+            } else {
+                let missing: Vec<_> = want
+                    .1
+                    .iter()
+                    .filter(|x| !got.1.contains(x))
+                    .take(3)
+                    .collect();
+                let extra: Vec<_> = got
+                    .1
+                    .iter()
+                    .filter(|x| !want.1.contains(x))
+                    .take(3)
+                    .collect();
+                let brief = |v: &[&(Pairs, Pairs)]| {
+                    v.iter()
+                        .map(|(l, p)| {
+                            format!("\n      {l:?} ({} entries, first {:?})", p.len(), p.first())
+                        })
+                        .collect::<String>()
+                };
+                Verdict::Fail(format!(
+                    "{} vs {} series\n    missing:{}\n    unexpected:{}",
+                    want.1.len(),
+                    got.1.len(),
+                    brief(&missing),
+                    brief(&extra)
+                ))
+            }
+        }
+        (400, Ok(_)) if name.ends_with('?') => Verdict::NewerSyntax,
+        (400, Ok(_)) => Verdict::Fail("want 400, got 200".into()),
+        (400, Err(e)) if e.status == 400 => Verdict::Pass,
+        (500, Ok(_)) => Verdict::Pass,
+        (500, Err(e)) if e.status == 400 => Verdict::Pass,
+        (want, Err(e)) => Verdict::Fail(format!("want {want}, got {}: {}", e.status, e.message)),
+        (want, Ok(_)) => Verdict::Fail(format!("want {want}, got 200")),
+    })
+}
+
+#[test]
+fn golden_log_queries() {
+    let dir = shared_dir().join("conformance/golden/loki-log-queries");
+    let input = std::fs::read_to_string(dir.join("input.json"))
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+    let input = parse_json(&input).expect("input.json");
+    let base_s: i64 = match input.get("base_timestamp_s") {
+        Some(JsonValue::Number(n)) => n.parse().expect("base"),
+        _ => panic!("no base_timestamp_s"),
+    };
+    let mut store = MemStore::default();
+    let Some(JsonValue::Array(streams)) = input.get("streams") else {
+        panic!("no streams")
+    };
+    for s in streams {
+        let labels = Labels::from_pairs(labels_of(s.get("stream")));
+        let Some(JsonValue::Array(values)) = s.get("values") else {
+            continue;
+        };
+        for v in values {
+            let JsonValue::Array(pair) = v else { continue };
+            let ts: i64 = pair
+                .first()
+                .and_then(str_of)
+                .and_then(|t| t.parse().ok())
+                .expect("ts");
+            let line = pair.get(1).and_then(str_of).expect("line");
+            let metadata = Labels::from_pairs(labels_of(pair.get(2)));
+            store.push(&labels, ts, line, &metadata);
+        }
+    }
+    // "Now" as when the cases were recorded (about 15:30 UTC, base + 32 min).
+    let now_ns = (base_s + 32 * 60) * 1_000_000_000;
+    let known: BTreeMap<String, String> = include_str!("golden_known_failures.txt")
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .filter_map(|l| {
+            l.split_once(' ')
+                .map(|(k, r)| (k.to_owned(), r.trim().to_owned()))
+        })
+        .collect();
+    let cases = std::fs::read_to_string(dir.join("cases.jsonl")).expect("cases.jsonl");
+    let (mut passed, mut failed, mut newer) = (0, 0, 0);
+    let mut unexpected = Vec::new();
+    let mut failing = HashSet::new();
+    for line in cases.lines().filter(|l| !l.trim().is_empty()) {
+        let case = parse_json(line).expect("case");
+        let name = case.get("name").and_then(str_of).unwrap_or("?").to_owned();
+        match run_case(&store, &case, now_ns) {
+            Ok(Verdict::Pass) => passed += 1,
+            Ok(Verdict::NewerSyntax) => newer += 1,
+            Ok(Verdict::Fail(why)) | Err(why) => {
+                failed += 1;
+                failing.insert(name.clone());
+                if !known.contains_key(&name) {
+                    unexpected.push(format!("{name}: {why}"));
+                }
+            }
+        }
+    }
+    println!("golden: {passed} passed, {failed} failed, {newer} newer-syntax");
+    let stale: Vec<&String> = known.keys().filter(|k| !failing.contains(*k)).collect();
+    assert!(
+        unexpected.is_empty(),
+        "{} unexpected failures:\n{}",
+        unexpected.len(),
+        unexpected.join("\n")
+    );
+    assert!(
+        stale.is_empty(),
+        "known failures that now pass, remove them: {stale:?}"
+    );
+}

@@ -21,3 +21,4 @@
 pub mod config;
 pub mod exposition;
 pub mod relabel;
+pub mod target;

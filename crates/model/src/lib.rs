@@ -1,8 +1,9 @@
 //! Shared vocabulary of vigil: the small types every component speaks.
 //!
 //! `model` owns label sets ([`Labels`]), label matchers ([`Matcher`], with
-//! Prometheus' regex anchoring) and durations in the upstream notations
-//! ([`duration`]). Every other crate of the workspace may depend on it; it
+//! Prometheus' regex anchoring), durations in the upstream notations
+//! ([`duration`], [`go_duration`]), the staleness marker ([`staleness`])
+//! and the vector algebra PromQL and LogQL share ([`algebra`]). Every other crate of the workspace may depend on it; it
 //! depends on none of them, performs no I/O and knows nothing of HTTP.
 //!
 //! ```
@@ -21,6 +22,7 @@ mod error;
 pub mod go_duration;
 mod labels;
 mod matcher;
+pub mod staleness;
 
 pub use error::ModelError;
 pub use labels::{Label, Labels, METRIC_NAME};

@@ -19,6 +19,8 @@
 //! ```
 
 pub mod config;
+pub mod discovery;
 pub mod exposition;
 pub mod relabel;
+pub mod scrape;
 pub mod target;

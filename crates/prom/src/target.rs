@@ -66,16 +66,31 @@ pub enum Populated {
 }
 
 /// Builds the target for `address` in a group with `group_labels`.
-pub fn populate(job: &ScrapeConfig, group_labels: &BTreeMap<String, String>, address: &str) -> Result<Populated, String> {
+pub fn populate(
+    job: &ScrapeConfig,
+    group_labels: &BTreeMap<String, String>,
+    address: &str,
+) -> Result<Populated, String> {
     use names::*;
     let mut labels = Labels::from_pairs(group_labels.iter().map(|(k, v)| (k.as_str(), v.as_str())));
     labels.set(ADDRESS, address);
     let defaults = [
         (JOB, job.job_name.clone()),
         (SCHEME, job.scheme.clone().unwrap_or_else(|| "http".into())),
-        (METRICS_PATH, job.metrics_path.clone().unwrap_or_else(|| "/metrics".into())),
-        (SCRAPE_INTERVAL, model::duration::format_duration(job.interval())),
-        (SCRAPE_TIMEOUT, model::duration::format_duration(job.timeout())),
+        (
+            METRICS_PATH,
+            job.metrics_path
+                .clone()
+                .unwrap_or_else(|| "/metrics".into()),
+        ),
+        (
+            SCRAPE_INTERVAL,
+            model::duration::format_duration(job.interval()),
+        ),
+        (
+            SCRAPE_TIMEOUT,
+            model::duration::format_duration(job.timeout()),
+        ),
     ];
     for (name, value) in defaults {
         if labels.get(name).is_none() {
@@ -129,7 +144,8 @@ pub fn populate(job: &ScrapeConfig, group_labels: &BTreeMap<String, String>, add
 
 fn parse_label_duration(labels: &Labels, name: &str, what: &str) -> Result<Duration, String> {
     let text = labels.get(name).unwrap_or("");
-    let duration = model::duration::parse_duration(text).map_err(|e| format!("error parsing scrape {what}: {e}"))?;
+    let duration = model::duration::parse_duration(text)
+        .map_err(|e| format!("error parsing scrape {what}: {e}"))?;
     if duration.is_zero() {
         return Err(format!("scrape {what} cannot be 0"));
     }
@@ -155,7 +171,12 @@ fn url_of(labels: &Labels, job: &ScrapeConfig) -> String {
     let mut separator = '?';
     for (name, values) in &params {
         for value in values {
-            let _ = write!(url, "{separator}{}={}", encode_query(name), encode_query(value));
+            let _ = write!(
+                url,
+                "{separator}{}={}",
+                encode_query(name),
+                encode_query(value)
+            );
             separator = '&';
         }
     }
@@ -167,7 +188,9 @@ fn encode_query(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for byte in text.bytes() {
         match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(byte as char),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(byte as char)
+            }
             b' ' => out.push('+'),
             _ => {
                 let _ = write!(out, "%{byte:02X}");
@@ -197,10 +220,23 @@ mod tests {
     #[test]
     fn defaults_give_job_instance_and_url() {
         let job = job("scrape_configs:\n  - job_name: api\n    scrape_interval: 15s\n");
-        let target = active(populate(&job, &BTreeMap::from([("env".into(), "dev".into())]), "127.0.0.1:8000").unwrap());
-        assert_eq!(target.labels.to_string(), r#"{env="dev", instance="127.0.0.1:8000", job="api"}"#);
+        let target = active(
+            populate(
+                &job,
+                &BTreeMap::from([("env".into(), "dev".into())]),
+                "127.0.0.1:8000",
+            )
+            .unwrap(),
+        );
+        assert_eq!(
+            target.labels.to_string(),
+            r#"{env="dev", instance="127.0.0.1:8000", job="api"}"#
+        );
         assert_eq!(target.url, "http://127.0.0.1:8000/metrics");
-        assert_eq!((target.interval.as_secs(), target.timeout.as_secs()), (15, 10));
+        assert_eq!(
+            (target.interval.as_secs(), target.timeout.as_secs()),
+            (15, 10)
+        );
         assert_eq!(target.discovered.get("__scrape_interval__"), Some("15s"));
     }
 
@@ -222,21 +258,38 @@ mod tests {
             "      - target_label: __address__\n        replacement: 127.0.0.1:9115\n",
         ));
         let target = active(populate(&job, &BTreeMap::new(), "https://site.example/a b").unwrap());
-        assert_eq!(target.url, "http://127.0.0.1:9115/probe?module=http_2xx&target=https%3A%2F%2Fsite.example%2Fa+b");
-        assert_eq!(target.labels.get("instance"), Some("https://site.example/a b"));
+        assert_eq!(
+            target.url,
+            "http://127.0.0.1:9115/probe?module=http_2xx&target=https%3A%2F%2Fsite.example%2Fa+b"
+        );
+        assert_eq!(
+            target.labels.get("instance"),
+            Some("https://site.example/a b")
+        );
     }
 
     #[test]
     fn relabeling_can_drop_and_per_target_intervals_are_checked() {
         let job_yaml = "scrape_configs:\n  - job_name: a\n    relabel_configs:\n      - source_labels: [drop]\n        regex: yes\n        action: drop\n";
-        let dropped = populate(&job(job_yaml), &BTreeMap::from([("drop".into(), "yes".into())]), "a:1").unwrap();
+        let dropped = populate(
+            &job(job_yaml),
+            &BTreeMap::from([("drop".into(), "yes".into())]),
+            "a:1",
+        )
+        .unwrap();
         assert!(matches!(dropped, Populated::Dropped(l) if l.get("drop") == Some("yes")));
 
         let job_yaml = "scrape_configs:\n  - job_name: a\n    relabel_configs:\n      - target_label: __scrape_timeout__\n        replacement: 2m\n";
         let error = populate(&job(job_yaml), &BTreeMap::new(), "a:1").unwrap_err();
-        assert!(error.contains("scrape timeout cannot be greater than scrape interval"), "{error}");
+        assert!(
+            error.contains("scrape timeout cannot be greater than scrape interval"),
+            "{error}"
+        );
 
         let job_yaml = "scrape_configs:\n  - job_name: a\n    relabel_configs:\n      - target_label: __address__\n        replacement: ''\n";
-        assert_eq!(populate(&job(job_yaml), &BTreeMap::new(), "a:1").unwrap_err(), "no address");
+        assert_eq!(
+            populate(&job(job_yaml), &BTreeMap::new(), "a:1").unwrap_err(),
+            "no address"
+        );
     }
 }

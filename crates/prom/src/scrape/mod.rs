@@ -1,0 +1,332 @@
+//! Scraping: one loop per target, kept in step with the config and with
+//! discovery.
+//!
+//! [`ScrapeManager::sync`] computes the targets the config and its target
+//! files name now, starts loops for new ones, stops (with staleness
+//! markers) the ones that are gone, and leaves the others running, so a
+//! reload or a changed target file never interrupts an unchanged target.
+
+mod http;
+mod process;
+mod target_loop;
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::Path;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, SystemTime};
+
+use model::Labels;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use tsdb::Tsdb;
+
+use crate::config::{Config, ScrapeConfig};
+use crate::discovery;
+use crate::exposition::ExpositionFormat;
+use crate::target::{Populated, Target, populate};
+use http::Fetcher;
+use target_loop::{StopReason, TargetLoop};
+
+/// How a target did at its last scrape.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum HealthState {
+    /// Not scraped yet.
+    #[default]
+    Unknown,
+    /// The last scrape succeeded.
+    Up,
+    /// The last scrape failed.
+    Down,
+}
+
+impl HealthState {
+    /// The word the targets API uses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HealthState::Unknown => "unknown",
+            HealthState::Up => "up",
+            HealthState::Down => "down",
+        }
+    }
+}
+
+/// The state of one target, for `/api/v1/targets`.
+#[derive(Debug, Clone, Default)]
+pub struct Health {
+    /// Up, down or unknown.
+    pub state: HealthState,
+    /// Why the last scrape failed; empty when it did not.
+    pub last_error: String,
+    /// When the last scrape started.
+    pub last_scrape: Option<SystemTime>,
+    /// How long it took.
+    pub last_scrape_duration: Duration,
+    /// Samples the TSDB refused so far (out of order, duplicates).
+    pub rejected_samples: u64,
+}
+
+/// An active target as the API shows it.
+#[derive(Debug, Clone)]
+pub struct ActiveTarget {
+    /// Its job.
+    pub job: String,
+    /// The target.
+    pub target: Target,
+    /// Its health.
+    pub health: Health,
+}
+
+/// A target that relabeling dropped, or that could not be built.
+#[derive(Debug, Clone)]
+pub struct DroppedTarget {
+    /// Its job.
+    pub job: String,
+    /// Its labels before relabeling.
+    pub discovered: Labels,
+}
+
+/// Identifies a target across syncs: job, URL and labels.
+type TargetKey = (String, String, Labels);
+
+/// A target a sync wants running, with its job and the job's fingerprint.
+struct Wanted {
+    job: Arc<ScrapeConfig>,
+    fingerprint: String,
+    target: Target,
+}
+
+struct RunningLoop {
+    job: String,
+    job_fingerprint: String,
+    target: Target,
+    health: Arc<Mutex<Health>>,
+    stop: CancellationToken,
+    reason: Arc<Mutex<StopReason>>,
+    task: JoinHandle<()>,
+}
+
+#[derive(Default)]
+struct State {
+    loops: HashMap<TargetKey, RunningLoop>,
+    dropped: Vec<DroppedTarget>,
+    discovery_errors: Vec<String>,
+}
+
+/// Runs the scrape loops of a config.
+pub struct ScrapeManager {
+    db: Arc<Tsdb>,
+    client: reqwest::Client,
+    state: Mutex<State>,
+}
+
+impl ScrapeManager {
+    /// A manager writing into `db`.
+    pub fn new(db: Arc<Tsdb>) -> Self {
+        let client = reqwest::Client::builder()
+            .user_agent(concat!("vigil/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .unwrap_or_default();
+        Self {
+            db,
+            client,
+            state: Mutex::default(),
+        }
+    }
+
+    /// Brings the running loops in line with `config`; relative target
+    /// files are read from `base_dir`. Must run inside a tokio runtime.
+    pub fn sync(&self, config: &Config, base_dir: &Path) {
+        let mut wanted: HashMap<TargetKey, Wanted> = HashMap::new();
+        let mut dropped = Vec::new();
+        let mut errors = Vec::new();
+        for job in &config.scrape_configs {
+            let job = Arc::new(job.clone());
+            let fingerprint = format!("{job:?}");
+            let found = discovery::discover(&job, base_dir);
+            errors.extend(found.errors);
+            for (group_labels, address) in discovery::targets_of(&found.groups) {
+                match populate(&job, &group_labels, &address) {
+                    Ok(Populated::Active(target)) => {
+                        let key = (
+                            job.job_name.clone(),
+                            target.url.clone(),
+                            target.labels.clone(),
+                        );
+                        let fingerprint = fingerprint.clone();
+                        wanted.insert(
+                            key,
+                            Wanted {
+                                job: job.clone(),
+                                fingerprint,
+                                target,
+                            },
+                        );
+                    }
+                    Ok(Populated::Dropped(discovered)) => dropped.push(DroppedTarget {
+                        job: job.job_name.clone(),
+                        discovered,
+                    }),
+                    Err(e) => {
+                        errors.push(format!("job {:?}, target {address:?}: {e}", job.job_name));
+                        dropped.push(DroppedTarget {
+                            job: job.job_name.clone(),
+                            discovered: Labels::from_pairs(
+                                group_labels
+                                    .into_iter()
+                                    .chain([("__address__".to_owned(), address)]),
+                            ),
+                        });
+                    }
+                }
+            }
+        }
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        let stale: Vec<_> = state
+            .loops
+            .iter()
+            .filter(|(key, running)| {
+                wanted
+                    .get(*key)
+                    .is_none_or(|w| w.fingerprint != running.job_fingerprint)
+            })
+            .map(|(key, _)| key.clone())
+            .collect();
+        for key in stale {
+            if let Some(running) = state.loops.remove(&key) {
+                *running
+                    .reason
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner) = StopReason::Removed;
+                running.stop.cancel();
+            }
+        }
+        for (
+            key,
+            Wanted {
+                job,
+                fingerprint,
+                target,
+            },
+        ) in wanted
+        {
+            if state.loops.contains_key(&key) {
+                continue;
+            }
+            let running = self.start(job, fingerprint, target);
+            state.loops.insert(key, running);
+        }
+        for error in &errors {
+            tracing::warn!("{error}");
+        }
+        state.dropped = dropped;
+        state.discovery_errors = errors;
+    }
+
+    fn start(
+        &self,
+        job: Arc<ScrapeConfig>,
+        job_fingerprint: String,
+        target: Target,
+    ) -> RunningLoop {
+        let health = Arc::new(Mutex::new(Health::default()));
+        let stop = CancellationToken::new();
+        let reason = Arc::new(Mutex::new(StopReason::Shutdown));
+        let fallback = job.fallback_scrape_protocol.as_deref().and_then(|p| {
+            if p.starts_with("OpenMetrics") {
+                Some(ExpositionFormat::OpenMetrics)
+            } else if p.starts_with("Prometheus") {
+                Some(ExpositionFormat::Text)
+            } else {
+                None
+            }
+        });
+        let fetcher = Fetcher {
+            client: self.client.clone(),
+            url: target.url.clone(),
+            timeout: target.timeout,
+            auth: job.http.clone(),
+            body_size_limit: job.body_size_limit.map(|b| b.0),
+            fallback,
+        };
+        let scrape_loop = TargetLoop {
+            target: target.clone(),
+            job: job.clone(),
+            db: self.db.clone(),
+            fetcher,
+            health: health.clone(),
+            previous: HashSet::new(),
+        };
+        let task = tokio::spawn(scrape_loop.run(stop.clone(), reason.clone()));
+        RunningLoop {
+            job: job.job_name.clone(),
+            job_fingerprint,
+            target,
+            health,
+            stop,
+            reason,
+            task,
+        }
+    }
+
+    /// Active targets, by job then URL.
+    pub fn active_targets(&self) -> Vec<ActiveTarget> {
+        let state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut out: Vec<ActiveTarget> = state
+            .loops
+            .values()
+            .map(|running| ActiveTarget {
+                job: running.job.clone(),
+                target: running.target.clone(),
+                health: running
+                    .health
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .clone(),
+            })
+            .collect();
+        out.sort_by(|a, b| (&a.job, &a.target.url).cmp(&(&b.job, &b.target.url)));
+        out
+    }
+
+    /// Targets dropped by relabeling or invalid, from the last sync.
+    pub fn dropped_targets(&self) -> Vec<DroppedTarget> {
+        self.state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .dropped
+            .clone()
+    }
+
+    /// Problems met reading target files at the last sync.
+    pub fn discovery_errors(&self) -> Vec<String> {
+        self.state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .discovery_errors
+            .clone()
+    }
+
+    /// Stops every loop and waits for them; no staleness markers are written,
+    /// as Prometheus writes none when it shuts down.
+    pub async fn shutdown(&self) {
+        let loops: Vec<RunningLoop> = {
+            let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+            state.loops.drain().map(|(_, running)| running).collect()
+        };
+        for running in &loops {
+            running.stop.cancel();
+        }
+        for running in loops {
+            let _ = running.task.await;
+        }
+    }
+
+    /// Job names with their number of active targets.
+    pub fn target_counts(&self) -> BTreeMap<String, usize> {
+        let mut counts = BTreeMap::new();
+        for target in self.active_targets() {
+            *counts.entry(target.job).or_default() += 1;
+        }
+        counts
+    }
+}

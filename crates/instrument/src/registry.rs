@@ -240,7 +240,9 @@ pub struct Family<M: Metric> {
     help: String,
     label_names: Vec<String>,
     config: M::Config,
-    children: RwLock<IndexMap<Box<[String]>, Child<M>>>,
+    // foldhash: label lookups run on every request, and SipHash's DoS
+    // resistance buys nothing for values the app's own routes produce.
+    children: RwLock<IndexMap<Box<[String]>, Child<M>, foldhash::fast::RandomState>>,
 }
 
 /// Borrowed label values that hash and compare like the owned key, so a
@@ -280,7 +282,7 @@ impl<M: Metric> Family<M> {
             help: help.to_owned(),
             label_names: label_names.iter().map(|l| (*l).to_owned()).collect(),
             config,
-            children: RwLock::default(),
+            children: RwLock::new(IndexMap::default()),
         })
     }
 

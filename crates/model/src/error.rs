@@ -6,6 +6,9 @@ pub enum ModelError {
     /// The text is not a duration in Prometheus notation (`1h30m`, `500ms`).
     #[error("not a valid duration string: {0:?}")]
     InvalidDuration(String),
+    /// A time parameter that is neither float seconds nor RFC 3339.
+    #[error("cannot parse {0:?} to a valid timestamp")]
+    InvalidTime(String),
     /// A duration that does not fit in the representable range.
     #[error("duration out of range: {0:?}")]
     DurationOutOfRange(String),

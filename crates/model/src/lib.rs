@@ -23,6 +23,7 @@ pub mod go_duration;
 mod labels;
 mod matcher;
 pub mod staleness;
+pub mod time;
 
 pub use error::ModelError;
 pub use labels::{Label, Labels, METRIC_NAME};

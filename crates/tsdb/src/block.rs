@@ -87,10 +87,30 @@ struct ChunkMeta {
     len: u32,
 }
 
+/// One series of an open block. Its labels stay in their encoded form (as
+/// in the index file) and are decoded when a query returns the series: with
+/// many blocks of many series, a decoded copy per block would dominate the
+/// memory of the process.
 #[derive(Debug)]
 struct BlockSeries {
-    labels: Labels,
-    chunks: Vec<ChunkMeta>,
+    labels: Box<[u8]>,
+    chunks: Box<[ChunkMeta]>,
+}
+
+impl BlockSeries {
+    fn labels(&self) -> Labels {
+        // Parsed once already when the block was opened.
+        decode_labels(&mut Cursor(&self.labels)).unwrap_or_default()
+    }
+}
+
+fn decode_labels(c: &mut Cursor<'_>) -> Option<Labels> {
+    let n = c.uvarint()?;
+    let mut pairs = Vec::new();
+    for _ in 0..n {
+        pairs.push((c.string()?, c.string()?));
+    }
+    Some(Labels::from_pairs(pairs))
 }
 
 /// An open, immutable block.
@@ -111,7 +131,7 @@ pub(crate) fn block_name(min_time: i64, max_time: i64) -> String {
     format!("b{min_time}_{max_time}")
 }
 
-fn read_index(path: &Path) -> Result<Vec<BlockSeries>, TsdbError> {
+fn read_index(path: &Path) -> Result<(Vec<BlockSeries>, Index), TsdbError> {
     let data = fs::read(path).map_err(|e| TsdbError::io("read block index", path, e))?;
     let corrupt = |why: &str| TsdbError::corrupt(path, why);
     let body = data
@@ -126,16 +146,18 @@ fn read_index(path: &Path) -> Result<Vec<BlockSeries>, TsdbError> {
     decode_index(payload).ok_or_else(|| corrupt("does not parse"))
 }
 
-fn decode_index(payload: &[u8]) -> Option<Vec<BlockSeries>> {
+/// Decodes the index payload into the series list and their inverted
+/// index (ids are positions in the list).
+fn decode_index(payload: &[u8]) -> Option<(Vec<BlockSeries>, Index)> {
     let mut c = Cursor(payload);
     let n = c.uvarint()?;
     let mut out = Vec::new();
-    for _ in 0..n {
-        let nlabels = c.uvarint()?;
-        let mut pairs = Vec::new();
-        for _ in 0..nlabels {
-            pairs.push((c.string()?, c.string()?));
-        }
+    let mut index = Index::postings_only();
+    for i in 0..n {
+        let before = c.0;
+        let labels = decode_labels(&mut c)?;
+        let raw = &before[..before.len() - c.0.len()];
+        index.add(SeriesRef(i), &labels);
         let nchunks = c.uvarint()?;
         let mut chunks = Vec::new();
         for _ in 0..nchunks {
@@ -151,11 +173,11 @@ fn decode_index(payload: &[u8]) -> Option<Vec<BlockSeries>> {
             });
         }
         out.push(BlockSeries {
-            labels: Labels::from_pairs(pairs),
-            chunks,
+            labels: raw.into(),
+            chunks: chunks.into_boxed_slice(),
         });
     }
-    c.is_empty().then_some(out)
+    c.is_empty().then_some((out, index))
 }
 
 fn dir_size(dir: &Path) -> u64 {
@@ -178,14 +200,11 @@ impl Block {
             fs::read(&meta_path).map_err(|e| TsdbError::io("read block meta", &meta_path, e))?;
         let meta: BlockMeta = serde_json::from_slice(&meta_bytes)
             .map_err(|e| TsdbError::corrupt(&meta_path, e.to_string()))?;
-        let series = read_index(&dir.join(INDEX_FILE))?;
+        let (series, index) = read_index(&dir.join(INDEX_FILE))?;
         let chunks_path = dir.join(CHUNKS_FILE);
         let chunks = File::open(&chunks_path)
             .map_err(|e| TsdbError::io("open block chunks", &chunks_path, e))?;
-        let mut index = Index::default();
-        for (i, s) in series.iter().enumerate() {
-            index.add(SeriesRef(i as u64), &s.labels);
-        }
+
         let name = dir
             .file_name()
             .and_then(|n| n.to_str())
@@ -277,8 +296,8 @@ impl Block {
     }
 
     /// Labels of every series, in the block's (label) order.
-    pub(crate) fn series_labels(&self) -> impl Iterator<Item = &Labels> {
-        self.series.iter().map(|s| &s.labels)
+    pub(crate) fn series_labels(&self) -> impl Iterator<Item = Labels> + '_ {
+        self.series.iter().map(BlockSeries::labels)
     }
 }
 
@@ -331,7 +350,7 @@ impl Querier for BlockQuerier<'_> {
                 })
                 .collect();
             if !chunks.is_empty() {
-                out.push(Series::new(self.block.series[i].labels.clone(), chunks));
+                out.push(Series::new(self.block.series[i].labels(), chunks));
             }
         }
         Ok(out)
@@ -344,7 +363,13 @@ impl Querier for BlockQuerier<'_> {
         let mut names: Vec<String> = self
             .selected(matchers)
             .into_iter()
-            .flat_map(|i| self.block.series[i].labels.iter().map(|l| l.name.clone()))
+            .flat_map(|i| {
+                self.block.series[i]
+                    .labels()
+                    .iter()
+                    .map(|l| l.name.clone())
+                    .collect::<Vec<_>>()
+            })
             .collect();
         names.sort();
         names.dedup();
@@ -358,7 +383,7 @@ impl Querier for BlockQuerier<'_> {
         let mut values: Vec<String> = self
             .selected(matchers)
             .into_iter()
-            .filter_map(|i| self.block.series[i].labels.get(name).map(str::to_owned))
+            .filter_map(|i| self.block.series[i].labels().get(name).map(str::to_owned))
             .collect();
         values.sort();
         values.dedup();

@@ -188,7 +188,7 @@ impl Tsdb {
             return Ok(());
         };
         let (min, max) = (first.meta().min_time, last.meta().max_time);
-        let mut series: BTreeMap<&Labels, Vec<(usize, usize)>> = BTreeMap::new();
+        let mut series: BTreeMap<Labels, Vec<(usize, usize)>> = BTreeMap::new();
         for (b, block) in group.iter().enumerate() {
             for (i, labels) in block.series_labels().enumerate() {
                 series.entry(labels).or_default().push((b, i));
@@ -200,7 +200,7 @@ impl Tsdb {
             for (b, i) in parts {
                 chunks.extend(group[b].series_chunks(i)?);
             }
-            writer.add_series(labels, &chunks)?;
+            writer.add_series(&labels, &chunks)?;
         }
         let level = group.iter().map(|b| b.meta().level).max().unwrap_or(0) + 1;
         let parents = group.iter().map(|b| b.name().to_owned()).collect();

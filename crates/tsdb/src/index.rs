@@ -13,6 +13,8 @@ use crate::SeriesRef;
 #[derive(Debug, Default)]
 pub(crate) struct Index {
     by_labels: HashMap<Labels, SeriesRef>,
+    /// Whether `by_labels` is kept: only the head looks series up by labels.
+    no_lookup: bool,
     postings: BTreeMap<String, BTreeMap<String, Vec<SeriesRef>>>,
     all: Vec<SeriesRef>,
 }
@@ -24,6 +26,15 @@ fn insert_sorted(list: &mut Vec<SeriesRef>, id: SeriesRef) {
 }
 
 impl Index {
+    /// An index that answers selections but not lookups by labels, for
+    /// blocks, which would otherwise keep a second copy of every label set.
+    pub(crate) fn postings_only() -> Self {
+        Self {
+            no_lookup: true,
+            ..Self::default()
+        }
+    }
+
     /// The id of the series with exactly these labels.
     pub(crate) fn lookup(&self, labels: &Labels) -> Option<SeriesRef> {
         self.by_labels.get(labels).copied()
@@ -36,7 +47,9 @@ impl Index {
 
     /// Indexes a new series.
     pub(crate) fn add(&mut self, id: SeriesRef, labels: &Labels) {
-        self.by_labels.insert(labels.clone(), id);
+        if !self.no_lookup {
+            self.by_labels.insert(labels.clone(), id);
+        }
         insert_sorted(&mut self.all, id);
         for label in labels {
             let values = self.postings.entry(label.name.clone()).or_default();

@@ -122,6 +122,8 @@ pub struct Block {
     index: Index,
     series: Vec<BlockSeries>,
     chunks: File,
+    /// Length of the chunks file, which bounds every read of it.
+    chunks_len: u64,
     size: u64,
 }
 
@@ -204,6 +206,10 @@ impl Block {
         let chunks_path = dir.join(CHUNKS_FILE);
         let chunks = File::open(&chunks_path)
             .map_err(|e| TsdbError::io("open block chunks", &chunks_path, e))?;
+        let chunks_len = chunks
+            .metadata()
+            .map_err(|e| TsdbError::io("open block chunks", &chunks_path, e))?
+            .len();
 
         let name = dir
             .file_name()
@@ -217,6 +223,7 @@ impl Block {
             index,
             series,
             chunks,
+            chunks_len,
             size: dir_size(dir),
         })
     }
@@ -254,14 +261,26 @@ impl Block {
             .filter(|c| c.mint <= maxt && c.maxt >= mint)
             .copied()
             .collect();
-        let (Some(first), Some(last)) = (wanted.first(), wanted.last()) else {
+        if wanted.is_empty() {
             return Ok(Vec::new());
-        };
+        }
         let path = || self.dir.join(CHUNKS_FILE);
-        // A series' chunks are contiguous in the file: one read for all.
-        let start = first.offset;
-        let end = last.offset + 4 + u64::from(last.len);
-        let len = usize::try_from(end.saturating_sub(start))
+        // A series' chunks are contiguous in the file: one read for all. The
+        // range is checked against the file's size first, so a damaged index
+        // cannot make us allocate more than the file holds.
+        let start = wanted.iter().map(|c| c.offset).min().unwrap_or(0);
+        let end = wanted
+            .iter()
+            .map(|c| c.offset.saturating_add(4 + u64::from(c.len)))
+            .max()
+            .unwrap_or(0);
+        if end > self.chunks_len {
+            return Err(TsdbError::corrupt(
+                path(),
+                "chunk beyond the end of the file",
+            ));
+        }
+        let len = usize::try_from(end - start)
             .map_err(|_| TsdbError::corrupt(path(), "chunk range too large"))?;
         let mut buf = vec![0; len];
         self.chunks
@@ -637,6 +656,23 @@ mod tests {
         let block = Block::open(&dir.path().join("b0_1000")).unwrap();
         let err = block.querier(0, 1000).unwrap().select(&[]).unwrap_err();
         assert!(matches!(err, TsdbError::Corrupt { .. }), "{err}");
+    }
+
+    #[test]
+    fn truncated_chunks_file_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        write_test_block(dir.path());
+        let path = dir.path().join("b0_1000").join(CHUNKS_FILE);
+        let len = fs::metadata(&path).unwrap().len();
+        fs::OpenOptions::new()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_len(len - 5)
+            .unwrap();
+        let block = Block::open(&dir.path().join("b0_1000")).unwrap();
+        let err = block.querier(0, 1000).unwrap().select(&[]).unwrap_err();
+        assert!(err.to_string().contains("beyond the end"), "{err}");
     }
 
     #[test]

@@ -165,6 +165,12 @@ fn open_blocks(dir: &Path) -> Result<Vec<Arc<Block>>, TsdbError> {
 impl Tsdb {
     /// Opens (or creates) the database in `dir`, loading its blocks and
     /// replaying its log.
+    ///
+    /// A torn or corrupt tail of the log is cut off with a warning (see
+    /// [`wal`]); a damaged block index or log checkpoint is an error
+    /// ([`TsdbError::Corrupt`]): those were complete and fsynced before they
+    /// got their names, so damage there is a disk fault to look at, not a
+    /// crash to recover from.
     pub fn open(dir: impl AsRef<Path>, options: Options) -> Result<Self, TsdbError> {
         let dir = dir.as_ref().to_owned();
         let wal_dir = dir.join("wal");

@@ -307,3 +307,24 @@ fn a_gap_in_time_cuts_only_blocks_that_hold_samples() {
     assert_eq!(ranges, [0, far]);
     assert_eq!(dump(&db), model);
 }
+
+#[test]
+fn a_damaged_checkpoint_is_refused_not_half_read() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let db = Tsdb::open(dir.path(), options()).unwrap();
+        fill(&db, 2, 0, 1600, &mut Dump::new());
+        db.compact().unwrap();
+    }
+    let checkpoint = fs::read_dir(dir.path().join("wal"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().contains("checkpoint."))
+        .expect("a cut writes a checkpoint");
+    let mut bytes = fs::read(&checkpoint).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0x01;
+    fs::write(&checkpoint, bytes).unwrap();
+    let err = Tsdb::open(dir.path(), options()).unwrap_err();
+    assert!(matches!(err, TsdbError::Corrupt { .. }), "{err}");
+}

@@ -294,3 +294,67 @@ fn wal_size(dir: &std::path::Path) -> u64 {
         })
         .unwrap_or(0)
 }
+
+/// A background thread running [`Tsdb::compact`] periodically; see
+/// [`Tsdb::spawn_compactor`]. Dropping it stops the thread (waiting for a
+/// compaction in progress to finish).
+#[derive(Debug)]
+pub struct Compactor {
+    stop: Arc<(std::sync::Mutex<bool>, std::sync::Condvar)>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Tsdb {
+    /// Runs [`Tsdb::compact`] every `every` on a background thread, as
+    /// Prometheus does every minute, until the returned [`Compactor`] or the
+    /// last other reference to the database is dropped. Failures are logged
+    /// and retried at the next tick: a full disk must not stop ingestion.
+    pub fn spawn_compactor(
+        db: &Arc<Tsdb>,
+        every: std::time::Duration,
+    ) -> Result<Compactor, TsdbError> {
+        let stop = Arc::new((std::sync::Mutex::new(false), std::sync::Condvar::new()));
+        let weak = Arc::downgrade(db);
+        let signal = Arc::clone(&stop);
+        let thread = std::thread::Builder::new()
+            .name("tsdb-compactor".into())
+            .spawn(move || {
+                let (stopped, wake) = &*signal;
+                let mut guard = lock(stopped);
+                loop {
+                    guard = wake
+                        .wait_timeout(guard, every)
+                        .map(|(g, _)| g)
+                        .unwrap_or_else(|e| e.into_inner().0);
+                    if *guard {
+                        return;
+                    }
+                    // Only hold the database while compacting, so dropping
+                    // it elsewhere ends this thread at the next tick.
+                    let Some(db) = weak.upgrade() else { return };
+                    drop(guard);
+                    if let Err(e) = db.compact() {
+                        tracing::error!(error = %e, "tsdb compaction failed");
+                    }
+                    drop(db);
+                    guard = lock(stopped);
+                }
+            })
+            .map_err(|e| TsdbError::io("start compactor thread", db.dir(), e))?;
+        Ok(Compactor {
+            stop,
+            thread: Some(thread),
+        })
+    }
+}
+
+impl Drop for Compactor {
+    fn drop(&mut self) {
+        *lock(&self.stop.0) = true;
+        self.stop.1.notify_all();
+        if let Some(thread) = self.thread.take() {
+            // A panic in the thread has already been reported by it.
+            let _ = thread.join();
+        }
+    }
+}

@@ -13,8 +13,9 @@
 //!   Opening loads the blocks' indexes and replays the log into a fresh
 //!   [`Head`]. Writes go through an [`Appender`] whose [`Commit`] says when
 //!   the batch is durable (the fsync policy is documented in [`wal`]);
-//!   [`Tsdb::compact`], called periodically, cuts the head into blocks
-//!   (every [`DEFAULT_BLOCK_DURATION`]), merges blocks and applies retention.
+//!   [`Tsdb::compact`] cuts the head into blocks (every
+//!   [`DEFAULT_BLOCK_DURATION`]), merges blocks and applies retention; the
+//!   server runs it every minute with [`Tsdb::spawn_compactor`].
 //! - [`Head`]: in-memory series, their chunks and the index. On its own, with
 //!   no disk behind it, it is also the in-memory [`Queryable`] that other
 //!   crates' tests use: the same code, not a test double.
@@ -91,7 +92,7 @@ pub mod wal;
 
 pub use block::{Block, BlockMeta, BlockStats};
 pub use chunk::{SAMPLES_PER_CHUNK, XorEncoder, XorIter};
-pub use compact::CompactionReport;
+pub use compact::{CompactionReport, Compactor};
 pub use db::{
     Appender, Commit, DEFAULT_BLOCK_DURATION, DEFAULT_RETENTION, Options, ReplayStats, Tsdb,
 };

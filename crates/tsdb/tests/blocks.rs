@@ -328,3 +328,26 @@ fn a_damaged_checkpoint_is_refused_not_half_read() {
     let err = Tsdb::open(dir.path(), options()).unwrap_err();
     assert!(matches!(err, TsdbError::Corrupt { .. }), "{err}");
 }
+
+#[test]
+fn background_compactor_cuts_blocks_and_stops_when_dropped() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = std::sync::Arc::new(Tsdb::open(dir.path(), options()).unwrap());
+    let compactor = Tsdb::spawn_compactor(&db, std::time::Duration::from_millis(5)).unwrap();
+    let mut model = Dump::new();
+    fill(&db, 2, 0, 1600, &mut model);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while db.blocks().is_empty() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    assert_eq!(db.blocks().len(), 1, "the compactor cut [0, 1000)");
+    drop(compactor);
+    fill(&db, 2, 1600, 2600, &mut model);
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    assert_eq!(
+        db.blocks().len(),
+        1,
+        "a dropped compactor does nothing more"
+    );
+    assert_eq!(dump(&db), model);
+}

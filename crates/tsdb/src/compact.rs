@@ -56,8 +56,14 @@ impl Tsdb {
         let range = self.options.block_duration.max(1);
         let mut checkpoint = None;
         while let (Some(min), Some(max)) = (self.head.min_time(), self.head.max_time()) {
-            let start = min.div_euclid(range) * range;
-            let end = start.saturating_add(range);
+            // Timestamps are any i64. The first block starts at i64::MIN if
+            // its aligned start is below it; a sample so late that no block
+            // could end after it stays in the head.
+            let window = min.div_euclid(range);
+            let start = window.checked_mul(range).unwrap_or(i64::MIN);
+            let Some(end) = window.checked_add(1).and_then(|w| w.checked_mul(range)) else {
+                break;
+            };
             if max < end.saturating_add(range / 2) {
                 break;
             }

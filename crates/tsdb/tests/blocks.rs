@@ -351,3 +351,19 @@ fn background_compactor_cuts_blocks_and_stops_when_dropped() {
     );
     assert_eq!(dump(&db), model);
 }
+
+#[test]
+fn extreme_timestamps_do_not_break_compaction() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Tsdb::open(dir.path(), options()).unwrap();
+    let mut app = db.appender();
+    app.append(&series(0), i64::MIN, 1.0).unwrap();
+    app.append(&series(0), i64::MAX, 2.0).unwrap();
+    let _ = app.commit().unwrap();
+    db.compact().unwrap();
+    let got = dump(&db);
+    assert_eq!(
+        got[&series(0).to_string()],
+        [(i64::MIN, 1f64.to_bits()), (i64::MAX, 2f64.to_bits())]
+    );
+}

@@ -429,18 +429,14 @@ impl Appender<'_> {
             .head
             .check_bounds(t)
             .and_then(|()| series.check_pending(self.token, t, v));
-        match checked {
-            Ok(Appended::Stored) => {
-                self.pending.push((series, t, v));
-                Ok(id)
-            }
-            Ok(Appended::Ignored) => Ok(id),
-            Err(e) => {
-                let result = Err(e);
-                self.db.head.count(t, &result);
-                result.map(|_: Appended| id)
-            }
+        if checked.is_err() {
+            // Rejections count now; stored samples count at commit.
+            self.db.head.count(t, &checked);
         }
+        if checked? == Appended::Stored {
+            self.pending.push((series, t, v));
+        }
+        Ok(id)
     }
 
     /// Number of samples waiting to be committed.

@@ -34,13 +34,16 @@ pub struct Options {
     /// Largest size of a log segment file, in bytes (default 128 MiB).
     pub segment_size: u64,
     /// Time range of a block cut from the head, in milliseconds (default
-    /// two hours). The head is cut once it spans one and a half of these.
+    /// two hours, Prometheus' `--storage.tsdb.min-block-duration`). The head
+    /// is cut once it spans one and a half of these.
     pub block_duration: i64,
     /// Blocks entirely older than this (relative to the newest sample) are
-    /// deleted, in milliseconds; `None` keeps them (default 15 days).
+    /// deleted, in milliseconds; `None` keeps them (default 15 days,
+    /// Prometheus' `--storage.tsdb.retention.time`).
     pub retention_time: Option<i64>,
     /// The oldest blocks are deleted while blocks and log together take more
-    /// bytes than this; `None` for no limit (the default).
+    /// bytes than this; `None` for no limit (the default, as Prometheus'
+    /// `--storage.tsdb.retention.size`).
     pub retention_size: Option<u64>,
 }
 
@@ -176,6 +179,7 @@ impl Tsdb {
         let wal_dir = dir.join("wal");
         fs::create_dir_all(&wal_dir)
             .map_err(|e| TsdbError::io("create wal directory", &wal_dir, e))?;
+        let started = std::time::Instant::now();
         let blocks = open_blocks(&dir)?;
         let head = Head::new();
         if let Some(end) = blocks.last().map(|b| b.meta().max_time) {
@@ -228,6 +232,14 @@ impl Tsdb {
         stats.records = outcome.records;
         stats.truncated_bytes = outcome.truncated_bytes;
         stats.removed_segments = outcome.removed_segments;
+        tracing::info!(
+            blocks = blocks.len(),
+            series = head.stats().series,
+            samples = stats.samples,
+            truncated_bytes = stats.truncated_bytes,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "opened tsdb"
+        );
         let wal = Wal::open(
             &wal_dir,
             outcome.next_segment,

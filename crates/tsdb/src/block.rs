@@ -87,10 +87,30 @@ struct ChunkMeta {
     len: u32,
 }
 
+/// One series of an open block. Its labels stay in their encoded form (as
+/// in the index file) and are decoded when a query returns the series: with
+/// many blocks of many series, a decoded copy per block would dominate the
+/// memory of the process.
 #[derive(Debug)]
 struct BlockSeries {
-    labels: Labels,
-    chunks: Vec<ChunkMeta>,
+    labels: Box<[u8]>,
+    chunks: Box<[ChunkMeta]>,
+}
+
+impl BlockSeries {
+    fn labels(&self) -> Labels {
+        // Parsed once already when the block was opened.
+        decode_labels(&mut Cursor(&self.labels)).unwrap_or_default()
+    }
+}
+
+fn decode_labels(c: &mut Cursor<'_>) -> Option<Labels> {
+    let n = c.uvarint()?;
+    let mut pairs = Vec::new();
+    for _ in 0..n {
+        pairs.push((c.string()?, c.string()?));
+    }
+    Some(Labels::from_pairs(pairs))
 }
 
 /// An open, immutable block.
@@ -102,6 +122,8 @@ pub struct Block {
     index: Index,
     series: Vec<BlockSeries>,
     chunks: File,
+    /// Length of the chunks file, which bounds every read of it.
+    chunks_len: u64,
     size: u64,
 }
 
@@ -111,7 +133,7 @@ pub(crate) fn block_name(min_time: i64, max_time: i64) -> String {
     format!("b{min_time}_{max_time}")
 }
 
-fn read_index(path: &Path) -> Result<Vec<BlockSeries>, TsdbError> {
+fn read_index(path: &Path) -> Result<(Vec<BlockSeries>, Index), TsdbError> {
     let data = fs::read(path).map_err(|e| TsdbError::io("read block index", path, e))?;
     let corrupt = |why: &str| TsdbError::corrupt(path, why);
     let body = data
@@ -126,16 +148,18 @@ fn read_index(path: &Path) -> Result<Vec<BlockSeries>, TsdbError> {
     decode_index(payload).ok_or_else(|| corrupt("does not parse"))
 }
 
-fn decode_index(payload: &[u8]) -> Option<Vec<BlockSeries>> {
+/// Decodes the index payload into the series list and their inverted
+/// index (ids are positions in the list).
+fn decode_index(payload: &[u8]) -> Option<(Vec<BlockSeries>, Index)> {
     let mut c = Cursor(payload);
     let n = c.uvarint()?;
     let mut out = Vec::new();
-    for _ in 0..n {
-        let nlabels = c.uvarint()?;
-        let mut pairs = Vec::new();
-        for _ in 0..nlabels {
-            pairs.push((c.string()?, c.string()?));
-        }
+    let mut index = Index::postings_only();
+    for i in 0..n {
+        let before = c.0;
+        let labels = decode_labels(&mut c)?;
+        let raw = &before[..before.len() - c.0.len()];
+        index.add(SeriesRef(i), &labels);
         let nchunks = c.uvarint()?;
         let mut chunks = Vec::new();
         for _ in 0..nchunks {
@@ -151,11 +175,11 @@ fn decode_index(payload: &[u8]) -> Option<Vec<BlockSeries>> {
             });
         }
         out.push(BlockSeries {
-            labels: Labels::from_pairs(pairs),
-            chunks,
+            labels: raw.into(),
+            chunks: chunks.into_boxed_slice(),
         });
     }
-    c.is_empty().then_some(out)
+    c.is_empty().then_some((out, index))
 }
 
 fn dir_size(dir: &Path) -> u64 {
@@ -178,14 +202,15 @@ impl Block {
             fs::read(&meta_path).map_err(|e| TsdbError::io("read block meta", &meta_path, e))?;
         let meta: BlockMeta = serde_json::from_slice(&meta_bytes)
             .map_err(|e| TsdbError::corrupt(&meta_path, e.to_string()))?;
-        let series = read_index(&dir.join(INDEX_FILE))?;
+        let (series, index) = read_index(&dir.join(INDEX_FILE))?;
         let chunks_path = dir.join(CHUNKS_FILE);
         let chunks = File::open(&chunks_path)
             .map_err(|e| TsdbError::io("open block chunks", &chunks_path, e))?;
-        let mut index = Index::default();
-        for (i, s) in series.iter().enumerate() {
-            index.add(SeriesRef(i as u64), &s.labels);
-        }
+        let chunks_len = chunks
+            .metadata()
+            .map_err(|e| TsdbError::io("open block chunks", &chunks_path, e))?
+            .len();
+
         let name = dir
             .file_name()
             .and_then(|n| n.to_str())
@@ -198,6 +223,7 @@ impl Block {
             index,
             series,
             chunks,
+            chunks_len,
             size: dir_size(dir),
         })
     }
@@ -235,14 +261,26 @@ impl Block {
             .filter(|c| c.mint <= maxt && c.maxt >= mint)
             .copied()
             .collect();
-        let (Some(first), Some(last)) = (wanted.first(), wanted.last()) else {
+        if wanted.is_empty() {
             return Ok(Vec::new());
-        };
+        }
         let path = || self.dir.join(CHUNKS_FILE);
-        // A series' chunks are contiguous in the file: one read for all.
-        let start = first.offset;
-        let end = last.offset + 4 + u64::from(last.len);
-        let len = usize::try_from(end.saturating_sub(start))
+        // A series' chunks are contiguous in the file: one read for all. The
+        // range is checked against the file's size first, so a damaged index
+        // cannot make us allocate more than the file holds.
+        let start = wanted.iter().map(|c| c.offset).min().unwrap_or(0);
+        let end = wanted
+            .iter()
+            .map(|c| c.offset.saturating_add(4 + u64::from(c.len)))
+            .max()
+            .unwrap_or(0);
+        if end > self.chunks_len {
+            return Err(TsdbError::corrupt(
+                path(),
+                "chunk beyond the end of the file",
+            ));
+        }
+        let len = usize::try_from(end - start)
             .map_err(|_| TsdbError::corrupt(path(), "chunk range too large"))?;
         let mut buf = vec![0; len];
         self.chunks
@@ -277,8 +315,8 @@ impl Block {
     }
 
     /// Labels of every series, in the block's (label) order.
-    pub(crate) fn series_labels(&self) -> impl Iterator<Item = &Labels> {
-        self.series.iter().map(|s| &s.labels)
+    pub(crate) fn series_labels(&self) -> impl Iterator<Item = Labels> + '_ {
+        self.series.iter().map(BlockSeries::labels)
     }
 }
 
@@ -331,7 +369,7 @@ impl Querier for BlockQuerier<'_> {
                 })
                 .collect();
             if !chunks.is_empty() {
-                out.push(Series::new(self.block.series[i].labels.clone(), chunks));
+                out.push(Series::new(self.block.series[i].labels(), chunks));
             }
         }
         Ok(out)
@@ -344,7 +382,13 @@ impl Querier for BlockQuerier<'_> {
         let mut names: Vec<String> = self
             .selected(matchers)
             .into_iter()
-            .flat_map(|i| self.block.series[i].labels.iter().map(|l| l.name.clone()))
+            .flat_map(|i| {
+                self.block.series[i]
+                    .labels()
+                    .iter()
+                    .map(|l| l.name.clone())
+                    .collect::<Vec<_>>()
+            })
             .collect();
         names.sort();
         names.dedup();
@@ -358,7 +402,7 @@ impl Querier for BlockQuerier<'_> {
         let mut values: Vec<String> = self
             .selected(matchers)
             .into_iter()
-            .filter_map(|i| self.block.series[i].labels.get(name).map(str::to_owned))
+            .filter_map(|i| self.block.series[i].labels().get(name).map(str::to_owned))
             .collect();
         values.sort();
         values.dedup();
@@ -612,6 +656,23 @@ mod tests {
         let block = Block::open(&dir.path().join("b0_1000")).unwrap();
         let err = block.querier(0, 1000).unwrap().select(&[]).unwrap_err();
         assert!(matches!(err, TsdbError::Corrupt { .. }), "{err}");
+    }
+
+    #[test]
+    fn truncated_chunks_file_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        write_test_block(dir.path());
+        let path = dir.path().join("b0_1000").join(CHUNKS_FILE);
+        let len = fs::metadata(&path).unwrap().len();
+        fs::OpenOptions::new()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_len(len - 5)
+            .unwrap();
+        let block = Block::open(&dir.path().join("b0_1000")).unwrap();
+        let err = block.querier(0, 1000).unwrap().select(&[]).unwrap_err();
+        assert!(err.to_string().contains("beyond the end"), "{err}");
     }
 
     #[test]

@@ -56,8 +56,14 @@ impl Tsdb {
         let range = self.options.block_duration.max(1);
         let mut checkpoint = None;
         while let (Some(min), Some(max)) = (self.head.min_time(), self.head.max_time()) {
-            let start = min.div_euclid(range) * range;
-            let end = start.saturating_add(range);
+            // Timestamps are any i64. The first block starts at i64::MIN if
+            // its aligned start is below it; a sample so late that no block
+            // could end after it stays in the head.
+            let window = min.div_euclid(range);
+            let start = window.checked_mul(range).unwrap_or(i64::MIN);
+            let Some(end) = window.checked_add(1).and_then(|w| w.checked_mul(range)) else {
+                break;
+            };
             if max < end.saturating_add(range / 2) {
                 break;
             }
@@ -188,7 +194,7 @@ impl Tsdb {
             return Ok(());
         };
         let (min, max) = (first.meta().min_time, last.meta().max_time);
-        let mut series: BTreeMap<&Labels, Vec<(usize, usize)>> = BTreeMap::new();
+        let mut series: BTreeMap<Labels, Vec<(usize, usize)>> = BTreeMap::new();
         for (b, block) in group.iter().enumerate() {
             for (i, labels) in block.series_labels().enumerate() {
                 series.entry(labels).or_default().push((b, i));
@@ -200,7 +206,7 @@ impl Tsdb {
             for (b, i) in parts {
                 chunks.extend(group[b].series_chunks(i)?);
             }
-            writer.add_series(labels, &chunks)?;
+            writer.add_series(&labels, &chunks)?;
         }
         let level = group.iter().map(|b| b.meta().level).max().unwrap_or(0) + 1;
         let parents = group.iter().map(|b| b.name().to_owned()).collect();
@@ -293,4 +299,68 @@ fn wal_size(dir: &std::path::Path) -> u64 {
                 .sum()
         })
         .unwrap_or(0)
+}
+
+/// A background thread running [`Tsdb::compact`] periodically; see
+/// [`Tsdb::spawn_compactor`]. Dropping it stops the thread (waiting for a
+/// compaction in progress to finish).
+#[derive(Debug)]
+pub struct Compactor {
+    stop: Arc<(std::sync::Mutex<bool>, std::sync::Condvar)>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Tsdb {
+    /// Runs [`Tsdb::compact`] every `every` on a background thread, as
+    /// Prometheus does every minute, until the returned [`Compactor`] or the
+    /// last other reference to the database is dropped. Failures are logged
+    /// and retried at the next tick: a full disk must not stop ingestion.
+    pub fn spawn_compactor(
+        db: &Arc<Tsdb>,
+        every: std::time::Duration,
+    ) -> Result<Compactor, TsdbError> {
+        let stop = Arc::new((std::sync::Mutex::new(false), std::sync::Condvar::new()));
+        let weak = Arc::downgrade(db);
+        let signal = Arc::clone(&stop);
+        let thread = std::thread::Builder::new()
+            .name("tsdb-compactor".into())
+            .spawn(move || {
+                let (stopped, wake) = &*signal;
+                let mut guard = lock(stopped);
+                loop {
+                    guard = wake
+                        .wait_timeout(guard, every)
+                        .map(|(g, _)| g)
+                        .unwrap_or_else(|e| e.into_inner().0);
+                    if *guard {
+                        return;
+                    }
+                    // Only hold the database while compacting, so dropping
+                    // it elsewhere ends this thread at the next tick.
+                    let Some(db) = weak.upgrade() else { return };
+                    drop(guard);
+                    if let Err(e) = db.compact() {
+                        tracing::error!(error = %e, "tsdb compaction failed");
+                    }
+                    drop(db);
+                    guard = lock(stopped);
+                }
+            })
+            .map_err(|e| TsdbError::io("start compactor thread", db.dir(), e))?;
+        Ok(Compactor {
+            stop,
+            thread: Some(thread),
+        })
+    }
+}
+
+impl Drop for Compactor {
+    fn drop(&mut self) {
+        *lock(&self.stop.0) = true;
+        self.stop.1.notify_all();
+        if let Some(thread) = self.thread.take() {
+            // A panic in the thread has already been reported by it.
+            let _ = thread.join();
+        }
+    }
 }

@@ -34,13 +34,16 @@ pub struct Options {
     /// Largest size of a log segment file, in bytes (default 128 MiB).
     pub segment_size: u64,
     /// Time range of a block cut from the head, in milliseconds (default
-    /// two hours). The head is cut once it spans one and a half of these.
+    /// two hours, Prometheus' `--storage.tsdb.min-block-duration`). The head
+    /// is cut once it spans one and a half of these.
     pub block_duration: i64,
     /// Blocks entirely older than this (relative to the newest sample) are
-    /// deleted, in milliseconds; `None` keeps them (default 15 days).
+    /// deleted, in milliseconds; `None` keeps them (default 15 days,
+    /// Prometheus' `--storage.tsdb.retention.time`).
     pub retention_time: Option<i64>,
     /// The oldest blocks are deleted while blocks and log together take more
-    /// bytes than this; `None` for no limit (the default).
+    /// bytes than this; `None` for no limit (the default, as Prometheus'
+    /// `--storage.tsdb.retention.size`).
     pub retention_size: Option<u64>,
 }
 
@@ -165,11 +168,18 @@ fn open_blocks(dir: &Path) -> Result<Vec<Arc<Block>>, TsdbError> {
 impl Tsdb {
     /// Opens (or creates) the database in `dir`, loading its blocks and
     /// replaying its log.
+    ///
+    /// A torn or corrupt tail of the log is cut off with a warning (see
+    /// [`wal`]); a damaged block index or log checkpoint is an error
+    /// ([`TsdbError::Corrupt`]): those were complete and fsynced before they
+    /// got their names, so damage there is a disk fault to look at, not a
+    /// crash to recover from.
     pub fn open(dir: impl AsRef<Path>, options: Options) -> Result<Self, TsdbError> {
         let dir = dir.as_ref().to_owned();
         let wal_dir = dir.join("wal");
         fs::create_dir_all(&wal_dir)
             .map_err(|e| TsdbError::io("create wal directory", &wal_dir, e))?;
+        let started = std::time::Instant::now();
         let blocks = open_blocks(&dir)?;
         let head = Head::new();
         if let Some(end) = blocks.last().map(|b| b.meta().max_time) {
@@ -222,6 +232,14 @@ impl Tsdb {
         stats.records = outcome.records;
         stats.truncated_bytes = outcome.truncated_bytes;
         stats.removed_segments = outcome.removed_segments;
+        tracing::info!(
+            blocks = blocks.len(),
+            series = head.stats().series,
+            samples = stats.samples,
+            truncated_bytes = stats.truncated_bytes,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "opened tsdb"
+        );
         let wal = Wal::open(
             &wal_dir,
             outcome.next_segment,
@@ -423,18 +441,14 @@ impl Appender<'_> {
             .head
             .check_bounds(t)
             .and_then(|()| series.check_pending(self.token, t, v));
-        match checked {
-            Ok(Appended::Stored) => {
-                self.pending.push((series, t, v));
-                Ok(id)
-            }
-            Ok(Appended::Ignored) => Ok(id),
-            Err(e) => {
-                let result = Err(e);
-                self.db.head.count(t, &result);
-                result.map(|_: Appended| id)
-            }
+        if checked.is_err() {
+            // Rejections count now; stored samples count at commit.
+            self.db.head.count(t, &checked);
         }
+        if checked? == Appended::Stored {
+            self.pending.push((series, t, v));
+        }
+        Ok(id)
     }
 
     /// Number of samples waiting to be committed.

@@ -377,13 +377,19 @@ impl Head {
         }
         {
             let index = self.read();
-            if let Some(s) = index.lookup(&labels).and_then(|id| self.series.get(id)) {
+            if let Some(s) = index
+                .lookup(&labels, |id| self.has_labels(id, &labels))
+                .and_then(|id| self.series.get(id))
+            {
                 return Ok((s, false));
             }
         }
         let mut index = self.write();
         // Another writer may have created it between the two locks.
-        if let Some(s) = index.lookup(&labels).and_then(|id| self.series.get(id)) {
+        if let Some(s) = index
+            .lookup(&labels, |id| self.has_labels(id, &labels))
+            .and_then(|id| self.series.get(id))
+        {
             return Ok((s, false));
         }
         let id = SeriesRef(self.next_ref.fetch_add(1, Ordering::Relaxed));
@@ -402,7 +408,10 @@ impl Head {
             return Err(TsdbError::EmptyLabels);
         }
         let mut index = self.write();
-        if let Some(s) = index.lookup(&labels).and_then(|id| self.series.get(id)) {
+        if let Some(s) = index
+            .lookup(&labels, |id| self.has_labels(id, &labels))
+            .and_then(|id| self.series.get(id))
+        {
             return Ok(s);
         }
         if self.series.get(id).is_some() {
@@ -428,6 +437,11 @@ impl Head {
         self.series.insert(Arc::clone(&series));
         self.counters.series_created.fetch_add(1, Ordering::Relaxed);
         series
+    }
+
+    /// Whether series `id` has exactly `labels`.
+    fn has_labels(&self, id: SeriesRef, labels: &Labels) -> bool {
+        self.series.get(id).is_some_and(|s| s.labels == *labels)
     }
 
     /// The series with this id.

@@ -1,6 +1,7 @@
 //! The head's inverted index: label name → value → sorted series ids.
 
 use std::collections::{BTreeMap, HashMap};
+use std::hash::{Hash, Hasher};
 
 use model::{Labels, MatchOp, Matcher};
 
@@ -12,9 +13,22 @@ use crate::SeriesRef;
 /// linear merges.
 #[derive(Debug, Default)]
 pub(crate) struct Index {
-    by_labels: HashMap<Labels, SeriesRef>,
+    /// Hash of a label set → the ids of the series with that hash (almost
+    /// always one). The label sets themselves live with the series, so the
+    /// index does not keep a second copy of every one of them.
+    by_hash: HashMap<u64, Vec<SeriesRef>>,
+    /// Whether `by_hash` is kept: only the head looks series up by labels.
+    no_lookup: bool,
     postings: BTreeMap<String, BTreeMap<String, Vec<SeriesRef>>>,
     all: Vec<SeriesRef>,
+}
+
+/// A hash of a label set that is the same in every run (the default
+/// hasher's keys are fixed).
+fn labels_hash(labels: &Labels) -> u64 {
+    let mut h = std::hash::DefaultHasher::new();
+    labels.hash(&mut h);
+    h.finish()
 }
 
 fn insert_sorted(list: &mut Vec<SeriesRef>, id: SeriesRef) {
@@ -24,9 +38,27 @@ fn insert_sorted(list: &mut Vec<SeriesRef>, id: SeriesRef) {
 }
 
 impl Index {
-    /// The id of the series with exactly these labels.
-    pub(crate) fn lookup(&self, labels: &Labels) -> Option<SeriesRef> {
-        self.by_labels.get(labels).copied()
+    /// An index that answers selections but not lookups by labels, for
+    /// blocks, which would otherwise keep a second copy of every label set.
+    pub(crate) fn postings_only() -> Self {
+        Self {
+            no_lookup: true,
+            ..Self::default()
+        }
+    }
+
+    /// The id of the series with exactly these labels; `has_labels` tells
+    /// whether a candidate series (same hash) has them.
+    pub(crate) fn lookup(
+        &self,
+        labels: &Labels,
+        has_labels: impl Fn(SeriesRef) -> bool,
+    ) -> Option<SeriesRef> {
+        self.by_hash
+            .get(&labels_hash(labels))?
+            .iter()
+            .copied()
+            .find(|&id| has_labels(id))
     }
 
     /// Number of series indexed.
@@ -36,7 +68,12 @@ impl Index {
 
     /// Indexes a new series.
     pub(crate) fn add(&mut self, id: SeriesRef, labels: &Labels) {
-        self.by_labels.insert(labels.clone(), id);
+        if !self.no_lookup {
+            self.by_hash
+                .entry(labels_hash(labels))
+                .or_default()
+                .push(id);
+        }
         insert_sorted(&mut self.all, id);
         for label in labels {
             let values = self.postings.entry(label.name.clone()).or_default();
@@ -46,8 +83,12 @@ impl Index {
 
     /// Forgets a series.
     pub(crate) fn remove(&mut self, id: SeriesRef, labels: &Labels) {
-        if self.by_labels.get(labels) == Some(&id) {
-            self.by_labels.remove(labels);
+        let hash = labels_hash(labels);
+        if let Some(ids) = self.by_hash.get_mut(&hash) {
+            ids.retain(|&other| other != id);
+            if ids.is_empty() {
+                self.by_hash.remove(&hash);
+            }
         }
         if let Ok(pos) = self.all.binary_search(&id) {
             self.all.remove(pos);

@@ -34,7 +34,9 @@ pub trait Queryable: Send + Sync {
 /// regexes are fully anchored. The storage answers any list of matchers, even
 /// one that selects everything; refusing selectors in which every matcher
 /// matches `""` (as PromQL requires) is the caller's rule.
-pub trait Querier {
+///
+/// A querier is `Send`, so a query can run on a worker thread.
+pub trait Querier: Send {
     /// The series selected by `matchers` that have at least one sample in
     /// range, sorted by labels.
     fn select(&self, matchers: &[Matcher]) -> Result<Vec<Series>, TsdbError>;

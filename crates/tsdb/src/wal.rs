@@ -22,10 +22,18 @@
 //! after a failed fsync the kernel may have dropped the dirty pages, so
 //! retrying could acknowledge data that is gone.
 //!
-//! **Replay** reads the segments in order. The first frame that is short,
-//! fails its checksum or does not decode ends the log: that segment is
-//! truncated there and any later segment removed, each with a
-//! `tracing::warn!`, and everything before it is recovered.
+//! **Checkpoints.** When the head is cut into a block, the log moves to a
+//! new segment N and `checkpoint.NNNNNNNN` is written: the series and
+//! samples the head still holds, framed like the segments. Once it is
+//! fsynced and renamed into place, every segment before N is deleted, so the
+//! log stays about as large as the head.
+//!
+//! **Replay** reads the newest checkpoint (damage there is an error: it was
+//! complete before it got its name), then the segments from N on, in order.
+//! The first frame of a segment that is short, fails its checksum or does
+//! not decode ends the log: that segment is truncated there and any later
+//! segment removed, each with a `tracing::warn!`, and everything before it
+//! is recovered.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;

@@ -307,3 +307,63 @@ fn a_gap_in_time_cuts_only_blocks_that_hold_samples() {
     assert_eq!(ranges, [0, far]);
     assert_eq!(dump(&db), model);
 }
+
+#[test]
+fn a_damaged_checkpoint_is_refused_not_half_read() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let db = Tsdb::open(dir.path(), options()).unwrap();
+        fill(&db, 2, 0, 1600, &mut Dump::new());
+        db.compact().unwrap();
+    }
+    let checkpoint = fs::read_dir(dir.path().join("wal"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().contains("checkpoint."))
+        .expect("a cut writes a checkpoint");
+    let mut bytes = fs::read(&checkpoint).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0x01;
+    fs::write(&checkpoint, bytes).unwrap();
+    let err = Tsdb::open(dir.path(), options()).unwrap_err();
+    assert!(matches!(err, TsdbError::Corrupt { .. }), "{err}");
+}
+
+#[test]
+fn background_compactor_cuts_blocks_and_stops_when_dropped() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = std::sync::Arc::new(Tsdb::open(dir.path(), options()).unwrap());
+    let compactor = Tsdb::spawn_compactor(&db, std::time::Duration::from_millis(5)).unwrap();
+    let mut model = Dump::new();
+    fill(&db, 2, 0, 1600, &mut model);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while db.blocks().is_empty() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    assert_eq!(db.blocks().len(), 1, "the compactor cut [0, 1000)");
+    drop(compactor);
+    fill(&db, 2, 1600, 2600, &mut model);
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    assert_eq!(
+        db.blocks().len(),
+        1,
+        "a dropped compactor does nothing more"
+    );
+    assert_eq!(dump(&db), model);
+}
+
+#[test]
+fn extreme_timestamps_do_not_break_compaction() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Tsdb::open(dir.path(), options()).unwrap();
+    let mut app = db.appender();
+    app.append(&series(0), i64::MIN, 1.0).unwrap();
+    app.append(&series(0), i64::MAX, 2.0).unwrap();
+    let _ = app.commit().unwrap();
+    db.compact().unwrap();
+    let got = dump(&db);
+    assert_eq!(
+        got[&series(0).to_string()],
+        [(i64::MIN, 1f64.to_bits()), (i64::MAX, 2f64.to_bits())]
+    );
+}

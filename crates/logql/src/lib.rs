@@ -13,8 +13,15 @@
 //!   [`eval::Store`] trait, with vector algebra from `model::algebra`
 //!   (shared with PromQL).
 //!
+//! - **the query API without HTTP** ([`api`]): Loki's request parameters to
+//!   [`eval::Query`], results to Loki's JSON bodies, errors to statuses, so
+//!   the log store's handlers and the conformance runners share one copy.
+//!
 //! It must never do I/O, speak HTTP or store data: the log store implements
-//! [`eval::Store`] and serves the API; this crate only computes.
+//! [`eval::Store`] and serves the routes; this crate only computes. Main
+//! types: [`ast::Expr`] (from [`parse`]), [`pipeline::Pipeline`] and its
+//! [`pipeline::Stage`]s, [`eval::Engine`] over an [`eval::Store`] returning
+//! [`eval::QueryResult`], and [`Error`].
 //!
 //! ```
 //! use logql::eval::{Engine, MemStore, Query, QueryResult};

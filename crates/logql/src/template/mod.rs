@@ -1,7 +1,7 @@
 //! A subset of Go's `text/template`, enough for Loki's `line_format` and
 //! `label_format`: text, `{{ pipelines }}` with `.label` fields, variables,
 //! `if`/`else`/`range`/`with`, trim markers, comments, and Loki's function
-//! library ([`funcs`]). Like Go, unknown functions fail at parse time.
+//! library (the `funcs` module). Like Go, unknown functions fail at parse time.
 
 mod exec;
 mod funcs;

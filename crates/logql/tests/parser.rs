@@ -145,7 +145,7 @@ fn label_filters() {
     check_err(r#"{app="a"} | code == "200""#, "syntax error", 21);
     check_err(
         r#"{app="a"} | size > 1mb"#,
-        "syntax error: unexpected mb",
+        "syntax error: unexpected IDENTIFIER",
         21,
     );
     check_err(
@@ -428,4 +428,36 @@ fn printer_round_trips_the_logqltest_queries() {
         }
     }
     assert!(checked > 900, "only {checked} queries checked");
+}
+
+/// Loki's own wording for malformed queries (recorded from Loki 2.8).
+#[test]
+fn malformed_queries_use_lokis_words() {
+    check_err(
+        r#"{job="api""#,
+        "syntax error: unexpected $end, expecting } or ,",
+        11,
+    );
+    check_err(r#"job="api""#, "syntax error: unexpected IDENTIFIER", 1);
+    check_err(
+        r#"{job="api"} | json | status >"#,
+        "syntax error: unexpected $end",
+        30,
+    );
+    check_err(
+        r#"{job="api"} | unknownparser"#,
+        "syntax error: unexpected IDENTIFIER",
+        15,
+    );
+    check_err(
+        r#"count_over_time({job="api"}[1x])"#,
+        r#"not a valid duration string: "1x""#,
+        28,
+    );
+    check_err(
+        r#"count_over_time({job="api"}[1m]) |= "x""#,
+        "syntax error: unexpected |=",
+        34,
+    );
+    check_err("", "syntax error: unexpected $end", 1);
 }

@@ -46,6 +46,7 @@ pub mod eval;
 mod lexer;
 pub mod parser;
 pub mod pipeline;
+pub mod pretty;
 pub mod printer;
 pub mod template;
 

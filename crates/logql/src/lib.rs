@@ -3,8 +3,9 @@
 //! `logql` owns Loki's query language end to end:
 //! - **the language**: a hand-written lexer and recursive-descent
 //!   [`parser`] producing the [`ast`], Loki's validation rules and error
-//!   messages ([`ParseError`] carries a byte span), and a [`printer`] whose
-//!   output parses back to the same tree;
+//!   messages ([`ParseError`] carries a byte span), a one-line [`printer`]
+//!   and a multi-line [`pretty`] printer whose output parses back to the
+//!   same tree;
 //! - **the log pipeline** ([`pipeline`]): line filters on raw bytes, the
 //!   json/logfmt/regexp/pattern/unpack parsers, label filters, formatters
 //!   with a Go `text/template` subset ([`template`]). The pipeline is a leaf

@@ -143,22 +143,22 @@ pub fn range_request(
     let start = get("start")
         .map(|t| parse_time(&t))
         .transpose()?
-        .unwrap_or(end - 3600 * 1_000_000_000);
+        .unwrap_or(end.saturating_sub(3600 * 1_000_000_000));
     if end < start {
         return Err(ApiError::bad(
             "end timestamp must not be before or equal to start time",
         ));
     }
-    if end - start > MAX_QUERY_LENGTH_NS {
+    if end.saturating_sub(start) > MAX_QUERY_LENGTH_NS {
         return Err(ApiError::bad(format!(
             "the query time range exceeds the limit (query length: {}, limit: {})",
-            go_duration(end - start),
+            go_duration(end.saturating_sub(start)),
             go_duration(MAX_QUERY_LENGTH_NS)
         )));
     }
     let step = match get("step") {
         Some(s) => parse_step(&s)?,
-        None => ((end - start) / 250 / 1_000_000_000).max(1) * 1_000_000_000,
+        None => (end.saturating_sub(start) / 250 / 1_000_000_000).max(1) * 1_000_000_000,
     };
     if step <= 0 {
         return Err(ApiError::bad(
@@ -187,7 +187,7 @@ pub fn align_steps(q: &Query) -> Query {
         out.start_ns = q.start_ns.div_euclid(q.step_ns) * q.step_ns;
         let rem = q.end_ns.rem_euclid(q.step_ns);
         if rem != 0 {
-            out.end_ns = q.end_ns - rem + q.step_ns;
+            out.end_ns = (q.end_ns - rem).saturating_add(q.step_ns);
         }
     }
     out

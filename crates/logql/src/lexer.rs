@@ -61,14 +61,78 @@ pub(crate) enum Tok {
     Eof,
 }
 
+/// Words that are keywords in Loki's grammar; its messages name them
+/// (`unexpected bool`) and call other words `IDENTIFIER`.
+const KEYWORDS: &[&str] = &[
+    "by",
+    "without",
+    "bool",
+    "on",
+    "ignoring",
+    "group_left",
+    "group_right",
+    "offset",
+    "unwrap",
+    "and",
+    "or",
+    "unless",
+    "json",
+    "logfmt",
+    "regexp",
+    "pattern",
+    "unpack",
+    "line_format",
+    "label_format",
+    "drop",
+    "keep",
+    "decolorize",
+    "ip",
+    "duration",
+    "duration_seconds",
+    "bytes",
+    "vector",
+    "label_replace",
+    "rate",
+    "rate_counter",
+    "count_over_time",
+    "bytes_rate",
+    "bytes_over_time",
+    "absent_over_time",
+    "sum_over_time",
+    "avg_over_time",
+    "min_over_time",
+    "max_over_time",
+    "stdvar_over_time",
+    "stddev_over_time",
+    "quantile_over_time",
+    "first_over_time",
+    "last_over_time",
+    "sum",
+    "avg",
+    "min",
+    "max",
+    "count",
+    "stddev",
+    "stdvar",
+    "topk",
+    "bottomk",
+    "sort",
+    "sort_desc",
+    "approx_topk",
+];
+
 impl Tok {
-    /// How the token is named in "unexpected …" messages.
+    /// How the token is named in "unexpected …" messages, as Loki's parser
+    /// names it.
     pub(crate) fn describe(&self) -> String {
         match self {
-            Tok::Ident(s) => s.clone(),
+            Tok::Ident(s) if KEYWORDS.contains(&s.as_str()) => s.clone(),
+            Tok::Ident(_) => "IDENTIFIER".into(),
             Tok::Str(_) => "STRING".into(),
-            Tok::Number(s) | Tok::Duration(s) | Tok::Bytes(s) => s.clone(),
-            Tok::Range(s) => format!("[{s}]"),
+            Tok::Number(_) => "NUMBER".into(),
+            Tok::Duration(_) => "DURATION".into(),
+            Tok::Bytes(_) => "BYTES".into(),
+            Tok::Range(_) => "RANGE".into(),
             Tok::LBrace => "{".into(),
             Tok::RBrace => "}".into(),
             Tok::LParen => "(".into(),
@@ -94,7 +158,7 @@ impl Tok {
             Tok::Div => "/".into(),
             Tok::Mod => "%".into(),
             Tok::Pow => "^".into(),
-            Tok::Eof => "end of input".into(),
+            Tok::Eof => "$end".into(),
         }
     }
 }

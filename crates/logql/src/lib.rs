@@ -3,8 +3,9 @@
 //! `logql` owns Loki's query language end to end:
 //! - **the language**: a hand-written lexer and recursive-descent
 //!   [`parser`] producing the [`ast`], Loki's validation rules and error
-//!   messages ([`ParseError`] carries a byte span), and a [`printer`] whose
-//!   output parses back to the same tree;
+//!   messages ([`ParseError`] carries a byte span), a one-line [`printer`]
+//!   and a multi-line [`pretty`] printer whose output parses back to the
+//!   same tree;
 //! - **the log pipeline** ([`pipeline`]): line filters on raw bytes, the
 //!   json/logfmt/regexp/pattern/unpack parsers, label filters, formatters
 //!   with a Go `text/template` subset ([`template`]). The pipeline is a leaf
@@ -13,8 +14,15 @@
 //!   [`eval::Store`] trait, with vector algebra from `model::algebra`
 //!   (shared with PromQL).
 //!
+//! - **the query API without HTTP** ([`api`]): Loki's request parameters to
+//!   [`eval::Query`], results to Loki's JSON bodies, errors to statuses, so
+//!   the log store's handlers and the conformance runners share one copy.
+//!
 //! It must never do I/O, speak HTTP or store data: the log store implements
-//! [`eval::Store`] and serves the API; this crate only computes.
+//! [`eval::Store`] and serves the routes; this crate only computes. Main
+//! types: [`ast::Expr`] (from [`parse`]), [`pipeline::Pipeline`] and its
+//! [`pipeline::Stage`]s, [`eval::Engine`] over an [`eval::Store`] returning
+//! [`eval::QueryResult`], and [`Error`].
 //!
 //! ```
 //! use logql::eval::{Engine, MemStore, Query, QueryResult};
@@ -39,6 +47,7 @@ pub mod eval;
 mod lexer;
 pub mod parser;
 pub mod pipeline;
+pub mod pretty;
 pub mod printer;
 pub mod template;
 

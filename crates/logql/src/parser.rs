@@ -264,7 +264,7 @@ impl<'a> Parser<'a> {
         let mut matchers = Vec::new();
         while self.peek() != &Tok::RBrace {
             if !matchers.is_empty() {
-                self.expect(Tok::Comma, ", or }")?;
+                self.expect(Tok::Comma, "} or ,")?;
             }
             let name_span = self.span();
             let name = self.ident()?;

@@ -43,6 +43,64 @@ fn labels_list(f: &mut Formatter<'_>, labels: &[String]) -> fmt::Result {
     f.write_str(")")
 }
 
+/// `s` double-quoted as the printer writes strings.
+pub(crate) fn quoted_text(s: &str) -> String {
+    struct Q<'a>(&'a str);
+    impl Display for Q<'_> {
+        fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+            quoted(f, self.0)
+        }
+    }
+    Q(s).to_string()
+}
+
+/// A duration as [`Display`] prints it (`5m`, `250ms`).
+pub(crate) fn duration_text(ns: i64) -> String {
+    struct D(i64);
+    impl Display for D {
+        fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+            duration(f, self.0)
+        }
+    }
+    D(ns).to_string()
+}
+
+/// `by (a, b)` / `without (a)`.
+pub(crate) fn grouping_text(g: &Grouping) -> String {
+    struct G<'a>(&'a Grouping);
+    impl Display for G<'_> {
+        fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+            grouping(f, self.0)
+        }
+    }
+    G(g).to_string()
+}
+
+/// The operator of a binary expression with its modifiers:
+/// `> bool on (a) group_left (b)`.
+pub(crate) fn operator_text(b: &BinaryExpr) -> String {
+    let mut out = b.op.as_str().to_owned();
+    if b.return_bool {
+        out.push_str(" bool");
+    }
+    if let Some(m) = &b.matching {
+        out.push_str(if m.on { " on (" } else { " ignoring (" });
+        out.push_str(&m.labels.join(", "));
+        out.push(')');
+        let group = match m.card {
+            Cardinality::ManyToOne => Some(" group_left ("),
+            Cardinality::OneToMany => Some(" group_right ("),
+            Cardinality::OneToOne | Cardinality::ManyToMany => None,
+        };
+        if let Some(g) = group {
+            out.push_str(g);
+            out.push_str(&m.include.join(", "));
+            out.push(')');
+        }
+    }
+    out
+}
+
 fn grouping(f: &mut Formatter<'_>, g: &Grouping) -> fmt::Result {
     match g {
         Grouping::By(_) => f.write_str("by ")?,
@@ -288,23 +346,7 @@ impl Display for MetricExpr {
                     }
                 };
                 operand(f, &b.lhs)?;
-                write!(f, " {}", b.op.as_str())?;
-                if b.return_bool {
-                    f.write_str(" bool")?;
-                }
-                if let Some(m) = &b.matching {
-                    f.write_str(if m.on { " on " } else { " ignoring " })?;
-                    labels_list(f, &m.labels)?;
-                    match m.card {
-                        Cardinality::ManyToOne => f.write_str(" group_left ")?,
-                        Cardinality::OneToMany => f.write_str(" group_right ")?,
-                        Cardinality::OneToOne | Cardinality::ManyToMany => {}
-                    }
-                    if matches!(m.card, Cardinality::ManyToOne | Cardinality::OneToMany) {
-                        labels_list(f, &m.include)?;
-                    }
-                }
-                f.write_char(' ')?;
+                write!(f, " {} ", operator_text(b))?;
                 operand(f, &b.rhs)
             }
         }

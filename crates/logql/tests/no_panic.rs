@@ -263,3 +263,31 @@ fn templates_cannot_exhaust_memory() {
         .unwrap();
     assert!(out.len() < 20_000);
 }
+
+#[test]
+fn extreme_times_do_not_overflow() {
+    let mut store = MemStore::default();
+    store.push(
+        &Labels::from_pairs([("app", "a")]),
+        0,
+        "x",
+        &Labels::empty(),
+    );
+    let engine = Engine::new(&store);
+    let expr = logql::parse(r#"rate({app="a"}[1y] offset 1y)"#).unwrap();
+    for q in [
+        Query::instant(i64::MIN),
+        Query::instant(i64::MAX),
+        Query::range(i64::MAX - 10, i64::MAX, 3),
+        Query::range(i64::MIN, i64::MAX, i64::MAX),
+    ] {
+        let _ = engine.eval(&expr, &q);
+    }
+    let get = |k: &str| match k {
+        "start" => Some(i64::MIN.to_string()),
+        "end" => Some(i64::MAX.to_string()),
+        "step" => Some("1e300".to_owned()),
+        _ => None,
+    };
+    let _ = logql::api::range_request(&get, 0);
+}

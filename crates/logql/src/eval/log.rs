@@ -59,3 +59,129 @@ pub(super) fn eval_log<S: Store>(
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::eval::{Entry, MemStore};
+
+    const S: i64 = 1_000_000_000;
+
+    fn store() -> MemStore {
+        let mut s = MemStore::default();
+        let a = Labels::from_pairs([("app", "a")]);
+        let b = Labels::from_pairs([("app", "b")]);
+        for i in 0..5 {
+            s.push(
+                &a,
+                i * 10 * S,
+                &format!("level=info n={i}"),
+                &Labels::empty(),
+            );
+            s.push(
+                &b,
+                i * 10 * S + S,
+                &format!("level=warn n={i}"),
+                &Labels::empty(),
+            );
+        }
+        s
+    }
+
+    fn run(query: &str, q: &Query) -> Vec<(String, Vec<i64>)> {
+        let crate::ast::Expr::Log(expr) = crate::parse(query).unwrap() else {
+            panic!("log query")
+        };
+        let mut out: Vec<(String, Vec<i64>)> = eval_log(&store(), &expr, q)
+            .unwrap()
+            .into_iter()
+            .map(|s| {
+                (
+                    s.labels.to_string(),
+                    s.entries.iter().map(|e| e.0 / S).collect(),
+                )
+            })
+            .collect();
+        out.sort();
+        out
+    }
+
+    fn range(start: i64, end: i64, limit: usize, direction: Direction) -> Query {
+        Query {
+            limit,
+            direction,
+            ..Query::range(start * S, end * S, S)
+        }
+    }
+
+    #[test]
+    fn limit_is_global_and_direction_orders_entries() {
+        let q = range(0, 100, 3, Direction::Backward);
+        assert_eq!(
+            run(r#"{app=~"a|b"}"#, &q),
+            [
+                (r#"{app="a"}"#.into(), vec![40]),
+                (r#"{app="b"}"#.into(), vec![41, 31])
+            ]
+        );
+        let q = range(0, 100, 3, Direction::Forward);
+        assert_eq!(
+            run(r#"{app=~"a|b"}"#, &q),
+            [
+                (r#"{app="a"}"#.into(), vec![0, 10]),
+                (r#"{app="b"}"#.into(), vec![1])
+            ]
+        );
+    }
+
+    #[test]
+    fn range_is_start_inclusive_end_exclusive() {
+        let q = range(10, 30, 100, Direction::Forward);
+        assert_eq!(
+            run(r#"{app="a"}"#, &q),
+            [(r#"{app="a"}"#.into(), vec![10, 20])]
+        );
+    }
+
+    #[test]
+    fn results_are_grouped_by_final_labels() {
+        let q = range(0, 100, 100, Direction::Forward);
+        let got = run(r#"{app="a"} | logfmt | n < 2"#, &q);
+        assert_eq!(
+            got,
+            [
+                (r#"{app="a", level="info", n="0"}"#.into(), vec![0]),
+                (r#"{app="a", level="info", n="1"}"#.into(), vec![10])
+            ]
+        );
+    }
+
+    #[test]
+    fn instant_log_queries_look_back_thirty_seconds() {
+        let q = Query::instant(40 * S);
+        assert_eq!(
+            run(r#"{app="a"}"#, &q),
+            [(r#"{app="a"}"#.into(), vec![30, 20, 10])]
+        );
+    }
+
+    #[test]
+    fn entries_keep_metadata_as_labels() {
+        let mut s = MemStore::default();
+        let l = Labels::from_pairs([("app", "a")]);
+        s.push(&l, 1, "x", &Labels::from_pairs([("trace", "t1")]));
+        let selected = s.select(
+            &[model::Matcher::new(model::MatchOp::Equal, "app", "a").unwrap()],
+            0,
+            2,
+        );
+        assert_eq!(
+            selected[0].1,
+            [Entry {
+                ts_ns: 1,
+                line: "x".into(),
+                metadata: Labels::from_pairs([("trace", "t1")])
+            }]
+        );
+    }
+}

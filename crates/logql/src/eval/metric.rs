@@ -44,7 +44,9 @@ pub(super) fn eval_metric<S: Store>(
                 "end timestamp must not be before start time".into(),
             ));
         }
-        if (q.end_ns - q.start_ns) / q.step_ns >= MAX_STEPS {
+        if (i128::from(q.end_ns) - i128::from(q.start_ns)) / i128::from(q.step_ns)
+            >= i128::from(MAX_STEPS)
+        {
             return Err(Error::Invalid(
                 "exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)".into(),
             ));
@@ -58,7 +60,10 @@ pub(super) fn eval_metric<S: Store>(
         let mut t = q.start_ns;
         while t <= q.end_ns {
             steps.push(t);
-            t += q.step_ns;
+            let Some(next) = t.checked_add(q.step_ns) else {
+                break;
+            };
+            t = next;
         }
         steps
     };
@@ -318,8 +323,8 @@ fn range_aggregation<S: Store>(
     let range_secs = range as f64 / 1e9;
     let mut out = Vec::with_capacity(steps.len());
     for &t in steps {
-        let end = t - offset;
-        let start = end - range;
+        let end = t.saturating_sub(offset);
+        let start = end.saturating_sub(range);
         let mut vector = Vec::new();
         for (labels, samples) in &series {
             let lo = samples.partition_point(|p| p.0 <= start);

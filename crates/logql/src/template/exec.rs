@@ -1,12 +1,13 @@
 //! Template execution.
 
 use super::Context;
-use super::funcs::call;
-use super::parse::{Arg, Node, Pipe};
+use super::funcs::{FnError, call};
+use super::parse::{Arg, Cmd, Node, Pipe};
 use super::value::Value;
 
 pub(super) struct Exec<'a> {
     name: &'a str,
+    text: &'a str,
     ctx: Context<'a>,
     vars: Vec<(String, Value)>,
     steps: usize,
@@ -19,9 +20,10 @@ const MAX_STEPS: usize = 100_000;
 pub(super) const MAX_OUTPUT: usize = 1 << 20;
 
 impl<'a> Exec<'a> {
-    pub(super) fn new(name: &'a str, ctx: Context<'a>) -> Self {
+    pub(super) fn new(name: &'a str, text: &'a str, ctx: Context<'a>) -> Self {
         Self {
             name,
+            text,
             ctx,
             vars: Vec::new(),
             steps: 0,
@@ -147,33 +149,81 @@ impl<'a> Exec<'a> {
         Ok(v)
     }
 
-    fn cmd(&mut self, args: &[Arg], dot: &Value, prev: Option<Value>) -> Result<Value, String> {
-        match args.split_first() {
+    /// Go's message for a failure at a node: `template: line:1:77:
+    /// executing "line" at <1>: …`.
+    fn err_at(&self, pos: usize, node: &str, msg: impl std::fmt::Display) -> String {
+        let before = self.text.get(..pos).unwrap_or(self.text);
+        let line = before.matches('\n').count() + 1;
+        let col = pos - before.rfind('\n').map_or(0, |nl| nl + 1);
+        format!(
+            "template: {}:{line}:{col}: executing \"{}\" at <{node}>: {msg}",
+            self.name, self.name
+        )
+    }
+
+    fn cmd(&mut self, cmd: &Cmd, dot: &Value, prev: Option<Value>) -> Result<Value, String> {
+        let (cmd_pos, cmd_text) = cmd.node();
+        match cmd.args.split_first() {
             Some((Arg::Func(name), rest)) => {
                 let mut values = Vec::with_capacity(rest.len() + 1);
-                for a in rest {
-                    values.push(self.arg(a, dot)?);
+                for (k, a) in rest.iter().enumerate() {
+                    values.push(self.arg(
+                        a,
+                        dot,
+                        cmd.pos.get(k + 1).copied(),
+                        cmd.texts.get(k + 1),
+                    )?);
                 }
                 if let Some(p) = prev {
                     values.push(p);
                 }
-                call(name, values, self.ctx)
-                    .map_err(|e| self.err(format!("error calling {name}: {e}")))
+                call(name, values, self.ctx).map_err(|e| match e {
+                    FnError::Arg(k, msg) if k < rest.len() => self.err_at(
+                        cmd.pos.get(k + 1).copied().unwrap_or(cmd_pos),
+                        cmd.texts.get(k + 1).map_or("", String::as_str),
+                        msg,
+                    ),
+                    // A bad piped value: Go points at the last node it
+                    // evaluated, the last explicit argument or the name.
+                    FnError::Arg(_, msg) => {
+                        let last = rest.len();
+                        self.err_at(
+                            cmd.pos.get(last).copied().unwrap_or(cmd_pos),
+                            cmd.texts.get(last).map_or("", String::as_str),
+                            msg,
+                        )
+                    }
+                    FnError::Call(msg) => {
+                        self.err_at(cmd_pos, &cmd_text, format!("error calling {name}: {msg}"))
+                    }
+                })
             }
             Some((first, rest)) => {
                 if !rest.is_empty() || prev.is_some() {
-                    return Err(self.err("can't give argument to non-function"));
+                    return Err(self.err_at(
+                        cmd_pos,
+                        &cmd_text,
+                        "can't give argument to non-function",
+                    ));
                 }
-                self.arg(first, dot)
+                self.arg(first, dot, cmd.pos.first().copied(), cmd.texts.first())
             }
             None => Err(self.err("empty command")),
         }
     }
 
-    fn arg(&mut self, arg: &Arg, dot: &Value) -> Result<Value, String> {
+    fn arg(
+        &mut self,
+        arg: &Arg,
+        dot: &Value,
+        pos: Option<usize>,
+        text: Option<&String>,
+    ) -> Result<Value, String> {
+        let node = text.map_or("", String::as_str);
+        let pos = pos.unwrap_or(0);
         let walk = |this: &Self, mut v: Value, fields: &[String]| -> Result<Value, String> {
             for f in fields {
-                v = v.field(f).map_err(|e| this.err(e))?;
+                v = v.field(f).map_err(|e| this.err_at(pos, node, e))?;
             }
             Ok(v)
         };
@@ -186,7 +236,9 @@ impl<'a> Exec<'a> {
                     .rev()
                     .find(|(n, _)| n == name)
                     .map(|(_, v)| v.clone())
-                    .ok_or_else(|| self.err(format!("undefined variable: ${name}")))?;
+                    .ok_or_else(|| {
+                        self.err_at(pos, node, format!("undefined variable: ${name}"))
+                    })?;
                 walk(self, v, f)
             }
             Arg::Sub(pipe, f) => {
@@ -198,8 +250,13 @@ impl<'a> Exec<'a> {
             Arg::Float(x) => Ok(Value::Float(*x)),
             Arg::Bool(b) => Ok(Value::Bool(*b)),
             Arg::Nil => Ok(Value::Nil),
-            Arg::Func(name) => call(name, Vec::new(), self.ctx)
-                .map_err(|e| self.err(format!("error calling {name}: {e}"))),
+            Arg::Func(name) => call(name, Vec::new(), self.ctx).map_err(|e| {
+                let msg = match e {
+                    FnError::Arg(_, m) => m,
+                    FnError::Call(m) => format!("error calling {name}: {m}"),
+                };
+                self.err_at(pos, node, msg)
+            }),
         }
     }
 }

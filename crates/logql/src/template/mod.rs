@@ -1,7 +1,7 @@
 //! A subset of Go's `text/template`, enough for Loki's `line_format` and
 //! `label_format`: text, `{{ pipelines }}` with `.label` fields, variables,
 //! `if`/`else`/`range`/`with`, trim markers, comments, and Loki's function
-//! library ([`funcs`]). Like Go, unknown functions fail at parse time.
+//! library (the `funcs` module). Like Go, unknown functions fail at parse time.
 
 mod exec;
 mod funcs;
@@ -22,6 +22,7 @@ use std::collections::BTreeMap;
 #[derive(Debug, Clone)]
 pub struct Template {
     name: String,
+    text: String,
     nodes: Vec<parse::Node>,
 }
 
@@ -40,6 +41,7 @@ impl Template {
         let nodes = parse::parse(name, text)?;
         Ok(Self {
             name: name.to_owned(),
+            text: text.to_owned(),
             nodes,
         })
     }
@@ -58,7 +60,7 @@ impl Template {
             true,
         );
         let mut out = String::new();
-        exec::Exec::new(&self.name, ctx).run(&self.nodes, &dot, &mut out)?;
+        exec::Exec::new(&self.name, &self.text, ctx).run(&self.nodes, &dot, &mut out)?;
         Ok(out)
     }
 }
@@ -285,6 +287,22 @@ mod tests {
         assert_eq!(
             render("{{ if and .a (not .b) }}y{{ end }}", &[("a", "1")]),
             "y"
+        );
+    }
+
+    #[test]
+    fn execution_errors_point_at_the_node_like_go() {
+        let data = Default::default();
+        let ctx = Context { line: "", ts_ns: 0 };
+        let t = Template::parse("line", "{{ .a }} {{ .b | float64 | round 1 }}").unwrap();
+        assert_eq!(
+            t.render(&data, ctx).unwrap_err(),
+            r#"template: line:1:33: executing "line" at <1>: wrong type for value; expected int; got float64"#
+        );
+        let t = Template::parse("line", "x\n  {{ div 1 0 }}").unwrap();
+        assert_eq!(
+            t.render(&data, ctx).unwrap_err(),
+            r#"template: line:2:5: executing "line" at <div 1 0>: error calling div: integer divide by zero"#
         );
     }
 

@@ -18,7 +18,26 @@ pub(super) struct Pipe {
     pub(super) decl: Vec<String>,
     /// `=` rather than `:=`.
     pub(super) assign: bool,
-    pub(super) cmds: Vec<Vec<Arg>>,
+    pub(super) cmds: Vec<Cmd>,
+}
+
+/// One command: a function and its arguments, or a single operand, with
+/// where each operand is in the template and its text (for Go's error
+/// messages, `template: line:1:77: executing "line" at <1>: …`).
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct Cmd {
+    pub(super) args: Vec<Arg>,
+    /// Byte offset of each operand in the template.
+    pub(super) pos: Vec<usize>,
+    /// Source text of each operand.
+    pub(super) texts: Vec<String>,
+}
+
+impl Cmd {
+    /// Offset and text of the whole command.
+    pub(super) fn node(&self) -> (usize, String) {
+        (self.pos.first().copied().unwrap_or(0), self.texts.join(" "))
+    }
 }
 
 /// An operand.
@@ -56,6 +75,15 @@ enum Tok {
 struct Ctx<'a> {
     name: &'a str,
     line: usize,
+    /// The whole template, to place tokens.
+    text: &'a str,
+}
+
+/// Byte offset of `part` (a slice of `whole`) in `whole`.
+fn offset_in(whole: &str, part: &str) -> usize {
+    (part.as_ptr() as usize)
+        .saturating_sub(whole.as_ptr() as usize)
+        .min(whole.len())
 }
 
 impl Ctx<'_> {
@@ -65,12 +93,12 @@ impl Ctx<'_> {
 }
 
 /// One action's text with its line, or a piece of text.
-enum Piece {
+enum Piece<'t> {
     Text(String),
-    Action(String, usize),
+    Action(&'t str, usize),
 }
 
-fn split(name: &str, text: &str) -> Result<Vec<Piece>, String> {
+fn split<'t>(name: &str, text: &'t str) -> Result<Vec<Piece<'t>>, String> {
     let mut pieces = Vec::new();
     let mut rest = text;
     let mut line = 1;
@@ -129,7 +157,7 @@ fn split(name: &str, text: &str) -> Result<Vec<Piece>, String> {
             body = body.get(..body.len() - 1).unwrap_or("");
             trim_right = true;
         }
-        pieces.push(Piece::Action(body.to_owned(), line));
+        pieces.push(Piece::Action(body, line));
         line += body.matches('\n').count();
         rest = body_all.get(end + 2..).unwrap_or("");
         if trim_right {
@@ -147,12 +175,43 @@ fn fields(s: &str) -> Vec<String> {
         .collect()
 }
 
-fn lex(ctx: &Ctx<'_>, body: &str) -> Result<Vec<Tok>, String> {
+/// Tokens with the byte range each covers in the template.
+type Spanned = (Tok, usize, usize);
+
+fn lex(ctx: &Ctx<'_>, body: &str) -> Result<Vec<Spanned>, String> {
+    let base = offset_in(ctx.text, body);
+    let byte_at: Vec<usize> = body
+        .char_indices()
+        .map(|(b, _)| b)
+        .chain(std::iter::once(body.len()))
+        .collect();
+    let at = |i: usize| base + byte_at.get(i).copied().unwrap_or(body.len());
+    let mut spanned: Vec<Spanned> = Vec::new();
     let mut toks = Vec::new();
     let chars: Vec<char> = body.chars().collect();
     let mut i = 0;
     let word_char = |c: char| c.is_alphanumeric() || c == '_';
     while let Some(&c) = chars.get(i) {
+        let start = i;
+        let before = toks.len();
+        lex_one(ctx, &chars, &mut i, &mut toks, c, word_char)?;
+        for tok in toks.drain(before..) {
+            spanned.push((tok, at(start), at(i)));
+        }
+    }
+    Ok(spanned)
+}
+
+fn lex_one(
+    ctx: &Ctx<'_>,
+    chars: &[char],
+    pos: &mut usize,
+    toks: &mut Vec<Tok>,
+    c: char,
+    word_char: impl Fn(char) -> bool,
+) -> Result<(), String> {
+    let mut i = *pos;
+    {
         match c {
             c if c.is_whitespace() => i += 1,
             '|' => {
@@ -302,7 +361,8 @@ fn lex(ctx: &Ctx<'_>, body: &str) -> Result<Vec<Tok>, String> {
             c => return Err(ctx.err(format!("unexpected {c:?} in command"))),
         }
     }
-    Ok(toks)
+    *pos = i;
+    Ok(())
 }
 
 /// Most nesting of parentheses or control blocks in a template.
@@ -310,14 +370,35 @@ const MAX_DEPTH: usize = 64;
 
 struct PipeParser<'a, 'c> {
     ctx: &'a Ctx<'c>,
-    toks: Vec<Tok>,
+    toks: Vec<Spanned>,
     pos: usize,
     depth: usize,
 }
 
 impl PipeParser<'_, '_> {
     fn peek(&self) -> Option<&Tok> {
-        self.toks.get(self.pos)
+        self.toks.get(self.pos).map(|t| &t.0)
+    }
+
+    /// Start offset of the current token.
+    fn start(&self) -> usize {
+        self.toks.get(self.pos).map_or(self.ctx.text.len(), |t| t.1)
+    }
+
+    /// End offset of the previous token.
+    fn end(&self) -> usize {
+        self.pos
+            .checked_sub(1)
+            .and_then(|p| self.toks.get(p))
+            .map_or(0, |t| t.2)
+    }
+
+    fn source(&self, start: usize, end: usize) -> String {
+        self.ctx
+            .text
+            .get(start..end.max(start))
+            .unwrap_or("")
+            .to_owned()
     }
 
     fn pipe(&mut self) -> Result<Pipe, String> {
@@ -352,7 +433,10 @@ impl PipeParser<'_, '_> {
         let mut cmds = Vec::new();
         loop {
             let mut args = Vec::new();
+            let mut pos = Vec::new();
+            let mut texts = Vec::new();
             while let Some(tok) = self.peek().cloned() {
+                let start = self.start();
                 let arg = match tok {
                     Tok::Pipe | Tok::RParen => break,
                     Tok::Field(f) => Arg::Field(f),
@@ -388,6 +472,8 @@ impl PipeParser<'_, '_> {
                             _ => Vec::new(),
                         };
                         args.push(Arg::Sub(Box::new(inner), f));
+                        pos.push(start);
+                        texts.push(self.source(start, self.end()));
                         continue;
                     }
                     Tok::Comma | Tok::Declare | Tok::Assign => {
@@ -396,11 +482,13 @@ impl PipeParser<'_, '_> {
                 };
                 self.pos += 1;
                 args.push(arg);
+                pos.push(start);
+                texts.push(self.source(start, self.end()));
             }
             if args.is_empty() {
                 return Err(self.ctx.err("missing value for command"));
             }
-            cmds.push(args);
+            cmds.push(Cmd { args, pos, texts });
             if self.peek() == Some(&Tok::Pipe) {
                 self.pos += 1;
                 continue;
@@ -443,17 +531,20 @@ fn parse_pipe(ctx: &Ctx<'_>, body: &str) -> Result<Pipe, String> {
 }
 
 /// What ended a list of nodes.
-enum End {
+enum End<'t> {
     Eof,
     Close,
-    Else(Option<String>),
+    Else(Option<&'t str>),
 }
 
-fn nodes(
+type Pieces<'t> = std::iter::Peekable<std::vec::IntoIter<Piece<'t>>>;
+
+fn nodes<'t>(
     name: &str,
-    pieces: &mut std::iter::Peekable<std::vec::IntoIter<Piece>>,
+    text: &'t str,
+    pieces: &mut Pieces<'t>,
     depth: usize,
-) -> Result<(Vec<Node>, End), String> {
+) -> Result<(Vec<Node>, End<'t>), String> {
     let mut out = Vec::new();
     while let Some(piece) = pieces.next() {
         let (body, line) = match piece {
@@ -465,7 +556,7 @@ fn nodes(
             }
             Piece::Action(b, l) => (b, l),
         };
-        let ctx = Ctx { name, line };
+        let ctx = Ctx { name, line, text };
         let trimmed = body.trim();
         if trimmed.starts_with("/*") {
             if !trimmed.ends_with("*/") {
@@ -488,10 +579,10 @@ fn nodes(
                 if depth == 0 {
                     return Err(ctx.err("unexpected {{else}}"));
                 }
-                return Ok((out, End::Else((!rest.is_empty()).then(|| rest.to_owned()))));
+                return Ok((out, End::Else((!rest.is_empty()).then_some(rest))));
             }
             "if" | "range" | "with" => {
-                let node = control(name, &ctx, keyword, rest, pieces, depth)?;
+                let node = control(name, text, &ctx, keyword, rest, pieces, depth)?;
                 out.push(node);
             }
             "" => return Err(ctx.err("missing value for command")),
@@ -504,24 +595,25 @@ fn nodes(
     Ok((out, End::Eof))
 }
 
-fn control(
+fn control<'t>(
     name: &str,
+    text: &'t str,
     ctx: &Ctx<'_>,
     keyword: &str,
-    rest: &str,
-    pieces: &mut std::iter::Peekable<std::vec::IntoIter<Piece>>,
+    rest: &'t str,
+    pieces: &mut Pieces<'t>,
     depth: usize,
 ) -> Result<Node, String> {
     if depth >= MAX_DEPTH {
         return Err(ctx.err("template too deeply nested"));
     }
     let pipe = parse_pipe(ctx, rest)?;
-    let (body, end) = nodes(name, pieces, depth + 1)?;
+    let (body, end) = nodes(name, text, pieces, depth + 1)?;
     let otherwise = match end {
         End::Close => Vec::new(),
         End::Eof => return Err(format!("template: {name}: unexpected EOF")),
         End::Else(None) => {
-            let (e, end) = nodes(name, pieces, depth + 1)?;
+            let (e, end) = nodes(name, text, pieces, depth + 1)?;
             if !matches!(end, End::Close) {
                 return Err(ctx.err("expected end; found else"));
             }
@@ -529,13 +621,11 @@ fn control(
         }
         End::Else(Some(chain)) => {
             // `else if …` / `else with …`: a nested control sharing our end.
-            let (kw, r) = chain
-                .split_once(char::is_whitespace)
-                .unwrap_or((chain.as_str(), ""));
+            let (kw, r) = chain.split_once(char::is_whitespace).unwrap_or((chain, ""));
             if kw != "if" && kw != "with" {
                 return Err(ctx.err("unexpected token after else"));
             }
-            vec![control(name, ctx, kw, r.trim(), pieces, depth)?]
+            vec![control(name, text, ctx, kw, r.trim(), pieces, depth)?]
         }
     };
     Ok(match keyword {
@@ -549,6 +639,6 @@ fn control(
 pub(super) fn parse(name: &str, text: &str) -> Result<Vec<Node>, String> {
     let pieces = split(name, text)?;
     let mut iter = pieces.into_iter().peekable();
-    let (out, _) = nodes(name, &mut iter, 0)?;
+    let (out, _) = nodes(name, text, &mut iter, 0)?;
     Ok(out)
 }

@@ -66,9 +66,18 @@ mod tests {
         assert_eq!(parse_time_ms("1700000000").unwrap(), 1_700_000_000_000);
         assert_eq!(parse_time_ms("1700000000.123").unwrap(), 1_700_000_000_123);
         assert_eq!(parse_time_ms("-1.5").unwrap(), -1_500);
-        assert_eq!(parse_time_ms("2023-11-14T22:13:20.5Z").unwrap(), 1_700_000_000_500);
-        assert_eq!(parse_time_ms("2023-11-14T23:13:20+01:00").unwrap(), 1_700_000_000_000);
-        assert_eq!(parse_time_ms("-292273086-05-16T16:47:06Z").unwrap(), MIN_TIME_MS);
+        assert_eq!(
+            parse_time_ms("2023-11-14T22:13:20.5Z").unwrap(),
+            1_700_000_000_500
+        );
+        assert_eq!(
+            parse_time_ms("2023-11-14T23:13:20+01:00").unwrap(),
+            1_700_000_000_000
+        );
+        assert_eq!(
+            parse_time_ms("-292273086-05-16T16:47:06Z").unwrap(),
+            MIN_TIME_MS
+        );
         for bad in ["abc", "", "NaN", "Inf", "2023-13-01T00:00:00Z", "1e300"] {
             assert!(parse_time_ms(bad).is_err(), "{bad}");
         }
@@ -90,7 +99,10 @@ mod tests {
 
     #[test]
     fn formatting() {
-        assert_eq!(format_rfc3339_ms(1_700_000_000_500), "2023-11-14T22:13:20.500Z");
+        assert_eq!(
+            format_rfc3339_ms(1_700_000_000_500),
+            "2023-11-14T22:13:20.500Z"
+        );
         assert_eq!(format_rfc3339_ms(1_700_000_000_000), "2023-11-14T22:13:20Z");
     }
 }

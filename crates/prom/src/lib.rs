@@ -18,9 +18,11 @@
 //! assert_eq!(exposition.samples[0].value, 1.0);
 //! ```
 
+pub mod api;
 pub mod config;
 pub mod discovery;
 pub mod exposition;
 pub mod relabel;
 pub mod scrape;
+pub mod server;
 pub mod target;

@@ -44,26 +44,41 @@ impl<S: Send + Sync> FromRequest<S> for Params {
 
 impl Params {
     /// Parameters from pairs, for tests and internal calls.
-    pub fn from_pairs<K: Into<String>, V: Into<String>>(pairs: impl IntoIterator<Item = (K, V)>) -> Self {
-        Self(pairs.into_iter().map(|(k, v)| (k.into(), v.into())).collect())
+    pub fn from_pairs<K: Into<String>, V: Into<String>>(
+        pairs: impl IntoIterator<Item = (K, V)>,
+    ) -> Self {
+        Self(
+            pairs
+                .into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect(),
+        )
     }
 
     /// The first value of `name`.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 
     /// Every value of `name`, in order.
     pub fn all(&self, name: &str) -> Vec<&str> {
-        self.0.iter().filter(|(k, _)| k == name).map(|(_, v)| v.as_str()).collect()
+        self.0
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .collect()
     }
 
     /// A time parameter in milliseconds, or `default` when absent or empty.
     pub fn time_or(&self, name: &str, default: i64) -> Result<i64, ApiError> {
         match self.get(name).filter(|v| !v.is_empty()) {
             None => Ok(default),
-            Some(text) => model::time::parse_time_ms(text)
-                .map_err(|e| ApiError::bad_param(name, format!("Invalid time value for '{name}': {e}"))),
+            Some(text) => model::time::parse_time_ms(text).map_err(|e| {
+                ApiError::bad_param(name, format!("Invalid time value for '{name}': {e}"))
+            }),
         }
     }
 
@@ -72,7 +87,9 @@ impl Params {
         match self.get("limit").filter(|v| !v.is_empty()) {
             None => Ok(None),
             Some(text) => {
-                let limit: i64 = text.parse().map_err(|_| ApiError::bad_param("limit", "cannot parse \"limit\""))?;
+                let limit: i64 = text
+                    .parse()
+                    .map_err(|_| ApiError::bad_param("limit", "cannot parse \"limit\""))?;
                 if limit < 0 {
                     return Err(ApiError::bad_param("limit", "limit must be non-negative"));
                 }
@@ -83,13 +100,17 @@ impl Params {
 
     /// The `match[]` selectors, each a list of matchers.
     pub fn selectors(&self) -> Result<Vec<Vec<Matcher>>, ApiError> {
-        self.all("match[]").into_iter().map(parse_selector).collect()
+        self.all("match[]")
+            .into_iter()
+            .map(parse_selector)
+            .collect()
     }
 }
 
 /// Parses a series selector such as `up{job="api"}` into matchers.
 pub fn parse_selector(text: &str) -> Result<Vec<Matcher>, ApiError> {
-    let expr = promql_parser::parser::parse(text).map_err(|e| ApiError::bad_data(format!("1:1: parse error: {e}")))?;
+    let expr = promql_parser::parser::parse(text)
+        .map_err(|e| ApiError::bad_data(format!("1:1: parse error: {e}")))?;
     let Expr::VectorSelector(selector) = expr else {
         return Err(ApiError::bad_data(format!(
             "invalid parameter \"match[]\": {text:?} is not a series selector"
@@ -109,7 +130,9 @@ pub fn parse_selector(text: &str) -> Result<Vec<Matcher>, ApiError> {
         matchers.push(model_matcher(op, &m.name, &m.value)?);
     }
     if matchers.iter().all(Matcher::matches_empty) {
-        return Err(ApiError::bad_data("match[] must contain at least one non-empty matcher"));
+        return Err(ApiError::bad_data(
+            "match[] must contain at least one non-empty matcher",
+        ));
     }
     Ok(matchers)
 }
@@ -126,7 +149,10 @@ mod tests {
     fn selectors() {
         let matchers = parse_selector(r#"up{job=~"a.*", instance!="x"}"#).unwrap();
         let text: Vec<String> = matchers.iter().map(ToString::to_string).collect();
-        assert_eq!(text, [r#"__name__="up""#, r#"job=~"a.*""#, r#"instance!="x""#]);
+        assert_eq!(
+            text,
+            [r#"__name__="up""#, r#"job=~"a.*""#, r#"instance!="x""#]
+        );
         assert!(parse_selector(r#"{job=~".*"}"#).is_err());
         assert!(parse_selector("sum(up)").is_err());
         assert!(parse_selector("up{").is_err());

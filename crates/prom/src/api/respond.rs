@@ -142,9 +142,10 @@ impl<T: Serialize> IntoResponse for Success<T> {
 
 fn json_response(status: StatusCode, body: &Value) -> Response {
     let mut response = (status, body.to_string()).into_response();
-    response
-        .headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     response
 }
 
@@ -196,9 +197,15 @@ mod tests {
 
     #[test]
     fn timestamps_are_seconds() {
-        assert_eq!(timestamp_json(1_700_000_000_123).to_string(), "1700000000.123");
+        assert_eq!(
+            timestamp_json(1_700_000_000_123).to_string(),
+            "1700000000.123"
+        );
         assert_eq!(timestamp_json(1_795_533_224_000).to_string(), "1795533224");
-        assert_eq!(timestamp_json(1_795_533_224_500).to_string(), "1795533224.5");
+        assert_eq!(
+            timestamp_json(1_795_533_224_500).to_string(),
+            "1795533224.5"
+        );
         assert_eq!(timestamp_json(-1_500).to_string(), "-1.5");
     }
 }

@@ -63,6 +63,8 @@ pub struct Health {
     pub last_scrape_duration: Duration,
     /// Samples the TSDB refused so far (out of order, duplicates).
     pub rejected_samples: u64,
+    /// Metadata of the families the last successful scrape exposed.
+    pub metadata: Arc<Vec<crate::exposition::Metadata>>,
 }
 
 /// An active target as the API shows it.

@@ -87,10 +87,12 @@ impl TargetLoop {
     pub(crate) async fn scrape_once(&mut self) {
         let started_at = now_ms();
         let started = Instant::now();
+        let mut metadata = None;
         let outcome = match self.fetcher.fetch().await {
             Ok(fetched) => parse(&fetched.body, fetched.format)
                 .map_err(|e| e.to_string())
-                .and_then(|exposition| {
+                .and_then(|mut exposition| {
+                    metadata = Some(std::mem::take(&mut exposition.metadata));
                     process(exposition, &self.target.labels, &self.job, started_at)
                 }),
             Err(e) => Err(e),
@@ -133,6 +135,9 @@ impl TargetLoop {
         health.last_scrape = Some(SystemTime::now());
         health.last_scrape_duration = duration;
         health.rejected_samples += rejected;
+        if let Some(metadata) = metadata {
+            health.metadata = Arc::new(metadata);
+        }
     }
 
     fn report_labels(&self, name: &str) -> Labels {

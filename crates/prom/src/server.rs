@@ -1,0 +1,420 @@
+//! `vigil prometheus`: config, storage, scraping and the HTTP API wired
+//! together, with reload and shutdown.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use instrument::{Collector, FamilySnapshot, MetricKind, MetricSnapshot, MetricValue, Registry};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use tsdb::Tsdb;
+
+use crate::api::{self, ApiState, ReloadRequest, RuntimeState};
+use crate::config::{Config, ConfigError};
+use crate::scrape::ScrapeManager;
+
+/// How often target files are re-read (Prometheus watches them and also
+/// re-reads every `refresh_interval`; polling this often covers both).
+const DISCOVERY_REFRESH: Duration = Duration::from_secs(5);
+
+/// How often the TSDB cuts blocks, compacts and applies retention.
+const COMPACTION_INTERVAL: Duration = Duration::from_secs(60);
+
+/// The server's settings, named after Prometheus' flags.
+#[derive(Debug, Clone)]
+pub struct ServerOptions {
+    /// `--config.file`
+    pub config_file: PathBuf,
+    /// `--storage.tsdb.path`
+    pub storage_path: PathBuf,
+    /// `--web.listen-address`
+    pub listen: SocketAddr,
+    /// `--storage.tsdb.retention.time` (default 15d)
+    pub retention: Option<Duration>,
+    /// `--storage.tsdb.retention.size`, bytes
+    pub retention_size: Option<u64>,
+    /// `--web.enable-lifecycle`: allow `POST /-/reload`.
+    pub enable_lifecycle: bool,
+}
+
+/// Why the server could not start or stop cleanly.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    /// The config file is invalid.
+    #[error("{0}")]
+    Config(#[from] ConfigError),
+    /// The storage could not be opened or closed.
+    #[error("storage {path}: {source}")]
+    Storage {
+        /// The data directory.
+        path: PathBuf,
+        /// Why.
+        source: tsdb::TsdbError,
+    },
+    /// The listen address could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// Metric registration failed (a bug).
+    #[error("metrics: {0}")]
+    Metrics(#[from] instrument::RegistryError),
+}
+
+/// A running metrics server.
+pub struct PrometheusServer {
+    addr: SocketAddr,
+    storage_path: PathBuf,
+    db: Arc<Tsdb>,
+    scrape: Arc<ScrapeManager>,
+    reload: mpsc::Sender<ReloadRequest>,
+    stop: CancellationToken,
+    tasks: Vec<JoinHandle<()>>,
+    serving: JoinHandle<std::io::Result<()>>,
+    compactor: Option<tsdb::Compactor>,
+}
+
+/// The config in force and where its relative paths point.
+struct Loaded {
+    config: Config,
+    base_dir: PathBuf,
+}
+
+impl PrometheusServer {
+    /// Loads the config, opens the storage, starts scraping and serving.
+    pub async fn start(options: ServerOptions) -> Result<PrometheusServer, ServerError> {
+        let config_yaml =
+            std::fs::read_to_string(&options.config_file).map_err(|e| ConfigError {
+                path: options.config_file.clone(),
+                location: None,
+                message: e.to_string(),
+            })?;
+        let config = Config::parse(&config_yaml, &options.config_file)?;
+        for unsupported in config.unsupported() {
+            tracing::warn!(
+                "{}: {unsupported} is accepted but not supported yet",
+                options.config_file.display()
+            );
+        }
+        let retention_ms = options.retention.map(|d| d.as_millis() as i64);
+        let tsdb_options = tsdb::Options {
+            retention_time: retention_ms.or(Some(tsdb::DEFAULT_RETENTION)),
+            retention_size: options.retention_size,
+            ..tsdb::Options::default()
+        };
+        let storage_error = |source| ServerError::Storage {
+            path: options.storage_path.clone(),
+            source,
+        };
+        let db = Arc::new(Tsdb::open(&options.storage_path, tsdb_options).map_err(storage_error)?);
+        let compactor =
+            Some(Tsdb::spawn_compactor(&db, COMPACTION_INTERVAL).map_err(storage_error)?);
+        let scrape = Arc::new(ScrapeManager::new(db.clone()));
+        let base_dir = options
+            .config_file
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
+        scrape.sync(&config, &base_dir);
+
+        let runtime = Arc::new(Mutex::new(RuntimeState {
+            config_yaml,
+            last_reload_ok: true,
+            last_config_time: SystemTime::now(),
+        }));
+        let registry = Arc::new(Registry::new());
+        registry.register(
+            &instrument::PROCESS_FAMILIES,
+            Arc::new(instrument::ProcessCollector),
+        )?;
+        registry.register(
+            &ServerCollector::FAMILIES,
+            Arc::new(ServerCollector {
+                db: db.clone(),
+                runtime: runtime.clone(),
+            }),
+        )?;
+
+        let (reload, reload_requests) = mpsc::channel::<ReloadRequest>(4);
+        let state = Arc::new(ApiState {
+            db: db.clone(),
+            scrape: scrape.clone(),
+            flags: flags(&options),
+            start_time: SystemTime::now(),
+            retention: model::duration::format_duration(Duration::from_millis(
+                retention_ms.unwrap_or(tsdb::DEFAULT_RETENTION).max(0) as u64,
+            )),
+            runtime: runtime.clone(),
+            reload: options.enable_lifecycle.then(|| reload.clone()),
+            registry,
+        });
+
+        let listener = tokio::net::TcpListener::bind(options.listen)
+            .await
+            .map_err(|source| ServerError::Bind {
+                addr: options.listen,
+                source,
+            })?;
+        let addr = listener.local_addr().map_err(|source| ServerError::Bind {
+            addr: options.listen,
+            source,
+        })?;
+        let stop = CancellationToken::new();
+        let router = api::router(state);
+        let serving = tokio::spawn({
+            let stop = stop.clone();
+            async move {
+                axum::serve(listener, router)
+                    .with_graceful_shutdown(stop.cancelled_owned())
+                    .await
+            }
+        });
+
+        let loaded = Arc::new(Mutex::new(Loaded { config, base_dir }));
+        let tasks = vec![
+            tokio::spawn(reload_loop(
+                reload_requests,
+                options.config_file.clone(),
+                loaded.clone(),
+                scrape.clone(),
+                runtime,
+                stop.clone(),
+            )),
+            tokio::spawn(discovery_loop(loaded, scrape.clone(), stop.clone())),
+        ];
+        tracing::info!(%addr, storage = %options.storage_path.display(), "metrics server listening");
+        Ok(PrometheusServer {
+            addr,
+            storage_path: options.storage_path.clone(),
+            db,
+            scrape,
+            reload,
+            stop,
+            tasks,
+            serving,
+            compactor,
+        })
+    }
+
+    /// The address actually bound.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The storage, for components that run in the same process.
+    pub fn db(&self) -> &Arc<Tsdb> {
+        &self.db
+    }
+
+    /// Reloads the config file (what SIGHUP and `POST /-/reload` do); on
+    /// error the previous config stays in force.
+    pub async fn reload(&self) -> Result<(), String> {
+        let (done, result) = tokio::sync::oneshot::channel();
+        self.reload
+            .send(done)
+            .await
+            .map_err(|_| "server is shutting down".to_owned())?;
+        result
+            .await
+            .map_err(|_| "server is shutting down".to_owned())?
+    }
+
+    /// Stops serving and scraping, then flushes the storage.
+    pub async fn shutdown(mut self) -> Result<(), ServerError> {
+        self.stop.cancel();
+        let _ = self.serving.await;
+        for task in self.tasks.drain(..) {
+            let _ = task.await;
+        }
+        self.scrape.shutdown().await;
+        drop(self.compactor.take());
+        let db = self.db.clone();
+        match tokio::task::spawn_blocking(move || db.sync()).await {
+            Ok(result) => result.map_err(|source| ServerError::Storage {
+                path: self.storage_path.clone(),
+                source,
+            }),
+            Err(e) => {
+                tracing::error!("flushing the storage failed: {e}");
+                Ok(())
+            }
+        }
+    }
+}
+
+async fn reload_loop(
+    mut requests: mpsc::Receiver<ReloadRequest>,
+    config_file: PathBuf,
+    loaded: Arc<Mutex<Loaded>>,
+    scrape: Arc<ScrapeManager>,
+    runtime: Arc<Mutex<RuntimeState>>,
+    stop: CancellationToken,
+) {
+    loop {
+        let done = tokio::select! {
+            request = requests.recv() => match request { Some(done) => done, None => return },
+            () = stop.cancelled() => return,
+        };
+        let result = std::fs::read_to_string(&config_file)
+            .map_err(|e| format!("{}: {e}", config_file.display()))
+            .and_then(|text| {
+                Config::parse(&text, &config_file)
+                    .map(|c| (text, c))
+                    .map_err(|e| e.to_string())
+            });
+        let outcome = match result {
+            Ok((text, config)) => {
+                let mut loaded = loaded.lock().unwrap_or_else(PoisonError::into_inner);
+                scrape.sync(&config, &loaded.base_dir);
+                loaded.config = config;
+                *runtime.lock().unwrap_or_else(PoisonError::into_inner) = RuntimeState {
+                    config_yaml: text,
+                    last_reload_ok: true,
+                    last_config_time: SystemTime::now(),
+                };
+                tracing::info!(file = %config_file.display(), "configuration reloaded");
+                Ok(())
+            }
+            Err(message) => {
+                runtime
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .last_reload_ok = false;
+                tracing::error!("reloading the configuration failed: {message}");
+                Err(message)
+            }
+        };
+        let _ = done.send(outcome);
+    }
+}
+
+/// Re-reads target files so that changes to them take effect without a
+/// reload.
+async fn discovery_loop(
+    loaded: Arc<Mutex<Loaded>>,
+    scrape: Arc<ScrapeManager>,
+    stop: CancellationToken,
+) {
+    loop {
+        tokio::select! {
+            () = tokio::time::sleep(DISCOVERY_REFRESH) => {}
+            () = stop.cancelled() => return,
+        }
+        let loaded = loaded.lock().unwrap_or_else(PoisonError::into_inner);
+        if loaded
+            .config
+            .scrape_configs
+            .iter()
+            .any(|j| !j.file_sd_configs.is_empty())
+        {
+            scrape.sync(&loaded.config, &loaded.base_dir);
+        }
+    }
+}
+
+fn flags(options: &ServerOptions) -> BTreeMap<String, String> {
+    let duration = |d: Option<Duration>| {
+        d.map(model::duration::format_duration)
+            .unwrap_or_else(|| "0s".into())
+    };
+    BTreeMap::from([
+        (
+            "config.file".into(),
+            options.config_file.display().to_string(),
+        ),
+        (
+            "storage.tsdb.path".into(),
+            options.storage_path.display().to_string(),
+        ),
+        (
+            "storage.tsdb.retention.time".into(),
+            duration(options.retention),
+        ),
+        (
+            "storage.tsdb.retention.size".into(),
+            options.retention_size.unwrap_or(0).to_string(),
+        ),
+        ("web.listen-address".into(), options.listen.to_string()),
+        (
+            "web.enable-lifecycle".into(),
+            options.enable_lifecycle.to_string(),
+        ),
+        ("query.lookback-delta".into(), "5m".into()),
+        ("query.max-samples".into(), "50000000".into()),
+        ("query.timeout".into(), "2m".into()),
+    ])
+}
+
+/// The server's own `prometheus_*` series that dashboards for Prometheus use.
+struct ServerCollector {
+    db: Arc<Tsdb>,
+    runtime: Arc<Mutex<RuntimeState>>,
+}
+
+impl ServerCollector {
+    const FAMILIES: [&'static str; 4] = [
+        "prometheus_tsdb_head_series",
+        "prometheus_tsdb_head_samples_appended",
+        "prometheus_config_last_reload_successful",
+        "prometheus_config_last_reload_success_timestamp_seconds",
+    ];
+}
+
+impl Collector for ServerCollector {
+    fn collect(&self, out: &mut Vec<FamilySnapshot>) {
+        let stats = self.db.head().stats();
+        let runtime = self
+            .runtime
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        let reload_time = runtime
+            .last_config_time
+            .duration_since(UNIX_EPOCH)
+            .map_or(0.0, |d| d.as_secs_f64());
+        for (name, help, kind, value) in [
+            (
+                Self::FAMILIES[0],
+                "Total number of series in the head block.",
+                MetricKind::Gauge,
+                stats.series as f64,
+            ),
+            (
+                Self::FAMILIES[1],
+                "Total number of appended samples.",
+                MetricKind::Counter,
+                stats.samples_appended as f64,
+            ),
+            (
+                Self::FAMILIES[2],
+                "Whether the last configuration reload attempt was successful.",
+                MetricKind::Gauge,
+                if runtime.last_reload_ok { 1.0 } else { 0.0 },
+            ),
+            (
+                Self::FAMILIES[3],
+                "Timestamp of the last successful configuration reload.",
+                MetricKind::Gauge,
+                reload_time,
+            ),
+        ] {
+            out.push(FamilySnapshot {
+                name: name.into(),
+                help: help.into(),
+                kind,
+                metrics: vec![MetricSnapshot {
+                    labels: Vec::new(),
+                    value: MetricValue::Single(value),
+                    created: None,
+                }],
+            });
+        }
+    }
+}

@@ -26,7 +26,7 @@ pub enum DemoError {
     #[error("status weights must not all be zero")]
     StatusWeights,
     /// The metric families could not be registered.
-    #[error("metrics: {0}")]
+    #[error(transparent)]
     Metrics(#[from] instrument::RegistryError),
     /// The server failed while serving.
     #[error("serving failed: {0}")]

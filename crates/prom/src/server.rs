@@ -45,7 +45,7 @@ pub struct ServerOptions {
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
     /// The config file is invalid.
-    #[error("{0}")]
+    #[error(transparent)]
     Config(#[from] ConfigError),
     /// The storage could not be opened or closed.
     #[error("storage {path}: {source}")]
@@ -64,7 +64,7 @@ pub enum ServerError {
         source: std::io::Error,
     },
     /// Metric registration failed (a bug).
-    #[error("metrics: {0}")]
+    #[error(transparent)]
     Metrics(#[from] instrument::RegistryError),
 }
 

@@ -8,6 +8,7 @@ use clap::{Args, Parser, Subcommand};
 use demo::api::{ApiConfig, ApiServer};
 use demo::logfile::LogFileOptions;
 use demo::{loadgen, loggen};
+use prom::server::{PrometheusServer, ServerOptions};
 
 use crate::shutdown_on_signal;
 use crate::up::UpArgs;
@@ -30,6 +31,8 @@ pub(crate) enum Command {
     Loadgen(LoadgenArgs),
     /// Write fake request and function log lines
     Loggen(LoggenArgs),
+    /// Run the Prometheus-compatible metrics server (scrape, TSDB, HTTP API)
+    Prometheus(PrometheusArgs),
 }
 
 impl Command {
@@ -50,6 +53,23 @@ impl Command {
                 })
                 .await?;
                 println!("{}", serde_json::to_string_pretty(&summary)?);
+                Ok(())
+            }
+            Command::Prometheus(args) => {
+                let shutdown = shutdown_on_signal()?;
+                let server = PrometheusServer::start(args.options()).await?;
+                let mut hangup =
+                    tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
+                loop {
+                    tokio::select! {
+                        _ = hangup.recv() => {
+                            // Errors are logged by the server; the old config stays.
+                            let _ = server.reload().await;
+                        }
+                        () = shutdown.cancelled() => break,
+                    }
+                }
+                server.shutdown().await?;
                 Ok(())
             }
             Command::Loggen(args) => {
@@ -182,4 +202,84 @@ impl LoggenArgs {
             log_file: LogFileOptions::default(),
         }
     }
+}
+
+/// Parses a size with a 1024-based unit (`512MB`, `1GB`).
+fn byte_size(text: &str) -> Result<u64, String> {
+    let digits = text.bytes().take_while(u8::is_ascii_digit).count();
+    let number: u64 = text[..digits]
+        .parse()
+        .map_err(|_| format!("invalid size {text:?}"))?;
+    let shift = match text[digits..].to_ascii_uppercase().as_str() {
+        "" | "B" => 0,
+        "KB" => 10,
+        "MB" => 20,
+        "GB" => 30,
+        "TB" => 40,
+        "PB" => 50,
+        "EB" => 60,
+        _ => return Err(format!("invalid size {text:?}")),
+    };
+    number
+        .checked_shl(shift)
+        .filter(|n| n >> shift == number)
+        .ok_or_else(|| format!("size {text:?} too large"))
+}
+
+/// Prometheus' own flag names; `-config.file` works as well as `--config.file`.
+#[derive(Args)]
+pub(crate) struct PrometheusArgs {
+    /// Prometheus configuration file path
+    #[arg(long = "config.file", default_value = "prometheus.yml")]
+    config_file: PathBuf,
+    /// Base path for metrics storage
+    #[arg(long = "storage.tsdb.path", default_value = "data/")]
+    storage_path: PathBuf,
+    /// Address to listen on for the web interface and API
+    #[arg(long = "web.listen-address", default_value = "0.0.0.0:9090")]
+    listen: SocketAddr,
+    /// How long to retain samples in storage (default 15d)
+    #[arg(long = "storage.tsdb.retention.time", value_parser = duration)]
+    retention: Option<Duration>,
+    /// Maximum number of bytes that can be stored for blocks (e.g. 512MB)
+    #[arg(long = "storage.tsdb.retention.size", value_parser = byte_size)]
+    retention_size: Option<u64>,
+    /// Enable shutdown and reload via HTTP request
+    #[arg(long = "web.enable-lifecycle")]
+    enable_lifecycle: bool,
+}
+
+impl PrometheusArgs {
+    fn options(self) -> ServerOptions {
+        ServerOptions {
+            config_file: self.config_file,
+            storage_path: self.storage_path,
+            listen: self.listen,
+            retention: self.retention,
+            retention_size: self.retention_size,
+            enable_lifecycle: self.enable_lifecycle,
+        }
+    }
+}
+
+/// Go programs take long flags with one dash (`-config.file=x`); clap wants
+/// two. Rewrites `-name…` with a name of two or more characters, so both
+/// spellings work for every subcommand.
+pub(crate) fn normalize_go_flags(
+    args: impl IntoIterator<Item = std::ffi::OsString>,
+) -> Vec<std::ffi::OsString> {
+    args.into_iter()
+        .map(|arg| match arg.to_str() {
+            Some(text)
+                if text.starts_with('-')
+                    && !text.starts_with("--")
+                    && text[1..].split('=').next().is_some_and(|name| {
+                        name.len() >= 2 && name.starts_with(|c: char| c.is_ascii_alphabetic())
+                    }) =>
+            {
+                std::ffi::OsString::from(format!("-{text}"))
+            }
+            _ => arg,
+        })
+        .collect()
 }

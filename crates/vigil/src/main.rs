@@ -12,7 +12,7 @@ use clap::Parser;
 use tokio_util::sync::CancellationToken;
 
 fn main() -> anyhow::Result<()> {
-    let cli = cli::Cli::parse();
+    let cli = cli::Cli::parse_from(cli::normalize_go_flags(std::env::args_os()));
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()

@@ -2,12 +2,13 @@
 //! data under one directory.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::Args;
 use demo::api::{ApiConfig, ApiServer};
 use demo::{loadgen, loggen};
+use prom::server::{PrometheusServer, ServerOptions};
 
 use crate::cli::duration;
 use crate::shutdown_on_signal;
@@ -32,6 +33,32 @@ pub(crate) struct UpArgs {
     /// Time between generated log lines
     #[arg(long, default_value = "1s", value_parser = duration)]
     loggen_interval: Duration,
+    /// Address of the metrics server
+    #[arg(long, default_value = "127.0.0.1:9090")]
+    prometheus_listen: SocketAddr,
+    /// Scrape interval written into a new data/config/prometheus.yml
+    #[arg(long, default_value = "15s", value_parser = duration)]
+    scrape_interval: Duration,
+}
+
+/// The metrics server's config for `up`: the reference prometheus.yml
+/// pointed at the demo API. Written once; a user's edits are kept.
+fn prometheus_config(path: &Path, demo: SocketAddr, interval: Duration) -> anyhow::Result<()> {
+    if path.exists() {
+        return Ok(());
+    }
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let interval = model::duration::format_duration(interval);
+    let text = format!(
+        "# Written by `vigil up`; edit freely, it is not overwritten.\n\
+         # The reference setup's prometheus.yml, scraping the demo API.\n\
+         global:\n  scrape_interval: {interval}\n\n\
+         scrape_configs:\n  - job_name: \"fastapi\"\n    static_configs:\n      - targets: [\"{demo}\"]\n"
+    );
+    std::fs::write(path, text)?;
+    Ok(())
 }
 
 pub(crate) async fn run(args: UpArgs) -> anyhow::Result<()> {
@@ -50,6 +77,19 @@ pub(crate) async fn run(args: UpArgs) -> anyhow::Result<()> {
     })
     .await?;
     let api_url = format!("http://{}", api.addr());
+
+    let prometheus_yml = args.data_dir.join("config/prometheus.yml");
+    prometheus_config(&prometheus_yml, api.addr(), args.scrape_interval)?;
+    let metrics = PrometheusServer::start(ServerOptions {
+        config_file: prometheus_yml.clone(),
+        storage_path: args.data_dir.join("prometheus"),
+        listen: args.prometheus_listen,
+        retention: None,
+        retention_size: None,
+        enable_lifecycle: true,
+    })
+    .await?;
+    let metrics_url = format!("http://{}", metrics.addr());
 
     let traffic = tokio::spawn({
         let config = loadgen::LoadgenConfig {
@@ -78,6 +118,10 @@ pub(crate) async fn run(args: UpArgs) -> anyhow::Result<()> {
 
     println!("vigil is up");
     println!("  demo API        {api_url}  (metrics at {api_url}/metrics)");
+    println!(
+        "  metrics server  {metrics_url}  (Prometheus API; config {})",
+        prometheus_yml.display()
+    );
     println!("  API log         {}", api_logs.join("logs.log").display());
     println!("  generated logs  {}", loggen_logs.display());
     println!(
@@ -97,6 +141,7 @@ pub(crate) async fn run(args: UpArgs) -> anyhow::Result<()> {
     let report = fake_logs.await??;
     tracing::info!(lines = report.lines, "log generator stopped");
     api.shutdown().await?;
+    metrics.shutdown().await?;
     println!("vigil stopped");
     Ok(())
 }

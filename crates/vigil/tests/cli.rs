@@ -41,6 +41,12 @@ fn up_serves_traffic_grows_logs_and_exits_on_ctrl_c() {
     let mut child = Command::new(VIGIL)
         .args(["up", "--demo-listen", "127.0.0.1:0", "--max-delay", "50ms"])
         .args([
+            "--prometheus-listen",
+            "127.0.0.1:0",
+            "--scrape-interval",
+            "200ms",
+        ])
+        .args([
             "--loadgen-clients",
             "5",
             "--loadgen-interval",
@@ -63,14 +69,21 @@ fn up_serves_traffic_grows_logs_and_exits_on_ctrl_c() {
             let _ = lines_tx.send(line);
         }
     });
-    let api_url = loop {
+    let mut api_url = None;
+    let mut metrics_url = None;
+    while api_url.is_none() || metrics_url.is_none() {
         let line = lines_rx
             .recv_timeout(Duration::from_secs(30))
             .expect("no banner");
+        let url = |rest: &str| rest.split_whitespace().next().unwrap().to_owned();
         if let Some(rest) = line.trim().strip_prefix("demo API") {
-            break rest.split_whitespace().next().unwrap().to_owned();
+            api_url = Some(url(rest));
         }
-    };
+        if let Some(rest) = line.trim().strip_prefix("metrics server") {
+            metrics_url = Some(url(rest));
+        }
+    }
+    let (api_url, metrics_url) = (api_url.unwrap(), metrics_url.unwrap());
 
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -108,6 +121,22 @@ fn up_serves_traffic_grows_logs_and_exits_on_ctrl_c() {
     });
     assert!(traffic_seen, "no loadgen traffic reached the API");
 
+    // The metrics server scrapes the demo API as job "fastapi".
+    let scraped = runtime.block_on(async {
+        for _ in 0..100 {
+            let url = format!(
+                "{metrics_url}/api/v1/series?match[]=http_requests_total{{job=\"fastapi\"}}"
+            );
+            let body = reqwest::get(url).await.unwrap().text().await.unwrap();
+            if body.contains("/get_endpoint") || body.contains("_endpoint") {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        false
+    });
+    assert!(scraped, "the metrics server did not scrape the demo API");
+
     // Log files grow.
     let before = [file_len(&api_log), file_len(&loggen_log)];
     std::thread::sleep(Duration::from_millis(800));
@@ -143,7 +172,7 @@ fn help_lists_every_subcommand() {
     let output = Command::new(VIGIL).arg("--help").output().unwrap();
     assert!(output.status.success());
     let help = String::from_utf8(output.stdout).unwrap();
-    for command in ["up", "demo", "loadgen", "loggen"] {
+    for command in ["up", "demo", "loadgen", "loggen", "prometheus"] {
         let line = help
             .lines()
             .find(|l| l.trim_start().starts_with(&format!("{command} ")))
@@ -237,5 +266,96 @@ fn demo_stops_cleanly_on_sigterm() {
     assert!(
         text.lines().last().unwrap().contains("Demo API stopped"),
         "{text}"
+    );
+}
+
+/// A free port on 127.0.0.1 (bound, then released).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn http_get(url: &str) -> Option<String> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async { reqwest::get(url).await.ok()?.text().await.ok() })
+}
+
+#[test]
+fn prometheus_takes_go_style_flags_reloads_on_sighup_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("prometheus.yml");
+    std::fs::write(&config, "scrape_configs: []\n").unwrap();
+    let port = free_port();
+    let mut child = Command::new(VIGIL)
+        .arg("prometheus")
+        .arg(format!("-config.file={}", config.display()))
+        .arg(format!(
+            "-storage.tsdb.path={}",
+            dir.path().join("data").display()
+        ))
+        .arg(format!("-web.listen-address=127.0.0.1:{port}"))
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let started = Instant::now();
+    while http_get(&format!("{base}/-/ready")).is_none() {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "server did not start"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::fs::write(
+        &config,
+        "scrape_configs:\n  - job_name: added\n    static_configs:\n      - targets: ['127.0.0.1:1']\n",
+    )
+    .unwrap();
+    let pid = Pid::from_raw(child.id() as i32).unwrap();
+    kill_process(pid, Signal::HUP).unwrap();
+    let started = Instant::now();
+    while !http_get(&format!("{base}/api/v1/targets"))
+        .is_some_and(|t| t.contains("\"scrapePool\":\"added\""))
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "SIGHUP did not reload"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    kill_process(pid, Signal::TERM).unwrap();
+    let status = wait_at_most(&mut child, Duration::from_secs(5));
+    assert!(status.success(), "exit status {status}");
+}
+
+#[test]
+fn prometheus_refuses_an_invalid_config_with_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("prometheus.yml");
+    std::fs::write(
+        &config,
+        "scrape_configs:\n  - job_name: a\n    scrape_intervall: 5s\n",
+    )
+    .unwrap();
+    let output = Command::new(VIGIL)
+        .args(["prometheus", "--config.file"])
+        .arg(&config)
+        .arg("--storage.tsdb.path")
+        .arg(dir.path().join("data"))
+        .arg("--web.listen-address=127.0.0.1:0")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(&format!("{}:2:", config.display()))
+            && stderr.contains("unknown field `scrape_intervall`"),
+        "{stderr}"
     );
 }

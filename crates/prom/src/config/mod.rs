@@ -51,8 +51,9 @@ pub struct Config {
 pub struct GlobalConfig {
     /// Default time between scrapes (1m).
     pub scrape_interval: PromDuration,
-    /// Default scrape time limit (10s).
-    pub scrape_timeout: PromDuration,
+    /// Default scrape time limit: 10s, or the interval when that is
+    /// shorter; filled in when the config is loaded.
+    pub scrape_timeout: Option<PromDuration>,
     /// Time between rule evaluations (1m).
     pub evaluation_interval: PromDuration,
     /// Labels added to samples leaving this server (remote write, alerts).
@@ -88,7 +89,7 @@ impl Default for GlobalConfig {
         let d = |s: u64| PromDuration(std::time::Duration::from_secs(s));
         Self {
             scrape_interval: d(60),
-            scrape_timeout: d(10),
+            scrape_timeout: None,
             evaluation_interval: d(60),
             external_labels: BTreeMap::new(),
             rule_query_offset: None,
@@ -154,12 +155,19 @@ impl Config {
     /// Applies defaults and checks what Prometheus checks at load time. An
     /// error carries a snippet to locate in the text, when there is one.
     fn validate(&mut self) -> Result<(), (Option<String>, String)> {
-        let global = &self.global;
-        if global.scrape_timeout > global.scrape_interval {
-            return Err((
-                Some("scrape_timeout".into()),
-                "global scrape timeout greater than scrape interval".into(),
-            ));
+        let global = &mut self.global;
+        match global.scrape_timeout {
+            Some(timeout) if timeout > global.scrape_interval => {
+                return Err((
+                    Some("scrape_timeout".into()),
+                    "global scrape timeout greater than scrape interval".into(),
+                ));
+            }
+            Some(_) => {}
+            None => {
+                let default = PromDuration(std::time::Duration::from_secs(10));
+                global.scrape_timeout = Some(default.min(global.scrape_interval));
+            }
         }
         for name in global.external_labels.keys() {
             if !is_valid_label_name(name) {

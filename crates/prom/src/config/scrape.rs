@@ -324,13 +324,10 @@ impl ScrapeConfig {
     /// Fills the global defaults in and checks the job as Prometheus does.
     pub(super) fn apply_defaults(&mut self, global: &GlobalConfig) -> Result<(), String> {
         let interval = *self.scrape_interval.get_or_insert(global.scrape_interval);
+        let global_timeout = global.scrape_timeout.unwrap_or_default();
         let timeout = *self
             .scrape_timeout
-            .get_or_insert(if global.scrape_timeout > interval {
-                interval
-            } else {
-                global.scrape_timeout
-            });
+            .get_or_insert(global_timeout.min(interval));
         if timeout > interval {
             return Err(format!(
                 "scrape timeout greater than scrape interval for scrape config with job name {:?}",

@@ -25,6 +25,7 @@
 mod aggregate;
 mod binary;
 mod functions;
+mod precise;
 
 pub use aggregate::{AggregateOp, AggregateParam, Grouping, aggregate, format_float};
 pub use binary::{
@@ -32,6 +33,9 @@ pub use binary::{
     vector_binop, vector_binop_in, vector_scalar_binop, vector_scalar_binop_in,
 };
 pub use functions::label_replace;
+pub use precise::{
+    KahanSum, aggregate_in, prometheus_mean, prometheus_quantile, prometheus_variance,
+};
 
 use crate::Labels;
 

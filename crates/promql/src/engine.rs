@@ -10,7 +10,7 @@ use promql_parser::parser::{self, Expr};
 use tsdb::Queryable;
 
 use crate::QueryError;
-use crate::eval::{Evaluator, Limits, Val};
+use crate::eval::{Evaluator, Limits, Val, finalize, finalize_matrix};
 use crate::value::{Matrix, Point, QueryResult, RangeSeries, Value};
 
 /// Prometheus' cap on points per series in a range query.
@@ -87,8 +87,9 @@ impl Engine {
         let value = match ev.eval(&expr, t)? {
             Val::Scalar(v) => Value::Scalar(v),
             Val::Str(s) => Value::String(s),
-            Val::Vector(v) => Value::Vector(v),
-            Val::Range { mut series, .. } => {
+            Val::Vector(v, drops) => Value::Vector(finalize(v, &drops)?),
+            Val::Range { series, drops, .. } => {
+                let mut series = finalize_matrix(series, &drops)?;
                 series.sort_by(|a, b| a.labels.cmp(&b.labels));
                 Value::Matrix(series)
             }
@@ -161,7 +162,7 @@ impl Engine {
             ev.check_deadline()?;
             let samples = match ev.eval(&expr, t)? {
                 Val::Scalar(v) => vec![model::algebra::Sample::new(model::Labels::empty(), v)],
-                Val::Vector(v) => v,
+                Val::Vector(v, drops) => finalize(v, &drops)?,
                 Val::Str(_) | Val::Range { .. } => {
                     return Err(QueryError::BadData(
                         "range queries must return a scalar or an instant vector".into(),

@@ -5,7 +5,7 @@ mod operators;
 pub(crate) mod position;
 pub(crate) mod select;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
@@ -27,14 +27,92 @@ pub(crate) enum Val {
     Scalar(f64),
     /// A string.
     Str(String),
-    /// An instant vector.
-    Vector(Vector),
+    /// An instant vector, and which of its samples lose their metric name
+    /// at the end.
+    Vector(Vector, Drops),
     /// A range vector over the window `(start, end]`.
     Range {
         series: Matrix,
         start: i64,
         end: i64,
+        drops: Drops,
     },
+}
+
+/// Prometheus 3's delayed name removal: functions and operators that drop
+/// the metric name only mark it, so that `label_replace` and
+/// `by (__name__)` can still read it; marked names are removed when the
+/// result is complete ([`finalize`]).
+#[derive(Debug, Clone, Default)]
+pub(crate) enum Drops {
+    /// No sample is marked.
+    #[default]
+    None,
+    /// Every sample is marked.
+    All,
+    /// The samples with these labels are marked.
+    Some(HashSet<Labels>),
+}
+
+impl Drops {
+    pub(crate) fn contains(&self, labels: &Labels) -> bool {
+        match self {
+            Drops::None => false,
+            Drops::All => true,
+            Drops::Some(set) => set.contains(labels),
+        }
+    }
+
+    /// The marked label sets among `v`.
+    pub(crate) fn to_set(&self, v: &Vector) -> HashSet<Labels> {
+        match self {
+            Drops::None => HashSet::new(),
+            Drops::All => v.iter().map(|s| s.labels.clone()).collect(),
+            Drops::Some(set) => set.clone(),
+        }
+    }
+
+    pub(crate) fn from_set(set: HashSet<Labels>) -> Self {
+        if set.is_empty() {
+            Drops::None
+        } else {
+            Drops::Some(set)
+        }
+    }
+}
+
+/// Removes the marked metric names and checks that no two series are left
+/// with the same labels.
+pub(crate) fn finalize(mut v: Vector, drops: &Drops) -> Result<Vector, QueryError> {
+    if matches!(drops, Drops::None) {
+        return Ok(v);
+    }
+    for s in &mut v {
+        if drops.contains(&s.labels) {
+            s.labels.remove(METRIC_NAME);
+        }
+    }
+    check_unique(&v)?;
+    Ok(v)
+}
+
+/// [`finalize`] for the series of a range vector.
+pub(crate) fn finalize_matrix(mut m: Matrix, drops: &Drops) -> Result<Matrix, QueryError> {
+    if matches!(drops, Drops::None) {
+        return Ok(m);
+    }
+    for s in &mut m {
+        if drops.contains(&s.labels) {
+            s.labels.remove(METRIC_NAME);
+        }
+    }
+    let mut seen = HashSet::with_capacity(m.len());
+    if !m.iter().all(|s| seen.insert(&s.labels)) {
+        return Err(QueryError::Execution(
+            "vector cannot contain metrics with the same labelset".into(),
+        ));
+    }
+    Ok(m)
 }
 
 /// Per-query limits.
@@ -129,17 +207,15 @@ impl<'q> Evaluator<'q> {
             Expr::Paren(p) => self.eval(&p.expr, t),
             Expr::Unary(u) => match self.eval(&u.expr, t)? {
                 Val::Scalar(v) => Ok(Val::Scalar(-v)),
-                Val::Vector(v) => {
+                Val::Vector(v, _) => {
                     let out: Vector = v
                         .into_iter()
                         .map(|mut s| {
                             s.value = -s.value;
-                            s.labels.remove(METRIC_NAME);
                             s
                         })
                         .collect();
-                    check_unique(&out)?;
-                    Ok(Val::Vector(out))
+                    Ok(Val::Vector(out, Drops::All))
                 }
                 _ => Err(QueryError::BadData(
                     "unary expression only allowed on expressions of type scalar or instant vector"
@@ -161,7 +237,7 @@ impl<'q> Evaluator<'q> {
                             .map(|(_, v)| Sample::new(s.labels.clone(), v))
                     })
                     .collect();
-                Ok(Val::Vector(out))
+                Ok(Val::Vector(out, Drops::None))
             }
             Expr::MatrixSelector(ms) => {
                 let te = self.pinned(&ms.vs.at, t) - select::offset_ms(&ms.vs.offset);
@@ -176,6 +252,7 @@ impl<'q> Evaluator<'q> {
                     series,
                     start: te - range,
                     end: te,
+                    drops: Drops::None,
                 })
             }
             Expr::Subquery(sq) => {
@@ -194,11 +271,19 @@ impl<'q> Evaluator<'q> {
                 }
                 let mut index: HashMap<Labels, usize> = HashMap::new();
                 let mut series: Matrix = Vec::new();
+                let mut marked: HashSet<Labels> = HashSet::new();
                 while ts <= te {
                     self.check_deadline()?;
                     let samples = match self.eval(&sq.expr, ts)? {
                         Val::Scalar(v) => vec![Sample::new(Labels::empty(), v)],
-                        Val::Vector(v) => v,
+                        Val::Vector(v, drops) => {
+                            for s in &v {
+                                if drops.contains(&s.labels) && !marked.contains(&s.labels) {
+                                    marked.insert(s.labels.clone());
+                                }
+                            }
+                            v
+                        }
                         _ => {
                             return Err(QueryError::BadData(
                                 "subquery is only allowed on instant vector or scalar".into(),
@@ -224,6 +309,7 @@ impl<'q> Evaluator<'q> {
                     series,
                     start: mint,
                     end: te,
+                    drops: Drops::from_set(marked),
                 })
             }
             Expr::Aggregate(a) => operators::aggregate(self, a, t),
@@ -274,8 +360,17 @@ impl<'q> Evaluator<'q> {
 
     /// Evaluates an expression that must be an instant vector.
     pub(crate) fn eval_vector(&mut self, expr: &Expr, t: i64) -> Result<Vector, QueryError> {
+        Ok(self.eval_vector_drops(expr, t)?.0)
+    }
+
+    /// [`Evaluator::eval_vector`] with the vector's name marks.
+    pub(crate) fn eval_vector_drops(
+        &mut self,
+        expr: &Expr,
+        t: i64,
+    ) -> Result<(Vector, Drops), QueryError> {
         match self.eval(expr, t)? {
-            Val::Vector(v) => Ok(v),
+            Val::Vector(v, d) => Ok((v, d)),
             _ => Err(QueryError::BadData("expected an instant vector".into())),
         }
     }

@@ -1,14 +1,16 @@
 //! Aggregations and binary operators: translate the AST into
 //! `model::algebra` calls, the vector algebra shared with LogQL.
 
+use model::METRIC_NAME;
 use model::algebra::{
-    self, AggregateOp, AggregateParam, BinaryOp, Cardinality, Grouping, VectorMatching,
+    self, AggregateOp, AggregateParam, AlgebraError, BinaryOp, Cardinality, Grouping, Vector,
+    VectorMatching,
 };
 use promql_parser::parser::{
     AggregateExpr, BinaryExpr, Expr, LabelModifier, VectorMatchCardinality,
 };
 
-use super::{Evaluator, Val, check_unique, position};
+use super::{Drops, Evaluator, Val, check_unique, position};
 use crate::QueryError;
 
 pub(super) fn aggregate(
@@ -17,6 +19,9 @@ pub(super) fn aggregate(
     t: i64,
 ) -> Result<Val, QueryError> {
     let name = a.op.to_string();
+    if name == "limitk" || name == "limit_ratio" {
+        return limit(ev, a, &name, t);
+    }
     let op = AggregateOp::from_name(&name)
         .ok_or_else(|| QueryError::BadData(format!("aggregation {name} is not supported")))?;
     let param = match (&a.param, op) {
@@ -43,11 +48,13 @@ pub(super) fn aggregate(
         }
         (None, _) => AggregateParam::None,
     };
-    let input = ev.eval_vector(&a.expr, t)?;
-    let grouping = a.modifier.as_ref().map(|m| match m {
-        LabelModifier::Include(l) => Grouping::By(l.labels.clone()),
-        LabelModifier::Exclude(l) => Grouping::Without(l.labels.clone()),
-    });
+    let (input, drops) = ev.eval_vector_drops(&a.expr, t)?;
+    let grouping = grouping(a);
+    let out_drops = match op {
+        // These keep the input's labels, so the marks carry over.
+        AggregateOp::Topk | AggregateOp::Bottomk => drops,
+        _ => group_drops(grouping.as_ref(), &input, &drops),
+    };
     let out = algebra::aggregate_in(
         algebra::Dialect::Prometheus,
         op,
@@ -58,7 +65,68 @@ pub(super) fn aggregate(
     if op == AggregateOp::CountValues {
         check_unique(&out)?;
     }
-    Ok(Val::Vector(out))
+    Ok(Val::Vector(out, out_drops))
+}
+
+fn grouping(a: &AggregateExpr) -> Option<Grouping> {
+    a.modifier.as_ref().map(|m| match m {
+        LabelModifier::Include(l) => Grouping::By(l.labels.clone()),
+        LabelModifier::Exclude(l) => Grouping::Without(l.labels.clone()),
+    })
+}
+
+/// A group keeps a to-be-dropped name when it is grouped by the name and
+/// any of its series had the name marked.
+fn group_drops(grouping: Option<&Grouping>, input: &Vector, drops: &Drops) -> Drops {
+    let by_name =
+        matches!(grouping, Some(Grouping::By(names)) if names.iter().any(|n| n == METRIC_NAME));
+    if !by_name || matches!(drops, Drops::None) {
+        return Drops::None;
+    }
+    let Some(g) = grouping else {
+        return Drops::None;
+    };
+    Drops::from_set(
+        input
+            .iter()
+            .filter(|s| drops.contains(&s.labels))
+            .map(|s| g.group_labels(&s.labels))
+            .collect(),
+    )
+}
+
+/// `limitk(k, v)`: at most k series per group, in input order;
+/// `limit_ratio` is not supported beyond its parameter check.
+fn limit(ev: &mut Evaluator<'_>, a: &AggregateExpr, name: &str, t: i64) -> Result<Val, QueryError> {
+    let param = match &a.param {
+        Some(p) => ev.eval_scalar(p, t)?,
+        None => f64::NAN,
+    };
+    if param.is_nan() {
+        return Err(QueryError::Execution(if name == "limitk" {
+            "Parameter value is NaN".into()
+        } else {
+            "Ratio value is NaN".into()
+        }));
+    }
+    if name != "limitk" {
+        return Err(QueryError::BadData("limit_ratio is not supported".into()));
+    }
+    let (input, drops) = ev.eval_vector_drops(&a.expr, t)?;
+    let grouping = grouping(a).unwrap_or(Grouping::By(Vec::new()));
+    let mut counts: std::collections::HashMap<model::Labels, f64> =
+        std::collections::HashMap::new();
+    let out: Vector = input
+        .into_iter()
+        .filter(|s| {
+            let n = counts
+                .entry(grouping.group_labels(&s.labels))
+                .or_insert(0.0);
+            *n += 1.0;
+            *n <= param
+        })
+        .collect();
+    Ok(Val::Vector(out, drops))
 }
 
 /// Formats a float as Go's `%v` does for the values in messages.
@@ -93,29 +161,53 @@ pub(super) fn binary(ev: &mut Evaluator<'_>, b: &BinaryExpr, t: i64) -> Result<V
     let op = binary_op(&name)
         .ok_or_else(|| QueryError::BadData(format!("operator {name} is not supported")))?;
     let return_bool = b.modifier.as_ref().is_some_and(|m| m.return_bool);
+    // Filtering comparisons keep the left side's labels (and name marks);
+    // arithmetic and `bool` drop the name at once in the shared algebra.
+    let filters = op.is_comparison() && !return_bool;
     let lhs = ev.eval(&b.lhs, t)?;
-    // `and` with an empty left side is empty whatever the right side; still
-    // evaluate the right side so errors surface as in Prometheus.
     let rhs = ev.eval(&b.rhs, t)?;
     match (lhs, rhs) {
         (Val::Scalar(l), Val::Scalar(r)) => Ok(Val::Scalar(algebra::scalar_binop(op, l, r))),
-        (Val::Vector(v), Val::Scalar(s)) => {
+        (Val::Vector(v, d), Val::Scalar(s)) => {
             let out = algebra::vector_scalar_binop(op, v, s, false, return_bool);
-            check_unique(&out)?;
-            Ok(Val::Vector(out))
+            Ok(Val::Vector(out, if filters { d } else { Drops::None }))
         }
-        (Val::Scalar(s), Val::Vector(v)) => {
+        (Val::Scalar(s), Val::Vector(v, d)) => {
             let out = algebra::vector_scalar_binop(op, v, s, true, return_bool);
-            check_unique(&out)?;
-            Ok(Val::Vector(out))
+            Ok(Val::Vector(out, if filters { d } else { Drops::None }))
         }
-        (Val::Vector(l), Val::Vector(r)) => {
+        (Val::Vector(l, ld), Val::Vector(r, rd)) => {
             let matching = matching(b, op);
-            let out = algebra::vector_binop(op, l, r, &matching, return_bool)?;
-            if !op.is_set() {
-                check_unique(&out)?;
+            let drops = match op {
+                BinaryOp::Or => {
+                    let mut set = ld.to_set(&l);
+                    set.extend(rd.to_set(&r));
+                    Drops::from_set(set)
+                }
+                BinaryOp::And | BinaryOp::Unless => ld,
+                _ if filters => ld,
+                _ => Drops::None,
+            };
+            if matching.card == Cardinality::OneToOne && !op.is_set() {
+                algebra::check_one_to_one(&l, &r, &matching)?;
             }
-            Ok(Val::Vector(out))
+            let out =
+                algebra::vector_binop(op, l, r, &matching, return_bool).map_err(|e| match e {
+                    // Prometheus names the series in the order they were read.
+                    AlgebraError::DuplicateSeries {
+                        side,
+                        group,
+                        first,
+                        second,
+                    } => QueryError::from(AlgebraError::DuplicateSeries {
+                        side,
+                        group,
+                        first: second,
+                        second: first,
+                    }),
+                    e => QueryError::from(e),
+                })?;
+            Ok(Val::Vector(out, drops))
         }
         _ => Err(QueryError::BadData(format!(
             "binary operator {name} needs scalar or instant vector operands"

@@ -2,12 +2,11 @@
 
 use std::cmp::Ordering;
 
-use model::METRIC_NAME;
 use model::algebra::{self, Sample, Vector};
 use promql_parser::parser::Expr;
 
 use crate::QueryError;
-use crate::eval::{Evaluator, Val, check_unique, unwrap_parens};
+use crate::eval::{Drops, Evaluator, Val, check_unique, unwrap_parens};
 
 /// The one-argument math functions.
 pub(super) fn math(name: &str) -> Option<fn(f64) -> f64> {
@@ -53,23 +52,18 @@ pub(super) fn timestamp(ev: &mut Evaluator<'_>, arg: &Expr, t: i64) -> Result<Va
     let out: Vector = if let Expr::VectorSelector(vs) = unwrap_parens(arg) {
         ev.select_with_time(vs, t)
             .into_iter()
-            .map(|(mut labels, st, _)| {
-                labels.remove(METRIC_NAME);
-                Sample::new(labels, st as f64 / 1000.0)
-            })
+            .map(|(labels, st, _)| Sample::new(labels, st as f64 / 1000.0))
             .collect()
     } else {
         ev.eval_vector(arg, t)?
             .into_iter()
             .map(|mut s| {
-                s.labels.remove(METRIC_NAME);
                 s.value = t as f64 / 1000.0;
                 s
             })
             .collect()
     };
-    check_unique(&out)?;
-    Ok(Val::Vector(out))
+    Ok(Val::Vector(out, Drops::All))
 }
 
 pub(super) fn label_replace(

@@ -11,7 +11,7 @@ use model::{Labels, METRIC_NAME, MatchOp};
 use promql_parser::parser::{Call, Expr};
 
 use crate::QueryError;
-use crate::eval::{Evaluator, Val, check_unique, position, select};
+use crate::eval::{Drops, Evaluator, Val, position, select};
 use crate::value::RangeSeries;
 
 /// Evaluates a function call at `t`.
@@ -46,7 +46,10 @@ pub(crate) fn call(ev: &mut Evaluator<'_>, c: &Call, t: i64) -> Result<Val, Quer
         }
         "vector" => {
             let v = ev.eval_scalar(arg(0)?, t)?;
-            Ok(Val::Vector(vec![Sample::new(Labels::empty(), v)]))
+            Ok(Val::Vector(
+                vec![Sample::new(Labels::empty(), v)],
+                Drops::None,
+            ))
         }
         "scalar" => {
             let v = ev.eval_vector(arg(0)?, t)?;
@@ -59,40 +62,46 @@ pub(crate) fn call(ev: &mut Evaluator<'_>, c: &Call, t: i64) -> Result<Val, Quer
         "absent" => {
             let v = ev.eval_vector(arg(0)?, t)?;
             if !v.is_empty() {
-                return Ok(Val::Vector(Vec::new()));
+                return Ok(Val::Vector(Vec::new(), Drops::None));
             }
-            Ok(Val::Vector(vec![Sample::new(absent_labels(arg(0)?), 1.0)]))
+            Ok(Val::Vector(
+                vec![Sample::new(absent_labels(arg(0)?), 1.0)],
+                Drops::None,
+            ))
         }
         "absent_over_time" => {
             let (series, _, _) = eval_range(ev, arg(0)?, t)?;
             if !series.is_empty() {
-                return Ok(Val::Vector(Vec::new()));
+                return Ok(Val::Vector(Vec::new(), Drops::None));
             }
-            Ok(Val::Vector(vec![Sample::new(absent_labels(arg(0)?), 1.0)]))
+            Ok(Val::Vector(
+                vec![Sample::new(absent_labels(arg(0)?), 1.0)],
+                Drops::None,
+            ))
         }
         "label_replace" => {
-            let v = ev.eval_vector(arg(0)?, t)?;
+            let (v, drops) = ev.eval_vector_drops(arg(0)?, t)?;
             let dst = eval_string(ev, arg(1)?, t)?;
             let replacement = eval_string(ev, arg(2)?, t)?;
             let src = eval_string(ev, arg(3)?, t)?;
             let regex = eval_string(ev, arg(4)?, t)?;
-            Ok(Val::Vector(instant::label_replace(
-                v,
-                &dst,
-                &replacement,
-                &src,
-                &regex,
-            )?))
+            let marked: Vec<bool> = v.iter().map(|s| drops.contains(&s.labels)).collect();
+            let out = instant::label_replace(v, &dst, &replacement, &src, &regex)?;
+            let drops = keep_marks(&out, &marked, &dst);
+            Ok(Val::Vector(out, drops))
         }
         "label_join" => {
-            let v = ev.eval_vector(arg(0)?, t)?;
+            let (v, drops) = ev.eval_vector_drops(arg(0)?, t)?;
             let dst = eval_string(ev, arg(1)?, t)?;
             let sep = eval_string(ev, arg(2)?, t)?;
             let mut srcs = Vec::new();
             for a in args.iter().skip(3) {
                 srcs.push(eval_string(ev, a, t)?);
             }
-            Ok(Val::Vector(instant::label_join(v, &dst, &sep, &srcs)?))
+            let marked: Vec<bool> = v.iter().map(|s| drops.contains(&s.labels)).collect();
+            let out = instant::label_join(v, &dst, &sep, &srcs)?;
+            let drops = keep_marks(&out, &marked, &dst);
+            Ok(Val::Vector(out, drops))
         }
         "sort" | "sort_desc" | "sort_by_label" | "sort_by_label_desc" => {
             if ev.step > 0 {
@@ -101,24 +110,39 @@ pub(crate) fn call(ev: &mut Evaluator<'_>, c: &Call, t: i64) -> Result<Val, Quer
                     "PromQL warning: sort is ineffective for range queries since results are always ordered by labels {at}"
                 ));
             }
-            let v = ev.eval_vector(arg(0)?, t)?;
+            let (v, drops) = ev.eval_vector_drops(arg(0)?, t)?;
             let mut labels = Vec::new();
             for a in args.iter().skip(1) {
                 labels.push(eval_string(ev, a, t)?);
             }
-            Ok(Val::Vector(instant::sort(name, v, &labels)))
+            Ok(Val::Vector(instant::sort(name, v, &labels), drops))
         }
         "histogram_quantile" => {
             let q = ev.eval_scalar(arg(0)?, t)?;
             let v = ev.eval_vector(arg(1)?, t)?;
             histogram::histogram_quantile(ev, q, v)
         }
+        "histogram_quantiles" => {
+            let v = ev.eval_vector(arg(0)?, t)?;
+            let label = eval_string(ev, arg(1)?, t)?;
+            let mut qs = Vec::new();
+            for a in args.iter().skip(2) {
+                qs.push(ev.eval_scalar(a, t)?);
+            }
+            histogram::histogram_quantiles(ev, v, &label, &qs)
+        }
+        "histogram_fraction" => {
+            let lower = ev.eval_scalar(arg(0)?, t)?;
+            let upper = ev.eval_scalar(arg(1)?, t)?;
+            let v = ev.eval_vector(arg(2)?, t)?;
+            histogram::histogram_fraction(ev, lower, upper, v)
+        }
         "clamp" => {
             let v = ev.eval_vector(arg(0)?, t)?;
             let min = ev.eval_scalar(arg(1)?, t)?;
             let max = ev.eval_scalar(arg(2)?, t)?;
             if max < min {
-                return Ok(Val::Vector(Vec::new()));
+                return Ok(Val::Vector(Vec::new(), Drops::None));
             }
             map_values(v, |x| range::go_max(min, range::go_min(max, x)))
         }
@@ -157,7 +181,7 @@ pub(crate) fn call(ev: &mut Evaluator<'_>, c: &Call, t: i64) -> Result<Val, Quer
             if name.starts_with("histogram_") {
                 // Native-histogram functions: float samples have no histogram.
                 let _ = ev.eval(arg(args.len().saturating_sub(1))?, t)?;
-                return Ok(Val::Vector(Vec::new()));
+                return Ok(Val::Vector(Vec::new(), Drops::None));
             }
             range_function(ev, name, &args, t)
         }
@@ -287,6 +311,9 @@ fn range_function(
         }
         "mad_over_time" => Box::new(|s, _, _| {
             let values: Vec<f64> = s.points.iter().map(|p| p.v).collect();
+            if values.iter().any(|v| v.is_nan()) {
+                return Some(f64::NAN);
+            }
             let median = range::quantile(0.5, values.clone());
             Some(range::quantile(
                 0.5,
@@ -303,21 +330,15 @@ fn range_function(
             )));
         }
     };
-    let (series, start, end) = eval_range(ev, args.get(range_arg).ok_or_else(missing)?, t)?;
+    let (series, start, end, drops) =
+        eval_range_drops(ev, args.get(range_arg).ok_or_else(missing)?, t)?;
     let mut out: Vector = Vec::with_capacity(series.len());
-    for s in &series {
-        if let Some(v) = f(s, start, end) {
-            let mut labels = s.labels.clone();
-            if !keep_name {
-                labels.remove(METRIC_NAME);
-            }
-            out.push(Sample::new(labels, v));
+    for s in series {
+        if let Some(v) = f(&s, start, end) {
+            out.push(Sample::new(s.labels, v));
         }
     }
-    if !keep_name {
-        check_unique(&out)?;
-    }
-    Ok(Val::Vector(out))
+    Ok(Val::Vector(out, if keep_name { drops } else { Drops::All }))
 }
 
 /// Evaluates a range-vector argument: its series and window.
@@ -326,10 +347,40 @@ fn eval_range(
     expr: &Expr,
     t: i64,
 ) -> Result<(Vec<RangeSeries>, i64, i64), QueryError> {
+    let (series, start, end, _) = eval_range_drops(ev, expr, t)?;
+    Ok((series, start, end))
+}
+
+/// [`eval_range`] with the series' name marks.
+fn eval_range_drops(
+    ev: &mut Evaluator<'_>,
+    expr: &Expr,
+    t: i64,
+) -> Result<(Vec<RangeSeries>, i64, i64, Drops), QueryError> {
     match ev.eval(expr, t)? {
-        Val::Range { series, start, end } => Ok((series, start, end)),
+        Val::Range {
+            series,
+            start,
+            end,
+            drops,
+        } => Ok((series, start, end, drops)),
         _ => Err(QueryError::BadData("expected a range vector".into())),
     }
+}
+
+/// Marks after a label function, which keeps order: a sample stays marked
+/// unless the function wrote the name itself.
+fn keep_marks(out: &Vector, marked: &[bool], dst: &str) -> Drops {
+    if dst == METRIC_NAME {
+        return Drops::None;
+    }
+    Drops::from_set(
+        out.iter()
+            .zip(marked)
+            .filter(|(_, m)| **m)
+            .map(|(s, _)| s.labels.clone())
+            .collect(),
+    )
 }
 
 fn eval_string(ev: &mut Evaluator<'_>, expr: &Expr, t: i64) -> Result<String, QueryError> {
@@ -339,18 +390,16 @@ fn eval_string(ev: &mut Evaluator<'_>, expr: &Expr, t: i64) -> Result<String, Qu
     }
 }
 
-/// Applies `f` to every value, dropping the metric name.
+/// Applies `f` to every value, marking the metric name to be dropped.
 fn map_values(v: Vector, f: impl Fn(f64) -> f64) -> Result<Val, QueryError> {
     let out: Vector = v
         .into_iter()
         .map(|mut s| {
             s.value = f(s.value);
-            s.labels.remove(METRIC_NAME);
             s
         })
         .collect();
-    check_unique(&out)?;
-    Ok(Val::Vector(out))
+    Ok(Val::Vector(out, Drops::All))
 }
 
 /// The labels `absent()` reports: the selector's equality matchers, except

@@ -82,6 +82,7 @@ impl Engine {
         cancel: Option<&CancelFlag>,
     ) -> Result<QueryResult<Value>, QueryError> {
         let expr = parse(query)?;
+        let t = clamp_time(t);
         let mut ev = Evaluator::new(query, t, t, 0, self.limits(cancel));
         ev.load(storage, &expr)?;
         let value = match ev.eval(&expr, t)? {
@@ -133,7 +134,7 @@ impl Engine {
                 "zero or negative query resolution step widths are not accepted. Try a positive integer".into(),
             ));
         }
-        if (end - start) / step >= MAX_POINTS_PER_SERIES {
+        if end.saturating_sub(start) / step >= MAX_POINTS_PER_SERIES {
             return Err(QueryError::BadData(
                 "exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)".into(),
             ));
@@ -152,6 +153,7 @@ impl Engine {
                 )));
             }
         }
+        let (start, end) = (clamp_time(start), clamp_time(end));
         let mut ev = Evaluator::new(query, start, end, step, self.limits(cancel));
         ev.load(storage, &expr)?;
         let mut index: std::collections::HashMap<model::Labels, usize> =
@@ -193,13 +195,20 @@ impl Engine {
 
     fn limits(&self, cancel: Option<&CancelFlag>) -> Limits {
         Limits {
-            lookback: self.options.lookback_delta.as_millis() as i64,
-            default_step: (self.options.default_subquery_step.as_millis() as i64).max(1),
+            lookback: crate::eval::select::duration_ms(self.options.lookback_delta),
+            default_step: crate::eval::select::duration_ms(self.options.default_subquery_step)
+                .max(1),
             max_samples: self.options.max_samples,
             deadline: Instant::now() + self.options.timeout,
             cancel: cancel.cloned(),
         }
     }
+}
+
+/// Keeps query times where offsets and ranges can be added without
+/// overflow (about ±142,000 years around 1970).
+fn clamp_time(t: i64) -> i64 {
+    t.clamp(-(1 << 52), 1 << 52)
 }
 
 /// Parses a query, mapping the parser's message to [`QueryError::Parse`].

@@ -241,7 +241,7 @@ impl<'q> Evaluator<'q> {
             }
             Expr::MatrixSelector(ms) => {
                 let te = self.pinned(&ms.vs.at, t) - select::offset_ms(&ms.vs.offset);
-                let range = ms.range.as_millis() as i64;
+                let range = select::duration_ms(ms.range);
                 let data = self
                     .data
                     .get(&select::key(&ms.vs))
@@ -257,10 +257,10 @@ impl<'q> Evaluator<'q> {
             }
             Expr::Subquery(sq) => {
                 let te = self.pinned(&sq.at, t) - select::offset_ms(&sq.offset);
-                let range = sq.range.as_millis() as i64;
+                let range = select::duration_ms(sq.range);
                 let step = sq
                     .step
-                    .map(|d| d.as_millis() as i64)
+                    .map(select::duration_ms)
                     .filter(|&s| s > 0)
                     .unwrap_or(self.bounds.default_step);
                 let mint = te - range;

@@ -249,7 +249,7 @@ fn matching(b: &BinaryExpr, op: BinaryOp) -> VectorMatching {
     m
 }
 
-/// Whether an expression is (in parentheses) a plain selector.
+/// The expression inside any number of parentheses.
 pub(crate) fn unwrap_parens(expr: &Expr) -> &Expr {
     match expr {
         Expr::Paren(p) => unwrap_parens(&p.expr),

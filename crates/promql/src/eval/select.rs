@@ -32,12 +32,23 @@ pub(crate) fn key(vs: &VectorSelector) -> usize {
     std::ptr::from_ref(vs) as usize
 }
 
+/// Bound on every time and duration the engine computes with (about
+/// 142,000 years in milliseconds), so that sums of a few never overflow.
+const TIME_LIMIT: i64 = 1 << 52;
+
+/// Milliseconds of a duration, clamped to [`TIME_LIMIT`].
+pub(crate) fn duration_ms(d: std::time::Duration) -> i64 {
+    i64::try_from(d.as_millis())
+        .unwrap_or(TIME_LIMIT)
+        .min(TIME_LIMIT)
+}
+
 /// Milliseconds of an `offset` (negative for `offset -5m`).
 pub(crate) fn offset_ms(offset: &Option<Offset>) -> i64 {
     match offset {
         None => 0,
-        Some(Offset::Pos(d)) => d.as_millis() as i64,
-        Some(Offset::Neg(d)) => -(d.as_millis() as i64),
+        Some(Offset::Pos(d)) => duration_ms(*d),
+        Some(Offset::Neg(d)) => -duration_ms(*d),
     }
 }
 
@@ -47,8 +58,8 @@ pub(crate) fn at_ms(at: &AtModifier, start: i64, end: i64) -> i64 {
         AtModifier::Start => start,
         AtModifier::End => end,
         AtModifier::At(time) => match time.duration_since(UNIX_EPOCH) {
-            Ok(d) => d.as_millis() as i64,
-            Err(e) => -(e.duration().as_millis() as i64),
+            Ok(d) => duration_ms(d),
+            Err(e) => -duration_ms(e.duration()),
         },
     }
 }
@@ -132,18 +143,12 @@ pub(crate) fn plan<'a>(
         Expr::MatrixSelector(ms) => {
             let (s, e) = pin(&ms.vs.at, s, e);
             let off = offset_ms(&ms.vs.offset);
-            note(&ms.vs, s - off - ms.range.as_millis() as i64, e - off);
+            note(&ms.vs, s - off - duration_ms(ms.range), e - off);
         }
         Expr::Subquery(sq) => {
             let (s, e) = pin(&sq.at, s, e);
             let off = offset_ms(&sq.offset);
-            plan(
-                &sq.expr,
-                s - off - sq.range.as_millis() as i64,
-                e - off,
-                b,
-                out,
-            );
+            plan(&sq.expr, s - off - duration_ms(sq.range), e - off, b, out);
         }
         Expr::Aggregate(a) => {
             plan(&a.expr, s, e, b, out);
@@ -177,10 +182,10 @@ pub(crate) fn load(
 ) -> Result<Vec<Loaded>, QueryError> {
     let querier = storage.querier(mint, maxt)?;
     let mut out: Vec<Loaded> = Vec::new();
-    let mut seen: HashMap<Labels, ()> = HashMap::new();
+    let mut seen: std::collections::HashSet<Labels> = std::collections::HashSet::new();
     for alt in matchers(vs)? {
         for series in querier.select(&alt)? {
-            if seen.insert(series.labels().clone(), ()).is_some() {
+            if !seen.insert(series.labels().clone()) {
                 continue;
             }
             let mut ts = Vec::new();

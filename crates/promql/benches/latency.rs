@@ -225,7 +225,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     println!("| query | series | points | vigil median | vigil min |");
     println!("|---|---|---|---|---|");
+    let only = std::env::var("ONLY").ok();
     for q in QUERIES {
+        if only.as_deref().is_some_and(|o| !q.contains(o)) {
+            continue;
+        }
         let first = engine.range(&head, q, start, end, STEP_MS)?;
         let points: usize = first.value.iter().map(|s| s.points.len()).sum();
         let mut times = Vec::with_capacity(rounds);

@@ -173,15 +173,17 @@ impl Engine {
             };
             ev.count_samples(samples.len())?;
             for s in samples {
-                let i = *index.entry(s.labels.clone()).or_insert_with(|| {
-                    out.push(RangeSeries {
-                        labels: s.labels,
-                        points: Vec::new(),
-                    });
-                    out.len() - 1
-                });
-                if let Some(series) = out.get_mut(i) {
-                    series.points.push(Point { t, v: s.value });
+                let point = Point { t, v: s.value };
+                // Look up before cloning: most steps find their series.
+                match index.get(&s.labels).and_then(|&i| out.get_mut(i)) {
+                    Some(series) => series.points.push(point),
+                    None => {
+                        index.insert(s.labels.clone(), out.len());
+                        out.push(RangeSeries {
+                            labels: s.labels,
+                            points: vec![point],
+                        });
+                    }
                 }
             }
             t += step;

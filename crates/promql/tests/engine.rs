@@ -219,3 +219,53 @@ fn odd_queries_never_panic() {
             .unwrap_or_else(|_| panic!("{q} panicked (range)"));
     }
 }
+
+/// The aggregation fast path must agree exactly with the general path;
+/// `* 1` is exact and takes the general path.
+#[test]
+fn aggregation_fast_path_matches_general_path() {
+    let h = Head::new();
+    for i in 0..20 {
+        let labels = Labels::from_pairs([
+            ("__name__", "req_total"),
+            ("handler", &format!("/h{}", i % 4)),
+            ("pod", &i.to_string()),
+        ]);
+        for k in 0..=80 {
+            // Irregular increments with a counter reset and a gap.
+            if k == 30 && i % 3 == 0 {
+                continue;
+            }
+            let v = if k > 60 && i % 5 == 0 {
+                k as f64
+            } else {
+                (k * k * (i + 1)) as f64 * 0.37
+            };
+            h.append(&labels, k * 15_000, v).unwrap();
+        }
+    }
+    let e = Engine::default();
+    for (agg, inner) in [
+        ("sum", "rate(req_total[1m])"),
+        ("sum by (handler)", "rate(req_total[1m])"),
+        ("avg without (pod)", "irate(req_total[2m])"),
+        ("count by (handler)", "increase(req_total[45s])"),
+        ("sum", "delta(req_total[5m] offset 1m)"),
+        ("avg by (handler)", "idelta(req_total[1m])"),
+        ("sum by (handler)", "req_total"),
+        ("avg", r#"req_total{handler="/h1"} @ 300"#),
+    ] {
+        let fast = format!("{agg} ({inner})");
+        let general = format!("{agg} ({inner} * 1)");
+        let a = e.range(&h, &fast, 0, 1_200_000, 10_000).unwrap().value;
+        let b = e.range(&h, &general, 0, 1_200_000, 10_000).unwrap().value;
+        assert!(!a.is_empty(), "{fast} returned nothing");
+        assert_eq!(a.len(), b.len(), "{fast}");
+        for (x, y) in a.iter().zip(&b) {
+            assert_eq!(x.labels, y.labels, "{fast}");
+            let xs: Vec<(i64, u64)> = x.points.iter().map(|p| (p.t, p.v.to_bits())).collect();
+            let ys: Vec<(i64, u64)> = y.points.iter().map(|p| (p.t, p.v.to_bits())).collect();
+            assert_eq!(xs, ys, "{fast}");
+        }
+    }
+}

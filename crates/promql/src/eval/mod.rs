@@ -1,6 +1,7 @@
 //! Step-wise evaluation of a parsed query: [`Evaluator`] evaluates any
 //! expression at one timestamp over data loaded once per query.
 
+mod fast;
 mod operators;
 pub(crate) mod position;
 pub(crate) mod select;
@@ -134,6 +135,8 @@ pub(crate) struct Evaluator<'q> {
     limits: Limits,
     budget: usize,
     data: HashMap<usize, Vec<Loaded>>,
+    /// Group plans of fast-path aggregations, by AST node.
+    plans: HashMap<usize, fast::Plan>,
     pub(crate) annotations: Annotations,
 }
 
@@ -151,6 +154,7 @@ impl<'q> Evaluator<'q> {
             budget: limits.max_samples,
             limits,
             data: HashMap::new(),
+            plans: HashMap::new(),
             annotations: Annotations::default(),
         }
     }
@@ -292,15 +296,16 @@ impl<'q> Evaluator<'q> {
                     };
                     self.count_samples(samples.len())?;
                     for s in samples {
-                        let i = *index.entry(s.labels.clone()).or_insert_with(|| {
-                            series.push(RangeSeries {
-                                labels: s.labels,
-                                points: Vec::new(),
-                            });
-                            series.len() - 1
-                        });
-                        if let Some(rs) = series.get_mut(i) {
-                            rs.points.push(Point { t: ts, v: s.value });
+                        let point = Point { t: ts, v: s.value };
+                        match index.get(&s.labels).and_then(|&i| series.get_mut(i)) {
+                            Some(rs) => rs.points.push(point),
+                            None => {
+                                index.insert(s.labels.clone(), series.len());
+                                series.push(RangeSeries {
+                                    labels: s.labels,
+                                    points: vec![point],
+                                });
+                            }
                         }
                     }
                     ts += step;

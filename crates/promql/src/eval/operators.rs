@@ -24,6 +24,9 @@ pub(super) fn aggregate(
     }
     let op = AggregateOp::from_name(&name)
         .ok_or_else(|| QueryError::BadData(format!("aggregation {name} is not supported")))?;
+    if let Some(result) = super::fast::aggregate(ev, a, op, t) {
+        return result;
+    }
     let param = match (&a.param, op) {
         (Some(p), AggregateOp::CountValues) => match ev.eval(p, t)? {
             Val::Str(s) => AggregateParam::Label(s),
@@ -188,7 +191,9 @@ pub(super) fn binary(ev: &mut Evaluator<'_>, b: &BinaryExpr, t: i64) -> Result<V
                 _ if filters => ld,
                 _ => Drops::None,
             };
-            if matching.card == Cardinality::OneToOne && !op.is_set() {
+            // Arithmetic keeps every match, so the algebra sees every
+            // duplicate itself; only filtering comparisons can hide one.
+            if filters && matching.card == Cardinality::OneToOne {
                 algebra::check_one_to_one(&l, &r, &matching)?;
             }
             let out =

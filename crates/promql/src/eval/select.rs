@@ -1,6 +1,8 @@
 //! Loading the data of every selector once per query: which time range each
 //! selector needs, reading it from storage, and picking samples per step.
 
+use std::borrow::Cow;
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::time::UNIX_EPOCH;
 
@@ -19,12 +21,60 @@ pub(crate) fn is_stale(v: f64) -> bool {
     v.to_bits() == STALE_NAN
 }
 
-/// One series of a selector, decoded: timestamps and values side by side.
+/// One series of a selector, decoded.
 #[derive(Debug)]
 pub(crate) struct Loaded {
     pub(crate) labels: Labels,
-    pub(crate) ts: Vec<i64>,
-    pub(crate) vs: Vec<f64>,
+    pub(crate) points: Vec<Point>,
+    /// Whether any point is a staleness marker (windows must then be
+    /// filtered rather than borrowed).
+    pub(crate) has_stale: bool,
+    /// Where the last lookup ended: steps move forward a point or two at a
+    /// time, so searching from here beats a binary search that misses the
+    /// cache on every probe.
+    cursor: Cell<usize>,
+}
+
+/// How far a lookup walks from the cursor before it falls back to a
+/// binary search.
+const WALK: usize = 8;
+
+impl Loaded {
+    /// The number of points with `t <= at`.
+    fn upto(&self, at: i64) -> usize {
+        let points = &self.points;
+        let c = self.cursor.get().min(points.len());
+        let found = if c == 0 || points[c - 1].t <= at {
+            let mut i = c;
+            while i < points.len() && i - c < WALK && points[i].t <= at {
+                i += 1;
+            }
+            if i < points.len() && points[i].t <= at {
+                i + points[i..].partition_point(|p| p.t <= at)
+            } else {
+                i
+            }
+        } else {
+            points[..c].partition_point(|p| p.t <= at)
+        };
+        self.cursor.set(found);
+        found
+    }
+
+    /// The number of points with `t <= at`, knowing it is at most `hi`
+    /// (walks back from `hi`, for the start of a short window).
+    fn upto_before(&self, at: i64, hi: usize) -> usize {
+        let points = &self.points[..hi];
+        let mut i = hi;
+        while i > 0 && hi - i < WALK && points[i - 1].t > at {
+            i -= 1;
+        }
+        if i > 0 && points[i - 1].t > at {
+            points[..i].partition_point(|p| p.t <= at)
+        } else {
+            i
+        }
+    }
 }
 
 /// Identifies a selector node of the query's AST for the query's lifetime.
@@ -188,23 +238,20 @@ pub(crate) fn load(
             if !seen.insert(series.labels().clone()) {
                 continue;
             }
-            let mut ts = Vec::new();
-            let mut vs = Vec::new();
-            for (t, v) in series.samples() {
-                if t < mint || t > maxt {
-                    continue;
-                }
-                ts.push(t);
-                vs.push(v);
-            }
-            if *budget < ts.len() {
+            let points: Vec<Point> = series
+                .samples()
+                .filter(|&(t, _)| t >= mint && t <= maxt)
+                .map(|(t, v)| Point { t, v })
+                .collect();
+            if *budget < points.len() {
                 return Err(QueryError::TooManySamples);
             }
-            *budget -= ts.len();
+            *budget -= points.len();
             out.push(Loaded {
                 labels: series.labels().clone(),
-                ts,
-                vs,
+                has_stale: points.iter().any(|p| is_stale(p.v)),
+                points,
+                cursor: Cell::new(0),
             });
         }
     }
@@ -214,29 +261,25 @@ pub(crate) fn load(
 /// The sample an instant selector sees at `t`: the newest in
 /// `(t - lookback, t]`, unless it is a staleness marker.
 pub(crate) fn instant_sample(series: &Loaded, t: i64, lookback: i64) -> Option<(i64, f64)> {
-    let i = series.ts.partition_point(|&x| x <= t);
-    if i == 0 {
+    let i = series.upto(t);
+    let p = series.points.get(i.checked_sub(1)?)?;
+    if p.t <= t - lookback || is_stale(p.v) {
         return None;
     }
-    let (st, sv) = (series.ts[i - 1], series.vs[i - 1]);
-    if st <= t - lookback || is_stale(sv) {
-        return None;
-    }
-    Some((st, sv))
+    Some((p.t, p.v))
 }
 
-/// The samples of `(t - range, t]`, without staleness markers.
-pub(crate) fn window(series: &Loaded, t: i64, range: i64) -> Vec<Point> {
-    let lo = series.ts.partition_point(|&x| x <= t - range);
-    let hi = series.ts.partition_point(|&x| x <= t);
-    let mut out = Vec::with_capacity(hi.saturating_sub(lo));
-    for i in lo..hi {
-        let v = series.vs[i];
-        if !is_stale(v) {
-            out.push(Point { t: series.ts[i], v });
-        }
+/// The samples of `(t - range, t]`, without staleness markers; borrowed
+/// when the series has none.
+pub(crate) fn window(series: &Loaded, t: i64, range: i64) -> Cow<'_, [Point]> {
+    let hi = series.upto(t);
+    let lo = series.upto_before(t - range, hi);
+    let slice = &series.points[lo..hi];
+    if series.has_stale {
+        Cow::Owned(slice.iter().copied().filter(|p| !is_stale(p.v)).collect())
+    } else {
+        Cow::Borrowed(slice)
     }
-    out
 }
 
 /// A range vector's series from loaded data.
@@ -246,8 +289,43 @@ pub(crate) fn range_vector(data: &[Loaded], t: i64, range: i64) -> Vec<RangeSeri
             let points = window(s, t, range);
             (!points.is_empty()).then(|| RangeSeries {
                 labels: s.labels.clone(),
-                points,
+                points: points.into_owned(),
             })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn loaded(ts: &[i64]) -> Loaded {
+        Loaded {
+            labels: Labels::empty(),
+            points: ts.iter().map(|&t| Point { t, v: t as f64 }).collect(),
+            has_stale: false,
+            cursor: Cell::new(0),
+        }
+    }
+
+    /// The cursor search must agree with a plain binary search whatever the
+    /// order of lookups.
+    #[test]
+    fn cursor_search_matches_binary_search() {
+        let ts: Vec<i64> = (0..200).map(|i| i * 15 + (i % 3)).collect();
+        let s = loaded(&ts);
+        let probes = (0..400).map(|k| (k * 7919) % 3100 - 50).chain(0..3100);
+        for at in probes {
+            let want = ts.partition_point(|&t| t <= at);
+            assert_eq!(s.upto(at), want, "upto({at})");
+            for range in [1, 15, 60, 1000, 5000] {
+                let lo = ts.partition_point(|&t| t <= at - range);
+                assert_eq!(
+                    s.upto_before(at - range, want),
+                    lo,
+                    "upto_before({at}, {range})"
+                );
+            }
+        }
+    }
 }

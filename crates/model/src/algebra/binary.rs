@@ -152,19 +152,9 @@ pub struct VectorMatching {
 impl VectorMatching {
     fn signature(&self, labels: &Labels) -> Labels {
         if self.on {
-            Labels::from_pairs(
-                labels
-                    .iter()
-                    .filter(|l| self.labels.contains(&l.name))
-                    .map(|l| (l.name.clone(), l.value.clone())),
-            )
+            labels.filtered(|l| self.labels.contains(&l.name))
         } else {
-            Labels::from_pairs(
-                labels
-                    .iter()
-                    .filter(|l| !self.labels.contains(&l.name) && l.name != METRIC_NAME)
-                    .map(|l| (l.name.clone(), l.value.clone())),
-            )
+            labels.filtered(|l| !self.labels.contains(&l.name) && l.name != METRIC_NAME)
         }
     }
 }

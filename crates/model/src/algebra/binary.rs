@@ -152,19 +152,9 @@ pub struct VectorMatching {
 impl VectorMatching {
     fn signature(&self, labels: &Labels) -> Labels {
         if self.on {
-            Labels::from_pairs(
-                labels
-                    .iter()
-                    .filter(|l| self.labels.contains(&l.name))
-                    .map(|l| (l.name.clone(), l.value.clone())),
-            )
+            labels.filtered(|l| self.labels.contains(&l.name))
         } else {
-            Labels::from_pairs(
-                labels
-                    .iter()
-                    .filter(|l| !self.labels.contains(&l.name) && l.name != METRIC_NAME)
-                    .map(|l| (l.name.clone(), l.value.clone())),
-            )
+            labels.filtered(|l| !self.labels.contains(&l.name) && l.name != METRIC_NAME)
         }
     }
 }
@@ -361,6 +351,29 @@ pub fn vector_binop_in(
         out.push(Sample::new(metric, value));
     }
     Ok(out)
+}
+
+/// Prometheus 3's early check for one-to-one matching: two left series in
+/// one match group that has a right series is an error even when a
+/// filtering comparison would drop one of them. [`vector_binop`] itself
+/// only sees the series that survive the comparison.
+pub fn check_one_to_one(
+    lhs: &[Sample],
+    rhs: &[Sample],
+    matching: &VectorMatching,
+) -> Result<(), AlgebraError> {
+    if matching.card != Cardinality::OneToOne || lhs.len() < 2 || rhs.is_empty() {
+        return Ok(());
+    }
+    let right: HashSet<Labels> = rhs.iter().map(|s| matching.signature(&s.labels)).collect();
+    let mut seen: HashSet<Labels> = HashSet::new();
+    for s in lhs {
+        let sig = matching.signature(&s.labels);
+        if right.contains(&sig) && !seen.insert(sig) {
+            return Err(AlgebraError::ManyToOneNotExplicit);
+        }
+    }
+    Ok(())
 }
 
 fn result_metric(lhs: &Labels, rhs: &Labels, op: BinaryOp, matching: &VectorMatching) -> Labels {

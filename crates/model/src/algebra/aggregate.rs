@@ -141,58 +141,7 @@ struct Group {
     count: f64,
     value: f64,
     mean: f64,
-    /// Kahan compensation of `value` (or of `mean` once incremental).
-    kahan: f64,
-    /// `avg` switched to an incremental mean because the sum overflowed.
-    incremental: bool,
     samples: Vec<Sample>,
-}
-
-/// Prometheus' Kahan–Neumaier summation step: returns the new sum and
-/// compensation.
-pub(crate) fn kahan_sum_inc(inc: f64, sum: f64, c: f64) -> (f64, f64) {
-    let t = sum + inc;
-    let c = if t.is_infinite() {
-        0.0
-    } else if sum.abs() >= inc.abs() {
-        c + ((sum - t) + inc)
-    } else {
-        c + ((inc - t) + sum)
-    };
-    (t, c)
-}
-
-/// One `avg` step as Prometheus 3 does it: a Kahan-compensated sum while it
-/// fits, then an incremental mean.
-fn avg_step(g: &mut Group, v: f64) {
-    if g.count == 1.0 {
-        g.value = v;
-        g.mean = v;
-        return;
-    }
-    if !g.incremental {
-        let (sum, c) = kahan_sum_inc(v, g.value, g.kahan);
-        if !sum.is_infinite() {
-            g.value = sum;
-            g.kahan = c;
-            return;
-        }
-        g.incremental = true;
-        g.mean = g.value / (g.count - 1.0);
-        g.kahan /= g.count - 1.0;
-    }
-    if g.mean.is_infinite() {
-        if v.is_infinite() && (g.mean > 0.0) == (v > 0.0) {
-            return;
-        }
-        if !v.is_infinite() && !v.is_nan() {
-            return;
-        }
-    }
-    let q = (g.count - 1.0) / g.count;
-    let (mean, c) = kahan_sum_inc(v / g.count, q * g.mean, q * g.kahan);
-    g.mean = mean;
-    g.kahan = c;
 }
 
 /// Applies an aggregation to a vector, following Prometheus' engine: groups
@@ -235,8 +184,7 @@ pub fn aggregate(
         let first = g.count == 0.0;
         g.count += 1.0;
         match op {
-            AggregateOp::Sum => (g.value, g.kahan) = kahan_sum_inc(v, g.value, g.kahan),
-            AggregateOp::Avg => avg_step(g, v),
+            AggregateOp::Sum | AggregateOp::Avg => g.value += v,
             AggregateOp::Min => {
                 if first || g.value > v || g.value.is_nan() {
                     g.value = v;
@@ -265,10 +213,8 @@ pub fn aggregate(
     let mut out = Vec::with_capacity(groups.len());
     for g in groups {
         let value = match op {
-            AggregateOp::Sum if g.kahan.is_finite() => g.value + g.kahan,
             AggregateOp::Sum | AggregateOp::Min | AggregateOp::Max => g.value,
-            AggregateOp::Avg if g.incremental => g.mean + g.kahan,
-            AggregateOp::Avg => g.value / g.count + g.kahan / g.count,
+            AggregateOp::Avg => g.value / g.count,
             AggregateOp::Count => g.count,
             AggregateOp::Group => 1.0,
             AggregateOp::Stdvar => g.value / g.count,
@@ -544,25 +490,6 @@ mod tests {
                 .collect::<Vec<_>>(),
             ["2", "3", "1"]
         );
-    }
-
-    #[test]
-    fn sum_and_avg_are_compensated_like_prometheus() {
-        let v = vec![
-            s(&[("i", "1")], 1e100),
-            s(&[("i", "2")], 1.0),
-            s(&[("i", "3")], -1e100),
-        ];
-        let sum = aggregate(AggregateOp::Sum, &AggregateParam::None, None, v.clone()).unwrap();
-        assert_eq!(sum[0].value, 1.0);
-        let avg = aggregate(AggregateOp::Avg, &AggregateParam::None, None, v).unwrap();
-        assert!((avg[0].value - 1.0 / 3.0).abs() < 1e-15, "{}", avg[0].value);
-        let big = vec![s(&[("i", "1")], f64::MAX), s(&[("i", "2")], f64::MAX)];
-        let avg = aggregate(AggregateOp::Avg, &AggregateParam::None, None, big).unwrap();
-        assert_eq!(avg[0].value, f64::MAX);
-        let inf = vec![s(&[("i", "1")], f64::INFINITY), s(&[("i", "2")], 1.0)];
-        let avg = aggregate(AggregateOp::Avg, &AggregateParam::None, None, inf).unwrap();
-        assert_eq!(avg[0].value, f64::INFINITY);
     }
 
     #[test]

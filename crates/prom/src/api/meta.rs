@@ -37,6 +37,7 @@ fn truncate<T: serde::Serialize>(mut items: Vec<T>, limit: Option<usize>) -> Suc
     Success {
         data: items,
         warnings,
+        infos: Vec::new(),
     }
 }
 

@@ -4,6 +4,7 @@
 
 mod meta;
 pub mod params;
+mod query;
 pub mod respond;
 mod status;
 
@@ -68,6 +69,8 @@ impl ApiState {
 pub fn router(state: Arc<ApiState>) -> Router {
     let registry = state.registry.clone();
     Router::new()
+        .route("/api/v1/query", get(query::instant).post(query::instant))
+        .route("/api/v1/query_range", get(query::range).post(query::range))
         .route("/api/v1/series", get(meta::series).post(meta::series))
         .route("/api/v1/labels", get(meta::labels).post(meta::labels))
         .route("/api/v1/label/{name}/values", get(meta::label_values))

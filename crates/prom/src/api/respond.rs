@@ -112,12 +112,14 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// A successful answer, with optional warnings.
+/// A successful answer, with optional annotations.
 pub struct Success<T: Serialize> {
     /// The `data` member.
     pub data: T,
-    /// Annotations for the user.
+    /// Possible problems with the result.
     pub warnings: Vec<String>,
+    /// Hints that do not question the result (Prometheus 3).
+    pub infos: Vec<String>,
 }
 
 impl<T: Serialize> Success<T> {
@@ -126,6 +128,7 @@ impl<T: Serialize> Success<T> {
         Self {
             data,
             warnings: Vec::new(),
+            infos: Vec::new(),
         }
     }
 }
@@ -135,6 +138,9 @@ impl<T: Serialize> IntoResponse for Success<T> {
         let mut body = json!({ "status": "success", "data": self.data });
         if !self.warnings.is_empty() {
             body["warnings"] = Value::from(self.warnings);
+        }
+        if !self.infos.is_empty() {
+            body["infos"] = Value::from(self.infos);
         }
         json_response(StatusCode::OK, &body)
     }

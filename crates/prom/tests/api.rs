@@ -472,3 +472,62 @@ async fn queries_answer_like_prometheus() {
     assert_eq!((status, body), (422, fixture("err_exec.json")));
     f.server.shutdown().await.unwrap();
 }
+
+/// Runs promtool against the server; panics with its output on failure.
+fn promtool(args: &[&str]) -> String {
+    let output = std::process::Command::new("promtool")
+        .args(args)
+        .output()
+        .expect("promtool not found: run ./test.sh, which installs Debian's prometheus package");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "promtool {args:?}: {stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    stdout
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn promtool_query_works_against_us() {
+    let f = start(false).await;
+    let base = f.base.clone();
+    let target = f.target.clone();
+    tokio::task::spawn_blocking(move || {
+        let instant = promtool(&["query", "instant", &base, "up"]);
+        assert_eq!(instant.lines().count(), 1, "{instant}");
+        assert!(
+            instant.starts_with(&format!(
+                "up{{instance=\"{target}\", job=\"fastapi\"}} => 1 @["
+            )),
+            "{instant}"
+        );
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        let range = promtool(&[
+            "query",
+            "range",
+            "--start",
+            &(now - 60).to_string(),
+            "--end",
+            &now.to_string(),
+            "--step",
+            "1s",
+            &base,
+            "sum(up)",
+        ]);
+        assert!(range.starts_with("{} =>\n1 @["), "{range}");
+        let series = promtool(&["query", "series", "--match", "up", &base]);
+        assert_eq!(
+            series.trim(),
+            format!("{{__name__=\"up\", instance=\"{target}\", job=\"fastapi\"}}")
+        );
+        let labels = promtool(&["query", "labels", &base, "job"]);
+        assert_eq!(labels.trim(), "fastapi");
+    })
+    .await
+    .unwrap();
+    f.server.shutdown().await.unwrap();
+}

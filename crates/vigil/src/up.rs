@@ -42,8 +42,14 @@ pub(crate) struct UpArgs {
 }
 
 /// The metrics server's config for `up`: the reference prometheus.yml
-/// pointed at the demo API. Written once; a user's edits are kept.
-fn prometheus_config(path: &Path, demo: SocketAddr, interval: Duration) -> anyhow::Result<()> {
+/// pointed at the demo API, plus vigil's own metrics when its port is known
+/// in advance. Written once; a user's edits are kept.
+fn prometheus_config(
+    path: &Path,
+    demo: SocketAddr,
+    vigil: SocketAddr,
+    interval: Duration,
+) -> anyhow::Result<()> {
     if path.exists() {
         return Ok(());
     }
@@ -51,12 +57,17 @@ fn prometheus_config(path: &Path, demo: SocketAddr, interval: Duration) -> anyho
         std::fs::create_dir_all(dir)?;
     }
     let interval = model::duration::format_duration(interval);
-    let text = format!(
+    let mut text = format!(
         "# Written by `vigil up`; edit freely, it is not overwritten.\n\
          # The reference setup's prometheus.yml, scraping the demo API.\n\
          global:\n  scrape_interval: {interval}\n\n\
          scrape_configs:\n  - job_name: \"fastapi\"\n    static_configs:\n      - targets: [\"{demo}\"]\n"
     );
+    if vigil.port() != 0 {
+        text.push_str(&format!(
+            "  - job_name: \"vigil\"\n    static_configs:\n      - targets: [\"{vigil}\"]\n"
+        ));
+    }
     std::fs::write(path, text)?;
     Ok(())
 }
@@ -79,7 +90,12 @@ pub(crate) async fn run(args: UpArgs) -> anyhow::Result<()> {
     let api_url = format!("http://{}", api.addr());
 
     let prometheus_yml = args.data_dir.join("config/prometheus.yml");
-    prometheus_config(&prometheus_yml, api.addr(), args.scrape_interval)?;
+    prometheus_config(
+        &prometheus_yml,
+        api.addr(),
+        args.prometheus_listen,
+        args.scrape_interval,
+    )?;
     let metrics = PrometheusServer::start(ServerOptions {
         config_file: prometheus_yml.clone(),
         storage_path: args.data_dir.join("prometheus"),

@@ -150,6 +150,12 @@ pub struct VectorMatching {
 }
 
 impl VectorMatching {
+    /// The labels two series must share to match: the `on` labels, or all
+    /// but the `ignoring` ones and the metric name.
+    pub fn match_signature(&self, labels: &Labels) -> Labels {
+        self.signature(labels)
+    }
+
     fn signature(&self, labels: &Labels) -> Labels {
         if self.on {
             labels.filtered(|l| self.labels.contains(&l.name))

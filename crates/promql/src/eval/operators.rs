@@ -167,6 +167,12 @@ pub(super) fn binary(ev: &mut Evaluator<'_>, b: &BinaryExpr, t: i64) -> Result<V
     // Filtering comparisons keep the left side's labels (and name marks);
     // arithmetic and `bool` drop the name at once in the shared algebra.
     let filters = op.is_comparison() && !return_bool;
+    if !return_bool {
+        let m = matching(b, op);
+        if let Some(result) = super::fast::binary(ev, b, op, &m, t) {
+            return result;
+        }
+    }
     let lhs = ev.eval(&b.lhs, t)?;
     let rhs = ev.eval(&b.rhs, t)?;
     match (lhs, rhs) {

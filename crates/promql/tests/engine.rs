@@ -302,3 +302,27 @@ fn check_same(e: &Engine, h: &Head, fast: &str, general: &str) {
         assert_eq!(xs, ys, "{fast}");
     }
 }
+
+#[test]
+fn rate_of_a_non_counter_name_is_an_info_on_both_paths() {
+    let h = head();
+    let want = [
+        "PromQL info: metric might not be a counter, name does not end in _total/_sum/_count/_bucket: \"x\" (1:10)",
+    ];
+    let r = Engine::default()
+        .instant(&h, "sum(rate(x[1m]))", 120_000)
+        .unwrap();
+    assert_eq!(r.annotations.infos, want);
+    let r = Engine::default()
+        .instant(&h, "sum(rate(x[1m]) * 1)", 120_000)
+        .unwrap();
+    assert_eq!(r.annotations.infos, want);
+    let ok = Head::new();
+    let l = Labels::from_pairs([("__name__", "x_total")]);
+    ok.append(&l, 0, 1.0).unwrap();
+    ok.append(&l, 15_000, 2.0).unwrap();
+    let r = Engine::default()
+        .instant(&ok, "rate(x_total[1m])", 30_000)
+        .unwrap();
+    assert!(r.annotations.infos.is_empty());
+}

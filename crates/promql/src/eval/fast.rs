@@ -24,7 +24,7 @@ use promql_parser::parser::{
 use super::operators::unwrap_parens;
 use super::{Drops, Evaluator, Val, select};
 use crate::QueryError;
-use crate::functions::range;
+use crate::functions::{counter_info, looks_like_counter, range};
 
 /// Which series fall in which group, computed once per aggregation.
 #[derive(Debug)]
@@ -108,6 +108,7 @@ pub(super) fn aggregate(
     let data = ev.data.get(&data_key).map(Vec::as_slice).unwrap_or(&[]);
     let mut values: Vec<Vec<f64>> = vec![Vec::new(); plan.groups.len()];
     let mut order: Vec<usize> = Vec::new();
+    let mut not_counters: Vec<usize> = Vec::new();
     let (at, offset) = (&vs.at, select::offset_ms(&vs.offset));
     let te = ev.pinned(at, t) - offset;
     for (i, s) in data.iter().enumerate() {
@@ -116,6 +117,12 @@ pub(super) fn aggregate(
             Input::Range(f, ms) => {
                 let r = select::duration_ms(ms.range);
                 let w = select::window(s, te, r);
+                if matches!(f, "rate" | "increase")
+                    && !w.is_empty()
+                    && !looks_like_counter(&s.labels)
+                {
+                    not_counters.push(i);
+                }
                 match f {
                     "rate" => range::extrapolated_delta(&w, te - r, te, true, true),
                     "increase" => range::extrapolated_delta(&w, te - r, te, true, false),
@@ -128,6 +135,7 @@ pub(super) fn aggregate(
         let (Some(v), Some(&g)) = (value, plan.group_of.get(i)) else {
             continue;
         };
+
         let Some(bucket) = values.get_mut(g) else {
             continue;
         };
@@ -136,6 +144,16 @@ pub(super) fn aggregate(
         }
         bucket.push(v);
     }
+    if let Input::Range(f, _) = input {
+        let labels: Vec<Labels> = not_counters
+            .iter()
+            .filter_map(|&i| data.get(i).map(|s| s.labels.clone()))
+            .collect();
+        for l in &labels {
+            counter_info(ev, f, l);
+        }
+    }
+    let plan = ev.plans.get(&plan_key)?;
     let mut out = Vec::with_capacity(order.len());
     for g in order {
         let (Some(vals), Some(labels)) = (values.get_mut(g), plan.groups.get(g)) else {

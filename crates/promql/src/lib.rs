@@ -19,8 +19,14 @@
 //!   status to answer (bad_data, execution, timeout, canceled, internal).
 //!
 //! Key decision: each selector's samples are read from storage once per
-//! query, over the whole time range the query needs, then every step picks
-//! its window by binary search; the expression is evaluated step by step.
+//! query, over the whole time range the query needs (bounded by the sample
+//! limit), then the expression is evaluated step by step, each step finding
+//! its window from a per-series cursor. Aggregations straight over a
+//! selector or a `rate`-like function skip per-step label sets (a fast path
+//! checked against the general one). Names are removed the Prometheus 3 way
+//! (delayed): functions mark `__name__`, which `label_replace` and
+//! `by (__name__)` can still read, and marked names go when the result is
+//! complete.
 //!
 //! ```
 //! use model::Labels;

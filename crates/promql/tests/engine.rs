@@ -255,17 +255,74 @@ fn aggregation_fast_path_matches_general_path() {
         ("sum by (handler)", "req_total"),
         ("avg", r#"req_total{handler="/h1"} @ 300"#),
     ] {
-        let fast = format!("{agg} ({inner})");
-        let general = format!("{agg} ({inner} * 1)");
-        let a = e.range(&h, &fast, 0, 1_200_000, 10_000).unwrap().value;
-        let b = e.range(&h, &general, 0, 1_200_000, 10_000).unwrap().value;
-        assert!(!a.is_empty(), "{fast} returned nothing");
-        assert_eq!(a.len(), b.len(), "{fast}");
-        for (x, y) in a.iter().zip(&b) {
-            assert_eq!(x.labels, y.labels, "{fast}");
-            let xs: Vec<(i64, u64)> = x.points.iter().map(|p| (p.t, p.v.to_bits())).collect();
-            let ys: Vec<(i64, u64)> = y.points.iter().map(|p| (p.t, p.v.to_bits())).collect();
-            assert_eq!(xs, ys, "{fast}");
-        }
+        check_same(
+            &e,
+            &h,
+            &format!("{agg} ({inner})"),
+            &format!("{agg} ({inner} * 1)"),
+        );
     }
+    // Arithmetic between two selectors, with and without matching
+    // modifiers; `x * 1` on the left takes the general path.
+    for (lhs, op, rhs) in [
+        ("req_total", "/", "req_total offset 1m"),
+        (
+            r#"req_total{handler="/h1"}"#,
+            "-",
+            "ignoring(handler) req_total",
+        ),
+        ("req_total", "+ on(pod)", "req_total @ 600"),
+        ("req_total", "^", "req_total"),
+    ] {
+        check_same(
+            &e,
+            &h,
+            &format!("{lhs} {op} {rhs}"),
+            &format!("({lhs} * 1) {op} {rhs}"),
+        );
+    }
+    // Several series per match group: the fast path steps aside and the
+    // general path reports the matching error.
+    let err = e
+        .range(&h, "req_total / on(handler) req_total", 0, 60_000, 10_000)
+        .unwrap_err();
+    assert!(err.to_string().contains("duplicate series"), "{err}");
+}
+
+/// Both queries give the same series with bit-identical values.
+fn check_same(e: &Engine, h: &Head, fast: &str, general: &str) {
+    let a = e.range(h, fast, 0, 1_200_000, 10_000).unwrap().value;
+    let b = e.range(h, general, 0, 1_200_000, 10_000).unwrap().value;
+    assert!(!a.is_empty(), "{fast} returned nothing");
+    assert_eq!(a.len(), b.len(), "{fast}");
+    for (x, y) in a.iter().zip(&b) {
+        assert_eq!(x.labels, y.labels, "{fast}");
+        let xs: Vec<(i64, u64)> = x.points.iter().map(|p| (p.t, p.v.to_bits())).collect();
+        let ys: Vec<(i64, u64)> = y.points.iter().map(|p| (p.t, p.v.to_bits())).collect();
+        assert_eq!(xs, ys, "{fast}");
+    }
+}
+
+#[test]
+fn rate_of_a_non_counter_name_is_an_info_on_both_paths() {
+    let h = head();
+    let want = [
+        "PromQL info: metric might not be a counter, name does not end in _total/_sum/_count/_bucket: \"x\" (1:10)",
+    ];
+    let r = Engine::default()
+        .instant(&h, "sum(rate(x[1m]))", 120_000)
+        .unwrap();
+    assert_eq!(r.annotations.infos, want);
+    let r = Engine::default()
+        .instant(&h, "sum(rate(x[1m]) * 1)", 120_000)
+        .unwrap();
+    assert_eq!(r.annotations.infos, want);
+    let ok = Head::new();
+    let l = Labels::from_pairs([("__name__", "x_total")]);
+    ok.append(&l, 0, 1.0).unwrap();
+    ok.append(&l, 15_000, 2.0).unwrap();
+    let r = Engine::default()
+        .instant(&ok, "rate(x_total[1m])", 30_000)
+        .unwrap();
+    assert!(r.annotations.infos.is_empty());
 }

@@ -150,6 +150,12 @@ pub struct VectorMatching {
 }
 
 impl VectorMatching {
+    /// The labels two series must share to match: the `on` labels, or all
+    /// but the `ignoring` ones and the metric name.
+    pub fn match_signature(&self, labels: &Labels) -> Labels {
+        self.signature(labels)
+    }
+
     fn signature(&self, labels: &Labels) -> Labels {
         if self.on {
             labels.filtered(|l| self.labels.contains(&l.name))
@@ -376,6 +382,40 @@ pub fn check_one_to_one(
     Ok(())
 }
 
+/// Prometheus' `fill(v)`, `fill_left(v)` and `fill_right(v)` modifiers:
+/// before matching, a match group present on one side only gets a stand-in
+/// sample with value `v` on the other side, labelled with the group's
+/// matching labels (`fill_left` stands in for the left side, `fill_right`
+/// for the right). With `group_right` Prometheus swaps the sides first, and
+/// so do the modifiers.
+pub fn fill_unmatched(
+    lhs: &mut Vector,
+    rhs: &mut Vector,
+    matching: &VectorMatching,
+    fill_left: Option<f64>,
+    fill_right: Option<f64>,
+) {
+    let (fill_left, fill_right) = if matching.card == Cardinality::OneToMany {
+        (fill_right, fill_left)
+    } else {
+        (fill_left, fill_right)
+    };
+    let left: HashSet<Labels> = lhs.iter().map(|s| matching.signature(&s.labels)).collect();
+    let right: HashSet<Labels> = rhs.iter().map(|s| matching.signature(&s.labels)).collect();
+    let stand_ins = |from: &Vector, present: &HashSet<Labels>, v: f64| {
+        let mut done = HashSet::new();
+        from.iter()
+            .map(|s| matching.signature(&s.labels))
+            .filter(|sig| !present.contains(sig) && done.insert(sig.clone()))
+            .map(|sig| Sample::new(sig, v))
+            .collect::<Vec<_>>()
+    };
+    let new_left = fill_left.map(|v| stand_ins(rhs, &left, v));
+    let new_right = fill_right.map(|v| stand_ins(lhs, &right, v));
+    lhs.extend(new_left.unwrap_or_default());
+    rhs.extend(new_right.unwrap_or_default());
+}
+
 fn result_metric(lhs: &Labels, rhs: &Labels, op: BinaryOp, matching: &VectorMatching) -> Labels {
     let mut out = lhs.clone();
     if !op.is_comparison() {
@@ -446,6 +486,23 @@ mod tests {
             labels: labels.iter().map(|l| l.to_string()).collect(),
             ..VectorMatching::default()
         }
+    }
+
+    #[test]
+    fn fill_adds_stand_ins_for_unmatched_groups() {
+        let mut l = vec![s(&[("a", "1")], 10.0), s(&[("a", "2")], 20.0)];
+        let mut r = vec![s(&[("a", "1")], 1.0), s(&[("a", "3")], 3.0)];
+        let m = VectorMatching::default();
+        fill_unmatched(&mut l, &mut r, &m, Some(0.0), Some(5.0));
+        let got = vector_binop(BinaryOp::Add, l, r, &m, false).unwrap();
+        assert_eq!(
+            got,
+            vec![
+                s(&[("a", "1")], 11.0),
+                s(&[("a", "2")], 25.0),
+                s(&[("a", "3")], 3.0)
+            ]
+        );
     }
 
     #[test]

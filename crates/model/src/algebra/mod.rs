@@ -29,8 +29,9 @@ mod precise;
 
 pub use aggregate::{AggregateOp, AggregateParam, Grouping, aggregate, format_float};
 pub use binary::{
-    BinaryOp, Cardinality, Dialect, Side, VectorMatching, check_one_to_one, scalar_binop,
-    scalar_binop_in, vector_binop, vector_binop_in, vector_scalar_binop, vector_scalar_binop_in,
+    BinaryOp, Cardinality, Dialect, Side, VectorMatching, check_one_to_one, fill_unmatched,
+    scalar_binop, scalar_binop_in, vector_binop, vector_binop_in, vector_scalar_binop,
+    vector_scalar_binop_in,
 };
 pub use functions::label_replace;
 pub use precise::{

@@ -1,6 +1,7 @@
-//! A fast path for the dashboards' commonest shape: `sum`, `avg` or `count`
+//! Fast paths for the dashboards' commonest shapes: `sum`, `avg` or `count`
 //! (with or without `by`/`without`) straight over a selector, or over
-//! `rate`/`irate`/`increase`/`delta`/`idelta` of a matrix selector.
+//! `rate`/`irate`/`increase`/`delta`/`idelta` of a matrix selector; and
+//! arithmetic between two selectors.
 //!
 //! The general path clones every series' labels at every step only for the
 //! aggregation to throw them away; here each series' group is found once
@@ -11,14 +12,19 @@
 
 use std::collections::HashMap;
 
-use model::algebra::{AggregateOp, Grouping, KahanSum, Sample, prometheus_mean};
+use model::algebra::{
+    AggregateOp, BinaryOp, Cardinality, Grouping, KahanSum, Sample, VectorMatching,
+    prometheus_mean, scalar_binop, vector_binop,
+};
 use model::{Labels, METRIC_NAME};
-use promql_parser::parser::{AggregateExpr, Expr, LabelModifier, MatrixSelector, VectorSelector};
+use promql_parser::parser::{
+    AggregateExpr, BinaryExpr, Expr, LabelModifier, MatrixSelector, VectorSelector,
+};
 
 use super::operators::unwrap_parens;
 use super::{Drops, Evaluator, Val, select};
 use crate::QueryError;
-use crate::functions::range;
+use crate::functions::{counter_info, looks_like_counter, range};
 
 /// Which series fall in which group, computed once per aggregation.
 #[derive(Debug)]
@@ -102,6 +108,7 @@ pub(super) fn aggregate(
     let data = ev.data.get(&data_key).map(Vec::as_slice).unwrap_or(&[]);
     let mut values: Vec<Vec<f64>> = vec![Vec::new(); plan.groups.len()];
     let mut order: Vec<usize> = Vec::new();
+    let mut not_counters: Vec<usize> = Vec::new();
     let (at, offset) = (&vs.at, select::offset_ms(&vs.offset));
     let te = ev.pinned(at, t) - offset;
     for (i, s) in data.iter().enumerate() {
@@ -110,6 +117,12 @@ pub(super) fn aggregate(
             Input::Range(f, ms) => {
                 let r = select::duration_ms(ms.range);
                 let w = select::window(s, te, r);
+                if matches!(f, "rate" | "increase")
+                    && !w.is_empty()
+                    && !looks_like_counter(&s.labels)
+                {
+                    not_counters.push(i);
+                }
                 match f {
                     "rate" => range::extrapolated_delta(&w, te - r, te, true, true),
                     "increase" => range::extrapolated_delta(&w, te - r, te, true, false),
@@ -122,6 +135,7 @@ pub(super) fn aggregate(
         let (Some(v), Some(&g)) = (value, plan.group_of.get(i)) else {
             continue;
         };
+
         let Some(bucket) = values.get_mut(g) else {
             continue;
         };
@@ -130,6 +144,16 @@ pub(super) fn aggregate(
         }
         bucket.push(v);
     }
+    if let Input::Range(f, _) = input {
+        let labels: Vec<Labels> = not_counters
+            .iter()
+            .filter_map(|&i| data.get(i).map(|s| s.labels.clone()))
+            .collect();
+        for l in &labels {
+            counter_info(ev, f, l);
+        }
+    }
+    let plan = ev.plans.get(&plan_key)?;
     let mut out = Vec::with_capacity(order.len());
     for g in order {
         let (Some(vals), Some(labels)) = (values.get_mut(g), plan.groups.get(g)) else {
@@ -148,4 +172,120 @@ pub(super) fn aggregate(
         out.push(Sample::new(labels.clone(), value));
     }
     Some(Ok(Val::Vector(out, Drops::None)))
+}
+
+/// Which left series pairs with which right series, and the result's
+/// labels, computed once per binary expression.
+#[derive(Debug)]
+pub(super) struct Pairs {
+    pairs: Vec<(usize, usize, Labels)>,
+}
+
+/// Arithmetic between two plain selectors (`a_sum / a_count`), the other
+/// shape dashboards repeat over many series. Applies only when every match
+/// group holds one series per side over the whole query, so that no step
+/// can hit a matching error; the result's labels come from the shared
+/// algebra applied once per pair, and values from `scalar_binop`.
+pub(super) fn binary(
+    ev: &mut Evaluator<'_>,
+    b: &BinaryExpr,
+    op: BinaryOp,
+    matching: &VectorMatching,
+    t: i64,
+) -> Option<Result<Val, QueryError>> {
+    let arithmetic = !op.is_comparison() && !op.is_set();
+    if !arithmetic || matching.card != Cardinality::OneToOne {
+        return None;
+    }
+    let (Expr::VectorSelector(lvs), Expr::VectorSelector(rvs)) =
+        (unwrap_parens(&b.lhs), unwrap_parens(&b.rhs))
+    else {
+        return None;
+    };
+    let key = std::ptr::from_ref(b) as usize;
+    if !ev.pairs.contains_key(&key) {
+        let plan = pair_up(
+            ev.data
+                .get(&select::key(lvs))
+                .map(Vec::as_slice)
+                .unwrap_or(&[]),
+            ev.data
+                .get(&select::key(rvs))
+                .map(Vec::as_slice)
+                .unwrap_or(&[]),
+            op,
+            matching,
+        );
+        ev.pairs.insert(key, plan);
+    }
+    let plan = ev.pairs.get(&key)?.as_ref()?;
+    let lhs = ev
+        .data
+        .get(&select::key(lvs))
+        .map(Vec::as_slice)
+        .unwrap_or(&[]);
+    let rhs = ev
+        .data
+        .get(&select::key(rvs))
+        .map(Vec::as_slice)
+        .unwrap_or(&[]);
+    let lt = ev.pinned(&lvs.at, t) - select::offset_ms(&lvs.offset);
+    let rt = ev.pinned(&rvs.at, t) - select::offset_ms(&rvs.offset);
+    let lookback = ev.bounds.lookback;
+    let mut out = Vec::new();
+    for (li, ri, labels) in &plan.pairs {
+        let (Some(l), Some(r)) = (lhs.get(*li), rhs.get(*ri)) else {
+            continue;
+        };
+        let (Some((_, lv)), Some((_, rv))) = (
+            select::instant_sample(l, lt, lookback),
+            select::instant_sample(r, rt, lookback),
+        ) else {
+            continue;
+        };
+        out.push(Sample::new(labels.clone(), scalar_binop(op, lv, rv)));
+    }
+    Some(Ok(Val::Vector(out, Drops::None)))
+}
+
+fn pair_up(
+    lhs: &[select::Loaded],
+    rhs: &[select::Loaded],
+    op: BinaryOp,
+    matching: &VectorMatching,
+) -> Option<Pairs> {
+    let mut right: HashMap<Labels, usize> = HashMap::new();
+    for (i, s) in rhs.iter().enumerate() {
+        if right
+            .insert(matching.match_signature(&s.labels), i)
+            .is_some()
+        {
+            return None;
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
+    let mut pairs = Vec::new();
+    for (i, s) in lhs.iter().enumerate() {
+        let sig = matching.match_signature(&s.labels);
+        let Some(&j) = right.get(&sig) else {
+            continue;
+        };
+        if !seen.insert(sig) {
+            return None;
+        }
+        let r = rhs.get(j)?;
+        let one = vector_binop(
+            op,
+            vec![Sample::new(s.labels.clone(), 1.0)],
+            vec![Sample::new(r.labels.clone(), 1.0)],
+            matching,
+            false,
+        )
+        .ok()?;
+        let [result] = one.as_slice() else {
+            return None;
+        };
+        pairs.push((i, j, result.labels.clone()));
+    }
+    Some(Pairs { pairs })
 }

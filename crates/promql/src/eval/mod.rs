@@ -137,6 +137,9 @@ pub(crate) struct Evaluator<'q> {
     data: HashMap<usize, Vec<Loaded>>,
     /// Group plans of fast-path aggregations, by AST node.
     plans: HashMap<usize, fast::Plan>,
+    /// Pairings of fast-path binary operations, by AST node (`None`: the
+    /// general path must run).
+    pairs: HashMap<usize, Option<fast::Pairs>>,
     pub(crate) annotations: Annotations,
 }
 
@@ -155,6 +158,7 @@ impl<'q> Evaluator<'q> {
             limits,
             data: HashMap::new(),
             plans: HashMap::new(),
+            pairs: HashMap::new(),
             annotations: Annotations::default(),
         }
     }

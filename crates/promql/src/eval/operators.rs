@@ -167,6 +167,16 @@ pub(super) fn binary(ev: &mut Evaluator<'_>, b: &BinaryExpr, t: i64) -> Result<V
     // Filtering comparisons keep the left side's labels (and name marks);
     // arithmetic and `bool` drop the name at once in the shared algebra.
     let filters = op.is_comparison() && !return_bool;
+    let fills = b
+        .modifier
+        .as_ref()
+        .is_some_and(|m| m.fill_values.lhs.is_some() || m.fill_values.rhs.is_some());
+    if !return_bool && !fills {
+        let m = matching(b, op);
+        if let Some(result) = super::fast::binary(ev, b, op, &m, t) {
+            return result;
+        }
+    }
     let lhs = ev.eval(&b.lhs, t)?;
     let rhs = ev.eval(&b.rhs, t)?;
     match (lhs, rhs) {
@@ -179,8 +189,14 @@ pub(super) fn binary(ev: &mut Evaluator<'_>, b: &BinaryExpr, t: i64) -> Result<V
             let out = algebra::vector_scalar_binop(op, v, s, true, return_bool);
             Ok(Val::Vector(out, if filters { d } else { Drops::None }))
         }
-        (Val::Vector(l, ld), Val::Vector(r, rd)) => {
+        (Val::Vector(mut l, ld), Val::Vector(mut r, rd)) => {
             let matching = matching(b, op);
+            if let Some(m) = &b.modifier {
+                let fill = &m.fill_values;
+                if fill.lhs.is_some() || fill.rhs.is_some() {
+                    algebra::fill_unmatched(&mut l, &mut r, &matching, fill.lhs, fill.rhs);
+                }
+            }
             let drops = match op {
                 BinaryOp::Or => {
                     let mut set = ld.to_set(&l);

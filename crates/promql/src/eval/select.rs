@@ -69,10 +69,19 @@ impl Loaded {
         while i > 0 && hi - i < WALK && points[i - 1].t > at {
             i -= 1;
         }
-        if i > 0 && points[i - 1].t > at {
-            points[..i].partition_point(|p| p.t <= at)
-        } else {
-            i
+        if i == 0 || points[i - 1].t <= at {
+            return i;
+        }
+        // Longer windows: gallop back in doubling strides, then search the
+        // bracket; `points[upper - 1]` is always past `at`.
+        let (mut upper, mut stride) = (i, WALK);
+        loop {
+            let probe = upper.saturating_sub(stride);
+            if probe == 0 || points[probe - 1].t <= at {
+                return probe + points[probe..upper].partition_point(|p| p.t <= at);
+            }
+            upper = probe;
+            stride *= 2;
         }
     }
 }

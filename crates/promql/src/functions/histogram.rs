@@ -224,7 +224,8 @@ fn bucket_quantile(q: f64, buckets: &[Bucket]) -> f64 {
     }
     let mut rank = q * total;
     let b = buckets.partition_point(|x| x.count < rank);
-    if b == buckets.len() - 1 {
+    // `>=`: negative counts can put the rank past every bucket.
+    if b >= buckets.len() - 1 {
         return buckets[buckets.len() - 2].upper;
     }
     if b == 0 && buckets[0].upper <= 0.0 {
@@ -322,6 +323,12 @@ mod tests {
         assert!((bucket_fraction(0.0, 1.5, &b) - 0.02).abs() < 1e-12);
         assert!((bucket_fraction(400.0, f64::INFINITY, &b) - 0.94).abs() < 1e-12);
         assert_eq!(bucket_fraction(5.0, 10.0, &b), 0.0);
+    }
+
+    #[test]
+    fn negative_counts_do_not_panic() {
+        let b = buckets(&[(1.0, -3.0), (f64::INFINITY, -5.0)]);
+        assert_eq!(bucket_quantile(0.5, &b), 1.0);
     }
 
     #[test]

@@ -332,6 +332,11 @@ fn range_function(
     };
     let (series, start, end, drops) =
         eval_range_drops(ev, args.get(range_arg).ok_or_else(missing)?, t)?;
+    if matches!(name, "rate" | "increase") {
+        for s in &series {
+            counter_info(ev, name, &s.labels);
+        }
+    }
     let mut out: Vector = Vec::with_capacity(series.len());
     for s in series {
         if let Some(v) = f(&s, start, end) {
@@ -339,6 +344,31 @@ fn range_function(
         }
     }
     Ok(Val::Vector(out, if keep_name { drops } else { Drops::All }))
+}
+
+/// Whether a series is unnamed or named like a counter (`_total`, `_sum`,
+/// `_count`, `_bucket`).
+pub(crate) fn looks_like_counter(labels: &Labels) -> bool {
+    labels.get(METRIC_NAME).is_none_or(|name| {
+        ["_total", "_sum", "_count", "_bucket"]
+            .iter()
+            .any(|suffix| name.ends_with(suffix))
+    })
+}
+
+/// Prometheus' hint that `rate`/`increase` got a series whose name does not
+/// look like a counter's.
+pub(crate) fn counter_info(ev: &mut Evaluator<'_>, func: &str, labels: &Labels) {
+    if looks_like_counter(labels) {
+        return;
+    }
+    let Some(name) = labels.get(METRIC_NAME) else {
+        return;
+    };
+    let at = position::describe(ev.query, func, Some(0));
+    ev.annotations.info(format!(
+        "PromQL info: metric might not be a counter, name does not end in _total/_sum/_count/_bucket: \"{name}\" {at}"
+    ));
 }
 
 /// Evaluates a range-vector argument: its series and window.

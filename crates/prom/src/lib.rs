@@ -22,5 +22,6 @@ pub mod config;
 pub mod discovery;
 pub mod exposition;
 pub mod relabel;
+pub mod remote;
 pub mod scrape;
 pub mod target;

@@ -1,0 +1,654 @@
+//! The sender: one `remote_write` entry's queue, shards, retries and metrics.
+
+use std::collections::BTreeMap;
+use std::hash::{Hash, Hasher};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use instrument::{Counter, Family, Gauge, Registry};
+use md5::{Digest, Md5};
+use model::Labels;
+use serde::Deserialize;
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+use super::RemoteError;
+use super::proto::{self, Sample, TimeSeries, WriteRequest};
+use super::queue::{DiskQueue, Position, Reader};
+use crate::config::values::PromDuration;
+use crate::config::{HttpClientConfig, RemoteWriteConfig};
+use crate::relabel;
+
+/// Largest segment file of a queue.
+const SEGMENT_SIZE: u64 = 16 << 20;
+
+/// Largest queue on disk; past it the oldest samples are dropped (and
+/// counted). At ~30 bytes a sample, some 17 million samples: hours of a
+/// busy server's scrapes.
+pub const MAX_QUEUE_BYTES: u64 = 512 << 20;
+
+/// `queue_config`, with Prometheus 3's defaults.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueueConfig {
+    /// Samples buffered in memory per shard, read ahead from disk (10000).
+    pub capacity: usize,
+    /// Most shards (50); vigil runs `min_shards` shards, never resharding.
+    pub max_shards: usize,
+    /// Shards sending in parallel (1).
+    pub min_shards: usize,
+    /// Most samples in one request (2000).
+    pub max_samples_per_send: usize,
+    /// Longest wait for a request to fill up (5s).
+    pub batch_send_deadline: Duration,
+    /// First wait before a retry (30ms), doubled at each attempt.
+    pub min_backoff: Duration,
+    /// Longest wait between retries (5s).
+    pub max_backoff: Duration,
+    /// Whether 429 Too Many Requests is retried like a 5xx (true).
+    pub retry_on_http_429: bool,
+}
+
+impl Default for QueueConfig {
+    fn default() -> Self {
+        Self {
+            capacity: 10_000,
+            max_shards: 50,
+            min_shards: 1,
+            max_samples_per_send: 2_000,
+            batch_send_deadline: Duration::from_secs(5),
+            min_backoff: Duration::from_millis(30),
+            max_backoff: Duration::from_secs(5),
+            retry_on_http_429: true,
+        }
+    }
+}
+
+/// The fields of `queue_config` this sender reads; others are accepted.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct RawQueueConfig {
+    capacity: Option<usize>,
+    max_shards: Option<usize>,
+    min_shards: Option<usize>,
+    max_samples_per_send: Option<usize>,
+    batch_send_deadline: Option<PromDuration>,
+    min_backoff: Option<PromDuration>,
+    max_backoff: Option<PromDuration>,
+    retry_on_http_429: Option<bool>,
+}
+
+impl QueueConfig {
+    /// Reads `queue_config` (absent: the defaults).
+    pub fn parse(value: Option<&yaml_serde::Value>) -> Result<Self, String> {
+        let defaults = Self::default();
+        let Some(value) = value.filter(|v| !v.is_null()) else {
+            return Ok(defaults);
+        };
+        let raw: RawQueueConfig =
+            yaml_serde::from_value(value.clone()).map_err(|e| format!("queue_config: {e}"))?;
+        let config = Self {
+            capacity: raw.capacity.unwrap_or(defaults.capacity).max(1),
+            max_shards: raw.max_shards.unwrap_or(defaults.max_shards).max(1),
+            min_shards: raw.min_shards.unwrap_or(defaults.min_shards).max(1),
+            max_samples_per_send: raw
+                .max_samples_per_send
+                .unwrap_or(defaults.max_samples_per_send)
+                .max(1),
+            batch_send_deadline: raw
+                .batch_send_deadline
+                .map_or(defaults.batch_send_deadline, |d| d.0),
+            min_backoff: raw.min_backoff.map_or(defaults.min_backoff, |d| d.0),
+            max_backoff: raw.max_backoff.map_or(defaults.max_backoff, |d| d.0),
+            retry_on_http_429: raw.retry_on_http_429.unwrap_or(defaults.retry_on_http_429),
+        };
+        if config.min_shards > config.max_shards {
+            return Err("queue_config: min_shards must not exceed max_shards".into());
+        }
+        if config.min_backoff > config.max_backoff {
+            return Err("queue_config: min_backoff must not exceed max_backoff".into());
+        }
+        Ok(config)
+    }
+}
+
+/// The sender's metrics, as Prometheus names them, each labelled with
+/// `remote_name` and `url`. Register once per registry and share between
+/// writers.
+#[derive(Clone)]
+pub struct RemoteMetrics {
+    samples: Arc<Family<Counter>>,
+    failed: Arc<Family<Counter>>,
+    retried: Arc<Family<Counter>>,
+    dropped: Arc<Family<Counter>>,
+    pending: Arc<Family<Gauge>>,
+    highest_sent: Arc<Family<Gauge>>,
+}
+
+impl std::fmt::Debug for RemoteMetrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RemoteMetrics")
+    }
+}
+
+impl RemoteMetrics {
+    /// Registers the families in `registry`.
+    pub fn register(registry: &Registry) -> Result<Self, RemoteError> {
+        let labels = ["remote_name", "url"];
+        Ok(Self {
+            samples: registry.counter(
+                "prometheus_remote_storage_samples_total",
+                "Total number of samples sent to remote storage.",
+                &labels,
+            )?,
+            failed: registry.counter(
+                "prometheus_remote_storage_samples_failed_total",
+                "Total number of samples which failed on send to remote storage, non-recoverable errors.",
+                &labels,
+            )?,
+            retried: registry.counter(
+                "prometheus_remote_storage_samples_retried_total",
+                "Total number of samples which failed on send to remote storage but were retried because the send error was recoverable.",
+                &labels,
+            )?,
+            dropped: registry.counter(
+                "prometheus_remote_storage_samples_dropped_total",
+                "Total number of samples which were dropped before being sent to remote storage, by relabelling or because the queue was full.",
+                &labels,
+            )?,
+            pending: registry.gauge(
+                "prometheus_remote_storage_samples_pending",
+                "The number of samples read from the queue and waiting to be sent.",
+                &labels,
+            )?,
+            highest_sent: registry.gauge(
+                "prometheus_remote_storage_queue_highest_sent_timestamp_seconds",
+                "Timestamp from a WAL sample, the highest timestamp successfully sent by this queue, in seconds since epoch.",
+                &labels,
+            )?,
+        })
+    }
+}
+
+/// One queue's children of the metric families.
+struct QueueMetrics {
+    samples: Arc<Counter>,
+    failed: Arc<Counter>,
+    retried: Arc<Counter>,
+    dropped: Arc<Counter>,
+    pending: Arc<Gauge>,
+    highest_sent: Arc<Gauge>,
+}
+
+impl QueueMetrics {
+    fn new(metrics: &RemoteMetrics, name: &str, url: &str) -> Self {
+        let values = [name, url];
+        Self {
+            samples: metrics.samples.with_labels(&values),
+            failed: metrics.failed.with_labels(&values),
+            retried: metrics.retried.with_labels(&values),
+            dropped: metrics.dropped.with_labels(&values),
+            pending: metrics.pending.with_labels(&values),
+            highest_sent: metrics.highest_sent.with_labels(&values),
+        }
+    }
+}
+
+/// What the sending task shares with the writer handle.
+struct Shared {
+    queue: DiskQueue,
+    notify: Notify,
+    metrics: QueueMetrics,
+}
+
+/// Everything a shard needs to send a request.
+struct Endpoint {
+    client: reqwest::Client,
+    url: String,
+    name: String,
+    headers: BTreeMap<String, String>,
+    auth: HttpClientConfig,
+    queue: QueueConfig,
+}
+
+/// A running `remote_write` entry: a durable queue and the task that
+/// empties it into the endpoint. Dropping it stops the task; what was not
+/// yet delivered stays on disk for the next start on the same directory.
+pub struct RemoteWriter {
+    name: String,
+    shared: Arc<Shared>,
+    cancel: CancellationToken,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for RemoteWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RemoteWriter")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RemoteWriter {
+    /// Opens the queue of `config` under `data_dir/remote-write/<name>`
+    /// (`name`: the entry's `name`, else a hash of its URL) and starts its
+    /// sending task on the current tokio runtime. `external_labels` are
+    /// added to every series that lacks them, before `write_relabel_configs`.
+    pub fn start(
+        config: &RemoteWriteConfig,
+        external_labels: &BTreeMap<String, String>,
+        data_dir: &Path,
+        metrics: &RemoteMetrics,
+    ) -> Result<Self, RemoteError> {
+        let name = queue_name(config);
+        let fail = |reason: String| RemoteError::Config {
+            name: name.clone(),
+            reason,
+        };
+        let queue_config = QueueConfig::parse(config.queue_config.as_ref()).map_err(fail)?;
+        let runtime = tokio::runtime::Handle::try_current()
+            .map_err(|_| fail("the sender needs a tokio runtime".into()))?;
+        let timeout = config
+            .remote_timeout
+            .map_or(Duration::from_secs(30), |d| d.0);
+        let client = reqwest::Client::builder()
+            .timeout(timeout)
+            .build()
+            .map_err(|e| fail(format!("http client: {e}")))?;
+        let dir = data_dir.join("remote-write").join(&name);
+        let (queue, delivered) = DiskQueue::open(&dir, SEGMENT_SIZE, MAX_QUEUE_BYTES)?;
+        let shared = Arc::new(Shared {
+            queue,
+            notify: Notify::new(),
+            metrics: QueueMetrics::new(metrics, &name, &config.url),
+        });
+        let endpoint = Arc::new(Endpoint {
+            client,
+            url: config.url.clone(),
+            name: name.clone(),
+            headers: config.headers.clone(),
+            auth: config.http.clone(),
+            queue: queue_config,
+        });
+        let cancel = CancellationToken::new();
+        let context = Context {
+            shared: shared.clone(),
+            endpoint,
+            external: external_labels.clone(),
+            relabel: config.write_relabel_configs.clone(),
+            cancel: cancel.clone(),
+        };
+        let task = runtime.spawn(context.run(Reader::new(delivered)));
+        Ok(Self {
+            name,
+            shared,
+            cancel,
+            task: Some(task),
+        })
+    }
+
+    /// The queue's name: the `remote_name` label of its metrics.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Queues committed samples for sending. It writes one record to the
+    /// queue's current segment file and returns, never waiting for the
+    /// network; call it after each successful TSDB commit, with the samples
+    /// of that commit. Samples are sent in the order they are enqueued.
+    pub fn enqueue(&self, samples: &[(Labels, i64, f64)]) -> Result<(), RemoteError> {
+        if samples.is_empty() {
+            return Ok(());
+        }
+        let mut request = WriteRequest::default();
+        for (labels, t, v) in samples {
+            let sample = Sample {
+                value: *v,
+                timestamp: *t,
+            };
+            match request.timeseries.last_mut() {
+                Some(last) if same_labels(&last.labels, labels) => last.samples.push(sample),
+                _ => {
+                    let mut series = TimeSeries::new(labels);
+                    series.samples.push(sample);
+                    request.timeseries.push(series);
+                }
+            }
+        }
+        let dropped = self.shared.queue.append(&request)?;
+        self.shared.metrics.dropped.inc_by(dropped as f64);
+        self.shared.notify.notify_one();
+        Ok(())
+    }
+
+    /// Stops the sending task and waits for it: a request in flight is
+    /// abandoned and will be sent again by the next start.
+    pub async fn shutdown(mut self) {
+        self.cancel.cancel();
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+        let _ = self.shared.queue.sync();
+    }
+}
+
+impl Drop for RemoteWriter {
+    fn drop(&mut self) {
+        self.cancel.cancel();
+        let _ = self.shared.queue.sync();
+    }
+}
+
+fn same_labels(wire: &[proto::Label], labels: &Labels) -> bool {
+    wire.len() == labels.len()
+        && wire
+            .iter()
+            .zip(labels.iter())
+            .all(|(a, b)| a.name == b.name && a.value == b.value)
+}
+
+/// The entry's `name`, else the first hex digits of its URL's MD5: stable
+/// across restarts, so a restarted writer finds its queue.
+fn queue_name(config: &RemoteWriteConfig) -> String {
+    if let Some(name) = config.name.as_ref().filter(|n| !n.is_empty()) {
+        return name.clone();
+    }
+    let digest = Md5::digest(config.url.as_bytes());
+    digest[..3].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The sending task's state.
+struct Context {
+    shared: Arc<Shared>,
+    endpoint: Arc<Endpoint>,
+    external: BTreeMap<String, String>,
+    relabel: Vec<relabel::RelabelConfig>,
+    cancel: CancellationToken,
+}
+
+/// How a request ended.
+enum Sent {
+    /// Delivered or dropped for good: move on.
+    Done,
+    /// The writer is stopping: leave it for the next start.
+    Cancelled,
+}
+
+impl Context {
+    async fn run(self, mut reader: Reader) {
+        let queue = &self.endpoint.queue;
+        let ahead = queue.capacity.saturating_mul(queue.min_shards);
+        let mut pending: Vec<(Labels, i64, f64)> = Vec::new();
+        let mut pending_end = Position::default();
+        let mut first_at: Option<Instant> = None;
+        loop {
+            while pending.len() < ahead {
+                match reader.next(&self.shared.queue) {
+                    Ok(Some((request, end))) => {
+                        self.take(request, &mut pending);
+                        pending_end = end;
+                        first_at.get_or_insert_with(Instant::now);
+                    }
+                    Ok(None) => break,
+                    Err(e) => {
+                        tracing::error!(remote_name = %self.endpoint.name, error = %e, "reading the remote write queue failed");
+                        break;
+                    }
+                }
+            }
+            self.shared.metrics.pending.set(pending.len() as f64);
+            let waited = first_at.map_or(Duration::ZERO, |t| t.elapsed());
+            let full = pending.len() >= queue.max_samples_per_send * queue.min_shards;
+            if first_at.is_some() && (full || waited >= queue.batch_send_deadline) {
+                if let Sent::Cancelled = self.send_all(std::mem::take(&mut pending)).await {
+                    return;
+                }
+                if let Err(e) = self.shared.queue.commit(pending_end) {
+                    tracing::error!(remote_name = %self.endpoint.name, error = %e, "saving the remote write queue cursor failed");
+                }
+                first_at = None;
+                self.shared.metrics.pending.set(0.0);
+                continue;
+            }
+            let wait = if first_at.is_some() {
+                queue.batch_send_deadline.saturating_sub(waited)
+            } else {
+                Duration::from_secs(1)
+            };
+            tokio::select! {
+                () = self.shared.notify.notified() => {}
+                () = tokio::time::sleep(wait) => {}
+                () = self.cancel.cancelled() => return,
+            }
+        }
+    }
+
+    /// Adds a queue record's samples, labelled for the endpoint, to
+    /// `pending`; counts the ones relabelling drops.
+    fn take(&self, request: WriteRequest, pending: &mut Vec<(Labels, i64, f64)>) {
+        for series in request.timeseries {
+            let mut labels =
+                Labels::from_pairs(series.labels.into_iter().map(|l| (l.name, l.value)));
+            for (name, value) in &self.external {
+                if labels.get(name).is_none() {
+                    labels.set(name.clone(), value.clone());
+                }
+            }
+            let labels = match relabel::process(&labels, &self.relabel) {
+                Some(labels) if !labels.is_empty() => labels,
+                _ => {
+                    self.shared
+                        .metrics
+                        .dropped
+                        .inc_by(series.samples.len() as f64);
+                    continue;
+                }
+            };
+            pending.extend(
+                series
+                    .samples
+                    .into_iter()
+                    .map(|s| (labels.clone(), s.timestamp, s.value)),
+            );
+        }
+    }
+
+    /// Sends `samples` through the shards, each shard's requests in order;
+    /// a series always goes through the same shard, so its samples arrive
+    /// in order.
+    async fn send_all(&self, samples: Vec<(Labels, i64, f64)>) -> Sent {
+        let shards = self.endpoint.queue.min_shards;
+        let mut split: Vec<Vec<(Labels, i64, f64)>> = vec![Vec::new(); shards];
+        for sample in samples {
+            let mut hasher = std::collections::hash_map::DefaultHasher::new();
+            sample.0.hash(&mut hasher);
+            split[(hasher.finish() % shards as u64) as usize].push(sample);
+        }
+        let mut set = tokio::task::JoinSet::new();
+        for shard in split.into_iter().filter(|s| !s.is_empty()) {
+            let endpoint = self.endpoint.clone();
+            let shared = self.shared.clone();
+            let cancel = self.cancel.clone();
+            set.spawn(async move {
+                for batch in shard.chunks(endpoint.queue.max_samples_per_send) {
+                    if let Sent::Cancelled = send_batch(&endpoint, &shared, &cancel, batch).await {
+                        return Sent::Cancelled;
+                    }
+                }
+                Sent::Done
+            });
+        }
+        let mut outcome = Sent::Done;
+        while let Some(joined) = set.join_next().await {
+            if !matches!(joined, Ok(Sent::Done)) {
+                outcome = Sent::Cancelled;
+            }
+        }
+        outcome
+    }
+}
+
+/// One request, retried on 5xx, 429 (when configured) and transport errors
+/// with exponential backoff, until delivered, refused for good, or the
+/// writer stops.
+async fn send_batch(
+    endpoint: &Endpoint,
+    shared: &Shared,
+    cancel: &CancellationToken,
+    batch: &[(Labels, i64, f64)],
+) -> Sent {
+    let mut request = WriteRequest::default();
+    let mut highest = i64::MIN;
+    for (labels, t, v) in batch {
+        highest = highest.max(*t);
+        let sample = Sample {
+            value: *v,
+            timestamp: *t,
+        };
+        match request.timeseries.last_mut() {
+            Some(last) if same_labels(&last.labels, labels) => last.samples.push(sample),
+            _ => {
+                let mut series = TimeSeries::new(labels);
+                series.samples.push(sample);
+                request.timeseries.push(series);
+            }
+        }
+    }
+    let body = proto::encode(&request);
+    let count = batch.len() as f64;
+    let metrics = &shared.metrics;
+    let mut backoff = endpoint.queue.min_backoff;
+    loop {
+        let attempt = tokio::select! {
+            result = post(endpoint, body.clone()) => result,
+            () = cancel.cancelled() => return Sent::Cancelled,
+        };
+        let retry = match attempt {
+            Ok(status) if status.is_success() => {
+                metrics.samples.inc_by(count);
+                let seconds = highest as f64 / 1000.0;
+                if seconds > metrics.highest_sent.get() {
+                    metrics.highest_sent.set(seconds);
+                }
+                return Sent::Done;
+            }
+            Ok(status)
+                if status.is_server_error()
+                    || (status.as_u16() == 429 && endpoint.queue.retry_on_http_429) =>
+            {
+                format!("server returned HTTP status {status}")
+            }
+            Ok(status) => {
+                tracing::error!(remote_name = %endpoint.name, url = %endpoint.url, %status, samples = batch.len(), "non-recoverable error: samples dropped");
+                metrics.failed.inc_by(count);
+                return Sent::Done;
+            }
+            Err(e) => e,
+        };
+        tracing::warn!(remote_name = %endpoint.name, url = %endpoint.url, error = %retry, ?backoff, "failed to send batch, retrying");
+        metrics.retried.inc_by(count);
+        tokio::select! {
+            () = tokio::time::sleep(backoff) => {}
+            () = cancel.cancelled() => return Sent::Cancelled,
+        }
+        backoff = (backoff * 2).min(endpoint.queue.max_backoff);
+    }
+}
+
+/// One POST; a transport error (connection refused, timeout) as text.
+async fn post(endpoint: &Endpoint, body: Vec<u8>) -> Result<reqwest::StatusCode, String> {
+    let mut request = endpoint
+        .client
+        .post(&endpoint.url)
+        .header("Content-Encoding", "snappy")
+        .header("Content-Type", "application/x-protobuf")
+        .header("User-Agent", concat!("vigil/", env!("CARGO_PKG_VERSION")))
+        .header("X-Prometheus-Remote-Write-Version", "0.1.0");
+    for (name, value) in &endpoint.headers {
+        request = request.header(name.as_str(), value.as_str());
+    }
+    request = authorize(request, &endpoint.auth)?;
+    let response = request.body(body).send().await.map_err(|e| {
+        if e.is_timeout() {
+            "context deadline exceeded".to_owned()
+        } else {
+            e.to_string()
+        }
+    })?;
+    Ok(response.status())
+}
+
+/// Basic auth, or an `Authorization` header (bearer by default), from the
+/// entry's HTTP client settings; files are read at each request, so a
+/// rotated secret is picked up.
+fn authorize(
+    request: reqwest::RequestBuilder,
+    auth: &HttpClientConfig,
+) -> Result<reqwest::RequestBuilder, String> {
+    let read = |path: &str| {
+        std::fs::read_to_string(path)
+            .map(|s| s.trim_end_matches(['\n', '\r']).to_owned())
+            .map_err(|e| format!("unable to read {path}: {e}"))
+    };
+    if let Some(basic) = &auth.basic_auth {
+        let username = match &basic.username_file {
+            Some(file) => read(file)?,
+            None => basic.username.clone(),
+        };
+        let password = match (&basic.password, &basic.password_file) {
+            (_, Some(file)) => Some(read(file)?),
+            (password, None) => password.clone(),
+        };
+        return Ok(request.basic_auth(username, password));
+    }
+    let (kind, credentials) = match (
+        &auth.authorization,
+        &auth.bearer_token,
+        &auth.bearer_token_file,
+    ) {
+        (Some(a), _, _) => {
+            let credentials = match &a.credentials_file {
+                Some(file) => read(file)?,
+                None => a.credentials.clone().unwrap_or_default(),
+            };
+            (a.kind.clone(), credentials)
+        }
+        (None, Some(token), _) => ("Bearer".to_owned(), token.clone()),
+        (None, None, Some(file)) => ("Bearer".to_owned(), read(file)?),
+        (None, None, None) => return Ok(request),
+    };
+    Ok(request.header("Authorization", format!("{kind} {credentials}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn queue_config_defaults_and_overrides() {
+        assert_eq!(QueueConfig::parse(None).unwrap(), QueueConfig::default());
+        let yaml: yaml_serde::Value = yaml_serde::from_str(
+            "capacity: 5\nmax_samples_per_send: 7\nbatch_send_deadline: 50ms\nmin_backoff: 10ms\nmax_backoff: 1s\nretry_on_http_429: false\nsample_age_limit: 0s\n",
+        )
+        .unwrap();
+        let parsed = QueueConfig::parse(Some(&yaml)).unwrap();
+        assert_eq!(parsed.capacity, 5);
+        assert_eq!(parsed.max_samples_per_send, 7);
+        assert_eq!(parsed.batch_send_deadline, Duration::from_millis(50));
+        assert_eq!(parsed.min_backoff, Duration::from_millis(10));
+        assert!(!parsed.retry_on_http_429);
+        let bad: yaml_serde::Value =
+            yaml_serde::from_str("min_backoff: 2s\nmax_backoff: 1s").unwrap();
+        assert!(QueueConfig::parse(Some(&bad)).is_err());
+    }
+
+    #[test]
+    fn queue_name_is_stable() {
+        let config = RemoteWriteConfig {
+            url: "http://127.0.0.1:1/api/v1/write".into(),
+            ..RemoteWriteConfig::default()
+        };
+        assert_eq!(queue_name(&config), queue_name(&config.clone()));
+        assert_eq!(queue_name(&config).len(), 6);
+    }
+}

@@ -320,3 +320,39 @@ async fn no_retry_on_429_when_configured_off() {
     assert_eq!(stored_count(&rx.db), 0);
     writer.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn writers_fan_out_with_external_labels_and_refuse_duplicates() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = receiver(&dir.path().join("rx1"), &[]);
+    let second = receiver(&dir.path().join("rx2"), &[]);
+    let a = serve(first.clone(), "127.0.0.1:0".parse().unwrap()).await;
+    let b = serve(second.clone(), "127.0.0.1:0".parse().unwrap()).await;
+    let queue = "    queue_config:\n      batch_send_deadline: 20ms\n";
+    let text = format!(
+        "global:\n  external_labels:\n    replica: r1\nremote_write:\n  - url: http://{a}/api/v1/write\n{queue}  - url: http://{b}/api/v1/write\n{queue}"
+    );
+    let config = prom::config::Config::parse(&text, Path::new("prometheus.yml")).unwrap();
+    let registry = Registry::new();
+    let metrics = RemoteMetrics::register(&registry).unwrap();
+    let writers = prom::remote::RemoteWriters::start(&config, dir.path(), &metrics).unwrap();
+    let up = Labels::from_pairs([("__name__", "up")]);
+    writers.enqueue(&[(up, now_ms(), 1.0)]);
+    eventually("both endpoints", || {
+        stored_count(&first.db) == 1 && stored_count(&second.db) == 1
+    })
+    .await;
+    let expected = Labels::from_pairs([("__name__", "up"), ("replica", "r1")]);
+    assert!(stored(&second.db).contains_key(&expected));
+    writers.shutdown().await;
+
+    let twice = format!(
+        "remote_write:\n  - url: http://{a}/api/v1/write\n  - url: http://{a}/api/v1/write\n"
+    );
+    let config = prom::config::Config::parse(&twice, Path::new("prometheus.yml")).unwrap();
+    let error = prom::remote::RemoteWriters::start(&config, dir.path(), &metrics).unwrap_err();
+    assert!(
+        error.to_string().contains("duplicate remote write configs"),
+        "{error}"
+    );
+}

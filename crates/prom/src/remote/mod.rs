@@ -50,7 +50,7 @@ mod sender;
 use axum::http::StatusCode;
 
 pub use receiver::{ReceiveStats, receive, respond};
-pub use sender::{MAX_QUEUE_BYTES, QueueConfig, RemoteMetrics, RemoteWriter};
+pub use sender::{MAX_QUEUE_BYTES, QueueConfig, RemoteMetrics, RemoteWriter, RemoteWriters};
 
 /// Everything that can go wrong receiving or sending remote writes.
 #[derive(Debug, thiserror::Error)]

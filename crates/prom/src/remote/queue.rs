@@ -86,17 +86,22 @@ impl DiskQueue {
             total_bytes += fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
         }
         let cursor = read_cursor(dir);
-        let oldest = existing.first().copied().unwrap_or(1);
+        // Always a fresh segment, after everything on disk or delivered.
+        let newest = existing.last().copied().unwrap_or(0);
+        let segment = newest.max(cursor.map_or(0, |c| c.segment)) + 1;
         let cursor = match cursor {
-            Some(c) if c.segment >= oldest => c,
-            // No cursor, or one pointing at deleted segments: everything
-            // still on disk is undelivered.
-            _ => Position {
-                segment: oldest,
+            Some(c) if existing.contains(&c.segment) => c,
+            // No cursor, or its segment is gone (dropped by the size limit):
+            // everything still on disk after it is undelivered.
+            c => Position {
+                segment: existing
+                    .iter()
+                    .copied()
+                    .find(|n| c.is_none_or(|c| *n > c.segment))
+                    .unwrap_or(segment),
                 offset: 0,
             },
         };
-        let segment = existing.last().map_or(cursor.segment.max(1), |n| n + 1);
         let path = segment_path(dir, segment);
         let file = OpenOptions::new()
             .create(true)
@@ -154,8 +159,11 @@ impl DiskQueue {
         }
         let path = segment_path(&self.dir, head.segment);
         if let Err(e) = head.file.write_all(&frame) {
-            // Cut a partial frame so that the reader never meets it.
+            // Cut a partial frame so that the reader never meets it, and
+            // leave the segment: should the cut fail too, the reader skips a
+            // torn tail in a segment that is no longer written.
             let _ = head.file.set_len(head.offset);
+            let _ = self.rotate(&mut head);
             return Err(RemoteError::io("append to queue segment", &path, e));
         }
         head.offset += frame.len() as u64;
@@ -423,6 +431,22 @@ mod tests {
         queue.append(&request(5)).unwrap();
         let mut reader = Reader::new(at);
         assert_eq!(drain(&mut reader, &queue), [2, 3, 4, 5]);
+    }
+
+    #[test]
+    fn cursor_into_a_vanished_segment_resumes_after_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let (queue, at) = DiskQueue::open(dir.path(), 1 << 20, 1 << 20).unwrap();
+        queue.append(&request(1)).unwrap();
+        let mut reader = Reader::new(at);
+        let (_, end) = reader.next(&queue).unwrap().unwrap();
+        queue.commit(end).unwrap();
+        drop(queue);
+        fs::remove_file(segment_path(dir.path(), end.segment)).unwrap();
+        let (queue, at) = DiskQueue::open(dir.path(), 1 << 20, 1 << 20).unwrap();
+        assert!(at.segment > end.segment);
+        queue.append(&request(2)).unwrap();
+        assert_eq!(drain(&mut Reader::new(at), &queue), [2]);
     }
 
     #[test]

@@ -339,6 +339,70 @@ impl Drop for RemoteWriter {
     }
 }
 
+/// Every `remote_write` entry of a config, started together: what the
+/// server holds, and what `enqueue` after each commit goes to.
+#[derive(Debug, Default)]
+pub struct RemoteWriters {
+    writers: Vec<RemoteWriter>,
+}
+
+impl RemoteWriters {
+    /// Starts a [`RemoteWriter`] per entry of `config.remote_write`, with
+    /// the global `external_labels`. Two entries with the same queue name
+    /// (the same `name`, or the same URL and no name) are refused, as
+    /// Prometheus refuses them: they would share a queue directory.
+    pub fn start(
+        config: &crate::config::Config,
+        data_dir: &Path,
+        metrics: &RemoteMetrics,
+    ) -> Result<Self, RemoteError> {
+        let mut names = std::collections::BTreeSet::new();
+        for entry in &config.remote_write {
+            let name = queue_name(entry);
+            if !names.insert(name.clone()) {
+                let reason = if entry.name.as_ref().is_some_and(|n| !n.is_empty()) {
+                    format!("found multiple remote write configs with job name {name:?}")
+                } else {
+                    format!(
+                        "duplicate remote write configs are not allowed, found duplicate for URL: {}",
+                        entry.url
+                    )
+                };
+                return Err(RemoteError::Config { name, reason });
+            }
+        }
+        let external = &config.global.external_labels;
+        let writers = config
+            .remote_write
+            .iter()
+            .map(|entry| RemoteWriter::start(entry, external, data_dir, metrics))
+            .collect::<Result<_, _>>()?;
+        Ok(Self { writers })
+    }
+
+    /// [`RemoteWriter::enqueue`] on every writer; an error of one writer
+    /// (its disk) is logged and does not stop the others.
+    pub fn enqueue(&self, samples: &[(Labels, i64, f64)]) {
+        for writer in &self.writers {
+            if let Err(e) = writer.enqueue(samples) {
+                tracing::error!(remote_name = %writer.name, error = %e, "queueing samples for remote write failed");
+            }
+        }
+    }
+
+    /// Whether no entry is configured.
+    pub fn is_empty(&self) -> bool {
+        self.writers.is_empty()
+    }
+
+    /// Stops every writer (on reload: before starting the new set).
+    pub async fn shutdown(self) {
+        for writer in self.writers {
+            writer.shutdown().await;
+        }
+    }
+}
+
 fn same_labels(wire: &[proto::Label], labels: &Labels) -> bool {
     wire.len() == labels.len()
         && wire
@@ -400,6 +464,10 @@ impl Context {
             let waited = first_at.map_or(Duration::ZERO, |t| t.elapsed());
             let full = pending.len() >= queue.max_samples_per_send * queue.min_shards;
             if first_at.is_some() && (full || waited >= queue.batch_send_deadline) {
+                // Bound what a power loss can cost to one batch interval.
+                if let Err(e) = self.shared.queue.sync() {
+                    tracing::warn!(remote_name = %self.endpoint.name, error = %e, "syncing the remote write queue failed");
+                }
                 if let Sent::Cancelled = self.send_all(std::mem::take(&mut pending)).await {
                     return;
                 }

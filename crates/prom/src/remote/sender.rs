@@ -462,7 +462,7 @@ impl Context {
             }
             self.shared.metrics.pending.set(pending.len() as f64);
             let waited = first_at.map_or(Duration::ZERO, |t| t.elapsed());
-            let full = pending.len() >= queue.max_samples_per_send * queue.min_shards;
+            let full = pending.len() >= queue.max_samples_per_send.saturating_mul(queue.min_shards);
             if first_at.is_some() && (full || waited >= queue.batch_send_deadline) {
                 // Bound what a power loss can cost to one batch interval.
                 if let Err(e) = self.shared.queue.sync() {
@@ -619,7 +619,7 @@ async fn send_batch(
             () = tokio::time::sleep(backoff) => {}
             () = cancel.cancelled() => return Sent::Cancelled,
         }
-        backoff = (backoff * 2).min(endpoint.queue.max_backoff);
+        backoff = backoff.saturating_mul(2).min(endpoint.queue.max_backoff);
     }
 }
 

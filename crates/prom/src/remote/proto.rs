@@ -119,8 +119,19 @@ pub fn encode(request: &WriteRequest) -> Vec<u8> {
         .unwrap_or_default()
 }
 
+/// Largest decompressed body accepted: the snappy header declares the
+/// size, and a few bytes could otherwise make us allocate gigabytes.
+pub const MAX_DECOMPRESSED_BYTES: usize = 64 << 20;
+
 /// Decompresses (snappy block format) and parses a remote-write body.
 pub fn decode(body: &[u8]) -> Result<WriteRequest, RemoteError> {
+    let declared =
+        snap::raw::decompress_len(body).map_err(|e| RemoteError::Snappy(e.to_string()))?;
+    if declared > MAX_DECOMPRESSED_BYTES {
+        return Err(RemoteError::Snappy(format!(
+            "decompressed size {declared} exceeds the limit of {MAX_DECOMPRESSED_BYTES} bytes"
+        )));
+    }
     let raw = snap::raw::Decoder::new()
         .decompress_vec(body)
         .map_err(|e| RemoteError::Snappy(e.to_string()))?;
@@ -180,5 +191,11 @@ mod tests {
             model::staleness::STALE_NAN_BITS
         );
         assert!(matches!(decode(b"not snappy"), Err(RemoteError::Snappy(_))));
+        // Five bytes declaring a 4 GiB body.
+        let bomb = [0xff, 0xff, 0xff, 0xff, 0x0f];
+        let Err(RemoteError::Snappy(message)) = decode(&bomb) else {
+            panic!("a declared 4 GiB body must be refused");
+        };
+        assert!(message.contains("exceeds the limit"), "{message}");
     }
 }

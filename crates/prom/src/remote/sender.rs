@@ -446,18 +446,27 @@ impl Context {
         let mut pending_end = Position::default();
         let mut first_at: Option<Instant> = None;
         loop {
-            while pending.len() < ahead {
-                match reader.next(&self.shared.queue) {
-                    Ok(Some((request, end))) => {
-                        self.take(request, &mut pending);
-                        pending_end = end;
-                        first_at.get_or_insert_with(Instant::now);
-                    }
-                    Ok(None) => break,
+            if pending.len() < ahead {
+                // File reads and fsyncs run off the async threads.
+                let shared = self.shared.clone();
+                let room = ahead - pending.len();
+                let read = tokio::task::spawn_blocking(move || {
+                    let records = read_ahead(&mut reader, &shared.queue, room);
+                    (reader, records)
+                })
+                .await;
+                let records;
+                (reader, records) = match read {
+                    Ok(done) => done,
                     Err(e) => {
-                        tracing::error!(remote_name = %self.endpoint.name, error = %e, "reading the remote write queue failed");
-                        break;
+                        tracing::error!(remote_name = %self.endpoint.name, error = %e, "reading the remote write queue panicked");
+                        return;
                     }
+                };
+                for (request, end) in records {
+                    self.take(request, &mut pending);
+                    pending_end = end;
+                    first_at.get_or_insert_with(Instant::now);
                 }
             }
             self.shared.metrics.pending.set(pending.len() as f64);
@@ -465,15 +474,19 @@ impl Context {
             let full = pending.len() >= queue.max_samples_per_send.saturating_mul(queue.min_shards);
             if first_at.is_some() && (full || waited >= queue.batch_send_deadline) {
                 // Bound what a power loss can cost to one batch interval.
-                if let Err(e) = self.shared.queue.sync() {
-                    tracing::warn!(remote_name = %self.endpoint.name, error = %e, "syncing the remote write queue failed");
-                }
+                self.on_disk(
+                    |queue| queue.sync(),
+                    "syncing the remote write queue failed",
+                )
+                .await;
                 if let Sent::Cancelled = self.send_all(std::mem::take(&mut pending)).await {
                     return;
                 }
-                if let Err(e) = self.shared.queue.commit(pending_end) {
-                    tracing::error!(remote_name = %self.endpoint.name, error = %e, "saving the remote write queue cursor failed");
-                }
+                self.on_disk(
+                    move |queue| queue.commit(pending_end),
+                    "saving the remote write queue cursor failed",
+                )
+                .await;
                 first_at = None;
                 self.shared.metrics.pending.set(0.0);
                 continue;
@@ -488,6 +501,21 @@ impl Context {
                 () = tokio::time::sleep(wait) => {}
                 () = self.cancel.cancelled() => return,
             }
+        }
+    }
+
+    /// Runs a disk operation of the queue off the async threads; a failure
+    /// is logged (the next batch tries again).
+    async fn on_disk(
+        &self,
+        op: impl FnOnce(&DiskQueue) -> Result<(), RemoteError> + Send + 'static,
+        what: &'static str,
+    ) {
+        let shared = self.shared.clone();
+        match tokio::task::spawn_blocking(move || op(&shared.queue)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::error!(remote_name = %self.endpoint.name, error = %e, "{what}"),
+            Err(e) => tracing::error!(remote_name = %self.endpoint.name, error = %e, "{what}"),
         }
     }
 
@@ -556,6 +584,35 @@ impl Context {
     }
 }
 
+/// Records from the reader's position until they hold at least `room`
+/// samples or the reader catches up with the writers.
+fn read_ahead(
+    reader: &mut Reader,
+    queue: &DiskQueue,
+    room: usize,
+) -> Vec<(WriteRequest, Position)> {
+    let mut records = Vec::new();
+    let mut samples = 0;
+    while samples < room {
+        match reader.next(queue) {
+            Ok(Some((request, end))) => {
+                samples += request
+                    .timeseries
+                    .iter()
+                    .map(|s| s.samples.len())
+                    .sum::<usize>();
+                records.push((request, end));
+            }
+            Ok(None) => break,
+            Err(e) => {
+                tracing::error!(dir = %queue.dir().display(), error = %e, "reading the remote write queue failed");
+                break;
+            }
+        }
+    }
+    records
+}
+
 /// One request, retried on 5xx, 429 (when configured) and transport errors
 /// with exponential backoff, until delivered, refused for good, or the
 /// writer stops.
@@ -591,8 +648,8 @@ async fn send_batch(
             result = post(endpoint, body.clone()) => result,
             () = cancel.cancelled() => return Sent::Cancelled,
         };
-        let retry = match attempt {
-            Ok(status) if status.is_success() => {
+        let (retry, retry_after) = match attempt {
+            Ok(answer) if answer.status.is_success() => {
                 metrics.samples.inc_by(count);
                 let seconds = highest as f64 / 1000.0;
                 if seconds > metrics.highest_sent.get() {
@@ -600,31 +657,57 @@ async fn send_batch(
                 }
                 return Sent::Done;
             }
-            Ok(status)
-                if status.is_server_error()
-                    || (status.as_u16() == 429 && endpoint.queue.retry_on_http_429) =>
+            Ok(answer)
+                if answer.status.is_server_error()
+                    || (answer.status.as_u16() == 429 && endpoint.queue.retry_on_http_429) =>
             {
-                format!("server returned HTTP status {status}")
+                (answer.describe(), answer.retry_after)
             }
-            Ok(status) => {
-                tracing::error!(remote_name = %endpoint.name, url = %endpoint.url, %status, samples = batch.len(), "non-recoverable error: samples dropped");
+            Ok(answer) => {
+                tracing::error!(remote_name = %endpoint.name, url = %endpoint.url, error = %answer.describe(), samples = batch.len(), "non-recoverable error: samples dropped");
                 metrics.failed.inc_by(count);
                 return Sent::Done;
             }
-            Err(e) => e,
+            Err(e) => (e, None),
         };
-        tracing::warn!(remote_name = %endpoint.name, url = %endpoint.url, error = %retry, ?backoff, "failed to send batch, retrying");
+        // The endpoint's Retry-After wins over our backoff, within reason.
+        let wait = retry_after.map_or(backoff, |d| d.min(MAX_RETRY_AFTER));
+        tracing::warn!(remote_name = %endpoint.name, url = %endpoint.url, error = %retry, ?wait, "failed to send batch, retrying");
         metrics.retried.inc_by(count);
         tokio::select! {
-            () = tokio::time::sleep(backoff) => {}
+            () = tokio::time::sleep(wait) => {}
             () = cancel.cancelled() => return Sent::Cancelled,
         }
         backoff = backoff.saturating_mul(2).min(endpoint.queue.max_backoff);
     }
 }
 
+/// The longest `Retry-After` honoured.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(300);
+
+/// What the endpoint answered.
+struct Answer {
+    status: reqwest::StatusCode,
+    /// `Retry-After` in seconds, when sent.
+    retry_after: Option<Duration>,
+    /// The start of the body of an error answer.
+    message: String,
+}
+
+impl Answer {
+    /// As Prometheus logs it: `server returned HTTP status 400 Bad Request: …`.
+    fn describe(&self) -> String {
+        let mut text = format!("server returned HTTP status {}", self.status);
+        if !self.message.is_empty() {
+            text.push_str(": ");
+            text.push_str(self.message.trim_end());
+        }
+        text
+    }
+}
+
 /// One POST; a transport error (connection refused, timeout) as text.
-async fn post(endpoint: &Endpoint, body: Vec<u8>) -> Result<reqwest::StatusCode, String> {
+async fn post(endpoint: &Endpoint, body: Vec<u8>) -> Result<Answer, String> {
     let mut request = endpoint
         .client
         .post(&endpoint.url)
@@ -636,14 +719,37 @@ async fn post(endpoint: &Endpoint, body: Vec<u8>) -> Result<reqwest::StatusCode,
         request = request.header(name.as_str(), value.as_str());
     }
     request = authorize(request, &endpoint.auth)?;
-    let response = request.body(body).send().await.map_err(|e| {
+    let describe = |e: reqwest::Error| {
         if e.is_timeout() {
             "context deadline exceeded".to_owned()
         } else {
             e.to_string()
         }
-    })?;
-    Ok(response.status())
+    };
+    let mut response = request.body(body).send().await.map_err(describe)?;
+    let status = response.status();
+    let retry_after = response
+        .headers()
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(Duration::from_secs);
+    let mut message = Vec::new();
+    if !status.is_success() {
+        // Enough of the body to log; the rest is not read.
+        while let Ok(Some(chunk)) = response.chunk().await {
+            message.extend_from_slice(&chunk);
+            if message.len() >= 512 {
+                message.truncate(512);
+                break;
+            }
+        }
+    }
+    Ok(Answer {
+        status,
+        retry_after,
+        message: String::from_utf8_lossy(&message).into_owned(),
+    })
 }
 
 /// Basic auth, or an `Authorization` header (bearer by default), from the

@@ -3,6 +3,7 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::net::SocketAddr;
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -15,26 +16,48 @@ use axum::routing::post;
 use instrument::{MetricValue, Registry};
 use model::Labels;
 use prom::config::RemoteWriteConfig;
-use prom::remote::{RemoteMetrics, RemoteWriter, respond};
+use prom::remote::{RemoteMetrics, RemoteWriter, proto, respond};
 use tsdb::{Options, Queryable, Tsdb};
 
 /// The receiving side: a TSDB behind our handler, with scripted answers
 /// given before the real ones.
 struct Receiver {
     db: Tsdb,
-    script: Mutex<VecDeque<StatusCode>>,
-    requests: Mutex<Vec<HeaderMap>>,
+    /// Statuses to answer first; 1429 stands for 429 with `Retry-After: 1`.
+    script: Mutex<VecDeque<u16>>,
+    /// When each request came, and its headers.
+    requests: Mutex<Vec<(Instant, HeaderMap)>>,
+    /// Samples in the requests our receiver accepted: counts a sample sent
+    /// twice twice, which the TSDB (ignoring identical samples) would not.
+    accepted: AtomicUsize,
 }
 
 async fn write(State(receiver): State<Arc<Receiver>>, headers: HeaderMap, body: Bytes) -> Response {
-    receiver.requests.lock().unwrap().push(headers.clone());
-    if let Some(status) = receiver.script.lock().unwrap().pop_front() {
-        return status.into_response();
+    receiver
+        .requests
+        .lock()
+        .unwrap()
+        .push((Instant::now(), headers.clone()));
+    let scripted = receiver.script.lock().unwrap().pop_front();
+    match scripted {
+        Some(1429) => {
+            return (StatusCode::TOO_MANY_REQUESTS, [("Retry-After", "1")]).into_response();
+        }
+        Some(status) => return StatusCode::from_u16(status).unwrap().into_response(),
+        None => {}
     }
     let receiver = receiver.clone();
-    tokio::task::spawn_blocking(move || respond(&receiver.db, &headers, &body))
-        .await
-        .unwrap()
+    tokio::task::spawn_blocking(move || {
+        let response = respond(&receiver.db, &headers, &body);
+        if response.status() == StatusCode::NO_CONTENT {
+            let request = proto::decode(&body).unwrap();
+            let samples = request.timeseries.iter().map(|s| s.samples.len()).sum();
+            receiver.accepted.fetch_add(samples, Ordering::SeqCst);
+        }
+        response
+    })
+    .await
+    .unwrap()
 }
 
 /// Serves `receiver` on `addr` (port 0 for any) until the test ends.
@@ -51,13 +74,9 @@ async fn serve(receiver: Arc<Receiver>, addr: SocketAddr) -> SocketAddr {
 fn receiver(dir: &Path, script: &[u16]) -> Arc<Receiver> {
     Arc::new(Receiver {
         db: Tsdb::open(dir, Options::default()).unwrap(),
-        script: Mutex::new(
-            script
-                .iter()
-                .map(|s| StatusCode::from_u16(*s).unwrap())
-                .collect(),
-        ),
+        script: Mutex::new(script.iter().copied().collect()),
         requests: Mutex::new(Vec::new()),
+        accepted: AtomicUsize::new(0),
     })
 }
 
@@ -167,6 +186,11 @@ async fn every_sample_arrives_once_and_in_order() {
         metric(&registry, "prometheus_remote_storage_samples_failed_total"),
         0.0
     );
+    assert_eq!(
+        rx.accepted.load(Ordering::SeqCst),
+        800,
+        "each sample sent once"
+    );
     let highest = metric(
         &registry,
         "prometheus_remote_storage_queue_highest_sent_timestamp_seconds",
@@ -174,7 +198,7 @@ async fn every_sample_arrives_once_and_in_order() {
     assert_eq!(highest, (base + 199_000) as f64 / 1000.0);
     let requests = rx.requests.lock().unwrap().clone();
     assert!(requests.len() >= 16, "batches of at most 50 samples");
-    for headers in requests.iter() {
+    for (_, headers) in requests.iter() {
         assert_eq!(headers["content-encoding"], "snappy");
         assert_eq!(headers["content-type"], "application/x-protobuf");
         assert_eq!(headers["x-prometheus-remote-write-version"], "0.1.0");
@@ -214,7 +238,7 @@ async fn server_errors_and_429_are_retried_then_delivered() {
     );
     let requests = rx.requests.lock().unwrap().clone();
     assert_eq!(requests.len(), 4);
-    assert_eq!(requests[0]["authorization"], "Bearer secret");
+    assert_eq!(requests[0].1["authorization"], "Bearer secret");
     writer.shutdown().await;
 }
 
@@ -285,6 +309,7 @@ async fn samples_enqueued_while_down_survive_a_restart() {
     eventually("delivery after the restart", || stored_count(&rx.db) == 31).await;
     let expected: Vec<(i64, f64)> = (0..31).map(|i| (t + i, i as f64)).collect();
     assert_eq!(stored(&rx.db)[&series], expected);
+    assert_eq!(rx.accepted.load(Ordering::SeqCst), 31);
     writer.shutdown().await;
 
     // Delivered means forgotten: a third start sends nothing again.
@@ -355,4 +380,29 @@ async fn writers_fan_out_with_external_labels_and_refuse_duplicates() {
         error.to_string().contains("duplicate remote write configs"),
         "{error}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retry_after_is_honoured_and_staleness_markers_survive_the_queue() {
+    let dir = tempfile::tempdir().unwrap();
+    let rx = receiver(&dir.path().join("rx"), &[1429]);
+    let addr = serve(rx.clone(), "127.0.0.1:0".parse().unwrap()).await;
+    let registry = Registry::new();
+    let metrics = RemoteMetrics::register(&registry).unwrap();
+    let writer =
+        RemoteWriter::start(&config(addr, ""), &BTreeMap::new(), dir.path(), &metrics).unwrap();
+    let up = Labels::from_pairs([("__name__", "up")]);
+    let t = now_ms();
+    let stale = model::staleness::stale_nan();
+    writer
+        .enqueue(&[(up.clone(), t, 1.0), (up.clone(), t + 1, stale)])
+        .unwrap();
+    eventually("delivery after Retry-After", || stored_count(&rx.db) == 2).await;
+    let requests = rx.requests.lock().unwrap().clone();
+    assert_eq!(requests.len(), 2);
+    let waited = requests[1].0 - requests[0].0;
+    assert!(waited >= Duration::from_secs(1), "waited only {waited:?}");
+    let samples = &stored(&rx.db)[&up];
+    assert_eq!(samples[1].1.to_bits(), model::staleness::STALE_NAN_BITS);
+    writer.shutdown().await;
 }

@@ -496,10 +496,13 @@ impl Context {
             } else {
                 Duration::from_secs(1)
             };
+            // Stopping wins over any other ready branch (here and below),
+            // so a stopped writer sends nothing more.
             tokio::select! {
+                biased;
+                () = self.cancel.cancelled() => return,
                 () = self.shared.notify.notified() => {}
                 () = tokio::time::sleep(wait) => {}
-                () = self.cancel.cancelled() => return,
             }
         }
     }
@@ -645,8 +648,9 @@ async fn send_batch(
     let mut backoff = endpoint.queue.min_backoff;
     loop {
         let attempt = tokio::select! {
-            result = post(endpoint, body.clone()) => result,
+            biased;
             () = cancel.cancelled() => return Sent::Cancelled,
+            result = post(endpoint, body.clone()) => result,
         };
         let (retry, retry_after) = match attempt {
             Ok(answer) if answer.status.is_success() => {
@@ -675,8 +679,9 @@ async fn send_batch(
         tracing::warn!(remote_name = %endpoint.name, url = %endpoint.url, error = %retry, ?wait, "failed to send batch, retrying");
         metrics.retried.inc_by(count);
         tokio::select! {
-            () = tokio::time::sleep(wait) => {}
+            biased;
             () = cancel.cancelled() => return Sent::Cancelled,
+            () = tokio::time::sleep(wait) => {}
         }
         backoff = backoff.saturating_mul(2).min(endpoint.queue.max_backoff);
     }

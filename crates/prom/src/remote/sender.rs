@@ -300,22 +300,7 @@ impl RemoteWriter {
         if samples.is_empty() {
             return Ok(());
         }
-        let mut request = WriteRequest::default();
-        for (labels, t, v) in samples {
-            let sample = Sample {
-                value: *v,
-                timestamp: *t,
-            };
-            match request.timeseries.last_mut() {
-                Some(last) if same_labels(&last.labels, labels) => last.samples.push(sample),
-                _ => {
-                    let mut series = TimeSeries::new(labels);
-                    series.samples.push(sample);
-                    request.timeseries.push(series);
-                }
-            }
-        }
-        let dropped = self.shared.queue.append(&request)?;
+        let dropped = self.shared.queue.append(&to_request(samples))?;
         self.shared.metrics.dropped.inc_by(dropped as f64);
         self.shared.notify.notify_one();
         Ok(())
@@ -401,6 +386,27 @@ impl RemoteWriters {
             writer.shutdown().await;
         }
     }
+}
+
+/// Samples as a `WriteRequest`, consecutive samples of a series sharing
+/// one `TimeSeries`.
+fn to_request(samples: &[(Labels, i64, f64)]) -> WriteRequest {
+    let mut request = WriteRequest::default();
+    for (labels, t, v) in samples {
+        let sample = Sample {
+            value: *v,
+            timestamp: *t,
+        };
+        match request.timeseries.last_mut() {
+            Some(last) if same_labels(&last.labels, labels) => last.samples.push(sample),
+            _ => {
+                let mut series = TimeSeries::new(labels);
+                series.samples.push(sample);
+                request.timeseries.push(series);
+            }
+        }
+    }
+    request
 }
 
 fn same_labels(wire: &[proto::Label], labels: &Labels) -> bool {
@@ -625,24 +631,8 @@ async fn send_batch(
     cancel: &CancellationToken,
     batch: &[(Labels, i64, f64)],
 ) -> Sent {
-    let mut request = WriteRequest::default();
-    let mut highest = i64::MIN;
-    for (labels, t, v) in batch {
-        highest = highest.max(*t);
-        let sample = Sample {
-            value: *v,
-            timestamp: *t,
-        };
-        match request.timeseries.last_mut() {
-            Some(last) if same_labels(&last.labels, labels) => last.samples.push(sample),
-            _ => {
-                let mut series = TimeSeries::new(labels);
-                series.samples.push(sample);
-                request.timeseries.push(series);
-            }
-        }
-    }
-    let body = proto::encode(&request);
+    let highest = batch.iter().map(|s| s.1).max().unwrap_or(i64::MIN);
+    let body = proto::encode(&to_request(batch));
     let count = batch.len() as f64;
     let metrics = &shared.metrics;
     let mut backoff = endpoint.queue.min_backoff;

@@ -5,9 +5,11 @@
 //! messages declared by hand, snappy block compression), the receiver
 //! ([`receive`], which appends a request to the TSDB and says why it refused
 //! any of it) and the sender ([`RemoteWriter`], one per `remote_write` entry
-//! of prometheus.yml). It never serves HTTP itself: the API router mounts
-//! [`respond`] (or [`receive`] and [`status_and_message`]) and the scrape loop
-//! calls [`RemoteWriter::enqueue`] after each commit.
+//! of prometheus.yml, started together by [`RemoteWriters`], each with its
+//! queue under `<data dir>/remote-write/<name>/`). It never serves HTTP
+//! itself: the API router mounts [`respond`] (or [`receive`] and
+//! [`status_and_message`]) and the scrape loop calls
+//! [`RemoteWriters::enqueue`] after each commit.
 //!
 //! Key decision of the sender: the queue is a directory of CRC-framed
 //! segment files, not memory. `enqueue` appends one record (a `write`

@@ -246,6 +246,14 @@ impl RemoteWriter {
             reason,
         };
         let queue_config = QueueConfig::parse(config.queue_config.as_ref()).map_err(fail)?;
+        if !config.url.starts_with("http://") {
+            // reqwest is built without TLS: an https endpoint would fail
+            // every request and be retried forever.
+            return Err(fail(format!(
+                "only http:// endpoints are supported, got {}",
+                config.url
+            )));
+        }
         let runtime = tokio::runtime::Handle::try_current()
             .map_err(|_| fail("the sender needs a tokio runtime".into()))?;
         let timeout = config
@@ -809,6 +817,20 @@ mod tests {
         let bad: yaml_serde::Value =
             yaml_serde::from_str("min_backoff: 2s\nmax_backoff: 1s").unwrap();
         assert!(QueueConfig::parse(Some(&bad)).is_err());
+    }
+
+    #[tokio::test]
+    async fn https_endpoints_are_refused_at_start() {
+        let dir = tempfile::tempdir().unwrap();
+        let metrics = RemoteMetrics::register(&Registry::new()).unwrap();
+        let config = RemoteWriteConfig {
+            url: "https://mimir.example/api/v1/push".into(),
+            ..RemoteWriteConfig::default()
+        };
+        let error = RemoteWriter::start(&config, &BTreeMap::new(), dir.path(), &metrics)
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("only http:// endpoints"), "{error}");
     }
 
     #[test]

@@ -23,6 +23,7 @@ pub mod config;
 pub mod discovery;
 pub mod exposition;
 pub mod relabel;
+pub mod remote;
 pub mod scrape;
 pub mod server;
 pub mod target;

@@ -15,6 +15,7 @@ use tsdb::Tsdb;
 
 use crate::api::{self, ApiState, ReloadRequest, RuntimeState};
 use crate::config::{Config, ConfigError};
+use crate::remote::{RemoteMetrics, RemoteWriters};
 use crate::scrape::ScrapeManager;
 
 /// How often target files are re-read (Prometheus watches them and also
@@ -39,6 +40,8 @@ pub struct ServerOptions {
     pub retention_size: Option<u64>,
     /// `--web.enable-lifecycle`: allow `POST /-/reload`.
     pub enable_lifecycle: bool,
+    /// `--web.enable-remote-write-receiver`: accept `POST /api/v1/write`.
+    pub enable_remote_write_receiver: bool,
 }
 
 /// Why the server could not start or stop cleanly.
@@ -63,6 +66,9 @@ pub enum ServerError {
         /// Why.
         source: std::io::Error,
     },
+    /// A `remote_write` entry could not be started.
+    #[error(transparent)]
+    Remote(#[from] crate::remote::RemoteError),
     /// Metric registration failed (a bug).
     #[error(transparent)]
     Metrics(#[from] instrument::RegistryError),
@@ -142,6 +148,13 @@ impl PrometheusServer {
             }),
         )?;
 
+        let remote = Remote {
+            metrics: RemoteMetrics::register(&registry)?,
+            data_dir: options.storage_path.clone(),
+        };
+        let writers = RemoteWriters::start(&config, &remote.data_dir, &remote.metrics)?;
+        scrape.set_remote_writers(Some(Arc::new(writers)));
+
         let (reload, reload_requests) = mpsc::channel::<ReloadRequest>(4);
         let state = Arc::new(ApiState {
             db: db.clone(),
@@ -153,6 +166,7 @@ impl PrometheusServer {
             )),
             runtime: runtime.clone(),
             reload: options.enable_lifecycle.then(|| reload.clone()),
+            remote_write_receiver: options.enable_remote_write_receiver,
             registry,
         });
 
@@ -184,6 +198,7 @@ impl PrometheusServer {
                 options.config_file.clone(),
                 loaded.clone(),
                 scrape.clone(),
+                remote,
                 runtime,
                 stop.clone(),
             )),
@@ -234,6 +249,9 @@ impl PrometheusServer {
             let _ = task.await;
         }
         self.scrape.shutdown().await;
+        if let Some(writers) = self.scrape.set_remote_writers(None) {
+            shutdown_writers(writers).await;
+        }
         drop(self.compactor.take());
         let db = self.db.clone();
         match tokio::task::spawn_blocking(move || db.sync()).await {
@@ -249,11 +267,31 @@ impl PrometheusServer {
     }
 }
 
+/// What starting remote-write senders needs, kept for reloads.
+struct Remote {
+    metrics: RemoteMetrics,
+    data_dir: PathBuf,
+}
+
+/// Stops senders once no scrape holds them any more; what they had not
+/// delivered stays in their on-disk queues for the next ones.
+async fn shutdown_writers(mut writers: Arc<RemoteWriters>) {
+    for _ in 0..100 {
+        match Arc::try_unwrap(writers) {
+            Ok(owned) => return owned.shutdown().await,
+            Err(shared) => writers = shared,
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    tracing::warn!("remote-write senders still in use after 1s; leaving them to finish");
+}
+
 async fn reload_loop(
     mut requests: mpsc::Receiver<ReloadRequest>,
     config_file: PathBuf,
     loaded: Arc<Mutex<Loaded>>,
     scrape: Arc<ScrapeManager>,
+    remote: Remote,
     runtime: Arc<Mutex<RuntimeState>>,
     stop: CancellationToken,
 ) {
@@ -269,8 +307,22 @@ async fn reload_loop(
                     .map(|c| (text, c))
                     .map_err(|e| e.to_string())
             });
+        // The old senders stop first: a new one may reuse their queue.
+        let old_writers = match &result {
+            Ok(_) => scrape.set_remote_writers(None),
+            Err(_) => None,
+        };
+        if let Some(old) = old_writers {
+            shutdown_writers(old).await;
+        }
+        let result = result.and_then(|(text, config)| {
+            RemoteWriters::start(&config, &remote.data_dir, &remote.metrics)
+                .map(|writers| (text, config, writers))
+                .map_err(|e| e.to_string())
+        });
         let outcome = match result {
-            Ok((text, config)) => {
+            Ok((text, config, writers)) => {
+                scrape.set_remote_writers(Some(Arc::new(writers)));
                 let mut loaded = loaded.lock().unwrap_or_else(PoisonError::into_inner);
                 scrape.sync(&config, &loaded.base_dir);
                 loaded.config = config;

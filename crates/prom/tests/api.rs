@@ -74,6 +74,7 @@ async fn start(lifecycle: bool) -> Fixture {
         retention: None,
         retention_size: None,
         enable_lifecycle: lifecycle,
+        enable_remote_write_receiver: lifecycle,
     })
     .await
     .unwrap();
@@ -366,6 +367,7 @@ async fn an_invalid_config_stops_start_with_file_and_line() {
         retention: None,
         retention_size: None,
         enable_lifecycle: false,
+        enable_remote_write_receiver: false,
     })
     .await
     .err()
@@ -512,7 +514,8 @@ async fn promtool_query_works_against_us() {
             "--start",
             &(now - 60).to_string(),
             "--end",
-            &now.to_string(),
+            // Whole seconds: one more, so the first scrapes are inside.
+            &(now + 1).to_string(),
             "--step",
             "1s",
             &base,
@@ -530,4 +533,60 @@ async fn promtool_query_works_against_us() {
     .await
     .unwrap();
     f.server.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scraped_samples_are_remote_written_to_another_server() {
+    // B receives; A scrapes the target and forwards to B.
+    let b = start(true).await;
+    let target = target().await;
+    let dir = tempfile::tempdir().unwrap();
+    let config_file = dir.path().join("prometheus.yml");
+    std::fs::write(
+        &config_file,
+        format!(
+            "global:\n  external_labels:\n    replica: a\nscrape_configs:\n  - job_name: forwarded\n    scrape_interval: 100ms\n    scrape_timeout: 100ms\n    static_configs:\n      - targets: ['{target}']\nremote_write:\n  - url: {}/api/v1/write\n    queue_config:\n      batch_send_deadline: 100ms\n",
+            b.base
+        ),
+    )
+    .unwrap();
+    let a = PrometheusServer::start(ServerOptions {
+        config_file,
+        storage_path: dir.path().join("data"),
+        listen: "127.0.0.1:0".parse().unwrap(),
+        retention: None,
+        retention_size: None,
+        enable_lifecycle: false,
+        enable_remote_write_receiver: false,
+    })
+    .await
+    .unwrap();
+    let url = format!("{}/api/v1/query?query=up{{job=%22forwarded%22}}", b.base);
+    let mut found = Value::Null;
+    for _ in 0..100 {
+        let (_, body) = get_json(&url).await;
+        if body["data"]["result"]
+            .as_array()
+            .is_some_and(|r| !r.is_empty())
+        {
+            found = body;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        found["data"]["result"][0]["metric"]["replica"], "a",
+        "{found}"
+    );
+    assert_eq!(found["data"]["result"][0]["value"][1], "1");
+    // A's receiver is off, as Prometheus' is by default.
+    let refused = reqwest::Client::new()
+        .post(format!("http://{}/api/v1/write", a.addr()))
+        .body(Vec::new())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 404);
+    a.shutdown().await.unwrap();
+    b.server.shutdown().await.unwrap();
 }

@@ -247,6 +247,9 @@ pub(crate) struct PrometheusArgs {
     /// Enable shutdown and reload via HTTP request
     #[arg(long = "web.enable-lifecycle")]
     enable_lifecycle: bool,
+    /// Accept remote-write requests at /api/v1/write
+    #[arg(long = "web.enable-remote-write-receiver")]
+    enable_remote_write_receiver: bool,
 }
 
 impl PrometheusArgs {
@@ -258,6 +261,7 @@ impl PrometheusArgs {
             retention: self.retention,
             retention_size: self.retention_size,
             enable_lifecycle: self.enable_lifecycle,
+            enable_remote_write_receiver: self.enable_remote_write_receiver,
         }
     }
 }

@@ -103,6 +103,7 @@ pub(crate) async fn run(args: UpArgs) -> anyhow::Result<()> {
         retention: None,
         retention_size: None,
         enable_lifecycle: true,
+        enable_remote_write_receiver: true,
     })
     .await?;
     let metrics_url = format!("http://{}", metrics.addr());

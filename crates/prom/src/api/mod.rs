@@ -52,6 +52,8 @@ pub struct ApiState {
     /// Where `/-/reload` sends its requests; `None` without
     /// `--web.enable-lifecycle`.
     pub reload: Option<mpsc::Sender<ReloadRequest>>,
+    /// Whether `POST /api/v1/write` is on (`--web.enable-remote-write-receiver`).
+    pub remote_write_receiver: bool,
     /// The server's own metrics.
     pub registry: Arc<instrument::Registry>,
 }
@@ -92,6 +94,7 @@ pub fn router(state: Arc<ApiState>) -> Router {
             "/api/v1/format_query",
             get(status::format_query).post(status::format_query),
         )
+        .route("/api/v1/write", post(remote_write))
         .route(
             "/-/healthy",
             get(|| async { "Prometheus Server is Healthy.\n" }),
@@ -110,6 +113,23 @@ pub fn router(state: Arc<ApiState>) -> Router {
             )
         })
         .with_state(state)
+}
+
+/// `POST /api/v1/write`: remote write into the TSDB, when enabled.
+async fn remote_write(
+    axum::extract::State(state): axum::extract::State<Arc<ApiState>>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if !state.remote_write_receiver {
+        let message =
+            "remote write receiver needs to be enabled with --web.enable-remote-write-receiver\n";
+        return (StatusCode::NOT_FOUND, message).into_response();
+    }
+    tokio::task::spawn_blocking(move || crate::remote::respond(&state.db, &headers, &body))
+        .await
+        .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
 }
 
 /// Runs storage work off the async threads.

@@ -42,6 +42,48 @@ pub struct HttpClientConfig {
 }
 
 impl HttpClientConfig {
+    /// Adds basic auth or an `Authorization` header (bearer by default) to
+    /// a request. Secret files are read at each request, so a rotated
+    /// secret is picked up without a reload.
+    pub(crate) fn authorize(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<reqwest::RequestBuilder, String> {
+        let read = |path: &str| {
+            std::fs::read_to_string(path)
+                .map(|s| s.trim_end_matches(['\n', '\r']).to_owned())
+                .map_err(|e| format!("unable to read {path}: {e}"))
+        };
+        if let Some(basic) = &self.basic_auth {
+            let username = match &basic.username_file {
+                Some(file) => read(file)?,
+                None => basic.username.clone(),
+            };
+            let password = match (&basic.password, &basic.password_file) {
+                (_, Some(file)) => Some(read(file)?),
+                (password, None) => password.clone(),
+            };
+            return Ok(request.basic_auth(username, password));
+        }
+        let (kind, credentials) = match (
+            &self.authorization,
+            &self.bearer_token,
+            &self.bearer_token_file,
+        ) {
+            (Some(auth), _, _) => {
+                let credentials = match &auth.credentials_file {
+                    Some(file) => read(file)?,
+                    None => auth.credentials.clone().unwrap_or_default(),
+                };
+                (auth.kind.clone(), credentials)
+            }
+            (None, Some(token), _) => ("Bearer".to_owned(), token.clone()),
+            (None, None, Some(file)) => ("Bearer".to_owned(), read(file)?),
+            (None, None, None) => return Ok(request),
+        };
+        Ok(request.header("Authorization", format!("{kind} {credentials}")))
+    }
+
     fn validate(&self) -> Result<(), String> {
         let schemes = [
             self.basic_auth.is_some(),

@@ -721,7 +721,7 @@ async fn post(endpoint: &Endpoint, body: Vec<u8>) -> Result<Answer, String> {
     for (name, value) in &endpoint.headers {
         request = request.header(name.as_str(), value.as_str());
     }
-    request = authorize(request, &endpoint.auth)?;
+    request = endpoint.auth.authorize(request)?;
     let describe = |e: reqwest::Error| {
         if e.is_timeout() {
             "context deadline exceeded".to_owned()
@@ -753,48 +753,6 @@ async fn post(endpoint: &Endpoint, body: Vec<u8>) -> Result<Answer, String> {
         retry_after,
         message: String::from_utf8_lossy(&message).into_owned(),
     })
-}
-
-/// Basic auth, or an `Authorization` header (bearer by default), from the
-/// entry's HTTP client settings; files are read at each request, so a
-/// rotated secret is picked up.
-fn authorize(
-    request: reqwest::RequestBuilder,
-    auth: &HttpClientConfig,
-) -> Result<reqwest::RequestBuilder, String> {
-    let read = |path: &str| {
-        std::fs::read_to_string(path)
-            .map(|s| s.trim_end_matches(['\n', '\r']).to_owned())
-            .map_err(|e| format!("unable to read {path}: {e}"))
-    };
-    if let Some(basic) = &auth.basic_auth {
-        let username = match &basic.username_file {
-            Some(file) => read(file)?,
-            None => basic.username.clone(),
-        };
-        let password = match (&basic.password, &basic.password_file) {
-            (_, Some(file)) => Some(read(file)?),
-            (password, None) => password.clone(),
-        };
-        return Ok(request.basic_auth(username, password));
-    }
-    let (kind, credentials) = match (
-        &auth.authorization,
-        &auth.bearer_token,
-        &auth.bearer_token_file,
-    ) {
-        (Some(a), _, _) => {
-            let credentials = match &a.credentials_file {
-                Some(file) => read(file)?,
-                None => a.credentials.clone().unwrap_or_default(),
-            };
-            (a.kind.clone(), credentials)
-        }
-        (None, Some(token), _) => ("Bearer".to_owned(), token.clone()),
-        (None, None, Some(file)) => ("Bearer".to_owned(), read(file)?),
-        (None, None, None) => return Ok(request),
-    };
-    Ok(request.header("Authorization", format!("{kind} {credentials}")))
 }
 
 #[cfg(test)]

@@ -37,7 +37,7 @@ impl Fetcher {
                 "X-Prometheus-Scrape-Timeout-Seconds",
                 format!("{}", self.timeout.as_secs_f64()),
             );
-        request = self.authorize(request)?;
+        request = self.auth.authorize(request)?;
         let mut response = request.send().await.map_err(describe)?;
         if !response.status().is_success() {
             return Err(format!("server returned HTTP status {}", response.status()));
@@ -67,45 +67,6 @@ impl Fetcher {
             }
         }
         Ok(Fetched { body, format })
-    }
-
-    fn authorize(
-        &self,
-        request: reqwest::RequestBuilder,
-    ) -> Result<reqwest::RequestBuilder, String> {
-        let read = |path: &str| {
-            std::fs::read_to_string(path)
-                .map(|s| s.trim_end_matches(['\n', '\r']).to_owned())
-                .map_err(|e| format!("unable to read {path}: {e}"))
-        };
-        if let Some(basic) = &self.auth.basic_auth {
-            let password = match (&basic.password, &basic.password_file) {
-                (_, Some(file)) => Some(read(file)?),
-                (password, None) => password.clone(),
-            };
-            let username = match &basic.username_file {
-                Some(file) => read(file)?,
-                None => basic.username.clone(),
-            };
-            return Ok(request.basic_auth(username, password));
-        }
-        let (kind, credentials) = match (
-            &self.auth.authorization,
-            &self.auth.bearer_token,
-            &self.auth.bearer_token_file,
-        ) {
-            (Some(auth), _, _) => {
-                let credentials = match &auth.credentials_file {
-                    Some(file) => read(file)?,
-                    None => auth.credentials.clone().unwrap_or_default(),
-                };
-                (auth.kind.clone(), credentials)
-            }
-            (None, Some(token), _) => ("Bearer".to_owned(), token.clone()),
-            (None, None, Some(file)) => ("Bearer".to_owned(), read(file)?),
-            (None, None, None) => return Ok(request),
-        };
-        Ok(request.header("Authorization", format!("{kind} {credentials}")))
     }
 }
 

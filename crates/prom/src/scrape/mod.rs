@@ -87,6 +87,9 @@ pub struct DroppedTarget {
     pub discovered: Labels,
 }
 
+/// The remote-write senders every loop forwards to; swapped on reload.
+pub(crate) type RemoteSlot = Arc<std::sync::RwLock<Option<Arc<crate::remote::RemoteWriters>>>>;
+
 /// Identifies a target across syncs: job, URL and labels.
 type TargetKey = (String, String, Labels);
 
@@ -119,6 +122,7 @@ pub struct ScrapeManager {
     db: Arc<Tsdb>,
     client: reqwest::Client,
     state: Mutex<State>,
+    remote: RemoteSlot,
 }
 
 impl ScrapeManager {
@@ -132,7 +136,20 @@ impl ScrapeManager {
             db,
             client,
             state: Mutex::default(),
+            remote: RemoteSlot::default(),
         }
+    }
+
+    /// Sets the remote-write senders that stored samples are forwarded to,
+    /// returning the previous ones (for the caller to shut down).
+    pub fn set_remote_writers(
+        &self,
+        writers: Option<Arc<crate::remote::RemoteWriters>>,
+    ) -> Option<Arc<crate::remote::RemoteWriters>> {
+        std::mem::replace(
+            &mut *self.remote.write().unwrap_or_else(PoisonError::into_inner),
+            writers,
+        )
     }
 
     /// Brings the running loops in line with `config`; relative target
@@ -257,6 +274,7 @@ impl ScrapeManager {
             fetcher,
             health: health.clone(),
             previous: HashSet::new(),
+            remote: self.remote.clone(),
         };
         let task = tokio::spawn(scrape_loop.run(stop.clone(), reason.clone()));
         RunningLoop {

@@ -43,6 +43,8 @@ pub(crate) struct TargetLoop {
     /// Series of the last scrape without explicit timestamps: the ones that
     /// get a staleness marker when they disappear.
     pub(crate) previous: HashSet<Labels>,
+    /// Where accepted samples are forwarded, if `remote_write` is set.
+    pub(crate) remote: super::RemoteSlot,
 }
 
 impl TargetLoop {
@@ -163,16 +165,29 @@ impl TargetLoop {
     async fn store(&self, batch: Vec<(Labels, i64, f64)>) -> u64 {
         let db = self.db.clone();
         let url = self.target.url.clone();
+        let remote = self.remote.clone();
         let stored = tokio::task::spawn_blocking(move || {
             let mut appender = db.appender();
+            let mut accepted = Vec::with_capacity(batch.len());
             let mut rejected = 0;
-            for (labels, t, v) in &batch {
-                if let Err(e) = appender.append(labels, *t, *v) {
-                    tracing::debug!(target_url = %url, series = %labels, error = %e, "sample rejected");
-                    rejected += 1;
+            for sample in batch {
+                match appender.append(&sample.0, sample.1, sample.2) {
+                    Ok(_) => accepted.push(sample),
+                    Err(e) => {
+                        tracing::debug!(target_url = %url, series = %sample.0, error = %e, "sample rejected");
+                        rejected += 1;
+                    }
                 }
             }
-            appender.commit().map(|_| rejected)
+            // Scrapes do not wait for the fsync: like Prometheus, a crash may
+            // lose the last interval's samples, never acknowledged data.
+            let _commit = appender.commit()?;
+            // Forward only what is stored: the queue write is local and
+            // quick, the network is the sender's business.
+            if let Some(writers) = remote.read().unwrap_or_else(PoisonError::into_inner).as_ref() {
+                writers.enqueue(&accepted);
+            }
+            Ok::<u64, tsdb::TsdbError>(rejected)
         })
         .await;
         match stored {

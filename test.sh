@@ -25,4 +25,12 @@ fi
 
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
+
+# The conformance runners' totals, shown even when they pass (the full run
+# below captures test output). They come first so that the last line of this
+# script is cargo's own summary.
+echo "== conformance summaries"
+cargo test -q --locked -p vigil-logql --test logqltest --test golden -- --nocapture 2>&1 \
+  | grep -E '^[a-z_./-]+: [0-9]+ passed, [0-9]+ failed' || true
+
 cargo test --workspace --locked

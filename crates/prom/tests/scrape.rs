@@ -15,6 +15,15 @@ use tsdb::{Options, Queryable, Tsdb};
 
 /// Serves `body(n)` for the n-th scrape, as the text format.
 async fn serve(body: impl Fn(usize) -> String + Send + Sync + 'static, delay: Duration) -> String {
+    serve_as(Some("text/plain; version=0.0.4"), body, delay).await
+}
+
+/// Serves `body(n)` with this `Content-Type` (none when `None`).
+async fn serve_as(
+    content_type: Option<&'static str>,
+    body: impl Fn(usize) -> String + Send + Sync + 'static,
+    delay: Duration,
+) -> String {
     let count = Arc::new(AtomicUsize::new(0));
     let body = Arc::new(body);
     let app = Router::new().route(
@@ -24,7 +33,15 @@ async fn serve(body: impl Fn(usize) -> String + Send + Sync + 'static, delay: Du
             let text = body(n);
             async move {
                 tokio::time::sleep(delay).await;
-                ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text)
+                let mut response = axum::response::IntoResponse::into_response(text);
+                response.headers_mut().remove(header::CONTENT_TYPE);
+                if let Some(content_type) = content_type {
+                    response.headers_mut().insert(
+                        header::CONTENT_TYPE,
+                        header::HeaderValue::from_static(content_type),
+                    );
+                }
+                response
             }
         }),
     );
@@ -314,5 +331,65 @@ async fn file_discovery_adds_and_removes_targets_on_sync() {
         .map(|t| t.target.url)
         .collect();
     assert_eq!(urls, [format!("http://{second}/metrics")]);
+    manager.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn openmetrics_targets_are_read_by_content_type_and_a_missing_one_fails() {
+    let body = |_| {
+        "# TYPE jobs counter\n# HELP jobs Jobs done.\njobs_total{kind=\"a\"} 7 # {trace_id=\"x\"} 1\njobs_created{kind=\"a\"} 1700000000\n# TYPE temp gauge\n# UNIT temp celsius\ntemp 21.5\n# EOF\n"
+            .to_owned()
+    };
+    let om = serve_as(
+        Some("application/openmetrics-text; version=1.0.0; charset=utf-8"),
+        body,
+        Duration::ZERO,
+    )
+    .await;
+    let untyped = serve_as(None, |_| "a 1\n".into(), Duration::ZERO).await;
+    let (db, _dir) = open_db();
+    let manager = ScrapeManager::new(db.clone());
+    manager.sync(
+        &config(&[("om", &om), ("untyped", &untyped)]),
+        Path::new("."),
+    );
+    wait_for("both scraped", || {
+        ["om", "untyped"].iter().all(|job| {
+            samples(&db, "up", job)
+                .first()
+                .is_some_and(|s| !s.is_empty())
+        })
+    })
+    .await;
+    assert_eq!(samples(&db, "jobs_total", "om")[0][0].1, 7.0);
+    assert_eq!(samples(&db, "jobs_created", "om")[0][0].1, 1_700_000_000.0);
+    assert_eq!(samples(&db, "temp", "om")[0][0].1, 21.5);
+    assert!(samples(&db, "up", "om")[0].iter().all(|(_, v)| *v == 1.0));
+    let metadata = &manager
+        .active_targets()
+        .into_iter()
+        .find(|t| t.job == "om")
+        .unwrap()
+        .health
+        .metadata;
+    assert!(
+        metadata
+            .iter()
+            .any(|m| m.family == "temp" && m.unit.as_deref() == Some("celsius"))
+    );
+    // Prometheus 3 refuses a body whose format it cannot tell.
+    assert!(
+        samples(&db, "up", "untyped")[0]
+            .iter()
+            .all(|(_, v)| *v == 0.0)
+    );
+    let error = manager
+        .active_targets()
+        .into_iter()
+        .find(|t| t.job == "untyped")
+        .unwrap()
+        .health
+        .last_error;
+    assert!(error.contains("no fallback_scrape_protocol"), "{error}");
     manager.shutdown().await;
 }

@@ -266,8 +266,16 @@ fn top_k(k: f64, largest: bool, mut samples: Vec<Sample>) -> Vec<Sample> {
     samples
 }
 
-/// Prometheus' `quantile`: linear interpolation between the closest ranks.
+/// Prometheus' `quantile`: linear interpolation between the closest ranks,
+/// values in `total_cmp` order (LogQL's).
 fn quantile(q: f64, mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    quantile_of_sorted(q, &values)
+}
+
+/// The φ-quantile of values already sorted, by linear interpolation
+/// between the closest ranks; the one place both dialects compute it.
+pub(crate) fn quantile_of_sorted(q: f64, values: &[f64]) -> f64 {
     if values.is_empty() || q.is_nan() {
         return f64::NAN;
     }
@@ -277,7 +285,6 @@ fn quantile(q: f64, mut values: Vec<f64>) -> f64 {
     if q > 1.0 {
         return f64::INFINITY;
     }
-    values.sort_by(f64::total_cmp);
     let n = values.len() as f64;
     let rank = q * (n - 1.0);
     let lower = rank.floor().max(0.0);

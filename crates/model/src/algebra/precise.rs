@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use super::aggregate::{AggregateOp, AggregateParam, Grouping, aggregate};
+use super::aggregate::{AggregateOp, AggregateParam, Grouping, aggregate, quantile_of_sorted};
 use super::{AlgebraError, Dialect, Sample, Vector};
 use crate::Labels;
 
@@ -101,28 +101,13 @@ pub fn prometheus_variance(values: impl IntoIterator<Item = f64>) -> f64 {
 /// Prometheus' φ-quantile with NaN ordered before every number, so a
 /// quantile interpolated next to a NaN is NaN.
 pub fn prometheus_quantile(q: f64, mut values: Vec<f64>) -> f64 {
-    if values.is_empty() || q.is_nan() {
-        return f64::NAN;
-    }
-    if q < 0.0 {
-        return f64::NEG_INFINITY;
-    }
-    if q > 1.0 {
-        return f64::INFINITY;
-    }
     values.sort_by(|a, b| match (a.is_nan(), b.is_nan()) {
         (true, true) => std::cmp::Ordering::Equal,
         (true, false) => std::cmp::Ordering::Less,
         (false, true) => std::cmp::Ordering::Greater,
         (false, false) => a.total_cmp(b),
     });
-    let n = values.len() as f64;
-    let rank = q * (n - 1.0);
-    let lower = rank.floor().max(0.0);
-    let upper = (lower + 1.0).min(n - 1.0);
-    let weight = rank - rank.floor();
-    let at = |i: f64| values.get(i as usize).copied().unwrap_or(f64::NAN);
-    at(lower) * (1.0 - weight) + at(upper) * weight
+    quantile_of_sorted(q, &values)
 }
 
 /// [`aggregate`] in the given dialect: Prometheus' `sum`, `avg`, `stddev`,

@@ -12,15 +12,13 @@ use axum::routing::get;
 use prom::server::{PrometheusServer, ServerOptions};
 use serde_json::Value;
 
-fn shared_dir() -> PathBuf {
-    std::env::var_os("VIGIL_SHARED_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared")))
-}
-
 fn fixture(name: &str) -> Value {
-    let text =
-        std::fs::read_to_string(shared_dir().join("fixtures/prometheus-api").join(name)).unwrap();
+    let text = std::fs::read_to_string(
+        testkit::shared_dir()
+            .join("fixtures/prometheus-api")
+            .join(name),
+    )
+    .unwrap();
     serde_json::from_str(&text).unwrap()
 }
 

@@ -6,15 +6,10 @@ use std::process::Command;
 
 use prom::config::Config;
 
-fn shared_dir() -> PathBuf {
-    std::env::var_os("VIGIL_SHARED_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared")))
-}
-
 #[test]
 fn the_reference_prometheus_yml_loads_unchanged() {
-    let config = Config::load(&shared_dir().join("reference/config/prometheus.yml")).unwrap();
+    let config =
+        Config::load(&testkit::shared_dir().join("reference/config/prometheus.yml")).unwrap();
     assert_eq!(config.global.scrape_interval.to_string(), "15s");
     let job = &config.scrape_configs[0];
     assert_eq!(job.job_name, "fastapi");

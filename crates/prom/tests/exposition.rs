@@ -1,19 +1,16 @@
 //! The exposition parser on recorded real output, on what our own encoder
 //! writes, and on malformed bodies.
 
-use std::path::PathBuf;
-
 use instrument::Registry;
 use prom::exposition::{ExpositionFormat, MetricType, parse};
 
-fn shared_dir() -> PathBuf {
-    std::env::var_os("VIGIL_SHARED_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared")))
-}
-
 fn fixture(name: &str) -> Vec<u8> {
-    std::fs::read(shared_dir().join("fixtures/instrumentator").join(name)).expect("fixture missing")
+    std::fs::read(
+        testkit::shared_dir()
+            .join("fixtures/instrumentator")
+            .join(name),
+    )
+    .expect("fixture missing")
 }
 
 #[test]

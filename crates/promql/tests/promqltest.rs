@@ -37,12 +37,6 @@ const CORE: &[&str] = &[
 
 const STALE_NAN: u64 = 0x7ff0_0000_0000_0002;
 
-fn shared_dir() -> PathBuf {
-    std::env::var_os("VIGIL_SHARED_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared")))
-}
-
 /// A time in milliseconds: a duration (`1m30s`), or a plain number of
 /// seconds, optionally negative.
 fn parse_time(text: &str) -> Result<i64, String> {
@@ -903,7 +897,7 @@ fn main() {
 }
 
 fn promqltest() {
-    let dir = shared_dir().join("conformance/promqltest");
+    let dir = testkit::shared_dir().join("conformance/promqltest");
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
         .filter_map(|e| e.ok().map(|e| e.path()))

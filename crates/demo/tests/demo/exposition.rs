@@ -6,7 +6,7 @@ use std::io::Write;
 use std::process::{Command, Stdio};
 
 use crate::support::{
-    family_types, parse_samples, requests_by_label_set, scrape, shared_dir, start, url, value,
+    family_types, parse_samples, requests_by_label_set, scrape, start, url, value,
 };
 
 /// Families, label names and bucket bounds of an exposition, ignoring label
@@ -39,7 +39,7 @@ fn shape(text: &str) -> BTreeMap<String, (String, BTreeSet<String>, BTreeSet<Str
 #[tokio::test]
 async fn families_match_the_recorded_instrumentator_output() {
     let recorded = std::fs::read_to_string(
-        shared_dir().join("fixtures/instrumentator/metrics-text-1.0.0.txt"),
+        testkit::shared_dir().join("fixtures/instrumentator/metrics-text-1.0.0.txt"),
     )
     .expect("fixture missing: ../shared/fixtures/instrumentator");
     let (server, _dir) = start(|_| {}).await;

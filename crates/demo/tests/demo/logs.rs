@@ -3,14 +3,15 @@
 
 use regex::Regex;
 
-use crate::support::{shared_dir, start, url};
+use crate::support::{start, url};
 
 /// The two `regex` stage expressions of the reference Promtail config,
 /// read from it: (module/function regex, request regex).
 fn reference_regexes() -> (Regex, Regex) {
-    let config =
-        std::fs::read_to_string(shared_dir().join("reference/config/promtail-config.yaml"))
-            .expect("reference promtail config missing");
+    let config = std::fs::read_to_string(
+        testkit::shared_dir().join("reference/config/promtail-config.yaml"),
+    )
+    .expect("reference promtail config missing");
     let expressions: Vec<Regex> = config
         .lines()
         .filter_map(|l| l.trim().strip_prefix("expression: '")?.strip_suffix('\''))

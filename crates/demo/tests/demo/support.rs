@@ -1,17 +1,9 @@
 //! Helpers shared by the test modules.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::time::Duration;
 
 use demo::api::{ApiConfig, ApiServer};
-
-/// `../shared` beside the repository, or `$VIGIL_SHARED_DIR`.
-pub(crate) fn shared_dir() -> PathBuf {
-    std::env::var_os("VIGIL_SHARED_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared")))
-}
 
 /// A demo API with no delay, logging into a temporary directory.
 pub(crate) async fn start(tweak: impl FnOnce(&mut ApiConfig)) -> (ApiServer, tempfile::TempDir) {

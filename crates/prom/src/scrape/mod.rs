@@ -10,7 +10,7 @@ mod http;
 mod process;
 mod target_loop;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime};
@@ -339,14 +339,5 @@ impl ScrapeManager {
         for running in loops {
             let _ = running.task.await;
         }
-    }
-
-    /// Job names with their number of active targets.
-    pub fn target_counts(&self) -> BTreeMap<String, usize> {
-        let mut counts = BTreeMap::new();
-        for target in self.active_targets() {
-            *counts.entry(target.job).or_default() += 1;
-        }
-        counts
     }
 }

@@ -9,10 +9,11 @@ use super::{Direction, Query, Store, StreamResult, compile_pipeline};
 use crate::ast::LogExpr;
 use crate::error::Error;
 
-/// How far back an instant log query looks: `[time - 30s, time)`. Loki does
-/// not document this; 30s reproduces what Loki 2.8 answered (entries up to
-/// about 30s before `time`, none at `time` itself).
-pub const INSTANT_LOG_LOOKBACK_NS: i64 = 30_000_000_000;
+/// Loki 3's refusal of a log query on the instant endpoint (since 3.2:
+/// docs/sources/reference/loki-http-api.md, "Instant queries are only used
+/// for metric type LogQL queries and will return a 400"). Loki 2.8 answered
+/// with the entries of about `[time - 30s, time)` instead.
+pub const INSTANT_LOG_QUERY: &str = "log queries are not supported as an instant query type, please change your query to a range query type";
 
 /// Runs a log query over `[start, end)`; `limit` keeps the newest
 /// (backward) or oldest (forward) entries across all streams.
@@ -21,15 +22,11 @@ pub(super) fn eval_log<S: Store>(
     expr: &LogExpr,
     q: &Query,
 ) -> Result<Vec<StreamResult>, Error> {
+    if q.instant {
+        return Err(Error::Invalid(INSTANT_LOG_QUERY.to_owned()));
+    }
     let pipeline = compile_pipeline(&expr.stages)?;
-    let (start, end) = if q.instant {
-        (
-            q.start_ns.saturating_sub(INSTANT_LOG_LOOKBACK_NS),
-            q.start_ns,
-        )
-    } else {
-        (q.start_ns, q.end_ns)
-    };
+    let (start, end) = (q.start_ns, q.end_ns);
     let mut rows: Vec<(i64, String, Labels)> = Vec::new();
     for (labels, entries) in store.select(&expr.matchers, start, end) {
         for e in entries {
@@ -157,11 +154,15 @@ mod tests {
     }
 
     #[test]
-    fn instant_log_queries_look_back_thirty_seconds() {
-        let q = Query::instant(40 * S);
+    fn instant_log_queries_are_refused() {
+        let expr = match crate::parse(r#"{app="a"} |= "n""#).unwrap() {
+            crate::ast::Expr::Log(l) => l,
+            crate::ast::Expr::Metric(_) => unreachable!(),
+        };
+        let got = eval_log(&store(), &expr, &Query::instant(40 * S));
         assert_eq!(
-            run(r#"{app="a"}"#, &q),
-            [(r#"{app="a"}"#.into(), vec![30, 20, 10])]
+            got.err().map(|e| e.to_string()).as_deref(),
+            Some(INSTANT_LOG_QUERY)
         );
     }
 

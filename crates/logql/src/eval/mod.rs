@@ -4,7 +4,7 @@
 mod compile;
 mod log;
 
-pub use log::INSTANT_LOG_LOOKBACK_NS;
+pub use log::INSTANT_LOG_QUERY;
 mod metric;
 
 pub use compile::compile_pipeline;

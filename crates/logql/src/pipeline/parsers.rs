@@ -189,8 +189,10 @@ fn logfmt_error(pos: usize, what: &str) -> String {
 }
 
 /// Decodes logfmt pairs. A pair cut short (`bad="unterminated`) is
-/// recoverable; garbage glued to a closed quoted value
-/// (`msg="said "hi""`) is fatal, as Loki reports it.
+/// recoverable, as in Loki 3 (parsers.logqltest pins it); any other syntax
+/// error (a quote in a key or an unquoted value, garbage glued to a closed
+/// quoted value as in `msg="said "hi""`, a pair starting with `=`) ends the
+/// line with `LogfmtParserErr`, as Loki 2.8 answered (golden corpus).
 fn logfmt_pairs(line: &str) -> Vec<Pair<'_>> {
     let bytes = line.as_bytes();
     let mut out = Vec::new();
@@ -220,7 +222,7 @@ fn logfmt_pairs(line: &str) -> Vec<Pair<'_>> {
             let c = char::from(bytes.get(i).copied().unwrap_or(b' '));
             out.push(Pair::Err {
                 message: logfmt_error(i + 1, &format!("unexpected '{c}'")),
-                fatal: false,
+                fatal: true,
             });
             i = skip_to_space(i + 1);
             continue;
@@ -281,7 +283,7 @@ fn logfmt_pairs(line: &str) -> Vec<Pair<'_>> {
                     if bytes.get(i) == Some(&b'"') {
                         out.push(Pair::Err {
                             message: logfmt_error(i + 1, "unexpected '\"'"),
-                            fatal: false,
+                            fatal: true,
                         });
                         i = skip_to_space(i);
                         continue;
@@ -295,7 +297,7 @@ fn logfmt_pairs(line: &str) -> Vec<Pair<'_>> {
             Some(b'"') => {
                 out.push(Pair::Err {
                     message: logfmt_error(i + 1, "unexpected '\"'"),
-                    fatal: false,
+                    fatal: true,
                 });
                 i = skip_to_space(i);
             }
@@ -348,10 +350,12 @@ impl Stage for LogfmtParser {
         let mut error = None;
         for pair in pairs {
             match pair {
-                Pair::Ok { key, value } => {
+                Pair::Ok { key, value, .. } => {
                     if self.params.is_empty() {
-                        // Empty values (`key=`, or a bare `key`) are kept only
-                        // with --keep-empty, as in Loki 3 (2.8 kept bare keys).
+                        // Empty values (`key=`, or a bare `key`) are kept
+                        // only with --keep-empty, as in Loki 3
+                        // (parsers.logqltest:24, label_filters.logqltest:58);
+                        // 2.8 kept bare keys.
                         if value.is_empty() && !self.keep_empty {
                             continue;
                         }
@@ -453,6 +457,52 @@ impl Stage for PatternParser {
     }
 }
 
+/// `__error_details__` of `| unpack` on a broken object. Where a key should
+/// follow a comma, Loki 2.8 answered with its JSON library's report (golden
+/// corpus, `unpack_on_non_packed_json`): `ReadString: expects " or n, but
+/// found <c>, error found in #<n> byte of ...|<near>|..., bigger context
+/// ...|<context>|...`, where the reading head stands just past the offending
+/// byte (at the end for a cut line), `<near>` spans 10 bytes either side of it
+/// and `<context>` 50 (`<n>` = the bytes of `<near>` before the head).
+/// Other errors keep our parser's message.
+fn unpack_error_details(line: &str, e: String) -> String {
+    let Some(pos) = e
+        .strip_prefix("expected object key at byte ")
+        .and_then(|n| n.parse::<usize>().ok())
+    else {
+        return e;
+    };
+    let bytes = line.as_bytes();
+    let before = bytes
+        .get(..pos)
+        .unwrap_or(bytes)
+        .iter()
+        .rev()
+        .find(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'));
+    if before != Some(&b',') {
+        return e;
+    }
+    let (found, head) = match bytes.get(pos) {
+        Some(&c) => (c, pos + 1),
+        None => (0, bytes.len()),
+    };
+    let span = |back: usize, ahead: usize| {
+        let from = head.saturating_sub(back);
+        let to = (head + ahead).min(bytes.len());
+        (
+            from,
+            String::from_utf8_lossy(bytes.get(from..to).unwrap_or(&[])),
+        )
+    };
+    let (near_from, near) = span(10, 10);
+    let (_, context) = span(50, 50);
+    format!(
+        "ReadString: expects \" or n, but found {}, error found in #{} byte of ...|{near}|..., bigger context ...|{context}|...",
+        String::from_utf8_lossy(&[found]),
+        head - near_from
+    )
+}
+
 /// `| unpack`: string fields of a JSON object become labels; `_entry`
 /// replaces the line (Promtail's `pack` stage format).
 #[derive(Debug, Clone, Default)]
@@ -472,7 +522,7 @@ impl Stage for UnpackParser {
                 return true;
             }
             Err(e) => {
-                labels.set_error(ERR_JSON, e);
+                labels.set_error(ERR_JSON, unpack_error_details(line, e));
                 return true;
             }
         };
@@ -583,6 +633,24 @@ mod tests {
     }
 
     #[test]
+    fn logfmt_quote_in_a_key_stops_with_an_error() {
+        let (_, got) = run(&LogfmtParser::default(), &[], r#"a=1 b c "d"=2 e=3"#);
+        assert_eq!(got.get("a"), Some("1"));
+        assert_eq!(got.get("b"), None);
+        assert_eq!(got.get("e"), None);
+        assert_eq!(got.get("__error__"), Some(ERR_LOGFMT));
+        assert_eq!(
+            got.get("__error_details__"),
+            Some("logfmt syntax error at pos 9 : unexpected '\"'")
+        );
+        let (_, got) = run(&LogfmtParser::default(), &[], r#"{"level":"x"}"#);
+        assert_eq!(
+            got.get("__error_details__"),
+            Some("logfmt syntax error at pos 2 : unexpected '\"'")
+        );
+    }
+
+    #[test]
     fn logfmt_text_glued_to_a_quote_stops_with_an_error() {
         let (_, got) = run(
             &LogfmtParser::default(),
@@ -640,6 +708,34 @@ mod tests {
         let p = PatternParser::new("<m> <_> <s>").unwrap();
         let (_, got) = run(&p, &[], "GET /a 200");
         assert_eq!(got, labels(&[("m", "GET"), ("s", "200")]));
+    }
+
+    #[test]
+    fn unpack_reports_a_missing_key_as_loki_2_8() {
+        let (_, got) = run(&UnpackParser, &[], r#"{"broken": "json", "#);
+        assert_eq!(got.get("__error__"), Some(ERR_JSON));
+        assert_eq!(
+            got.get("__error_details__"),
+            Some(
+                "ReadString: expects \" or n, but found \0, error found in #10 byte of \
+                 ...|: \"json\", |..., bigger context ...|{\"broken\": \"json\", |..."
+            )
+        );
+        let (_, got) = run(
+            &UnpackParser,
+            &[],
+            r#"{"a": "b", 7: 1, "pad": "xxxxxxxxxxxx"}"#,
+        );
+        assert_eq!(
+            got.get("__error_details__"),
+            Some(
+                "ReadString: expects \" or n, but found 7, error found in #10 byte of \
+                 ...|a\": \"b\", 7: 1, \"pad\"|..., bigger context \
+                 ...|{\"a\": \"b\", 7: 1, \"pad\": \"xxxxxxxxxxxx\"}|..."
+            )
+        );
+        let (_, got) = run(&UnpackParser, &[], r#"{"a" 1}"#);
+        assert_eq!(got.get("__error_details__"), Some("expected ':' at byte 5"));
     }
 
     #[test]

@@ -14,19 +14,12 @@
 //! N loki3-differs` and fails on any failure.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 
 use logql::api::{self, ApiError};
 use logql::ast::Expr;
 use logql::eval::{Engine, MemStore};
 use logql::pipeline::json::{JsonValue, parse_json};
 use model::Labels;
-
-fn shared_dir() -> PathBuf {
-    std::env::var_os("VIGIL_SHARED_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared")))
-}
 
 fn str_of(v: &JsonValue) -> Option<&str> {
     match v {
@@ -279,7 +272,7 @@ fn run_case(
 
 #[test]
 fn golden_log_queries() {
-    let dir = shared_dir().join("conformance/golden/loki-log-queries");
+    let dir = testkit::shared_dir().join("conformance/golden/loki-log-queries");
     let input = std::fs::read_to_string(dir.join("input.json"))
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
     let input = parse_json(&input).expect("input.json");

@@ -13,12 +13,6 @@ use std::path::PathBuf;
 use logql::eval::{Engine, MemStore, Query, QueryResult};
 use model::Labels;
 
-fn shared_dir() -> PathBuf {
-    std::env::var_os("VIGIL_SHARED_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared")))
-}
-
 fn dur_ns(text: &str) -> Result<i64, String> {
     model::duration::parse_duration(text)
         .map(|d| d.as_nanos() as i64)
@@ -444,7 +438,7 @@ fn run_file(name: &str, text: &str) -> Outcome {
 
 #[test]
 fn logqltest_suite() {
-    let dir = shared_dir().join("conformance/logqltest");
+    let dir = testkit::shared_dir().join("conformance/logqltest");
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("cannot read {}: {e} (set VIGIL_SHARED_DIR)", dir.display()))
         .filter_map(|e| e.ok().map(|e| e.path()))

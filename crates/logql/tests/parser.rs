@@ -392,18 +392,10 @@ fn error_spans_lie_inside_the_input() {
     }
 }
 
-fn shared_dir() -> std::path::PathBuf {
-    std::env::var_os("VIGIL_SHARED_DIR")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| {
-            std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared"))
-        })
-}
-
 /// The printer round-trips every query of Loki's suite that parses.
 #[test]
 fn printer_round_trips_the_logqltest_queries() {
-    let dir = shared_dir().join("conformance/logqltest");
+    let dir = testkit::shared_dir().join("conformance/logqltest");
     let mut checked = 0;
     for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
         let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
@@ -466,7 +458,7 @@ fn malformed_queries_use_lokis_words() {
 /// suite, at a width that forces line breaks.
 #[test]
 fn pretty_printer_round_trips_the_logqltest_queries() {
-    let dir = shared_dir().join("conformance/logqltest");
+    let dir = testkit::shared_dir().join("conformance/logqltest");
     let mut broken = 0;
     for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
         let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();

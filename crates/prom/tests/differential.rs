@@ -70,9 +70,9 @@ const ZERO_POINT: &str = "rate extrapolation limited by the zero point after the
 const RENAMED: &str = "3.x renamed holt_winters (now double_exponential_smoothing, experimental)";
 
 /// Queries whose answers legitimately differ between Prometheus 2.42 and
-/// the Prometheus 3 semantics we implement, one reason each. A query listed
-/// here must really differ where its scope says: the test fails when it
-/// agrees everywhere.
+/// the Prometheus 3 semantics we implement, one reason each. Outside its
+/// scope a listed query must agree; and every reason must still show on
+/// at least one of its queries, or the test fails.
 const KNOWN_DIFFERENCES: &[(&str, Scope, &str)] = &[
     (
         "max_over_time(rate(http_requests_total[1m])[10m:1m])",
@@ -804,8 +804,21 @@ async fn same_answers_as_prometheus() {
             "known bug no longer differs, remove it from KNOWN_BUGS: {query}"
         );
     }
-    for ((query, _, _), seen) in KNOWN_DIFFERENCES.iter().zip(known_seen) {
-        assert!(seen, "known difference no longer differs: {query}");
+    // Each reason must still show somewhere. Not each entry: whether a
+    // subquery step on the window's start changes a `min`/`max`/`avg`
+    // depends on where the data's start falls against the step, which
+    // moves with the wall clock.
+    for (_, _, reason) in KNOWN_DIFFERENCES {
+        let shown = KNOWN_DIFFERENCES
+            .iter()
+            .zip(&known_seen)
+            .any(|((_, _, r), seen)| r == reason && *seen);
+        assert!(shown, "known difference no longer shows anywhere: {reason}");
+    }
+    for ((query, _, _), seen) in KNOWN_DIFFERENCES.iter().zip(&known_seen) {
+        if !seen {
+            println!("differential: listed difference did not show this run: {query}");
+        }
     }
     assert!(started.elapsed() < Duration::from_secs(120));
 }

@@ -49,9 +49,9 @@ enum Scope {
 /// Prometheus 3's left-open windows applied to a subquery: with the range a
 /// multiple of the step and the evaluation time on a step, 2.42 includes the
 /// subquery step at the window's start, 3.x excludes it. The Prometheus 3
-/// migration guide ("Range selectors and the lookback delta are now
-/// left-open"): a sample, or subquery step, coinciding with the lower time
-/// limit is excluded rather than included.
+/// migration guide and 3.0.0 changelog (#13904): range selectors and the
+/// lookback delta are now left-open, a sample (here a subquery step)
+/// coinciding with the lower time limit is excluded rather than included.
 const LEFT_OPEN: &str = "3.x left-open window: subquery step on the window's start excluded";
 
 /// `rate`/`increase` extrapolation at a series' start: prometheus/prometheus
@@ -63,10 +63,10 @@ const LEFT_OPEN: &str = "3.x left-open window: subquery step on the window's sta
 /// near zero.
 const ZERO_POINT: &str = "rate extrapolation limited by the zero point after the half-interval rule (PR #13725, after 2.42)";
 
-/// The Prometheus 3 migration guide: `holt_winters` is renamed
-/// `double_exponential_smoothing` and is only available behind the
-/// `promql-experimental-functions` feature flag; 3.x (and we) refuse the old
-/// name as an unknown function.
+/// The Prometheus 3.0.0 changelog: "holt_winters is now called
+/// double_exponential_smoothing and moves behind the experimental PromQL
+/// functions feature flag" (#14930); 3.x (and we) refuse the old name as an
+/// unknown function.
 const RENAMED: &str = "3.x renamed holt_winters (now double_exponential_smoothing, experimental)";
 
 /// Queries whose answers legitimately differ between Prometheus 2.42 and

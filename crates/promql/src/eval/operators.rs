@@ -183,10 +183,16 @@ pub(super) fn binary(ev: &mut Evaluator<'_>, b: &BinaryExpr, t: i64) -> Result<V
         (Val::Scalar(l), Val::Scalar(r)) => Ok(Val::Scalar(algebra::scalar_binop(op, l, r))),
         (Val::Vector(v, d), Val::Scalar(s)) => {
             let out = algebra::vector_scalar_binop(op, v, s, false, return_bool);
+            if !filters {
+                super::check_unique(&out)?;
+            }
             Ok(Val::Vector(out, if filters { d } else { Drops::None }))
         }
         (Val::Scalar(s), Val::Vector(v, d)) => {
             let out = algebra::vector_scalar_binop(op, v, s, true, return_bool);
+            if !filters {
+                super::check_unique(&out)?;
+            }
             Ok(Val::Vector(out, if filters { d } else { Drops::None }))
         }
         (Val::Vector(mut l, ld), Val::Vector(mut r, rd)) => {

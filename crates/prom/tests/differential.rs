@@ -13,8 +13,6 @@
 //! Debian's package, and a skipped test would pass silently.
 
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use model::Labels;
@@ -124,82 +122,6 @@ const KNOWN_DIFFERENCES: &[(&str, Scope, &str)] = &[
         RENAMED,
     ),
 ];
-
-/// A Prometheus child process, killed when dropped.
-struct Prometheus {
-    child: Child,
-    addr: SocketAddr,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Prometheus {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> SocketAddr {
-    let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    probe.local_addr().unwrap()
-}
-
-async fn wait_ready(base: &str) {
-    let client = reqwest::Client::new();
-    let start = Instant::now();
-    loop {
-        let ready = client
-            .get(format!("{base}/-/ready"))
-            .send()
-            .await
-            .is_ok_and(|r| r.status().is_success());
-        if ready {
-            return;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "{base} did not become ready"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-/// Starts Prometheus with the remote-write receiver on.
-async fn start_prometheus() -> Prometheus {
-    let found = Command::new("prometheus")
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    assert!(
-        found,
-        "no prometheus binary on the PATH: run ./test.sh, which installs Debian's prometheus package"
-    );
-    let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("prometheus.yml");
-    std::fs::write(&config, "global:\n  scrape_interval: 1h\n").unwrap();
-    let addr = free_port();
-    let child = Command::new("prometheus")
-        .arg(format!("--config.file={}", config.display()))
-        .arg(format!(
-            "--storage.tsdb.path={}",
-            dir.path().join("data").display()
-        ))
-        .arg(format!("--web.listen-address={addr}"))
-        .arg("--web.enable-remote-write-receiver")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let prometheus = Prometheus {
-        child,
-        addr,
-        _dir: dir,
-    };
-    wait_ready(&format!("http://{addr}")).await;
-    prometheus
-}
 
 /// Scrape interval of the synthetic series, in milliseconds.
 const STEP_MS: i64 = 15_000;
@@ -681,7 +603,7 @@ fn main() {
 
 async fn same_answers_as_prometheus() {
     let started = Instant::now();
-    let prometheus = start_prometheus().await;
+    let prometheus = testkit::RealPrometheus::start();
     let dir = tempfile::tempdir().unwrap();
     let config_file = dir.path().join("prometheus.yml");
     std::fs::write(&config_file, "global:\n  scrape_interval: 1h\n").unwrap();
@@ -697,7 +619,7 @@ async fn same_answers_as_prometheus() {
     .await
     .unwrap();
     let our_base = format!("http://{}", ours.addr());
-    let their_base = format!("http://{}", prometheus.addr);
+    let their_base = format!("http://{}", prometheus.addr());
 
     // An hour of data ending five minutes ago, starting on a whole minute.
     let now = chrono::Utc::now().timestamp_millis();

@@ -6,85 +6,12 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use instrument::Registry;
 use model::Labels;
 use prom::remote::{RemoteMetrics, RemoteWriter, proto, receive, status_and_message};
 use tsdb::{Options, Tsdb};
-
-/// A Prometheus child process, killed when dropped.
-struct Prometheus {
-    child: Child,
-    addr: SocketAddr,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Prometheus {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> SocketAddr {
-    let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    probe.local_addr().unwrap()
-}
-
-/// Starts Prometheus with the remote-write receiver on, or `None` when it
-/// is not installed.
-async fn start_prometheus() -> Option<Prometheus> {
-    let found = Command::new("prometheus")
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    assert!(
-        found,
-        "no prometheus binary on the PATH: run ./test.sh, which installs Debian's prometheus package"
-    );
-    let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("prometheus.yml");
-    std::fs::write(&config, "global:\n  scrape_interval: 1h\n").unwrap();
-    let addr = free_port();
-    let child = Command::new("prometheus")
-        .arg(format!("--config.file={}", config.display()))
-        .arg(format!(
-            "--storage.tsdb.path={}",
-            dir.path().join("data").display()
-        ))
-        .arg(format!("--web.listen-address={addr}"))
-        .arg("--web.enable-remote-write-receiver")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let prometheus = Prometheus {
-        child,
-        addr,
-        _dir: dir,
-    };
-    let client = reqwest::Client::new();
-    let start = Instant::now();
-    loop {
-        let ready = client
-            .get(format!("http://{addr}/-/ready"))
-            .send()
-            .await
-            .is_ok_and(|r| r.status().is_success());
-        if ready {
-            return Some(prometheus);
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "prometheus did not become ready"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
 
 /// The samples Prometheus holds for `selector` over the last `range`.
 async fn query(addr: SocketAddr, selector: &str) -> Vec<(i64, f64)> {
@@ -118,13 +45,11 @@ fn now_ms() -> i64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sender_delivers_to_prometheus() {
-    let Some(prometheus) = start_prometheus().await else {
-        return;
-    };
+    let prometheus = testkit::RealPrometheus::start();
     let dir = tempfile::tempdir().unwrap();
     let config: prom::config::RemoteWriteConfig = yaml_serde::from_str(&format!(
         "url: http://{}/api/v1/write\nqueue_config:\n  max_samples_per_send: 25\n  batch_send_deadline: 20ms\n  min_shards: 2\n",
-        prometheus.addr
+        prometheus.addr()
     ))
     .unwrap();
     let registry = Registry::new();
@@ -143,10 +68,10 @@ async fn sender_delivers_to_prometheus() {
     }
     let start = Instant::now();
     let selector = r#"rw_test{origin="vigil"}[10m]"#;
-    let mut got = query(prometheus.addr, selector).await;
+    let mut got = query(prometheus.addr(), selector).await;
     while got.len() < 100 && start.elapsed() < Duration::from_secs(10) {
         tokio::time::sleep(Duration::from_millis(50)).await;
-        got = query(prometheus.addr, selector).await;
+        got = query(prometheus.addr(), selector).await;
     }
     got.sort_by_key(|p| p.0);
     let expected: Vec<(i64, f64)> = (0..100).map(|i| (base + i * 1_000, i as f64)).collect();
@@ -174,9 +99,7 @@ async fn sender_delivers_to_prometheus() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn receiver_answers_the_status_codes_of_prometheus() {
-    let Some(prometheus) = start_prometheus().await else {
-        return;
-    };
+    let prometheus = testkit::RealPrometheus::start();
     let dir = tempfile::tempdir().unwrap();
     let db = Tsdb::open(dir.path(), Options::default()).unwrap();
     let t = now_ms() - 60_000;
@@ -208,7 +131,7 @@ async fn receiver_answers_the_status_codes_of_prometheus() {
     let client = reqwest::Client::new();
     for (what, body) in cases {
         let theirs = client
-            .post(format!("http://{}/api/v1/write", prometheus.addr))
+            .post(format!("http://{}/api/v1/write", prometheus.addr()))
             .header("Content-Type", "application/x-protobuf")
             .header("Content-Encoding", "snappy")
             .body(body.clone())

@@ -379,20 +379,11 @@ impl Querier for BlockQuerier<'_> {
         if matchers.is_empty() {
             return Ok(self.block.index.label_names());
         }
-        let mut names: Vec<String> = self
-            .selected(matchers)
-            .into_iter()
-            .flat_map(|i| {
-                self.block.series[i]
-                    .labels()
-                    .iter()
-                    .map(|l| l.name.clone())
-                    .collect::<Vec<_>>()
-            })
-            .collect();
-        names.sort();
-        names.dedup();
-        Ok(names)
+        Ok(crate::storage::distinct_label_names(
+            self.selected(matchers)
+                .into_iter()
+                .map(|i| self.block.series[i].labels()),
+        ))
     }
 
     fn label_values(&self, name: &str, matchers: &[Matcher]) -> Result<Vec<String>, TsdbError> {

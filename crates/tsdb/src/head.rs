@@ -635,19 +635,10 @@ impl Querier for HeadQuerier<'_> {
         if matchers.is_empty() {
             return Ok(self.head.read().label_names());
         }
-        let mut names: Vec<String> = self
-            .select(matchers)?
-            .iter()
-            .flat_map(|s| {
-                s.labels()
-                    .iter()
-                    .map(|l| l.name.clone())
-                    .collect::<Vec<_>>()
-            })
-            .collect();
-        names.sort();
-        names.dedup();
-        Ok(names)
+        let series = self.select(matchers)?;
+        Ok(crate::storage::distinct_label_names(
+            series.iter().map(Series::labels),
+        ))
     }
 
     fn label_values(&self, name: &str, matchers: &[Matcher]) -> Result<Vec<String>, TsdbError> {

@@ -151,3 +151,19 @@ impl Iterator for SeriesSamples<'_> {
         }
     }
 }
+
+/// The sorted, distinct label names of some label sets: what
+/// `label_names` answers once matchers have picked the series.
+pub(crate) fn distinct_label_names<L: std::borrow::Borrow<Labels>>(
+    sets: impl IntoIterator<Item = L>,
+) -> Vec<String> {
+    let mut names = std::collections::BTreeSet::new();
+    for set in sets {
+        for label in set.borrow().iter() {
+            if !names.contains(&label.name) {
+                names.insert(label.name.clone());
+            }
+        }
+    }
+    names.into_iter().collect()
+}

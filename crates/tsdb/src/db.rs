@@ -451,6 +451,13 @@ impl Appender<'_> {
         Ok(id)
     }
 
+    /// The samples waiting to be committed, with their series' labels, in
+    /// the order they were added: what a caller forwards elsewhere (remote
+    /// write) once the batch is committed.
+    pub fn pending(&self) -> impl ExactSizeIterator<Item = (&Labels, i64, f64)> {
+        self.pending.iter().map(|(s, t, v)| (&s.labels, *t, *v))
+    }
+
     /// Number of samples waiting to be committed.
     pub fn len(&self) -> usize {
         self.pending.len()

@@ -11,7 +11,7 @@ mod parser;
 
 use model::Labels;
 
-pub use parser::parse;
+pub use parser::{parse, scan, series_labels};
 
 /// Which grammar a body is written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -115,6 +115,32 @@ pub struct ScrapedSample {
 pub struct Exposition {
     /// Samples in the order they were exposed.
     pub samples: Vec<ScrapedSample>,
+    /// Metadata of every family that had a metadata line, in order.
+    pub metadata: Vec<Metadata>,
+}
+
+/// One sample line as [`scan`] reads it: checked, its labels left as text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RawSample<'a> {
+    /// The metric name and label set as written (`up{job="a"}`), the key a
+    /// scrape's cache looks series up by; [`series_labels`] builds the
+    /// labels.
+    pub series: &'a str,
+    /// 1-based line number, for errors found when the labels are built.
+    pub line: usize,
+    /// The value.
+    pub value: f64,
+    /// The timestamp in milliseconds, if the target gave one.
+    pub timestamp_ms: Option<i64>,
+    /// An exemplar, if the target gave one.
+    pub exemplar: Option<Exemplar>,
+}
+
+/// A scrape body as [`scan`] reads it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Scan<'a> {
+    /// Samples in the order they were exposed.
+    pub samples: Vec<RawSample<'a>>,
     /// Metadata of every family that had a metadata line, in order.
     pub metadata: Vec<Metadata>,
 }

@@ -1,16 +1,43 @@
 //! The line parser shared by the text format and OpenMetrics.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use model::{Labels, METRIC_NAME};
 
 use super::lexer::Cursor;
 use super::{
-    Exemplar, Exposition, ExpositionFormat, Metadata, MetricType, ParseError, ScrapedSample,
+    Exemplar, Exposition, ExpositionFormat, Metadata, MetricType, ParseError, RawSample, Scan,
+    ScrapedSample,
 };
 
-/// Parses a whole scrape body.
+/// Parses a whole scrape body, labels built for every sample.
 pub fn parse(body: &[u8], format: ExpositionFormat) -> Result<Exposition, ParseError> {
+    let scan = scan(body, format)?;
+    let mut samples = Vec::with_capacity(scan.samples.len());
+    for raw in scan.samples {
+        let labels = series_labels(raw.series, format).map_err(|message| ParseError {
+            line: raw.line,
+            message,
+        })?;
+        samples.push(ScrapedSample {
+            labels,
+            value: raw.value,
+            timestamp_ms: raw.timestamp_ms,
+            exemplar: raw.exemplar,
+        });
+    }
+    Ok(Exposition {
+        samples,
+        metadata: scan.metadata,
+    })
+}
+
+/// Checks a whole scrape body and reads its values, timestamps and
+/// metadata, leaving each sample's labels as the text they were written in:
+/// a scrape looks that text up in its cache and builds labels only for
+/// series it has not seen.
+pub fn scan(body: &[u8], format: ExpositionFormat) -> Result<Scan<'_>, ParseError> {
     let text = std::str::from_utf8(body).map_err(|e| ParseError {
         line: 1 + body[..e.valid_up_to()]
             .iter()
@@ -20,8 +47,9 @@ pub fn parse(body: &[u8], format: ExpositionFormat) -> Result<Exposition, ParseE
     })?;
     let mut parser = Parser {
         openmetrics: format == ExpositionFormat::OpenMetrics,
-        out: Exposition::default(),
+        out: Scan::default(),
         metadata_index: HashMap::new(),
+        pairs: Vec::new(),
     };
     let mut lines = text.split('\n').enumerate().peekable();
     let mut seen_eof = false;
@@ -47,7 +75,7 @@ pub fn parse(body: &[u8], format: ExpositionFormat) -> Result<Exposition, ParseE
         if line.starts_with('#') {
             seen_eof = parser.comment(line).map_err(error)?;
         } else {
-            parser.sample(line).map_err(error)?;
+            parser.sample(line, number).map_err(error)?;
         }
     }
     if parser.openmetrics && !seen_eof {
@@ -59,13 +87,41 @@ pub fn parse(body: &[u8], format: ExpositionFormat) -> Result<Exposition, ParseE
     Ok(parser.out)
 }
 
-struct Parser {
-    openmetrics: bool,
-    out: Exposition,
-    metadata_index: HashMap<String, usize>,
+/// The labels of a series as [`RawSample::series`] wrote it: the metric
+/// name as `__name__`, labels with empty values left out (as everywhere in
+/// Prometheus).
+pub fn series_labels(series: &str, format: ExpositionFormat) -> Result<Labels, String> {
+    let mut parser = Parser {
+        openmetrics: format == ExpositionFormat::OpenMetrics,
+        out: Scan::default(),
+        metadata_index: HashMap::new(),
+        pairs: Vec::new(),
+    };
+    let mut c = Cursor::new(series);
+    let name = parser.series(&mut c)?;
+    if !c.at_end() {
+        return Err(format!("unexpected {} after the series", c.peek_display()));
+    }
+    let pairs = std::mem::take(&mut parser.pairs);
+    Ok(labels_from(
+        pairs
+            .into_iter()
+            .chain([(Cow::Borrowed(METRIC_NAME), name)]),
+    ))
 }
 
-impl Parser {
+/// Label pairs as read from a line: borrowed unless they had escapes.
+type Pairs<'a> = Vec<(Cow<'a, str>, Cow<'a, str>)>;
+
+struct Parser<'a> {
+    openmetrics: bool,
+    out: Scan<'a>,
+    metadata_index: HashMap<String, usize>,
+    /// The labels of the line being read; kept to reuse its allocation.
+    pairs: Pairs<'a>,
+}
+
+impl<'a> Parser<'a> {
     /// Reads a `#` line; returns whether it was `# EOF`.
     fn comment(&mut self, line: &str) -> Result<bool, String> {
         let mut c = Cursor::new(line);
@@ -98,7 +154,7 @@ impl Parser {
             };
         }
         let family = match c.peek() {
-            Some('"') => c.quoted()?,
+            Some('"') => c.quoted()?.into_owned(),
             _ => c
                 .identifier(true)
                 .ok_or_else(|| format!("invalid metric family name {}", c.peek_display()))?
@@ -194,21 +250,12 @@ impl Parser {
         }
     }
 
-    fn sample(&mut self, line: &str) -> Result<(), String> {
+    /// Reads a sample line: its series (checked, kept as text), value,
+    /// timestamp and exemplar.
+    fn sample(&mut self, line: &'a str, number: usize) -> Result<(), String> {
         let mut c = Cursor::new(line);
-        let mut pairs: Vec<(String, String)> = Vec::new();
-        let mut name = c.identifier(true).map(str::to_owned);
-        if name.is_none() && c.peek() != Some('{') {
-            return Err(format!("invalid metric name {}", c.peek_display()));
-        }
-        // The text format lets blanks stand between a name and its labels.
-        if !self.openmetrics && c.rest().trim_start_matches([' ', '\t']).starts_with('{') {
-            c.skip_blanks();
-        }
-        if c.peek() == Some('{') {
-            self.label_set(&mut c, &mut pairs, name.is_none().then_some(&mut name))?;
-        }
-        let name = name.ok_or("metric name missing")?;
+        self.series(&mut c)?;
+        let series = line[..line.len() - c.rest().len()].trim_end_matches([' ', '\t']);
         self.separator(&mut c)?;
         let value = parse_value(c.word())?;
         let mut timestamp_ms = None;
@@ -234,9 +281,9 @@ impl Parser {
         if !c.at_end() {
             return Err(format!("unexpected {} after the sample", c.peek_display()));
         }
-        pairs.push((METRIC_NAME.to_owned(), name));
-        self.out.samples.push(ScrapedSample {
-            labels: labels_from(pairs),
+        self.out.samples.push(RawSample {
+            series,
+            line: number,
             value,
             timestamp_ms,
             exemplar,
@@ -244,13 +291,38 @@ impl Parser {
         Ok(())
     }
 
+    /// Reads a metric name and its label set into `self.pairs`, returning
+    /// the name.
+    fn series(&mut self, c: &mut Cursor<'a>) -> Result<Cow<'a, str>, String> {
+        let mut pairs = std::mem::take(&mut self.pairs);
+        pairs.clear();
+        let mut name = c.identifier(true).map(Cow::Borrowed);
+        if name.is_none() && c.peek() != Some('{') {
+            self.pairs = pairs;
+            return Err(format!("invalid metric name {}", c.peek_display()));
+        }
+        // The text format lets blanks stand between a name and its labels.
+        if !self.openmetrics && c.rest().trim_start_matches([' ', '\t']).starts_with('{') {
+            c.skip_blanks();
+        }
+        let read = if c.peek() == Some('{') {
+            let slot = name.is_none().then_some(&mut name);
+            self.label_set(c, &mut pairs, slot)
+        } else {
+            Ok(())
+        };
+        self.pairs = pairs;
+        read?;
+        name.ok_or_else(|| "metric name missing".to_owned())
+    }
+
     /// Reads `{a="1",b="2"}`. With `quoted_name`, a quoted string that is
     /// not followed by `=` is the metric name (`{"my.metric",a="1"}`).
     fn label_set(
         &self,
-        c: &mut Cursor<'_>,
-        pairs: &mut Vec<(String, String)>,
-        mut quoted_name: Option<&mut Option<String>>,
+        c: &mut Cursor<'a>,
+        pairs: &mut Pairs<'a>,
+        mut quoted_name: Option<&mut Option<Cow<'a, str>>>,
     ) -> Result<(), String> {
         c.eat('{');
         loop {
@@ -262,10 +334,10 @@ impl Parser {
             }
             let label = match c.peek() {
                 Some('"') => c.quoted()?,
-                _ => c
-                    .identifier(false)
-                    .ok_or_else(|| format!("invalid label name {}", c.peek_display()))?
-                    .to_owned(),
+                _ => Cow::Borrowed(
+                    c.identifier(false)
+                        .ok_or_else(|| format!("invalid label name {}", c.peek_display()))?,
+                ),
             };
             if !self.openmetrics {
                 c.skip_blanks();
@@ -317,7 +389,7 @@ impl Parser {
     }
 
     /// Reads ` # {labels} value [timestamp]` after a sample.
-    fn exemplar(&self, c: &mut Cursor<'_>) -> Result<Exemplar, String> {
+    fn exemplar(&self, c: &mut Cursor<'a>) -> Result<Exemplar, String> {
         if !self.openmetrics || !c.eat_str("# ") || c.peek() != Some('{') {
             return Err(format!("unexpected {} after the sample", c.peek_display()));
         }
@@ -347,6 +419,11 @@ fn parse_value(word: &str) -> Result<f64, String> {
 
 /// Labels from pairs; empty values mean "no such label", as everywhere in
 /// Prometheus.
-fn labels_from(pairs: Vec<(String, String)>) -> Labels {
-    Labels::from_pairs(pairs.into_iter().filter(|(_, v)| !v.is_empty()))
+fn labels_from<'a>(pairs: impl IntoIterator<Item = (Cow<'a, str>, Cow<'a, str>)>) -> Labels {
+    Labels::from_pairs(
+        pairs
+            .into_iter()
+            .filter(|(_, v)| !v.is_empty())
+            .map(|(n, v)| (n.into_owned(), v.into_owned())),
+    )
 }

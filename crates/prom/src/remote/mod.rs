@@ -52,7 +52,9 @@ mod sender;
 use axum::http::StatusCode;
 
 pub use receiver::{ReceiveStats, receive, respond};
-pub use sender::{MAX_QUEUE_BYTES, QueueConfig, RemoteMetrics, RemoteWriter, RemoteWriters};
+pub use sender::{
+    MAX_QUEUE_BYTES, QueueConfig, RemoteMetrics, RemoteWriter, RemoteWriters, to_request,
+};
 
 /// Everything that can go wrong receiving or sending remote writes.
 #[derive(Debug, thiserror::Error)]

@@ -305,10 +305,14 @@ impl RemoteWriter {
     /// network; call it after each successful TSDB commit, with the samples
     /// of that commit. Samples are sent in the order they are enqueued.
     pub fn enqueue(&self, samples: &[(Labels, i64, f64)]) -> Result<(), RemoteError> {
-        if samples.is_empty() {
+        self.enqueue_request(&to_request(samples.iter().map(|(l, t, v)| (l, *t, *v))))
+    }
+
+    fn enqueue_request(&self, request: &WriteRequest) -> Result<(), RemoteError> {
+        if request.timeseries.is_empty() {
             return Ok(());
         }
-        let dropped = self.shared.queue.append(&to_request(samples))?;
+        let dropped = self.shared.queue.append(request)?;
         self.shared.metrics.dropped.inc_by(dropped as f64);
         self.shared.notify.notify_one();
         Ok(())
@@ -376,8 +380,14 @@ impl RemoteWriters {
     /// [`RemoteWriter::enqueue`] on every writer; an error of one writer
     /// (its disk) is logged and does not stop the others.
     pub fn enqueue(&self, samples: &[(Labels, i64, f64)]) {
+        self.enqueue_request(&to_request(samples.iter().map(|(l, t, v)| (l, *t, *v))));
+    }
+
+    /// [`RemoteWriters::enqueue`] of samples already in a request (see
+    /// [`to_request`]).
+    pub fn enqueue_request(&self, request: &WriteRequest) {
         for writer in &self.writers {
-            if let Err(e) = writer.enqueue(samples) {
+            if let Err(e) = writer.enqueue_request(request) {
                 tracing::error!(remote_name = %writer.name, error = %e, "queueing samples for remote write failed");
             }
         }
@@ -398,12 +408,12 @@ impl RemoteWriters {
 
 /// Samples as a `WriteRequest`, consecutive samples of a series sharing
 /// one `TimeSeries`.
-fn to_request(samples: &[(Labels, i64, f64)]) -> WriteRequest {
+pub fn to_request<'a>(samples: impl IntoIterator<Item = (&'a Labels, i64, f64)>) -> WriteRequest {
     let mut request = WriteRequest::default();
     for (labels, t, v) in samples {
         let sample = Sample {
-            value: *v,
-            timestamp: *t,
+            value: v,
+            timestamp: t,
         };
         match request.timeseries.last_mut() {
             Some(last) if same_labels(&last.labels, labels) => last.samples.push(sample),
@@ -640,7 +650,7 @@ async fn send_batch(
     batch: &[(Labels, i64, f64)],
 ) -> Sent {
     let highest = batch.iter().map(|s| s.1).max().unwrap_or(i64::MIN);
-    let body = proto::encode(&to_request(batch));
+    let body = proto::encode(&to_request(batch.iter().map(|(l, t, v)| (l, *t, *v))));
     let count = batch.len() as f64;
     let metrics = &shared.metrics;
     let mut backoff = endpoint.queue.min_backoff;

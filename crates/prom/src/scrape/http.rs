@@ -2,18 +2,13 @@
 
 use std::time::Duration;
 
+use super::process::Fetched;
 use crate::config::HttpClientConfig;
 use crate::exposition::ExpositionFormat;
 
 /// The `Accept` header of Prometheus 3: OpenMetrics first, then the text
 /// formats, then anything.
 pub(crate) const ACCEPT: &str = "application/openmetrics-text;version=1.0.0;q=0.5,application/openmetrics-text;version=0.0.1;q=0.4,text/plain;version=1.0.0;q=0.3,text/plain;version=0.0.4;q=0.2,*/*;q=0.1";
-
-/// A fetched body and the format to read it with.
-pub(crate) struct Fetched {
-    pub(crate) body: Vec<u8>,
-    pub(crate) format: ExpositionFormat,
-}
 
 /// How to fetch one target.
 pub(crate) struct Fetcher {

@@ -10,7 +10,7 @@ mod http;
 mod process;
 mod target_loop;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime};
@@ -273,7 +273,7 @@ impl ScrapeManager {
             db: self.db.clone(),
             fetcher,
             health: health.clone(),
-            previous: HashSet::new(),
+            cache: None,
             remote: self.remote.clone(),
         };
         let task = tokio::spawn(scrape_loop.run(stop.clone(), reason.clone()));

@@ -236,13 +236,13 @@ fn apply(labels: &mut Labels, step: &RelabelConfig) -> bool {
         Action::LabelMap => {
             let mapped: Vec<(String, String)> = labels
                 .iter()
-                .filter(|l| regex.is_match(&l.name))
+                .filter(|l| regex.is_match(l.name))
                 .map(|l| {
                     (
                         regex
-                            .replace_all(&l.name, step.replacement.as_str())
+                            .replace_all(l.name, step.replacement.as_str())
                             .into_owned(),
-                        l.value.clone(),
+                        l.value.to_owned(),
                     )
                 })
                 .collect();
@@ -254,8 +254,8 @@ fn apply(labels: &mut Labels, step: &RelabelConfig) -> bool {
             let keep_matching = step.action == Action::LabelKeep;
             let doomed: Vec<String> = labels
                 .iter()
-                .filter(|l| regex.is_match(&l.name) != keep_matching)
-                .map(|l| l.name.clone())
+                .filter(|l| regex.is_match(l.name) != keep_matching)
+                .map(|l| l.name.to_owned())
                 .collect();
             for name in doomed {
                 labels.remove(&name);

@@ -130,7 +130,7 @@ pub fn populate(
         internal
             .iter()
             .filter(|l| !l.name.starts_with(RESERVED_PREFIX))
-            .map(|l| (l.name.clone(), l.value.clone())),
+            .map(|l| (l.name.to_owned(), l.value.to_owned())),
     );
     Ok(Populated::Active(Target {
         url: url_of(&internal, job),
@@ -159,7 +159,7 @@ fn url_of(labels: &Labels, job: &ScrapeConfig) -> String {
     let mut params: BTreeMap<String, Vec<String>> = job.params.clone();
     for label in labels.iter() {
         if let Some(name) = label.name.strip_prefix(PARAM_PREFIX) {
-            params.insert(name.to_owned(), vec![label.value.clone()]);
+            params.insert(name.to_owned(), vec![label.value.to_owned()]);
         }
     }
     let mut url = format!(

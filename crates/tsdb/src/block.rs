@@ -458,8 +458,8 @@ impl BlockWriter {
         self.last_labels = Some(labels.clone());
         put_uvarint(&mut self.index, labels.len() as u64);
         for label in labels {
-            put_str(&mut self.index, &label.name);
-            put_str(&mut self.index, &label.value);
+            put_str(&mut self.index, label.name);
+            put_str(&mut self.index, label.value);
         }
         put_uvarint(&mut self.index, chunks.len() as u64);
         let path = self.tmp.join(CHUNKS_FILE);

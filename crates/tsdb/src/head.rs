@@ -330,7 +330,7 @@ fn canonical(labels: &Labels) -> Cow<'_, Labels> {
         labels
             .iter()
             .filter(|l| !l.value.is_empty())
-            .map(|l| (l.name.clone(), l.value.clone())),
+            .map(|l| (l.name.to_owned(), l.value.to_owned())),
     ))
 }
 

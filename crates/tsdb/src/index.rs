@@ -76,8 +76,20 @@ impl Index {
         }
         insert_sorted(&mut self.all, id);
         for label in labels {
-            let values = self.postings.entry(label.name.clone()).or_default();
-            insert_sorted(values.entry(label.value.clone()).or_default(), id);
+            // Look up before inserting: the names and values are almost
+            // always known already, and need no new `String`.
+            if !self.postings.contains_key(label.name) {
+                self.postings.insert(label.name.to_owned(), BTreeMap::new());
+            }
+            let Some(values) = self.postings.get_mut(label.name) else {
+                continue;
+            };
+            match values.get_mut(label.value) {
+                Some(list) => insert_sorted(list, id),
+                None => {
+                    values.insert(label.value.to_owned(), vec![id]);
+                }
+            }
         }
     }
 
@@ -94,19 +106,19 @@ impl Index {
             self.all.remove(pos);
         }
         for label in labels {
-            let Some(values) = self.postings.get_mut(&label.name) else {
+            let Some(values) = self.postings.get_mut(label.name) else {
                 continue;
             };
-            if let Some(list) = values.get_mut(&label.value) {
+            if let Some(list) = values.get_mut(label.value) {
                 if let Ok(pos) = list.binary_search(&id) {
                     list.remove(pos);
                 }
                 if list.is_empty() {
-                    values.remove(&label.value);
+                    values.remove(label.value);
                 }
             }
             if values.is_empty() {
-                self.postings.remove(&label.name);
+                self.postings.remove(label.name);
             }
         }
     }

@@ -58,8 +58,8 @@ pub(crate) fn encode_series<'a>(
         put_uvarint(out, id.0);
         put_uvarint(out, labels.len() as u64);
         for label in labels {
-            put_str(out, &label.name);
-            put_str(out, &label.value);
+            put_str(out, label.name);
+            put_str(out, label.value);
         }
     }
     end_frame(out, start);

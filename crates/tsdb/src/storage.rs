@@ -157,11 +157,11 @@ impl Iterator for SeriesSamples<'_> {
 pub(crate) fn distinct_label_names<L: std::borrow::Borrow<Labels>>(
     sets: impl IntoIterator<Item = L>,
 ) -> Vec<String> {
-    let mut names = std::collections::BTreeSet::new();
+    let mut names: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
     for set in sets {
         for label in set.borrow().iter() {
-            if !names.contains(&label.name) {
-                names.insert(label.name.clone());
+            if !names.contains(label.name) {
+                names.insert(label.name.to_owned());
             }
         }
     }

@@ -42,7 +42,7 @@ pub(crate) fn parse_samples(text: &str) -> Vec<Sample> {
                 .labels
                 .iter()
                 .filter(|l| l.name != "__name__")
-                .map(|l| (l.name.clone(), l.value.clone()))
+                .map(|l| (l.name.to_owned(), l.value.to_owned()))
                 .collect(),
             value: s.value,
         })

@@ -50,7 +50,7 @@ impl MemStore {
             labels
                 .iter()
                 .filter(|l| !l.value.is_empty())
-                .map(|l| (l.name.clone(), l.value.clone())),
+                .map(|l| (l.name.to_owned(), l.value.to_owned())),
         );
         let idx = match self.streams.iter().position(|(l, _)| l == labels) {
             Some(i) => i,

@@ -13,9 +13,8 @@ use crate::template::{Context, Template};
 /// The data a template sees: every label, error labels included.
 fn template_data(labels: &LabelsBuilder) -> BTreeMap<String, String> {
     let mut data: BTreeMap<String, String> = labels
-        .labels()
         .iter()
-        .map(|l| (l.name.clone(), l.value.clone()))
+        .map(|(n, v)| (n.to_owned(), v.to_owned()))
         .collect();
     for name in [ERROR_LABEL, ERROR_DETAILS_LABEL] {
         if let Some(v) = labels.get(name) {

@@ -172,7 +172,7 @@ impl LabelFilterStage {
             } => {
                 // Converting filters read only real labels (not `__error__`)
                 // and drop entries that lack the label.
-                let Some(v) = labels.labels().get(name) else {
+                let Some(v) = labels.label(name) else {
                     return false;
                 };
                 match convert(*conv, v) {

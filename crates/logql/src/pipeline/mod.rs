@@ -39,11 +39,15 @@ pub const ERROR_LABEL: &str = "__error__";
 pub const ERROR_DETAILS_LABEL: &str = "__error_details__";
 
 /// The labels of one entry as the pipeline changes them.
+///
+/// Kept as owned pairs sorted by name while stages add and remove labels
+/// (a parser may set dozens per line); [`LabelsBuilder::finish`] builds the
+/// [`Labels`] once.
 #[derive(Debug, Clone)]
 pub struct LabelsBuilder {
     stream: Labels,
     metadata_names: Vec<String>,
-    current: Labels,
+    current: Vec<(String, String)>,
     error: Option<String>,
     error_details: Option<String>,
 }
@@ -52,20 +56,34 @@ impl LabelsBuilder {
     /// Starts from a stream's labels and an entry's structured metadata; a
     /// metadata name that clashes with a stream label gets `_extracted`.
     pub fn new(stream: &Labels, metadata: &Labels) -> Self {
-        let mut current = stream.clone();
-        for l in metadata {
-            if stream.get(&l.name).is_some() {
-                current.set(format!("{}_extracted", l.name), l.value.clone());
-            } else {
-                current.set(l.name.clone(), l.value.clone());
-            }
-        }
-        Self {
+        let mut builder = Self {
             stream: stream.clone(),
-            metadata_names: metadata.iter().map(|l| l.name.clone()).collect(),
-            current,
+            metadata_names: metadata.iter().map(|l| l.name.to_owned()).collect(),
+            current: stream
+                .iter()
+                .map(|l| (l.name.to_owned(), l.value.to_owned()))
+                .collect(),
             error: None,
             error_details: None,
+        };
+        for l in metadata {
+            if stream.get(l.name).is_some() {
+                builder.put(format!("{}_extracted", l.name), l.value.to_owned());
+            } else {
+                builder.put(l.name.to_owned(), l.value.to_owned());
+            }
+        }
+        builder
+    }
+
+    fn position(&self, name: &str) -> Result<usize, usize> {
+        self.current.binary_search_by(|(n, _)| n.as_str().cmp(name))
+    }
+
+    fn put(&mut self, name: String, value: String) {
+        match self.position(&name) {
+            Ok(i) => self.current[i].1 = value,
+            Err(i) => self.current.insert(i, (name, value)),
         }
     }
 
@@ -74,8 +92,13 @@ impl LabelsBuilder {
         match name {
             ERROR_LABEL => self.error.as_deref(),
             ERROR_DETAILS_LABEL => self.error_details.as_deref(),
-            _ => self.current.get(name),
+            _ => self.label(name),
         }
+    }
+
+    /// The value of `name` among the labels (error labels excluded).
+    pub fn label(&self, name: &str) -> Option<&str> {
+        self.position(name).ok().map(|i| self.current[i].1.as_str())
     }
 
     /// Whether the stream labels or the metadata already use `name`.
@@ -98,14 +121,14 @@ impl LabelsBuilder {
         match name.as_str() {
             ERROR_LABEL => self.error = Some(value.into()),
             ERROR_DETAILS_LABEL => self.error_details = Some(value.into()),
-            _ => self.current.set(name, value),
+            _ => self.put(name, value.into()),
         }
     }
 
     /// Sets a label found by a parser, renaming it on a clash.
     pub fn set_parsed(&mut self, name: &str, value: impl Into<String>) {
         let name = self.parsed_name(name);
-        self.current.set(name, value);
+        self.put(name, value.into());
     }
 
     /// Removes a label.
@@ -114,7 +137,9 @@ impl LabelsBuilder {
             ERROR_LABEL => self.error = None,
             ERROR_DETAILS_LABEL => self.error_details = None,
             _ => {
-                self.current.remove(name);
+                if let Ok(i) = self.position(name) {
+                    self.current.remove(i);
+                }
             }
         }
     }
@@ -146,20 +171,14 @@ impl LabelsBuilder {
         }
     }
 
-    /// The labels without the error labels.
-    pub fn labels(&self) -> &Labels {
-        &self.current
+    /// The labels without the error labels, in name order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.current.iter().map(|(n, v)| (n.as_str(), v.as_str()))
     }
 
     /// Keeps only the labels for which `keep` says yes (error labels included).
     pub fn retain(&mut self, mut keep: impl FnMut(&str, &str) -> bool) {
-        let kept: Vec<(String, String)> = self
-            .current
-            .iter()
-            .filter(|l| keep(&l.name, &l.value))
-            .map(|l| (l.name.clone(), l.value.clone()))
-            .collect();
-        self.current = Labels::from_pairs(kept);
+        self.current.retain(|(n, v)| keep(n, v));
         if let Some(e) = &self.error {
             if !keep(ERROR_LABEL, e) {
                 self.error = None;
@@ -174,14 +193,17 @@ impl LabelsBuilder {
 
     /// The final label set, with `__error__`/`__error_details__` when set.
     pub fn finish(&self) -> Labels {
-        let mut out = self.current.clone();
-        if let Some(e) = &self.error {
-            out.set(ERROR_LABEL, e.clone());
-        }
-        if let Some(d) = &self.error_details {
-            out.set(ERROR_DETAILS_LABEL, d.clone());
-        }
-        out
+        let errors = [
+            (ERROR_LABEL, self.error.as_deref()),
+            (ERROR_DETAILS_LABEL, self.error_details.as_deref()),
+        ];
+        Labels::from_pairs(
+            self.iter().chain(
+                errors
+                    .into_iter()
+                    .filter_map(|(name, value)| Some((name, value?))),
+            ),
+        )
     }
 }
 

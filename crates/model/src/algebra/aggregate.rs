@@ -108,14 +108,14 @@ impl Grouping {
             Grouping::By(names) => Labels::from_pairs(
                 labels
                     .iter()
-                    .filter(|l| names.contains(&l.name))
-                    .map(|l| (l.name.clone(), l.value.clone())),
+                    .filter(|l| names.iter().any(|n| n == l.name))
+                    .map(|l| (l.name, l.value)),
             ),
             Grouping::Without(names) => Labels::from_pairs(
                 labels
                     .iter()
-                    .filter(|l| !names.contains(&l.name) && l.name != METRIC_NAME)
-                    .map(|l| (l.name.clone(), l.value.clone())),
+                    .filter(|l| !names.iter().any(|n| n == l.name) && l.name != METRIC_NAME)
+                    .map(|l| (l.name, l.value)),
             ),
         }
     }

@@ -158,9 +158,9 @@ impl VectorMatching {
 
     fn signature(&self, labels: &Labels) -> Labels {
         if self.on {
-            labels.filtered(|l| self.labels.contains(&l.name))
+            labels.filtered(|l| self.labels.iter().any(|n| n == l.name))
         } else {
-            labels.filtered(|l| !self.labels.contains(&l.name) && l.name != METRIC_NAME)
+            labels.filtered(|l| !self.labels.iter().any(|n| n == l.name) && l.name != METRIC_NAME)
         }
     }
 }
@@ -425,8 +425,8 @@ fn result_metric(lhs: &Labels, rhs: &Labels, op: BinaryOp, matching: &VectorMatc
         if matching.on {
             out = Labels::from_pairs(
                 out.iter()
-                    .filter(|l| matching.labels.contains(&l.name))
-                    .map(|l| (l.name.clone(), l.value.clone())),
+                    .filter(|l| matching.labels.iter().any(|n| n == l.name))
+                    .map(|l| (l.name, l.value)),
             );
         } else {
             for name in &matching.labels {

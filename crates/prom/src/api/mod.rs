@@ -145,7 +145,12 @@ async fn blocking<T: Send + 'static>(
 fn labels_json(labels: &model::Labels) -> serde_json::Map<String, serde_json::Value> {
     labels
         .iter()
-        .map(|l| (l.name.clone(), serde_json::Value::from(l.value.clone())))
+        .map(|l| {
+            (
+                l.name.to_owned(),
+                serde_json::Value::from(l.value.to_owned()),
+            )
+        })
         .collect()
 }
 

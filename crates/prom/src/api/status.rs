@@ -125,17 +125,17 @@ pub(super) async fn tsdb(
         for s in &series {
             for label in s.labels().iter() {
                 if label.name == model::METRIC_NAME {
-                    *by_name.entry(label.value.clone()).or_default() += 1;
+                    *by_name.entry(label.value.to_owned()).or_default() += 1;
                 }
                 *by_pair
                     .entry(format!("{}={}", label.name, label.value))
                     .or_default() += 1;
                 if values_by_label
-                    .entry(label.name.clone())
+                    .entry(label.name.to_owned())
                     .or_default()
-                    .insert(label.value.clone())
+                    .insert(label.value.to_owned())
                 {
-                    *bytes_by_label.entry(label.name.clone()).or_default() +=
+                    *bytes_by_label.entry(label.name.to_owned()).or_default() +=
                         label.value.len() as u64;
                 }
             }

@@ -98,8 +98,8 @@ impl TimeSeries {
             labels: labels
                 .iter()
                 .map(|l| Label {
-                    name: l.name.clone(),
-                    value: l.value.clone(),
+                    name: l.name.to_owned(),
+                    value: l.value.to_owned(),
                 })
                 .collect(),
             samples: Vec::new(),

@@ -399,7 +399,7 @@ pub(crate) fn stored_labels(
 /// `exported_<name>`), unless `honor_labels` keeps the sample's.
 fn attach_target_labels(mut labels: Labels, target: &Labels, honor_labels: bool) -> Labels {
     for label in target.iter() {
-        let existing = labels.get(&label.name).map(str::to_owned);
+        let existing = labels.get(label.name).map(str::to_owned);
         match existing {
             Some(_) if honor_labels => {}
             Some(value) => {
@@ -409,9 +409,9 @@ fn attach_target_labels(mut labels: Labels, target: &Labels, honor_labels: bool)
                     name = format!("exported_{name}");
                 }
                 labels.set(name, value);
-                labels.set(label.name.clone(), label.value.clone());
+                labels.set(label.name, label.value);
             }
-            None => labels.set(label.name.clone(), label.value.clone()),
+            None => labels.set(label.name, label.value),
         }
     }
     labels

@@ -200,6 +200,10 @@ impl Labels {
         self.0.is_none()
     }
 
+    fn bytes(&self) -> &[u8] {
+        self.0.as_deref().unwrap_or("").as_bytes()
+    }
+
     /// Bytes of label text the set holds (names and values), as Prometheus
     /// counts a series' size.
     pub fn text_len(&self) -> usize {
@@ -225,10 +229,31 @@ impl Ord for Labels {
     /// Label by label: name, then value; a set that is a prefix of another
     /// comes first. This is the order series are returned in.
     fn cmp(&self, other: &Self) -> Ordering {
-        if self.0 == other.0 {
+        // Walks both buffers label by label, comparing names and values as
+        // byte slices (the order of `str`), without building `Label`s.
+        let (a, b) = (self.bytes(), other.bytes());
+        if a == b {
             return Ordering::Equal;
         }
-        self.iter().cmp(other.iter())
+        let (mut i, mut j) = (0, 0);
+        loop {
+            match (i < a.len(), j < b.len()) {
+                (false, false) => return Ordering::Equal,
+                (false, true) => return Ordering::Less,
+                (true, false) => return Ordering::Greater,
+                (true, true) => {}
+            }
+            // Name, then value.
+            for _ in 0..2 {
+                let (la, sa) = read_len(a, i);
+                let (lb, sb) = read_len(b, j);
+                let order = a[sa..sa + la].cmp(&b[sb..sb + lb]);
+                if order != Ordering::Equal {
+                    return order;
+                }
+                (i, j) = (sa + la, sb + lb);
+            }
+        }
     }
 }
 

@@ -36,6 +36,14 @@ pub const SAMPLES_PER_CHUNK: u16 = 120;
 /// Bytes of the sample-count header in front of the bit stream.
 const HEADER_LEN: usize = 2;
 
+/// The number of samples an encoded chunk holds, from its header.
+pub(crate) fn sample_count(data: &[u8]) -> usize {
+    match data {
+        [hi, lo, ..] => usize::from(u16::from_be_bytes([*hi, *lo])),
+        _ => 0,
+    }
+}
+
 /// Marks "no leading/trailing window yet" in the XOR state.
 const NO_WINDOW: u8 = u8::MAX;
 

@@ -1,6 +1,6 @@
 //! The durable database: blocks plus a head behind a write-ahead log, and its appender.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -335,6 +335,24 @@ impl Queryable for Tsdb {
     }
 }
 
+/// Merges two lists of series sorted by labels into one, the chunks of a
+/// series found in both (`earlier` first) concatenated.
+fn merge_sorted(earlier: Vec<Series>, later: Vec<Series>) -> Vec<Series> {
+    let mut out = Vec::with_capacity(earlier.len().max(later.len()));
+    let mut later = later.into_iter().peekable();
+    for mut series in earlier {
+        while let Some(next) = later.next_if(|l| l.labels() < series.labels()) {
+            out.push(next);
+        }
+        if let Some(same) = later.next_if(|l| l.labels() == series.labels()) {
+            series.extend(same);
+        }
+        out.push(series);
+    }
+    out.extend(later);
+    out
+}
+
 /// Reads blocks and head together.
 struct DbQuerier<'a> {
     blocks: Vec<Arc<Block>>,
@@ -371,20 +389,19 @@ impl DbQuerier<'_> {
 impl Querier for DbQuerier<'_> {
     fn select(&self, matchers: &[Matcher]) -> Result<Vec<Series>, TsdbError> {
         // Parts come oldest first and never overlap in time, so a series'
-        // chunks concatenate in order.
-        let mut merged: BTreeMap<Labels, Series> = BTreeMap::new();
+        // chunks concatenate in order; each part's list is sorted, so they
+        // merge in one pass.
+        let mut merged: Vec<Series> = Vec::new();
         self.each(|q| {
-            for series in q.select(matchers)? {
-                match merged.get_mut(series.labels()) {
-                    Some(earlier) => earlier.extend(series),
-                    None => {
-                        merged.insert(series.labels().clone(), series);
-                    }
-                }
-            }
+            let part = q.select(matchers)?;
+            merged = if merged.is_empty() {
+                part
+            } else {
+                merge_sorted(std::mem::take(&mut merged), part)
+            };
             Ok(())
         })?;
-        Ok(merged.into_values().collect())
+        Ok(merged)
     }
 
     fn label_names(&self, matchers: &[Matcher]) -> Result<Vec<String>, TsdbError> {

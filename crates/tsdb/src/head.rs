@@ -577,7 +577,7 @@ impl Head {
             .filter_map(|id| self.series.get(id))
             .collect();
         drop(index);
-        out.sort_by(|a, b| a.labels.cmp(&b.labels));
+        out.sort_unstable_by(|a, b| a.labels.cmp(&b.labels));
         out
     }
 }

@@ -91,6 +91,16 @@ impl Series {
         &self.labels
     }
 
+    /// At least the number of samples [`Series::samples`] yields (the
+    /// chunks' sample counts, some of which may fall outside the range):
+    /// the capacity to decode into.
+    pub fn samples_upper_bound(&self) -> usize {
+        self.chunks
+            .iter()
+            .map(|c| crate::chunk::sample_count(&c.data))
+            .sum()
+    }
+
     /// The samples in range, oldest first, as `(milliseconds, value)`.
     pub fn samples(&self) -> SeriesSamples<'_> {
         SeriesSamples {

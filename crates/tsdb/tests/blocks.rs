@@ -367,3 +367,38 @@ fn extreme_timestamps_do_not_break_compaction() {
         [(i64::MIN, 1f64.to_bits()), (i64::MAX, 2f64.to_bits())]
     );
 }
+
+#[test]
+fn select_merges_blocks_and_head_sorted_and_each_series_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Tsdb::open(dir.path(), options()).unwrap();
+    let mut model = Dump::new();
+    // Series 0..4 in the first block, 2..6 in the second, 4..8 in the head:
+    // every part has series the others lack, and some share.
+    fill(&db, 4, 0, 1000, &mut model);
+    let mut shifted = |n: std::ops::Range<usize>, from: i64, to: i64| {
+        for t in (from..to).step_by(STEP as usize) {
+            let mut app = db.appender();
+            for i in n.clone() {
+                app.append(&series(i), t, i as f64).unwrap();
+                model
+                    .entry(series(i).to_string())
+                    .or_default()
+                    .push((t, (i as f64).to_bits()));
+            }
+            assert_eq!(app.commit().unwrap().rejected, 0);
+        }
+    };
+    shifted(2..6, 1000, 2000);
+    shifted(4..8, 2000, 2600);
+    db.compact().unwrap();
+    assert_eq!(db.blocks().len(), 2);
+    let selected = db.querier(i64::MIN, i64::MAX).unwrap().select(&[]).unwrap();
+    let labels: Vec<&Labels> = selected.iter().map(|s| s.labels()).collect();
+    let mut sorted = labels.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(labels, sorted, "sorted, each series once");
+    assert_eq!(labels.len(), 8);
+    assert_eq!(dump(&db), model);
+}

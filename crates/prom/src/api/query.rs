@@ -9,11 +9,13 @@ use axum::extract::State;
 use promql::{
     CancelFlag, Engine, EngineOptions, MAX_POINTS_PER_SERIES, QueryError, RangeSeries, Value,
 };
+use serde::{Serialize, Serializer};
 use serde_json::{Value as Json, json};
 
+use super::ApiState;
+use super::blocking;
 use super::params::Params;
-use super::respond::{ApiError, ErrorKind, Success, format_sample_value, timestamp_json};
-use super::{ApiState, blocking, labels_json};
+use super::respond::{ApiError, ErrorKind, SampleValue, Success, Timestamp};
 
 /// Sets the engine's cancel flag when the request goes away (the client
 /// disconnected and axum dropped the handler), so the query stops too.
@@ -88,58 +90,132 @@ fn api_error(error: QueryError) -> ApiError {
     }
 }
 
-fn sample_pair(t: i64, v: f64) -> Json {
-    json!([timestamp_json(t), format_sample_value(v)])
+/// `[<seconds>, "<value>"]`.
+struct SamplePair(i64, f64);
+
+impl Serialize for SamplePair {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        (Timestamp(self.0), SampleValue(self.1)).serialize(serializer)
+    }
 }
 
-fn matrix_json(series: &[RangeSeries]) -> Json {
-    Json::from(
-        series
-            .iter()
-            .map(|s| {
-                json!({
-                    "metric": labels_json(&s.labels),
-                    "values": s.points.iter().map(|p| sample_pair(p.t, p.v)).collect::<Vec<_>>(),
-                })
-            })
-            .collect::<Vec<_>>(),
-    )
+/// `{"name": "value", ...}`, in label order.
+struct Metric<'a>(&'a model::Labels);
+
+impl Serialize for Metric<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.0.iter().map(|l| (l.name, l.value)))
+    }
 }
 
-fn value_json(value: &Value, t: i64) -> Json {
-    let result = match value {
-        Value::Scalar(v) => sample_pair(t, *v),
-        Value::String(s) => json!([timestamp_json(t), s]),
-        Value::Vector(samples) => Json::from(
-            samples
-                .iter()
-                .map(|s| json!({ "metric": labels_json(&s.labels), "value": sample_pair(t, s.value) }))
-                .collect::<Vec<_>>(),
-        ),
-        Value::Matrix(series) => matrix_json(series),
-    };
-    json!({ "resultType": value.type_name(), "result": result })
+/// A result as the API writes it, serialized straight from the engine's
+/// values.
+enum QueryResult<'a> {
+    Value(&'a Value, i64),
+    Matrix(&'a [RangeSeries]),
+}
+
+impl Serialize for QueryResult<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Series<'a> {
+            metric: Metric<'a>,
+            values: Points<'a>,
+        }
+        struct Points<'a>(&'a [promql::Point]);
+        impl Serialize for Points<'_> {
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.collect_seq(self.0.iter().map(|p| SamplePair(p.t, p.v)))
+            }
+        }
+        #[derive(Serialize)]
+        struct Sample<'a> {
+            metric: Metric<'a>,
+            value: SamplePair,
+        }
+        fn matrix<S: Serializer>(series: &[RangeSeries], serializer: S) -> Result<S::Ok, S::Error> {
+            serializer.collect_seq(series.iter().map(|s| Series {
+                metric: Metric(&s.labels),
+                values: Points(&s.points),
+            }))
+        }
+        match *self {
+            QueryResult::Matrix(series) => matrix(series, serializer),
+            QueryResult::Value(value, t) => match value {
+                Value::Scalar(v) => SamplePair(t, *v).serialize(serializer),
+                Value::String(text) => (Timestamp(t), text).serialize(serializer),
+                Value::Vector(samples) => serializer.collect_seq(samples.iter().map(|s| Sample {
+                    metric: Metric(&s.labels),
+                    value: SamplePair(t, s.value),
+                })),
+                Value::Matrix(series) => matrix(series, serializer),
+            },
+        }
+    }
+}
+
+/// The `data` member of a query answer.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct QueryData<'a> {
+    result_type: &'static str,
+    result: QueryResult<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stats: Option<Json>,
 }
 
 /// `stats=all`: timings as Prometheus reports them (what we measure).
-fn with_stats(mut data: Json, params: &Params, elapsed: f64) -> Json {
-    if params.get("stats").is_some_and(|s| !s.is_empty()) {
-        data["stats"] = json!({
-            "timings": {
-                "evalTotalTime": elapsed,
-                "resultSortTime": 0,
-                "queryPreparationTime": 0,
-                "innerEvalTime": elapsed,
-                "execQueueTime": 0,
-                "execTotalTime": elapsed,
-            },
-            "samples": { "totalQueryableSamples": 0, "peakSamples": 0 },
-        });
-    }
-    data
+fn stats(params: &Params, elapsed: f64) -> Option<Json> {
+    params.get("stats").filter(|s| !s.is_empty())?;
+    Some(json!({
+        "timings": {
+            "evalTotalTime": elapsed,
+            "resultSortTime": 0,
+            "queryPreparationTime": 0,
+            "innerEvalTime": elapsed,
+            "execQueueTime": 0,
+            "execTotalTime": elapsed,
+        },
+        "samples": { "totalQueryableSamples": 0, "peakSamples": 0 },
+    }))
 }
 
-fn success(data: Json, annotations: promql::Annotations) -> Success<Json> {
+/// A query's answer, serialized when the response is written.
+pub(super) struct Answer {
+    result: promql::QueryResult<Value>,
+    at: i64,
+    stats: Option<Json>,
+}
+
+impl Serialize for Answer {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        QueryData {
+            result_type: self.result.value.type_name(),
+            result: QueryResult::Value(&self.result.value, self.at),
+            stats: self.stats.clone(),
+        }
+        .serialize(serializer)
+    }
+}
+
+/// A range query's answer.
+pub(super) struct RangeAnswer {
+    result: Vec<RangeSeries>,
+    stats: Option<Json>,
+}
+
+impl Serialize for RangeAnswer {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        QueryData {
+            result_type: "matrix",
+            result: QueryResult::Matrix(&self.result),
+            stats: self.stats.clone(),
+        }
+        .serialize(serializer)
+    }
+}
+
+fn success<T: Serialize>(data: T, annotations: promql::Annotations) -> Success<T> {
     Success {
         data,
         warnings: annotations.warnings,
@@ -150,7 +226,7 @@ fn success(data: Json, annotations: promql::Annotations) -> Success<Json> {
 pub(super) async fn instant(
     State(state): State<Arc<ApiState>>,
     params: Params,
-) -> Result<Success<Json>, ApiError> {
+) -> Result<Success<Answer>, ApiError> {
     let query = query_text(&params)?;
     let t = params.time_or("time", now_ms())?;
     let engine = engine(&params)?;
@@ -163,18 +239,22 @@ pub(super) async fn instant(
             .map_err(api_error)
     })
     .await?;
-    let data = with_stats(
-        value_json(&result.value, t),
-        &params,
-        started.elapsed().as_secs_f64(),
-    );
-    Ok(success(data, result.annotations))
+    let stats = stats(&params, started.elapsed().as_secs_f64());
+    let annotations = result.annotations.clone();
+    Ok(success(
+        Answer {
+            result,
+            at: t,
+            stats,
+        },
+        annotations,
+    ))
 }
 
 pub(super) async fn range(
     State(state): State<Arc<ApiState>>,
     params: Params,
-) -> Result<Success<Json>, ApiError> {
+) -> Result<Success<RangeAnswer>, ApiError> {
     let query = query_text(&params)?;
     let required_time = |name: &str| -> Result<i64, ApiError> {
         let text = params.get(name).unwrap_or("");
@@ -217,7 +297,68 @@ pub(super) async fn range(
             .map_err(api_error)
     })
     .await?;
-    let data = json!({ "resultType": "matrix", "result": matrix_json(&result.value) });
-    let data = with_stats(data, &params, started.elapsed().as_secs_f64());
-    Ok(success(data, result.annotations))
+    let stats = stats(&params, started.elapsed().as_secs_f64());
+    Ok(success(
+        RangeAnswer {
+            result: result.value,
+            stats,
+        },
+        result.annotations,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use model::Labels;
+    use promql::Point;
+
+    #[test]
+    fn answers_are_written_in_prometheus_layout() {
+        let range = RangeAnswer {
+            result: vec![RangeSeries {
+                labels: Labels::from_pairs([("job", "a\"b"), ("__name__", "up")]),
+                points: vec![
+                    Point { t: 1_500, v: 1.0 },
+                    Point {
+                        t: 2_000,
+                        v: f64::NAN,
+                    },
+                    Point { t: 2_125, v: -0.25 },
+                ],
+            }],
+            stats: None,
+        };
+        assert_eq!(
+            serde_json::to_string(&range).unwrap(),
+            r#"{"resultType":"matrix","result":[{"metric":{"__name__":"up","job":"a\"b"},"values":[[1.5,"1"],[2,"NaN"],[2.125,"-0.25"]]}]}"#
+        );
+        let vector = Answer {
+            result: promql::QueryResult {
+                value: Value::Vector(vec![model::algebra::Sample::new(
+                    Labels::from_pairs([("a", "1")]),
+                    f64::INFINITY,
+                )]),
+                annotations: promql::Annotations::default(),
+            },
+            at: 3_000,
+            stats: None,
+        };
+        assert_eq!(
+            serde_json::to_string(&vector).unwrap(),
+            r#"{"resultType":"vector","result":[{"metric":{"a":"1"},"value":[3,"+Inf"]}]}"#
+        );
+        let scalar = Answer {
+            result: promql::QueryResult {
+                value: Value::Scalar(2.0),
+                annotations: promql::Annotations::default(),
+            },
+            at: 3_001,
+            stats: None,
+        };
+        assert_eq!(
+            serde_json::to_string(&scalar).unwrap(),
+            r#"{"resultType":"scalar","result":[3.001,"2"]}"#
+        );
+    }
 }

@@ -135,14 +135,35 @@ impl<T: Serialize> Success<T> {
 
 impl<T: Serialize> IntoResponse for Success<T> {
     fn into_response(self) -> Response {
-        let mut body = json!({ "status": "success", "data": self.data });
-        if !self.warnings.is_empty() {
-            body["warnings"] = Value::from(self.warnings);
+        /// The envelope in Prometheus' member order, serialized straight
+        /// from `data` (a query result can hold millions of points: no
+        /// intermediate `Value` tree).
+        #[derive(Serialize)]
+        struct Envelope<'a, T: Serialize> {
+            status: &'static str,
+            data: &'a T,
+            #[serde(skip_serializing_if = "<[String]>::is_empty")]
+            warnings: &'a [String],
+            #[serde(skip_serializing_if = "<[String]>::is_empty")]
+            infos: &'a [String],
         }
-        if !self.infos.is_empty() {
-            body["infos"] = Value::from(self.infos);
+        let envelope = Envelope {
+            status: "success",
+            data: &self.data,
+            warnings: &self.warnings,
+            infos: &self.infos,
+        };
+        match serde_json::to_vec(&envelope) {
+            Ok(body) => {
+                let mut response = (StatusCode::OK, body).into_response();
+                response.headers_mut().insert(
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("application/json"),
+                );
+                response
+            }
+            Err(e) => ApiError::internal(e.to_string()).into_response(),
         }
-        json_response(StatusCode::OK, &body)
     }
 }
 
@@ -159,26 +180,54 @@ fn json_response(status: StatusCode, body: &Value) -> Response {
 /// the specials, otherwise the shortest decimal without exponent
 /// (Go's `FormatFloat(v, 'f', -1, 64)`).
 pub fn format_sample_value(value: f64) -> String {
-    if value.is_nan() {
-        "NaN".into()
-    } else if value == f64::INFINITY {
-        "+Inf".into()
-    } else if value == f64::NEG_INFINITY {
-        "-Inf".into()
-    } else {
-        // Rust's Display is the shortest round-trip digits without exponent.
-        format!("{value}")
+    SampleValue(value).to_string()
+}
+
+/// [`format_sample_value`] as a `Display`, to write without allocating.
+#[derive(Debug, Clone, Copy)]
+pub struct SampleValue(pub f64);
+
+impl std::fmt::Display for SampleValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let value = self.0;
+        if value.is_nan() {
+            f.write_str("NaN")
+        } else if value == f64::INFINITY {
+            f.write_str("+Inf")
+        } else if value == f64::NEG_INFINITY {
+            f.write_str("-Inf")
+        } else {
+            // Rust's Display is the shortest round-trip digits without exponent.
+            write!(f, "{value}")
+        }
+    }
+}
+
+impl Serialize for SampleValue {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
     }
 }
 
 /// A sample timestamp as the API writes it: a JSON number of seconds, an
 /// integer when whole (`1795533224`), else with the milliseconds
 /// (`1795533211.715`).
-pub fn timestamp_json(ms: i64) -> Value {
-    if ms % 1000 == 0 {
-        return Value::from(ms / 1000);
+#[derive(Debug, Clone, Copy)]
+pub struct Timestamp(pub i64);
+
+impl Serialize for Timestamp {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        if self.0 % 1000 == 0 {
+            serializer.serialize_i64(self.0 / 1000)
+        } else {
+            serializer.serialize_f64(self.0 as f64 / 1000.0)
+        }
     }
-    serde_json::Number::from_f64(ms as f64 / 1000.0).map_or(Value::Null, Value::Number)
+}
+
+/// [`Timestamp`] as a JSON value.
+pub fn timestamp_json(ms: i64) -> Value {
+    serde_json::to_value(Timestamp(ms)).unwrap_or(Value::Null)
 }
 
 #[cfg(test)]

@@ -173,9 +173,9 @@ impl<'q> Evaluator<'q> {
             self.bounds,
             &mut plan,
         );
-        for (key, (mint, maxt, vs)) in plan {
+        for (key, need) in plan {
             self.check_deadline()?;
-            let loaded = select::load(storage, vs, mint, maxt, &mut self.budget)?;
+            let loaded = select::load(storage, &need, &mut self.budget)?;
             self.data.insert(key, loaded);
         }
         Ok(())

@@ -172,19 +172,35 @@ pub(crate) struct Bounds {
     pub(crate) default_step: i64,
 }
 
-/// Records, for each selector under `expr`, the widest `[mint, maxt]` it
-/// reads when `expr` is evaluated at times in `[s, e]`.
+/// What a query reads of one selector: the widest `[mint, maxt]` over all
+/// its evaluations, and whether it is read as a range (whose windows never
+/// include staleness markers).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Need<'a> {
+    pub(crate) mint: i64,
+    pub(crate) maxt: i64,
+    pub(crate) selector: &'a VectorSelector,
+    pub(crate) as_range: bool,
+}
+
+/// Records, for each selector under `expr`, what it reads when `expr` is
+/// evaluated at times in `[s, e]`.
 pub(crate) fn plan<'a>(
     expr: &'a Expr,
     s: i64,
     e: i64,
     b: Bounds,
-    out: &mut HashMap<usize, (i64, i64, &'a VectorSelector)>,
+    out: &mut HashMap<usize, Need<'a>>,
 ) {
-    let mut note = |vs: &'a VectorSelector, lo: i64, hi: i64| {
-        let entry = out.entry(key(vs)).or_insert((lo, hi, vs));
-        entry.0 = entry.0.min(lo);
-        entry.1 = entry.1.max(hi);
+    let mut note = |vs: &'a VectorSelector, lo: i64, hi: i64, as_range: bool| {
+        let entry = out.entry(key(vs)).or_insert(Need {
+            mint: lo,
+            maxt: hi,
+            selector: vs,
+            as_range,
+        });
+        entry.mint = entry.mint.min(lo);
+        entry.maxt = entry.maxt.max(hi);
     };
     let pin = |at: &Option<AtModifier>, s: i64, e: i64| match at {
         Some(at) => {
@@ -197,12 +213,12 @@ pub(crate) fn plan<'a>(
         Expr::VectorSelector(vs) => {
             let (s, e) = pin(&vs.at, s, e);
             let off = offset_ms(&vs.offset);
-            note(vs, s - off - b.lookback, e - off);
+            note(vs, s - off - b.lookback, e - off, false);
         }
         Expr::MatrixSelector(ms) => {
             let (s, e) = pin(&ms.vs.at, s, e);
             let off = offset_ms(&ms.vs.offset);
-            note(&ms.vs, s - off - duration_ms(ms.range), e - off);
+            note(&ms.vs, s - off - duration_ms(ms.range), e - off, true);
         }
         Expr::Subquery(sq) => {
             let (s, e) = pin(&sq.at, s, e);
@@ -230,28 +246,32 @@ pub(crate) fn plan<'a>(
     }
 }
 
-/// Reads the series of one selector over `[mint, maxt]`, counting samples
-/// against `budget`.
+/// Reads the series of one selector, counting samples against `budget`.
+/// A selector read as a range loses its staleness markers here, once,
+/// rather than in every window.
 pub(crate) fn load(
     storage: &dyn Queryable,
-    vs: &VectorSelector,
-    mint: i64,
-    maxt: i64,
+    need: &Need<'_>,
     budget: &mut usize,
 ) -> Result<Vec<Loaded>, QueryError> {
+    let (mint, maxt) = (need.mint, need.maxt);
     let querier = storage.querier(mint, maxt)?;
     let mut out: Vec<Loaded> = Vec::new();
+    let alternatives = matchers(need.selector)?;
+    // `{a="1" or b="2"}` may select a series twice.
     let mut seen: std::collections::HashSet<Labels> = std::collections::HashSet::new();
-    for alt in matchers(vs)? {
-        for series in querier.select(&alt)? {
-            if !seen.insert(series.labels().clone()) {
+    for alt in &alternatives {
+        for series in querier.select(alt)? {
+            if alternatives.len() > 1 && !seen.insert(series.labels().clone()) {
                 continue;
             }
-            let points: Vec<Point> = series
-                .samples()
-                .filter(|&(t, _)| t >= mint && t <= maxt)
-                .map(|(t, v)| Point { t, v })
-                .collect();
+            let mut points = Vec::with_capacity(series.samples_upper_bound());
+            points.extend(
+                series
+                    .samples()
+                    .filter(|&(t, v)| t >= mint && t <= maxt && !(need.as_range && is_stale(v)))
+                    .map(|(t, v)| Point { t, v }),
+            );
             if *budget < points.len() {
                 return Err(QueryError::TooManySamples);
             }

@@ -42,6 +42,10 @@ pub struct ServerOptions {
     pub enable_lifecycle: bool,
     /// `--web.enable-remote-write-receiver`: accept `POST /api/v1/write`.
     pub enable_remote_write_receiver: bool,
+    /// `--enable-feature=promql-delayed-name-removal`: PromQL keeps
+    /// dropped metric names until the end of evaluation
+    /// ([`promql::EngineOptions::delayed_name_removal`]).
+    pub promql_delayed_name_removal: bool,
 }
 
 /// Why the server could not start or stop cleanly.
@@ -168,6 +172,10 @@ impl PrometheusServer {
             reload: options.enable_lifecycle.then(|| reload.clone()),
             remote_write_receiver: options.enable_remote_write_receiver,
             registry,
+            engine: promql::EngineOptions {
+                delayed_name_removal: options.promql_delayed_name_removal,
+                ..promql::EngineOptions::default()
+            },
         });
 
         let listener = tokio::net::TcpListener::bind(options.listen)
@@ -397,6 +405,14 @@ fn flags(options: &ServerOptions) -> BTreeMap<String, String> {
         (
             "web.enable-lifecycle".into(),
             options.enable_lifecycle.to_string(),
+        ),
+        (
+            "enable-feature".into(),
+            if options.promql_delayed_name_removal {
+                "promql-delayed-name-removal".into()
+            } else {
+                String::new()
+            },
         ),
         ("query.lookback-delta".into(), "5m".into()),
         ("query.max-samples".into(), "50000000".into()),

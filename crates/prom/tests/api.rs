@@ -57,6 +57,11 @@ struct Fixture {
 }
 
 async fn start(lifecycle: bool) -> Fixture {
+    start_with(lifecycle, false).await
+}
+
+/// [`start`], with PromQL's delayed name removal on or off.
+async fn start_with(lifecycle: bool, delayed_name_removal: bool) -> Fixture {
     let target = target().await;
     let dir = tempfile::tempdir().unwrap();
     let config_file = dir.path().join("prometheus.yml");
@@ -73,6 +78,7 @@ async fn start(lifecycle: bool) -> Fixture {
         retention_size: None,
         enable_lifecycle: lifecycle,
         enable_remote_write_receiver: lifecycle,
+        promql_delayed_name_removal: delayed_name_removal,
     })
     .await
     .unwrap();
@@ -353,6 +359,32 @@ async fn reload_applies_a_good_config_and_keeps_the_old_one_on_a_bad_one() {
     f.server.shutdown().await.unwrap();
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn delayed_name_removal_reaches_the_engine_only_when_enabled() {
+    let query = "label_replace(rate(up[1m]),%22name%22,%22$1%22,%22__name__%22,%22(.%2B)%22)";
+    for delayed in [false, true] {
+        let f = start_with(false, delayed).await;
+        let (status, body) = get_json(&format!("{}/api/v1/query?query={query}", f.base)).await;
+        assert_eq!(status, 200, "{body}");
+        let metric = &body["data"]["result"][0]["metric"];
+        assert_eq!(metric["job"], "fastapi", "{body}");
+        let name = &metric["name"];
+        if delayed {
+            assert_eq!(name, "up", "{body}");
+        } else {
+            assert!(name.is_null(), "{body}");
+        }
+        let (_, flags) = get_json(&format!("{}/api/v1/status/flags", f.base)).await;
+        let feature = if delayed {
+            "promql-delayed-name-removal"
+        } else {
+            ""
+        };
+        assert_eq!(flags["data"]["enable-feature"], feature);
+        f.server.shutdown().await.unwrap();
+    }
+}
+
 #[tokio::test]
 async fn an_invalid_config_stops_start_with_file_and_line() {
     let dir = tempfile::tempdir().unwrap();
@@ -366,6 +398,7 @@ async fn an_invalid_config_stops_start_with_file_and_line() {
         retention_size: None,
         enable_lifecycle: false,
         enable_remote_write_receiver: false,
+        promql_delayed_name_removal: false,
     })
     .await
     .err()
@@ -556,6 +589,7 @@ async fn scraped_samples_are_remote_written_to_another_server() {
         retention_size: None,
         enable_lifecycle: false,
         enable_remote_write_receiver: false,
+        promql_delayed_name_removal: false,
     })
     .await
     .unwrap();

@@ -24,13 +24,7 @@ use serde_json::Value;
 /// so that the test stays green while they are open, printed on every run,
 /// and required to still differ (the test fails once one is fixed, so that
 /// its entry is removed).
-const KNOWN_BUGS: &[&str] = &[
-    // Our engine always applies delayed name removal, so `label_replace`
-    // still sees `__name__` after `rate`; Prometheus 3 does that only with
-    // `--enable-feature=promql-delayed-name-removal` (off by default), and
-    // 2.42 and default 3.x give `name=""`.
-    r#"label_replace(rate(http_requests_total{handler="/"}[5m]), "name", "$1", "__name__", "(.*)")"#,
-];
+const KNOWN_BUGS: &[&str] = &[];
 
 /// Where a known difference may show.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -615,6 +609,7 @@ async fn same_answers_as_prometheus() {
         retention_size: None,
         enable_lifecycle: false,
         enable_remote_write_receiver: true,
+        promql_delayed_name_removal: false,
     })
     .await
     .unwrap();

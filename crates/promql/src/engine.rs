@@ -28,6 +28,14 @@ pub struct EngineOptions {
     /// Step of subqueries written without one (`x[5m:]`), Prometheus'
     /// global evaluation interval (1m).
     pub default_subquery_step: Duration,
+    /// Prometheus 3's delayed `__name__` removal (off, as in Prometheus,
+    /// where `--enable-feature=promql-delayed-name-removal` turns it on).
+    /// Off, a function or operator that drops the metric name drops it at
+    /// once: `label_replace` and `by (__name__)` above it no longer see it,
+    /// and series that differ only by name collide right there. On, the
+    /// name is only marked, and marked names go when the result is
+    /// complete.
+    pub delayed_name_removal: bool,
 }
 
 impl Default for EngineOptions {
@@ -37,6 +45,7 @@ impl Default for EngineOptions {
             max_samples: 50_000_000,
             timeout: Duration::from_secs(120),
             default_subquery_step: Duration::from_secs(60),
+            delayed_name_removal: false,
         }
     }
 }
@@ -203,6 +212,7 @@ impl Engine {
             max_samples: self.options.max_samples,
             deadline: Instant::now() + self.options.timeout,
             cancel: cancel.cloned(),
+            delayed_name_removal: self.options.delayed_name_removal,
         }
     }
 }

@@ -23,10 +23,13 @@
 //! limit), then the expression is evaluated step by step, each step finding
 //! its window from a per-series cursor. Aggregations straight over a
 //! selector or a `rate`-like function skip per-step label sets (a fast path
-//! checked against the general one). Names are removed the Prometheus 3 way
-//! (delayed): functions mark `__name__`, which `label_replace` and
-//! `by (__name__)` can still read, and marked names go when the result is
-//! complete.
+//! checked against the general one). Functions and operators that drop
+//! `__name__` drop it at once, as Prometheus does by default; with
+//! [`EngineOptions::delayed_name_removal`] (Prometheus 3's
+//! `promql-delayed-name-removal`) they only mark it, `label_replace` and
+//! `by (__name__)` can still read it, and marked names go when the result
+//! is complete. One code path serves both: the mode decides only whether a
+//! node's marks are applied at the node or at the end.
 //!
 //! ```
 //! use model::Labels;

@@ -534,6 +534,18 @@ fn check_range(
     compare_series(&got, &want, |i| start + i as i64 * step)
 }
 
+/// The engine as upstream's runner configures it for every file alike:
+/// promqltest's `NewTestEngine` turns delayed name removal on, and
+/// `TestEvaluations` runs all of `testdata/*.test` (`name_label_dropping`
+/// included) through that one engine. The files expect names that
+/// `label_replace` reads after a function has dropped them.
+fn test_engine_options() -> EngineOptions {
+    EngineOptions {
+        delayed_name_removal: true,
+        ..EngineOptions::default()
+    }
+}
+
 #[derive(Default)]
 struct Tally {
     passed: usize,
@@ -549,7 +561,7 @@ fn run_file(
     known: &HashSet<String>,
     seen: &mut HashSet<String>,
 ) -> (Tally, Vec<String>) {
-    let engine = Engine::new(EngineOptions::default());
+    let engine = Engine::new(test_engine_options());
     let mut head = Head::new();
     let mut hist_series: Vec<Labels> = Vec::new();
     let mut tally = Tally::default();

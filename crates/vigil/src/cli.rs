@@ -250,10 +250,35 @@ pub(crate) struct PrometheusArgs {
     /// Accept remote-write requests at /api/v1/write
     #[arg(long = "web.enable-remote-write-receiver")]
     enable_remote_write_receiver: bool,
+    /// Comma separated feature names to enable; of Prometheus' features,
+    /// promql-delayed-name-removal is supported, others are ignored
+    #[arg(long = "enable-feature", value_delimiter = ',')]
+    enable_feature: Vec<String>,
 }
+
+/// Prometheus' `--enable-feature` value that delays PromQL's `__name__`
+/// removal to the end of evaluation.
+const DELAYED_NAME_REMOVAL: &str = "promql-delayed-name-removal";
 
 impl PrometheusArgs {
     fn options(self) -> ServerOptions {
+        // Like Prometheus, an unknown feature is a warning, not an error.
+        for feature in &self.enable_feature {
+            match feature.trim() {
+                "" => {}
+                DELAYED_NAME_REMOVAL => {
+                    tracing::info!("experimental PromQL delayed name removal enabled");
+                }
+                other => tracing::warn!(
+                    option = other,
+                    "unknown or unsupported option for --enable-feature, ignored"
+                ),
+            }
+        }
+        let promql_delayed_name_removal = self
+            .enable_feature
+            .iter()
+            .any(|f| f.trim() == DELAYED_NAME_REMOVAL);
         ServerOptions {
             config_file: self.config_file,
             storage_path: self.storage_path,
@@ -262,6 +287,7 @@ impl PrometheusArgs {
             retention_size: self.retention_size,
             enable_lifecycle: self.enable_lifecycle,
             enable_remote_write_receiver: self.enable_remote_write_receiver,
+            promql_delayed_name_removal,
         }
     }
 }
@@ -286,4 +312,49 @@ pub(crate) fn normalize_go_flags(
             _ => arg,
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::{Cli, Command, normalize_go_flags};
+
+    /// The server options `vigil prometheus <flags>` would start with.
+    fn prometheus_options(flags: &[&str]) -> prom::server::ServerOptions {
+        let args = ["vigil", "prometheus"].iter().chain(flags).map(Into::into);
+        match Cli::try_parse_from(normalize_go_flags(args)).map(|c| c.command) {
+            Ok(Command::Prometheus(args)) => args.options(),
+            Ok(_) => panic!("not the prometheus subcommand"),
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    #[test]
+    fn delayed_name_removal_is_off_by_default() {
+        assert!(!prometheus_options(&[]).promql_delayed_name_removal);
+    }
+
+    #[test]
+    fn enable_feature_turns_on_delayed_name_removal() {
+        for flags in [
+            &["--enable-feature=promql-delayed-name-removal"][..],
+            &["-enable-feature=promql-delayed-name-removal"],
+            &[
+                "--enable-feature",
+                "exemplar-storage,promql-delayed-name-removal",
+            ],
+            &[
+                "--enable-feature=exemplar-storage",
+                "--enable-feature=promql-delayed-name-removal",
+            ],
+        ] {
+            assert!(
+                prometheus_options(flags).promql_delayed_name_removal,
+                "{flags:?}"
+            );
+        }
+        let other = prometheus_options(&["--enable-feature=exemplar-storage"]);
+        assert!(!other.promql_delayed_name_removal);
+    }
 }

@@ -104,6 +104,7 @@ pub(crate) async fn run(args: UpArgs) -> anyhow::Result<()> {
         retention_size: None,
         enable_lifecycle: true,
         enable_remote_write_receiver: true,
+        promql_delayed_name_removal: false,
     })
     .await?;
     let metrics_url = format!("http://{}", metrics.addr());

@@ -56,6 +56,8 @@ pub struct ApiState {
     pub remote_write_receiver: bool,
     /// The server's own metrics.
     pub registry: Arc<instrument::Registry>,
+    /// The query engine's settings; a request may only shorten the timeout.
+    pub engine: promql::EngineOptions,
 }
 
 impl ApiState {

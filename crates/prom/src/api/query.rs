@@ -38,10 +38,10 @@ fn query_text(params: &Params) -> Result<String, ApiError> {
     Ok(query.to_owned())
 }
 
-/// The engine for this request: the server's limits, with a shorter
+/// The engine for this request: the server's settings, with a shorter
 /// `timeout` when the request asks for one.
-fn engine(params: &Params) -> Result<Engine, ApiError> {
-    let mut options = EngineOptions::default();
+fn engine(server: &EngineOptions, params: &Params) -> Result<Engine, ApiError> {
+    let mut options = server.clone();
     if let Some(text) = params.get("timeout").filter(|t| !t.is_empty()) {
         let ms = model::time::parse_duration_ms(text).map_err(|_| {
             ApiError::bad_param(
@@ -229,7 +229,7 @@ pub(super) async fn instant(
 ) -> Result<Success<Answer>, ApiError> {
     let query = query_text(&params)?;
     let t = params.time_or("time", now_ms())?;
-    let engine = engine(&params)?;
+    let engine = engine(&state.engine, &params)?;
     let cancel: CancelFlag = Arc::new(AtomicBool::new(false));
     let _guard = CancelOnDrop(cancel.clone());
     let started = Instant::now();
@@ -287,7 +287,7 @@ pub(super) async fn range(
             "exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)",
         ));
     }
-    let engine = engine(&params)?;
+    let engine = engine(&state.engine, &params)?;
     let cancel: CancelFlag = Arc::new(AtomicBool::new(false));
     let _guard = CancelOnDrop(cancel.clone());
     let started = Instant::now();

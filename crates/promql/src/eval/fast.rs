@@ -9,6 +9,11 @@
 //! (`model::algebra`'s compensated sums and mean, `functions::range`'s
 //! extrapolation) in the same order as the general path, so results are
 //! identical, which the conformance suite checks through both paths.
+//!
+//! Both name-removal modes give the general path's results: arithmetic
+//! drops the name in the algebra either way; an aggregation over a
+//! function leaves `by (__name__)` and inputs whose series differ by name
+//! alone (which collide when the name goes at once) to the general path.
 
 use std::collections::HashMap;
 
@@ -31,6 +36,11 @@ use crate::functions::{counter_info, looks_like_counter, range};
 pub(super) struct Plan {
     group_of: Vec<usize>,
     groups: Vec<Labels>,
+    /// Whether two input series differ by their name alone. A function
+    /// that drops names at once (no delayed removal) makes such series
+    /// collide, an error only the general path reports, and only at the
+    /// steps where both have a value.
+    names_collide: bool,
 }
 
 enum Input<'e> {
@@ -79,13 +89,16 @@ pub(super) fn aggregate(
     let vs = match input {
         Input::Selector(vs) => vs,
         Input::Range(_, ms) => {
-            // Functions only mark the name; grouping by it needs the marks.
+            // After a function, `by (__name__)` reads the name marks
+            // (delayed removal) or finds no name at all: the general path
+            // knows both.
             if matches!(&grouping, Grouping::By(names) if names.iter().any(|n| n == METRIC_NAME)) {
                 return None;
             }
             &ms.vs
         }
     };
+    let drops_name_now = matches!(input, Input::Range(..)) && !ev.delays_name_removal();
     let data_key = select::key(vs);
     let plan_key = std::ptr::from_ref(a) as usize;
     if !ev.plans.contains_key(&plan_key) {
@@ -102,9 +115,27 @@ pub(super) fn aggregate(
                 })
             })
             .collect();
-        ev.plans.insert(plan_key, Plan { group_of, groups });
+        let names_collide = drops_name_now && {
+            let mut seen = std::collections::HashSet::with_capacity(data.len());
+            !data.iter().all(|s| {
+                let mut unnamed = s.labels.clone();
+                unnamed.remove(METRIC_NAME);
+                seen.insert(unnamed)
+            })
+        };
+        ev.plans.insert(
+            plan_key,
+            Plan {
+                group_of,
+                groups,
+                names_collide,
+            },
+        );
     }
     let plan = ev.plans.get(&plan_key)?;
+    if plan.names_collide {
+        return None;
+    }
     let data = ev.data.get(&data_key).map(Vec::as_slice).unwrap_or(&[]);
     let mut values: Vec<Vec<f64>> = vec![Vec::new(); plan.groups.len()];
     let mut order: Vec<usize> = Vec::new();

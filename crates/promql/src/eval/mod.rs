@@ -40,10 +40,12 @@ pub(crate) enum Val {
     },
 }
 
-/// Prometheus 3's delayed name removal: functions and operators that drop
-/// the metric name only mark it, so that `label_replace` and
-/// `by (__name__)` can still read it; marked names are removed when the
-/// result is complete ([`finalize`]).
+/// Which samples lose their metric name. With Prometheus 3's delayed name
+/// removal, functions and operators that drop the name only mark it, so
+/// that `label_replace` and `by (__name__)` can still read it; marked names
+/// are removed when the result is complete ([`finalize`]). Without it,
+/// [`Evaluator::drop_names`] finalizes at once, so no value ever carries a
+/// mark.
 #[derive(Debug, Clone, Default)]
 pub(crate) enum Drops {
     /// No sample is marked.
@@ -116,7 +118,7 @@ pub(crate) fn finalize_matrix(mut m: Matrix, drops: &Drops) -> Result<Matrix, Qu
     Ok(m)
 }
 
-/// Per-query limits.
+/// Per-query limits and settings.
 #[derive(Debug, Clone)]
 pub(crate) struct Limits {
     pub(crate) lookback: i64,
@@ -124,6 +126,8 @@ pub(crate) struct Limits {
     pub(crate) max_samples: usize,
     pub(crate) deadline: Instant,
     pub(crate) cancel: Option<CancelFlag>,
+    /// [`crate::EngineOptions::delayed_name_removal`].
+    pub(crate) delayed_name_removal: bool,
 }
 
 /// Evaluates one query.
@@ -198,6 +202,24 @@ impl<'q> Evaluator<'q> {
         Ok(())
     }
 
+    /// Whether dropped metric names are only marked until the end.
+    pub(crate) fn delays_name_removal(&self) -> bool {
+        self.limits.delayed_name_removal
+    }
+
+    /// The result of a function or operator that drops the metric name of
+    /// the samples `drops` selects. The one place the two behaviours part:
+    /// with delayed removal the names are marked for [`finalize`] at the
+    /// end; without, they go now, and series left with the same labels fail
+    /// here, at the node that made them collide, as in Prometheus.
+    pub(crate) fn drop_names(&self, v: Vector, drops: Drops) -> Result<Val, QueryError> {
+        if self.delays_name_removal() {
+            Ok(Val::Vector(v, drops))
+        } else {
+            Ok(Val::Vector(finalize(v, &drops)?, Drops::None))
+        }
+    }
+
     /// Counts `n` more samples held against the query's limit.
     pub(crate) fn count_samples(&mut self, n: usize) -> Result<(), QueryError> {
         if self.budget < n {
@@ -223,7 +245,7 @@ impl<'q> Evaluator<'q> {
                             s
                         })
                         .collect();
-                    Ok(Val::Vector(out, Drops::All))
+                    self.drop_names(out, Drops::All)
                 }
                 _ => Err(QueryError::BadData(
                     "unary expression only allowed on expressions of type scalar or instant vector"

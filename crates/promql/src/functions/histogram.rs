@@ -37,7 +37,12 @@ fn group(ev: &mut Evaluator<'_>, v: Vector, func: &str, arg: usize) -> Vec<Histo
     let mut index: HashMap<Labels, usize> = HashMap::new();
     let mut groups: Vec<Histogram> = Vec::new();
     for s in v {
-        let name = s.labels.get(METRIC_NAME).unwrap_or("").to_owned();
+        // Prometheus names the metric in these messages only when it
+        // delays name removal; otherwise the name counts as dropped already.
+        let name = match s.labels.get(METRIC_NAME) {
+            Some(name) if ev.delays_name_removal() => name.to_owned(),
+            _ => String::new(),
+        };
         let Some(upper) = s.labels.get("le").and_then(parse_le) else {
             let le = s.labels.get("le").unwrap_or("");
             let at = position::describe(ev.query, func, Some(arg));
@@ -134,7 +139,7 @@ pub(super) fn histogram_quantile(
         }
         out.push(Sample::new(h.labels, value));
     }
-    Ok(Val::Vector(out, Drops::All))
+    ev.drop_names(out, Drops::All)
 }
 
 /// `histogram_quantiles(buckets, "label", q…)`: one series per quantile,
@@ -171,7 +176,7 @@ pub(super) fn histogram_quantiles(
             "vector cannot contain metrics with the same labelset".into(),
         ));
     }
-    Ok(Val::Vector(out, Drops::All))
+    ev.drop_names(out, Drops::All)
 }
 
 /// A quantile as a label value: always with a decimal point (`0.0`, `1.0`).
@@ -200,7 +205,7 @@ pub(super) fn histogram_fraction(
         };
         out.push(Sample::new(h.labels, value));
     }
-    Ok(Val::Vector(out, Drops::All))
+    ev.drop_names(out, Drops::All)
 }
 
 /// The quantile of normalized buckets, interpolating linearly inside the

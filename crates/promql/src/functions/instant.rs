@@ -63,7 +63,7 @@ pub(super) fn timestamp(ev: &mut Evaluator<'_>, arg: &Expr, t: i64) -> Result<Va
             })
             .collect()
     };
-    Ok(Val::Vector(out, Drops::All))
+    ev.drop_names(out, Drops::All)
 }
 
 pub(super) fn label_replace(

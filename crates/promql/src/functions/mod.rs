@@ -144,17 +144,17 @@ pub(crate) fn call(ev: &mut Evaluator<'_>, c: &Call, t: i64) -> Result<Val, Quer
             if max < min {
                 return Ok(Val::Vector(Vec::new(), Drops::None));
             }
-            map_values(v, |x| range::go_max(min, range::go_min(max, x)))
+            map_values(ev, v, |x| range::go_max(min, range::go_min(max, x)))
         }
         "clamp_min" => {
             let v = ev.eval_vector(arg(0)?, t)?;
             let min = ev.eval_scalar(arg(1)?, t)?;
-            map_values(v, |x| range::go_max(min, x))
+            map_values(ev, v, |x| range::go_max(min, x))
         }
         "clamp_max" => {
             let v = ev.eval_vector(arg(0)?, t)?;
             let max = ev.eval_scalar(arg(1)?, t)?;
-            map_values(v, |x| range::go_min(max, x))
+            map_values(ev, v, |x| range::go_min(max, x))
         }
         "round" => {
             let v = ev.eval_vector(arg(0)?, t)?;
@@ -163,7 +163,7 @@ pub(crate) fn call(ev: &mut Evaluator<'_>, c: &Call, t: i64) -> Result<Val, Quer
                 None => 1.0,
             };
             let inverse = 1.0 / to;
-            map_values(v, |x| (x * inverse + 0.5).floor() / inverse)
+            map_values(ev, v, |x| (x * inverse + 0.5).floor() / inverse)
         }
         "days_in_month" | "day_of_month" | "day_of_week" | "day_of_year" | "hour" | "minute"
         | "month" | "year" => {
@@ -171,12 +171,12 @@ pub(crate) fn call(ev: &mut Evaluator<'_>, c: &Call, t: i64) -> Result<Val, Quer
                 Some(a) => ev.eval_vector(a, t)?,
                 None => vec![Sample::new(Labels::empty(), t as f64 / 1000.0)],
             };
-            map_values(v, |x| instant::date_part(name, x))
+            map_values(ev, v, |x| instant::date_part(name, x))
         }
         _ => {
             if let Some(f) = instant::math(name) {
                 let v = ev.eval_vector(arg(0)?, t)?;
-                return map_values(v, f);
+                return map_values(ev, v, f);
             }
             if name.starts_with("histogram_") {
                 // Native-histogram functions: float samples have no histogram.
@@ -343,7 +343,7 @@ fn range_function(
             out.push(Sample::new(s.labels, v));
         }
     }
-    Ok(Val::Vector(out, if keep_name { drops } else { Drops::All }))
+    ev.drop_names(out, if keep_name { drops } else { Drops::All })
 }
 
 /// Whether a series is unnamed or named like a counter (`_total`, `_sum`,
@@ -420,8 +420,8 @@ fn eval_string(ev: &mut Evaluator<'_>, expr: &Expr, t: i64) -> Result<String, Qu
     }
 }
 
-/// Applies `f` to every value, marking the metric name to be dropped.
-fn map_values(v: Vector, f: impl Fn(f64) -> f64) -> Result<Val, QueryError> {
+/// Applies `f` to every value, dropping the metric name.
+fn map_values(ev: &Evaluator<'_>, v: Vector, f: impl Fn(f64) -> f64) -> Result<Val, QueryError> {
     let out: Vector = v
         .into_iter()
         .map(|mut s| {
@@ -429,7 +429,7 @@ fn map_values(v: Vector, f: impl Fn(f64) -> f64) -> Result<Val, QueryError> {
             s
         })
         .collect();
-    Ok(Val::Vector(out, Drops::All))
+    ev.drop_names(out, Drops::All)
 }
 
 /// The labels `absent()` reports: the selector's equality matchers, except

@@ -622,3 +622,28 @@ async fn scraped_samples_are_remote_written_to_another_server() {
     a.shutdown().await.unwrap();
     b.server.shutdown().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_query_past_its_timeout_answers_503_timeout() {
+    let f = start(false).await;
+    // 172,800 subquery steps: far more than a millisecond of work.
+    let query = "max_over_time(vector(1)[2d:1s])";
+    let (status, body) = get_json(&format!(
+        "{}/api/v1/query?query={query}&timeout=1ms",
+        f.base
+    ))
+    .await;
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(body["status"], "error");
+    assert_eq!(body["errorType"], "timeout");
+    assert_eq!(body["error"], "query timed out in expression evaluation");
+    // Without the short timeout the same query succeeds.
+    let (status, body) = get_json(&format!("{}/api/v1/query?query={query}", f.base)).await;
+    assert_eq!(status, 200, "{body}");
+    let (status, _) = get_json(&format!(
+        "{}/api/v1/query?query=up&timeout=soon",
+        f.base
+    ))
+    .await;
+    assert_eq!(status, 400);
+}

@@ -159,6 +159,16 @@ impl PrometheusServer {
         let writers = RemoteWriters::start(&config, &remote.data_dir, &remote.metrics)?;
         scrape.set_remote_writers(Some(Arc::new(writers)));
 
+        let listener = tokio::net::TcpListener::bind(options.listen)
+            .await
+            .map_err(|source| ServerError::Bind {
+                addr: options.listen,
+                source,
+            })?;
+        let addr = listener.local_addr().map_err(|source| ServerError::Bind {
+            addr: options.listen,
+            source,
+        })?;
         let (reload, reload_requests) = mpsc::channel::<ReloadRequest>(4);
         let state = Arc::new(ApiState {
             db: db.clone(),
@@ -172,22 +182,13 @@ impl PrometheusServer {
             reload: options.enable_lifecycle.then(|| reload.clone()),
             remote_write_receiver: options.enable_remote_write_receiver,
             registry,
+            external_host: format!("{}:{}", hostname(), addr.port()),
             engine: promql::EngineOptions {
                 delayed_name_removal: options.promql_delayed_name_removal,
                 ..promql::EngineOptions::default()
             },
         });
 
-        let listener = tokio::net::TcpListener::bind(options.listen)
-            .await
-            .map_err(|source| ServerError::Bind {
-                addr: options.listen,
-                source,
-            })?;
-        let addr = listener.local_addr().map_err(|source| ServerError::Bind {
-            addr: options.listen,
-            source,
-        })?;
         let stop = CancellationToken::new();
         let router = api::router(state);
         let serving = tokio::spawn({
@@ -485,4 +486,14 @@ impl Collector for ServerCollector {
             });
         }
     }
+}
+
+/// The machine's name, for the external URL Prometheus derives when
+/// `--web.external-url` is not given (`http://<hostname>:<port>/`).
+fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".to_owned())
 }

@@ -640,10 +640,6 @@ async fn a_query_past_its_timeout_answers_503_timeout() {
     // Without the short timeout the same query succeeds.
     let (status, body) = get_json(&format!("{}/api/v1/query?query={query}", f.base)).await;
     assert_eq!(status, 200, "{body}");
-    let (status, _) = get_json(&format!(
-        "{}/api/v1/query?query=up&timeout=soon",
-        f.base
-    ))
-    .await;
+    let (status, _) = get_json(&format!("{}/api/v1/query?query=up&timeout=soon", f.base)).await;
     assert_eq!(status, 400);
 }

@@ -56,6 +56,9 @@ pub struct ApiState {
     pub remote_write_receiver: bool,
     /// The server's own metrics.
     pub registry: Arc<instrument::Registry>,
+    /// `host:port` of the server's external URL: the machine's name and
+    /// the port it listens on.
+    pub external_host: String,
     /// The query engine's settings; a request may only shorten the timeout.
     pub engine: promql::EngineOptions,
 }

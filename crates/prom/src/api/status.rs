@@ -35,7 +35,7 @@ pub(super) async fn targets(
                 "labels": labels_json(&t.target.labels),
                 "scrapePool": t.job,
                 "scrapeUrl": t.target.url,
-                "globalUrl": t.target.url,
+                "globalUrl": global_url(&t.target.url, &state.external_host),
                 "lastError": t.health.last_error,
                 "lastScrape": go_time(t.health.last_scrape),
                 "lastScrapeDuration": t.health.last_scrape_duration.as_secs_f64(),
@@ -61,6 +61,34 @@ pub(super) async fn targets(
         "droppedTargets": dropped,
         "droppedTargetCounts": dropped_counts,
     })))
+}
+
+/// The URL a target is reachable at from elsewhere, as Prometheus writes
+/// `globalUrl`: a loopback host (`127.0.0.1`, `localhost`, `::1`) becomes
+/// the external URL's host; the server scraping itself becomes the external
+/// URL's host and port.
+fn global_url(url: &str, external_host: &str) -> String {
+    let Ok(mut parsed) = reqwest::Url::parse(url) else {
+        return url.to_owned();
+    };
+    let loopback = matches!(
+        parsed.host_str(),
+        Some("127.0.0.1" | "localhost" | "[::1]" | "::1")
+    );
+    if !loopback {
+        return url.to_owned();
+    }
+    let (host, own_port) = external_host
+        .rsplit_once(':')
+        .unwrap_or((external_host, ""));
+    let port = parsed.port_or_known_default().map(|p| p.to_string());
+    if port.as_deref() == Some(own_port) {
+        let _ = parsed.set_scheme("http");
+    }
+    if parsed.set_host(Some(host)).is_err() {
+        return url.to_owned();
+    }
+    parsed.to_string()
 }
 
 pub(super) async fn buildinfo() -> Success<Value> {
@@ -211,5 +239,31 @@ pub(super) async fn reload(State(state): State<Arc<ApiState>>) -> Response {
         )
             .into_response(),
         Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "server is shutting down\n").into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::global_url;
+
+    #[test]
+    fn global_urls_name_the_machine_instead_of_loopback() {
+        let external = "box:9090";
+        assert_eq!(
+            global_url("http://127.0.0.1:8000/metrics", external),
+            "http://box:8000/metrics"
+        );
+        assert_eq!(
+            global_url("http://localhost:9090/metrics?x=1", external),
+            "http://box:9090/metrics?x=1"
+        );
+        assert_eq!(
+            global_url("http://[::1]:8000/metrics", external),
+            "http://box:8000/metrics"
+        );
+        assert_eq!(
+            global_url("http://api.internal:8000/metrics", external),
+            "http://api.internal:8000/metrics"
+        );
     }
 }

@@ -413,6 +413,21 @@ impl Querier for DbQuerier<'_> {
     }
 }
 
+/// A series of the head, held by a writer that appends to it again and
+/// again (a scrape cache keeps one per series): [`Appender::append_to`]
+/// goes straight to the series, where a [`SeriesRef`] is looked up in the
+/// head's map on every append. It stays valid while the series is in the
+/// head; holding it does not keep a dropped series in the head.
+#[derive(Debug, Clone)]
+pub struct SeriesHandle(Arc<MemSeries>);
+
+impl SeriesHandle {
+    /// The series' reference.
+    pub fn series_ref(&self) -> SeriesRef {
+        self.0.id
+    }
+}
+
 /// A batch of samples committed to the log and the head together.
 ///
 /// Samples are checked as they are added (out of order, duplicate, older
@@ -439,6 +454,28 @@ impl Appender<'_> {
     pub fn append(&mut self, labels: &Labels, t: i64, v: f64) -> Result<SeriesRef, TsdbError> {
         let (series, _) = self.db.head.get_or_create(labels)?;
         self.add(series, t, v)
+    }
+
+    /// [`Appender::append`], returning a [`SeriesHandle`] for
+    /// [`Appender::append_to`].
+    pub fn append_series(
+        &mut self,
+        labels: &Labels,
+        t: i64,
+        v: f64,
+    ) -> Result<SeriesHandle, TsdbError> {
+        let (series, _) = self.db.head.get_or_create(labels)?;
+        self.add(Arc::clone(&series), t, v)?;
+        Ok(SeriesHandle(series))
+    }
+
+    /// Adds a sample of a series held by handle: no lookup at all. Answers
+    /// [`TsdbError::UnknownSeries`] once the head has dropped the series.
+    pub fn append_to(&mut self, series: &SeriesHandle, t: i64, v: f64) -> Result<(), TsdbError> {
+        if series.0.deleted.load(Ordering::Relaxed) {
+            return Err(TsdbError::UnknownSeries(series.0.id.0));
+        }
+        self.add(Arc::clone(&series.0), t, v).map(drop)
     }
 
     /// Adds a sample of a series already known by reference.

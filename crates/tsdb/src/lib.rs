@@ -94,7 +94,8 @@ pub use block::{Block, BlockMeta, BlockStats};
 pub use chunk::{SAMPLES_PER_CHUNK, XorEncoder, XorIter};
 pub use compact::{CompactionReport, Compactor};
 pub use db::{
-    Appender, Commit, DEFAULT_BLOCK_DURATION, DEFAULT_RETENTION, Options, ReplayStats, Tsdb,
+    Appender, Commit, DEFAULT_BLOCK_DURATION, DEFAULT_RETENTION, Options, ReplayStats,
+    SeriesHandle, Tsdb,
 };
 pub use error::TsdbError;
 pub use head::{Head, HeadStats};

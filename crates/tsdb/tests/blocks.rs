@@ -402,3 +402,37 @@ fn select_merges_blocks_and_head_sorted_and_each_series_once() {
     assert_eq!(labels.len(), 8);
     assert_eq!(dump(&db), model);
 }
+
+#[test]
+fn a_series_handle_appends_until_a_cut_drops_its_series() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Tsdb::open(dir.path(), options()).unwrap();
+    let mut app = db.appender();
+    let old = app.append_series(&series(0), 0, 1.0).unwrap();
+    let kept = app.append_series(&series(1), 0, 1.0).unwrap();
+    app.append_to(&old, 10, 2.0).unwrap();
+    assert!(matches!(
+        app.append_to(&old, 5, 2.0),
+        Err(TsdbError::OutOfOrder)
+    ));
+    assert_eq!(app.commit().unwrap().rejected, 0);
+    let mut app = db.appender();
+    app.append_to(&kept, 2600, 3.0).unwrap();
+    assert_eq!(app.commit().unwrap().rejected, 0);
+    db.compact().unwrap();
+    // Series 0 has nothing left in the head; series 1 has.
+    let mut app = db.appender();
+    assert!(matches!(
+        app.append_to(&old, 2610, 4.0),
+        Err(TsdbError::UnknownSeries(_))
+    ));
+    app.append_to(&kept, 2610, 4.0).unwrap();
+    assert_eq!(app.commit().unwrap().rejected, 0);
+    let samples = dump(&db);
+    assert_eq!(samples[&series(1).to_string()].len(), 3);
+    assert_eq!(samples[&series(0).to_string()].len(), 2);
+    assert_eq!(kept.series_ref(), {
+        let mut app = db.appender();
+        app.append(&series(1), 2620, 5.0).unwrap()
+    });
+}

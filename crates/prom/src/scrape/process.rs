@@ -13,7 +13,7 @@
 use std::collections::HashMap;
 
 use model::{Labels, METRIC_NAME};
-use tsdb::{Appender, SeriesRef, Tsdb, TsdbError};
+use tsdb::{Appender, SeriesHandle, Tsdb, TsdbError};
 
 use crate::config::ScrapeConfig;
 use crate::exposition::{self, ExpositionFormat, Metadata};
@@ -54,10 +54,10 @@ pub(crate) struct Report {
 }
 
 /// One series as a target writes it.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 struct Entry {
     /// Where its samples go; `None` when metric relabeling drops it.
-    series: Option<SeriesRef>,
+    series: Option<SeriesHandle>,
     /// The format it was written in, to read its labels again.
     format: ExpositionFormat,
     /// The last scrape that exposed it, and the one before (to undo a
@@ -77,7 +77,7 @@ pub(crate) struct ScrapeCache {
     entries: HashMap<Box<str>, Entry, foldhash::fast::RandomState>,
     /// Counts scrapes; an entry's `last_seen` is one of these.
     iteration: u64,
-    report: [Option<SeriesRef>; 5],
+    report: [Option<SeriesHandle>; 5],
 }
 
 impl ScrapeCache {
@@ -88,7 +88,7 @@ impl ScrapeCache {
             job,
             entries: HashMap::default(),
             iteration: 0,
-            report: [None; 5],
+            report: Default::default(),
         }
     }
 
@@ -189,14 +189,18 @@ impl ScrapeCache {
                 _ => at,
             };
             let tracks_staleness = timestamp == at;
-            let entry = match self.entries.get_mut(sample.series) {
+            let appended = match self.entries.get_mut(sample.series) {
                 Some(entry) => {
                     if entry.last_seen != self.iteration {
                         entry.seen_before = entry.last_seen;
                         entry.last_seen = self.iteration;
                     }
                     entry.tracks_staleness = tracks_staleness;
-                    *entry
+                    let Some(series) = &entry.series else {
+                        continue; // dropped by relabeling
+                    };
+                    report.post_relabel += 1;
+                    appender.append_to(series, timestamp, sample.value)
                 }
                 None => {
                     let labels = match exposition::series_labels(sample.series, fetched.format) {
@@ -216,7 +220,7 @@ impl ScrapeCache {
                     };
                     if let Some(labels) = labels {
                         report.post_relabel += 1;
-                        match appender.append(&labels, timestamp, sample.value) {
+                        match appender.append_series(&labels, timestamp, sample.value) {
                             Ok(series) => {
                                 report.added += 1;
                                 entry.series = Some(series);
@@ -233,17 +237,13 @@ impl ScrapeCache {
                     continue;
                 }
             };
-            let Some(series) = entry.series else {
-                continue; // dropped by relabeling
-            };
-            report.post_relabel += 1;
-            match appender.append_ref(series, timestamp, sample.value) {
+            match appended {
                 Ok(()) => {}
                 Err(TsdbError::UnknownSeries(_)) => {
                     // A block cut dropped the series: store it by labels again.
                     let labels = self.labels_of(sample.series, fetched.format).ok().flatten();
                     let Some(labels) = labels else { continue };
-                    match appender.append(&labels, timestamp, sample.value) {
+                    match appender.append_series(&labels, timestamp, sample.value) {
                         Ok(series) => {
                             if let Some(entry) = self.entries.get_mut(sample.series) {
                                 entry.series = Some(series);
@@ -308,8 +308,8 @@ impl ScrapeCache {
                 return true;
             }
             if entry.last_seen + 1 == iteration && entry.tracks_staleness && result.is_ok() {
-                if let Some(series) = entry.series {
-                    match appender.append_ref(series, at, stale) {
+                if let Some(series) = &entry.series {
+                    match appender.append_to(series, at, stale) {
                         Ok(()) => {}
                         Err(TsdbError::UnknownSeries(_)) => {
                             refetch.push((text.clone(), entry.format));
@@ -343,8 +343,8 @@ impl ScrapeCache {
         at: i64,
         value: f64,
     ) -> Result<u64, TsdbError> {
-        if let Some(series) = self.report[i] {
-            match appender.append_ref(series, at, value) {
+        if let Some(series) = &self.report[i] {
+            match appender.append_to(series, at, value) {
                 Ok(()) => return Ok(0),
                 Err(TsdbError::UnknownSeries(_)) => {}
                 Err(e) if is_sample_error(&e) => return Ok(1),
@@ -353,7 +353,7 @@ impl ScrapeCache {
         }
         let mut labels = self.target_labels.clone();
         labels.set(METRIC_NAME, REPORT_SERIES[i]);
-        match appender.append(&labels, at, value) {
+        match appender.append_series(&labels, at, value) {
             Ok(series) => {
                 self.report[i] = Some(series);
                 Ok(0)

@@ -47,19 +47,8 @@ sleep 2
 rss() { awk '/^VmRSS/ {printf "%.0f", $2 / 1024}' "/proc/$1/status"; }
 echo "RSS after ingestion: vigil $(rss "$vpid") MiB, Prometheus $(rss "$ppid") MiB"
 
-queries=(
-  'up{job="fastapi"}'
-  'sum(http_requests_total{status="2xx"}) / sum(http_requests_total) * 100'
-  'sum(http_requests_total{status="5xx"}) / sum(http_requests_total) * 100'
-  'sum(http_requests_total{status="4xx"}) / sum(http_requests_total) * 100'
-  'sum(rate(http_requests_total[1m]))'
-  'sum(irate(http_requests_total{job="fastapi"}[1m]))'
-  'sum(http_requests_total{status="2xx"})'
-  'sum(http_requests_total{method="GET"})'
-  'sum by (handler) (rate(http_requests_total[1m]))'
-  'sum by (handler) (http_requests_total{status="5xx"}) / sum by (handler) (http_requests_total)'
-  'http_request_duration_seconds_sum{job="fastapi"} / http_request_duration_seconds_count{job="fastapi"}'
-)
+# The reference dashboard's queries (shared/reference/README.md), one per line.
+mapfile -t queries < bench/reference_queries.txt
 median() { tr ' ' '\n' | grep . | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 end=$(curl -s "http://127.0.0.1:$vport/api/v1/query" --data-urlencode 'query=max(timestamp(up))' \
   | python3 -c 'import json,sys; print(int(float(json.load(sys.stdin)["data"]["result"][0]["value"][1])))')
@@ -83,3 +72,5 @@ for range in $ranges; do
       "$(echo "$v" | median | awk '{print $1 * 1000}')" "$(echo "$p" | median | awk '{print $1 * 1000}')" "$n"
   done
 done
+echo
+echo "RSS after the queries: vigil $(rss "$vpid") MiB (peak $(awk '/^VmHWM/ {printf "%.0f", $2 / 1024}' "/proc/$vpid/status")), Prometheus $(rss "$ppid") MiB (peak $(awk '/^VmHWM/ {printf "%.0f", $2 / 1024}' "/proc/$ppid/status"))"

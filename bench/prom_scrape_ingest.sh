@@ -48,19 +48,8 @@ for _ in $(seq 100); do curl -sf "http://127.0.0.1:$cport/" >/dev/null && break;
   for i in $(seq 0 $((targets - 1))); do echo "        - 127.0.0.1:$((tport + i))"; done
 } > "$out/prometheus.yml"
 
-queries=(
-  'up{job="fastapi"}'
-  'sum(http_requests_total{status="2xx"}) / sum(http_requests_total) * 100'
-  'sum(http_requests_total{status="5xx"}) / sum(http_requests_total) * 100'
-  'sum(http_requests_total{status="4xx"}) / sum(http_requests_total) * 100'
-  'sum(rate(http_requests_total[1m]))'
-  'sum(irate(http_requests_total{job="fastapi"}[1m]))'
-  'sum(http_requests_total{status="2xx"})'
-  'sum(http_requests_total{method="GET"})'
-  'sum by (handler) (rate(http_requests_total[1m]))'
-  'sum by (handler) (http_requests_total{status="5xx"}) / sum by (handler) (http_requests_total)'
-  'http_request_duration_seconds_sum{job="fastapi"} / http_request_duration_seconds_count{job="fastapi"}'
-)
+# The reference dashboard's queries (shared/reference/README.md), one per line.
+mapfile -t queries < bench/reference_queries.txt
 
 ticks=$(getconf CLK_TCK)
 cpu() { awk -v t="$ticks" '{print ($14 + $15) / t}' "/proc/$1/stat"; }

@@ -141,11 +141,11 @@ async fn main() {
         };
         let body = proto::encode(&request);
         for url in &urls {
-            let response = client
-                .post(url)
-                .header("Content-Type", "application/x-protobuf")
-                .header("Content-Encoding", "snappy")
-                .header("X-Prometheus-Remote-Write-Version", "0.1.0")
+            let mut post = client.post(url);
+            for (name, value) in proto::REQUEST_HEADERS {
+                post = post.header(name, value);
+            }
+            let response = post
                 .body(body.clone())
                 .send()
                 .await

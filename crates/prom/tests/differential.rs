@@ -623,15 +623,11 @@ async fn same_answers_as_prometheus() {
     let client = reqwest::Client::new();
     for body in bodies(&series, base) {
         for target in [&our_base, &their_base] {
-            let response = client
-                .post(format!("{target}/api/v1/write"))
-                .header("Content-Type", "application/x-protobuf")
-                .header("Content-Encoding", "snappy")
-                .header("X-Prometheus-Remote-Write-Version", "0.1.0")
-                .body(body.clone())
-                .send()
-                .await
-                .unwrap();
+            let mut request = client.post(format!("{target}/api/v1/write"));
+            for (name, value) in proto::REQUEST_HEADERS {
+                request = request.header(name, value);
+            }
+            let response = request.body(body.clone()).send().await.unwrap();
             let status = response.status().as_u16();
             let text = response.text().await.unwrap();
             assert_eq!(status, 204, "{target}: {text}");

@@ -108,6 +108,14 @@ impl TimeSeries {
     }
 }
 
+/// The headers every remote-write 1.0 POST carries (besides authorization
+/// and the user agent).
+pub const REQUEST_HEADERS: [(&str, &str); 3] = [
+    ("Content-Encoding", "snappy"),
+    ("Content-Type", "application/x-protobuf"),
+    ("X-Prometheus-Remote-Write-Version", "0.1.0"),
+];
+
 /// Serializes `request` and compresses it with snappy's block format: the
 /// body of a remote-write POST.
 pub fn encode(request: &WriteRequest) -> Vec<u8> {

@@ -19,6 +19,7 @@
 //! ```
 
 pub mod api;
+mod client;
 pub mod config;
 pub mod discovery;
 pub mod exposition;

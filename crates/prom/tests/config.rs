@@ -131,3 +131,79 @@ fn unsupported_sections_are_accepted_and_reported() {
         ["alerting", "kubernetes_sd_configs in job \"k8s\""]
     );
 }
+
+/// The message of loading a job (or remote write entry) with these
+/// `tls_config` lines.
+fn tls_error(section: &str, tls: &str) -> String {
+    let yaml = match section {
+        "scrape" => {
+            format!("scrape_configs:\n  - job_name: a\n    scheme: https\n    tls_config:\n{tls}")
+        }
+        _ => format!("remote_write:\n  - url: https://127.0.0.1:1/w\n    tls_config:\n{tls}"),
+    };
+    error_of(&yaml)
+}
+
+#[test]
+fn tls_config_combinations_are_checked_at_load_as_prometheus_does() {
+    for (section, tls, expected) in [
+        (
+            "scrape",
+            "      ca: x\n      ca_file: ca.pem\n",
+            "at most one of ca, ca_file & ca_ref must be configured",
+        ),
+        (
+            "scrape",
+            "      cert: x\n      cert_file: c.pem\n      key_file: k.pem\n",
+            "at most one of cert, cert_file & cert_ref must be configured",
+        ),
+        (
+            "scrape",
+            "      cert_file: c.pem\n      key: x\n      key_file: k.pem\n",
+            "at most one of key and key_file must be configured",
+        ),
+        (
+            "scrape",
+            "      cert_file: c.pem\n",
+            "exactly one of key or key_file must be configured when a client certificate is configured",
+        ),
+        (
+            "remote_write",
+            "      key_file: k.pem\n",
+            "exactly one of cert or cert_file must be configured when a client key is configured",
+        ),
+    ] {
+        let message = tls_error(section, tls);
+        assert!(
+            message.starts_with("prometheus.yml:") && message.ends_with(expected),
+            "{tls}: {message}"
+        );
+    }
+    let message = tls_error("scrape", "      min_version: TLS1.2\n");
+    assert!(message.contains("unknown TLS version: TLS1.2"), "{message}");
+}
+
+#[test]
+fn tls_and_secret_files_are_relative_to_the_config_file() {
+    let config = Config::parse(
+        "scrape_configs:\n  - job_name: a\n    basic_auth:\n      username: u\n      password_file: secrets/p\n    tls_config:\n      ca_file: ca.pem\n      cert_file: /abs/c.pem\n      key_file: k.pem\n      min_version: TLS12\nremote_write:\n  - url: https://127.0.0.1:1/w\n    tls_config:\n      ca_file: certs/ca.pem\n",
+        Path::new("/etc/vigil/prometheus.yml"),
+    )
+    .unwrap();
+    let http = &config.scrape_configs[0].http;
+    assert_eq!(http.tls_config.ca_file, "/etc/vigil/ca.pem");
+    assert_eq!(http.tls_config.cert_file, "/abs/c.pem");
+    assert_eq!(http.tls_config.key_file, "/etc/vigil/k.pem");
+    assert_eq!(
+        http.tls_config.min_version,
+        Some(prom::config::TlsVersion::Tls12)
+    );
+    assert_eq!(
+        http.basic_auth.as_ref().unwrap().password_file.as_deref(),
+        Some("/etc/vigil/secrets/p")
+    );
+    assert_eq!(
+        config.remote_write[0].http.tls_config.ca_file,
+        "/etc/vigil/certs/ca.pem"
+    );
+}

@@ -17,7 +17,7 @@ use serde::Deserialize;
 
 pub use scrape::{
     Authorization, BasicAuth, FileSdConfig, HttpClientConfig, RemoteWriteConfig, ScrapeConfig,
-    StaticConfig, TargetGroup,
+    StaticConfig, TargetGroup, TlsConfig, TlsVersion,
 };
 use values::{ByteSize, PromDuration, is_valid_label_name};
 
@@ -149,6 +149,20 @@ impl Config {
             location: anchor.and_then(|a| locate(text, &a)),
             message,
         })?;
+        let dir = path.parent().unwrap_or(Path::new(""));
+        for http in config
+            .scrape_configs
+            .iter_mut()
+            .map(|job| &mut job.http)
+            .chain(
+                config
+                    .remote_write
+                    .iter_mut()
+                    .map(|remote| &mut remote.http),
+            )
+        {
+            http.set_directory(dir);
+        }
         Ok(config)
     }
 

@@ -2,6 +2,7 @@
 //! settings they share.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 
 use serde::Deserialize;
 
@@ -23,8 +24,8 @@ pub struct HttpClientConfig {
     pub bearer_token_file: Option<String>,
     /// OAuth 2 client credentials (accepted, not supported yet).
     pub oauth2: Option<yaml_serde::Value>,
-    /// TLS settings (accepted; TLS targets are not supported yet).
-    pub tls_config: Option<yaml_serde::Value>,
+    /// TLS settings of `https` connections.
+    pub tls_config: TlsConfig,
     /// Proxy URL.
     pub proxy_url: Option<String>,
     /// Hosts that bypass the proxy.
@@ -84,7 +85,30 @@ impl HttpClientConfig {
         Ok(request.header("Authorization", format!("{kind} {credentials}")))
     }
 
+    /// Joins relative file paths with `dir`, the config file's folder, as
+    /// Prometheus does (`SetDirectory` in prometheus/common).
+    pub(super) fn set_directory(&mut self, dir: &Path) {
+        let join = |file: &mut Option<String>| {
+            if let Some(file) = file {
+                *file = join_dir(dir, file);
+            }
+        };
+        if let Some(basic) = &mut self.basic_auth {
+            join(&mut basic.password_file);
+            join(&mut basic.username_file);
+        }
+        if let Some(auth) = &mut self.authorization {
+            join(&mut auth.credentials_file);
+        }
+        join(&mut self.bearer_token_file);
+        let tls = &mut self.tls_config;
+        for file in [&mut tls.ca_file, &mut tls.cert_file, &mut tls.key_file] {
+            *file = join_dir(dir, file);
+        }
+    }
+
     fn validate(&self) -> Result<(), String> {
+        self.tls_config.validate()?;
         let schemes = [
             self.basic_auth.is_some(),
             self.authorization.is_some(),
@@ -120,6 +144,106 @@ impl HttpClientConfig {
             }
         }
         Ok(())
+    }
+}
+
+/// `tls_config`: how `https` connections verify the server and present a
+/// client certificate. Certificates and keys are PEM, inline or in files;
+/// files are read when the client is built.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TlsConfig {
+    /// CA certificates, inline, replacing the system's.
+    pub ca: String,
+    /// File of CA certificates, replacing the system's.
+    pub ca_file: String,
+    /// Secret-manager reference of the CA (accepted; vigil has no secret
+    /// manager, so a client using it cannot be built, as in Prometheus).
+    pub ca_ref: String,
+    /// Client certificate, inline.
+    pub cert: String,
+    /// File of the client certificate.
+    pub cert_file: String,
+    /// Secret-manager reference of the client certificate.
+    pub cert_ref: String,
+    /// Client key, inline.
+    pub key: String,
+    /// File of the client key.
+    pub key_file: String,
+    /// Secret-manager reference of the client key.
+    pub key_ref: String,
+    /// The name the server certificate must be valid for, instead of the
+    /// URL's host.
+    pub server_name: String,
+    /// Accept any server certificate.
+    pub insecure_skip_verify: bool,
+    /// Lowest TLS version offered.
+    pub min_version: Option<TlsVersion>,
+    /// Highest TLS version offered.
+    pub max_version: Option<TlsVersion>,
+}
+
+impl TlsConfig {
+    /// The checks prometheus/common's `TLSConfig.Validate` makes at load;
+    /// unreadable files and bad PEM are found when the client is built.
+    fn validate(&self) -> Result<(), String> {
+        let count = |fields: [&String; 3]| fields.iter().filter(|f| !f.is_empty()).count();
+        if count([&self.ca, &self.ca_file, &self.ca_ref]) > 1 {
+            return Err("at most one of ca, ca_file & ca_ref must be configured".into());
+        }
+        if count([&self.cert, &self.cert_file, &self.cert_ref]) > 1 {
+            return Err("at most one of cert, cert_file & cert_ref must be configured".into());
+        }
+        if count([&self.key, &self.key_file, &self.key_ref]) > 1 {
+            return Err("at most one of key and key_file must be configured".into());
+        }
+        let using_cert = count([&self.cert, &self.cert_file, &self.cert_ref]) > 0;
+        let using_key = count([&self.key, &self.key_file, &self.key_ref]) > 0;
+        if using_cert && !using_key {
+            return Err("exactly one of key or key_file must be configured when a client certificate is configured".into());
+        }
+        if using_key && !using_cert {
+            return Err("exactly one of cert or cert_file must be configured when a client key is configured".into());
+        }
+        Ok(())
+    }
+}
+
+/// A TLS protocol version, spelled as Prometheus spells it (`TLS12`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum TlsVersion {
+    /// `TLS10`.
+    Tls10,
+    /// `TLS11`.
+    Tls11,
+    /// `TLS12`.
+    Tls12,
+    /// `TLS13`.
+    Tls13,
+}
+
+impl<'de> Deserialize<'de> for TlsVersion {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        match text.as_str() {
+            "TLS10" => Ok(TlsVersion::Tls10),
+            "TLS11" => Ok(TlsVersion::Tls11),
+            "TLS12" => Ok(TlsVersion::Tls12),
+            "TLS13" => Ok(TlsVersion::Tls13),
+            _ => Err(serde::de::Error::custom(format!(
+                "unknown TLS version: {text}"
+            ))),
+        }
+    }
+}
+
+/// `path` relative to `dir` unless it is empty or absolute
+/// (prometheus/common's `JoinDir`).
+fn join_dir(dir: &Path, path: &str) -> String {
+    if path.is_empty() || Path::new(path).is_absolute() {
+        path.to_owned()
+    } else {
+        dir.join(path).to_string_lossy().into_owned()
     }
 }
 

@@ -246,23 +246,16 @@ impl RemoteWriter {
             reason,
         };
         let queue_config = QueueConfig::parse(config.queue_config.as_ref()).map_err(fail)?;
-        if !config.url.starts_with("http://") {
-            // reqwest is built without TLS: an https endpoint would fail
-            // every request and be retried forever.
-            return Err(fail(format!(
-                "only http:// endpoints are supported, got {}",
-                config.url
-            )));
-        }
         let runtime = tokio::runtime::Handle::try_current()
             .map_err(|_| fail("the sender needs a tokio runtime".into()))?;
         let timeout = config
             .remote_timeout
             .map_or(Duration::from_secs(30), |d| d.0);
-        let client = reqwest::Client::builder()
-            .timeout(timeout)
-            .build()
-            .map_err(|e| fail(format!("http client: {e}")))?;
+        let client = crate::client::build(
+            &config.http.tls_config,
+            reqwest::Client::builder().timeout(timeout),
+        )
+        .map_err(|e| fail(format!("error creating HTTP client: {e}")))?;
         let dir = data_dir.join("remote-write").join(&name);
         let (queue, delivered) = DiskQueue::open(&dir, SEGMENT_SIZE, MAX_QUEUE_BYTES)?;
         let shared = Arc::new(Shared {
@@ -732,14 +725,11 @@ async fn post(endpoint: &Endpoint, body: Vec<u8>) -> Result<Answer, String> {
         request = request.header(name.as_str(), value.as_str());
     }
     request = endpoint.auth.authorize(request)?;
-    let describe = |e: reqwest::Error| {
-        if e.is_timeout() {
-            "context deadline exceeded".to_owned()
-        } else {
-            e.to_string()
-        }
-    };
-    let mut response = request.body(body).send().await.map_err(describe)?;
+    let mut response = request
+        .body(body)
+        .send()
+        .await
+        .map_err(|e| crate::client::describe(&e))?;
     let status = response.status();
     let retry_after = response
         .headers()
@@ -788,17 +778,21 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn https_endpoints_are_refused_at_start() {
+    async fn an_unreadable_ca_file_fails_the_start() {
         let dir = tempfile::tempdir().unwrap();
         let metrics = RemoteMetrics::register(&Registry::new()).unwrap();
-        let config = RemoteWriteConfig {
+        let mut config = RemoteWriteConfig {
             url: "https://mimir.example/api/v1/push".into(),
             ..RemoteWriteConfig::default()
         };
+        config.http.tls_config.ca_file = "/nonexistent/ca.pem".into();
         let error = RemoteWriter::start(&config, &BTreeMap::new(), dir.path(), &metrics)
             .unwrap_err()
             .to_string();
-        assert!(error.contains("only http:// endpoints"), "{error}");
+        assert!(
+            error.contains("unable to read CA cert: unable to read file /nonexistent/ca.pem"),
+            "{error}"
+        );
     }
 
     #[test]

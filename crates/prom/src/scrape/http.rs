@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use super::process::Fetched;
+use crate::client::describe;
 use crate::config::HttpClientConfig;
 use crate::exposition::ExpositionFormat;
 
@@ -12,7 +13,9 @@ pub(crate) const ACCEPT: &str = "application/openmetrics-text;version=1.0.0;q=0.
 
 /// How to fetch one target.
 pub(crate) struct Fetcher {
-    pub(crate) client: reqwest::Client,
+    /// The job's client, or why it could not be built (a CA file that
+    /// cannot be read): then every scrape fails with that as its error.
+    pub(crate) client: Result<reqwest::Client, String>,
     pub(crate) url: String,
     pub(crate) timeout: Duration,
     pub(crate) auth: HttpClientConfig,
@@ -23,8 +26,11 @@ pub(crate) struct Fetcher {
 impl Fetcher {
     /// One scrape; errors are the `lastError` the targets API shows.
     pub(crate) async fn fetch(&self) -> Result<Fetched, String> {
-        let mut request = self
+        let client = self
             .client
+            .as_ref()
+            .map_err(|e| format!("error creating HTTP client: {e}"))?;
+        let mut request = client
             .get(&self.url)
             .timeout(self.timeout)
             .header("Accept", ACCEPT)
@@ -33,7 +39,7 @@ impl Fetcher {
                 format!("{}", self.timeout.as_secs_f64()),
             );
         request = self.auth.authorize(request)?;
-        let mut response = request.send().await.map_err(describe)?;
+        let mut response = request.send().await.map_err(|e| describe(&e))?;
         if !response.status().is_success() {
             return Err(format!("server returned HTTP status {}", response.status()));
         }
@@ -49,7 +55,7 @@ impl Fetcher {
                 format!("received unsupported Content-Type {content_type:?} and no fallback_scrape_protocol specified for target")
             })?;
         let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(describe)? {
+        while let Some(chunk) = response.chunk().await.map_err(|e| describe(&e))? {
             body.extend_from_slice(&chunk);
             if self
                 .body_size_limit
@@ -62,22 +68,5 @@ impl Fetcher {
             }
         }
         Ok(Fetched { body, format })
-    }
-}
-
-/// reqwest's errors name their kind vaguely; timeouts deserve Prometheus'
-/// wording.
-fn describe(error: reqwest::Error) -> String {
-    if error.is_timeout() {
-        "context deadline exceeded".to_owned()
-    } else {
-        let mut text = error.to_string();
-        let mut source = std::error::Error::source(&error);
-        while let Some(inner) = source {
-            text.push_str(": ");
-            text.push_str(&inner.to_string());
-            source = inner.source();
-        }
-        text
     }
 }

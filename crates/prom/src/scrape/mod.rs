@@ -20,7 +20,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tsdb::Tsdb;
 
-use crate::config::{Config, ScrapeConfig};
+use crate::config::{Config, ScrapeConfig, TlsConfig};
 use crate::discovery;
 use crate::exposition::ExpositionFormat;
 use crate::target::{Populated, Target, populate};
@@ -98,6 +98,7 @@ struct Wanted {
     job: Arc<ScrapeConfig>,
     fingerprint: String,
     target: Target,
+    client: Result<reqwest::Client, String>,
 }
 
 struct RunningLoop {
@@ -117,10 +118,14 @@ struct State {
     discovery_errors: Vec<String>,
 }
 
+/// HTTP clients by TLS settings: the jobs that share a `tls_config` share
+/// a client, and with it its connection pool.
+type Clients = HashMap<TlsConfig, reqwest::Client>;
+
 /// Runs the scrape loops of a config.
 pub struct ScrapeManager {
     db: Arc<Tsdb>,
-    client: reqwest::Client,
+    clients: Mutex<Clients>,
     state: Mutex<State>,
     remote: RemoteSlot,
 }
@@ -128,13 +133,9 @@ pub struct ScrapeManager {
 impl ScrapeManager {
     /// A manager writing into `db`.
     pub fn new(db: Arc<Tsdb>) -> Self {
-        let client = reqwest::Client::builder()
-            .user_agent(concat!("vigil/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .unwrap_or_default();
         Self {
             db,
-            client,
+            clients: Mutex::default(),
             state: Mutex::default(),
             remote: RemoteSlot::default(),
         }
@@ -158,9 +159,18 @@ impl ScrapeManager {
         let mut wanted: HashMap<TargetKey, Wanted> = HashMap::new();
         let mut dropped = Vec::new();
         let mut errors = Vec::new();
+        let mut clients = self.clients.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut kept = Clients::new();
         for job in &config.scrape_configs {
             let job = Arc::new(job.clone());
             let fingerprint = format!("{job:?}");
+            let client = client_for(&job.http.tls_config, &mut clients, &mut kept);
+            if let Err(e) = &client {
+                errors.push(format!(
+                    "job {:?}: error creating HTTP client: {e}",
+                    job.job_name
+                ));
+            }
             let found = discovery::discover(&job, base_dir);
             errors.extend(found.errors);
             for (group_labels, address) in discovery::targets_of(&found.groups) {
@@ -178,6 +188,7 @@ impl ScrapeManager {
                                 job: job.clone(),
                                 fingerprint,
                                 target,
+                                client: client.clone(),
                             },
                         );
                     }
@@ -199,6 +210,10 @@ impl ScrapeManager {
                 }
             }
         }
+        // Clients no job uses any more are dropped; running loops keep
+        // their own handle.
+        *clients = kept;
+        drop(clients);
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         let stale: Vec<_> = state
             .loops
@@ -225,13 +240,14 @@ impl ScrapeManager {
                 job,
                 fingerprint,
                 target,
+                client,
             },
         ) in wanted
         {
             if state.loops.contains_key(&key) {
                 continue;
             }
-            let running = self.start(job, fingerprint, target);
+            let running = self.start(job, fingerprint, target, client);
             state.loops.insert(key, running);
         }
         for error in &errors {
@@ -246,6 +262,7 @@ impl ScrapeManager {
         job: Arc<ScrapeConfig>,
         job_fingerprint: String,
         target: Target,
+        client: Result<reqwest::Client, String>,
     ) -> RunningLoop {
         let health = Arc::new(Mutex::new(Health::default()));
         let stop = CancellationToken::new();
@@ -260,7 +277,7 @@ impl ScrapeManager {
             }
         });
         let fetcher = Fetcher {
-            client: self.client.clone(),
+            client,
             url: target.url.clone(),
             timeout: target.timeout,
             auth: job.http.clone(),
@@ -339,5 +356,59 @@ impl ScrapeManager {
         for running in loops {
             let _ = running.task.await;
         }
+    }
+}
+
+/// The client for `tls`: the one built at an earlier sync, else a new one.
+/// Either way it goes to `kept`, the clients of this sync. A failure is not
+/// kept, so the next sync (a reload) tries again.
+fn client_for(
+    tls: &TlsConfig,
+    earlier: &mut Clients,
+    kept: &mut Clients,
+) -> Result<reqwest::Client, String> {
+    if let Some(client) = kept.get(tls) {
+        return Ok(client.clone());
+    }
+    let client = match earlier.remove(tls) {
+        Some(client) => client,
+        None => crate::client::build(
+            tls,
+            reqwest::Client::builder().user_agent(concat!("vigil/", env!("CARGO_PKG_VERSION"))),
+        )?,
+    };
+    kept.insert(tls.clone(), client.clone());
+    Ok(client)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jobs_with_the_same_tls_config_share_one_client() {
+        let (mut earlier, mut kept) = (Clients::new(), Clients::new());
+        let plain = TlsConfig::default();
+        let insecure = TlsConfig {
+            insecure_skip_verify: true,
+            ..TlsConfig::default()
+        };
+        for tls in [&plain, &insecure, &plain, &insecure, &plain] {
+            client_for(tls, &mut earlier, &mut kept).unwrap();
+        }
+        assert_eq!(kept.len(), 2);
+
+        // The next sync reuses them, and forgets what no job uses.
+        let (mut earlier, mut next) = (kept, Clients::new());
+        client_for(&plain, &mut earlier, &mut next).unwrap();
+        assert_eq!(next.len(), 1);
+
+        let missing = TlsConfig {
+            ca_file: "/nonexistent/ca.pem".into(),
+            ..TlsConfig::default()
+        };
+        let error = client_for(&missing, &mut earlier, &mut next).unwrap_err();
+        assert!(error.contains("unable to read CA cert"), "{error}");
+        assert_eq!(next.len(), 1, "a failure is not cached");
     }
 }

@@ -717,10 +717,10 @@ async fn post(endpoint: &Endpoint, body: Vec<u8>) -> Result<Answer, String> {
     let mut request = endpoint
         .client
         .post(&endpoint.url)
-        .header("Content-Encoding", "snappy")
-        .header("Content-Type", "application/x-protobuf")
-        .header("User-Agent", concat!("vigil/", env!("CARGO_PKG_VERSION")))
-        .header("X-Prometheus-Remote-Write-Version", "0.1.0");
+        .header("User-Agent", concat!("vigil/", env!("CARGO_PKG_VERSION")));
+    for (name, value) in proto::REQUEST_HEADERS {
+        request = request.header(name, value);
+    }
     for (name, value) in &endpoint.headers {
         request = request.header(name.as_str(), value.as_str());
     }

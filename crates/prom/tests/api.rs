@@ -643,3 +643,90 @@ async fn a_query_past_its_timeout_answers_503_timeout() {
     let (status, _) = get_json(&format!("{}/api/v1/query?query=up&timeout=soon", f.base)).await;
     assert_eq!(status, 400);
 }
+
+#[tokio::test]
+async fn an_invalid_rule_file_stops_start_with_its_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let config_file = dir.path().join("prometheus.yml");
+    std::fs::write(&config_file, "rule_files:\n  - rules.yml\n").unwrap();
+    let rule_file = dir.path().join("rules.yml");
+    std::fs::write(
+        &rule_file,
+        "groups:\n  - name: g\n    rules:\n      - record: a\n        expr: sum(\n",
+    )
+    .unwrap();
+    let error = PrometheusServer::start(ServerOptions {
+        config_file: config_file.clone(),
+        storage_path: dir.path().join("data"),
+        listen: "127.0.0.1:0".parse().unwrap(),
+        retention: None,
+        retention_size: None,
+        enable_lifecycle: false,
+        enable_remote_write_receiver: false,
+        promql_delayed_name_removal: false,
+    })
+    .await
+    .err()
+    .expect("start must fail");
+    let text = error.to_string();
+    assert!(
+        text.starts_with(&format!("{}:5:15: ", rule_file.display()))
+            && text.contains("could not parse expression"),
+        "{text}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bad_rule_file_fails_the_reload_and_keeps_the_old_config() {
+    let f = start(true).await;
+    let base = &f.base;
+    let client = reqwest::Client::new();
+    let rule_file = f.config_file.with_file_name("rules.yml");
+    std::fs::write(
+        &rule_file,
+        "groups:\n  - name: g\n    rules:\n      - record: job:up:sum\n        expr: sum by (job) (up)\n",
+    )
+    .unwrap();
+    let good = format!(
+        "rule_files:\n  - rules.yml\nscrape_configs:\n  - job_name: fastapi\n    scrape_interval: 100ms\n    scrape_timeout: 100ms\n    static_configs:\n      - targets: ['{}']\n",
+        f.target
+    );
+    std::fs::write(&f.config_file, &good).unwrap();
+    let reload = || client.post(format!("{base}/-/reload")).send();
+    assert_eq!(reload().await.unwrap().status(), 200);
+
+    // A new job, and the rule file goes bad: the reload re-reads it and
+    // refuses both.
+    std::fs::write(
+        &f.config_file,
+        format!(
+            "{good}  - job_name: second\n    static_configs:\n      - targets: ['{}']\n",
+            f.target
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        &rule_file,
+        "groups:\n  - name: g\n    rules:\n      - record: job:up:sum\n        alert: Down\n        expr: up\n",
+    )
+    .unwrap();
+    let response = reload().await.unwrap();
+    assert_eq!(response.status(), 500);
+    let text = response.text().await.unwrap();
+    assert!(
+        text.contains(&format!("{}:4:17: ", rule_file.display()))
+            && text.contains("only one of 'record' and 'alert' must be set"),
+        "{text}"
+    );
+    let (_, config) = get_json(&format!("{base}/api/v1/status/config")).await;
+    assert_eq!(config["data"]["yaml"], good.as_str(), "old config in force");
+    let (_, targets) = get_json(&format!("{base}/api/v1/targets")).await;
+    assert_eq!(
+        targets["data"]["activeTargets"].as_array().unwrap().len(),
+        1
+    );
+    let (_, runtime) = get_json(&format!("{base}/api/v1/status/runtimeinfo")).await;
+    assert_eq!(runtime["data"]["reloadConfigSuccess"], false);
+    assert!(f.server.reload().await.is_err());
+    f.server.shutdown().await.unwrap();
+}

@@ -26,14 +26,21 @@ fn the_reference_prometheus_yml_loads_unchanged() {
     assert!(config.unsupported().is_empty());
 }
 
-/// Every file under `tests/configs/` is named for its verdict (`valid-…`
-/// or `invalid-…`); our loader and promtool must both give it.
+/// Every `.yml` file directly under `tests/configs/` is named for its
+/// verdict (`valid-…` or `invalid-…`); our loader and promtool must both
+/// give it. The rule files those configs name live in
+/// `tests/configs/rules/` and are not cases themselves.
+///
+/// promtool runs with `--syntax-only`, which skips the files a config
+/// names, except for configs with `rule_files`: only a full check reads
+/// rule files, as our loader does.
 #[test]
 fn verdicts_match_promtool_check_config() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/configs");
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().path())
+        .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == "yml"))
         .collect();
     files.sort();
     assert!(files.len() >= 25, "corpus too small");
@@ -46,8 +53,12 @@ fn verdicts_match_promtool_check_config() {
             "{name}: name must say its verdict"
         );
         let ours = Config::load(file);
+        let reads_rule_files = std::fs::read_to_string(file)
+            .unwrap()
+            .contains("rule_files:");
         let promtool = Command::new("promtool")
-            .args(["check", "config", "--syntax-only"])
+            .args(["check", "config"])
+            .args((!reads_rule_files).then_some("--syntax-only"))
             .arg(file)
             .output()
             .expect(
@@ -61,7 +72,7 @@ fn verdicts_match_promtool_check_config() {
                 "{name}: expected {}, vigil {:?}, promtool {}",
                 if expected_valid { "valid" } else { "invalid" },
                 ours.err().map(|e| e.to_string()),
-                String::from_utf8_lossy(&promtool.stdout).trim()
+                String::from_utf8_lossy(&promtool.stderr).trim()
             ));
         }
     }
@@ -205,5 +216,102 @@ fn tls_and_secret_files_are_relative_to_the_config_file() {
     assert_eq!(
         config.remote_write[0].http.tls_config.ca_file,
         "/etc/vigil/certs/ca.pem"
+    );
+}
+
+fn corpus(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/configs")
+        .join(name)
+}
+
+fn load_error(name: &str) -> String {
+    Config::load(&corpus(name)).unwrap_err().to_string()
+}
+
+#[test]
+fn rule_files_are_loaded_relative_to_the_config_and_kept() {
+    let config = Config::load(&corpus("valid-rules-glob.yml")).unwrap();
+    let files: Vec<_> = config.rules.iter().map(|f| f.path.clone()).collect();
+    assert_eq!(
+        files,
+        [corpus("rules/glob-a.yml"), corpus("rules/glob-b.yml")]
+    );
+    let config = Config::load(&corpus("valid-rules-alerting.yml")).unwrap();
+    let group = &config.rules[0].groups[0];
+    assert_eq!(group.name, "availability");
+    assert_eq!(group.limit, 100);
+    let prom::config::rules::Rule::Alerting(alert) = &group.rules[0] else {
+        panic!("{group:?}")
+    };
+    assert_eq!(alert.alert, "TargetDown");
+    assert_eq!(alert.keep_firing_for.to_string(), "1m");
+    let config = Config::load(&corpus("valid-rules-glob-matching-nothing.yml")).unwrap();
+    assert!(config.rules.is_empty());
+}
+
+#[test]
+fn rule_file_errors_name_the_rule_file_and_line() {
+    let rules = corpus("rules");
+    let rules = rules.display();
+    for (case, expected) in [
+        (
+            "invalid-rules-bad-promql.yml",
+            format!(
+                "{rules}/bad-promql.yml:5:15: group \"g\", rule 1, \"job:up:sum\": could not parse expression: "
+            ),
+        ),
+        (
+            "invalid-rules-record-and-alert.yml",
+            format!(
+                "{rules}/record-and-alert.yml:4:17: group \"g\", rule 1, \"Down\": only one of 'record' and 'alert' must be set"
+            ),
+        ),
+        (
+            "invalid-rules-duplicate-group.yml",
+            format!(
+                "{rules}/duplicate-group.yml:6:5: groupname: \"g\" is repeated in the same file"
+            ),
+        ),
+        (
+            "invalid-rules-unknown-field.yml",
+            format!("{rules}/unknown-field.yml:6:9: groups[0].rules[0]: unknown field `severity`"),
+        ),
+        (
+            "invalid-rules-bad-record-name.yml",
+            format!(
+                "{rules}/bad-record-name.yml:4:17: group \"g\", rule 1, \"job-up-sum\": invalid recording rule name: job-up-sum"
+            ),
+        ),
+        (
+            "invalid-rules-bad-template.yml",
+            format!(
+                "{rules}/bad-template.yml:7:20: group \"g\", rule 1, \"Down\": annotation \"summary\": template: __alert_Down:1: unexpected EOF"
+            ),
+        ),
+    ] {
+        let message = load_error(case);
+        assert!(message.starts_with(&expected), "{case}: {message}");
+    }
+}
+
+#[test]
+fn rule_file_patterns_are_errors_in_the_config() {
+    let config = corpus("invalid-rules-missing-file.yml");
+    assert_eq!(
+        load_error("invalid-rules-missing-file.yml"),
+        format!(
+            "{}:4:6: {:?} does not point to an existing file",
+            config.display(),
+            corpus("rules/missing.yml").display()
+        )
+    );
+    let config = corpus("invalid-rules-star-in-directory.yml");
+    assert_eq!(
+        load_error("invalid-rules-star-in-directory.yml"),
+        format!(
+            "{}:4:6: invalid rule file path \"rules/*/alerting.yml\"",
+            config.display()
+        )
     );
 }

@@ -1,13 +1,17 @@
 //! prometheus.yml: the model, its defaults, and loading with errors that
 //! name the file, the line and the problem.
 //!
-//! Unknown fields are errors, as in Prometheus. Sections that vigil reads
+//! Unknown fields are errors, as in Prometheus. The rule files that
+//! `rule_files` names are read and checked with the config ([`rules`]), so
+//! a bad one fails the start or the reload. Sections that vigil reads
 //! but does not act on yet (`alerting`, `remote_read`, `storage`,
 //! `tracing`, service discoveries other than static and file) are accepted
 //! as they are and reported by [`Config::unsupported`], so that a working
 //! Prometheus config never fails to load.
 
+pub mod rules;
 mod scrape;
+mod template;
 pub mod values;
 
 use std::collections::BTreeMap;
@@ -29,6 +33,10 @@ pub struct Config {
     pub global: GlobalConfig,
     /// Rule file globs, relative to the config file.
     pub rule_files: Vec<String>,
+    /// The files `rule_files` matched, read and checked when the config
+    /// was loaded; evaluating them is later work.
+    #[serde(skip)]
+    pub rules: Vec<rules::RuleFile>,
     /// Scrape jobs.
     pub scrape_configs: Vec<ScrapeConfig>,
     /// Where appended samples are forwarded.
@@ -163,6 +171,15 @@ impl Config {
         {
             http.set_directory(dir);
         }
+        // Rule files are read with the config, so that a bad one fails the
+        // start or the reload as it does in Prometheus.
+        let files =
+            rules::resolve(&config.rule_files, dir).map_err(|(pattern, message)| ConfigError {
+                path: path.to_owned(),
+                location: locate(text, &pattern),
+                message,
+            })?;
+        config.rules = rules::load(files)?;
         Ok(config)
     }
 
@@ -188,6 +205,14 @@ impl Config {
                 return Err((
                     Some(name.clone()),
                     format!("{name:?} is not a valid label name"),
+                ));
+            }
+        }
+        for pattern in &self.rule_files {
+            if !rules::is_valid_pattern(pattern) {
+                return Err((
+                    Some(pattern.clone()),
+                    format!("invalid rule file path {pattern:?}"),
                 ));
             }
         }

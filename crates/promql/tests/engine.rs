@@ -291,8 +291,10 @@ fn aggregation_fast_path_matches_general_path() {
 
 /// Both queries give the same series with bit-identical values.
 fn check_same(e: &Engine, h: &Head, fast: &str, general: &str) {
-    let a = e.range(h, fast, 0, 1_200_000, 10_000).unwrap().value;
-    let b = e.range(h, general, 0, 1_200_000, 10_000).unwrap().value;
+    let a = e.range(h, fast, 0, 1_200_000, 10_000).unwrap();
+    let b = e.range(h, general, 0, 1_200_000, 10_000).unwrap();
+    assert_eq!(a.annotations, b.annotations, "{fast}");
+    let (a, b) = (a.value, b.value);
     assert!(!a.is_empty(), "{fast} returned nothing");
     assert_eq!(a.len(), b.len(), "{fast}");
     for (x, y) in a.iter().zip(&b) {
@@ -301,6 +303,45 @@ fn check_same(e: &Engine, h: &Head, fast: &str, general: &str) {
         let ys: Vec<(i64, u64)> = y.points.iter().map(|p| (p.t, p.v.to_bits())).collect();
         assert_eq!(xs, ys, "{fast}");
     }
+}
+
+#[test]
+fn infos_of_a_range_query_come_in_the_same_order_on_both_paths() {
+    let h = Head::new();
+    // `late` has samples only from 10 min on, `early` from the start: the
+    // general path meets `early` first although `late` sorts first.
+    for (name, from) in [("a_late", 600_000), ("b_early", 0), ("c_total", 0)] {
+        let l = Labels::from_pairs([("__name__", name), ("series", name)]);
+        for k in 0..=80 {
+            let t = k * 15_000;
+            if t >= from {
+                h.append(&l, t, k as f64).unwrap();
+            }
+        }
+    }
+    let e = Engine::default();
+    check_same(
+        &e,
+        &h,
+        r#"sum(rate({__name__=~".+"}[1m]))"#,
+        r#"sum(rate({__name__=~".+"}[1m]) * 1)"#,
+    );
+    let infos = e
+        .range(
+            &h,
+            r#"sum(rate({__name__=~".+"}[1m]))"#,
+            0,
+            1_200_000,
+            10_000,
+        )
+        .unwrap()
+        .annotations
+        .infos;
+    assert_eq!(infos.len(), 2, "{infos:?}");
+    assert!(
+        infos[0].contains("b_early") && infos[1].contains("a_late"),
+        "{infos:?}"
+    );
 }
 
 #[test]

@@ -136,6 +136,34 @@ pub(super) fn aggregate(
     if plan.names_collide {
         return None;
     }
+    if let Input::Range(f, ms) = input {
+        // A range query over many series: compute every step of the query
+        // at the first one, series by series (see `by_series`).
+        if op != AggregateOp::Avg
+            && ev.step > 0
+            && t == ev.bounds.start
+            && !ev.by_series.contains_key(&plan_key)
+        {
+            let steps = match by_series(ev, plan_key, data_key, f, ms, op) {
+                Ok(steps) => steps,
+                Err(e) => return Some(Err(e)),
+            };
+            ev.by_series.insert(plan_key, steps);
+        }
+        if let Some(steps) = ev.by_series.get_mut(&plan_key) {
+            let k = (t - ev.bounds.start) / ev.step.max(1);
+            if (t - ev.bounds.start) % ev.step.max(1) == 0 {
+                if let Some(out) = usize::try_from(k)
+                    .ok()
+                    .and_then(|k| steps.get_mut(k))
+                    .and_then(Option::take)
+                {
+                    return Some(Ok(Val::Vector(out, Drops::None)));
+                }
+            }
+        }
+    }
+    let plan = ev.plans.get(&plan_key)?;
     let data = ev.data.get(&data_key).map(Vec::as_slice).unwrap_or(&[]);
     let mut values: Vec<Vec<f64>> = vec![Vec::new(); plan.groups.len()];
     let mut order: Vec<usize> = Vec::new();
@@ -203,6 +231,101 @@ pub(super) fn aggregate(
         out.push(Sample::new(labels.clone(), value));
     }
     Some(Ok(Val::Vector(out, Drops::None)))
+}
+
+/// `sum`/`count` of a `rate`-like function at every step of the range
+/// query, computed series by series: each series' points are read once,
+/// while they are in the CPU's cache, instead of once per step across all
+/// series (which, over tens of thousands of series, misses the cache at
+/// every step). Each step's groups add their series' values in series
+/// order, as the step-by-step path does, so the sums are the same to the
+/// bit; the "not a counter" infos come in the same order too.
+fn by_series(
+    ev: &mut Evaluator<'_>,
+    plan_key: usize,
+    data_key: usize,
+    f: &str,
+    ms: &MatrixSelector,
+    op: AggregateOp,
+) -> Result<Vec<Option<model::algebra::Vector>>, QueryError> {
+    let (start, end, step) = (ev.bounds.start, ev.bounds.end, ev.step.max(1));
+    let n_steps = usize::try_from((end - start) / step + 1).unwrap_or(0);
+    let Some(plan) = ev.plans.get(&plan_key) else {
+        return Ok(Vec::new());
+    };
+    let data = ev.data.get(&data_key).map(Vec::as_slice).unwrap_or(&[]);
+    let offset = select::offset_ms(&ms.vs.offset);
+    let r = select::duration_ms(ms.range);
+    let n_groups = plan.groups.len();
+    // Per step and group: the compensated sum and the count; per step, the
+    // groups in the order they first got a value.
+    let mut sums = vec![KahanSum::default(); n_steps * n_groups];
+    let mut counts = vec![0usize; n_steps * n_groups];
+    let mut order: Vec<Vec<usize>> = vec![Vec::new(); n_steps];
+    // (first step, series) of each series that does not look like a counter.
+    let mut not_counters: Vec<(usize, usize)> = Vec::new();
+    let counter_check = matches!(f, "rate" | "increase");
+    for (i, s) in data.iter().enumerate() {
+        if i % 1024 == 1023 {
+            ev.check_deadline()?;
+        }
+        let Some(&g) = plan.group_of.get(i) else {
+            continue;
+        };
+        let is_counter = !counter_check || looks_like_counter(&s.labels);
+        let mut flagged = false;
+        for k in 0..n_steps {
+            let t = start + k as i64 * step;
+            let te = ev.pinned(&ms.vs.at, t) - offset;
+            let w = select::window(s, te, r);
+            if !is_counter && !flagged && !w.is_empty() {
+                not_counters.push((k, i));
+                flagged = true;
+            }
+            let value = match f {
+                "rate" => range::extrapolated_delta(&w, te - r, te, true, true),
+                "increase" => range::extrapolated_delta(&w, te - r, te, true, false),
+                "delta" => range::extrapolated_delta(&w, te - r, te, false, false),
+                "irate" => range::instant_delta(&w, true),
+                _ => range::instant_delta(&w, false),
+            };
+            let Some(v) = value else { continue };
+            let cell = k * n_groups + g;
+            if counts[cell] == 0 {
+                order[k].push(g);
+            }
+            counts[cell] += 1;
+            sums[cell].add(v);
+        }
+    }
+    not_counters.sort_unstable();
+    let labels: Vec<Labels> = not_counters
+        .iter()
+        .filter_map(|&(_, i)| data.get(i).map(|s| s.labels.clone()))
+        .collect();
+    let groups = plan.groups.clone();
+    for l in &labels {
+        counter_info(ev, f, l);
+    }
+    Ok(order
+        .into_iter()
+        .enumerate()
+        .map(|(k, groups_in_order)| {
+            Some(
+                groups_in_order
+                    .into_iter()
+                    .map(|g| {
+                        let cell = k * n_groups + g;
+                        let value = match op {
+                            AggregateOp::Sum => sums[cell].value(),
+                            _ => counts[cell] as f64,
+                        };
+                        Sample::new(groups[g].clone(), value)
+                    })
+                    .collect(),
+            )
+        })
+        .collect())
 }
 
 /// Which left series pairs with which right series, and the result's

@@ -141,6 +141,9 @@ pub(crate) struct Evaluator<'q> {
     data: HashMap<usize, Vec<Loaded>>,
     /// Group plans of fast-path aggregations, by AST node.
     plans: HashMap<usize, fast::Plan>,
+    /// Results of fast-path aggregations computed for every step of the
+    /// range query at once, by AST node; each step's is taken when asked.
+    by_series: HashMap<usize, Vec<Option<Vector>>>,
     /// Pairings of fast-path binary operations, by AST node (`None`: the
     /// general path must run).
     pairs: HashMap<usize, Option<fast::Pairs>>,
@@ -162,6 +165,7 @@ impl<'q> Evaluator<'q> {
             limits,
             data: HashMap::new(),
             plans: HashMap::new(),
+            by_series: HashMap::new(),
             pairs: HashMap::new(),
             annotations: Annotations::default(),
         }

@@ -274,7 +274,7 @@ fn by_series(
         };
         let is_counter = !counter_check || looks_like_counter(&s.labels);
         let mut flagged = false;
-        for k in 0..n_steps {
+        for (k, groups_seen) in order.iter_mut().enumerate() {
             let t = start + k as i64 * step;
             let te = ev.pinned(&ms.vs.at, t) - offset;
             let w = select::window(s, te, r);
@@ -292,7 +292,7 @@ fn by_series(
             let Some(v) = value else { continue };
             let cell = k * n_groups + g;
             if counts[cell] == 0 {
-                order[k].push(g);
+                groups_seen.push(g);
             }
             counts[cell] += 1;
             sums[cell].add(v);

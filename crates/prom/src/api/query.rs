@@ -6,9 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use axum::extract::State;
-use promql::{
-    CancelFlag, Engine, EngineOptions, MAX_POINTS_PER_SERIES, QueryError, RangeSeries, Value,
-};
+use promql::{CancelFlag, Engine, EngineOptions, MAX_POINTS_PER_SERIES, QueryError, Value};
 use serde::{Serialize, Serializer};
 use serde_json::{Value as Json, json};
 
@@ -108,14 +106,11 @@ impl Serialize for Metric<'_> {
     }
 }
 
-/// A result as the API writes it, serialized straight from the engine's
-/// values.
-enum QueryResult<'a> {
-    Value(&'a Value, i64),
-    Matrix(&'a [RangeSeries]),
-}
+/// A value as the API writes it at time `t`, serialized straight from the
+/// engine's values.
+struct Written<'a>(&'a Value, i64);
 
-impl Serialize for QueryResult<'_> {
+impl Serialize for Written<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         #[derive(Serialize)]
         struct Series<'a> {
@@ -133,35 +128,20 @@ impl Serialize for QueryResult<'_> {
             metric: Metric<'a>,
             value: SamplePair,
         }
-        fn matrix<S: Serializer>(series: &[RangeSeries], serializer: S) -> Result<S::Ok, S::Error> {
-            serializer.collect_seq(series.iter().map(|s| Series {
+        let Written(value, t) = *self;
+        match value {
+            Value::Scalar(v) => SamplePair(t, *v).serialize(serializer),
+            Value::String(text) => (Timestamp(t), text).serialize(serializer),
+            Value::Vector(samples) => serializer.collect_seq(samples.iter().map(|s| Sample {
+                metric: Metric(&s.labels),
+                value: SamplePair(t, s.value),
+            })),
+            Value::Matrix(series) => serializer.collect_seq(series.iter().map(|s| Series {
                 metric: Metric(&s.labels),
                 values: Points(&s.points),
-            }))
-        }
-        match *self {
-            QueryResult::Matrix(series) => matrix(series, serializer),
-            QueryResult::Value(value, t) => match value {
-                Value::Scalar(v) => SamplePair(t, *v).serialize(serializer),
-                Value::String(text) => (Timestamp(t), text).serialize(serializer),
-                Value::Vector(samples) => serializer.collect_seq(samples.iter().map(|s| Sample {
-                    metric: Metric(&s.labels),
-                    value: SamplePair(t, s.value),
-                })),
-                Value::Matrix(series) => matrix(series, serializer),
-            },
+            })),
         }
     }
-}
-
-/// The `data` member of a query answer.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct QueryData<'a> {
-    result_type: &'static str,
-    result: QueryResult<'a>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    stats: Option<Json>,
 }
 
 /// `stats=all`: timings as Prometheus reports them (what we measure).
@@ -180,36 +160,28 @@ fn stats(params: &Params, elapsed: f64) -> Option<Json> {
     }))
 }
 
-/// A query's answer, serialized when the response is written.
+/// A query's answer (a range query's is a matrix), serialized when the
+/// response is written.
 pub(super) struct Answer {
-    result: promql::QueryResult<Value>,
+    value: Value,
     at: i64,
     stats: Option<Json>,
 }
 
 impl Serialize for Answer {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        QueryData {
-            result_type: self.result.value.type_name(),
-            result: QueryResult::Value(&self.result.value, self.at),
-            stats: self.stats.clone(),
+        #[derive(Serialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Data<'a> {
+            result_type: &'static str,
+            result: Written<'a>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            stats: &'a Option<Json>,
         }
-        .serialize(serializer)
-    }
-}
-
-/// A range query's answer.
-pub(super) struct RangeAnswer {
-    result: Vec<RangeSeries>,
-    stats: Option<Json>,
-}
-
-impl Serialize for RangeAnswer {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        QueryData {
-            result_type: "matrix",
-            result: QueryResult::Matrix(&self.result),
-            stats: self.stats.clone(),
+        Data {
+            result_type: self.value.type_name(),
+            result: Written(&self.value, self.at),
+            stats: &self.stats,
         }
         .serialize(serializer)
     }
@@ -240,21 +212,20 @@ pub(super) async fn instant(
     })
     .await?;
     let stats = stats(&params, started.elapsed().as_secs_f64());
-    let annotations = result.annotations.clone();
     Ok(success(
         Answer {
-            result,
+            value: result.value,
             at: t,
             stats,
         },
-        annotations,
+        result.annotations,
     ))
 }
 
 pub(super) async fn range(
     State(state): State<Arc<ApiState>>,
     params: Params,
-) -> Result<Success<RangeAnswer>, ApiError> {
+) -> Result<Success<Answer>, ApiError> {
     let query = query_text(&params)?;
     let required_time = |name: &str| -> Result<i64, ApiError> {
         let text = params.get(name).unwrap_or("");
@@ -299,8 +270,9 @@ pub(super) async fn range(
     .await?;
     let stats = stats(&params, started.elapsed().as_secs_f64());
     Ok(success(
-        RangeAnswer {
-            result: result.value,
+        Answer {
+            value: Value::Matrix(result.value),
+            at: end,
             stats,
         },
         result.annotations,
@@ -315,8 +287,8 @@ mod tests {
 
     #[test]
     fn answers_are_written_in_prometheus_layout() {
-        let range = RangeAnswer {
-            result: vec![RangeSeries {
+        let range = Answer {
+            value: Value::Matrix(vec![promql::RangeSeries {
                 labels: Labels::from_pairs([("job", "a\"b"), ("__name__", "up")]),
                 points: vec![
                     Point { t: 1_500, v: 1.0 },
@@ -326,7 +298,8 @@ mod tests {
                     },
                     Point { t: 2_125, v: -0.25 },
                 ],
-            }],
+            }]),
+            at: 2_125,
             stats: None,
         };
         assert_eq!(
@@ -334,13 +307,10 @@ mod tests {
             r#"{"resultType":"matrix","result":[{"metric":{"__name__":"up","job":"a\"b"},"values":[[1.5,"1"],[2,"NaN"],[2.125,"-0.25"]]}]}"#
         );
         let vector = Answer {
-            result: promql::QueryResult {
-                value: Value::Vector(vec![model::algebra::Sample::new(
-                    Labels::from_pairs([("a", "1")]),
-                    f64::INFINITY,
-                )]),
-                annotations: promql::Annotations::default(),
-            },
+            value: Value::Vector(vec![model::algebra::Sample::new(
+                Labels::from_pairs([("a", "1")]),
+                f64::INFINITY,
+            )]),
             at: 3_000,
             stats: None,
         };
@@ -349,10 +319,7 @@ mod tests {
             r#"{"resultType":"vector","result":[{"metric":{"a":"1"},"value":[3,"+Inf"]}]}"#
         );
         let scalar = Answer {
-            result: promql::QueryResult {
-                value: Value::Scalar(2.0),
-                annotations: promql::Annotations::default(),
-            },
+            value: Value::Scalar(2.0),
             at: 3_001,
             stats: None,
         };

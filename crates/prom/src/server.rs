@@ -48,6 +48,24 @@ pub struct ServerOptions {
     pub promql_delayed_name_removal: bool,
 }
 
+impl ServerOptions {
+    /// The options of `vigil prometheus --config.file .. --storage.tsdb.path
+    /// .. --web.listen-address ..` with no other flag: Prometheus'
+    /// defaults, every optional feature off.
+    pub fn new(config_file: PathBuf, storage_path: PathBuf, listen: SocketAddr) -> Self {
+        Self {
+            config_file,
+            storage_path,
+            listen,
+            retention: None,
+            retention_size: None,
+            enable_lifecycle: false,
+            enable_remote_write_receiver: false,
+            promql_delayed_name_removal: false,
+        }
+    }
+}
+
 /// Why the server could not start or stop cleanly.
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {

@@ -71,14 +71,14 @@ async fn start_with(lifecycle: bool, delayed_name_removal: bool) -> Fixture {
     )
     .unwrap();
     let server = PrometheusServer::start(ServerOptions {
-        config_file: config_file.clone(),
-        storage_path: dir.path().join("data"),
-        listen: "127.0.0.1:0".parse().unwrap(),
-        retention: None,
-        retention_size: None,
         enable_lifecycle: lifecycle,
         enable_remote_write_receiver: lifecycle,
         promql_delayed_name_removal: delayed_name_removal,
+        ..ServerOptions::new(
+            config_file.clone(),
+            dir.path().join("data"),
+            "127.0.0.1:0".parse().unwrap(),
+        )
     })
     .await
     .unwrap();
@@ -390,16 +390,11 @@ async fn an_invalid_config_stops_start_with_file_and_line() {
     let dir = tempfile::tempdir().unwrap();
     let config_file = dir.path().join("prometheus.yml");
     std::fs::write(&config_file, "global:\n  scrape_interval: 15x\n").unwrap();
-    let error = PrometheusServer::start(ServerOptions {
-        config_file: config_file.clone(),
-        storage_path: dir.path().join("data"),
-        listen: "127.0.0.1:0".parse().unwrap(),
-        retention: None,
-        retention_size: None,
-        enable_lifecycle: false,
-        enable_remote_write_receiver: false,
-        promql_delayed_name_removal: false,
-    })
+    let error = PrometheusServer::start(ServerOptions::new(
+        config_file.clone(),
+        dir.path().join("data"),
+        "127.0.0.1:0".parse().unwrap(),
+    ))
     .await
     .err()
     .expect("start must fail");
@@ -581,16 +576,11 @@ async fn scraped_samples_are_remote_written_to_another_server() {
         ),
     )
     .unwrap();
-    let a = PrometheusServer::start(ServerOptions {
+    let a = PrometheusServer::start(ServerOptions::new(
         config_file,
-        storage_path: dir.path().join("data"),
-        listen: "127.0.0.1:0".parse().unwrap(),
-        retention: None,
-        retention_size: None,
-        enable_lifecycle: false,
-        enable_remote_write_receiver: false,
-        promql_delayed_name_removal: false,
-    })
+        dir.path().join("data"),
+        "127.0.0.1:0".parse().unwrap(),
+    ))
     .await
     .unwrap();
     let url = format!("{}/api/v1/query?query=up{{job=%22forwarded%22}}", b.base);
@@ -655,16 +645,11 @@ async fn an_invalid_rule_file_stops_start_with_its_file_and_line() {
         "groups:\n  - name: g\n    rules:\n      - record: a\n        expr: sum(\n",
     )
     .unwrap();
-    let error = PrometheusServer::start(ServerOptions {
-        config_file: config_file.clone(),
-        storage_path: dir.path().join("data"),
-        listen: "127.0.0.1:0".parse().unwrap(),
-        retention: None,
-        retention_size: None,
-        enable_lifecycle: false,
-        enable_remote_write_receiver: false,
-        promql_delayed_name_removal: false,
-    })
+    let error = PrometheusServer::start(ServerOptions::new(
+        config_file.clone(),
+        dir.path().join("data"),
+        "127.0.0.1:0".parse().unwrap(),
+    ))
     .await
     .err()
     .expect("start must fail");

@@ -602,14 +602,12 @@ async fn same_answers_as_prometheus() {
     let config_file = dir.path().join("prometheus.yml");
     std::fs::write(&config_file, "global:\n  scrape_interval: 1h\n").unwrap();
     let ours = PrometheusServer::start(ServerOptions {
-        config_file,
-        storage_path: dir.path().join("data"),
-        listen: "127.0.0.1:0".parse().unwrap(),
-        retention: None,
-        retention_size: None,
-        enable_lifecycle: false,
         enable_remote_write_receiver: true,
-        promql_delayed_name_removal: false,
+        ..ServerOptions::new(
+            config_file,
+            dir.path().join("data"),
+            "127.0.0.1:0".parse().unwrap(),
+        )
     })
     .await
     .unwrap();

@@ -97,14 +97,13 @@ pub(crate) async fn run(args: UpArgs) -> anyhow::Result<()> {
         args.scrape_interval,
     )?;
     let metrics = PrometheusServer::start(ServerOptions {
-        config_file: prometheus_yml.clone(),
-        storage_path: args.data_dir.join("prometheus"),
-        listen: args.prometheus_listen,
-        retention: None,
-        retention_size: None,
         enable_lifecycle: true,
         enable_remote_write_receiver: true,
-        promql_delayed_name_removal: false,
+        ..ServerOptions::new(
+            prometheus_yml.clone(),
+            args.data_dir.join("prometheus"),
+            args.prometheus_listen,
+        )
     })
     .await?;
     let metrics_url = format!("http://{}", metrics.addr());

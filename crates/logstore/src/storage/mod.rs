@@ -1,0 +1,1 @@
+//! Storage: per tenant and stream, head, write-ahead log, chunks, label index, retention.

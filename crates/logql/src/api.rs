@@ -36,10 +36,17 @@ impl ApiError {
 }
 
 impl From<&Error> for ApiError {
-    /// The one place that maps query errors to statuses: every error this
-    /// crate produces is caused by the query, hence 400.
+    /// The one place that maps query errors to statuses: an error of the
+    /// query or a limit it hits is the client's (400); only a store that
+    /// cannot be read is the server's (500).
     fn from(e: &Error) -> Self {
-        Self::bad(e.to_string())
+        match e {
+            Error::Store(crate::store::StoreError::Read(_)) => Self {
+                status: 500,
+                message: e.to_string(),
+            },
+            _ => Self::bad(e.to_string()),
+        }
     }
 }
 

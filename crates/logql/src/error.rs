@@ -73,6 +73,9 @@ pub enum Error {
     /// A request the engine refuses (bad limits, unsupported result types).
     #[error("{0}")]
     Invalid(String),
+    /// The store could not be read, or refused the query for its limits.
+    #[error("{0}")]
+    Store(#[from] crate::store::StoreError),
 }
 
 impl From<AlgebraError> for Error {

@@ -11,7 +11,7 @@
 //!   with a Go `text/template` subset ([`template`]). The pipeline is a leaf
 //!   that knows nothing of the grammar, so the agent reuses its stages;
 //! - **evaluation** ([`eval`]): log queries and metric queries over the
-//!   [`eval::Store`] trait, with vector algebra from `model::algebra`
+//!   [`store::Store`] seam (fallible, lazy, bounded by the query's limits), with vector algebra from `model::algebra`
 //!   (shared with PromQL).
 //!
 //! - **the query API without HTTP** ([`api`]): Loki's request parameters to
@@ -19,13 +19,14 @@
 //!   the log store's handlers and the conformance runners share one copy.
 //!
 //! It must never do I/O, speak HTTP or store data: the log store implements
-//! [`eval::Store`] and serves the routes; this crate only computes. Main
+//! [`store::Store`] and serves the routes; this crate only computes. Main
 //! types: [`ast::Expr`] (from [`parse`]), [`pipeline::Pipeline`] and its
-//! [`pipeline::Stage`]s, [`eval::Engine`] over an [`eval::Store`] returning
+//! [`pipeline::Stage`]s, [`eval::Engine`] over a [`store::Store`] returning
 //! [`eval::QueryResult`], and [`Error`].
 //!
 //! ```
-//! use logql::eval::{Engine, MemStore, Query, QueryResult};
+//! use logql::eval::{Engine, Query, QueryResult};
+//! use logql::store::MemStore;
 //! use model::Labels;
 //!
 //! let mut store = MemStore::default();
@@ -49,6 +50,7 @@ pub mod parser;
 pub mod pipeline;
 pub mod pretty;
 pub mod printer;
+pub mod store;
 pub mod template;
 
 pub use error::{Error, ParseError};

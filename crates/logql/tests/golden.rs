@@ -17,8 +17,9 @@ use std::collections::BTreeMap;
 
 use logql::api::{self, ApiError};
 use logql::ast::Expr;
-use logql::eval::{Engine, MemStore};
+use logql::eval::Engine;
 use logql::pipeline::json::{JsonValue, parse_json};
+use logql::store::MemStore;
 use model::Labels;
 
 fn str_of(v: &JsonValue) -> Option<&str> {

@@ -10,7 +10,8 @@
 use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
 
-use logql::eval::{Engine, MemStore, Query, QueryResult};
+use logql::eval::{Engine, Query, QueryResult};
+use logql::store::MemStore;
 use model::Labels;
 
 fn dur_ns(text: &str) -> Result<i64, String> {

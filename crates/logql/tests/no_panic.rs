@@ -3,10 +3,11 @@
 //! parses must print back to the same tree. The open-ended run is the
 //! cargo-fuzz target in `fuzz/` (see `fuzz/README.md`).
 
-use logql::eval::{Engine, MemStore, Query};
+use logql::eval::{Engine, Query};
 use logql::pipeline::LabelsBuilder;
 use logql::pipeline::Stage;
 use logql::pipeline::parsers::{JsonParser, LogfmtParser, UnpackParser};
+use logql::store::MemStore;
 use logql::template::{Context, Template};
 use model::Labels;
 

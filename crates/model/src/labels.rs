@@ -100,6 +100,9 @@ impl<'a> Iterator for Iter<'a> {
 }
 
 impl Labels {
+    /// The empty label set, as a constant (for `&'static Labels`).
+    pub const EMPTY: Labels = Labels(None);
+
     /// The empty label set.
     pub fn empty() -> Self {
         Self(None)

@@ -5,9 +5,11 @@ use std::collections::HashMap;
 
 use model::Labels;
 
-use super::{Direction, Query, Store, StreamResult, compile_pipeline};
+use super::merge::Merged;
+use super::{Query, Stats, StreamResult, compile_pipeline};
 use crate::ast::LogExpr;
 use crate::error::Error;
+use crate::store::Store;
 
 /// Loki 3's refusal of a log query on the instant endpoint (since 3.2:
 /// docs/sources/reference/loki-http-api.md, "Instant queries are only used
@@ -16,51 +18,57 @@ use crate::error::Error;
 pub const INSTANT_LOG_QUERY: &str = "log queries are not supported as an instant query type, please change your query to a range query type";
 
 /// Runs a log query over `[start, end)`; `limit` keeps the newest
-/// (backward) or oldest (forward) entries across all streams.
-pub(super) fn eval_log<S: Store>(
+/// (backward) or oldest (forward) entries across all streams. Streams are
+/// merged lazily in the query's direction, so reading stops at the limit.
+pub(super) fn eval_log<S: Store + ?Sized>(
     store: &S,
     expr: &LogExpr,
     q: &Query,
+    stats: &mut Stats,
 ) -> Result<Vec<StreamResult>, Error> {
     if q.instant {
         return Err(Error::Invalid(INSTANT_LOG_QUERY.to_owned()));
     }
     let pipeline = compile_pipeline(&expr.stages)?;
-    let (start, end) = (q.start_ns, q.end_ns);
-    let mut rows: Vec<(i64, String, Labels)> = Vec::new();
-    for (labels, entries) in store.select(&expr.matchers, start, end) {
-        for e in entries {
-            if let Some(p) = pipeline.process(e.ts_ns, &e.line, labels, &e.metadata) {
-                rows.push((e.ts_ns, p.line.into_owned(), p.labels));
-            }
-        }
-    }
-    match q.direction {
-        Direction::Forward => rows.sort_by_key(|r| r.0),
-        Direction::Backward => rows.sort_by_key(|r| std::cmp::Reverse(r.0)),
-    }
-    rows.truncate(q.limit);
+    let streams = store.select(&expr.matchers, q.start_ns, q.end_ns)?;
+    let mut merged = Merged::new(&streams, q.direction)?;
     let mut index: HashMap<Labels, usize> = HashMap::new();
     let mut out: Vec<StreamResult> = Vec::new();
-    for (ts, line, labels) in rows {
-        let i = *index.entry(labels.clone()).or_insert_with(|| {
-            out.push(StreamResult {
-                labels,
-                entries: Vec::new(),
-            });
-            out.len() - 1
-        });
+    let mut kept = 0;
+    while kept < q.limit {
+        let Some((labels, e)) = merged.next()? else {
+            break;
+        };
+        let Some(p) = pipeline.process(e.ts_ns, e.line, labels, e.metadata) else {
+            continue;
+        };
+        kept += 1;
+        let ts = e.ts_ns;
+        let line = p.line.into_owned();
+        let i = match index.get(&p.labels) {
+            Some(&i) => i,
+            None => {
+                index.insert(p.labels.clone(), out.len());
+                out.push(StreamResult {
+                    labels: p.labels,
+                    entries: Vec::new(),
+                });
+                out.len() - 1
+            }
+        };
         if let Some(s) = out.get_mut(i) {
             s.entries.push((ts, line));
         }
     }
+    *stats += merged.stats();
     Ok(out)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::eval::{Entry, MemStore};
+    use crate::eval::Direction;
+    use crate::store::MemStore;
 
     const S: i64 = 1_000_000_000;
 
@@ -89,7 +97,7 @@ mod tests {
         let crate::ast::Expr::Log(expr) = crate::parse(query).unwrap() else {
             panic!("log query")
         };
-        let mut out: Vec<(String, Vec<i64>)> = eval_log(&store(), &expr, q)
+        let mut out: Vec<(String, Vec<i64>)> = eval_log(&store(), &expr, q, &mut Stats::default())
             .unwrap()
             .into_iter()
             .map(|s| {
@@ -159,7 +167,12 @@ mod tests {
             crate::ast::Expr::Log(l) => l,
             crate::ast::Expr::Metric(_) => unreachable!(),
         };
-        let got = eval_log(&store(), &expr, &Query::instant(40 * S));
+        let got = eval_log(
+            &store(),
+            &expr,
+            &Query::instant(40 * S),
+            &mut Stats::default(),
+        );
         assert_eq!(
             got.err().map(|e| e.to_string()).as_deref(),
             Some(INSTANT_LOG_QUERY)
@@ -167,22 +180,22 @@ mod tests {
     }
 
     #[test]
-    fn entries_keep_metadata_as_labels() {
+    fn reading_stops_at_the_limit() {
         let mut s = MemStore::default();
-        let l = Labels::from_pairs([("app", "a")]);
-        s.push(&l, 1, "x", &Labels::from_pairs([("trace", "t1")]));
-        let selected = s.select(
-            &[model::Matcher::new(model::MatchOp::Equal, "app", "a").unwrap()],
-            0,
-            2,
-        );
-        assert_eq!(
-            selected[0].1,
-            [Entry {
-                ts_ns: 1,
-                line: "x".into(),
-                metadata: Labels::from_pairs([("trace", "t1")])
-            }]
-        );
+        for app in ["a", "b"] {
+            let l = Labels::from_pairs([("app", app)]);
+            for i in 0..1000 {
+                s.push(&l, i * S, "line", &Labels::empty());
+            }
+        }
+        let crate::ast::Expr::Log(expr) = crate::parse(r#"{app=~"a|b"}"#).unwrap() else {
+            panic!("log query")
+        };
+        for direction in [Direction::Forward, Direction::Backward] {
+            let mut stats = Stats::default();
+            let got = eval_log(&s, &expr, &range(0, 2000, 3, direction), &mut stats).unwrap();
+            assert_eq!(got.iter().map(|s| s.entries.len()).sum::<usize>(), 3);
+            assert_eq!(stats.lines_processed, 3, "{direction:?}");
+        }
     }
 }

@@ -1,7 +1,7 @@
 //! Metric queries: every node is evaluated for all steps at once, so range
 //! aggregations read and run the pipeline over each entry only once.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 
 use model::algebra::{
     AggregateOp, AggregateParam, BinaryOp, Cardinality, Dialect, Sample, Vector, aggregate,
@@ -10,11 +10,13 @@ use model::algebra::{
 use model::{Labels, MatchOp};
 
 use super::compile::compile_label_filter;
-use super::{Query, QueryResult, Series, Store, compile_pipeline};
+use super::merge::Merged;
+use super::{Direction, Query, QueryResult, Series, Stats, compile_pipeline};
 use crate::ast::{MetricExpr, RangeAggregation, RangeOp, UnwrapConv, VectorOp};
 use crate::error::Error;
 use crate::pipeline::label_filter::{Conversion, convert};
 use crate::pipeline::{ERR_SAMPLE_EXTRACTION, ERROR_LABEL};
+use crate::store::Store;
 
 /// The value of a node at one step.
 #[derive(Debug, Clone)]
@@ -26,10 +28,11 @@ enum StepValue {
 /// Most steps a range query may have (Loki's and Prometheus' limit).
 const MAX_STEPS: i64 = 11_000;
 
-pub(super) fn eval_metric<S: Store>(
+pub(super) fn eval_metric<S: Store + ?Sized>(
     store: &S,
     expr: &MetricExpr,
     q: &Query,
+    stats: &mut Stats,
 ) -> Result<QueryResult, Error> {
     let steps: Vec<i64> = if q.instant {
         vec![q.start_ns]
@@ -67,7 +70,7 @@ pub(super) fn eval_metric<S: Store>(
         }
         steps
     };
-    let values = eval_steps(store, expr, &steps)?;
+    let values = eval_steps(store, expr, &steps, stats)?;
     if q.instant {
         return Ok(match values.into_iter().next() {
             Some(StepValue::Scalar(v)) => QueryResult::Scalar(v),
@@ -108,22 +111,23 @@ fn uses_approx_topk(expr: &MetricExpr) -> bool {
     }
 }
 
-fn eval_steps<S: Store>(
+fn eval_steps<S: Store + ?Sized>(
     store: &S,
     expr: &MetricExpr,
     steps: &[i64],
+    stats: &mut Stats,
 ) -> Result<Vec<StepValue>, Error> {
     Ok(match expr {
         MetricExpr::Literal(v) => vec![StepValue::Scalar(*v); steps.len()],
         MetricExpr::Vector1(v) => {
             vec![StepValue::Vector(vec![Sample::new(Labels::empty(), *v)]); steps.len()]
         }
-        MetricExpr::Range(r) => range_aggregation(store, r, steps)?
+        MetricExpr::Range(r) => range_aggregation(store, r, steps, stats)?
             .into_iter()
             .map(StepValue::Vector)
             .collect(),
         MetricExpr::Vector(v) => {
-            let inner = eval_steps(store, &v.expr, steps)?;
+            let inner = eval_steps(store, &v.expr, steps, stats)?;
             let op = match v.op {
                 VectorOp::Sum => AggregateOp::Sum,
                 VectorOp::Avg => AggregateOp::Avg,
@@ -151,7 +155,7 @@ fn eval_steps<S: Store>(
                 })
                 .collect::<Result<_, Error>>()?
         }
-        MetricExpr::LabelReplace(l) => eval_steps(store, &l.expr, steps)?
+        MetricExpr::LabelReplace(l) => eval_steps(store, &l.expr, steps, stats)?
             .into_iter()
             .map(|value| {
                 Ok(StepValue::Vector(label_replace(
@@ -164,8 +168,8 @@ fn eval_steps<S: Store>(
             })
             .collect::<Result<_, Error>>()?,
         MetricExpr::Binary(b) => {
-            let lhs = eval_steps(store, &b.lhs, steps)?;
-            let rhs = eval_steps(store, &b.rhs, steps)?;
+            let lhs = eval_steps(store, &b.lhs, steps, stats)?;
+            let rhs = eval_steps(store, &b.rhs, steps, stats)?;
             let mut matching = b.matching.clone().unwrap_or_default();
             if b.op.is_set() {
                 matching.card = Cardinality::ManyToMany;
@@ -229,13 +233,18 @@ fn binary(
     })
 }
 
-/// Samples of one series, in time order.
-type Samples = Vec<(i64, f64)>;
+/// The samples of one series inside the current window, in time order.
+type Window = VecDeque<(i64, f64)>;
 
-fn range_aggregation<S: Store>(
+/// A range aggregation at every step. The selected streams are merged in
+/// time order and pulled only up to each step's end; every series keeps
+/// just the samples of its current window, so memory follows the window
+/// and the number of series, never the size of the data.
+fn range_aggregation<S: Store + ?Sized>(
     store: &S,
     r: &RangeAggregation,
     steps: &[i64],
+    stats: &mut Stats,
 ) -> Result<Vec<Vector>, Error> {
     let (Some(&first), Some(&last)) = (steps.first(), steps.last()) else {
         return Ok(Vec::new());
@@ -266,12 +275,22 @@ fn range_aggregation<S: Store>(
         .saturating_sub(range)
         .saturating_add(1);
     let to = last.saturating_sub(offset).saturating_add(1);
+    let streams = store.select(&r.range.log.matchers, from, to)?;
+    let mut merged = Merged::new(&streams, Direction::Forward)?;
     let mut index: HashMap<Labels, usize> = HashMap::new();
-    let mut series: Vec<(Labels, Samples)> = Vec::new();
-    for (labels, entries) in store.select(&r.range.log.matchers, from, to) {
-        for e in entries {
+    let mut series: Vec<(Labels, Window)> = Vec::new();
+    let range_secs = range as f64 / 1e9;
+    let mut out = Vec::with_capacity(steps.len());
+    for &t in steps {
+        let end = t.saturating_sub(offset);
+        let start = end.saturating_sub(range);
+        // Pull every entry up to this step's end into its series' window.
+        while merged.peek_ts()?.is_some_and(|ts| ts <= end) {
+            let Some((labels, e)) = merged.next()? else {
+                break;
+            };
             let Some((line, mut lb)) =
-                pipeline.process_builder(e.ts_ns, &e.line, labels, &e.metadata)
+                pipeline.process_builder(e.ts_ns, e.line, labels, e.metadata)
             else {
                 continue;
             };
@@ -308,32 +327,28 @@ fn range_aggregation<S: Store>(
                 Some(g) => g.group_labels(&final_labels),
                 None => final_labels,
             };
-            let i = *index.entry(key.clone()).or_insert_with(|| {
-                series.push((key, Vec::new()));
-                series.len() - 1
-            });
-            if let Some((_, s)) = series.get_mut(i) {
-                s.push((e.ts_ns, value));
+            let i = match index.get(&key) {
+                Some(&i) => i,
+                None => {
+                    index.insert(key.clone(), series.len());
+                    series.push((key, Window::new()));
+                    series.len() - 1
+                }
+            };
+            if let Some((_, w)) = series.get_mut(i) {
+                w.push_back((e.ts_ns, value));
             }
         }
-    }
-    for (_, s) in &mut series {
-        s.sort_by_key(|p| p.0);
-    }
-    let range_secs = range as f64 / 1e9;
-    let mut out = Vec::with_capacity(steps.len());
-    for &t in steps {
-        let end = t.saturating_sub(offset);
-        let start = end.saturating_sub(range);
         let mut vector = Vec::new();
-        for (labels, samples) in &series {
-            let lo = samples.partition_point(|p| p.0 <= start);
-            let hi = samples.partition_point(|p| p.0 <= end);
-            let window = samples.get(lo..hi.max(lo)).unwrap_or(&[]);
+        for (labels, window) in &mut series {
+            while window.front().is_some_and(|p| p.0 <= start) {
+                window.pop_front();
+            }
             if window.is_empty() {
                 continue;
             }
-            if let Some(v) = over_time(r.op, r.param, window, start, end, range_secs) {
+            let samples = window.make_contiguous();
+            if let Some(v) = over_time(r.op, r.param, samples, start, end, range_secs) {
                 vector.push(Sample::new(labels.clone(), v));
             }
         }
@@ -354,6 +369,7 @@ fn range_aggregation<S: Store>(
         }
         out.push(vector);
     }
+    *stats += merged.stats();
     Ok(out)
 }
 

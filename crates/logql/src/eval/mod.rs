@@ -3,114 +3,18 @@
 
 mod compile;
 mod log;
-
-pub use log::INSTANT_LOG_QUERY;
+mod merge;
 mod metric;
 
 pub use compile::compile_pipeline;
+pub use log::INSTANT_LOG_QUERY;
 
+use model::Labels;
 use model::algebra::Vector;
-use model::{Labels, Matcher};
 
 use crate::ast::Expr;
 use crate::error::Error;
-
-/// One log entry.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Entry {
-    /// Nanoseconds since the epoch.
-    pub ts_ns: i64,
-    /// The line.
-    pub line: String,
-    /// Structured metadata.
-    pub metadata: Labels,
-}
-
-/// The seam to storage: the engine asks for the entries of the streams that
-/// match a selector within a time range, oldest first.
-pub trait Store {
-    /// Streams whose labels satisfy every matcher, each with its entries in
-    /// `[start_ns, end_ns)` sorted by time (streams without any are left out).
-    fn select(&self, matchers: &[Matcher], start_ns: i64, end_ns: i64) -> Vec<(&Labels, &[Entry])>;
-}
-
-/// An in-memory [`Store`] for tests, the conformance runners and small
-/// deployments.
-#[derive(Debug, Clone, Default)]
-pub struct MemStore {
-    streams: Vec<(Labels, Vec<Entry>)>,
-}
-
-impl MemStore {
-    /// Appends an entry; entries are kept sorted by time, an exact duplicate
-    /// (same time, line and metadata) is dropped and labels with empty
-    /// values are dropped from the stream's labels, as Loki does on write.
-    pub fn push(&mut self, labels: &Labels, ts_ns: i64, line: &str, metadata: &Labels) {
-        let labels = &Labels::from_pairs(
-            labels
-                .iter()
-                .filter(|l| !l.value.is_empty())
-                .map(|l| (l.name.to_owned(), l.value.to_owned())),
-        );
-        let idx = match self.streams.iter().position(|(l, _)| l == labels) {
-            Some(i) => i,
-            None => {
-                self.streams.push((labels.clone(), Vec::new()));
-                self.streams.len() - 1
-            }
-        };
-        let Some((_, entries)) = self.streams.get_mut(idx) else {
-            return;
-        };
-        let pos = entries.partition_point(|e| e.ts_ns <= ts_ns);
-        let duplicate = entries
-            .get(..pos)
-            .unwrap_or(&[])
-            .iter()
-            .rev()
-            .take_while(|e| e.ts_ns == ts_ns)
-            .any(|e| e.line == line && e.metadata == *metadata);
-        if !duplicate {
-            entries.insert(
-                pos,
-                Entry {
-                    ts_ns,
-                    line: line.to_owned(),
-                    metadata: metadata.clone(),
-                },
-            );
-        }
-    }
-
-    /// Removes every stream.
-    pub fn clear(&mut self) {
-        self.streams.clear();
-    }
-
-    /// Every stream's labels.
-    pub fn streams(&self) -> impl Iterator<Item = &Labels> {
-        self.streams.iter().map(|(l, _)| l)
-    }
-}
-
-impl Store for MemStore {
-    fn select(&self, matchers: &[Matcher], start_ns: i64, end_ns: i64) -> Vec<(&Labels, &[Entry])> {
-        self.streams
-            .iter()
-            .filter(|(labels, _)| {
-                matchers
-                    .iter()
-                    .all(|m| m.matches(labels.get(&m.name).unwrap_or("")))
-            })
-            .filter_map(|(labels, entries)| {
-                let from = entries.partition_point(|e| e.ts_ns < start_ns);
-                let to = entries.partition_point(|e| e.ts_ns < end_ns);
-                let slice = entries.get(from..to.max(from)).unwrap_or(&[]);
-                (!slice.is_empty()).then_some((labels, slice))
-            })
-            .collect()
-    }
-}
+use crate::store::Store;
 
 /// Order of entries in a log query result.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -196,13 +100,29 @@ pub enum QueryResult {
     Matrix(Vec<Series>),
 }
 
+/// What a query read, for the `stats` of Loki's answers.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Entries read from the store (before the pipeline).
+    pub lines_processed: u64,
+    /// Bytes of those entries' lines.
+    pub bytes_processed: u64,
+}
+
+impl std::ops::AddAssign for Stats {
+    fn add_assign(&mut self, other: Stats) {
+        self.lines_processed += other.lines_processed;
+        self.bytes_processed += other.bytes_processed;
+    }
+}
+
 /// Evaluates queries against a store.
 #[derive(Debug, Clone, Copy)]
-pub struct Engine<'s, S: Store> {
+pub struct Engine<'s, S: Store + ?Sized> {
     store: &'s S,
 }
 
-impl<'s, S: Store> Engine<'s, S> {
+impl<'s, S: Store + ?Sized> Engine<'s, S> {
     /// An engine over `store`.
     pub fn new(store: &'s S) -> Self {
         Self { store }
@@ -210,33 +130,22 @@ impl<'s, S: Store> Engine<'s, S> {
 
     /// Runs a parsed query.
     pub fn eval(&self, expr: &Expr, query: &Query) -> Result<QueryResult, Error> {
-        match expr {
-            Expr::Log(l) => log::eval_log(self.store, l, query).map(QueryResult::Streams),
-            Expr::Metric(m) => metric::eval_metric(self.store, m, query),
-        }
+        self.eval_with_stats(expr, query).map(|(r, _)| r)
     }
-}
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn mem_store_sorts_dedupes_and_selects_half_open() {
-        let mut s = MemStore::default();
-        let l = Labels::from_pairs([("app", "a")]);
-        s.push(&l, 20, "b", &Labels::empty());
-        s.push(&l, 10, "a", &Labels::empty());
-        s.push(&l, 20, "b", &Labels::empty());
-        s.push(&l, 20, "c", &Labels::empty());
-        let m = Matcher::new(model::MatchOp::Equal, "app", "a").unwrap();
-        let got = s.select(std::slice::from_ref(&m), 10, 20);
-        assert_eq!(got.len(), 1);
-        assert_eq!(
-            got[0].1.iter().map(|e| e.line.as_str()).collect::<Vec<_>>(),
-            ["a"]
-        );
-        let got = s.select(&[m], 0, 100);
-        assert_eq!(got[0].1.len(), 3);
+    /// Runs a parsed query and tells what it read.
+    pub fn eval_with_stats(
+        &self,
+        expr: &Expr,
+        query: &Query,
+    ) -> Result<(QueryResult, Stats), Error> {
+        let mut stats = Stats::default();
+        let result = match expr {
+            Expr::Log(l) => {
+                log::eval_log(self.store, l, query, &mut stats).map(QueryResult::Streams)
+            }
+            Expr::Metric(m) => metric::eval_metric(self.store, m, query, &mut stats),
+        }?;
+        Ok((result, stats))
     }
 }

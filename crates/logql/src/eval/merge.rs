@@ -1,0 +1,102 @@
+//! Entries of many streams as one sequence in time order, read lazily: a
+//! heap holds one cursor per stream, keyed by the time of the entry it is
+//! on. Log queries stop pulling at their limit; metric queries pull up to
+//! each step's end.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+use model::Labels;
+
+use super::{Direction, Stats};
+use crate::store::{Cursor, EntryRef, StoreError, Stream};
+
+/// The merged entries of some streams, in one direction. Ties between
+/// streams go to the stream selected first, so results do not depend on the
+/// heap's internals.
+pub(super) struct Merged<'s> {
+    cursors: Vec<(Box<dyn Cursor + 's>, &'s Labels)>,
+    /// `(time key, stream)`: the greatest is next. The key is the time
+    /// backward and its negation forward.
+    heap: BinaryHeap<(i128, Reverse<usize>)>,
+    direction: Direction,
+    /// The stream whose entry was handed out last: it advances on the next
+    /// pull, once the caller no longer borrows that entry.
+    pending: Option<usize>,
+    stats: Stats,
+}
+
+impl<'s> Merged<'s> {
+    /// Opens a cursor on every stream and positions each on its first
+    /// entry.
+    pub(super) fn new(streams: &'s [Stream], direction: Direction) -> Result<Self, StoreError> {
+        let mut merged = Self {
+            cursors: Vec::with_capacity(streams.len()),
+            heap: BinaryHeap::with_capacity(streams.len()),
+            direction,
+            pending: None,
+            stats: Stats::default(),
+        };
+        for (i, stream) in streams.iter().enumerate() {
+            let mut cursor = stream.cursor(direction)?;
+            if cursor.advance()? {
+                let ts = cursor.entry().ts_ns;
+                merged.heap.push((merged.key(ts), Reverse(i)));
+            }
+            merged.cursors.push((cursor, stream.labels()));
+        }
+        Ok(merged)
+    }
+
+    fn key(&self, ts: i64) -> i128 {
+        match self.direction {
+            Direction::Forward => -i128::from(ts),
+            Direction::Backward => i128::from(ts),
+        }
+    }
+
+    /// Moves the stream handed out last to its next entry.
+    fn settle(&mut self) -> Result<(), StoreError> {
+        if let Some(i) = self.pending.take() {
+            if let Some((cursor, _)) = self.cursors.get_mut(i) {
+                if cursor.advance()? {
+                    let ts = cursor.entry().ts_ns;
+                    let key = self.key(ts);
+                    self.heap.push((key, Reverse(i)));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The time of the entry [`Merged::next`] would return.
+    pub(super) fn peek_ts(&mut self) -> Result<Option<i64>, StoreError> {
+        self.settle()?;
+        Ok(self
+            .heap
+            .peek()
+            .and_then(|(_, Reverse(i))| self.cursors.get(*i))
+            .map(|(c, _)| c.entry().ts_ns))
+    }
+
+    /// The next entry and its stream's labels.
+    pub(super) fn next(&mut self) -> Result<Option<(&'s Labels, EntryRef<'_>)>, StoreError> {
+        self.settle()?;
+        let Some((_, Reverse(i))) = self.heap.pop() else {
+            return Ok(None);
+        };
+        self.pending = Some(i);
+        let Some((cursor, labels)) = self.cursors.get(i) else {
+            return Ok(None);
+        };
+        let entry = cursor.entry();
+        self.stats.lines_processed += 1;
+        self.stats.bytes_processed += entry.line.len() as u64;
+        Ok(Some((*labels, entry)))
+    }
+
+    /// What has been read so far.
+    pub(super) fn stats(&self) -> Stats {
+        self.stats
+    }
+}

@@ -4,11 +4,13 @@
 //! share one implementation.
 
 use model::Labels;
-use model::algebra::format_float;
+use model::envelope::{NanoTimestamp, SampleValue};
+use serde::Serialize;
+use serde::ser::{SerializeMap, SerializeSeq};
+use serde_json::json;
 
 use crate::error::Error;
-use crate::eval::{Direction, Query, QueryResult};
-use crate::pipeline::json::write_json_string;
+use crate::eval::{Direction, Query, QueryResult, Stats};
 
 /// Loki's default `limit`.
 pub const DEFAULT_LIMIT: usize = 100;
@@ -220,106 +222,220 @@ pub fn instant_request(
     })
 }
 
-fn write_labels(out: &mut String, labels: &Labels) {
-    out.push('{');
-    for (i, l) in labels.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
+/// What a query cost, for the `stats` member of Loki's answers. The
+/// summary's figures are real; the per-component breakdown Loki adds
+/// (querier, ingester, cache) is written with the same members, filled from
+/// what the store reports.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct QueryStats {
+    /// What the engine read.
+    pub read: Stats,
+    /// Wall time of the execution, in seconds.
+    pub exec_time_s: f64,
+    /// Time spent waiting before execution, in seconds.
+    pub queue_time_s: f64,
+    /// Sub-queries the range was split into (0 when not split).
+    pub splits: u64,
+    /// Entries (log queries) or samples (metric queries) returned.
+    pub entries_returned: u64,
+}
+
+impl QueryStats {
+    fn per_second(&self, n: u64) -> u64 {
+        if self.exec_time_s > 0.0 {
+            (n as f64 / self.exec_time_s) as u64
+        } else {
+            0
         }
-        write_json_string(out, l.name);
-        out.push(':');
-        write_json_string(out, l.value);
-    }
-    out.push('}');
-}
-
-/// Seconds as a JSON number (`1795532100`, `1795532100.5`).
-fn write_seconds(out: &mut String, ns: i64) {
-    let secs = ns.div_euclid(1_000_000_000);
-    let frac = ns.rem_euclid(1_000_000_000);
-    if frac == 0 {
-        out.push_str(&secs.to_string());
-    } else {
-        let f = format!("{frac:09}");
-        out.push_str(&format!("{secs}.{}", f.trim_end_matches('0')));
     }
 }
 
-fn write_point(out: &mut String, ns: i64, value: f64) {
-    out.push('[');
-    write_seconds(out, ns);
-    out.push(',');
-    write_json_string(out, &format_float(value));
-    out.push(']');
+impl Serialize for QueryStats {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let zero_store = json!({
+            "totalChunksRef": 0, "totalChunksDownloaded": 0, "chunksDownloadTime": 0,
+            "chunk": {"headChunkBytes": 0, "headChunkLines": 0, "decompressedBytes": 0,
+                      "decompressedLines": 0, "compressedBytes": 0, "totalDuplicates": 0}
+        });
+        let store = json!({
+            "totalChunksRef": 0, "totalChunksDownloaded": 0, "chunksDownloadTime": 0,
+            "chunk": {"headChunkBytes": 0, "headChunkLines": 0,
+                      "decompressedBytes": self.read.bytes_processed,
+                      "decompressedLines": self.read.lines_processed,
+                      "compressedBytes": 0, "totalDuplicates": 0}
+        });
+        let cache = json!({"entriesFound": 0, "entriesRequested": 0, "entriesStored": 0,
+                           "bytesReceived": 0, "bytesSent": 0, "requests": 0, "downloadTime": 0});
+        json!({
+            "summary": {
+                "bytesProcessedPerSecond": self.per_second(self.read.bytes_processed),
+                "linesProcessedPerSecond": self.per_second(self.read.lines_processed),
+                "totalBytesProcessed": self.read.bytes_processed,
+                "totalLinesProcessed": self.read.lines_processed,
+                "execTime": self.exec_time_s,
+                "queueTime": self.queue_time_s,
+                "subqueries": 0,
+                "totalEntriesReturned": self.entries_returned,
+                "splits": self.splits,
+                "shards": 0,
+            },
+            "querier": {"store": store},
+            "ingester": {"totalReached": 0, "totalChunksMatched": 0, "totalBatches": 0,
+                         "totalLinesSent": 0, "store": zero_store},
+            "cache": {"chunk": cache, "index": cache, "result": cache},
+        })
+        .serialize(serializer)
+    }
 }
 
-/// The success body: `{"status":"success","data":{"resultType":…,"result":…}}`.
-pub fn encode_result(result: &QueryResult, q: &Query) -> String {
-    let mut out = String::from(r#"{"status":"success","data":{"resultType":"#);
+/// Labels as a JSON object.
+struct LabelsJson<'a>(&'a Labels);
+
+impl Serialize for LabelsJson<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for l in self.0.iter() {
+            map.serialize_entry(l.name, l.value)?;
+        }
+        map.end()
+    }
+}
+
+/// A metric point: `[<seconds>, "<value>"]`.
+struct Point(i64, f64);
+
+impl Serialize for Point {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        (NanoTimestamp(self.0), SampleValue(self.1)).serialize(serializer)
+    }
+}
+
+/// A log entry: `["<ns>", "<line>"]`.
+struct EntryJson<'a>(&'a (i64, String));
+
+impl Serialize for EntryJson<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let (ts, line) = self.0;
+        let mut seq = serializer.serialize_seq(Some(2))?;
+        seq.serialize_element(&ts.to_string())?;
+        seq.serialize_element(line)?;
+        seq.end()
+    }
+}
+
+/// A list serialized element by element through a mapping, without
+/// collecting.
+struct SeqOf<'a, T, F>(&'a [T], F);
+
+/// [`SeqOf`], with the bound that lets closures' types be inferred.
+fn seq_of<'a, T, U: Serialize, F: Fn(&'a T) -> U>(items: &'a [T], f: F) -> SeqOf<'a, T, F> {
+    SeqOf(items, f)
+}
+
+impl<'a, T, F, U> Serialize for SeqOf<'a, T, F>
+where
+    F: Fn(&'a T) -> U,
+    U: Serialize,
+{
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut seq = serializer.serialize_seq(Some(self.0.len()))?;
+        for x in self.0 {
+            seq.serialize_element(&(self.1)(x))?;
+        }
+        seq.end()
+    }
+}
+
+#[derive(Serialize)]
+struct StreamJson<'a, V: Serialize> {
+    stream: LabelsJson<'a>,
+    values: V,
+}
+
+#[derive(Serialize)]
+struct SeriesJson<'a, V: Serialize> {
+    metric: LabelsJson<'a>,
+    values: V,
+}
+
+#[derive(Serialize)]
+struct SampleJson<'a> {
+    metric: LabelsJson<'a>,
+    value: Point,
+}
+
+/// The `data` member of a query answer.
+struct Data<'a> {
+    result: &'a QueryResult,
+    time_ns: i64,
+    stats: &'a QueryStats,
+}
+
+impl Serialize for Data<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(3))?;
+        match self.result {
+            QueryResult::Streams(streams) => {
+                map.serialize_entry("resultType", "streams")?;
+                map.serialize_entry(
+                    "result",
+                    &seq_of(streams, |s| StreamJson {
+                        stream: LabelsJson(&s.labels),
+                        values: seq_of(&s.entries, EntryJson),
+                    }),
+                )?;
+            }
+            QueryResult::Vector(v) => {
+                map.serialize_entry("resultType", "vector")?;
+                map.serialize_entry(
+                    "result",
+                    &seq_of(v, |s| SampleJson {
+                        metric: LabelsJson(&s.labels),
+                        value: Point(self.time_ns, s.value),
+                    }),
+                )?;
+            }
+            QueryResult::Scalar(v) => {
+                map.serialize_entry("resultType", "scalar")?;
+                map.serialize_entry("result", &Point(self.time_ns, *v))?;
+            }
+            QueryResult::Matrix(m) => {
+                map.serialize_entry("resultType", "matrix")?;
+                map.serialize_entry(
+                    "result",
+                    &seq_of(m, |s| SeriesJson {
+                        metric: LabelsJson(&s.labels),
+                        values: seq_of(&s.points, |p| Point(p.0, p.1)),
+                    }),
+                )?;
+            }
+        }
+        map.serialize_entry("stats", self.stats)?;
+        map.end()
+    }
+}
+
+/// How many entries or samples a result holds.
+pub fn result_size(result: &QueryResult) -> u64 {
     match result {
-        QueryResult::Streams(streams) => {
-            out.push_str(r#""streams","result":["#);
-            for (i, s) in streams.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                out.push_str(r#"{"stream":"#);
-                write_labels(&mut out, &s.labels);
-                out.push_str(r#","values":["#);
-                for (j, (ts, line)) in s.entries.iter().enumerate() {
-                    if j > 0 {
-                        out.push(',');
-                    }
-                    out.push('[');
-                    write_json_string(&mut out, &ts.to_string());
-                    out.push(',');
-                    write_json_string(&mut out, line);
-                    out.push(']');
-                }
-                out.push_str("]}");
-            }
-            out.push(']');
-        }
-        QueryResult::Vector(v) => {
-            out.push_str(r#""vector","result":["#);
-            for (i, s) in v.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                out.push_str(r#"{"metric":"#);
-                write_labels(&mut out, &s.labels);
-                out.push_str(r#","value":"#);
-                write_point(&mut out, q.start_ns, s.value);
-                out.push('}');
-            }
-            out.push(']');
-        }
-        QueryResult::Scalar(v) => {
-            out.push_str(r#""scalar","result":"#);
-            write_point(&mut out, q.start_ns, *v);
-        }
-        QueryResult::Matrix(m) => {
-            out.push_str(r#""matrix","result":["#);
-            for (i, s) in m.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                out.push_str(r#"{"metric":"#);
-                write_labels(&mut out, &s.labels);
-                out.push_str(r#","values":["#);
-                for (j, (t, v)) in s.points.iter().enumerate() {
-                    if j > 0 {
-                        out.push(',');
-                    }
-                    write_point(&mut out, *t, *v);
-                }
-                out.push_str("]}");
-            }
-            out.push(']');
-        }
+        QueryResult::Streams(s) => s.iter().map(|s| s.entries.len() as u64).sum(),
+        QueryResult::Vector(v) => v.len() as u64,
+        QueryResult::Scalar(_) => 1,
+        QueryResult::Matrix(m) => m.iter().map(|s| s.points.len() as u64).sum(),
     }
-    out.push_str(r#","stats":{}}}"#);
-    out
+}
+
+/// The success body: `{"status":"success","data":{"resultType":…,"result":…,"stats":…}}`,
+/// in the envelope the Prometheus API shares ([`model::envelope`]).
+pub fn encode_result(result: &QueryResult, q: &Query, stats: &QueryStats) -> Vec<u8> {
+    let data = Data {
+        result,
+        time_ns: q.start_ns,
+        stats,
+    };
+    // Only labels, strings and numbers are written: this cannot fail, and
+    // an empty body would be answered as an error by the caller's checks.
+    model::envelope::success(&data, &[], &[]).unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -401,13 +517,18 @@ mod tests {
             labels: Labels::from_pairs([("a", "\"x\"")]),
             entries: vec![(5, "line".into())],
         }]);
+        let text = |r: &QueryResult| {
+            let body = String::from_utf8(encode_result(r, &q, &QueryStats::default())).unwrap();
+            let cut = body.find(r#","stats":"#).unwrap();
+            body[..cut].to_owned()
+        };
         assert_eq!(
-            encode_result(&streams, &q),
-            r#"{"status":"success","data":{"resultType":"streams","result":[{"stream":{"a":"\"x\""},"values":[["5","line"]]}],"stats":{}}}"#
+            text(&streams),
+            r#"{"status":"success","data":{"resultType":"streams","result":[{"stream":{"a":"\"x\""},"values":[["5","line"]]}]"#
         );
         assert_eq!(
-            encode_result(&QueryResult::Scalar(f64::INFINITY), &q),
-            r#"{"status":"success","data":{"resultType":"scalar","result":[1.5,"+Inf"],"stats":{}}}"#
+            text(&QueryResult::Scalar(f64::INFINITY)),
+            r#"{"status":"success","data":{"resultType":"scalar","result":[1.5,"+Inf"]"#
         );
     }
 }

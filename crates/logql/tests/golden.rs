@@ -189,7 +189,7 @@ fn run_case(
     );
     let get = |k: &str| params.get(k).cloned();
     let engine = Engine::new(store);
-    let answer: Result<String, ApiError> = (|| {
+    let answer: Result<Vec<u8>, ApiError> = (|| {
         let request = if endpoint.ends_with("query_range") {
             api::range_request(&get, now_ns)?
         } else {
@@ -201,10 +201,15 @@ fn run_case(
             (Expr::Metric(_), false) => api::align_steps(&request.params),
             _ => request.params.clone(),
         };
-        let result = engine
-            .eval(&expr, &params)
+        let (result, read) = engine
+            .eval_with_stats(&expr, &params)
             .map_err(|e| ApiError::from(&e))?;
-        Ok(api::encode_result(&result, &params))
+        let stats = api::QueryStats {
+            read,
+            entries_returned: api::result_size(&result),
+            ..api::QueryStats::default()
+        };
+        Ok(api::encode_result(&result, &params, &stats))
     })();
     if adjust.contains(&Adjust::Instant400) {
         return Ok(match answer {
@@ -222,7 +227,7 @@ fn run_case(
     Ok(match (status, answer) {
         (200, Err(e)) => Verdict::Fail(format!("want 200, got {}: {}", e.status, e.message)),
         (200, Ok(body)) => {
-            let got = normalise(&parse_json(&body)?)?;
+            let got = normalise(&parse_json(&String::from_utf8_lossy(&body))?)?;
             let mut want = normalise(case.get("response").ok_or("no response")?)?;
             adjust_series(&mut want, adjust, backward);
             if got == want {
@@ -261,7 +266,10 @@ fn run_case(
         (400, Err(e)) if e.status == 400 => Verdict::Pass,
         // Only `1 + 2` on the instant endpoint: 2.8 failed to encode the
         // scalar, Loki 3 answers it.
-        (500, Ok(body)) => match normalise(&parse_json(&body)?)?.0.as_str() {
+        (500, Ok(body)) => match normalise(&parse_json(&String::from_utf8_lossy(&body))?)?
+            .0
+            .as_str()
+        {
             "scalar" => Verdict::Pass,
             kind => Verdict::Fail(format!("want 400 for 2.8's 500, got a {kind}")),
         },

@@ -2,8 +2,9 @@
 //!
 //! `model` owns label sets ([`Labels`]), label matchers ([`Matcher`], with
 //! Prometheus' regex anchoring), durations in the upstream notations
-//! ([`duration`], [`go_duration`]), the staleness marker ([`staleness`])
-//! and the vector algebra PromQL and LogQL share ([`algebra`]). Every other crate of the workspace may depend on it; it
+//! ([`duration`], [`go_duration`]), the staleness marker ([`staleness`]),
+//! the JSON envelope of the Prometheus and Loki APIs ([`envelope`]) and the
+//! vector algebra PromQL and LogQL share ([`algebra`]). Every other crate of the workspace may depend on it; it
 //! depends on none of them, performs no I/O and knows nothing of HTTP.
 //!
 //! ```
@@ -18,6 +19,7 @@
 
 pub mod algebra;
 pub mod duration;
+pub mod envelope;
 mod error;
 pub mod go_duration;
 mod labels;

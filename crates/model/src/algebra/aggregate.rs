@@ -124,15 +124,7 @@ impl Grouping {
 /// Formats a float the way Go's `strconv.FormatFloat(f, 'f', -1, 64)` does,
 /// which is how Prometheus prints values into labels (`count_values`).
 pub fn format_float(value: f64) -> String {
-    if value.is_nan() {
-        "NaN".to_owned()
-    } else if value == f64::INFINITY {
-        "+Inf".to_owned()
-    } else if value == f64::NEG_INFINITY {
-        "-Inf".to_owned()
-    } else {
-        format!("{value}")
-    }
+    crate::envelope::SampleValue(value).to_string()
 }
 
 #[derive(Default)]

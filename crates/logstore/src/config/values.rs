@@ -21,10 +21,11 @@ pub(crate) struct PromDuration(pub(crate) Duration);
 
 impl<'de> Deserialize<'de> for PromDuration {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = deserializer.deserialize_any(ScalarText("a duration"))?;
-        model::duration::parse_duration(&text)
-            .map(PromDuration)
-            .map_err(|_| de::Error::custom(format!("invalid duration {text:?}")))
+        deserializer.deserialize_any(Scalar("a duration", |text| {
+            model::duration::parse_duration(text)
+                .map(PromDuration)
+                .map_err(|_| format!("invalid duration {text:?}"))
+        }))
     }
 }
 
@@ -35,10 +36,11 @@ pub(crate) struct ByteSize(pub(crate) u64);
 
 impl<'de> Deserialize<'de> for ByteSize {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = deserializer.deserialize_any(ScalarText("a size"))?;
-        parse_byte_size(&text)
-            .map(ByteSize)
-            .ok_or_else(|| de::Error::custom(format!("invalid size {text:?}")))
+        deserializer.deserialize_any(Scalar("a size", |text| {
+            parse_byte_size(text)
+                .map(ByteSize)
+                .ok_or_else(|| format!("invalid size {text:?}"))
+        }))
     }
 }
 
@@ -72,31 +74,37 @@ impl<'de> Deserialize<'de> for GoBool {
     }
 }
 
-/// Reads any scalar as its text, the way yaml.v2 fills a Go string.
-struct ScalarText(&'static str);
+/// Reads any scalar as its text, the way yaml.v2 fills a Go string, and
+/// parses that text. The parsing happens inside the visitor so that its
+/// errors carry the value's line and key path, which yaml_serde attaches
+/// only to errors raised while the scalar is being read.
+struct Scalar<T>(&'static str, fn(&str) -> Result<T, String>);
 
-impl Visitor<'_> for ScalarText {
-    type Value = String;
+impl<T> Scalar<T> {
+    fn parse<E: de::Error>(&self, text: &str) -> Result<T, E> {
+        (self.1)(text).map_err(E::custom)
+    }
+}
+
+impl<T> Visitor<'_> for Scalar<T> {
+    type Value = T;
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.0)
     }
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<String, E> {
-        Ok(v.to_owned())
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<T, E> {
+        self.parse(v)
     }
-    fn visit_string<E: de::Error>(self, v: String) -> Result<String, E> {
-        Ok(v)
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<T, E> {
+        self.parse(&v.to_string())
     }
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<String, E> {
-        Ok(v.to_string())
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<T, E> {
+        self.parse(&v.to_string())
     }
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<String, E> {
-        Ok(v.to_string())
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<T, E> {
+        self.parse(&v.to_string())
     }
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<String, E> {
-        Ok(v.to_string())
-    }
-    fn visit_bool<E: de::Error>(self, v: bool) -> Result<String, E> {
-        Ok(v.to_string())
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<T, E> {
+        self.parse(&v.to_string())
     }
 }
 

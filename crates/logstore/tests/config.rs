@@ -633,6 +633,37 @@ fn load_expands_env_only_when_asked() {
     assert_eq!(raw.server.http_listen_address, "$${HOST}");
 }
 
+proptest::proptest! {
+    /// Whatever a damaged file holds, loading it does not panic, and an
+    /// error's line and column lie inside the text.
+    #[test]
+    fn error_locations_lie_inside_the_input(
+        start in 0usize..CLUSTER_CONFIG.len(),
+        len in 0usize..40,
+        insert in "[ :\\-\\[\\]{}a-z0-9\\n$]{0,6}",
+    ) {
+        let mut text = CLUSTER_CONFIG.to_owned();
+        let start = (0..=start).rev().find(|i| text.is_char_boundary(*i)).unwrap_or(0);
+        let end = (start + len).min(text.len());
+        let end = (end..=text.len()).find(|i| text.is_char_boundary(*i)).unwrap_or(text.len());
+        text.replace_range(start..end, &insert);
+        let results = [
+            Config::parse(&text, "f"),
+            expand_env_with(&text, "f", |_| None).and_then(|t| Config::parse(&t, "f")),
+        ];
+        for result in results {
+            if let Err(ConfigError::Invalid { location: Some((line, column)), .. }) = result {
+                let lines: Vec<&str> = text.split('\n').collect();
+                proptest::prop_assert!(line >= 1 && line <= lines.len(), "line {line} of {}", lines.len());
+                proptest::prop_assert!(
+                    column >= 1 && column <= lines[line - 1].chars().count() + 1,
+                    "column {column} of {:?}", lines[line - 1]
+                );
+            }
+        }
+    }
+}
+
 /// Not a test of ours but a check against Loki's own examples: set
 /// `LOKI_EXAMPLES_DIR` to a directory of Loki config files and each must
 /// load. Skipped when unset, since the files are not part of this

@@ -12,7 +12,7 @@ use std::marker::PhantomData;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
 
-use super::values::{ByteSize, GoBool, PromDuration};
+use super::values::{ByteSize, GoBool, GoInt, PromDuration};
 
 /// A block that denies unknown keys: the typed fields vigil reads, then
 /// the rest of Loki's keys for the block, accepted and dropped (what the
@@ -151,16 +151,16 @@ loki_block! {
         pub(crate) reject_old_samples_max_age: Option<PromDuration>,
         pub(crate) creation_grace_period: Option<PromDuration>,
         pub(crate) retention_period: Option<PromDuration>,
-        pub(crate) max_query_series: Option<usize>,
-        pub(crate) max_query_parallelism: Option<usize>,
+        pub(crate) max_query_series: Option<GoInt>,
+        pub(crate) max_query_parallelism: Option<GoInt>,
         pub(crate) split_queries_by_interval: Option<PromDuration>,
-        pub(crate) max_entries_limit_per_query: Option<usize>,
+        pub(crate) max_entries_limit_per_query: Option<GoInt>,
         pub(crate) max_query_length: Option<PromDuration>,
         pub(crate) max_line_size: Option<ByteSize>,
         pub(crate) max_line_size_truncate: Option<GoBool>,
-        pub(crate) max_label_names_per_series: Option<usize>,
-        pub(crate) max_label_name_length: Option<usize>,
-        pub(crate) max_label_value_length: Option<usize>,
+        pub(crate) max_label_names_per_series: Option<GoInt>,
+        pub(crate) max_label_name_length: Option<GoInt>,
+        pub(crate) max_label_value_length: Option<GoInt>,
         pub(crate) ingestion_rate_mb: Option<f64>,
         pub(crate) ingestion_burst_size_mb: Option<f64>,
         pub(crate) per_stream_rate_limit: Option<ByteSize>,

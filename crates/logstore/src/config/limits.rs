@@ -97,16 +97,16 @@ impl Limits {
                 .creation_grace_period
                 .map_or(d.creation_grace_period, |v| v.0),
             retention_period: file.retention_period.map_or(d.retention_period, |v| v.0),
-            max_query_series: file.max_query_series.unwrap_or(d.max_query_series),
+            max_query_series: file.max_query_series.map_or(d.max_query_series, |v| v.0),
             max_query_parallelism: file
                 .max_query_parallelism
-                .unwrap_or(d.max_query_parallelism),
+                .map_or(d.max_query_parallelism, |v| v.0),
             split_queries_by_interval: file
                 .split_queries_by_interval
                 .map_or(d.split_queries_by_interval, |v| v.0),
             max_entries_limit_per_query: file
                 .max_entries_limit_per_query
-                .unwrap_or(d.max_entries_limit_per_query),
+                .map_or(d.max_entries_limit_per_query, |v| v.0),
             max_query_length: file.max_query_length.map_or(d.max_query_length, |v| v.0),
             max_line_size: file.max_line_size.map_or(d.max_line_size, |v| v.0),
             max_line_size_truncate: file
@@ -114,13 +114,13 @@ impl Limits {
                 .map_or(d.max_line_size_truncate, |v| v.0),
             max_label_names_per_series: file
                 .max_label_names_per_series
-                .unwrap_or(d.max_label_names_per_series),
+                .map_or(d.max_label_names_per_series, |v| v.0),
             max_label_name_length: file
                 .max_label_name_length
-                .unwrap_or(d.max_label_name_length),
+                .map_or(d.max_label_name_length, |v| v.0),
             max_label_value_length: file
                 .max_label_value_length
-                .unwrap_or(d.max_label_value_length),
+                .map_or(d.max_label_value_length, |v| v.0),
             ingestion_rate_mb: file.ingestion_rate_mb.unwrap_or(d.ingestion_rate_mb),
             ingestion_burst_size_mb: file
                 .ingestion_burst_size_mb

@@ -370,7 +370,10 @@ fn yaml_message(message: &str) -> String {
         None => message,
     };
     let Some(start) = message.find("unknown field `") else {
-        return without_struct_names(message);
+        // Rust's names of the number types, in Loki's users' words.
+        return without_struct_names(message)
+            .replace("expected u16", "expected a port number")
+            .replace("expected f64", "expected a number");
     };
     let after = &message[start + "unknown field `".len()..];
     let Some(end) = after.find('`') else {

@@ -74,6 +74,31 @@ impl<'de> Deserialize<'de> for GoBool {
     }
 }
 
+/// An integer limit. Loki's are Go `int`s, so a negative value loads; no
+/// limit vigil reads means anything below zero, so it reads as 0, which is
+/// what Loki's "is it set" checks (`> 0`) make of it too.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct GoInt(pub(crate) usize);
+
+impl<'de> Deserialize<'de> for GoInt {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct IntVisitor;
+        impl Visitor<'_> for IntVisitor {
+            type Value = GoInt;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an integer")
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<GoInt, E> {
+                Ok(GoInt(usize::try_from(v).unwrap_or(usize::MAX)))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<GoInt, E> {
+                Ok(GoInt(usize::try_from(v).unwrap_or(0)))
+            }
+        }
+        deserializer.deserialize_any(IntVisitor)
+    }
+}
+
 /// Reads any scalar as its text, the way yaml.v2 fills a Go string, and
 /// parses that text. The parsing happens inside the visitor so that its
 /// errors carry the value's line and key path, which yaml_serde attaches
@@ -174,6 +199,10 @@ mod tests {
         assert_eq!(duration("0"), Some(Duration::ZERO));
         assert_eq!(duration("1w"), Some(Duration::from_secs(7 * 86_400)));
         assert_eq!(duration("168"), None);
+        let int = |text: &str| yaml_serde::from_str::<GoInt>(text).map(|i| i.0).ok();
+        assert_eq!(int("500"), Some(500));
+        assert_eq!(int("-1"), Some(0));
+        assert_eq!(int("'500'"), None);
         let size = |text: &str| yaml_serde::from_str::<ByteSize>(text).map(|s| s.0).ok();
         assert_eq!(size("1024"), Some(1024));
         assert_eq!(size("'15MB'"), Some(15 << 20));

@@ -22,7 +22,6 @@ pub struct ParsedLabels {
 /// braces: '1'`.
 pub fn parse_labels(text: &str) -> Result<ParsedLabels, String> {
     let mut p = Parser {
-        src: text,
         lexer: Lexer::new(text),
     };
     let pairs = p.metric().map_err(|e| e.render(text))?;
@@ -254,7 +253,6 @@ impl<'a> Lexer<'a> {
     fn string(&mut self, start: usize, quote: char) -> Result<(usize, Tok), ParseErr> {
         let mut value: Vec<u8> = Vec::new();
         loop {
-            let at = self.pos;
             let err = |msg: &str| {
                 Err(ParseErr {
                     pos: start,
@@ -270,7 +268,6 @@ impl<'a> Lexer<'a> {
                     value.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
                 }
             }
-            let _ = at;
         }
         let raw = self.src[start..self.pos].to_owned();
         let value = String::from_utf8(value)
@@ -359,8 +356,6 @@ fn go_hash_u(c: char) -> String {
 }
 
 struct Parser<'a> {
-    #[allow(dead_code)] // kept for symmetry with the lexer; errors carry offsets
-    src: &'a str,
     lexer: Lexer<'a>,
 }
 

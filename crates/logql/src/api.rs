@@ -4,10 +4,9 @@
 //! share one implementation.
 
 use model::Labels;
-use model::envelope::{NanoTimestamp, SampleValue};
+use model::envelope::{SampleValue, Timestamp};
 use serde::Serialize;
 use serde::ser::{SerializeMap, SerializeSeq};
-use serde_json::json;
 
 use crate::error::Error;
 use crate::eval::{Direction, Query, QueryResult, Stats};
@@ -47,6 +46,10 @@ impl From<&Error> for ApiError {
                 status: 500,
                 message: e.to_string(),
             },
+            Error::Timeout => Self {
+                status: 504,
+                message: e.to_string(),
+            },
             _ => Self::bad(e.to_string()),
         }
     }
@@ -62,8 +65,8 @@ pub struct Request {
 }
 
 /// Parses a time parameter as Loki does: integers of up to 10 digits are
-/// seconds, longer ones nanoseconds; decimals are float seconds (and lose
-/// precision like Loki's); anything else is RFC 3339.
+/// seconds, longer ones nanoseconds; decimals are seconds to the
+/// millisecond, as Loki rounds them; anything else is RFC 3339.
 pub fn parse_time(text: &str) -> Result<i64, ApiError> {
     let bad = || ApiError::bad(format!("cannot parse {text:?} to a valid timestamp"));
     let t = text.trim();
@@ -75,11 +78,14 @@ pub fn parse_time(text: &str) -> Result<i64, ApiError> {
         });
     }
     if let Ok(f) = t.parse::<f64>() {
-        let ns = f * 1e9;
-        if ns.is_finite() && ns.abs() < 9.2e18 {
-            return Ok(ns as i64);
+        // Loki keeps whole seconds and rounds the fraction to the
+        // millisecond (`math.Modf`, then `Round(frac*1000)/1000`).
+        if !f.is_finite() || f.abs() >= 9.2e9 {
+            return Err(bad());
         }
-        return Err(bad());
+        let whole = f.trunc();
+        let millis = ((f - whole) * 1000.0).round();
+        return Ok(whole as i64 * 1_000_000_000 + millis as i64 * 1_000_000);
     }
     crate::template::parse_rfc3339(t).map_err(|_| bad())
 }
@@ -94,8 +100,29 @@ fn parse_step(text: &str) -> Result<i64, ApiError> {
         .ok_or_else(|| ApiError::bad(format!("cannot parse {text:?} to a valid duration")))
 }
 
+/// The tenant limits a request is checked against (Loki's
+/// `max_entries_limit_per_query` and `max_query_length`; 0 turns a limit
+/// off).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RequestLimits {
+    /// Most entries a log query may ask for.
+    pub max_entries: usize,
+    /// Longest range, ns.
+    pub max_query_length_ns: i64,
+}
+
+impl Default for RequestLimits {
+    fn default() -> Self {
+        Self {
+            max_entries: MAX_ENTRIES_LIMIT,
+            max_query_length_ns: MAX_QUERY_LENGTH_NS,
+        }
+    }
+}
+
 fn limit_and_direction(
     get: &dyn Fn(&str) -> Option<String>,
+    max_entries: usize,
 ) -> Result<(usize, Direction), ApiError> {
     let limit = match get("limit") {
         None => DEFAULT_LIMIT,
@@ -108,9 +135,9 @@ fn limit_and_direction(
                 return Err(ApiError::bad("limit must be a positive value"));
             }
             let v = usize::try_from(v).unwrap_or(usize::MAX);
-            if v > MAX_ENTRIES_LIMIT {
+            if max_entries > 0 && v > max_entries {
                 return Err(ApiError::bad(format!(
-                    "max entries limit per query exceeded, limit > max_entries_limit ({v} > {MAX_ENTRIES_LIMIT})"
+                    "max entries limit per query exceeded, limit > max_entries_limit ({v} > {max_entries})"
                 )));
             }
             v
@@ -145,6 +172,15 @@ pub fn range_request(
     get: &dyn Fn(&str) -> Option<String>,
     now_ns: i64,
 ) -> Result<Request, ApiError> {
+    range_request_with(get, now_ns, &RequestLimits::default())
+}
+
+/// [`range_request`] with a tenant's limits.
+pub fn range_request_with(
+    get: &dyn Fn(&str) -> Option<String>,
+    now_ns: i64,
+    limits: &RequestLimits,
+) -> Result<Request, ApiError> {
     let end = get("end")
         .map(|t| parse_time(&t))
         .transpose()?
@@ -158,11 +194,12 @@ pub fn range_request(
             "end timestamp must not be before or equal to start time",
         ));
     }
-    if end.saturating_sub(start) > MAX_QUERY_LENGTH_NS {
+    let max_length = limits.max_query_length_ns;
+    if max_length > 0 && end.saturating_sub(start) > max_length {
         return Err(ApiError::bad(format!(
             "the query time range exceeds the limit (query length: {}, limit: {})",
             go_duration(end.saturating_sub(start)),
-            go_duration(MAX_QUERY_LENGTH_NS)
+            go_duration(max_length)
         )));
     }
     let step = match get("step") {
@@ -174,7 +211,7 @@ pub fn range_request(
             "zero or negative query resolution step widths are not accepted. Try a positive integer",
         ));
     }
-    let (limit, direction) = limit_and_direction(get)?;
+    let (limit, direction) = limit_and_direction(get, limits.max_entries)?;
     Ok(Request {
         query: query_text(get),
         params: Query {
@@ -184,6 +221,8 @@ pub fn range_request(
             instant: false,
             direction,
             limit,
+            max_series: 0,
+            deadline: None,
         },
     })
 }
@@ -208,11 +247,20 @@ pub fn instant_request(
     get: &dyn Fn(&str) -> Option<String>,
     now_ns: i64,
 ) -> Result<Request, ApiError> {
+    instant_request_with(get, now_ns, &RequestLimits::default())
+}
+
+/// [`instant_request`] with a tenant's limits.
+pub fn instant_request_with(
+    get: &dyn Fn(&str) -> Option<String>,
+    now_ns: i64,
+    limits: &RequestLimits,
+) -> Result<Request, ApiError> {
     let time = get("time")
         .map(|t| parse_time(&t))
         .transpose()?
         .unwrap_or(now_ns);
-    let (limit, direction) = limit_and_direction(get)?;
+    let (limit, direction) = limit_and_direction(get, limits.max_entries)?;
     let mut params = Query::instant(time);
     params.limit = limit;
     params.direction = direction;
@@ -250,40 +298,112 @@ impl QueryStats {
     }
 }
 
+/// Loki's per-store figures (`querier.store`, `ingester.store`).
+#[derive(Serialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct StoreStatsJson {
+    total_chunks_ref: u64,
+    total_chunks_downloaded: u64,
+    chunks_download_time: u64,
+    chunk: ChunkStatsJson,
+}
+
+#[derive(Serialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct ChunkStatsJson {
+    head_chunk_bytes: u64,
+    head_chunk_lines: u64,
+    decompressed_bytes: u64,
+    decompressed_lines: u64,
+    compressed_bytes: u64,
+    total_duplicates: u64,
+}
+
+#[derive(Serialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct CacheStatsJson {
+    entries_found: u64,
+    entries_requested: u64,
+    entries_stored: u64,
+    bytes_received: u64,
+    bytes_sent: u64,
+    requests: u64,
+    download_time: u64,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SummaryJson {
+    bytes_processed_per_second: u64,
+    lines_processed_per_second: u64,
+    total_bytes_processed: u64,
+    total_lines_processed: u64,
+    exec_time: f64,
+    queue_time: f64,
+    subqueries: u64,
+    total_entries_returned: u64,
+    splits: u64,
+    shards: u64,
+}
+
+#[derive(Serialize)]
+struct QuerierJson {
+    store: StoreStatsJson,
+}
+
+#[derive(Serialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct IngesterJson {
+    total_reached: u64,
+    total_chunks_matched: u64,
+    total_batches: u64,
+    total_lines_sent: u64,
+    store: StoreStatsJson,
+}
+
+#[derive(Serialize, Default)]
+struct CachesJson {
+    chunk: CacheStatsJson,
+    index: CacheStatsJson,
+    result: CacheStatsJson,
+}
+
+#[derive(Serialize)]
+struct StatsJson {
+    summary: SummaryJson,
+    querier: QuerierJson,
+    ingester: IngesterJson,
+    cache: CachesJson,
+}
+
 impl Serialize for QueryStats {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let zero_store = json!({
-            "totalChunksRef": 0, "totalChunksDownloaded": 0, "chunksDownloadTime": 0,
-            "chunk": {"headChunkBytes": 0, "headChunkLines": 0, "decompressedBytes": 0,
-                      "decompressedLines": 0, "compressedBytes": 0, "totalDuplicates": 0}
-        });
-        let store = json!({
-            "totalChunksRef": 0, "totalChunksDownloaded": 0, "chunksDownloadTime": 0,
-            "chunk": {"headChunkBytes": 0, "headChunkLines": 0,
-                      "decompressedBytes": self.read.bytes_processed,
-                      "decompressedLines": self.read.lines_processed,
-                      "compressedBytes": 0, "totalDuplicates": 0}
-        });
-        let cache = json!({"entriesFound": 0, "entriesRequested": 0, "entriesStored": 0,
-                           "bytesReceived": 0, "bytesSent": 0, "requests": 0, "downloadTime": 0});
-        json!({
-            "summary": {
-                "bytesProcessedPerSecond": self.per_second(self.read.bytes_processed),
-                "linesProcessedPerSecond": self.per_second(self.read.lines_processed),
-                "totalBytesProcessed": self.read.bytes_processed,
-                "totalLinesProcessed": self.read.lines_processed,
-                "execTime": self.exec_time_s,
-                "queueTime": self.queue_time_s,
-                "subqueries": 0,
-                "totalEntriesReturned": self.entries_returned,
-                "splits": self.splits,
-                "shards": 0,
+        StatsJson {
+            summary: SummaryJson {
+                bytes_processed_per_second: self.per_second(self.read.bytes_processed),
+                lines_processed_per_second: self.per_second(self.read.lines_processed),
+                total_bytes_processed: self.read.bytes_processed,
+                total_lines_processed: self.read.lines_processed,
+                exec_time: self.exec_time_s,
+                queue_time: self.queue_time_s,
+                subqueries: 0,
+                total_entries_returned: self.entries_returned,
+                splits: self.splits,
+                shards: 0,
             },
-            "querier": {"store": store},
-            "ingester": {"totalReached": 0, "totalChunksMatched": 0, "totalBatches": 0,
-                         "totalLinesSent": 0, "store": zero_store},
-            "cache": {"chunk": cache, "index": cache, "result": cache},
-        })
+            querier: QuerierJson {
+                store: StoreStatsJson {
+                    chunk: ChunkStatsJson {
+                        decompressed_bytes: self.read.bytes_processed,
+                        decompressed_lines: self.read.lines_processed,
+                        ..ChunkStatsJson::default()
+                    },
+                    ..StoreStatsJson::default()
+                },
+            },
+            ingester: IngesterJson::default(),
+            cache: CachesJson::default(),
+        }
         .serialize(serializer)
     }
 }
@@ -301,12 +421,13 @@ impl Serialize for LabelsJson<'_> {
     }
 }
 
-/// A metric point: `[<seconds>, "<value>"]`.
+/// A metric point: `[<seconds>, "<value>"]`, its time (ns here) written
+/// to the millisecond as Loki's samples carry it.
 struct Point(i64, f64);
 
 impl Serialize for Point {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        (NanoTimestamp(self.0), SampleValue(self.1)).serialize(serializer)
+        (Timestamp(self.0.div_euclid(1_000_000)), SampleValue(self.1)).serialize(serializer)
     }
 }
 

@@ -73,6 +73,15 @@ pub enum Error {
     /// A request the engine refuses (bad limits, unsupported result types).
     #[error("{0}")]
     Invalid(String),
+    /// A metric query grew more series than `max_series` allows (Loki's
+    /// message).
+    #[error("maximum of series ({0}) reached for a single query")]
+    SeriesLimit(usize),
+    /// The query ran past its deadline.
+    #[error(
+        "request timed out, decrease the duration of the request or add more label matchers (prefer exact match over regex match) to reduce the amount of data processed"
+    )]
+    Timeout,
     /// The store could not be read, or refused the query for its limits.
     #[error("{0}")]
     Store(#[from] crate::store::StoreError),

@@ -156,7 +156,8 @@ impl MemStore {
     /// Appends an entry; entries are kept sorted by time, an exact duplicate
     /// (same time, line and metadata) is dropped and labels with empty
     /// values are dropped from the stream's labels, as Loki does on write.
-    pub fn push(&mut self, labels: &Labels, ts_ns: i64, line: &str, metadata: &Labels) {
+    /// Returns whether the entry was stored (not a duplicate).
+    pub fn push(&mut self, labels: &Labels, ts_ns: i64, line: &str, metadata: &Labels) -> bool {
         let labels = &Labels::from_pairs(
             labels
                 .iter()
@@ -171,7 +172,7 @@ impl MemStore {
             }
         };
         let Some((_, entries)) = self.streams.get_mut(idx) else {
-            return;
+            return false;
         };
         let pos = entries.partition_point(|e| e.ts_ns <= ts_ns);
         let duplicate = entries
@@ -191,6 +192,7 @@ impl MemStore {
                 },
             );
         }
+        !duplicate
     }
 
     /// Removes every stream.

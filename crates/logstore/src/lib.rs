@@ -9,11 +9,13 @@
 //!   and retention. It implements LogQL's storage seam
 //!   ([`logql::store::Store`]), so queries read the head and the chunks
 //!   alike, lazily and within the query's limits;
-//! - the Loki HTTP API over it.
+//! - [`server`]: the Loki HTTP API over it, with the lifecycle every
+//!   component has (start, ready, reload, drain).
 //!
 //! It must never evaluate LogQL itself (that is `logql`'s), parse a
 //! Prometheus config, or reach another component except over HTTP.
 
 pub mod config;
 pub mod push;
+pub mod server;
 pub mod storage;

@@ -2,12 +2,10 @@
 //! plus the decoders' and validation's own cases.
 
 use std::io::Write;
-use std::path::PathBuf;
 
 use logstore::push::{
-    FailedEntry, Limits, OtlpConfig, ProtoEntry, ProtoLabelPair, ProtoPushRequest, ProtoStream,
-    ProtoTimestamp, PushError, TenantRateLimiter, decode, decode_otlp, ignored_entries_error,
-    too_far_behind_reason, validate,
+    FailedEntry, Limits, OtlpConfig, PushError, TenantRateLimiter, decode, decode_otlp,
+    ignored_entries_error, too_far_behind_reason, validate,
 };
 use model::Labels;
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
@@ -16,34 +14,11 @@ use opentelemetry_proto::tonic::logs::v1::{LogRecord, ResourceLogs, ScopeLogs};
 use opentelemetry_proto::tonic::resource::v1::Resource;
 use prost::Message;
 
+mod common;
+use common::{JSON, PROTO, SEC, json_push, proto_push, recorded};
+
 /// When the fixtures were recorded: 2026-11-24T15:16:01Z.
 const NOW: i64 = 1_795_533_361_000_000_000;
-const SEC: i64 = 1_000_000_000;
-
-fn fixture_dir() -> PathBuf {
-    testkit::shared_dir().join("fixtures/loki-api")
-}
-
-/// The final response of a recording: status code and body (without the
-/// `100 Continue` that precedes some).
-fn recorded(name: &str) -> (u16, String) {
-    let path = fixture_dir().join(format!("{name}.txt"));
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let text = text.replace("\r\n", "\n");
-    let start = text.rfind("HTTP/1.1 ").expect("a status line");
-    let response = &text[start..];
-    let status: u16 = response[9..12].parse().expect("a status code");
-    let (head, body) = response.split_once("\n\n").unwrap_or((response, ""));
-    let length = head
-        .lines()
-        .find_map(|l| l.strip_prefix("Content-Length: "))
-        .map(|n| n.trim().parse::<usize>().expect("a length"));
-    let body = match length {
-        Some(n) => body.get(..n).unwrap_or(body).to_owned(),
-        None => String::new(),
-    };
-    (status, body)
-}
 
 /// What vigil answers, the way the server will chain the pieces: decode,
 /// validate, the tenant's rate, then the validation error if any.
@@ -77,39 +52,6 @@ fn default_limiter() -> TenantRateLimiter {
 fn check(name: &str, ct: Option<&str>, ce: Option<&str>, body: &[u8]) {
     let got = answer(ct, ce, body, &mut default_limiter());
     assert_eq!(got, recorded(name), "{name}");
-}
-
-const JSON: Option<&str> = Some("application/json");
-const PROTO: Option<&str> = Some("application/x-protobuf");
-
-fn json_push(labels: &str, values: &str) -> Vec<u8> {
-    format!(r#"{{"streams":[{{"stream":{labels},"values":[{values}]}}]}}"#).into_bytes()
-}
-
-fn proto_push(labels: &str, entries: &[(i64, &str)]) -> Vec<u8> {
-    let req = ProtoPushRequest {
-        streams: vec![ProtoStream {
-            labels: labels.as_bytes().to_vec(),
-            entries: entries
-                .iter()
-                .map(|&(ts, line)| ProtoEntry {
-                    timestamp: Some(ProtoTimestamp {
-                        seconds: ts / SEC,
-                        nanos: (ts % SEC) as i32,
-                    }),
-                    line: line.as_bytes().to_vec(),
-                    structured_metadata: vec![ProtoLabelPair {
-                        name: b"trace".to_vec(),
-                        value: b"t1".to_vec(),
-                    }],
-                })
-                .collect(),
-            hash: 0,
-        }],
-    };
-    snap::raw::Encoder::new()
-        .compress_vec(&req.encode_to_vec())
-        .expect("snappy")
 }
 
 #[test]

@@ -144,31 +144,6 @@ impl Serialize for Timestamp {
     }
 }
 
-/// A timestamp in nanoseconds, written as a JSON number of seconds with as
-/// many decimals as it needs (`1795532100`, `1795532100.5`): Loki's matrix
-/// points.
-#[derive(Debug, Clone, Copy)]
-pub struct NanoTimestamp(pub i64);
-
-impl Serialize for NanoTimestamp {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let secs = self.0.div_euclid(1_000_000_000);
-        let frac = self.0.rem_euclid(1_000_000_000);
-        if frac == 0 {
-            serializer.serialize_i64(secs)
-        } else {
-            // Written as a number token, digit for digit: a float would
-            // round nanoseconds away.
-            let digits = format!("{frac:09}");
-            let text = format!("{secs}.{}", digits.trim_end_matches('0'));
-            match serde_json::value::RawValue::from_string(text) {
-                Ok(raw) => raw.serialize(serializer),
-                Err(_) => serializer.serialize_f64(self.0 as f64 / 1e9),
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -195,18 +170,6 @@ mod tests {
         assert_eq!(json(&Timestamp(1_700_000_000_123)), "1700000000.123");
         assert_eq!(json(&Timestamp(1_795_533_224_000)), "1795533224");
         assert_eq!(json(&Timestamp(-1_500)), "-1.5");
-        assert_eq!(
-            json(&NanoTimestamp(1_795_532_100_000_000_000)),
-            "1795532100"
-        );
-        assert_eq!(
-            json(&NanoTimestamp(1_795_532_100_500_000_000)),
-            "1795532100.5"
-        );
-        assert_eq!(
-            json(&NanoTimestamp(1_795_532_100_000_000_001)),
-            "1795532100.000000001"
-        );
     }
 
     #[test]

@@ -8,6 +8,7 @@ use clap::{Args, Parser, Subcommand};
 use demo::api::{ApiConfig, ApiServer};
 use demo::logfile::LogFileOptions;
 use demo::{loadgen, loggen};
+use logstore::server::{LokiServer, ServerOptions as LokiOptions};
 use prom::server::{PrometheusServer, ServerOptions};
 
 use crate::shutdown_on_signal;
@@ -33,6 +34,8 @@ pub(crate) enum Command {
     Loggen(LoggenArgs),
     /// Run the Prometheus-compatible metrics server (scrape, TSDB, HTTP API)
     Prometheus(PrometheusArgs),
+    /// Run the Loki-compatible log store (push API, storage, LogQL, HTTP API)
+    Loki(LokiArgs),
 }
 
 impl Command {
@@ -58,6 +61,23 @@ impl Command {
             Command::Prometheus(args) => {
                 let shutdown = shutdown_on_signal()?;
                 let server = PrometheusServer::start(args.options()).await?;
+                let mut hangup =
+                    tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
+                loop {
+                    tokio::select! {
+                        _ = hangup.recv() => {
+                            // Errors are logged by the server; the old config stays.
+                            let _ = server.reload().await;
+                        }
+                        () = shutdown.cancelled() => break,
+                    }
+                }
+                server.shutdown().await?;
+                Ok(())
+            }
+            Command::Loki(args) => {
+                let shutdown = shutdown_on_signal()?;
+                let server = LokiServer::start(args.options()).await?;
                 let mut hangup =
                     tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
                 loop {
@@ -288,6 +308,39 @@ impl PrometheusArgs {
             enable_lifecycle: self.enable_lifecycle,
             enable_remote_write_receiver: self.enable_remote_write_receiver,
             promql_delayed_name_removal,
+        }
+    }
+}
+
+/// Loki's own flag names (`-config.file` works as well as `--config.file`),
+/// and `--storage.path` to put every directory of the config under one.
+#[derive(Args)]
+pub(crate) struct LokiArgs {
+    /// Loki configuration file path
+    #[arg(long = "config.file", default_value = "loki-config.yaml")]
+    config_file: PathBuf,
+    /// Expand ${VAR} and ${VAR:-default} in the config file from the environment
+    #[arg(long = "config.expand-env", num_args = 0..=1, default_missing_value = "true")]
+    expand_env: Option<bool>,
+    /// Directory for all data (chunks, WAL, rules), instead of the config's paths
+    #[arg(long = "storage.path")]
+    storage_path: Option<PathBuf>,
+    /// HTTP listen address, instead of the config's server.http_listen_address
+    #[arg(long = "server.http-listen-address")]
+    listen_address: Option<String>,
+    /// HTTP listen port, instead of the config's server.http_listen_port
+    #[arg(long = "server.http-listen-port")]
+    listen_port: Option<u16>,
+}
+
+impl LokiArgs {
+    fn options(self) -> LokiOptions {
+        LokiOptions {
+            config_file: self.config_file,
+            storage_path: self.storage_path,
+            expand_env: self.expand_env.unwrap_or(false),
+            listen_address: self.listen_address,
+            listen_port: self.listen_port,
         }
     }
 }

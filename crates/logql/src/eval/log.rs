@@ -31,7 +31,7 @@ pub(super) fn eval_log<S: Store + ?Sized>(
     }
     let pipeline = compile_pipeline(&expr.stages)?;
     let streams = store.select(&expr.matchers, q.start_ns, q.end_ns)?;
-    let mut merged = Merged::new(&streams, q.direction)?;
+    let mut merged = Merged::new(&streams, q.direction, q.deadline)?;
     let mut index: HashMap<Labels, usize> = HashMap::new();
     let mut out: Vec<StreamResult> = Vec::new();
     let mut kept = 0;

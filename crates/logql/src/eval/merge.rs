@@ -5,10 +5,12 @@
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
+use std::time::Instant;
 
 use model::Labels;
 
 use super::{Direction, Stats};
+use crate::error::Error;
 use crate::store::{Cursor, EntryRef, StoreError, Stream};
 
 /// The merged entries of some streams, in one direction. Ties between
@@ -24,18 +26,27 @@ pub(super) struct Merged<'s> {
     /// pull, once the caller no longer borrows that entry.
     pending: Option<usize>,
     stats: Stats,
+    deadline: Option<Instant>,
 }
+
+/// Entries read between two looks at the clock.
+const DEADLINE_CHECK_EVERY: u64 = 4096;
 
 impl<'s> Merged<'s> {
     /// Opens a cursor on every stream and positions each on its first
     /// entry.
-    pub(super) fn new(streams: &'s [Stream], direction: Direction) -> Result<Self, StoreError> {
+    pub(super) fn new(
+        streams: &'s [Stream],
+        direction: Direction,
+        deadline: Option<Instant>,
+    ) -> Result<Self, Error> {
         let mut merged = Self {
             cursors: Vec::with_capacity(streams.len()),
             heap: BinaryHeap::with_capacity(streams.len()),
             direction,
             pending: None,
             stats: Stats::default(),
+            deadline,
         };
         for (i, stream) in streams.iter().enumerate() {
             let mut cursor = stream.cursor(direction)?;
@@ -79,9 +90,15 @@ impl<'s> Merged<'s> {
             .map(|(c, _)| c.entry().ts_ns))
     }
 
-    /// The next entry and its stream's labels.
-    pub(super) fn next(&mut self) -> Result<Option<(&'s Labels, EntryRef<'_>)>, StoreError> {
+    /// The next entry and its stream's labels; fails once the deadline
+    /// has passed.
+    pub(super) fn next(&mut self) -> Result<Option<(&'s Labels, EntryRef<'_>)>, Error> {
         self.settle()?;
+        if self.stats.lines_processed % DEADLINE_CHECK_EVERY == DEADLINE_CHECK_EVERY - 1
+            && self.deadline.is_some_and(|d| Instant::now() >= d)
+        {
+            return Err(Error::Timeout);
+        }
         let Some((_, Reverse(i))) = self.heap.pop() else {
             return Ok(None);
         };

@@ -70,13 +70,19 @@ pub(super) fn eval_metric<S: Store + ?Sized>(
         }
         steps
     };
-    let values = eval_steps(store, expr, &steps, stats)?;
+    let values = eval_steps(store, expr, &steps, q, stats)?;
+    // Loki limits the series of the result, not of the parts it is
+    // computed from.
+    let over_limit = |n: usize| q.max_series > 0 && n > q.max_series;
     if q.instant {
-        return Ok(match values.into_iter().next() {
-            Some(StepValue::Scalar(v)) => QueryResult::Scalar(v),
-            Some(StepValue::Vector(v)) => QueryResult::Vector(v),
-            None => QueryResult::Vector(Vec::new()),
-        });
+        return match values.into_iter().next() {
+            Some(StepValue::Scalar(v)) => Ok(QueryResult::Scalar(v)),
+            Some(StepValue::Vector(v)) if over_limit(v.len()) => {
+                Err(Error::SeriesLimit(q.max_series))
+            }
+            Some(StepValue::Vector(v)) => Ok(QueryResult::Vector(v)),
+            None => Ok(QueryResult::Vector(Vec::new())),
+        };
     }
     let mut index: HashMap<Labels, usize> = HashMap::new();
     let mut series: Vec<Series> = Vec::new();
@@ -86,13 +92,20 @@ pub(super) fn eval_metric<S: Store + ?Sized>(
             StepValue::Vector(v) => v,
         };
         for s in samples {
-            let i = *index.entry(s.labels.clone()).or_insert_with(|| {
-                series.push(Series {
-                    labels: s.labels.clone(),
-                    points: Vec::new(),
-                });
-                series.len() - 1
-            });
+            let i = match index.get(&s.labels) {
+                Some(&i) => i,
+                None => {
+                    if over_limit(series.len() + 1) {
+                        return Err(Error::SeriesLimit(q.max_series));
+                    }
+                    index.insert(s.labels.clone(), series.len());
+                    series.push(Series {
+                        labels: s.labels.clone(),
+                        points: Vec::new(),
+                    });
+                    series.len() - 1
+                }
+            };
             if let Some(x) = series.get_mut(i) {
                 x.points.push((*t, s.value));
             }
@@ -115,6 +128,7 @@ fn eval_steps<S: Store + ?Sized>(
     store: &S,
     expr: &MetricExpr,
     steps: &[i64],
+    q: &Query,
     stats: &mut Stats,
 ) -> Result<Vec<StepValue>, Error> {
     Ok(match expr {
@@ -122,12 +136,12 @@ fn eval_steps<S: Store + ?Sized>(
         MetricExpr::Vector1(v) => {
             vec![StepValue::Vector(vec![Sample::new(Labels::empty(), *v)]); steps.len()]
         }
-        MetricExpr::Range(r) => range_aggregation(store, r, steps, stats)?
+        MetricExpr::Range(r) => range_aggregation(store, r, steps, q, stats)?
             .into_iter()
             .map(StepValue::Vector)
             .collect(),
         MetricExpr::Vector(v) => {
-            let inner = eval_steps(store, &v.expr, steps, stats)?;
+            let inner = eval_steps(store, &v.expr, steps, q, stats)?;
             let op = match v.op {
                 VectorOp::Sum => AggregateOp::Sum,
                 VectorOp::Avg => AggregateOp::Avg,
@@ -155,7 +169,7 @@ fn eval_steps<S: Store + ?Sized>(
                 })
                 .collect::<Result<_, Error>>()?
         }
-        MetricExpr::LabelReplace(l) => eval_steps(store, &l.expr, steps, stats)?
+        MetricExpr::LabelReplace(l) => eval_steps(store, &l.expr, steps, q, stats)?
             .into_iter()
             .map(|value| {
                 Ok(StepValue::Vector(label_replace(
@@ -168,8 +182,8 @@ fn eval_steps<S: Store + ?Sized>(
             })
             .collect::<Result<_, Error>>()?,
         MetricExpr::Binary(b) => {
-            let lhs = eval_steps(store, &b.lhs, steps, stats)?;
-            let rhs = eval_steps(store, &b.rhs, steps, stats)?;
+            let lhs = eval_steps(store, &b.lhs, steps, q, stats)?;
+            let rhs = eval_steps(store, &b.rhs, steps, q, stats)?;
             let mut matching = b.matching.clone().unwrap_or_default();
             if b.op.is_set() {
                 matching.card = Cardinality::ManyToMany;
@@ -244,6 +258,7 @@ fn range_aggregation<S: Store + ?Sized>(
     store: &S,
     r: &RangeAggregation,
     steps: &[i64],
+    q: &Query,
     stats: &mut Stats,
 ) -> Result<Vec<Vector>, Error> {
     let (Some(&first), Some(&last)) = (steps.first(), steps.last()) else {
@@ -276,7 +291,7 @@ fn range_aggregation<S: Store + ?Sized>(
         .saturating_add(1);
     let to = last.saturating_sub(offset).saturating_add(1);
     let streams = store.select(&r.range.log.matchers, from, to)?;
-    let mut merged = Merged::new(&streams, Direction::Forward)?;
+    let mut merged = Merged::new(&streams, Direction::Forward, q.deadline)?;
     let mut index: HashMap<Labels, usize> = HashMap::new();
     let mut series: Vec<(Labels, Window)> = Vec::new();
     let range_secs = range as f64 / 1e9;

@@ -41,6 +41,11 @@ pub struct Query {
     pub direction: Direction,
     /// Maximum number of log entries across all streams.
     pub limit: usize,
+    /// Most series a metric query may hold at once (Loki's
+    /// `max_query_series`); 0 for no limit.
+    pub max_series: usize,
+    /// When the query must give up (Loki's `query_timeout`).
+    pub deadline: Option<std::time::Instant>,
 }
 
 impl Query {
@@ -53,6 +58,8 @@ impl Query {
             instant: true,
             direction: Direction::Backward,
             limit: 100,
+            max_series: 0,
+            deadline: None,
         }
     }
 
@@ -65,6 +72,8 @@ impl Query {
             instant: false,
             direction: Direction::Backward,
             limit: 100,
+            max_series: 0,
+            deadline: None,
         }
     }
 }

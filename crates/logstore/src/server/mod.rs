@@ -1,0 +1,357 @@
+//! `vigil loki`: the Loki HTTP API over the storage, with the lifecycle
+//! every vigil component has (start, ready, reload, drain).
+//!
+//! Routes follow Loki 3: push (`/loki/api/v1/push`, `/otlp/v1/logs`),
+//! queries (`query`, `query_range`), metadata (`labels`, `label/<name>/values`,
+//! `series`, `index/stats`, `index/volume`, `index/volume_range`,
+//! `detected_labels`, `detected_fields`), `format_query`, `tail`
+//! (WebSocket), `status/buildinfo`, `/ready`, `/metrics`, `POST /flush`.
+//! Anything else is Loki's `404 page not found`, which is what Grafana's
+//! probe of `/loki/api/v2alpha/tail` expects.
+
+pub mod backend;
+mod metrics;
+mod params;
+mod push;
+mod query;
+pub mod respond;
+mod tail;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, PoisonError, RwLock};
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::{Config, ConfigError, Limits};
+use backend::Backend;
+pub use params::FAKE_TENANT;
+
+/// The largest push body read (compressed); Loki's distributor takes up to
+/// its gRPC message size, 100 MiB decompressed, which the decoder checks.
+const MAX_BODY_BYTES: usize = 64 << 20;
+
+/// How `vigil loki` is started.
+#[derive(Debug, Clone)]
+pub struct ServerOptions {
+    /// loki-config.yaml.
+    pub config_file: PathBuf,
+    /// `--storage.path`: every directory goes under it.
+    pub storage_path: Option<PathBuf>,
+    /// `-config.expand-env`: `${VAR}` in the file are replaced.
+    pub expand_env: bool,
+    /// `-server.http-listen-address`: overrides the config's.
+    pub listen_address: Option<String>,
+    /// `-server.http-listen-port`: overrides the config's (0 picks a free
+    /// port).
+    pub listen_port: Option<u16>,
+}
+
+impl ServerOptions {
+    /// Options for `config_file` with nothing overridden.
+    pub fn new(config_file: PathBuf) -> Self {
+        Self {
+            config_file,
+            storage_path: None,
+            expand_env: false,
+            listen_address: None,
+            listen_port: None,
+        }
+    }
+}
+
+/// Why the server could not start or stop cleanly.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    /// The config does not load.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The listen address is taken or invalid.
+    #[error("listening on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The metrics registry refused a family (a bug).
+    #[error("registering metrics: {0}")]
+    Metrics(#[from] instrument::RegistryError),
+    /// Storage failed to flush at shutdown.
+    #[error("flushing storage: {0}")]
+    Flush(logql::store::StoreError),
+    /// A serving task panicked or failed.
+    #[error("a server task failed: {0}")]
+    Task(String),
+}
+
+/// Everything the handlers read.
+pub(crate) struct AppState {
+    pub(crate) auth_enabled: bool,
+    limits: RwLock<Limits>,
+    pub(crate) backend: Arc<dyn Backend>,
+    pub(crate) metrics: metrics::Metrics,
+    pub(crate) rates: push::RateLimits,
+}
+
+impl AppState {
+    /// The limits in force (they change on reload).
+    pub(crate) fn limits(&self) -> Limits {
+        self.limits
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// The limits the push path applies.
+    pub(crate) fn push_limits(&self) -> crate::push::Limits {
+        push_limits(&self.limits())
+    }
+}
+
+/// `limits_config` as the push path reads it.
+fn push_limits(l: &Limits) -> crate::push::Limits {
+    const MB: f64 = (1 << 20) as f64;
+    crate::push::Limits {
+        reject_old_samples: l.reject_old_samples,
+        reject_old_samples_max_age: l.reject_old_samples_max_age,
+        creation_grace_period: l.creation_grace_period,
+        max_line_size: usize::try_from(l.max_line_size).unwrap_or(usize::MAX),
+        max_line_size_truncate: l.max_line_size_truncate,
+        max_label_names_per_series: l.max_label_names_per_series,
+        max_label_name_length: l.max_label_name_length,
+        max_label_value_length: l.max_label_value_length,
+        ingestion_rate_bytes: l.ingestion_rate_mb * MB,
+        ingestion_burst_bytes: (l.ingestion_burst_size_mb * MB) as usize,
+        per_stream_rate_bytes: l.per_stream_rate_limit as f64,
+        per_stream_burst_bytes: usize::try_from(l.per_stream_rate_limit_burst)
+            .unwrap_or(usize::MAX),
+    }
+}
+
+/// A running `vigil loki`.
+pub struct LokiServer {
+    addr: SocketAddr,
+    options: ServerOptions,
+    state: Arc<AppState>,
+    stop: CancellationToken,
+    serving: JoinHandle<std::io::Result<()>>,
+}
+
+impl LokiServer {
+    /// Loads the config, opens the storage and starts serving; returns once
+    /// the server is ready.
+    pub async fn start(options: ServerOptions) -> Result<LokiServer, ServerError> {
+        let config = load(&options)?;
+        for key in config.not_applicable() {
+            tracing::info!(
+                "{}: {key} does not apply to vigil and is ignored",
+                options.config_file.display()
+            );
+        }
+        let backend: Arc<dyn Backend> = Arc::new(backend::MemBackend::default());
+        Self::start_with(options, config, backend).await
+    }
+
+    /// Starts serving `backend` with a loaded config.
+    async fn start_with(
+        options: ServerOptions,
+        config: Config,
+        backend: Arc<dyn Backend>,
+    ) -> Result<LokiServer, ServerError> {
+        let host = options
+            .listen_address
+            .clone()
+            .unwrap_or_else(|| config.server.http_listen_address.clone());
+        let port = options
+            .listen_port
+            .unwrap_or(config.server.http_listen_port);
+        // An empty address is every interface, as in Go.
+        let host = if host.is_empty() {
+            "0.0.0.0".to_owned()
+        } else {
+            host
+        };
+        let listen = if host.contains(':') {
+            format!("[{host}]:{port}")
+        } else {
+            format!("{host}:{port}")
+        };
+        let listener = tokio::net::TcpListener::bind(&listen)
+            .await
+            .map_err(|source| ServerError::Bind {
+                addr: listen.clone(),
+                source,
+            })?;
+        let addr = listener.local_addr().map_err(|source| ServerError::Bind {
+            addr: listen.clone(),
+            source,
+        })?;
+        let state = Arc::new(AppState {
+            auth_enabled: config.auth_enabled,
+            rates: push::RateLimits::new(&push_limits(&config.limits)),
+            limits: RwLock::new(config.limits),
+            backend,
+            metrics: metrics::Metrics::new()?,
+        });
+        let stop = CancellationToken::new();
+        let router = router(state.clone(), stop.clone());
+        let serving = tokio::spawn({
+            let stop = stop.clone();
+            async move {
+                axum::serve(listener, router)
+                    .with_graceful_shutdown(stop.cancelled_owned())
+                    .await
+            }
+        });
+        tracing::info!(%addr, "log store listening");
+        Ok(LokiServer {
+            addr,
+            options,
+            state,
+            stop,
+            serving,
+        })
+    }
+
+    /// The address actually bound.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Reads the config file again and applies its limits (what SIGHUP
+    /// does). On error the previous config stays in force.
+    pub async fn reload(&self) -> Result<(), ServerError> {
+        let options = self.options.clone();
+        let loaded = tokio::task::spawn_blocking(move || load(&options))
+            .await
+            .map_err(|e| ServerError::Task(e.to_string()))?;
+        match loaded {
+            Ok(config) => {
+                *self
+                    .state
+                    .limits
+                    .write()
+                    .unwrap_or_else(PoisonError::into_inner) = config.limits;
+                tracing::info!("log store config reloaded");
+                Ok(())
+            }
+            Err(e) => {
+                tracing::error!("reloading the log store config failed: {e}");
+                Err(e.into())
+            }
+        }
+    }
+
+    /// Stops serving, then flushes the storage.
+    pub async fn shutdown(self) -> Result<(), ServerError> {
+        self.stop.cancel();
+        let served = self.serving.await;
+        let backend = self.state.backend.clone();
+        let flushed = tokio::task::spawn_blocking(move || backend.flush()).await;
+        match served {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => return Err(ServerError::Task(e.to_string())),
+            Err(e) => return Err(ServerError::Task(e.to_string())),
+        }
+        match flushed {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(ServerError::Flush(e)),
+            Err(e) => Err(ServerError::Task(e.to_string())),
+        }
+    }
+}
+
+fn load(options: &ServerOptions) -> Result<Config, ConfigError> {
+    let config = Config::load(&options.config_file, options.expand_env)?;
+    config.resolve_paths(options.storage_path.as_deref())?;
+    Ok(config)
+}
+
+fn router(state: Arc<AppState>, stop: CancellationToken) -> Router {
+    let metrics = instrument::metrics_route(state.metrics.registry.clone());
+    Router::new()
+        .route("/loki/api/v1/push", post(push::loki))
+        .route("/otlp/v1/logs", post(push::otlp))
+        .route(
+            "/loki/api/v1/query",
+            get(query::instant).post(query::instant),
+        )
+        .route(
+            "/loki/api/v1/query_range",
+            get(query::range).post(query::range),
+        )
+        .route(
+            "/loki/api/v1/labels",
+            get(query::labels).post(query::labels),
+        )
+        .route(
+            "/loki/api/v1/label/{name}/values",
+            get(query::label_values).post(query::label_values),
+        )
+        .route(
+            "/loki/api/v1/series",
+            get(query::series).post(query::series),
+        )
+        .route(
+            "/loki/api/v1/index/stats",
+            get(query::index_stats).post(query::index_stats),
+        )
+        .route(
+            "/loki/api/v1/index/volume",
+            get(query::volume).post(query::volume),
+        )
+        .route(
+            "/loki/api/v1/index/volume_range",
+            get(query::volume).post(query::volume),
+        )
+        .route("/loki/api/v1/detected_labels", get(query::detected_labels))
+        .route("/loki/api/v1/detected_fields", get(query::detected_fields))
+        .route(
+            "/loki/api/v1/format_query",
+            get(query::format_query).post(query::format_query),
+        )
+        .route("/loki/api/v1/tail", get(tail::tail))
+        .route("/loki/api/v1/status/buildinfo", get(buildinfo))
+        .route("/ready", get(ready))
+        .route("/flush", post(flush))
+        .route("/metrics", metrics)
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(state)
+        .layer(axum::Extension(stop))
+}
+
+async fn ready() -> Response {
+    (StatusCode::OK, "ready\n").into_response()
+}
+
+async fn not_found() -> Response {
+    respond::ApiError::plain(404, "404 page not found").into_response()
+}
+
+async fn buildinfo() -> Response {
+    respond::bare(&serde_json::json!({
+        "version": env!("CARGO_PKG_VERSION"),
+        "revision": "",
+        "branch": "",
+        "buildUser": "",
+        "buildDate": "",
+        "goVersion": "",
+    }))
+}
+
+async fn flush(State(st): State<Arc<AppState>>) -> Response {
+    let backend = st.backend.clone();
+    match tokio::task::spawn_blocking(move || backend.flush()).await {
+        Ok(Ok(())) => StatusCode::NO_CONTENT.into_response(),
+        Ok(Err(e)) => respond::ApiError::internal(e.to_string()).into_response(),
+        Err(e) => respond::ApiError::internal(e.to_string()).into_response(),
+    }
+}

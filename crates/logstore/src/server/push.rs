@@ -1,0 +1,232 @@
+//! The push endpoints: `POST /loki/api/v1/push` (Loki protobuf + snappy,
+//! JSON with gzip/deflate) and `POST /otlp/v1/logs`.
+//!
+//! The order is Loki's: decode, validate (the valid entries of a request
+//! are kept even when others fail), admit by the tenant's ingestion rate,
+//! admit line by line by each stream's rate, store durably, then answer:
+//! 204, or the validation error, or the entries the store ignored.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use model::Labels;
+
+use super::AppState;
+use super::backend::AppendStream;
+use super::params::tenant;
+use super::respond::ApiError;
+use crate::push::{
+    self, FailedEntry, OtlpConfig, PushError, PushRequest, StreamRateLimiter, TenantRateLimiter,
+};
+
+/// Loki's `max_returned_stream_errors`.
+const MAX_LISTED_ERRORS: usize = 10;
+
+/// The push path's rate limiters, per tenant and per stream.
+pub(crate) struct RateLimits {
+    tenants: Mutex<TenantRateLimiter>,
+    streams: Mutex<HashMap<(String, Labels), StreamRateLimiter>>,
+}
+
+impl RateLimits {
+    pub(crate) fn new(limits: &push::Limits) -> Self {
+        Self {
+            tenants: Mutex::new(TenantRateLimiter::new(
+                limits.ingestion_rate_bytes,
+                limits.ingestion_burst_bytes,
+            )),
+            streams: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+fn now_ns() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+fn header_str(headers: &HeaderMap, name: header::HeaderName) -> Option<&str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+fn push_error(e: PushError) -> Response {
+    ApiError::plain(e.status(), e.message()).into_response()
+}
+
+/// `POST /loki/api/v1/push`.
+pub(crate) async fn loki(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let tenant = match tenant(&headers, st.auth_enabled) {
+        Ok(t) => t,
+        Err(e) => return e.into_response(),
+    };
+    let decoded = push::decode(
+        header_str(&headers, header::CONTENT_TYPE),
+        header_str(&headers, header::CONTENT_ENCODING),
+        &body,
+    );
+    match decoded {
+        Ok(request) => ingest(st, tenant, request).await,
+        Err(e) => {
+            st.metrics.discarded("invalid", &tenant, 0, body.len());
+            push_error(e)
+        }
+    }
+}
+
+/// `POST /otlp/v1/logs`.
+pub(crate) async fn otlp(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let tenant = match tenant(&headers, st.auth_enabled) {
+        Ok(t) => t,
+        Err(e) => return e.into_response(),
+    };
+    let decoded = push::decode_otlp(
+        header_str(&headers, header::CONTENT_TYPE),
+        header_str(&headers, header::CONTENT_ENCODING),
+        &body,
+        &OtlpConfig::default(),
+        now_ns(),
+    );
+    match decoded {
+        Ok(request) => ingest(st, tenant, request).await,
+        Err(e) => push_error(e),
+    }
+}
+
+async fn ingest(st: Arc<AppState>, tenant: String, request: PushRequest) -> Response {
+    let now = now_ns();
+    let limits = st.push_limits();
+    let checked = push::validate(request, &limits, now);
+    if checked.rejected > 0 {
+        st.metrics
+            .discarded("validation", &tenant, checked.rejected, 0);
+    }
+    if checked.lines > 0 {
+        let admitted = st
+            .rates
+            .tenants
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .check(&tenant, now, checked.lines, checked.bytes);
+        if let Err(e) = admitted {
+            st.metrics
+                .discarded("rate_limited", &tenant, checked.lines, checked.bytes);
+            return push_error(e);
+        }
+    }
+    // Each stream's rate, line by line: refused lines are reported like
+    // the store's refusals.
+    let mut failed: Vec<(Labels, Vec<FailedEntry>, usize)> = Vec::new();
+    let mut batch: Vec<AppendStream> = Vec::with_capacity(checked.request.streams.len());
+    {
+        let mut streams = st
+            .rates
+            .streams
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        for stream in checked.request.streams {
+            let total = stream.entries.len();
+            let limiter = streams
+                .entry((tenant.clone(), stream.labels.clone()))
+                .or_insert_with(|| {
+                    StreamRateLimiter::new(
+                        limits.per_stream_rate_bytes,
+                        limits.per_stream_burst_bytes,
+                    )
+                });
+            let mut refused = Vec::new();
+            let mut entries = Vec::with_capacity(total);
+            for e in stream.entries {
+                match limiter.check(now, &stream.labels, e.line.len()) {
+                    Ok(()) => entries.push((e.ts_ns, e.line, e.metadata)),
+                    Err(reason) => refused.push(FailedEntry {
+                        ts_ns: e.ts_ns,
+                        reason,
+                        rate_limited: true,
+                    }),
+                }
+            }
+            if !refused.is_empty() {
+                st.metrics
+                    .discarded("per_stream_rate_limit", &tenant, refused.len(), 0);
+                failed.push((stream.labels.clone(), refused, total));
+            }
+            if !entries.is_empty() {
+                batch.push(AppendStream {
+                    labels: stream.labels,
+                    entries,
+                });
+            }
+        }
+    }
+    let lines: usize = batch.iter().map(|s| s.entries.len()).sum();
+    let bytes: usize = batch
+        .iter()
+        .flat_map(|s| s.entries.iter().map(|e| e.1.len()))
+        .sum();
+    let appended = {
+        let (st, tenant) = (st.clone(), tenant.clone());
+        tokio::task::spawn_blocking(move || {
+            let outcome = st.backend.append(&tenant, &batch, now);
+            (outcome, batch)
+        })
+        .await
+    };
+    let (outcome, batch) = match appended {
+        Ok((Ok(outcome), batch)) => (outcome, batch),
+        // Storage failing is ours: 5xx, so that clients retry.
+        Ok((Err(e), _)) => {
+            tracing::error!(%tenant, "storing a push failed: {e}");
+            return ApiError::internal(e.to_string()).into_response();
+        }
+        Err(e) => {
+            tracing::error!(%tenant, "the push task failed: {e}");
+            return ApiError::internal(format!("push failed: {e}")).into_response();
+        }
+    };
+    st.metrics.received(&tenant, lines, bytes);
+    if !outcome.too_far_behind.is_empty() {
+        st.metrics
+            .discarded("out_of_order", &tenant, outcome.too_far_behind.len(), 0);
+        for stream in &batch {
+            let refused: Vec<FailedEntry> = outcome
+                .too_far_behind
+                .iter()
+                .filter(|r| r.labels == stream.labels)
+                .map(|r| FailedEntry {
+                    ts_ns: r.ts_ns,
+                    reason: push::too_far_behind_reason(r.oldest_acceptable_ns),
+                    rate_limited: false,
+                })
+                .collect();
+            if !refused.is_empty() {
+                failed.push((stream.labels.clone(), refused, stream.entries.len()));
+            }
+        }
+    }
+    if let Some(e) = checked.error {
+        return push_error(e);
+    }
+    // Loki's ingester answers with the last stream that had refusals.
+    if let Some((labels, refused, total)) = failed.last() {
+        if let Some(e) =
+            push::ignored_entries_error(&tenant, labels, refused, *total, MAX_LISTED_ERRORS)
+        {
+            return push_error(e);
+        }
+    }
+    StatusCode::NO_CONTENT.into_response()
+}

@@ -1,0 +1,802 @@
+//! The query endpoints: `query`, `query_range`, and the metadata ones
+//! (`labels`, `label/<name>/values`, `series`, `index/*`, `detected_*`,
+//! `format_query`), with the tenant's limits.
+//!
+//! Range queries are split as Loki's frontend splits them, by
+//! `split_queries_by_interval`: a log query walks the pieces in its
+//! direction and stops once it has its limit; a metric query evaluates up
+//! to `max_query_parallelism` pieces at once and joins their steps. Every
+//! evaluation runs on a blocking thread with the query's deadline.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use logql::api::{self, QueryStats};
+use logql::ast::Expr;
+use logql::eval::{Direction, Engine, Query, QueryResult, Series, Stats, StreamResult};
+use model::{Labels, Matcher};
+use serde_json::json;
+
+use super::AppState;
+use super::params::{Params, tenant};
+use super::respond::{self, ApiError};
+
+/// Default look-back of the metadata endpoints (Loki's `defaultSince`).
+const DEFAULT_SINCE_NS: i64 = 3600 * 1_000_000_000;
+
+fn now_ns() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+/// `GET|POST /loki/api/v1/query`.
+pub(crate) async fn instant(
+    State(st): State<Arc<AppState>>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let params = Params::parse(query.as_deref(), &headers, &body);
+    answer(st, &headers, params, false).await
+}
+
+/// `GET|POST /loki/api/v1/query_range`.
+pub(crate) async fn range(
+    State(st): State<Arc<AppState>>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let params = Params::parse(query.as_deref(), &headers, &body);
+    answer(st, &headers, params, true).await
+}
+
+async fn answer(st: Arc<AppState>, headers: &HeaderMap, params: Params, range: bool) -> Response {
+    match run(st, headers, params, range).await {
+        Ok(body) => respond::json_body(body),
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn run(
+    st: Arc<AppState>,
+    headers: &HeaderMap,
+    params: Params,
+    range: bool,
+) -> Result<Vec<u8>, ApiError> {
+    let started = Instant::now();
+    let tenant = tenant(headers, st.auth_enabled)?;
+    let limits = st.limits();
+    let get = |k: &str| params.get(k);
+    let request_limits = api::RequestLimits {
+        max_entries: limits.max_entries_limit_per_query,
+        max_query_length_ns: duration_ns(limits.max_query_length),
+    };
+    let request = if range {
+        api::range_request_with(&get, now_ns(), &request_limits)?
+    } else {
+        api::instant_request_with(&get, now_ns(), &request_limits)?
+    };
+    let expr = logql::parse(&request.query).map_err(|e| ApiError::from(&logql::Error::from(e)))?;
+    let mut q = match (&expr, request.params.instant) {
+        (Expr::Metric(_), false) => api::align_steps(&request.params),
+        _ => request.params.clone(),
+    };
+    q.max_series = limits.max_query_series;
+    let timeout = limits.query_timeout;
+    if !timeout.is_zero() {
+        q.deadline = Some(started + timeout);
+    }
+    let split = duration_ns(limits.split_queries_by_interval);
+    let parallelism = limits.max_query_parallelism.max(1);
+    let (result, mut stats) = match &expr {
+        Expr::Log(_) if !q.instant => log_query(&st, &tenant, &expr, &q, split).await?,
+        Expr::Metric(_) if !q.instant && split > 0 => {
+            metric_query(&st, &tenant, &expr, &q, split, parallelism).await?
+        }
+        _ => {
+            let (r, read) = evaluate(&st, &tenant, &expr, &q).await?;
+            (
+                r,
+                QueryStats {
+                    read,
+                    ..QueryStats::default()
+                },
+            )
+        }
+    };
+    if let QueryResult::Matrix(m) = &result {
+        if q.max_series > 0 && m.len() > q.max_series {
+            return Err(ApiError::from(&logql::Error::SeriesLimit(q.max_series)));
+        }
+    }
+    if let QueryResult::Vector(v) = &result {
+        if q.max_series > 0 && v.len() > q.max_series {
+            return Err(ApiError::from(&logql::Error::SeriesLimit(q.max_series)));
+        }
+    }
+    stats.exec_time_s = started.elapsed().as_secs_f64();
+    stats.entries_returned = api::result_size(&result);
+    st.metrics.query(stats.read);
+    Ok(api::encode_result(&result, &q, &stats))
+}
+
+fn duration_ns(d: Duration) -> i64 {
+    i64::try_from(d.as_nanos()).unwrap_or(i64::MAX)
+}
+
+/// Evaluates one query on a blocking thread.
+async fn evaluate(
+    st: &Arc<AppState>,
+    tenant: &str,
+    expr: &Expr,
+    q: &Query,
+) -> Result<(QueryResult, Stats), ApiError> {
+    let (st, tenant, expr, q) = (st.clone(), tenant.to_owned(), expr.clone(), q.clone());
+    let joined = tokio::task::spawn_blocking(move || {
+        let reader = st.backend.reader(&tenant);
+        Engine::new(&*reader).eval_with_stats(&expr, &q)
+    })
+    .await;
+    match joined {
+        Ok(Ok(answer)) => Ok(answer),
+        Ok(Err(e)) => Err(ApiError::from(&e)),
+        // A panic in the engine is a bug: answered as ours, and logged.
+        Err(e) => {
+            tracing::error!("query task failed: {e}");
+            Err(ApiError::internal(format!("query failed: {e}")))
+        }
+    }
+}
+
+/// The pieces `[start, end)` is split into at multiples of `interval`,
+/// oldest first.
+fn pieces(start: i64, end: i64, interval: i64) -> Vec<(i64, i64)> {
+    if interval <= 0 || end <= start {
+        return vec![(start, end)];
+    }
+    let mut out = Vec::new();
+    let mut from = start;
+    while from < end {
+        let boundary = from
+            .div_euclid(interval)
+            .saturating_add(1)
+            .saturating_mul(interval);
+        let to = boundary.min(end);
+        out.push((from, to));
+        from = to;
+    }
+    out
+}
+
+/// A log query over its pieces in its direction, until the limit.
+async fn log_query(
+    st: &Arc<AppState>,
+    tenant: &str,
+    expr: &Expr,
+    q: &Query,
+    split: i64,
+) -> Result<(QueryResult, QueryStats), ApiError> {
+    let mut parts = pieces(q.start_ns, q.end_ns, split);
+    if q.direction == Direction::Backward {
+        parts.reverse();
+    }
+    let mut stats = QueryStats {
+        splits: if parts.len() > 1 {
+            parts.len() as u64
+        } else {
+            0
+        },
+        ..QueryStats::default()
+    };
+    let mut out: Vec<StreamResult> = Vec::new();
+    let mut index: HashMap<Labels, usize> = HashMap::new();
+    let mut remaining = q.limit;
+    for (from, to) in parts {
+        if remaining == 0 {
+            break;
+        }
+        let piece = Query {
+            start_ns: from,
+            end_ns: to,
+            limit: remaining,
+            ..q.clone()
+        };
+        let (result, read) = evaluate(st, tenant, expr, &piece).await?;
+        stats.read += read;
+        let QueryResult::Streams(streams) = result else {
+            continue;
+        };
+        for s in streams {
+            remaining = remaining.saturating_sub(s.entries.len());
+            match index.get(&s.labels) {
+                Some(&i) => {
+                    if let Some(existing) = out.get_mut(i) {
+                        existing.entries.extend(s.entries);
+                    }
+                }
+                None => {
+                    index.insert(s.labels.clone(), out.len());
+                    out.push(s);
+                }
+            }
+        }
+    }
+    Ok((QueryResult::Streams(out), stats))
+}
+
+/// A metric range query, its steps split by interval and evaluated up to
+/// `parallelism` pieces at a time; the pieces' series are joined.
+async fn metric_query(
+    st: &Arc<AppState>,
+    tenant: &str,
+    expr: &Expr,
+    q: &Query,
+    split: i64,
+    parallelism: usize,
+) -> Result<(QueryResult, QueryStats), ApiError> {
+    // Pieces of whole steps: each starts at the first step at or after
+    // its boundary, so no step is evaluated twice.
+    let mut step_pieces: Vec<(i64, i64)> = Vec::new();
+    for (from, to) in pieces(q.start_ns, q.end_ns.saturating_add(1), split) {
+        let first = if from <= q.start_ns {
+            q.start_ns
+        } else {
+            let k = (from - q.start_ns + q.step_ns - 1) / q.step_ns;
+            q.start_ns + k * q.step_ns
+        };
+        let last_limit = to - 1;
+        if first > last_limit {
+            continue;
+        }
+        let last = q.start_ns + (last_limit - q.start_ns) / q.step_ns * q.step_ns;
+        step_pieces.push((first, last));
+    }
+    if step_pieces.len() <= 1 {
+        let (r, read) = evaluate(st, tenant, expr, q).await?;
+        return Ok((
+            r,
+            QueryStats {
+                read,
+                ..QueryStats::default()
+            },
+        ));
+    }
+    let semaphore = Arc::new(tokio::sync::Semaphore::new(parallelism));
+    let mut tasks = tokio::task::JoinSet::new();
+    for (i, (first, last)) in step_pieces.iter().copied().enumerate() {
+        let piece = Query {
+            start_ns: first,
+            end_ns: last,
+            ..q.clone()
+        };
+        let (st, tenant, expr, semaphore) = (
+            st.clone(),
+            tenant.to_owned(),
+            expr.clone(),
+            semaphore.clone(),
+        );
+        tasks.spawn(async move {
+            let _permit = semaphore.acquire_owned().await;
+            (i, evaluate(&st, &tenant, &expr, &piece).await)
+        });
+    }
+    let mut results: Vec<Option<(QueryResult, Stats)>> = vec![None; step_pieces.len()];
+    while let Some(joined) = tasks.join_next().await {
+        let (i, result) = joined.map_err(|e| ApiError::internal(format!("query failed: {e}")))?;
+        if let Some(slot) = results.get_mut(i) {
+            *slot = Some(result?);
+        }
+    }
+    let mut stats = QueryStats {
+        splits: step_pieces.len() as u64,
+        ..QueryStats::default()
+    };
+    let mut series: BTreeMap<Labels, Vec<(i64, f64)>> = BTreeMap::new();
+    for (result, read) in results.into_iter().flatten() {
+        stats.read += read;
+        if let QueryResult::Matrix(m) = result {
+            for s in m {
+                series.entry(s.labels).or_default().extend(s.points);
+                if q.max_series > 0 && series.len() > q.max_series {
+                    return Err(ApiError::from(&logql::Error::SeriesLimit(q.max_series)));
+                }
+            }
+        }
+    }
+    let matrix = series
+        .into_iter()
+        .map(|(labels, points)| Series { labels, points })
+        .collect();
+    Ok((QueryResult::Matrix(matrix), stats))
+}
+
+/// The time range of a metadata request: `start`/`end`, or `since`, with
+/// Loki's default of the last hour.
+fn bounds(params: &Params) -> Result<(i64, i64), ApiError> {
+    let end = params
+        .get("end")
+        .map(|t| api::parse_time(&t))
+        .transpose()?
+        .unwrap_or_else(now_ns);
+    let start = match params.get("start") {
+        Some(t) => api::parse_time(&t)?,
+        None => match params.get("since") {
+            Some(d) => {
+                let since = model::duration::parse_duration(d.trim()).map_err(|_| {
+                    ApiError::bad(format!("cannot parse {d:?} to a valid duration"))
+                })?;
+                end.saturating_sub(duration_ns(since))
+            }
+            None => end.saturating_sub(DEFAULT_SINCE_NS),
+        },
+    };
+    if end < start {
+        return Err(ApiError::bad(
+            "end timestamp must not be before or equal to start time",
+        ));
+    }
+    Ok((start, end))
+}
+
+/// Matchers of a selector parameter (`query` or `match[]`), or none.
+fn selector(text: Option<&str>) -> Result<Vec<Matcher>, ApiError> {
+    match text.map(str::trim) {
+        None | Some("") => Ok(Vec::new()),
+        Some(t) => logql::parse_selector(t).map_err(|e| ApiError::from(&logql::Error::from(e))),
+    }
+}
+
+/// Labels of the streams with entries in range, on a blocking thread.
+async fn stream_labels(
+    st: &Arc<AppState>,
+    tenant: &str,
+    matcher_groups: Vec<Vec<Matcher>>,
+    start: i64,
+    end: i64,
+) -> Result<Vec<Labels>, ApiError> {
+    let (st, tenant) = (st.clone(), tenant.to_owned());
+    let joined = tokio::task::spawn_blocking(move || -> Result<Vec<Labels>, ApiError> {
+        let reader = st.backend.reader(&tenant);
+        let mut seen: BTreeSet<Labels> = BTreeSet::new();
+        let groups = if matcher_groups.is_empty() {
+            vec![Vec::new()]
+        } else {
+            matcher_groups
+        };
+        for matchers in groups {
+            for stream in reader
+                .select(&matchers, start, end)
+                .map_err(|e| ApiError::from(&logql::Error::from(e)))?
+            {
+                if seen.contains(stream.labels()) {
+                    continue;
+                }
+                let mut cursor = stream
+                    .cursor(Direction::Forward)
+                    .map_err(|e| ApiError::from(&logql::Error::from(e)))?;
+                if cursor
+                    .advance()
+                    .map_err(|e| ApiError::from(&logql::Error::from(e)))?
+                {
+                    seen.insert(stream.labels().clone());
+                }
+            }
+        }
+        Ok(seen.into_iter().collect())
+    })
+    .await;
+    joined.map_err(|e| ApiError::internal(format!("request failed: {e}")))?
+}
+
+/// `GET|POST /loki/api/v1/labels`.
+pub(crate) async fn labels(
+    State(st): State<Arc<AppState>>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let params = Params::parse(query.as_deref(), &headers, &body);
+    let run = async {
+        let tenant = tenant(&headers, st.auth_enabled)?;
+        let (start, end) = bounds(&params)?;
+        let matchers = selector(params.get("query").as_deref())?;
+        let streams = stream_labels(&st, &tenant, vec![matchers], start, end).await?;
+        let names: BTreeSet<String> = streams
+            .iter()
+            .flat_map(|l| l.iter().map(|l| l.name.to_owned()).collect::<Vec<_>>())
+            .collect();
+        Ok::<_, ApiError>(names.into_iter().collect::<Vec<_>>())
+    };
+    match run.await {
+        Ok(names) => respond::success(&names),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// `GET|POST /loki/api/v1/label/<name>/values`.
+pub(crate) async fn label_values(
+    State(st): State<Arc<AppState>>,
+    Path(name): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let params = Params::parse(query.as_deref(), &headers, &body);
+    let run = async {
+        let tenant = tenant(&headers, st.auth_enabled)?;
+        let (start, end) = bounds(&params)?;
+        let matchers = selector(params.get("query").as_deref())?;
+        let streams = stream_labels(&st, &tenant, vec![matchers], start, end).await?;
+        let values: BTreeSet<String> = streams
+            .iter()
+            .filter_map(|l| l.get(&name).map(str::to_owned))
+            .collect();
+        Ok::<_, ApiError>(values.into_iter().collect::<Vec<_>>())
+    };
+    match run.await {
+        Ok(values) => respond::success(&values),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// `GET|POST /loki/api/v1/series`: `match[]` selectors, any of which may
+/// select a stream.
+pub(crate) async fn series(
+    State(st): State<Arc<AppState>>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let params = Params::parse(query.as_deref(), &headers, &body);
+    let run = async {
+        let tenant = tenant(&headers, st.auth_enabled)?;
+        let (start, end) = bounds(&params)?;
+        let mut groups = Vec::new();
+        for m in params.all("match[]").iter().chain(params.all("match")) {
+            groups.push(selector(Some(m))?);
+        }
+        let streams = stream_labels(&st, &tenant, groups, start, end).await?;
+        let limit = st.limits().max_query_series;
+        if limit > 0 && streams.len() > limit {
+            return Err(ApiError::from(&logql::Error::SeriesLimit(limit)));
+        }
+        Ok::<_, ApiError>(streams)
+    };
+    match run.await {
+        Ok(streams) => {
+            let data: Vec<BTreeMap<&str, &str>> = streams
+                .iter()
+                .map(|l| l.iter().map(|l| (l.name, l.value)).collect())
+                .collect();
+            respond::success(&data)
+        }
+        Err(e) => e.into_response(),
+    }
+}
+
+/// What `index/stats` and `index/volume` count for a selector.
+#[derive(Debug, Default)]
+struct Usage {
+    streams: u64,
+    entries: u64,
+    bytes: u64,
+}
+
+/// Reads the selected streams in range and counts them, with the bytes
+/// and entries of each stream (its labels as key).
+async fn usage(
+    st: &Arc<AppState>,
+    tenant: &str,
+    matchers: Vec<Matcher>,
+    start: i64,
+    end: i64,
+) -> Result<Vec<(Labels, Usage)>, ApiError> {
+    let (st, tenant) = (st.clone(), tenant.to_owned());
+    let joined = tokio::task::spawn_blocking(move || -> Result<Vec<(Labels, Usage)>, ApiError> {
+        let reader = st.backend.reader(&tenant);
+        let error = |e| ApiError::from(&logql::Error::from(e));
+        let mut out = Vec::new();
+        for stream in reader.select(&matchers, start, end).map_err(error)? {
+            let mut u = Usage::default();
+            let mut cursor = stream.cursor(Direction::Forward).map_err(error)?;
+            while cursor.advance().map_err(error)? {
+                u.entries += 1;
+                u.bytes += cursor.entry().line.len() as u64;
+            }
+            if u.entries > 0 {
+                u.streams = 1;
+                out.push((stream.labels().clone(), u));
+            }
+        }
+        Ok(out)
+    })
+    .await;
+    joined.map_err(|e| ApiError::internal(format!("request failed: {e}")))?
+}
+
+/// `index/stats`' answer, in Loki's member order.
+#[derive(serde::Serialize)]
+struct IndexStats {
+    streams: u64,
+    chunks: u64,
+    bytes: u64,
+    entries: u64,
+}
+
+/// A detected label or field, in Loki's member order.
+#[derive(serde::Serialize)]
+struct Detected<'a> {
+    label: &'a str,
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    kind: Option<&'static str>,
+    cardinality: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    parsers: Option<[&'static str; 1]>,
+}
+
+/// `GET|POST /loki/api/v1/index/stats`: a bare object.
+pub(crate) async fn index_stats(
+    State(st): State<Arc<AppState>>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let params = Params::parse(query.as_deref(), &headers, &body);
+    let run = async {
+        let tenant = tenant(&headers, st.auth_enabled)?;
+        let (start, end) = bounds(&params)?;
+        let matchers = selector(params.get("query").as_deref())?;
+        let per_stream = usage(&st, &tenant, matchers, start, end).await?;
+        let mut total = Usage::default();
+        for (_, u) in &per_stream {
+            total.streams += u.streams;
+            total.entries += u.entries;
+            total.bytes += u.bytes;
+        }
+        Ok::<_, ApiError>(total)
+    };
+    match run.await {
+        // Chunks are the store's business; every stream with data counts
+        // as at least one.
+        Ok(u) => respond::bare(&IndexStats {
+            streams: u.streams,
+            chunks: u.streams,
+            bytes: u.bytes,
+            entries: u.entries,
+        }),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// `GET|POST /loki/api/v1/index/volume` and `volume_range`: bytes per
+/// series of the `targetLabels` (or each stream), as a vector or matrix.
+pub(crate) async fn volume(
+    State(st): State<Arc<AppState>>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let params = Params::parse(query.as_deref(), &headers, &body);
+    let run = async {
+        let tenant = tenant(&headers, st.auth_enabled)?;
+        let (start, end) = bounds(&params)?;
+        let matchers = selector(params.get("query").as_deref())?;
+        let targets: Vec<String> = params
+            .get("targetLabels")
+            .map(|t| {
+                t.split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default();
+        let limit: usize = params
+            .get("limit")
+            .and_then(|l| l.parse().ok())
+            .unwrap_or(100);
+        let by_matchers: Vec<String> = if targets.is_empty() {
+            matchers.iter().map(|m| m.name.clone()).collect()
+        } else {
+            targets
+        };
+        let per_stream = usage(&st, &tenant, matchers, start, end).await?;
+        let mut volumes: BTreeMap<Labels, u64> = BTreeMap::new();
+        for (labels, u) in per_stream {
+            let key = Labels::from_pairs(
+                by_matchers
+                    .iter()
+                    .filter_map(|n| labels.get(n).map(|v| (n.clone(), v.to_owned()))),
+            );
+            *volumes.entry(key).or_default() += u.bytes;
+        }
+        let mut sorted: Vec<(Labels, u64)> = volumes.into_iter().collect();
+        sorted.sort_by_key(|b| std::cmp::Reverse(b.1));
+        sorted.truncate(limit);
+        Ok::<_, ApiError>((sorted, end))
+    };
+    match run.await {
+        Ok((sorted, end)) => {
+            let result = QueryResult::Vector(
+                sorted
+                    .into_iter()
+                    .map(|(l, b)| model::algebra::Sample::new(l, b as f64))
+                    .collect(),
+            );
+            let q = Query::instant(end);
+            respond::json_body(api::encode_result(&result, &q, &QueryStats::default()))
+        }
+        Err(e) => e.into_response(),
+    }
+}
+
+/// `GET /loki/api/v1/detected_labels`: the stream labels of the selected
+/// streams with their cardinality.
+pub(crate) async fn detected_labels(
+    State(st): State<Arc<AppState>>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let params = Params::parse(query.as_deref(), &headers, &body);
+    let run = async {
+        let tenant = tenant(&headers, st.auth_enabled)?;
+        let (start, end) = bounds(&params)?;
+        let matchers = selector(params.get("query").as_deref())?;
+        let streams = stream_labels(&st, &tenant, vec![matchers], start, end).await?;
+        let mut values: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for l in &streams {
+            for label in l.iter() {
+                values
+                    .entry(label.name.to_owned())
+                    .or_default()
+                    .insert(label.value.to_owned());
+            }
+        }
+        Ok::<_, ApiError>(values)
+    };
+    match run.await {
+        Ok(values) => {
+            let labels: Vec<Detected<'_>> = values
+                .iter()
+                .map(|(k, v)| Detected {
+                    label: k,
+                    kind: None,
+                    cardinality: v.len(),
+                    parsers: None,
+                })
+                .collect();
+            respond::bare(&json!({ "detectedLabels": labels }))
+        }
+        Err(e) => e.into_response(),
+    }
+}
+
+/// `GET /loki/api/v1/detected_fields`: fields found in the lines
+/// (logfmt or JSON) of the newest entries, with their type and
+/// cardinality.
+pub(crate) async fn detected_fields(
+    State(st): State<Arc<AppState>>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let params = Params::parse(query.as_deref(), &headers, &body);
+    let run = async {
+        let tenant = tenant(&headers, st.auth_enabled)?;
+        let (start, end) = bounds(&params)?;
+        let text = params.get("query").unwrap_or_default();
+        let line_limit: usize = params
+            .get("line_limit")
+            .and_then(|l| l.parse().ok())
+            .unwrap_or(1000);
+        let expr = logql::parse(&format!("{} | logfmt | json", text.trim()))
+            .or_else(|_| logql::parse(text.trim()))
+            .map_err(|e| ApiError::from(&logql::Error::from(e)))?;
+        if !matches!(expr, Expr::Log(_)) {
+            return Err(ApiError::bad("detected fields need a log query"));
+        }
+        let q = Query {
+            limit: line_limit,
+            ..Query::range(start, end.saturating_add(1), 1)
+        };
+        let (result, _) = evaluate(&st, &tenant, &expr, &q).await?;
+        Ok::<_, ApiError>(result)
+    };
+    match run.await {
+        Ok(QueryResult::Streams(streams)) => {
+            let mut fields: BTreeMap<String, (BTreeSet<String>, &'static str)> = BTreeMap::new();
+            for s in &streams {
+                for label in s.labels.iter() {
+                    if label.name.starts_with("__") {
+                        continue;
+                    }
+                    let kind = field_type(label.value);
+                    let e = fields
+                        .entry(label.name.to_owned())
+                        .or_insert_with(|| (BTreeSet::new(), kind));
+                    if e.1 != kind {
+                        e.1 = "string";
+                    }
+                    e.0.insert(label.value.to_owned());
+                }
+            }
+            let list: Vec<Detected<'_>> = fields
+                .iter()
+                .map(|(k, (v, t))| Detected {
+                    label: k,
+                    kind: Some(t),
+                    cardinality: v.len(),
+                    parsers: Some(["logfmt"]),
+                })
+                .collect();
+            respond::bare(&json!({ "fields": list, "limit": 1000 }))
+        }
+        Ok(_) => ApiError::bad("detected fields need a log query").into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// The type Loki gives a detected field's value.
+fn field_type(value: &str) -> &'static str {
+    if value.parse::<i64>().is_ok() {
+        "int"
+    } else if value.parse::<f64>().is_ok() {
+        "float"
+    } else if value == "true" || value == "false" {
+        "boolean"
+    } else if model::duration::parse_duration(value).is_ok() {
+        "duration"
+    } else {
+        "string"
+    }
+}
+
+/// `GET|POST /loki/api/v1/format_query`: the query pretty-printed.
+pub(crate) async fn format_query(
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let params = Params::parse(query.as_deref(), &headers, &body);
+    let text = params.get("query").unwrap_or_default();
+    match logql::parse(&text) {
+        Ok(expr) => {
+            let mut response = logql::pretty::pretty(&expr).into_response();
+            response.headers_mut().insert(
+                axum::http::header::CONTENT_TYPE,
+                axum::http::HeaderValue::from_static("text/plain; charset=utf-8"),
+            );
+            response
+        }
+        Err(e) => ApiError::from(&logql::Error::from(e)).into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pieces_cut_at_interval_multiples() {
+        assert_eq!(pieces(5, 25, 10), [(5, 10), (10, 20), (20, 25)]);
+        assert_eq!(pieces(10, 20, 10), [(10, 20)]);
+        assert_eq!(pieces(0, 5, 0), [(0, 5)]);
+    }
+
+    #[test]
+    fn field_types_are_lokis() {
+        assert_eq!(field_type("12"), "int");
+        assert_eq!(field_type("1.5"), "float");
+        assert_eq!(field_type("150ms"), "duration");
+        assert_eq!(field_type("GET"), "string");
+    }
+}

@@ -1,0 +1,714 @@
+//! `vigil loki` over HTTP, against Loki's recorded answers
+//! (`fixtures/loki-api/`): push, the query API, tenants and limits.
+
+mod common;
+
+use common::{JSON, PROTO, SEC, Server, json_push, now_ns, proto_push, recorded, test_config};
+use regex::Regex;
+use serde_json::Value;
+
+/// A recorded body with its dates replaced, for answers that name the
+/// time of the run.
+fn without_dates(text: &str) -> String {
+    let dates = Regex::new(r"\d{4}-\d\d-\d\d(T\d\d:\d\d:\d\dZ| \d\d:\d\d:\d\d(\.\d+)? \+0000 UTC)")
+        .expect("a regex");
+    dates.replace_all(text, "<time>").into_owned()
+}
+
+/// Every recorded push whose answer does not depend on the time, through
+/// the real server: status and body byte for byte.
+#[tokio::test]
+async fn recorded_pushes_are_answered_as_loki_does() {
+    let s = Server::start(&test_config(false, "")).await;
+    let now = now_ns();
+    // (fixture, content type, content encoding, body)
+    type Case<'a> = (&'a str, Option<&'a str>, Option<&'a str>, Vec<u8>);
+    let cases: Vec<Case<'_>> = vec![
+        (
+            "push_seed",
+            PROTO,
+            None,
+            proto_push(r#"{job="seed", env="test"}"#, &[(now, "hello")]),
+        ),
+        (
+            "push_dup_same",
+            JSON,
+            None,
+            json_push(
+                r#"{"job":"dup"}"#,
+                &format!(r#"["{now}","same"],["{now}","same"]"#),
+            ),
+        ),
+        (
+            "push_empty_streams",
+            JSON,
+            None,
+            br#"{"streams":[]}"#.to_vec(),
+        ),
+        (
+            "push_bad_encoding",
+            JSON,
+            Some("br"),
+            br#"{"streams":[]}"#.to_vec(),
+        ),
+        ("push_bad_json", JSON, None, br#"{"streams":[{"#.to_vec()),
+        (
+            "push_numeric_ts",
+            JSON,
+            None,
+            br#"{"streams":[{"stream":{"job":"err"},"values":[[1795533361821457089,"num"]]}]}"#
+                .to_vec(),
+        ),
+        (
+            "push_bad_label",
+            PROTO,
+            None,
+            proto_push(r#"{1abc="x"}"#, &[(now, "x")]),
+        ),
+        (
+            "push_bad_label",
+            JSON,
+            None,
+            json_push(r#"{"1abc":"x"}"#, &format!(r#"["{now}","x"]"#)),
+        ),
+        (
+            "push_no_content_type",
+            None,
+            None,
+            br#"{"streams":[]}"#.to_vec(),
+        ),
+        (
+            "push_no_labels",
+            JSON,
+            None,
+            json_push("{}", &format!(r#"["{now}","x"]"#)),
+        ),
+        (
+            "push_proto_garbage",
+            PROTO,
+            None,
+            b"this is not a snappy block".to_vec(),
+        ),
+    ];
+    for (name, ct, ce, body) in cases {
+        assert_eq!(s.push(ct, ce, None, body).await, recorded(name), "{name}");
+    }
+    s.stop().await;
+}
+
+/// The pushes whose answers name times: the same text as Loki's with the
+/// times of this run.
+#[tokio::test]
+async fn too_old_too_new_and_too_far_behind_are_refused_with_lokis_messages() {
+    let s = Server::start(
+        "auth_enabled: false\nlimits_config:\n  reject_old_samples: true\n  reject_old_samples_max_age: 168h\n",
+    )
+    .await;
+    let now = now_ns();
+    let old = now - 8 * 24 * 3600 * SEC;
+    let got = s
+        .push(
+            JSON,
+            None,
+            None,
+            json_push(r#"{"job":"err"}"#, &format!(r#"["{old}","old"]"#)),
+        )
+        .await;
+    let want = recorded("push_too_old");
+    assert_eq!(
+        (got.0, without_dates(&got.1)),
+        (want.0, without_dates(&want.1))
+    );
+
+    let new = now + 3600 * SEC;
+    let got = s
+        .push(
+            JSON,
+            None,
+            None,
+            json_push(r#"{"job":"err"}"#, &format!(r#"["{new}","new"]"#)),
+        )
+        .await;
+    let want = recorded("push_too_new");
+    assert_eq!(
+        (got.0, without_dates(&got.1)),
+        (want.0, without_dates(&want.1))
+    );
+
+    // A stream at `now`, then an entry two hours behind it beside a good one.
+    let (status, _) = s
+        .push(
+            JSON,
+            None,
+            None,
+            json_push(r#"{"job":"ooo"}"#, &format!(r#"["{now}","newest"]"#)),
+        )
+        .await;
+    assert_eq!(status, 204);
+    let late = now - 2 * 3600 * SEC;
+    let fine = now - 60 * SEC;
+    let got = s
+        .push(
+            JSON,
+            None,
+            None,
+            json_push(
+                r#"{"job":"ooo"}"#,
+                &format!(r#"["{late}","late"],["{fine}","fine"]"#),
+            ),
+        )
+        .await;
+    let want = recorded("push_too_far_behind");
+    assert_eq!(
+        (got.0, without_dates(&got.1)),
+        (want.0, without_dates(&want.1))
+    );
+    // The good entry of the same request was stored.
+    let start = (now - 3 * 3600 * SEC).to_string();
+    let end = (now + SEC).to_string();
+    let (_, body) = s
+        .get(
+            "/loki/api/v1/query_range",
+            &[
+                ("query", r#"{job="ooo"}"#),
+                ("start", &start),
+                ("end", &end),
+            ],
+            None,
+        )
+        .await;
+    let lines = stream_lines(&body);
+    assert_eq!(lines, ["newest", "fine"]);
+    s.stop().await;
+}
+
+/// The tenant's ingestion rate: 7 MB at once over the 6 MB burst is a 429
+/// with Loki's message, and nothing of it is stored.
+#[tokio::test]
+async fn the_ingestion_rate_limit_answers_429() {
+    let s = Server::start(&test_config(false, "")).await;
+    let now = now_ns();
+    let line = "x".repeat(1000);
+    let values: Vec<String> = (0..7000)
+        .map(|i| format!(r#"["{}","{line}"]"#, now - i))
+        .collect();
+    let got = s
+        .push(
+            JSON,
+            None,
+            None,
+            json_push(r#"{"job":"big"}"#, &values.join(",")),
+        )
+        .await;
+    assert_eq!(got, recorded("push_rate_limited"));
+    let (_, body) = s
+        .get(
+            "/loki/api/v1/query_range",
+            &[("query", r#"{job="big"}"#)],
+            None,
+        )
+        .await;
+    assert!(stream_lines(&body).is_empty());
+    s.stop().await;
+}
+
+/// The lines of a streams answer, in answer order.
+fn stream_lines(body: &str) -> Vec<String> {
+    let v: Value = serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}"));
+    let mut out = Vec::new();
+    for s in v["data"]["result"].as_array().cloned().unwrap_or_default() {
+        for e in s["values"].as_array().cloned().unwrap_or_default() {
+            out.push(e[1].as_str().unwrap_or_default().to_owned());
+        }
+    }
+    out
+}
+
+/// The recorded query session's data: four lines in three `job="demo"`
+/// streams, 142 bytes in all, at the recorded times.
+async fn seed_demo(s: &Server) {
+    let pushes = [
+        (
+            r#"{"job":"demo","level":"info"}"#,
+            1_795_533_332_745_317_669_i64,
+            r#"level=info msg=\"hello one\" dur=50ms size=10K"#,
+        ),
+        (
+            r#"{"job":"demo","level":"info"}"#,
+            1_795_533_333_245_317_669,
+            r#"level=info msg=\"hello two\" dur=150ms size=20KB"#,
+        ),
+        (
+            r#"{"job":"demo","level":"error"}"#,
+            1_795_533_334_245_317_669,
+            r#"{\"level\":\"error\",\"msg\":\"boom\",\"status\":500}"#,
+        ),
+        (
+            r#"{"job":"demo","level":"warn"}"#,
+            1_795_533_334_745_317_669,
+            "gzip line",
+        ),
+    ];
+    for (labels, ts, line) in pushes {
+        let (status, body) = s
+            .push(
+                JSON,
+                None,
+                None,
+                json_push(labels, &format!(r#"["{ts}","{line}"]"#)),
+            )
+            .await;
+        assert_eq!(status, 204, "{body}");
+    }
+}
+
+const DEMO_START: &str = "1795533300";
+const DEMO_END: &str = "1795533400";
+
+fn data(body: &str) -> Value {
+    let v: Value = serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}"));
+    v["data"].clone()
+}
+
+/// Results compared as sets (Loki gives streams and series no order).
+fn sorted(mut v: Value) -> Value {
+    if let Some(a) = v.as_array_mut() {
+        a.sort_by_key(|x| x.to_string());
+    }
+    v
+}
+
+#[tokio::test]
+async fn queries_answer_as_the_recordings() {
+    let s = Server::start(&test_config(false, "")).await;
+    seed_demo(&s).await;
+    let range = [("start", DEMO_START), ("end", DEMO_END)];
+
+    let (status, body) = s.get("/loki/api/v1/labels", &range, None).await;
+    assert_eq!((status, body), recorded("labels"));
+
+    let (status, body) = s.get("/loki/api/v1/label/level/values", &range, None).await;
+    assert_eq!((status, body), recorded("label_values"));
+
+    let mut params = range.to_vec();
+    params.push(("match[]", r#"{job="demo"}"#));
+    let (status, body) = s.get("/loki/api/v1/series", &params, None).await;
+    let want = recorded("series");
+    assert_eq!(status, want.0);
+    assert_eq!(sorted(data(&body)), sorted(data(&want.1)));
+
+    // The metric range query: one step, the counts by level, and the real
+    // figures of what was read (Loki read the same 4 lines, 142 bytes).
+    let (status, body) = s
+        .get(
+            "/loki/api/v1/query_range",
+            &[
+                (
+                    "query",
+                    r#"sum by (level) (count_over_time({job="demo"}[1m]))"#,
+                ),
+                ("start", "1795533360"),
+                ("end", "1795533360"),
+                ("step", "60"),
+            ],
+            None,
+        )
+        .await;
+    let want = recorded("query_range_matrix");
+    assert_eq!(status, want.0, "{body}");
+    let (got, want) = (data(&body), data(&want.1));
+    assert_eq!(got["resultType"], want["resultType"]);
+    assert_eq!(
+        sorted(got["result"].clone()),
+        sorted(want["result"].clone())
+    );
+    for figure in [
+        "totalBytesProcessed",
+        "totalLinesProcessed",
+        "totalEntriesReturned",
+    ] {
+        assert_eq!(
+            got["stats"]["summary"][figure], want["stats"]["summary"][figure],
+            "{figure}"
+        );
+    }
+    assert!(
+        got["stats"]["summary"]["execTime"]
+            .as_f64()
+            .is_some_and(|t| t > 0.0)
+    );
+
+    // The same at an instant with milliseconds.
+    let (status, body) = s
+        .get(
+            "/loki/api/v1/query",
+            &[
+                (
+                    "query",
+                    r#"sum by (level) (count_over_time({job="demo"}[1m]))"#,
+                ),
+                ("time", "1795533336.245"),
+            ],
+            None,
+        )
+        .await;
+    let want = recorded("query_instant_vector");
+    assert_eq!(status, want.0);
+    assert_eq!(
+        sorted(data(&body)["result"].clone()),
+        sorted(data(&want.1)["result"].clone())
+    );
+
+    // Grafana's health check.
+    let (status, body) = s
+        .get(
+            "/loki/api/v1/query",
+            &[("query", "vector(1)+vector(1)"), ("time", "4000000000")],
+            None,
+        )
+        .await;
+    let want = recorded("query_scalar");
+    assert_eq!(status, want.0);
+    assert_eq!(data(&body)["result"], data(&want.1)["result"]);
+
+    // A log query with a parser: the stream's labels and the extracted ones.
+    let (status, body) = s
+        .get(
+            "/loki/api/v1/query_range",
+            &[
+                (
+                    "query",
+                    r#"{job="demo", level="info"} | logfmt | size="20KB""#,
+                ),
+                ("start", DEMO_START),
+                ("end", DEMO_END),
+            ],
+            None,
+        )
+        .await;
+    let want = recorded("query_range_streams");
+    assert_eq!(status, want.0);
+    let (got, want) = (data(&body), data(&want.1));
+    assert_eq!(got["result"], want["result"]);
+    assert_eq!(
+        got["stats"]["summary"]["totalLinesProcessed"],
+        want["stats"]["summary"]["totalLinesProcessed"]
+    );
+
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn errors_and_small_endpoints_answer_as_the_recordings() {
+    let s = Server::start(&test_config(false, "")).await;
+    let (status, body) = s
+        .get("/loki/api/v1/query", &[("query", r#"{job="demo""#)], None)
+        .await;
+    let want = recorded("bad_query");
+    assert_eq!((status, body.trim_end()), (want.0, want.1.trim_end()));
+
+    let (status, body) = s
+        .get(
+            "/loki/api/v1/format_query",
+            &[("query", r#"{foo="bar"}|="x""#)],
+            None,
+        )
+        .await;
+    assert_eq!((status, body), recorded("format_query"));
+
+    let (status, body) = s.get("/loki/api/v1/status/buildinfo", &[], None).await;
+    assert_eq!(status, 200);
+    let keys: Vec<String> = serde_json::from_str::<serde_json::Map<String, Value>>(&body)
+        .expect("an object")
+        .keys()
+        .cloned()
+        .collect();
+    let want: Vec<String> =
+        serde_json::from_str::<serde_json::Map<String, Value>>(&recorded("buildinfo").1)
+            .expect("an object")
+            .keys()
+            .cloned()
+            .collect();
+    assert_eq!(keys, want);
+
+    let (status, body) = s
+        .get(
+            "/loki/api/v1/index/stats",
+            &[("query", r#"{job="none"}"#)],
+            None,
+        )
+        .await;
+    assert_eq!((status, body), recorded("index_stats"));
+
+    // Grafana probes the old tail endpoint and must get a 404.
+    let (status, body) = s.get("/loki/api/v2alpha/tail", &[], None).await;
+    assert_eq!((status, body.trim_end()), (404, "404 page not found"));
+
+    // Loki 3 refuses log queries on the instant endpoint (2.8 answered).
+    let (status, body) = s
+        .get("/loki/api/v1/query", &[("query", r#"{job="demo"}"#)], None)
+        .await;
+    assert_eq!(
+        (status, body.trim_end()),
+        (
+            400,
+            "log queries are not supported as an instant query type, please change your query to a range query type"
+        )
+    );
+
+    let (status, body) = s.get("/ready", &[], None).await;
+    assert_eq!((status, body.trim_end()), (200, "ready"));
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn metrics_count_what_was_received_and_queried() {
+    let s = Server::start(&test_config(false, "")).await;
+    let now = now_ns();
+    let (status, _) = s
+        .push(
+            JSON,
+            None,
+            None,
+            json_push(
+                r#"{"job":"m"}"#,
+                &format!(r#"["{now}","abc"],["{}","de"]"#, now + 1),
+            ),
+        )
+        .await;
+    assert_eq!(status, 204);
+    let (_, _) = s
+        .get(
+            "/loki/api/v1/query",
+            &[("query", r#"count_over_time({job="m"}[1m])"#)],
+            None,
+        )
+        .await;
+    let (status, body) = s.get("/metrics", &[], None).await;
+    assert_eq!(status, 200);
+    assert!(
+        body.contains(r#"loki_distributor_lines_received_total{tenant="fake"} 2"#),
+        "{body}"
+    );
+    assert!(
+        body.contains(r#"loki_distributor_bytes_received_total{tenant="fake"} 5"#),
+        "{body}"
+    );
+    assert!(
+        body.contains("vigil_loki_query_lines_processed_total 2"),
+        "{body}"
+    );
+    assert!(body.contains("process_resident_memory_bytes"), "{body}");
+    s.stop().await;
+}
+
+/// With auth on, a tenant sees only its own data, at every endpoint, and
+/// a request without a tenant is a 401.
+#[tokio::test]
+async fn tenants_never_see_each_other() {
+    let s = Server::start(&test_config(true, "")).await;
+    let now = now_ns();
+    let body = json_push(r#"{"job":"a"}"#, &format!(r#"["{now}","for a"]"#));
+    assert_eq!(
+        s.push(JSON, None, None, body.clone()).await,
+        (401, "no org id\n".into())
+    );
+    assert_eq!(s.push(JSON, None, Some("team-a"), body).await.0, 204);
+    let body = json_push(r#"{"job":"b"}"#, &format!(r#"["{now}","for b"]"#));
+    assert_eq!(s.push(JSON, None, Some("team-b"), body).await.0, 204);
+
+    let (status, body) = s
+        .get(
+            "/loki/api/v1/query_range",
+            &[("query", r#"{job=~".+"}"#)],
+            None,
+        )
+        .await;
+    assert_eq!((status, body.as_str()), (401, "no org id\n"));
+    for (tenant, line, job) in [("team-a", "for a", "a"), ("team-b", "for b", "b")] {
+        let (_, body) = s
+            .get(
+                "/loki/api/v1/query_range",
+                &[("query", r#"{job=~".+"}"#)],
+                Some(tenant),
+            )
+            .await;
+        assert_eq!(stream_lines(&body), [line]);
+        let (_, body) = s
+            .get("/loki/api/v1/label/job/values", &[], Some(tenant))
+            .await;
+        assert_eq!(data(&body), serde_json::json!([job]));
+        let (_, body) = s
+            .get(
+                "/loki/api/v1/series",
+                &[("match[]", r#"{job=~".+"}"#)],
+                Some(tenant),
+            )
+            .await;
+        assert_eq!(data(&body), serde_json::json!([{"job": job}]));
+        let (_, body) = s
+            .get(
+                "/loki/api/v1/index/stats",
+                &[("query", r#"{job=~".+"}"#)],
+                Some(tenant),
+            )
+            .await;
+        assert_eq!(serde_json::from_str::<Value>(&body).unwrap()["entries"], 1);
+        let (_, body) = s
+            .get(
+                "/loki/api/v1/query",
+                &[("query", r#"count_over_time({job=~".+"}[5m])"#)],
+                Some(tenant),
+            )
+            .await;
+        assert_eq!(data(&body)["result"][0]["metric"]["job"], job);
+    }
+    let (_, body) = s
+        .get(
+            "/loki/api/v1/query_range",
+            &[("query", r#"{job=~".+"}"#)],
+            Some("team-c"),
+        )
+        .await;
+    assert!(stream_lines(&body).is_empty());
+    s.stop().await;
+}
+
+/// `max_query_series`, `max_entries_limit_per_query`, `max_query_length`.
+#[tokio::test]
+async fn query_limits_are_enforced_with_lokis_messages() {
+    let s = Server::start(&test_config(
+        false,
+        "  max_query_series: 3\n  max_entries_limit_per_query: 50\n  max_query_length: 2h\n",
+    ))
+    .await;
+    let now = now_ns();
+    for i in 0..5 {
+        let body = json_push(
+            &format!(r#"{{"job":"lim","n":"{i}"}}"#),
+            &format!(r#"["{now}","x"]"#),
+        );
+        assert_eq!(s.push(JSON, None, None, body).await.0, 204);
+    }
+    let (status, body) = s
+        .get(
+            "/loki/api/v1/query",
+            &[("query", r#"count_over_time({job="lim"}[5m])"#)],
+            None,
+        )
+        .await;
+    assert_eq!(
+        (status, body.trim_end()),
+        (400, "maximum of series (3) reached for a single query")
+    );
+    // Aggregated below the limit, it answers.
+    let (status, _) = s
+        .get(
+            "/loki/api/v1/query",
+            &[("query", r#"sum(count_over_time({job="lim"}[5m]))"#)],
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (status, body) = s
+        .get(
+            "/loki/api/v1/series",
+            &[("match[]", r#"{job="lim"}"#)],
+            None,
+        )
+        .await;
+    assert_eq!(
+        (status, body.trim_end()),
+        (400, "maximum of series (3) reached for a single query")
+    );
+
+    let (status, body) = s
+        .get(
+            "/loki/api/v1/query_range",
+            &[("query", r#"{job="lim"}"#), ("limit", "51")],
+            None,
+        )
+        .await;
+    assert_eq!(
+        (status, body.trim_end()),
+        (
+            400,
+            "max entries limit per query exceeded, limit > max_entries_limit (51 > 50)"
+        )
+    );
+    let start = (now - 3 * 3600 * SEC).to_string();
+    let (status, body) = s
+        .get(
+            "/loki/api/v1/query_range",
+            &[("query", r#"{job="lim"}"#), ("start", &start)],
+            None,
+        )
+        .await;
+    assert_eq!(status, 400);
+    assert!(
+        body.starts_with("the query time range exceeds the limit (query length: 3h0m"),
+        "{body}"
+    );
+    s.stop().await;
+}
+
+/// A range query longer than `split_queries_by_interval` is split, and
+/// answers the same as unsplit.
+#[tokio::test]
+async fn split_queries_answer_as_unsplit_ones() {
+    let split = Server::start(&test_config(
+        false,
+        "  split_queries_by_interval: 10m\n  max_query_parallelism: 2\n",
+    ))
+    .await;
+    let whole = Server::start(&test_config(false, "  split_queries_by_interval: 0\n")).await;
+    let now = now_ns() / SEC * SEC;
+    let values: Vec<String> = (0..120)
+        .map(|i| {
+            format!(
+                r#"["{}","line {i} level={}"]"#,
+                now - i * 30 * SEC,
+                ["info", "warn", "error"][i as usize % 3]
+            )
+        })
+        .collect();
+    for s in [&split, &whole] {
+        let body = json_push(r#"{"job":"split"}"#, &values.join(","));
+        assert_eq!(s.push(JSON, None, None, body).await.0, 204);
+    }
+    let start = (now - 3600 * SEC).to_string();
+    let end = (now + SEC).to_string();
+    for (query, limit) in [
+        (
+            r#"sum by (level) (count_over_time({job="split"} | logfmt [5m]))"#,
+            "100",
+        ),
+        (r#"rate({job="split"}[1m])"#, "100"),
+        (r#"{job="split"}"#, "70"),
+        (r#"{job="split"} |= "error""#, "1000"),
+    ] {
+        for direction in ["backward", "forward"] {
+            let params = [
+                ("query", query),
+                ("start", start.as_str()),
+                ("end", end.as_str()),
+                ("step", "60"),
+                ("limit", limit),
+                ("direction", direction),
+            ];
+            let (s1, a) = split.get("/loki/api/v1/query_range", &params, None).await;
+            let (s2, b) = whole.get("/loki/api/v1/query_range", &params, None).await;
+            assert_eq!((s1, s2), (200, 200), "{a}\n{b}");
+            let (a, b) = (data(&a), data(&b));
+            assert_eq!(a["result"], b["result"], "{query} {direction}");
+            if !query.starts_with('{') {
+                assert!(
+                    a["stats"]["summary"]["splits"].as_u64() > Some(1),
+                    "{query}"
+                );
+            }
+        }
+    }
+    split.stop().await;
+    whole.stop().await;
+}

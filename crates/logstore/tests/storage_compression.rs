@@ -1,0 +1,81 @@
+//! Measures the block codecs on realistic log lines: ratio, compression and decompression speed, and a `|= "ERROR"` scan.
+//!
+//! Run with `cargo test -p vigil-logstore --release --test storage_compression -- --ignored --nocapture`.
+
+mod storage_support;
+
+use std::time::Instant;
+
+use logstore::storage::Compression;
+use storage_support::{Rng, line};
+
+fn blocks(total: usize, block: usize) -> Vec<Vec<u8>> {
+    let mut rng = Rng::new(7);
+    let mut out = Vec::new();
+    let mut cur = Vec::with_capacity(block);
+    let mut ts = 1_700_000_000_000_000_000i64;
+    let mut size = 0;
+    while size < total {
+        ts += 1_000_000 + rng.below(5_000_000) as i64;
+        let l = line(&mut rng, ts);
+        size += l.len();
+        cur.extend_from_slice(l.as_bytes());
+        if cur.len() >= block {
+            out.push(std::mem::replace(&mut cur, Vec::with_capacity(block)));
+        }
+    }
+    out
+}
+
+#[test]
+#[ignore = "a measurement: run it in release mode"]
+fn measure_block_codecs() {
+    let codecs = [
+        ("zstd-1", Compression::Zstd(1)),
+        ("zstd-2", Compression::Zstd(2)),
+        ("zstd-3", Compression::Zstd(3)),
+        ("lz4", Compression::Lz4),
+        ("snappy", Compression::Snappy),
+    ];
+    for block in [256 << 10, 1 << 20] {
+        let data = blocks(128 << 20, block);
+        let raw: usize = data.iter().map(Vec::len).sum();
+        println!("block {} KiB, {} MiB of lines", block >> 10, raw >> 20);
+        for (name, c) in codecs {
+            let t = Instant::now();
+            let packed: Vec<Vec<u8>> = data.iter().map(|b| c.compress(b)).collect();
+            let comp_s = t.elapsed().as_secs_f64();
+            let size: usize = packed.iter().map(Vec::len).sum();
+            let mut buf = Vec::new();
+            let t = Instant::now();
+            let mut hits = 0usize;
+            for _ in 0..3 {
+                for (p, b) in packed.iter().zip(&data) {
+                    c.decompress(p, b.len(), &mut buf).unwrap();
+                }
+            }
+            let dec_s = t.elapsed().as_secs_f64() / 3.0;
+            let t = Instant::now();
+            let finder = memchr_free_find(b"ERROR");
+            for (p, b) in packed.iter().zip(&data) {
+                c.decompress(p, b.len(), &mut buf).unwrap();
+                hits += finder(&buf);
+            }
+            let scan_s = t.elapsed().as_secs_f64();
+            let mb = raw as f64 / 1e6;
+            println!(
+                "  {name:7} ratio {:5.2}x  compress {:6.0} MB/s  decompress {:6.0} MB/s  decompress+scan {:6.0} MB/s ({hits} hits)",
+                raw as f64 / size as f64,
+                mb / comp_s,
+                mb / dec_s,
+                mb / scan_s,
+            );
+        }
+    }
+}
+
+/// Counts occurrences of a needle (the scan a line filter does, without a
+/// dependency on a search crate).
+fn memchr_free_find(needle: &'static [u8]) -> impl Fn(&[u8]) -> usize {
+    move |hay: &[u8]| hay.windows(needle.len()).filter(|w| *w == needle).count()
+}

@@ -7,9 +7,9 @@ mod storage_support;
 use std::time::Instant;
 
 use logstore::storage::Compression;
-use storage_support::{Rng, line};
+use storage_support::{Rng, demo_line, line};
 
-fn blocks(total: usize, block: usize) -> Vec<Vec<u8>> {
+fn blocks(total: usize, block: usize, make_line: fn(&mut Rng, i64) -> String) -> Vec<Vec<u8>> {
     let mut rng = Rng::new(7);
     let mut out = Vec::new();
     let mut cur = Vec::with_capacity(block);
@@ -17,7 +17,7 @@ fn blocks(total: usize, block: usize) -> Vec<Vec<u8>> {
     let mut size = 0;
     while size < total {
         ts += 1_000_000 + rng.below(5_000_000) as i64;
-        let l = line(&mut rng, ts);
+        let l = make_line(&mut rng, ts);
         size += l.len();
         cur.extend_from_slice(l.as_bytes());
         if cur.len() >= block {
@@ -37,39 +37,47 @@ fn measure_block_codecs() {
         ("lz4", Compression::Lz4),
         ("snappy", Compression::Snappy),
     ];
-    for block in [256 << 10, 1 << 20] {
-        let data = blocks(128 << 20, block);
-        let raw: usize = data.iter().map(Vec::len).sum();
-        println!("block {} KiB, {} MiB of lines", block >> 10, raw >> 20);
-        for (name, c) in codecs {
-            let t = Instant::now();
-            let packed: Vec<Vec<u8>> = data.iter().map(|b| c.compress(b)).collect();
-            let comp_s = t.elapsed().as_secs_f64();
-            let size: usize = packed.iter().map(Vec::len).sum();
-            let mut buf = Vec::new();
-            let t = Instant::now();
-            let mut hits = 0usize;
-            for _ in 0..3 {
+    let sets: [(&str, fn(&mut Rng, i64) -> String); 2] =
+        [("demo lines", demo_line), ("mixed with trace ids", line)];
+    for (set, make_line) in sets {
+        for block in [256 << 10, 1 << 20] {
+            let data = blocks(128 << 20, block, make_line);
+            let raw: usize = data.iter().map(Vec::len).sum();
+            println!(
+                "{set}: block {} KiB, {} MiB of lines",
+                block >> 10,
+                raw >> 20
+            );
+            for (name, c) in codecs {
+                let t = Instant::now();
+                let packed: Vec<Vec<u8>> = data.iter().map(|b| c.compress(b)).collect();
+                let comp_s = t.elapsed().as_secs_f64();
+                let size: usize = packed.iter().map(Vec::len).sum();
+                let mut buf = Vec::new();
+                let t = Instant::now();
+                let mut hits = 0usize;
+                for _ in 0..3 {
+                    for (p, b) in packed.iter().zip(&data) {
+                        c.decompress(p, b.len(), &mut buf).unwrap();
+                    }
+                }
+                let dec_s = t.elapsed().as_secs_f64() / 3.0;
+                let t = Instant::now();
+                let finder = memchr_free_find(b"ERROR");
                 for (p, b) in packed.iter().zip(&data) {
                     c.decompress(p, b.len(), &mut buf).unwrap();
+                    hits += finder(&buf);
                 }
+                let scan_s = t.elapsed().as_secs_f64();
+                let mb = raw as f64 / 1e6;
+                println!(
+                    "  {name:7} ratio {:5.2}x  compress {:6.0} MB/s  decompress {:6.0} MB/s  decompress+scan {:6.0} MB/s ({hits} hits)",
+                    raw as f64 / size as f64,
+                    mb / comp_s,
+                    mb / dec_s,
+                    mb / scan_s,
+                );
             }
-            let dec_s = t.elapsed().as_secs_f64() / 3.0;
-            let t = Instant::now();
-            let finder = memchr_free_find(b"ERROR");
-            for (p, b) in packed.iter().zip(&data) {
-                c.decompress(p, b.len(), &mut buf).unwrap();
-                hits += finder(&buf);
-            }
-            let scan_s = t.elapsed().as_secs_f64();
-            let mb = raw as f64 / 1e6;
-            println!(
-                "  {name:7} ratio {:5.2}x  compress {:6.0} MB/s  decompress {:6.0} MB/s  decompress+scan {:6.0} MB/s ({hits} hits)",
-                raw as f64 / size as f64,
-                mb / comp_s,
-                mb / dec_s,
-                mb / scan_s,
-            );
         }
     }
 }

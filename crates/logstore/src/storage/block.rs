@@ -357,7 +357,12 @@ mod tests {
         let meta = Labels::from_pairs([("trace_id", "t1")]);
         let mut b = block_of(&[(10, "x"), (-7, "é"), (10, "")], &Labels::empty());
         b.push(11, "with meta", &meta);
-        for codec in [Compression::None, Compression::Zstd(1), Compression::Lz4, Compression::Snappy] {
+        for codec in [
+            Compression::None,
+            Compression::Zstd(1),
+            Compression::Lz4,
+            Compression::Snappy,
+        ] {
             let sealed = b.seal(codec);
             assert_eq!((sealed.min_ts, sealed.max_ts, sealed.entries), (-7, 11, 4));
             let mut d = Decoded::default();
@@ -371,7 +376,10 @@ mod tests {
 
     #[test]
     fn corrupt_blocks_are_errors_not_panics() {
-        let b = block_of(&[(1, "hello"), (2, "world")], &Labels::from_pairs([("k", "v")]));
+        let b = block_of(
+            &[(1, "hello"), (2, "world")],
+            &Labels::from_pairs([("k", "v")]),
+        );
         let sealed = b.seal(Compression::None);
         let mut d = Decoded::default();
         for cut in 0..sealed.data.len() {

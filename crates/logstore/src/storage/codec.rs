@@ -80,7 +80,12 @@ impl Compression {
     /// Decompresses `data`, which must decode to exactly `raw_len` bytes,
     /// into `out`, which is resized to `raw_len` (a reader reuses one
     /// buffer, so only growth is ever zero-filled).
-    pub fn decompress(self, data: &[u8], raw_len: usize, out: &mut Vec<u8>) -> Result<(), &'static str> {
+    pub fn decompress(
+        self,
+        data: &[u8],
+        raw_len: usize,
+        out: &mut Vec<u8>,
+    ) -> Result<(), &'static str> {
         out.resize(raw_len, 0);
         let dst = out.as_mut_slice();
         let n = match self {
@@ -131,7 +136,9 @@ mod tests {
 
     #[test]
     fn every_codec_round_trips_and_refuses_garbage() {
-        let raw: Vec<u8> = (0..10_000u32).flat_map(|i| (i % 97).to_le_bytes()).collect();
+        let raw: Vec<u8> = (0..10_000u32)
+            .flat_map(|i| (i % 97).to_le_bytes())
+            .collect();
         for c in [
             Compression::None,
             Compression::Zstd(1),

@@ -51,7 +51,12 @@ const AGENTS: &[&str] = &[
     "Go-http-client/1.1",
     "Prometheus/2.42.0",
 ];
-const FUNCS: &[&str] = &["get_endpoint", "post_endpoint", "put_endpoint", "delete_endpoint"];
+const FUNCS: &[&str] = &[
+    "get_endpoint",
+    "post_endpoint",
+    "put_endpoint",
+    "delete_endpoint",
+];
 const MESSAGES: &[&str] = &[
     "request handled",
     "cache miss, loading from database",
@@ -95,10 +100,22 @@ fn clock(ts_ns: i64) -> String {
 }
 
 /// One line at `ts_ns`, in one of three formats: the demo's request and
-/// application lines, and an nginx-like access line with a trace id.
+/// application lines, and an nginx-like access line with a random trace id
+/// (the hardest to compress).
 pub fn line(rng: &mut Rng, ts_ns: i64) -> String {
+    let format = rng.below(3);
+    line_in(rng, ts_ns, format)
+}
+
+/// One line in the demo's two formats only.
+pub fn demo_line(rng: &mut Rng, ts_ns: i64) -> String {
+    let format = rng.below(2);
+    line_in(rng, ts_ns, format)
+}
+
+fn line_in(rng: &mut Rng, ts_ns: i64, format: u64) -> String {
     let st = status(rng);
-    match rng.below(3) {
+    match format {
         0 => format!(
             "{} | {} | {} {} | Requested by: 10.0.{}.{} Status: {} Duration: {} ms",
             clock(ts_ns),

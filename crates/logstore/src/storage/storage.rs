@@ -212,6 +212,10 @@ pub struct Storage {
     flusher: Mutex<Option<JoinHandle<()>>>,
 }
 
+/// The file, in a tenant's directory, naming the first period retention
+/// kept.
+const FLOOR_FILE: &str = "retained_from";
+
 /// How long the background flusher waits after a failed flush before
 /// trying again.
 const FLUSH_RETRY: Duration = Duration::from_secs(5);
@@ -228,6 +232,9 @@ impl Storage {
             fs::create_dir_all(d).map_err(|e| StorageError::io("create directory", d, e))?;
         }
         let mut tenants: HashMap<String, Arc<Tenant>> = HashMap::new();
+        // Per tenant, the first period retention kept: replay must not
+        // bring back entries of deleted periods from the log.
+        let mut floors: HashMap<String, i64> = HashMap::new();
         let mut max_id = 0u64;
         let mut max_mark = 0u64;
         let mut chunk_bytes = 0u64;
@@ -238,6 +245,15 @@ impl Storage {
                 tracing::warn!(dir = %dir.path().display(), "ignoring a directory that is not a tenant's");
                 continue;
             };
+            let floor_path = dir.path().join(FLOOR_FILE);
+            if let Ok(text) = fs::read_to_string(&floor_path) {
+                match text.trim().parse::<i64>() {
+                    Ok(f) => {
+                        floors.insert(name.clone(), f);
+                    }
+                    Err(_) => tracing::warn!(file = %floor_path.display(), "ignoring an unreadable retention floor"),
+                }
+            }
             let mut idx = TenantIndex::default();
             let periods = fs::read_dir(dir.path())
                 .map_err(|e| StorageError::io("read directory", dir.path(), e))?;
@@ -275,6 +291,7 @@ impl Storage {
                     index: RwLock::new(TenantIndex::default()),
                 })
             });
+            let floor = floors.get(rec.tenant).copied().unwrap_or(i64::MIN);
             let mut idx = tenant.write();
             for (labels, entries) in &rec.streams {
                 let (stream, marks) = idx.for_replay(labels);
@@ -285,7 +302,7 @@ impl Storage {
                     entries.iter().map(|(t, l, m)| (*t, *l, m)),
                     period_ns,
                     block_size,
-                    |p| marks.get(&p).is_some_and(|&m| m >= rec.seq),
+                    |p| p < floor || marks.get(&p).is_some_and(|&m| m >= rec.seq),
                 );
                 if full {
                     head.cut_full_blocks(block_size, codec);
@@ -543,6 +560,18 @@ impl Storage {
                 Ordering::Relaxed,
             );
             let dir = inner.root.join(index::tenant_dir_name(&tenant.name));
+            if !dir.exists() {
+                continue;
+            }
+            // The floor is durable before any period goes, so that replay
+            // never resurrects a deleted period from the log.
+            let tmp = dir.join(format!("{FLOOR_FILE}.tmp"));
+            let floor = dir.join(FLOOR_FILE);
+            fs::write(&tmp, first_kept.to_string())
+                .and_then(|()| fs::File::open(&tmp)?.sync_all())
+                .and_then(|()| fs::rename(&tmp, &floor))
+                .map_err(|e| StorageError::io("write retention floor", &floor, e))?;
+            wal::sync_dir(&dir)?;
             let Ok(periods) = fs::read_dir(&dir) else {
                 continue;
             };
@@ -558,6 +587,8 @@ impl Storage {
                 }
             }
         }
+        drop(_flushing);
+        inner.remove_flushed_log()?;
         Ok(removed)
     }
 

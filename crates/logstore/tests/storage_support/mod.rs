@@ -1,6 +1,6 @@
 //! Helpers shared by the storage tests: a deterministic generator of realistic log lines, and small query helpers.
 
-#![allow(dead_code)] // Each test binary uses a different part of this module.
+#![allow(dead_code, unreachable_pub)] // Each test binary uses a different part of this module, which is private to it.
 
 /// A small deterministic generator (xorshift64*): the tests need
 /// reproducible data, not statistical quality.

@@ -31,12 +31,29 @@ fn labels(pairs: &[(&str, &str)]) -> Labels {
 }
 
 /// Appends entries `(ts, line)` to one stream and returns the report.
-fn push(s: &Storage, tenant: &str, l: &Labels, entries: &[(i64, &str)]) -> logstore::storage::AppendReport {
+fn push(
+    s: &Storage,
+    tenant: &str,
+    l: &Labels,
+    entries: &[(i64, &str)],
+) -> logstore::storage::AppendReport {
     let refs: Vec<EntryRef<'_>> = entries
         .iter()
-        .map(|&(ts_ns, line)| EntryRef { ts_ns, line, metadata: &Labels::EMPTY })
+        .map(|&(ts_ns, line)| EntryRef {
+            ts_ns,
+            line,
+            metadata: &Labels::EMPTY,
+        })
         .collect();
-    s.append(tenant, &[AppendStream { labels: l, entries: &refs }], T0).unwrap()
+    s.append(
+        tenant,
+        &[AppendStream {
+            labels: l,
+            entries: &refs,
+        }],
+        T0,
+    )
+    .unwrap()
 }
 
 fn run(store: &dyn Store, q: &str, query: &Query) -> QueryResult {
@@ -53,7 +70,11 @@ fn log_query(start: i64, end: i64, direction: Direction, limit: usize) -> Query 
 
 /// Every entry of a selector, forward, as `(ts, line)`.
 fn all(store: &dyn Store, sel: &str) -> Vec<(i64, String)> {
-    match run(store, sel, &log_query(0, i64::MAX, Direction::Forward, usize::MAX)) {
+    match run(
+        store,
+        sel,
+        &log_query(0, i64::MAX, Direction::Forward, usize::MAX),
+    ) {
         QueryResult::Streams(streams) => {
             let mut out: Vec<(i64, String)> = streams.into_iter().flat_map(|s| s.entries).collect();
             out.sort();
@@ -75,7 +96,11 @@ fn assert_same(storage: &dyn Store, mem: &MemStore, start: i64, end: i64) {
         for dir in [Direction::Forward, Direction::Backward] {
             for limit in [1, 7, 100, 100_000] {
                 let q = log_query(start, end, dir, limit);
-                assert_eq!(run(storage, sel, &q), run(mem, sel, &q), "{sel} {dir:?} limit {limit}");
+                assert_eq!(
+                    run(storage, sel, &q),
+                    run(mem, sel, &q),
+                    "{sel} {dir:?} limit {limit}"
+                );
             }
         }
     }
@@ -102,7 +127,11 @@ fn workload(seed: u64, n: usize) -> Vec<(Labels, i64, String)> {
     for _ in 0..n {
         ts += rng.below(2 * SEC as u64) as i64;
         // A fifth of the entries arrive up to ten minutes late.
-        let t = if rng.below(5) == 0 { ts - rng.below(600 * SEC as u64) as i64 } else { ts };
+        let t = if rng.below(5) == 0 {
+            ts - rng.below(600 * SEC as u64) as i64
+        } else {
+            ts
+        };
         let s = rng.pick(&streams).clone();
         let l = line(&mut rng, t);
         if rng.below(20) == 0 {
@@ -130,7 +159,16 @@ fn feed(storage: &Storage, mem: &mut MemStore, data: &[(Labels, i64, String)], f
     for (i, chunk) in batches.into_iter().enumerate() {
         let refs: Vec<(Labels, EntryRef<'_>)> = chunk
             .iter()
-            .map(|(l, t, line)| (l.clone(), EntryRef { ts_ns: *t, line, metadata: &Labels::EMPTY }))
+            .map(|(l, t, line)| {
+                (
+                    l.clone(),
+                    EntryRef {
+                        ts_ns: *t,
+                        line,
+                        metadata: &Labels::EMPTY,
+                    },
+                )
+            })
             .collect();
         let per_stream: Vec<(Labels, Vec<EntryRef<'_>>)> = {
             let mut v: Vec<(Labels, Vec<EntryRef<'_>>)> = Vec::new();
@@ -142,7 +180,13 @@ fn feed(storage: &Storage, mem: &mut MemStore, data: &[(Labels, i64, String)], f
             }
             v
         };
-        let batch: Vec<AppendStream<'_>> = per_stream.iter().map(|(l, es)| AppendStream { labels: l, entries: es }).collect();
+        let batch: Vec<AppendStream<'_>> = per_stream
+            .iter()
+            .map(|(l, es)| AppendStream {
+                labels: l,
+                entries: es,
+            })
+            .collect();
         let report = storage.append("fake", &batch, T0).unwrap();
         assert!(!report.has_rejections());
         for (l, t, line) in chunk {
@@ -162,7 +206,10 @@ fn queries_over_head_and_chunks_equal_mem_store_both_ways_with_limits() {
     let data = workload(1, 3000);
     feed(&storage, &mut mem, &data, 20);
     let reader = storage.reader("fake");
-    assert!(storage.metrics().chunks_flushed > 0, "some chunks went to files");
+    assert!(
+        storage.metrics().chunks_flushed > 0,
+        "some chunks went to files"
+    );
     let end = data.iter().map(|d| d.1).max().unwrap() + 1;
     assert_same(&reader, &mem, T0 - HOUR, end);
     assert_same(&reader, &mem, T0 + 600 * SEC, T0 + 1200 * SEC);
@@ -190,8 +237,18 @@ fn out_of_order_entries_within_the_window_are_stored_and_read_sorted() {
     let tmp = tempfile::tempdir().unwrap();
     let s = Storage::open(opts(tmp.path())).unwrap();
     let l = labels(&[("job", "bench")]);
-    push(&s, "fake", &l, &[(T0 + 50 * SEC, "c"), (T0 + 10 * SEC, "a")]);
-    push(&s, "fake", &l, &[(T0 + 30 * SEC, "b"), (T0 - 3000 * SEC, "d")]);
+    push(
+        &s,
+        "fake",
+        &l,
+        &[(T0 + 50 * SEC, "c"), (T0 + 10 * SEC, "a")],
+    );
+    push(
+        &s,
+        "fake",
+        &l,
+        &[(T0 + 30 * SEC, "b"), (T0 - 3000 * SEC, "d")],
+    );
     let got = all(&s.reader("fake"), r#"{job="bench"}"#);
     let lines: Vec<&str> = got.iter().map(|(_, l)| l.as_str()).collect();
     assert_eq!(lines, ["d", "a", "b", "c"]);
@@ -203,11 +260,27 @@ fn entries_too_far_behind_are_refused_with_the_oldest_acceptable_time_and_the_re
     let s = Storage::open(opts(tmp.path())).unwrap();
     let l = labels(&[("job", "bench")]);
     push(&s, "fake", &l, &[(T0, "newest")]);
-    let report = push(&s, "fake", &l, &[(T0 - HOUR - 1, "too old"), (T0 - HOUR, "just in"), (T0 + 1, "new")]);
+    let report = push(
+        &s,
+        "fake",
+        &l,
+        &[
+            (T0 - HOUR - 1, "too old"),
+            (T0 - HOUR, "just in"),
+            (T0 + 1, "new"),
+        ],
+    );
     let st = &report.streams[0];
     assert_eq!(st.accepted, 2);
     assert_eq!(st.rejected.len(), 1);
-    assert_eq!((st.rejected[0].index, st.rejected[0].ts_ns, st.rejected[0].oldest_acceptable_ns), (0, T0 - HOUR - 1, T0 - HOUR));
+    assert_eq!(
+        (
+            st.rejected[0].index,
+            st.rejected[0].ts_ns,
+            st.rejected[0].oldest_acceptable_ns
+        ),
+        (0, T0 - HOUR - 1, T0 - HOUR)
+    );
     assert_eq!(all(&s.reader("fake"), r#"{job="bench"}"#).len(), 3);
     assert_eq!(s.metrics().entries_rejected, 1);
 }
@@ -218,10 +291,20 @@ fn exact_duplicates_are_dropped_silently_in_head_blocks_and_batches() {
     let s = Storage::open(opts(tmp.path())).unwrap();
     let l = labels(&[("job", "bench")]);
     let big = "x".repeat(3000); // larger than a block: sealed at once
-    let r = push(&s, "fake", &l, &[(T0, "a"), (T0, "a"), (T0, "b"), (T0 + 1, &big)]);
+    let r = push(
+        &s,
+        "fake",
+        &l,
+        &[(T0, "a"), (T0, "a"), (T0, "b"), (T0 + 1, &big)],
+    );
     assert_eq!((r.streams[0].accepted, r.streams[0].duplicates), (3, 1));
     // A retried batch, now partly in a sealed block.
-    let r = push(&s, "fake", &l, &[(T0, "a"), (T0, "b"), (T0 + 1, &big), (T0 + 1, "c")]);
+    let r = push(
+        &s,
+        "fake",
+        &l,
+        &[(T0, "a"), (T0, "b"), (T0 + 1, &big), (T0 + 1, "c")],
+    );
     assert_eq!((r.streams[0].accepted, r.streams[0].duplicates), (1, 3));
     assert_eq!(all(&s.reader("fake"), r#"{job="bench"}"#).len(), 4);
     assert_eq!(s.metrics().duplicates_dropped, 4);
@@ -237,7 +320,10 @@ fn reopening_after_close_or_crash_restores_everything_once() {
         let s = Storage::open(opts(tmp.path())).unwrap();
         feed(&s, &mut mem, first, 7);
         s.close().unwrap();
-        assert!(s.append("fake", &[], T0).is_ok(), "an empty batch touches nothing");
+        assert!(
+            s.append("fake", &[], T0).is_ok(),
+            "an empty batch touches nothing"
+        );
     }
     let end = data.iter().map(|d| d.1).max().unwrap() + 1;
     {
@@ -267,11 +353,23 @@ fn a_torn_log_tail_loses_only_the_torn_record() {
         push(&s, "fake", &l, &[(T0 + 1, "second")]);
     }
     let wal = tmp.path().join("wal");
-    let mut segs: Vec<_> = std::fs::read_dir(&wal).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut segs: Vec<_> = std::fs::read_dir(&wal)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     segs.sort();
-    let last = segs.iter().rev().find(|p| std::fs::metadata(p).unwrap().len() > 0).unwrap();
+    let last = segs
+        .iter()
+        .rev()
+        .find(|p| std::fs::metadata(p).unwrap().len() > 0)
+        .unwrap();
     let len = std::fs::metadata(last).unwrap().len();
-    std::fs::OpenOptions::new().write(true).open(last).unwrap().set_len(len - 2).unwrap();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(last)
+        .unwrap()
+        .set_len(len - 2)
+        .unwrap();
     let s = Storage::open(opts(tmp.path())).unwrap();
     let got = all(&s.reader("fake"), r#"{job="bench"}"#);
     assert_eq!(got, [(T0, "first".to_owned())]);
@@ -303,19 +401,39 @@ fn retention_deletes_whole_old_periods_only() {
     let l = labels(&[("job", "bench")]);
     for day in 0..3 {
         let t = T0 + day * DAY;
-        let refs = [EntryRef { ts_ns: t, line: "x", metadata: &Labels::EMPTY }];
-        s.append("fake", &[AppendStream { labels: &l, entries: &refs }], t).unwrap();
+        let refs = [EntryRef {
+            ts_ns: t,
+            line: "x",
+            metadata: &Labels::EMPTY,
+        }];
+        s.append(
+            "fake",
+            &[AppendStream {
+                labels: &l,
+                entries: &refs,
+            }],
+            t,
+        )
+        .unwrap();
         s.flush_all().unwrap();
     }
     let periods = |s: &Storage| s.series("fake", &[], 0, i64::MAX).len();
     assert_eq!(periods(&s), 1);
     // Now is day 2 + 6h; keeping 30h keeps day 1 (which ends after now - 30h).
-    let removed = s.apply_retention(T0 + 2 * DAY, Duration::from_secs(30 * 3600)).unwrap();
+    let removed = s
+        .apply_retention(T0 + 2 * DAY, Duration::from_secs(30 * 3600))
+        .unwrap();
     assert_eq!(removed, 1);
     let got = all(&s.reader("fake"), r#"{job="bench"}"#);
-    assert_eq!(got.iter().map(|g| g.0).collect::<Vec<_>>(), [T0 + DAY, T0 + 2 * DAY]);
+    assert_eq!(
+        got.iter().map(|g| g.0).collect::<Vec<_>>(),
+        [T0 + DAY, T0 + 2 * DAY]
+    );
     let tenant_dir = tmp.path().join("tenants").join("fake");
-    let mut left: Vec<_> = std::fs::read_dir(&tenant_dir).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    let mut left: Vec<_> = std::fs::read_dir(&tenant_dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
     left.sort();
     assert_eq!(left, ["20001", "20002", "retained_from"]);
     drop(s);
@@ -333,7 +451,10 @@ fn a_tenant_never_sees_another_tenants_data() {
     s.flush_all().unwrap();
     push(&s, "a", &l, &[(T0 + 1, "a again")]);
     assert_eq!(all(&s.reader("a"), r#"{job="bench"}"#).len(), 2);
-    assert_eq!(all(&s.reader("b/../c"), r#"{job="bench"}"#), [(T0, "for b".to_owned())]);
+    assert_eq!(
+        all(&s.reader("b/../c"), r#"{job="bench"}"#),
+        [(T0, "for b".to_owned())]
+    );
     assert!(all(&s.reader("nobody"), r#"{job="bench"}"#).is_empty());
     assert_eq!(s.label_names("b/../c", 0, i64::MAX, &[]), ["job"]);
     assert!(s.label_names("nobody", 0, i64::MAX, &[]).is_empty());
@@ -347,19 +468,49 @@ fn a_tenant_never_sees_another_tenants_data() {
 fn the_index_api_answers_from_index_and_head() {
     let tmp = tempfile::tempdir().unwrap();
     let s = Storage::open(opts(tmp.path())).unwrap();
-    push(&s, "fake", &labels(&[("job", "api"), ("env", "prod")]), &[(T0, "12345"), (T0 + 1, "1")]);
+    push(
+        &s,
+        "fake",
+        &labels(&[("job", "api"), ("env", "prod")]),
+        &[(T0, "12345"), (T0 + 1, "1")],
+    );
     s.flush_all().unwrap();
-    push(&s, "fake", &labels(&[("job", "api"), ("env", "dev")]), &[(T0 + 5, "123")]);
-    push(&s, "fake", &labels(&[("job", "web")]), &[(T0 + 10 * HOUR, "x")]);
+    push(
+        &s,
+        "fake",
+        &labels(&[("job", "api"), ("env", "dev")]),
+        &[(T0 + 5, "123")],
+    );
+    push(
+        &s,
+        "fake",
+        &labels(&[("job", "web")]),
+        &[(T0 + 10 * HOUR, "x")],
+    );
     let job_api = [Matcher::new(MatchOp::Equal, "job", "api").unwrap()];
     assert_eq!(s.label_names("fake", T0, T0 + HOUR, &[]), ["env", "job"]);
-    assert_eq!(s.label_values("fake", "env", T0, T0 + HOUR, &job_api), ["dev", "prod"]);
-    assert_eq!(s.label_values("fake", "job", T0, T0 + 20 * HOUR, &[]), ["api", "web"]);
-    assert_eq!(s.series("fake", &[job_api.to_vec()], T0 + 2, T0 + HOUR), [labels(&[("job", "api"), ("env", "dev")])]);
+    assert_eq!(
+        s.label_values("fake", "env", T0, T0 + HOUR, &job_api),
+        ["dev", "prod"]
+    );
+    assert_eq!(
+        s.label_values("fake", "job", T0, T0 + 20 * HOUR, &[]),
+        ["api", "web"]
+    );
+    assert_eq!(
+        s.series("fake", &[job_api.to_vec()], T0 + 2, T0 + HOUR),
+        [labels(&[("job", "api"), ("env", "dev")])]
+    );
     let st = s.index_stats("fake", &job_api, T0, T0 + HOUR);
     assert_eq!((st.streams, st.chunks, st.entries, st.bytes), (2, 2, 3, 9));
     let v = s.volume("fake", &[], T0, T0 + 20 * HOUR, &["job".to_owned()]);
-    assert_eq!(v, [(labels(&[("job", "api")]), 9), (labels(&[("job", "web")]), 1)]);
+    assert_eq!(
+        v,
+        [
+            (labels(&[("job", "api")]), 9),
+            (labels(&[("job", "web")]), 1)
+        ]
+    );
 }
 
 #[test]
@@ -372,7 +523,21 @@ fn periodic_sync_acknowledges_without_waiting_and_still_replays() {
         let s = Storage::open(o.clone()).unwrap();
         push(&s, "fake", &l, &[(T0, "a")]);
         s.close().unwrap();
-        assert!(matches!(s.append("fake", &[AppendStream { labels: &l, entries: &[EntryRef { ts_ns: T0, line: "b", metadata: &Labels::EMPTY }] }], T0), Err(logstore::storage::StorageError::Closed)));
+        assert!(matches!(
+            s.append(
+                "fake",
+                &[AppendStream {
+                    labels: &l,
+                    entries: &[EntryRef {
+                        ts_ns: T0,
+                        line: "b",
+                        metadata: &Labels::EMPTY
+                    }]
+                }],
+                T0
+            ),
+            Err(logstore::storage::StorageError::Closed)
+        ));
     }
     let s = Storage::open(o).unwrap();
     assert_eq!(all(&s.reader("fake"), r#"{job="bench"}"#).len(), 1);
@@ -385,7 +550,11 @@ fn corrupt_chunk_and_index_files_never_panic_on_open_or_query() {
     {
         let s = Storage::open(opts(tmp.path())).unwrap();
         let lines: Vec<String> = (0..200).map(|i| format!("line {i}")).collect();
-        let entries: Vec<(i64, &str)> = lines.iter().enumerate().map(|(i, l)| (T0 + i as i64, l.as_str())).collect();
+        let entries: Vec<(i64, &str)> = lines
+            .iter()
+            .enumerate()
+            .map(|(i, l)| (T0 + i as i64, l.as_str()))
+            .collect();
         push(&s, "fake", &l, &entries);
         s.flush_all().unwrap();
         s.maintain(T0).unwrap();
@@ -406,7 +575,9 @@ fn corrupt_chunk_and_index_files_never_panic_on_open_or_query() {
             std::fs::copy(f, &dst).unwrap();
         }
         // Damage one file: flip bytes, or cut it.
-        let victim = copy.path().join(rng.pick(&files).strip_prefix(tmp.path()).unwrap());
+        let victim = copy
+            .path()
+            .join(rng.pick(&files).strip_prefix(tmp.path()).unwrap());
         let mut bytes = std::fs::read(&victim).unwrap();
         if !bytes.is_empty() {
             if round % 2 == 0 {
@@ -421,7 +592,8 @@ fn corrupt_chunk_and_index_files_never_panic_on_open_or_query() {
         }
         if let Ok(s) = Storage::open(opts(copy.path())) {
             let expr = logql::parse(r#"{job="bench"}"#).unwrap();
-            let _ = Engine::new(&s.reader("fake")).eval(&expr, &log_query(0, i64::MAX, Direction::Forward, 1000));
+            let _ = Engine::new(&s.reader("fake"))
+                .eval(&expr, &log_query(0, i64::MAX, Direction::Forward, 1000));
         }
     }
 }

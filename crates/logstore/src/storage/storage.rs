@@ -251,7 +251,9 @@ impl Storage {
                     Ok(f) => {
                         floors.insert(name.clone(), f);
                     }
-                    Err(_) => tracing::warn!(file = %floor_path.display(), "ignoring an unreadable retention floor"),
+                    Err(_) => {
+                        tracing::warn!(file = %floor_path.display(), "ignoring an unreadable retention floor")
+                    }
                 }
             }
             let mut idx = TenantIndex::default();

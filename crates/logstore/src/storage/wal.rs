@@ -115,13 +115,16 @@ impl RecordBuilder {
     }
 }
 
+/// One entry of a record: time, line, metadata.
+pub(crate) type RecordEntry<'a> = (i64, &'a str, Labels);
+
 /// One decoded record.
 #[derive(Debug, PartialEq)]
 pub(crate) struct Record<'a> {
     pub(crate) seq: u64,
     pub(crate) now_ns: i64,
     pub(crate) tenant: &'a str,
-    pub(crate) streams: Vec<(Labels, Vec<(i64, &'a str, Labels)>)>,
+    pub(crate) streams: Vec<(Labels, Vec<RecordEntry<'a>>)>,
 }
 
 fn decode(payload: &[u8]) -> Option<Record<'_>> {

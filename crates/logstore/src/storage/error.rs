@@ -1,0 +1,67 @@
+//! The error type of the storage engine.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong while storing or reading log entries.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StorageError {
+    /// An I/O operation on the data directory failed.
+    #[error("{op} {path}: {source}")]
+    Io {
+        /// What we were doing, e.g. "write wal segment".
+        op: &'static str,
+        /// The file or directory concerned.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// A chunk, index or log file failed its checksum or does not parse.
+    #[error("corrupt {path}: {reason}")]
+    Corrupt {
+        /// The damaged file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A block held in memory does not decode: a bug, never bad input.
+    #[error("corrupt in-memory block: {0}")]
+    CorruptBlock(&'static str),
+    /// The write-ahead log refuses writes after an earlier write or fsync
+    /// failed: the kernel may have dropped the pages, so acknowledging more
+    /// could lose data. Reopening the storage recovers what was durable.
+    #[error("write-ahead log is broken by an earlier failure: {0}")]
+    WalBroken(String),
+    /// One record would be larger than the log accepts in one frame.
+    #[error("batch too large for one log record: {0} bytes")]
+    BatchTooLarge(usize),
+    /// The options make no sense (a zero size or period, say).
+    #[error("invalid storage option: {0}")]
+    InvalidOption(String),
+    /// The storage was closed; nothing more can be written.
+    #[error("storage is closed")]
+    Closed,
+}
+
+impl StorageError {
+    pub(crate) fn io(op: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Self::Io {
+            op,
+            path: path.into(),
+            source,
+        }
+    }
+
+    pub(crate) fn corrupt(path: impl Into<PathBuf>, reason: impl Into<String>) -> Self {
+        Self::Corrupt {
+            path: path.into(),
+            reason: reason.into(),
+        }
+    }
+}
+
+impl From<StorageError> for logql::store::StoreError {
+    fn from(e: StorageError) -> Self {
+        logql::store::StoreError::read(e)
+    }
+}

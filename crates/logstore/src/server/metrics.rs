@@ -4,8 +4,13 @@
 
 use std::sync::Arc;
 
-use instrument::{Counter, Family, Registry, RegistryError};
+use instrument::{
+    Collector, Counter, Family, FamilySnapshot, MetricKind, MetricSnapshot, MetricValue, Registry,
+    RegistryError,
+};
 use logql::eval::Stats;
+
+use crate::storage::Storage;
 
 /// The counters the handlers update.
 pub(crate) struct Metrics {
@@ -20,11 +25,15 @@ pub(crate) struct Metrics {
 }
 
 impl Metrics {
-    pub(crate) fn new() -> Result<Self, RegistryError> {
+    pub(crate) fn new(storage: Arc<Storage>) -> Result<Self, RegistryError> {
         let registry = Arc::new(Registry::new());
         registry.register(
             &instrument::PROCESS_FAMILIES,
             Arc::new(instrument::ProcessCollector),
+        )?;
+        registry.register(
+            &StorageCollector::FAMILIES,
+            Arc::new(StorageCollector(storage)),
         )?;
         Ok(Self {
             lines_received: registry.counter(
@@ -88,5 +97,90 @@ impl Metrics {
         self.bytes_processed
             .with_labels(&[])
             .inc_by(read.bytes_processed as f64);
+    }
+}
+
+/// The storage's own figures, read at each scrape.
+struct StorageCollector(Arc<Storage>);
+
+impl StorageCollector {
+    const FAMILIES: [&'static str; 7] = [
+        "loki_ingester_memory_streams",
+        "loki_ingester_chunks_flushed_total",
+        "vigil_loki_lines_appended_total",
+        "vigil_loki_duplicates_dropped_total",
+        "vigil_loki_entries_rejected_total",
+        "vigil_loki_chunk_bytes_on_disk",
+        "vigil_loki_wal_bytes",
+    ];
+}
+
+impl Collector for StorageCollector {
+    fn collect(&self, out: &mut Vec<FamilySnapshot>) {
+        let m = self.0.metrics();
+        let [
+            streams,
+            flushed,
+            appended,
+            duplicates,
+            rejected,
+            chunk_bytes,
+            wal_bytes,
+        ] = Self::FAMILIES;
+        for (name, help, kind, value) in [
+            (
+                streams,
+                "The streams known, across tenants.",
+                MetricKind::Gauge,
+                m.streams,
+            ),
+            (
+                flushed,
+                "Chunk files written.",
+                MetricKind::Counter,
+                m.chunks_flushed,
+            ),
+            (
+                appended,
+                "Entries stored.",
+                MetricKind::Counter,
+                m.lines_appended,
+            ),
+            (
+                duplicates,
+                "Exact duplicates dropped.",
+                MetricKind::Counter,
+                m.duplicates_dropped,
+            ),
+            (
+                rejected,
+                "Entries refused as too far behind.",
+                MetricKind::Counter,
+                m.entries_rejected,
+            ),
+            (
+                chunk_bytes,
+                "Bytes of chunk files on disk.",
+                MetricKind::Gauge,
+                m.chunk_bytes_on_disk,
+            ),
+            (
+                wal_bytes,
+                "Bytes of write-ahead log on disk.",
+                MetricKind::Gauge,
+                m.wal_bytes,
+            ),
+        ] {
+            out.push(FamilySnapshot {
+                name: name.strip_suffix("_total").unwrap_or(name).into(),
+                help: help.into(),
+                kind,
+                metrics: vec![MetricSnapshot {
+                    labels: Vec::new(),
+                    value: MetricValue::Single(value as f64),
+                    created: None,
+                }],
+            });
+        }
     }
 }

@@ -9,7 +9,6 @@
 //! Anything else is Loki's `404 page not found`, which is what Grafana's
 //! probe of `/loki/api/v2alpha/tail` expects.
 
-pub mod backend;
 mod metrics;
 mod params;
 mod push;
@@ -20,6 +19,7 @@ mod tail;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, PoisonError, RwLock};
+use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
@@ -30,7 +30,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::{Config, ConfigError, Limits};
-use backend::Backend;
+use crate::storage::{Storage, StorageError, StorageOptions};
 pub use params::FAKE_TENANT;
 
 /// The largest push body read (compressed); Loki's distributor takes up to
@@ -83,9 +83,9 @@ pub enum ServerError {
     /// The metrics registry refused a family (a bug).
     #[error("registering metrics: {0}")]
     Metrics(#[from] instrument::RegistryError),
-    /// Storage failed to flush at shutdown.
-    #[error("flushing storage: {0}")]
-    Flush(logql::store::StoreError),
+    /// The storage does not open, or failed to close cleanly.
+    #[error("storage: {0}")]
+    Storage(#[from] StorageError),
     /// A serving task panicked or failed.
     #[error("a server task failed: {0}")]
     Task(String),
@@ -95,7 +95,7 @@ pub enum ServerError {
 pub(crate) struct AppState {
     pub(crate) auth_enabled: bool,
     limits: RwLock<Limits>,
-    pub(crate) backend: Arc<dyn Backend>,
+    pub(crate) storage: Arc<Storage>,
     pub(crate) metrics: metrics::Metrics,
     pub(crate) rates: push::RateLimits,
 }
@@ -142,7 +142,15 @@ pub struct LokiServer {
     state: Arc<AppState>,
     stop: CancellationToken,
     serving: JoinHandle<std::io::Result<()>>,
+    /// Maintenance (flushing idle and old chunks, deleting flushed log
+    /// segments) and retention.
+    tasks: Vec<JoinHandle<()>>,
 }
+
+/// How often chunks are checked for idleness and age.
+const MAINTAIN_EVERY: Duration = Duration::from_secs(10);
+/// How often retention runs (Loki's `compaction_interval`).
+const RETENTION_EVERY: Duration = Duration::from_secs(600);
 
 impl LokiServer {
     /// Loads the config, opens the storage and starts serving; returns once
@@ -155,16 +163,20 @@ impl LokiServer {
                 options.config_file.display()
             );
         }
-        let backend: Arc<dyn Backend> = Arc::new(backend::MemBackend::default());
-        Self::start_with(options, config, backend).await
-    }
-
-    /// Starts serving `backend` with a loaded config.
-    async fn start_with(
-        options: ServerOptions,
-        config: Config,
-        backend: Arc<dyn Backend>,
-    ) -> Result<LokiServer, ServerError> {
+        let paths = config.resolve_paths(options.storage_path.as_deref())?;
+        let storage_options = StorageOptions {
+            wal_dir: paths.wal_dir.clone(),
+            ..StorageOptions::new(paths.chunks_dir.clone())
+        };
+        // Opening replays the log: blocking work, off the async threads.
+        let storage = tokio::task::spawn_blocking(move || Storage::open(storage_options))
+            .await
+            .map_err(|e| ServerError::Task(e.to_string()))??;
+        tracing::info!(
+            chunks = %paths.chunks_dir.display(),
+            wal = %paths.wal_dir.display(),
+            "log storage open"
+        );
         let host = options
             .listen_address
             .clone()
@@ -193,12 +205,16 @@ impl LokiServer {
             addr: listen.clone(),
             source,
         })?;
+        let storage = Arc::new(storage);
+        let retention = (config.compactor.retention_enabled
+            && !config.limits.retention_period.is_zero())
+        .then_some(config.limits.retention_period);
         let state = Arc::new(AppState {
             auth_enabled: config.auth_enabled,
             rates: push::RateLimits::new(&push_limits(&config.limits)),
             limits: RwLock::new(config.limits),
-            backend,
-            metrics: metrics::Metrics::new()?,
+            metrics: metrics::Metrics::new(storage.clone())?,
+            storage: storage.clone(),
         });
         let stop = CancellationToken::new();
         let router = router(state.clone(), stop.clone());
@@ -210,6 +226,20 @@ impl LokiServer {
                     .await
             }
         });
+        let mut tasks = vec![tokio::spawn(maintain(
+            storage.clone(),
+            stop.clone(),
+            MAINTAIN_EVERY,
+            None,
+        ))];
+        if let Some(period) = retention {
+            tasks.push(tokio::spawn(maintain(
+                storage,
+                stop.clone(),
+                RETENTION_EVERY,
+                Some(period),
+            )));
+        }
         tracing::info!(%addr, "log store listening");
         Ok(LokiServer {
             addr,
@@ -217,6 +247,7 @@ impl LokiServer {
             state,
             stop,
             serving,
+            tasks,
         })
     }
 
@@ -249,29 +280,73 @@ impl LokiServer {
         }
     }
 
-    /// Stops serving, then flushes the storage.
-    pub async fn shutdown(self) -> Result<(), ServerError> {
+    /// Stops serving and maintenance, then closes the storage (its log is
+    /// synced; the head is replayed from it at the next start). A task
+    /// that panicked is reported as an error, after the storage is closed.
+    pub async fn shutdown(mut self) -> Result<(), ServerError> {
         self.stop.cancel();
-        let served = self.serving.await;
-        let backend = self.state.backend.clone();
-        let flushed = tokio::task::spawn_blocking(move || backend.flush()).await;
-        match served {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => return Err(ServerError::Task(e.to_string())),
-            Err(e) => return Err(ServerError::Task(e.to_string())),
+        let mut failure = match self.serving.await {
+            Ok(Ok(())) => None,
+            Ok(Err(e)) => Some(e.to_string()),
+            Err(e) => Some(e.to_string()),
+        };
+        for task in self.tasks.drain(..) {
+            if let Err(e) = task.await {
+                failure.get_or_insert(e.to_string());
+            }
         }
-        match flushed {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(e)) => Err(ServerError::Flush(e)),
-            Err(e) => Err(ServerError::Task(e.to_string())),
+        let storage = self.state.storage.clone();
+        tokio::task::spawn_blocking(move || storage.close())
+            .await
+            .map_err(|e| ServerError::Task(e.to_string()))??;
+        match failure {
+            Some(e) => Err(ServerError::Task(e)),
+            None => Ok(()),
         }
     }
 }
 
 fn load(options: &ServerOptions) -> Result<Config, ConfigError> {
-    let config = Config::load(&options.config_file, options.expand_env)?;
-    config.resolve_paths(options.storage_path.as_deref())?;
-    Ok(config)
+    Config::load(&options.config_file, options.expand_env)
+}
+
+fn now_ns() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+/// Every `every`: flushes idle and old chunks, or, with `retention`,
+/// deletes the periods past it. Errors are logged; the next round tries
+/// again.
+async fn maintain(
+    storage: Arc<Storage>,
+    stop: CancellationToken,
+    every: Duration,
+    retention: Option<Duration>,
+) {
+    loop {
+        tokio::select! {
+            () = stop.cancelled() => return,
+            () = tokio::time::sleep(every) => {}
+        }
+        let storage = storage.clone();
+        let done = tokio::task::spawn_blocking(move || match retention {
+            None => storage.maintain(now_ns()).map(|()| 0),
+            Some(period) => storage.apply_retention(now_ns(), period),
+        })
+        .await;
+        match done {
+            Ok(Ok(deleted)) if deleted > 0 => {
+                tracing::info!(periods = deleted, "retention deleted old log periods");
+            }
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => tracing::error!("log storage maintenance failed: {e}"),
+            // A panic in maintenance is a bug; it must not go unnoticed.
+            Err(e) => panic!("log storage maintenance panicked: {e}"),
+        }
+    }
 }
 
 fn router(state: Arc<AppState>, stop: CancellationToken) -> Router {
@@ -348,8 +423,8 @@ async fn buildinfo() -> Response {
 }
 
 async fn flush(State(st): State<Arc<AppState>>) -> Response {
-    let backend = st.backend.clone();
-    match tokio::task::spawn_blocking(move || backend.flush()).await {
+    let storage = st.storage.clone();
+    match tokio::task::spawn_blocking(move || storage.flush_all()).await {
         Ok(Ok(())) => StatusCode::NO_CONTENT.into_response(),
         Ok(Err(e)) => respond::ApiError::internal(e.to_string()).into_response(),
         Err(e) => respond::ApiError::internal(e.to_string()).into_response(),

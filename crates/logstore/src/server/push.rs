@@ -16,12 +16,13 @@ use axum::response::{IntoResponse, Response};
 use model::Labels;
 
 use super::AppState;
-use super::backend::AppendStream;
 use super::params::tenant;
 use super::respond::ApiError;
 use crate::push::{
     self, FailedEntry, OtlpConfig, PushError, PushRequest, StreamRateLimiter, TenantRateLimiter,
 };
+use crate::storage::AppendStream;
+use logql::store::EntryRef;
 
 /// Loki's `max_returned_stream_errors`.
 const MAX_LISTED_ERRORS: usize = 10;
@@ -130,7 +131,8 @@ async fn ingest(st: Arc<AppState>, tenant: String, request: PushRequest) -> Resp
     // Each stream's rate, line by line: refused lines are reported like
     // the store's refusals.
     let mut failed: Vec<(Labels, Vec<FailedEntry>, usize)> = Vec::new();
-    let mut batch: Vec<AppendStream> = Vec::with_capacity(checked.request.streams.len());
+    let mut batch: Vec<(Labels, Vec<push::PushEntry>)> =
+        Vec::with_capacity(checked.request.streams.len());
     {
         let mut streams = st
             .rates
@@ -151,7 +153,7 @@ async fn ingest(st: Arc<AppState>, tenant: String, request: PushRequest) -> Resp
             let mut entries = Vec::with_capacity(total);
             for e in stream.entries {
                 match limiter.check(now, &stream.labels, e.line.len()) {
-                    Ok(()) => entries.push((e.ts_ns, e.line, e.metadata)),
+                    Ok(()) => entries.push(e),
                     Err(reason) => refused.push(FailedEntry {
                         ts_ns: e.ts_ns,
                         reason,
@@ -165,28 +167,46 @@ async fn ingest(st: Arc<AppState>, tenant: String, request: PushRequest) -> Resp
                 failed.push((stream.labels.clone(), refused, total));
             }
             if !entries.is_empty() {
-                batch.push(AppendStream {
-                    labels: stream.labels,
-                    entries,
-                });
+                batch.push((stream.labels, entries));
             }
         }
     }
-    let lines: usize = batch.iter().map(|s| s.entries.len()).sum();
+    let lines: usize = batch.iter().map(|s| s.1.len()).sum();
     let bytes: usize = batch
         .iter()
-        .flat_map(|s| s.entries.iter().map(|e| e.1.len()))
+        .flat_map(|s| s.1.iter().map(|e| e.line.len()))
         .sum();
     let appended = {
         let (st, tenant) = (st.clone(), tenant.clone());
+        // The append waits for the log's fsync: blocking work.
         tokio::task::spawn_blocking(move || {
-            let outcome = st.backend.append(&tenant, &batch, now);
-            (outcome, batch)
+            let refs: Vec<Vec<EntryRef<'_>>> = batch
+                .iter()
+                .map(|(_, entries)| {
+                    entries
+                        .iter()
+                        .map(|e| EntryRef {
+                            ts_ns: e.ts_ns,
+                            line: &e.line,
+                            metadata: &e.metadata,
+                        })
+                        .collect()
+                })
+                .collect();
+            let streams: Vec<AppendStream<'_>> = batch
+                .iter()
+                .zip(&refs)
+                .map(|((labels, _), entries)| AppendStream { labels, entries })
+                .collect();
+            let report = st.storage.append(&tenant, &streams, now);
+            let totals: Vec<(Labels, usize)> =
+                batch.iter().map(|(l, e)| (l.clone(), e.len())).collect();
+            (report, totals)
         })
         .await
     };
-    let (outcome, batch) = match appended {
-        Ok((Ok(outcome), batch)) => (outcome, batch),
+    let (report, totals) = match appended {
+        Ok((Ok(report), totals)) => (report, totals),
         // Storage failing is ours: 5xx, so that clients retry.
         Ok((Err(e), _)) => {
             tracing::error!(%tenant, "storing a push failed: {e}");
@@ -198,24 +218,22 @@ async fn ingest(st: Arc<AppState>, tenant: String, request: PushRequest) -> Resp
         }
     };
     st.metrics.received(&tenant, lines, bytes);
-    if !outcome.too_far_behind.is_empty() {
-        st.metrics
-            .discarded("out_of_order", &tenant, outcome.too_far_behind.len(), 0);
-        for stream in &batch {
-            let refused: Vec<FailedEntry> = outcome
-                .too_far_behind
-                .iter()
-                .filter(|r| r.labels == stream.labels)
-                .map(|r| FailedEntry {
-                    ts_ns: r.ts_ns,
-                    reason: push::too_far_behind_reason(r.oldest_acceptable_ns),
-                    rate_limited: false,
-                })
-                .collect();
-            if !refused.is_empty() {
-                failed.push((stream.labels.clone(), refused, stream.entries.len()));
-            }
+    for ((labels, total), stream) in totals.into_iter().zip(&report.streams) {
+        if stream.rejected.is_empty() {
+            continue;
         }
+        st.metrics
+            .discarded("out_of_order", &tenant, stream.rejected.len(), 0);
+        let refused: Vec<FailedEntry> = stream
+            .rejected
+            .iter()
+            .map(|r| FailedEntry {
+                ts_ns: r.ts_ns,
+                reason: push::too_far_behind_reason(r.oldest_acceptable_ns),
+                rate_limited: false,
+            })
+            .collect();
+        failed.push((labels, refused, total));
     }
     if let Some(e) = checked.error {
         return push_error(e);

@@ -25,6 +25,7 @@ use serde_json::json;
 use super::AppState;
 use super::params::{Params, tenant};
 use super::respond::{self, ApiError};
+use crate::storage::Storage;
 
 /// Default look-back of the metadata endpoints (Loki's `defaultSince`).
 const DEFAULT_SINCE_NS: i64 = 3600 * 1_000_000_000;
@@ -141,8 +142,8 @@ async fn evaluate(
 ) -> Result<(QueryResult, Stats), ApiError> {
     let (st, tenant, expr, q) = (st.clone(), tenant.to_owned(), expr.clone(), q.clone());
     let joined = tokio::task::spawn_blocking(move || {
-        let reader = st.backend.reader(&tenant);
-        Engine::new(&*reader).eval_with_stats(&expr, &q)
+        let reader = st.storage.reader(&tenant);
+        Engine::new(&reader).eval_with_stats(&expr, &q)
     })
     .await;
     match joined {
@@ -354,46 +355,16 @@ fn selector(text: Option<&str>) -> Result<Vec<Matcher>, ApiError> {
     }
 }
 
-/// Labels of the streams with entries in range, on a blocking thread.
-async fn stream_labels(
+/// Asks the storage's index, on a blocking thread (index files may be
+/// read).
+async fn index<T: Send + 'static>(
     st: &Arc<AppState>,
-    tenant: &str,
-    matcher_groups: Vec<Vec<Matcher>>,
-    start: i64,
-    end: i64,
-) -> Result<Vec<Labels>, ApiError> {
-    let (st, tenant) = (st.clone(), tenant.to_owned());
-    let joined = tokio::task::spawn_blocking(move || -> Result<Vec<Labels>, ApiError> {
-        let reader = st.backend.reader(&tenant);
-        let mut seen: BTreeSet<Labels> = BTreeSet::new();
-        let groups = if matcher_groups.is_empty() {
-            vec![Vec::new()]
-        } else {
-            matcher_groups
-        };
-        for matchers in groups {
-            for stream in reader
-                .select(&matchers, start, end)
-                .map_err(|e| ApiError::from(&logql::Error::from(e)))?
-            {
-                if seen.contains(stream.labels()) {
-                    continue;
-                }
-                let mut cursor = stream
-                    .cursor(Direction::Forward)
-                    .map_err(|e| ApiError::from(&logql::Error::from(e)))?;
-                if cursor
-                    .advance()
-                    .map_err(|e| ApiError::from(&logql::Error::from(e)))?
-                {
-                    seen.insert(stream.labels().clone());
-                }
-            }
-        }
-        Ok(seen.into_iter().collect())
-    })
-    .await;
-    joined.map_err(|e| ApiError::internal(format!("request failed: {e}")))?
+    ask: impl FnOnce(&Storage) -> T + Send + 'static,
+) -> Result<T, ApiError> {
+    let storage = st.storage.clone();
+    tokio::task::spawn_blocking(move || ask(&storage))
+        .await
+        .map_err(|e| ApiError::internal(format!("request failed: {e}")))
 }
 
 /// `GET|POST /loki/api/v1/labels`.
@@ -408,12 +379,7 @@ pub(crate) async fn labels(
         let tenant = tenant(&headers, st.auth_enabled)?;
         let (start, end) = bounds(&params)?;
         let matchers = selector(params.get("query").as_deref())?;
-        let streams = stream_labels(&st, &tenant, vec![matchers], start, end).await?;
-        let names: BTreeSet<String> = streams
-            .iter()
-            .flat_map(|l| l.iter().map(|l| l.name.to_owned()).collect::<Vec<_>>())
-            .collect();
-        Ok::<_, ApiError>(names.into_iter().collect::<Vec<_>>())
+        index(&st, move |s| s.label_names(&tenant, start, end, &matchers)).await
     };
     match run.await {
         Ok(names) => respond::success(&names),
@@ -434,12 +400,10 @@ pub(crate) async fn label_values(
         let tenant = tenant(&headers, st.auth_enabled)?;
         let (start, end) = bounds(&params)?;
         let matchers = selector(params.get("query").as_deref())?;
-        let streams = stream_labels(&st, &tenant, vec![matchers], start, end).await?;
-        let values: BTreeSet<String> = streams
-            .iter()
-            .filter_map(|l| l.get(&name).map(str::to_owned))
-            .collect();
-        Ok::<_, ApiError>(values.into_iter().collect::<Vec<_>>())
+        index(&st, move |s| {
+            s.label_values(&tenant, &name, start, end, &matchers)
+        })
+        .await
     };
     match run.await {
         Ok(values) => respond::success(&values),
@@ -463,7 +427,7 @@ pub(crate) async fn series(
         for m in params.all("match[]").iter().chain(params.all("match")) {
             groups.push(selector(Some(m))?);
         }
-        let streams = stream_labels(&st, &tenant, groups, start, end).await?;
+        let streams = index(&st, move |s| s.series(&tenant, &groups, start, end)).await?;
         let limit = st.limits().max_query_series;
         if limit > 0 && streams.len() > limit {
             return Err(ApiError::from(&logql::Error::SeriesLimit(limit)));
@@ -480,46 +444,6 @@ pub(crate) async fn series(
         }
         Err(e) => e.into_response(),
     }
-}
-
-/// What `index/stats` and `index/volume` count for a selector.
-#[derive(Debug, Default)]
-struct Usage {
-    streams: u64,
-    entries: u64,
-    bytes: u64,
-}
-
-/// Reads the selected streams in range and counts them, with the bytes
-/// and entries of each stream (its labels as key).
-async fn usage(
-    st: &Arc<AppState>,
-    tenant: &str,
-    matchers: Vec<Matcher>,
-    start: i64,
-    end: i64,
-) -> Result<Vec<(Labels, Usage)>, ApiError> {
-    let (st, tenant) = (st.clone(), tenant.to_owned());
-    let joined = tokio::task::spawn_blocking(move || -> Result<Vec<(Labels, Usage)>, ApiError> {
-        let reader = st.backend.reader(&tenant);
-        let error = |e| ApiError::from(&logql::Error::from(e));
-        let mut out = Vec::new();
-        for stream in reader.select(&matchers, start, end).map_err(error)? {
-            let mut u = Usage::default();
-            let mut cursor = stream.cursor(Direction::Forward).map_err(error)?;
-            while cursor.advance().map_err(error)? {
-                u.entries += 1;
-                u.bytes += cursor.entry().line.len() as u64;
-            }
-            if u.entries > 0 {
-                u.streams = 1;
-                out.push((stream.labels().clone(), u));
-            }
-        }
-        Ok(out)
-    })
-    .await;
-    joined.map_err(|e| ApiError::internal(format!("request failed: {e}")))?
 }
 
 /// `index/stats`' answer, in Loki's member order.
@@ -554,21 +478,12 @@ pub(crate) async fn index_stats(
         let tenant = tenant(&headers, st.auth_enabled)?;
         let (start, end) = bounds(&params)?;
         let matchers = selector(params.get("query").as_deref())?;
-        let per_stream = usage(&st, &tenant, matchers, start, end).await?;
-        let mut total = Usage::default();
-        for (_, u) in &per_stream {
-            total.streams += u.streams;
-            total.entries += u.entries;
-            total.bytes += u.bytes;
-        }
-        Ok::<_, ApiError>(total)
+        index(&st, move |s| s.index_stats(&tenant, &matchers, start, end)).await
     };
     match run.await {
-        // Chunks are the store's business; every stream with data counts
-        // as at least one.
         Ok(u) => respond::bare(&IndexStats {
             streams: u.streams,
-            chunks: u.streams,
+            chunks: u.chunks,
             bytes: u.bytes,
             entries: u.entries,
         }),
@@ -603,23 +518,10 @@ pub(crate) async fn volume(
             .get("limit")
             .and_then(|l| l.parse().ok())
             .unwrap_or(100);
-        let by_matchers: Vec<String> = if targets.is_empty() {
-            matchers.iter().map(|m| m.name.clone()).collect()
-        } else {
-            targets
-        };
-        let per_stream = usage(&st, &tenant, matchers, start, end).await?;
-        let mut volumes: BTreeMap<Labels, u64> = BTreeMap::new();
-        for (labels, u) in per_stream {
-            let key = Labels::from_pairs(
-                by_matchers
-                    .iter()
-                    .filter_map(|n| labels.get(n).map(|v| (n.clone(), v.to_owned()))),
-            );
-            *volumes.entry(key).or_default() += u.bytes;
-        }
-        let mut sorted: Vec<(Labels, u64)> = volumes.into_iter().collect();
-        sorted.sort_by_key(|b| std::cmp::Reverse(b.1));
+        let mut sorted = index(&st, move |s| {
+            s.volume(&tenant, &matchers, start, end, &targets)
+        })
+        .await?;
         sorted.truncate(limit);
         Ok::<_, ApiError>((sorted, end))
     };
@@ -651,7 +553,7 @@ pub(crate) async fn detected_labels(
         let tenant = tenant(&headers, st.auth_enabled)?;
         let (start, end) = bounds(&params)?;
         let matchers = selector(params.get("query").as_deref())?;
-        let streams = stream_labels(&st, &tenant, vec![matchers], start, end).await?;
+        let streams = index(&st, move |s| s.series(&tenant, &[matchers], start, end)).await?;
         let mut values: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
         for l in &streams {
             for label in l.iter() {

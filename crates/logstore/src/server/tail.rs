@@ -118,8 +118,8 @@ async fn read(
     };
     let (st, tenant, expr) = (st.clone(), t.tenant.clone(), t.expr.clone());
     let result = tokio::task::spawn_blocking(move || {
-        let reader = st.backend.reader(&tenant);
-        Engine::new(&*reader).eval(&expr, &q)
+        let reader = st.storage.reader(&tenant);
+        Engine::new(&reader).eval(&expr, &q)
     })
     .await
     .map_err(|e| e.to_string())?

@@ -15,7 +15,7 @@
 //! and read them through cursors (`query.rs`) that decode one block at a
 //! time, only blocks overlapping the range.
 //!
-//! On disk, under the data directory:
+//! On disk, under the data directory (the log's directory may be elsewhere):
 //!
 //! ```text
 //! wal/00000000 …                          log segments

@@ -22,8 +22,10 @@ use super::wal::{self, RecordBuilder, SyncPolicy, Wal, lock};
 /// How the storage behaves; [`StorageOptions::new`] gives Loki's defaults.
 #[derive(Debug, Clone)]
 pub struct StorageOptions {
-    /// The data directory (`wal/` and `tenants/` are made inside).
+    /// The data directory (`tenants/` is made inside).
     pub dir: PathBuf,
+    /// The write-ahead log's directory (`<dir>/wal` by default).
+    pub wal_dir: PathBuf,
     /// When appends are made durable.
     pub sync: SyncPolicy,
     /// Largest size of a log segment file.
@@ -51,8 +53,10 @@ pub struct StorageOptions {
 impl StorageOptions {
     /// Loki's defaults, with data under `dir`.
     pub fn new(dir: impl Into<PathBuf>) -> Self {
+        let dir = dir.into();
         Self {
-            dir: dir.into(),
+            wal_dir: dir.join("wal"),
+            dir,
             sync: SyncPolicy::EveryAppend,
             wal_segment_size: wal::DEFAULT_SEGMENT_SIZE,
             block_size: 256 << 10,
@@ -226,7 +230,7 @@ impl Storage {
     /// starts the background flusher of full chunks.
     pub fn open(opts: StorageOptions) -> Result<Storage, StorageError> {
         opts.check()?;
-        let wal_dir = opts.dir.join("wal");
+        let wal_dir = opts.wal_dir.clone();
         let root = opts.dir.join("tenants");
         for d in [&wal_dir, &root] {
             fs::create_dir_all(d).map_err(|e| StorageError::io("create directory", d, e))?;

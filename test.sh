@@ -32,5 +32,7 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== conformance summaries"
 cargo test -q --locked -p vigil-logql --test logqltest --test golden -- --nocapture 2>&1 \
   | grep -E '^[a-z_./-]+: [0-9]+ passed, [0-9]+ failed' || true
+cargo test -q --locked -p vigil-logstore --test golden_http -- --nocapture 2>&1 \
+  | grep -E '^[a-z_./-]+: [0-9]+ passed, [0-9]+ failed' || true
 
 cargo test --workspace --locked

@@ -272,13 +272,16 @@ pub struct ApiError {
     pub message: String,
 }
 
+/// `(ns, line, structured metadata)`.
+pub type InputEntry = (i64, String, Labels);
+
 /// The corpus' data: the exact push body, its streams, and "now" as when
 /// the cases were recorded.
 pub struct Input {
     /// `input.json` as recorded (its `streams` are the push body).
     pub text: String,
-    /// `(labels, [(ns, line, structured metadata)])` per stream.
-    pub streams: Vec<(Labels, Vec<(i64, String, Labels)>)>,
+    /// Each stream's labels and entries.
+    pub streams: Vec<(Labels, Vec<InputEntry>)>,
     /// About 15:30 UTC on the recording day (base + 32 min).
     pub now_ns: i64,
 }

@@ -163,7 +163,11 @@ impl Config {
     pub fn parse(text: &str, file_name: &str) -> Result<Config, ConfigError> {
         let invalid = |e: yaml_serde::Error| ConfigError::Invalid {
             file: file_name.to_owned(),
-            location: e.location().map(|l| (l.line(), l.column())),
+            // From the byte offset, clamped: at the end of a file the
+            // parser may point one line past its last.
+            location: e
+                .location()
+                .map(|l| line_column(text, l.index().min(text.len()))),
             message: yaml_message(&e.to_string()),
         };
         // The document as plain YAML says which keys are present, for

@@ -295,7 +295,10 @@ impl PartialOrd for Key {
     }
 }
 
-/// Merges chains that overlap in time.
+/// Merges chains that overlap in time, dropping exact duplicates (same
+/// time and line) across them, as Loki's querier does: an entry pushed
+/// again after its first copy was flushed (a client retrying across a
+/// restart) is stored twice but read once.
 struct MergeCursor<'a> {
     chains: Vec<ChainCursor<'a>>,
     heap: BinaryHeap<Key>,
@@ -303,6 +306,9 @@ struct MergeCursor<'a> {
     /// The chain whose entry was handed out last: it advances on the next
     /// call, once the caller no longer borrows that entry.
     current: Option<usize>,
+    /// The time of the entries handed out last, and their lines.
+    seen_ts: i64,
+    seen: Vec<String>,
 }
 
 impl<'a> MergeCursor<'a> {
@@ -319,6 +325,8 @@ impl<'a> MergeCursor<'a> {
             heap,
             forward,
             current: None,
+            seen_ts: i64::MIN,
+            seen: Vec::new(),
         })
     }
 
@@ -339,20 +347,31 @@ impl<'a> MergeCursor<'a> {
 
 impl Cursor for MergeCursor<'_> {
     fn advance(&mut self) -> Result<bool, StoreError> {
-        if let Some(i) = self.current.take() {
-            if let Some(c) = self.chains.get_mut(i) {
-                if c.advance()? {
-                    let key = Self::key(self.forward, c, i);
-                    self.heap.push(key);
+        loop {
+            if let Some(i) = self.current.take() {
+                if let Some(c) = self.chains.get_mut(i) {
+                    if c.advance()? {
+                        let key = Self::key(self.forward, c, i);
+                        self.heap.push(key);
+                    }
                 }
             }
-        }
-        match self.heap.pop() {
-            Some(k) => {
-                self.current = Some(k.chain);
-                Ok(true)
+            let Some(k) = self.heap.pop() else {
+                return Ok(false);
+            };
+            self.current = Some(k.chain);
+            let Some(c) = self.chains.get(k.chain) else {
+                return Ok(false);
+            };
+            let e = c.entry();
+            if e.ts_ns != self.seen_ts {
+                self.seen_ts = e.ts_ns;
+                self.seen.clear();
+            } else if self.seen.iter().any(|l| l == e.line) {
+                continue;
             }
-            None => Ok(false),
+            self.seen.push(e.line.to_owned());
+            return Ok(true);
         }
     }
 

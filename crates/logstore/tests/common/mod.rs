@@ -157,6 +157,16 @@ impl Server {
         (status, response.text().await.unwrap_or_default())
     }
 
+    /// Shuts the server down cleanly and starts it again on the same
+    /// config and data.
+    pub async fn restart(mut self) -> Server {
+        if let Some(server) = self.server.take() {
+            server.shutdown().await.expect("a clean shutdown");
+        }
+        let file = self.dir.path().join("loki-config.yaml");
+        Server::start_file(file, self.dir).await
+    }
+
     pub async fn stop(mut self) {
         if let Some(server) = self.server.take() {
             server.shutdown().await.expect("a clean shutdown");

@@ -140,7 +140,7 @@ impl Generator {
     }
 
     /// `<ts> | INFO | GET /api/v1/users/4821/orders | Requested by:
-    /// 10.0.3.17 Status: 200 Duration: 37 ms | user_id: u58172 | bytes: 5120`
+    /// 10.0.3.17 Status: 200 Duration: 37 ms | user: 58172 | size: 5120`
     fn bench_line(&mut self, out: &mut String) {
         let r = &mut self.rng;
         let roll = r.below(100);
@@ -191,7 +191,7 @@ impl Generator {
         };
         let _ = write!(
             out,
-            " | Requested by: 10.{}.{}.{} Status: {status} Duration: {duration} ms | user_id: u{} | bytes: {}",
+            " | Requested by: 10.{}.{}.{} Status: {status} Duration: {duration} ms | user: {} | size: {}",
             r.below(4),
             r.below(16),
             1 + r.below(254),

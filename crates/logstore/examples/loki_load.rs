@@ -7,7 +7,8 @@
 //! ```text
 //! cargo build --release -p vigil-logstore --example loki_load
 //! loki_load push  [--url http://127.0.0.1:3100] [--tenant T] [--json]
-//!                 [--lines 2000000 | --bytes 1GB] [--streams 16] [--shape bench|reference]
+//!                 [--lines 2000000 | --bytes 1GB] [--streams 16] [--job bench]
+//!                 [--shape bench|reference]
 //!                 [--batch-bytes 1MiB] [--connections 4] [--seed 1]
 //!                 [--end now] [--span 59m] [--max-retries 10] [--pid SERVER_PID]
 //! loki_load query [--url ...] [--tenant T] [--json] [--runs 5] [--warmup 1]
@@ -181,7 +182,10 @@ fn parse_args(args: Vec<String>) -> Result<Command, String> {
     let mut push = PushOptions {
         lines: None,
         bytes: None,
-        shape: Shape::Bench { streams: 16 },
+        shape: Shape::Bench {
+            streams: 16,
+            job: "bench",
+        },
         batch_bytes: 1 << 20,
         connections: 4,
         seed: 1,
@@ -191,6 +195,7 @@ fn parse_args(args: Vec<String>) -> Result<Command, String> {
         pid: None,
     };
     let mut streams = 16;
+    let mut job = String::from("bench");
     let mut reference = false;
     let mut query = QueryOptions {
         queries: Vec::new(),
@@ -237,6 +242,7 @@ fn parse_args(args: Vec<String>) -> Result<Command, String> {
             ("--lines", true) => push.lines = Some(number(value()?)?),
             ("--bytes", true) => push.bytes = Some(parse_size(&value()?)?),
             ("--streams", true) => streams = number(value()?)?.max(1) as usize,
+            ("--job", true) => job = value()?,
             ("--shape", true) => {
                 reference = match value()?.as_str() {
                     "bench" => false,
@@ -282,10 +288,15 @@ fn parse_args(args: Vec<String>) -> Result<Command, String> {
         return Err("--span must be positive".into());
     }
     if is_push {
+        if job.is_empty() || job.contains(['"', '\\']) {
+            return Err(format!("--job {job:?}: give a plain label value"));
+        }
+        // Leaked: the shape is `Copy` and lives for the whole run.
+        let job = Box::leak(job.into_boxed_str());
         push.shape = if reference {
             Shape::Reference
         } else {
-            Shape::Bench { streams }
+            Shape::Bench { streams, job }
         };
         return Ok(Command::Push(common, push));
     }

@@ -51,8 +51,9 @@ impl Rng {
 /// Which lines and streams to generate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Shape {
-    /// Access-log lines round-robin over this many streams.
-    Bench { streams: usize },
+    /// Access-log lines round-robin over this many streams, with this
+    /// `job` label.
+    Bench { streams: usize, job: &'static str },
     /// The reference app's `logs.log` as the reference Promtail labels it.
     Reference,
 }
@@ -90,8 +91,8 @@ impl Generator {
     /// `total` lines with timestamps in `(end - span, end]`.
     pub(crate) fn new(shape: Shape, seed: u64, end_ns: i64, span_ns: i64, total: u64) -> Self {
         let streams = match shape {
-            Shape::Bench { streams } => (0..streams.max(1))
-                .map(|s| format!(r#"{{job="bench", stream="s{s}"}}"#))
+            Shape::Bench { streams, job } => (0..streams.max(1))
+                .map(|s| format!(r#"{{job="{job}", stream="s{s}"}}"#))
                 .collect(),
             Shape::Reference => reference_streams(),
         };
@@ -289,12 +290,16 @@ mod tests {
     use super::*;
 
     const END: i64 = 1_700_000_000_000_000_000;
+    const BENCH16: Shape = Shape::Bench {
+        streams: 16,
+        job: "bench",
+    };
     const HOUR: i64 = 3_600_000_000_000;
 
     #[test]
     fn bench_lines_are_about_145_bytes_and_10_percent_errors() {
         let n = 50_000;
-        let mut generator = Generator::new(Shape::Bench { streams: 16 }, 1, END, HOUR, n);
+        let mut generator = Generator::new(BENCH16, 1, END, HOUR, n);
         let (mut line, mut bytes, mut errors) = (String::new(), 0, 0);
         for k in 0..n {
             generator.line(k, &mut line);
@@ -309,7 +314,13 @@ mod tests {
 
     #[test]
     fn timestamps_increase_per_stream_and_stay_in_the_span() {
-        for shape in [Shape::Bench { streams: 3 }, Shape::Reference] {
+        for shape in [
+            Shape::Bench {
+                streams: 3,
+                job: "bench",
+            },
+            Shape::Reference,
+        ] {
             let n = 10_000;
             let mut generator = Generator::new(shape, 7, END, HOUR, n);
             let mut last = vec![i64::MIN; generator.streams().len()];
@@ -326,7 +337,16 @@ mod tests {
 
     #[test]
     fn text_timestamp_is_the_entrys() {
-        let mut generator = Generator::new(Shape::Bench { streams: 1 }, 1, END, HOUR, 1);
+        let mut generator = Generator::new(
+            Shape::Bench {
+                streams: 1,
+                job: "bench",
+            },
+            1,
+            END,
+            HOUR,
+            1,
+        );
         let mut line = String::new();
         generator.line(0, &mut line);
         // 1_700_000_000 s is 2023-11-14T22:13:20Z.

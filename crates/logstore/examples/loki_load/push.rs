@@ -43,6 +43,8 @@ pub(crate) struct Prepared {
     pub(crate) lines: u64,
     pub(crate) raw_bytes: u64,
     pub(crate) wire_bytes: u64,
+    /// Lines holding `ERROR`: what a `|= "ERROR"` count must find.
+    pub(crate) error_lines: u64,
     pub(crate) streams: usize,
     pub(crate) first_ns: i64,
     pub(crate) last_ns: i64,
@@ -74,6 +76,7 @@ pub(crate) fn prepare(options: &PushOptions) -> Result<Prepared, String> {
         lines: 0,
         raw_bytes: 0,
         wire_bytes: 0,
+        error_lines: 0,
         streams: 0,
         first_ns: i64::MAX,
         last_ns: i64::MIN,
@@ -86,6 +89,7 @@ pub(crate) fn prepare(options: &PushOptions) -> Result<Prepared, String> {
         in_batch += line.len();
         batch_lines += 1;
         prepared.raw_bytes += line.len() as u64;
+        prepared.error_lines += u64::from(line.contains("ERROR"));
         prepared.first_ns = prepared.first_ns.min(ts);
         prepared.last_ns = prepared.last_ns.max(ts);
         used[stream] = true;
@@ -206,6 +210,7 @@ pub(crate) async fn run(common: &Common, options: &PushOptions) -> Result<bool, 
             "lines": prepared.lines,
             "raw_bytes": prepared.raw_bytes,
             "wire_bytes": prepared.wire_bytes,
+            "error_lines": prepared.error_lines,
             "streams": prepared.streams,
             "first_ts_ns": prepared.first_ns.to_string(),
             "last_ts_ns": prepared.last_ns.to_string(),
@@ -328,7 +333,10 @@ mod tests {
         PushOptions {
             lines: Some(lines),
             bytes: None,
-            shape: Shape::Bench { streams: 4 },
+            shape: Shape::Bench {
+                streams: 4,
+                job: "bench",
+            },
             batch_bytes,
             connections: 2,
             seed: 1,

@@ -114,6 +114,8 @@ pub(crate) struct Answer {
     pub(crate) results: usize,
     /// Log lines returned (streams) or points (matrix).
     pub(crate) entries: usize,
+    /// The first sample's value of a vector or scalar answer.
+    pub(crate) value: Option<String>,
     pub(crate) bytes_processed: Option<u64>,
     pub(crate) lines_processed: Option<u64>,
 }
@@ -157,10 +159,17 @@ pub(crate) fn read_answer(body: &str) -> Result<Answer, String> {
             .and_then(Value::as_f64)
             .map(|v| v as u64)
     };
+    let value = match result_type.as_str() {
+        "scalar" | "string" => data.pointer("/result/1"),
+        _ => data.pointer("/result/0/value/1"),
+    }
+    .and_then(Value::as_str)
+    .map(str::to_owned);
     Ok(Answer {
         result_type,
         results,
         entries,
+        value,
         bytes_processed: number("totalBytesProcessed"),
         lines_processed: number("totalLinesProcessed"),
     })
@@ -278,6 +287,7 @@ fn report(
             "result_type": answer.result_type,
             "results": answer.results,
             "entries": answer.entries,
+            "value": answer.value,
             "bytes_processed": answer.bytes_processed,
             "lines_processed": answer.lines_processed,
             "gb_per_second": gbps,
@@ -295,7 +305,7 @@ fn report(
     }
     let f = |v: Option<f64>| v.map_or("-".into(), |v| format!("{v:.1}"));
     println!(
-        "  {} runs: min {} ms, median {} ms, max {} ms; {} {} ({} entries)",
+        "  {} runs: min {} ms, median {} ms, max {} ms; {} {} ({} entries){}",
         latencies.len(),
         f(min),
         f(median),
@@ -307,6 +317,9 @@ fn report(
             &answer.result_type
         },
         answer.entries,
+        answer
+            .value
+            .map_or(String::new(), |v| format!(", first value {v}")),
     );
     if let Some(bytes) = answer.bytes_processed {
         println!(
@@ -361,6 +374,10 @@ mod tests {
         let answer = read_answer(vector).unwrap();
         assert_eq!((answer.results, answer.entries), (1, 1));
         assert_eq!(answer.bytes_processed, Some(290_000_000));
+        assert_eq!(answer.value.as_deref(), Some("42"));
+        let scalar = r#"{"status":"success","data":{"resultType":"scalar","result":[1,"2"]}}"#;
+        let answer = read_answer(scalar).unwrap();
+        assert_eq!((answer.results, answer.value.as_deref()), (1, Some("2")));
         let streams = r#"{"status":"success","data":{"resultType":"streams","result":[
             {"stream":{"a":"b"},"values":[["1","x"],["2","y"]]},{"stream":{},"values":[["3","z"]]}]}}"#;
         let answer = read_answer(streams).unwrap();

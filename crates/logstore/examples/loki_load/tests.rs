@@ -91,7 +91,10 @@ fn push_options() -> PushOptions {
     PushOptions {
         lines: Some(20_000),
         bytes: None,
-        shape: Shape::Bench { streams: 16 },
+        shape: Shape::Bench {
+            streams: 16,
+            job: "bench",
+        },
         batch_bytes: 100_000,
         connections: 4,
         seed: 1,
@@ -169,7 +172,13 @@ fn command_lines() {
     assert_eq!(common.url, "http://h:1");
     assert!(common.json);
     assert_eq!((push.lines, push.batch_bytes), (Some(5), 65_536));
-    assert_eq!(push.shape, Shape::Bench { streams: 3 });
+    assert_eq!(
+        push.shape,
+        Shape::Bench {
+            streams: 3,
+            job: "bench"
+        }
+    );
     let Ok(Command::Query(_, query)) =
         parse_args(args("query --range --step 60 --limit 1000 {job=\"x\"}"))
     else {
@@ -186,6 +195,7 @@ fn command_lines() {
         "query",
         "query --runs",
         "push stray",
+        "push --job a\"b",
     ] {
         assert!(parse_args(args(bad)).is_err(), "{bad:?}");
     }

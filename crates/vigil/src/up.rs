@@ -8,6 +8,7 @@ use std::time::Duration;
 use clap::Args;
 use demo::api::{ApiConfig, ApiServer};
 use demo::{loadgen, loggen};
+use logstore::server::{LokiServer, ServerOptions as LokiOptions};
 use prom::server::{PrometheusServer, ServerOptions};
 
 use crate::cli::duration;
@@ -39,6 +40,25 @@ pub(crate) struct UpArgs {
     /// Scrape interval written into a new data/config/prometheus.yml
     #[arg(long, default_value = "15s", value_parser = duration)]
     scrape_interval: Duration,
+    /// Address of the log store
+    #[arg(long, default_value = "127.0.0.1:3100")]
+    loki_listen: SocketAddr,
+}
+
+/// vigil's own loki-config.yaml (`config/` in the repository), built in so
+/// that the binary needs nothing beside it.
+const LOKI_CONFIG: &str = include_str!("../../../config/loki-config.yaml");
+
+/// Writes `text` to `path` unless the file exists: a user's edits are kept.
+fn write_once(path: &Path, text: &str) -> anyhow::Result<()> {
+    if path.exists() {
+        return Ok(());
+    }
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    std::fs::write(path, text)?;
+    Ok(())
 }
 
 /// The metrics server's config for `up`: the reference prometheus.yml
@@ -108,6 +128,17 @@ pub(crate) async fn run(args: UpArgs) -> anyhow::Result<()> {
     .await?;
     let metrics_url = format!("http://{}", metrics.addr());
 
+    let loki_yaml = args.data_dir.join("config/loki-config.yaml");
+    write_once(&loki_yaml, LOKI_CONFIG)?;
+    let logs_store = LokiServer::start(LokiOptions {
+        storage_path: Some(args.data_dir.join("loki")),
+        listen_address: Some(args.loki_listen.ip().to_string()),
+        listen_port: Some(args.loki_listen.port()),
+        ..LokiOptions::new(loki_yaml.clone())
+    })
+    .await?;
+    let loki_url = format!("http://{}", logs_store.addr());
+
     let traffic = tokio::spawn({
         let config = loadgen::LoadgenConfig {
             target: api_url.clone(),
@@ -139,6 +170,10 @@ pub(crate) async fn run(args: UpArgs) -> anyhow::Result<()> {
         "  metrics server  {metrics_url}  (Prometheus API; config {})",
         prometheus_yml.display()
     );
+    println!(
+        "  log store       {loki_url}  (Loki API; config {})",
+        loki_yaml.display()
+    );
     println!("  API log         {}", api_logs.join("logs.log").display());
     println!("  generated logs  {}", loggen_logs.display());
     println!(
@@ -159,6 +194,7 @@ pub(crate) async fn run(args: UpArgs) -> anyhow::Result<()> {
     tracing::info!(lines = report.lines, "log generator stopped");
     api.shutdown().await?;
     metrics.shutdown().await?;
+    logs_store.shutdown().await?;
     println!("vigil stopped");
     Ok(())
 }

@@ -45,6 +45,8 @@ fn up_serves_traffic_grows_logs_and_exits_on_ctrl_c() {
             "127.0.0.1:0",
             "--scrape-interval",
             "200ms",
+            "--loki-listen",
+            "127.0.0.1:0",
         ])
         .args([
             "--loadgen-clients",
@@ -71,7 +73,8 @@ fn up_serves_traffic_grows_logs_and_exits_on_ctrl_c() {
     });
     let mut api_url = None;
     let mut metrics_url = None;
-    while api_url.is_none() || metrics_url.is_none() {
+    let mut loki_url = None;
+    while api_url.is_none() || metrics_url.is_none() || loki_url.is_none() {
         let line = lines_rx
             .recv_timeout(Duration::from_secs(30))
             .expect("no banner");
@@ -82,8 +85,12 @@ fn up_serves_traffic_grows_logs_and_exits_on_ctrl_c() {
         if let Some(rest) = line.trim().strip_prefix("metrics server") {
             metrics_url = Some(url(rest));
         }
+        if let Some(rest) = line.trim().strip_prefix("log store") {
+            loki_url = Some(url(rest));
+        }
     }
     let (api_url, metrics_url) = (api_url.unwrap(), metrics_url.unwrap());
+    let loki_url = loki_url.unwrap();
 
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -95,6 +102,13 @@ fn up_serves_traffic_grows_logs_and_exits_on_ctrl_c() {
     let traffic_seen = runtime.block_on(async {
         assert_eq!(
             reqwest::get(format!("{api_url}/health"))
+                .await
+                .unwrap()
+                .status(),
+            200
+        );
+        assert_eq!(
+            reqwest::get(format!("{loki_url}/ready"))
                 .await
                 .unwrap()
                 .status(),
@@ -172,7 +186,7 @@ fn help_lists_every_subcommand() {
     let output = Command::new(VIGIL).arg("--help").output().unwrap();
     assert!(output.status.success());
     let help = String::from_utf8(output.stdout).unwrap();
-    for command in ["up", "demo", "loadgen", "loggen", "prometheus"] {
+    for command in ["up", "demo", "loadgen", "loggen", "prometheus", "loki"] {
         let line = help
             .lines()
             .find(|l| l.trim_start().starts_with(&format!("{command} ")))

@@ -223,6 +223,7 @@ pub fn range_request_with(
             limit,
             max_series: 0,
             deadline: None,
+            parallelism: 1,
         },
     })
 }

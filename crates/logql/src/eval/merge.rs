@@ -36,19 +36,19 @@ impl<'s> Merged<'s> {
     /// Opens a cursor on every stream and positions each on its first
     /// entry.
     pub(super) fn new(
-        streams: &'s [Stream],
+        streams: impl IntoIterator<Item = &'s Stream>,
         direction: Direction,
         deadline: Option<Instant>,
     ) -> Result<Self, Error> {
         let mut merged = Self {
-            cursors: Vec::with_capacity(streams.len()),
-            heap: BinaryHeap::with_capacity(streams.len()),
+            cursors: Vec::new(),
+            heap: BinaryHeap::new(),
             direction,
             pending: None,
             stats: Stats::default(),
             deadline,
         };
-        for (i, stream) in streams.iter().enumerate() {
+        for (i, stream) in streams.into_iter().enumerate() {
             let mut cursor = stream.cursor(direction)?;
             if cursor.advance()? {
                 let ts = cursor.entry().ts_ns;

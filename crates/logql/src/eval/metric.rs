@@ -16,7 +16,7 @@ use crate::ast::{MetricExpr, RangeAggregation, RangeOp, UnwrapConv, VectorOp};
 use crate::error::Error;
 use crate::pipeline::label_filter::{Conversion, convert};
 use crate::pipeline::{ERR_SAMPLE_EXTRACTION, ERROR_LABEL};
-use crate::store::Store;
+use crate::store::{Store, Stream};
 
 /// The value of a node at one step.
 #[derive(Debug, Clone)]
@@ -254,6 +254,11 @@ type Window = VecDeque<(i64, f64)>;
 /// time order and pulled only up to each step's end; every series keeps
 /// just the samples of its current window, so memory follows the window
 /// and the number of series, never the size of the data.
+///
+/// When the operation's per-window values combine across streams (counts
+/// and sums add, minima and maxima take the extreme), the streams are
+/// split into up to `q.parallelism` groups scanned on their own threads,
+/// and the groups' values are combined step by step.
 fn range_aggregation<S: Store + ?Sized>(
     store: &S,
     r: &RangeAggregation,
@@ -264,6 +269,89 @@ fn range_aggregation<S: Store + ?Sized>(
     let (Some(&first), Some(&last)) = (steps.first(), steps.last()) else {
         return Ok(Vec::new());
     };
+    // Compiled once up front, so that errors surface before any reading.
+    compile_pipeline(&r.range.log.stages)?;
+    let offset = r.range.offset_ns;
+    // Entries in (first - offset - range, last - offset].
+    let from = first
+        .saturating_sub(offset)
+        .saturating_sub(r.range.range_ns)
+        .saturating_add(1);
+    let to = last.saturating_sub(offset).saturating_add(1);
+    let streams = store.select(&r.range.log.matchers, from, to)?;
+    let combine = combiner(r.op);
+    let groups = match combine {
+        Some(_) => q.parallelism.clamp(1, streams.len().max(1)),
+        None => 1,
+    };
+    let (Some(combine), true) = (combine, groups > 1) else {
+        return scan(streams.iter(), r, steps, q, stats);
+    };
+    let results: Vec<Result<(Vec<Vector>, Stats), Error>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..groups)
+            .map(|g| {
+                let group = streams.iter().skip(g).step_by(groups);
+                scope.spawn(move || {
+                    let mut read = Stats::default();
+                    scan(group, r, steps, q, &mut read).map(|v| (v, read))
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(Error::Invalid("a query thread panicked".into())))
+            })
+            .collect()
+    });
+    let mut out: Vec<Vec<Sample>> = vec![Vec::new(); steps.len()];
+    let mut index: Vec<HashMap<Labels, usize>> = vec![HashMap::new(); steps.len()];
+    for result in results {
+        let (vectors, read) = result?;
+        *stats += read;
+        for ((vector, step), seen) in vectors.into_iter().zip(&mut out).zip(&mut index) {
+            for sample in vector {
+                match seen.get(&sample.labels) {
+                    Some(&i) => {
+                        if let Some(existing) = step.get_mut(i) {
+                            existing.value = combine(existing.value, sample.value);
+                        }
+                    }
+                    None => {
+                        seen.insert(sample.labels.clone(), step.len());
+                        step.push(sample);
+                    }
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// How two streams' values of the same series and window combine, for the
+/// operations where they do.
+fn combiner(op: RangeOp) -> Option<fn(f64, f64) -> f64> {
+    match op {
+        RangeOp::CountOverTime
+        | RangeOp::Rate
+        | RangeOp::BytesOverTime
+        | RangeOp::BytesRate
+        | RangeOp::SumOverTime => Some(|a, b| a + b),
+        RangeOp::MinOverTime => Some(f64::min),
+        RangeOp::MaxOverTime => Some(f64::max),
+        _ => None,
+    }
+}
+
+/// The range aggregation over some of the selected streams.
+fn scan<'s>(
+    streams: impl Iterator<Item = &'s Stream>,
+    r: &RangeAggregation,
+    steps: &[i64],
+    q: &Query,
+    stats: &mut Stats,
+) -> Result<Vec<Vector>, Error> {
     let range = r.range.range_ns;
     let offset = r.range.offset_ns;
     let pipeline = compile_pipeline(&r.range.log.stages)?;
@@ -284,14 +372,12 @@ fn range_aggregation<S: Store + ?Sized>(
         None => None,
     };
     let bytes = matches!(r.op, RangeOp::BytesOverTime | RangeOp::BytesRate);
-    // Entries in (first - offset - range, last - offset].
-    let from = first
-        .saturating_sub(offset)
-        .saturating_sub(range)
-        .saturating_add(1);
-    let to = last.saturating_sub(offset).saturating_add(1);
-    let streams = store.select(&r.range.log.matchers, from, to)?;
-    let mut merged = Merged::new(&streams, Direction::Forward, q.deadline)?;
+    // With no stage beyond line filters and no unwrap, an entry without
+    // structured metadata keeps its stream's labels: its series is looked
+    // up once per stream, not built per entry.
+    let plain = !pipeline.has_stages() && unwrap.is_none();
+    let mut by_stream: HashMap<*const Labels, usize> = HashMap::new();
+    let mut merged = Merged::new(streams, Direction::Forward, q.deadline)?;
     let mut index: HashMap<Labels, usize> = HashMap::new();
     let mut series: Vec<(Labels, Window)> = Vec::new();
     let range_secs = range as f64 / 1e9;
@@ -304,6 +390,25 @@ fn range_aggregation<S: Store + ?Sized>(
             let Some((labels, e)) = merged.next()? else {
                 break;
             };
+            if plain && e.metadata.is_empty() {
+                if !pipeline.prefilter(e.line.as_bytes()) {
+                    continue;
+                }
+                let value = if bytes { e.line.len() as f64 } else { 1.0 };
+                let key: *const Labels = labels;
+                let i = match by_stream.get(&key) {
+                    Some(&i) => i,
+                    None => {
+                        let i = series_index(&mut index, &mut series, group(r, labels.clone()));
+                        by_stream.insert(key, i);
+                        i
+                    }
+                };
+                if let Some((_, w)) = series.get_mut(i) {
+                    w.push_back((e.ts_ns, value));
+                }
+                continue;
+            }
             let Some((line, mut lb)) =
                 pipeline.process_builder(e.ts_ns, e.line, labels, e.metadata)
             else {
@@ -338,18 +443,7 @@ fn range_aggregation<S: Store + ?Sized>(
                     series: final_labels.clone(),
                 });
             }
-            let key = match &r.grouping {
-                Some(g) => g.group_labels(&final_labels),
-                None => final_labels,
-            };
-            let i = match index.get(&key) {
-                Some(&i) => i,
-                None => {
-                    index.insert(key.clone(), series.len());
-                    series.push((key, Window::new()));
-                    series.len() - 1
-                }
-            };
+            let i = series_index(&mut index, &mut series, group(r, final_labels));
             if let Some((_, w)) = series.get_mut(i) {
                 w.push_back((e.ts_ns, value));
             }
@@ -386,6 +480,31 @@ fn range_aggregation<S: Store + ?Sized>(
     }
     *stats += merged.stats();
     Ok(out)
+}
+
+/// The series key of final labels: the range aggregation's grouping, if
+/// any.
+fn group(r: &RangeAggregation, labels: Labels) -> Labels {
+    match &r.grouping {
+        Some(g) => g.group_labels(&labels),
+        None => labels,
+    }
+}
+
+/// The position of `key`'s series, added when new.
+fn series_index(
+    index: &mut HashMap<Labels, usize>,
+    series: &mut Vec<(Labels, Window)>,
+    key: Labels,
+) -> usize {
+    match index.get(&key) {
+        Some(&i) => i,
+        None => {
+            index.insert(key.clone(), series.len());
+            series.push((key, Window::new()));
+            series.len() - 1
+        }
+    }
 }
 
 fn over_time(
@@ -519,6 +638,58 @@ mod tests {
         let r = extrapolated_rate(&s, -5_000_000_000, 25_000_000_000, 30.0).unwrap();
         assert!((r - 25.0 / 30.0).abs() < 1e-9, "{r}");
         assert_eq!(extrapolated_rate(&s[..1], 0, 1, 1.0), Some(0.0));
+    }
+
+    /// Scanning the streams in parallel groups gives what one scan gives,
+    /// for every operation that combines, with series that several
+    /// streams share (grouping, dropped labels) and structured metadata.
+    #[test]
+    fn parallel_groups_equal_one_scan() {
+        use crate::store::MemStore;
+        let mut store = MemStore::default();
+        for s in 0..7 {
+            let labels = Labels::from_pairs([
+                ("job", "p"),
+                ("s", &s.to_string()),
+                ("k", ["a", "b"][s % 2]),
+            ]);
+            for i in 0..300_i64 {
+                let meta = if i % 50 == 0 {
+                    Labels::from_pairs([("m", "x")])
+                } else {
+                    Labels::empty()
+                };
+                let line = format!(
+                    "n={} v={} {}",
+                    i,
+                    (i * 7 + s as i64) % 13,
+                    if i % 3 == 0 { "ERROR" } else { "info" }
+                );
+                store.push(&labels, i * 1_000_000_000 + s as i64, &line, &meta);
+            }
+        }
+        for query in [
+            r#"count_over_time({job="p"} |= "ERROR" [1m])"#,
+            r#"sum by (k) (count_over_time({job="p"}[30s]))"#,
+            r#"count_over_time({job="p"} | drop s [1m])"#,
+            r#"rate({job="p"}[1m])"#,
+            r#"bytes_over_time({job="p"} != "info" [2m])"#,
+            r#"bytes_rate({job="p"}[1m])"#,
+            r#"sum by (k) (sum_over_time({job="p"} | logfmt | unwrap v [1m]))"#,
+            r#"min_over_time({job="p"} | logfmt | unwrap v [1m]) by (k)"#,
+            r#"max_over_time({job="p"} | logfmt | unwrap v [1m])"#,
+        ] {
+            let crate::ast::Expr::Metric(expr) = crate::parse(query).unwrap() else {
+                panic!("a metric query")
+            };
+            let mut q = Query::range(0, 300_000_000_000, 15_000_000_000);
+            let one = eval_metric(&store, &expr, &q, &mut Stats::default()).unwrap();
+            q.parallelism = 3;
+            let mut read = Stats::default();
+            let many = eval_metric(&store, &expr, &q, &mut read).unwrap();
+            assert_eq!(one, many, "{query}");
+            assert_eq!(read.lines_processed, 2100, "{query}");
+        }
     }
 
     #[test]

@@ -46,6 +46,8 @@ pub struct Query {
     pub max_series: usize,
     /// When the query must give up (Loki's `query_timeout`).
     pub deadline: Option<std::time::Instant>,
+    /// Threads a range aggregation may scan with (1: the caller's only).
+    pub parallelism: usize,
 }
 
 impl Query {
@@ -60,6 +62,7 @@ impl Query {
             limit: 100,
             max_series: 0,
             deadline: None,
+            parallelism: 1,
         }
     }
 
@@ -74,6 +77,7 @@ impl Query {
             limit: 100,
             max_series: 0,
             deadline: None,
+            parallelism: 1,
         }
     }
 }

@@ -251,6 +251,12 @@ impl Pipeline {
         self.stages.push(stage);
     }
 
+    /// Whether anything beyond the leading line filters runs: without such
+    /// stages an entry's labels are its stream's and metadata's.
+    pub fn has_stages(&self) -> bool {
+        !self.stages.is_empty()
+    }
+
     /// Whether the line passes the leading line filters (no allocation).
     pub fn prefilter(&self, line: &[u8]) -> bool {
         self.prefilters.iter().all(|f| f.matches(line))

@@ -91,6 +91,7 @@ async fn run(
         _ => request.params.clone(),
     };
     q.max_series = limits.max_query_series;
+    q.parallelism = parallelism(limits.max_query_parallelism);
     let timeout = limits.query_timeout;
     if !timeout.is_zero() {
         q.deadline = Some(started + timeout);
@@ -127,6 +128,13 @@ async fn run(
     stats.entries_returned = api::result_size(&result);
     st.metrics.query(stats.read);
     Ok(api::encode_result(&result, &q, &stats))
+}
+
+/// Threads one evaluation may scan with: the tenant's
+/// `max_query_parallelism`, at most the machine's cores.
+fn parallelism(max_query_parallelism: usize) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    max_query_parallelism.clamp(1, cores)
 }
 
 fn duration_ns(d: Duration) -> i64 {

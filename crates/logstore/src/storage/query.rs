@@ -348,15 +348,22 @@ impl<'a> MergeCursor<'a> {
 impl Cursor for MergeCursor<'_> {
     fn advance(&mut self) -> Result<bool, StoreError> {
         loop {
+            let mut next = None;
             if let Some(i) = self.current.take() {
                 if let Some(c) = self.chains.get_mut(i) {
                     if c.advance()? {
                         let key = Self::key(self.forward, c, i);
-                        self.heap.push(key);
+                        // Still ahead of every other chain: no heap work
+                        // (overlaps are short, so this is the common case).
+                        if self.heap.peek().is_none_or(|top| key > *top) {
+                            next = Some(key);
+                        } else {
+                            self.heap.push(key);
+                        }
                     }
                 }
             }
-            let Some(k) = self.heap.pop() else {
+            let Some(k) = next.or_else(|| self.heap.pop()) else {
                 return Ok(false);
             };
             self.current = Some(k.chain);
@@ -370,7 +377,15 @@ impl Cursor for MergeCursor<'_> {
             } else if self.seen.iter().any(|l| l == e.line) {
                 continue;
             }
-            self.seen.push(e.line.to_owned());
+            // A duplicate can only sit in another chain at this same time;
+            // the line is kept only when some chain does.
+            let top_ts = self
+                .heap
+                .peek()
+                .map(|top| if self.forward { -top.ts } else { top.ts });
+            if top_ts == Some(i128::from(e.ts_ns)) {
+                self.seen.push(e.line.to_owned());
+            }
             return Ok(true);
         }
     }

@@ -25,6 +25,8 @@ pub(super) struct Merged<'s> {
     /// The stream whose entry was handed out last: it advances on the next
     /// pull, once the caller no longer borrows that entry.
     pending: Option<usize>,
+    /// The next stream when it was known to come first without the heap.
+    next_up: Option<(i128, Reverse<usize>)>,
     stats: Stats,
     deadline: Option<Instant>,
 }
@@ -45,6 +47,7 @@ impl<'s> Merged<'s> {
             heap: BinaryHeap::new(),
             direction,
             pending: None,
+            next_up: None,
             stats: Stats::default(),
             deadline,
         };
@@ -72,21 +75,40 @@ impl<'s> Merged<'s> {
             if let Some((cursor, _)) = self.cursors.get_mut(i) {
                 if cursor.advance()? {
                     let ts = cursor.entry().ts_ns;
-                    let key = self.key(ts);
-                    self.heap.push((key, Reverse(i)));
+                    let key = (self.key(ts), Reverse(i));
+                    // Still first (always so with one stream): no heap work.
+                    if self.heap.peek().is_none_or(|top| key > *top) {
+                        self.next_up = Some(key);
+                    } else {
+                        self.heap.push(key);
+                    }
                 }
             }
         }
         Ok(())
     }
 
+    /// The stream whose entry comes next, without taking it.
+    fn front(&self) -> Option<usize> {
+        self.next_up
+            .or_else(|| self.heap.peek().copied())
+            .map(|(_, Reverse(i))| i)
+    }
+
+    /// Takes the stream whose entry comes next.
+    fn take_front(&mut self) -> Option<usize> {
+        self.next_up
+            .take()
+            .or_else(|| self.heap.pop())
+            .map(|(_, Reverse(i))| i)
+    }
+
     /// The time of the entry [`Merged::next`] would return.
     pub(super) fn peek_ts(&mut self) -> Result<Option<i64>, StoreError> {
         self.settle()?;
         Ok(self
-            .heap
-            .peek()
-            .and_then(|(_, Reverse(i))| self.cursors.get(*i))
+            .front()
+            .and_then(|i| self.cursors.get(i))
             .map(|(c, _)| c.entry().ts_ns))
     }
 
@@ -99,7 +121,7 @@ impl<'s> Merged<'s> {
         {
             return Err(Error::Timeout);
         }
-        let Some((_, Reverse(i))) = self.heap.pop() else {
+        let Some(i) = self.take_front() else {
             return Ok(None);
         };
         self.pending = Some(i);

@@ -256,9 +256,9 @@ type Window = VecDeque<(i64, f64)>;
 /// and the number of series, never the size of the data.
 ///
 /// When the operation's per-window values combine across streams (counts
-/// and sums add, minima and maxima take the extreme), the streams are
-/// split into up to `q.parallelism` groups scanned on their own threads,
-/// and the groups' values are combined step by step.
+/// and sums add, minima and maxima take the extreme), each stream is
+/// scanned on its own, the streams shared by up to `q.parallelism`
+/// threads, and their values are combined step by step.
 fn range_aggregation<S: Store + ?Sized>(
     store: &S,
     r: &RangeAggregation,
@@ -279,21 +279,28 @@ fn range_aggregation<S: Store + ?Sized>(
         .saturating_add(1);
     let to = last.saturating_sub(offset).saturating_add(1);
     let streams = store.select(&r.range.log.matchers, from, to)?;
-    let combine = combiner(r.op);
-    let groups = match combine {
-        Some(_) => q.parallelism.clamp(1, streams.len().max(1)),
-        None => 1,
-    };
-    let (Some(combine), true) = (combine, groups > 1) else {
+    let Some(combine) = combiner(r.op) else {
         return scan(streams.iter(), r, steps, q, stats);
     };
-    let results: Vec<Result<(Vec<Vector>, Stats), Error>> = std::thread::scope(|scope| {
+    // Values combine: every stream is scanned on its own (no merge by
+    // time), in up to `parallelism` threads, and the values are combined.
+    let groups = q.parallelism.clamp(1, streams.len().max(1));
+    let by_group = |g: usize, read: &mut Stats| -> Result<Combined, Error> {
+        let mut acc = Combined::new(steps.len(), combine);
+        for stream in streams.iter().skip(g).step_by(groups) {
+            acc.add(scan(std::iter::once(stream), r, steps, q, read)?);
+        }
+        Ok(acc)
+    };
+    if groups == 1 {
+        return Ok(by_group(0, stats)?.out);
+    }
+    let results: Vec<Result<(Combined, Stats), Error>> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..groups)
             .map(|g| {
-                let group = streams.iter().skip(g).step_by(groups);
                 scope.spawn(move || {
                     let mut read = Stats::default();
-                    scan(group, r, steps, q, &mut read).map(|v| (v, read))
+                    by_group(g, &mut read).map(|acc| (acc, read))
                 })
             })
             .collect();
@@ -305,17 +312,38 @@ fn range_aggregation<S: Store + ?Sized>(
             })
             .collect()
     });
-    let mut out: Vec<Vec<Sample>> = vec![Vec::new(); steps.len()];
-    let mut index: Vec<HashMap<Labels, usize>> = vec![HashMap::new(); steps.len()];
+    let mut total = Combined::new(steps.len(), combine);
     for result in results {
-        let (vectors, read) = result?;
+        let (acc, read) = result?;
         *stats += read;
-        for ((vector, step), seen) in vectors.into_iter().zip(&mut out).zip(&mut index) {
+        total.add(acc.out);
+    }
+    Ok(total.out)
+}
+
+/// Step vectors combined series by series.
+struct Combined {
+    out: Vec<Vector>,
+    index: Vec<HashMap<Labels, usize>>,
+    combine: fn(f64, f64) -> f64,
+}
+
+impl Combined {
+    fn new(steps: usize, combine: fn(f64, f64) -> f64) -> Self {
+        Self {
+            out: vec![Vec::new(); steps],
+            index: vec![HashMap::new(); steps],
+            combine,
+        }
+    }
+
+    fn add(&mut self, vectors: Vec<Vector>) {
+        for ((vector, step), seen) in vectors.into_iter().zip(&mut self.out).zip(&mut self.index) {
             for sample in vector {
                 match seen.get(&sample.labels) {
                     Some(&i) => {
                         if let Some(existing) = step.get_mut(i) {
-                            existing.value = combine(existing.value, sample.value);
+                            existing.value = (self.combine)(existing.value, sample.value);
                         }
                     }
                     None => {
@@ -326,7 +354,6 @@ fn range_aggregation<S: Store + ?Sized>(
             }
         }
     }
-    Ok(out)
 }
 
 /// How two streams' values of the same series and window combine, for the
@@ -640,11 +667,12 @@ mod tests {
         assert_eq!(extrapolated_rate(&s[..1], 0, 1, 1.0), Some(0.0));
     }
 
-    /// Scanning the streams in parallel groups gives what one scan gives,
-    /// for every operation that combines, with series that several
-    /// streams share (grouping, dropped labels) and structured metadata.
+    /// Scanning each stream on its own, in one thread or several, gives
+    /// what one merged scan gives, for every operation that combines, with
+    /// series that several streams share (grouping, dropped labels) and
+    /// structured metadata.
     #[test]
-    fn parallel_groups_equal_one_scan() {
+    fn stream_by_stream_scans_equal_one_merged_scan() {
         use crate::store::MemStore;
         let mut store = MemStore::default();
         for s in 0..7 {
@@ -659,36 +687,54 @@ mod tests {
                 } else {
                     Labels::empty()
                 };
-                let line = format!(
-                    "n={} v={} {}",
-                    i,
-                    (i * 7 + s as i64) % 13,
-                    if i % 3 == 0 { "ERROR" } else { "info" }
-                );
+                let level = if i % 3 == 0 { "ERROR" } else { "info" };
+                let line = format!("n={i} v={} {level}", (i * 7 + s as i64) % 13);
                 store.push(&labels, i * 1_000_000_000 + s as i64, &line, &meta);
             }
         }
         for query in [
             r#"count_over_time({job="p"} |= "ERROR" [1m])"#,
-            r#"sum by (k) (count_over_time({job="p"}[30s]))"#,
+            r#"max_over_time({job="p"} | logfmt | unwrap v [30s]) by (k)"#,
             r#"count_over_time({job="p"} | drop s [1m])"#,
             r#"rate({job="p"}[1m])"#,
             r#"bytes_over_time({job="p"} != "info" [2m])"#,
             r#"bytes_rate({job="p"}[1m])"#,
-            r#"sum by (k) (sum_over_time({job="p"} | logfmt | unwrap v [1m]))"#,
+            r#"sum_over_time({job="p"} | logfmt | unwrap v [1m])"#,
             r#"min_over_time({job="p"} | logfmt | unwrap v [1m]) by (k)"#,
             r#"max_over_time({job="p"} | logfmt | unwrap v [1m])"#,
         ] {
-            let crate::ast::Expr::Metric(expr) = crate::parse(query).unwrap() else {
-                panic!("a metric query")
+            let Ok(crate::ast::Expr::Metric(MetricExpr::Range(r))) = crate::parse(query) else {
+                panic!("a range aggregation: {query}")
             };
+            let steps: Vec<i64> = (0..=20).map(|i| i * 15_000_000_000).collect();
             let mut q = Query::range(0, 300_000_000_000, 15_000_000_000);
-            let one = eval_metric(&store, &expr, &q, &mut Stats::default()).unwrap();
-            q.parallelism = 3;
-            let mut read = Stats::default();
-            let many = eval_metric(&store, &expr, &q, &mut read).unwrap();
-            assert_eq!(one, many, "{query}");
-            assert_eq!(read.lines_processed, 2100, "{query}");
+            let streams = store
+                .select(&r.range.log.matchers, i64::MIN, i64::MAX)
+                .unwrap();
+            let merged = scan(streams.iter(), &r, &steps, &q, &mut Stats::default()).unwrap();
+            let sorted = |v: Vec<Vector>| -> Vec<Vec<(String, f64)>> {
+                v.into_iter()
+                    .map(|step| {
+                        let mut s: Vec<(String, f64)> = step
+                            .into_iter()
+                            .map(|x| (x.labels.to_string(), x.value))
+                            .collect();
+                        s.sort_by(|a, b| a.0.cmp(&b.0));
+                        s
+                    })
+                    .collect()
+            };
+            for threads in [1, 3] {
+                q.parallelism = threads;
+                let mut read = Stats::default();
+                let each = range_aggregation(&store, &r, &steps, &q, &mut read).unwrap();
+                assert_eq!(
+                    sorted(each),
+                    sorted(merged.clone()),
+                    "{query} in {threads} threads"
+                );
+                assert_eq!(read.lines_processed, 2100, "{query}");
+            }
         }
     }
 

@@ -399,11 +399,12 @@ fn scan<'s>(
         None => None,
     };
     let bytes = matches!(r.op, RangeOp::BytesOverTime | RangeOp::BytesRate);
-    // With no stage beyond line filters and no unwrap, an entry without
-    // structured metadata keeps its stream's labels: its series is looked
-    // up once per stream, not built per entry.
-    let plain = !pipeline.has_stages() && unwrap.is_none();
-    let mut by_stream: HashMap<*const Labels, usize> = HashMap::new();
+    // When the stages after the line filters read only labels and there
+    // is no unwrap, an entry without structured metadata ends in the same
+    // series as every other such entry of its stream (or is dropped like
+    // them): the stages run once per stream, not per entry.
+    let per_stream = pipeline.labels_only() && unwrap.is_none();
+    let mut by_stream: HashMap<*const Labels, Option<usize>> = HashMap::new();
     let mut merged = Merged::new(streams, Direction::Forward, q.deadline)?;
     let mut index: HashMap<Labels, usize> = HashMap::new();
     let mut series: Vec<(Labels, Window)> = Vec::new();
@@ -417,20 +418,40 @@ fn scan<'s>(
             let Some((labels, e)) = merged.next()? else {
                 break;
             };
-            if plain && e.metadata.is_empty() {
+            if per_stream && e.metadata.is_empty() {
                 if !pipeline.prefilter(e.line.as_bytes()) {
                     continue;
                 }
-                let value = if bytes { e.line.len() as f64 } else { 1.0 };
                 let key: *const Labels = labels;
                 let i = match by_stream.get(&key) {
                     Some(&i) => i,
                     None => {
-                        let i = series_index(&mut index, &mut series, group(r, labels.clone()));
+                        let i = match pipeline.process_builder(e.ts_ns, e.line, labels, e.metadata)
+                        {
+                            None => None,
+                            Some((_, lb)) => {
+                                let final_labels = lb.finish();
+                                if let Some(err) = final_labels.get(ERROR_LABEL) {
+                                    return Err(Error::Pipeline {
+                                        error: err.to_owned(),
+                                        series: final_labels.clone(),
+                                    });
+                                }
+                                Some(series_index(
+                                    &mut index,
+                                    &mut series,
+                                    group(r, final_labels),
+                                ))
+                            }
+                        };
                         by_stream.insert(key, i);
                         i
                     }
                 };
+                let Some(i) = i else {
+                    continue;
+                };
+                let value = if bytes { e.line.len() as f64 } else { 1.0 };
                 if let Some((_, w)) = series.get_mut(i) {
                     w.push_back((e.ts_ns, value));
                 }
@@ -735,6 +756,56 @@ mod tests {
                 );
                 assert_eq!(read.lines_processed, 2100, "{query}");
             }
+        }
+    }
+
+    /// Stages that read only labels run once per stream; the answers are
+    /// those of running them on every entry (forced here by a template
+    /// stage that leaves the line as it is).
+    #[test]
+    fn label_only_stages_run_once_per_stream_with_the_same_answers() {
+        use crate::store::MemStore;
+        let mut store = MemStore::default();
+        for s in 0..4 {
+            let labels = Labels::from_pairs([
+                ("job", "p"),
+                ("s", &s.to_string()),
+                ("n", &(s * 10).to_string()),
+            ]);
+            for i in 0..100_i64 {
+                let meta = if i % 10 == 0 {
+                    Labels::from_pairs([("m", "x")])
+                } else {
+                    Labels::empty()
+                };
+                store.push(
+                    &labels,
+                    i * 1_000_000_000 + s as i64,
+                    &format!("line {i}"),
+                    &meta,
+                );
+            }
+        }
+        for stages in [
+            r#"| drop __error__"#,
+            r#"| drop s"#,
+            r#"| keep n"#,
+            r#"| n > 15"#,
+            r#"| s="1" or m="x""#,
+            r#"|= "line 1" | n < 25 | drop s"#,
+        ] {
+            let run = |text: &str| {
+                let query =
+                    format!(r#"sum by (s, n, m) (count_over_time({{job="p"}} {text} [30s]))"#);
+                let crate::ast::Expr::Metric(expr) = crate::parse(&query).unwrap() else {
+                    panic!("a metric query")
+                };
+                let q = Query::range(0, 100_000_000_000, 10_000_000_000);
+                eval_metric(&store, &expr, &q, &mut Stats::default()).unwrap()
+            };
+            let cached = run(stages);
+            let per_entry = run(&format!(r#"{stages} | line_format "{{{{__line__}}}}""#));
+            assert_eq!(cached, per_entry, "{stages}");
         }
     }
 

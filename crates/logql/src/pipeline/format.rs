@@ -153,6 +153,10 @@ impl Stage for Drop {
         labels.retain(|n, v| !self.0.iter().any(|s| s.selects(n, v)));
         true
     }
+
+    fn labels_only(&self) -> bool {
+        true
+    }
 }
 
 /// `| keep …`: keeps only the selected labels.
@@ -162,6 +166,10 @@ pub struct Keep(pub Vec<LabelSelector>);
 impl Stage for Keep {
     fn process<'a>(&self, _ts: i64, _line: &mut Cow<'a, str>, labels: &mut LabelsBuilder) -> bool {
         labels.retain(|n, v| self.0.iter().any(|s| s.selects(n, v)));
+        true
+    }
+
+    fn labels_only(&self) -> bool {
         true
     }
 }

@@ -213,6 +213,10 @@ impl Stage for LabelFilterStage {
     fn process<'a>(&self, _ts: i64, _line: &mut Cow<'a, str>, labels: &mut LabelsBuilder) -> bool {
         self.keep(labels)
     }
+
+    fn labels_only(&self) -> bool {
+        true
+    }
 }
 
 #[cfg(test)]

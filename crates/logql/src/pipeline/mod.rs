@@ -212,6 +212,13 @@ pub trait Stage: Send + Sync + std::fmt::Debug {
     /// Processes an entry: may replace the line and change the labels;
     /// returns false to drop the entry.
     fn process<'a>(&self, ts_ns: i64, line: &mut Cow<'a, str>, labels: &mut LabelsBuilder) -> bool;
+
+    /// Whether the stage reads only labels and leaves the line alone, so
+    /// that what it does to an entry follows from the entry's labels
+    /// alone (label filters, `drop`, `keep`).
+    fn labels_only(&self) -> bool {
+        false
+    }
 }
 
 /// A sequence of stages with a fast path for leading line filters.
@@ -251,10 +258,12 @@ impl Pipeline {
         self.stages.push(stage);
     }
 
-    /// Whether anything beyond the leading line filters runs: without such
-    /// stages an entry's labels are its stream's and metadata's.
-    pub fn has_stages(&self) -> bool {
-        !self.stages.is_empty()
+    /// Whether every stage after the leading line filters reads only
+    /// labels: then, past those filters, entries with the same stream
+    /// labels and metadata are kept or dropped alike and end with the same
+    /// labels and their own line.
+    pub fn labels_only(&self) -> bool {
+        self.stages.iter().all(|s| s.labels_only())
     }
 
     /// Whether the line passes the leading line filters (no allocation).

@@ -98,6 +98,8 @@ pub(crate) struct AppState {
     pub(crate) storage: Arc<Storage>,
     pub(crate) metrics: metrics::Metrics,
     pub(crate) rates: push::RateLimits,
+    /// Pushes decoded and stored at once: one per core.
+    pub(crate) pushing: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
@@ -147,6 +149,12 @@ pub struct LokiServer {
     tasks: Vec<JoinHandle<()>>,
 }
 
+/// Compressed bytes at which a stream's chunk goes to disk. Loki's 1.5 MB
+/// suits object stores; chunk files here are local, and a chunk waits in
+/// memory until it is written, so a smaller one bounds memory under heavy
+/// pushes (16 busy streams hold 4 MiB instead of 24).
+const CHUNK_TARGET_SIZE: usize = 256 << 10;
+
 /// How often chunks are checked for idleness and age.
 const MAINTAIN_EVERY: Duration = Duration::from_secs(10);
 /// How often retention runs (Loki's `compaction_interval`).
@@ -166,6 +174,7 @@ impl LokiServer {
         let paths = config.resolve_paths(options.storage_path.as_deref())?;
         let storage_options = StorageOptions {
             wal_dir: paths.wal_dir.clone(),
+            chunk_target_size: CHUNK_TARGET_SIZE,
             ..StorageOptions::new(paths.chunks_dir.clone())
         };
         // Opening replays the log: blocking work, off the async threads.
@@ -215,6 +224,9 @@ impl LokiServer {
             limits: RwLock::new(config.limits),
             metrics: metrics::Metrics::new(storage.clone())?,
             storage: storage.clone(),
+            pushing: Arc::new(tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(1, usize::from),
+            )),
         });
         let stop = CancellationToken::new();
         let router = router(state.clone(), stop.clone());

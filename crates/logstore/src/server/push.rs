@@ -70,6 +70,11 @@ pub(crate) async fn loki(
         Ok(t) => t,
         Err(e) => return e.into_response(),
     };
+    // Decoding and storing are CPU work: as many at once as there are
+    // cores. More would only hold more decoded requests in memory.
+    let Ok(_permit) = st.pushing.clone().acquire_owned().await else {
+        return ApiError::plain(503, "shutting down").into_response();
+    };
     let decoded = push::decode(
         header_str(&headers, header::CONTENT_TYPE),
         header_str(&headers, header::CONTENT_ENCODING),
@@ -93,6 +98,11 @@ pub(crate) async fn otlp(
     let tenant = match tenant(&headers, st.auth_enabled) {
         Ok(t) => t,
         Err(e) => return e.into_response(),
+    };
+    // Decoding and storing are CPU work: as many at once as there are
+    // cores. More would only hold more decoded requests in memory.
+    let Ok(_permit) = st.pushing.clone().acquire_owned().await else {
+        return ApiError::plain(503, "shutting down").into_response();
     };
     let decoded = push::decode_otlp(
         header_str(&headers, header::CONTENT_TYPE),

@@ -9,7 +9,7 @@
 //! itself sorted, and sealed blocks may overlap one another. Readers merge
 //! overlapping blocks; a flush rewrites them in order.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
 use logql::store::EntryRef;
@@ -143,6 +143,28 @@ pub struct Rejected {
     pub oldest_acceptable_ns: i64,
 }
 
+/// The lines a batch holds at one time: nearly always one.
+enum BatchLines<'a> {
+    One(&'a str),
+    Many(Vec<&'a str>),
+}
+
+impl<'a> BatchLines<'a> {
+    fn contains(&self, line: &str) -> bool {
+        match self {
+            BatchLines::One(l) => *l == line,
+            BatchLines::Many(ls) => ls.contains(&line),
+        }
+    }
+
+    fn add(&mut self, line: &'a str) {
+        match self {
+            BatchLines::One(l) => *self = BatchLines::Many(vec![*l, line]),
+            BatchLines::Many(ls) => ls.push(line),
+        }
+    }
+}
+
 /// What the rules decided for one stream of a batch.
 #[derive(Debug, Default)]
 pub(crate) struct Verdict {
@@ -166,7 +188,14 @@ impl StreamHead {
     ) -> Verdict {
         let mut v = Verdict::default();
         let mut newest = self.max_ts;
-        let mut batch: HashSet<(i64, &str)> = HashSet::new();
+        // The batch's accepted entries by time: a duplicate has the same
+        // time, so lines are compared only then (hashing every line would
+        // cost more than the rest of the judging).
+        let mut batch: HashMap<i64, BatchLines<'_>, foldhash::fast::RandomState> =
+            HashMap::with_capacity_and_hasher(
+                entries.len(),
+                foldhash::fast::RandomState::default(),
+            );
         for &(index, e) in entries {
             if let Some(m) = newest {
                 let oldest = m.saturating_sub(window_ns);
@@ -180,14 +209,19 @@ impl StreamHead {
                 }
                 // An entry newer than everything cannot be a duplicate.
                 if e.ts_ns <= m
-                    && (batch.contains(&(e.ts_ns, e.line))
+                    && (batch.get(&e.ts_ns).is_some_and(|b| b.contains(e.line))
                         || self.holds(e.ts_ns, e.line, period_ns, scratch))
                 {
                     v.duplicates += 1;
                     continue;
                 }
             }
-            batch.insert((e.ts_ns, e.line));
+            match batch.entry(e.ts_ns) {
+                std::collections::hash_map::Entry::Occupied(mut o) => o.get_mut().add(e.line),
+                std::collections::hash_map::Entry::Vacant(slot) => {
+                    slot.insert(BatchLines::One(e.line));
+                }
+            }
             newest = Some(newest.map_or(e.ts_ns, |m| m.max(e.ts_ns)));
             v.accepted.push(index);
         }
@@ -228,7 +262,9 @@ impl StreamHead {
                 .chunks
                 .entry(period)
                 .or_insert_with(|| HeadChunk::new(seq, now_ns));
-            Arc::make_mut(&mut chunk.open).push(ts, line, metadata);
+            let open = Arc::make_mut(&mut chunk.open);
+            open.reserve_for(block_size);
+            open.push(ts, line, metadata);
             chunk.last_seq = seq;
             chunk.last_append_ns = chunk.last_append_ns.max(now_ns);
             full |= chunk.open.line_bytes() >= block_size;

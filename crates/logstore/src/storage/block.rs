@@ -60,6 +60,27 @@ impl OpenBlock {
         }
     }
 
+    /// Moves the entries at or after `from_ts` into a new block, which it
+    /// returns; this block keeps the older ones (their lines stay in its
+    /// buffer, which is sealed next).
+    pub(crate) fn split_off(&mut self, from_ts: i64) -> OpenBlock {
+        let at = self.entries.partition_point(|e| e.ts < from_ts);
+        let mut tail = OpenBlock::default();
+        for e in self.entries.drain(at..) {
+            if let Some(line) = self.lines.get(e.start..e.end) {
+                let start = tail.lines.len();
+                tail.lines.push_str(line);
+                tail.entries.push(OpenEntry {
+                    ts: e.ts,
+                    start,
+                    end: tail.lines.len(),
+                    metadata: e.metadata,
+                });
+            }
+        }
+        tail
+    }
+
     /// Adds an entry.
     pub(crate) fn push(&mut self, ts: i64, line: &str, metadata: &Labels) {
         let start = self.lines.len();

@@ -52,6 +52,13 @@ pub(crate) struct HeadChunk {
     pub(crate) last_append_ns: i64,
     /// Bytes of the sealed blocks.
     pub(crate) compressed: usize,
+    /// The newest entry time, and how far behind it entries have arrived:
+    /// a block cut for size keeps its newest entries within that distance
+    /// open, so that late arrivals land in the open block rather than
+    /// behind a sealed one (which would make the chunk be rewritten in
+    /// order when flushed).
+    newest_ts: i64,
+    lateness_ns: i64,
 }
 
 impl HeadChunk {
@@ -64,7 +71,30 @@ impl HeadChunk {
             created_ns: now_ns,
             last_append_ns: now_ns,
             compressed: 0,
+            newest_ts: i64::MIN,
+            lateness_ns: 0,
         }
+    }
+
+    /// Seals the open block because it is full, keeping open the entries
+    /// that late arrivals may still land among (unless they are most of
+    /// it: then all is sealed, so that blocks keep their size).
+    fn cut_full(&mut self, codec: Compression) {
+        if self.lateness_ns > 0 && self.newest_ts > i64::MIN {
+            let from = self.newest_ts.saturating_sub(self.lateness_ns);
+            let open = Arc::make_mut(&mut self.open);
+            let tail = open.split_off(from);
+            if tail.len() * 2 <= open.len() {
+                self.cut(codec);
+                self.open = Arc::new(tail);
+                return;
+            }
+            // Most of the block is recent: put the tail back and seal all.
+            for (ts, line, metadata) in tail.iter() {
+                open.push(ts, line, metadata);
+            }
+        }
+        self.cut(codec);
     }
 
     fn cut(&mut self, codec: Compression) {
@@ -262,6 +292,11 @@ impl StreamHead {
                 .chunks
                 .entry(period)
                 .or_insert_with(|| HeadChunk::new(seq, now_ns));
+            if ts < chunk.newest_ts {
+                chunk.lateness_ns = chunk.lateness_ns.max(chunk.newest_ts - ts);
+            } else {
+                chunk.newest_ts = ts;
+            }
             let open = Arc::make_mut(&mut chunk.open);
             open.reserve_for(block_size);
             open.push(ts, line, metadata);
@@ -277,7 +312,7 @@ impl StreamHead {
     pub(crate) fn cut_full_blocks(&mut self, block_size: usize, codec: Compression) {
         for chunk in self.chunks.values_mut() {
             if chunk.open.line_bytes() >= block_size {
-                chunk.cut(codec);
+                chunk.cut_full(codec);
             }
         }
     }

@@ -42,7 +42,7 @@ impl From<&Error> for ApiError {
     /// cannot be read is the server's (500).
     fn from(e: &Error) -> Self {
         match e {
-            Error::Store(crate::store::StoreError::Read(_)) => Self {
+            Error::Store(crate::store::StoreError::Read(_)) | Error::Internal(_) => Self {
                 status: 500,
                 message: e.to_string(),
             },

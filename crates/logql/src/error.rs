@@ -82,6 +82,10 @@ pub enum Error {
         "request timed out, decrease the duration of the request or add more label matchers (prefer exact match over regex match) to reduce the amount of data processed"
     )]
     Timeout,
+    /// A fault of the engine itself (a panicked worker thread): never the
+    /// query's.
+    #[error("internal error: {0}")]
+    Internal(String),
     /// The store could not be read, or refused the query for its limits.
     #[error("{0}")]
     Store(#[from] crate::store::StoreError),

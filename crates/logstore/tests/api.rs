@@ -458,6 +458,21 @@ async fn errors_and_small_endpoints_answer_as_the_recordings() {
 
     let (status, body) = s.get("/ready", &[], None).await;
     assert_eq!((status, body.trim_end()), (200, "ready"));
+
+    // Steps near the limits of time neither panic nor hang.
+    for step in ["1e300", "9223372036", "-1"] {
+        let (status, _) = s
+            .get(
+                "/loki/api/v1/query_range",
+                &[
+                    ("query", r#"count_over_time({job="x"}[1m])"#),
+                    ("step", step),
+                ],
+                None,
+            )
+            .await;
+        assert!(status == 200 || status == 400, "step {step}: {status}");
+    }
     s.stop().await;
 }
 

@@ -307,8 +307,14 @@ fn range_aggregation<S: Store + ?Sized>(
         handles
             .into_iter()
             .map(|h| {
-                h.join()
-                    .unwrap_or_else(|_| Err(Error::Invalid("a query thread panicked".into())))
+                h.join().unwrap_or_else(|panic| {
+                    let why = panic
+                        .downcast_ref::<&str>()
+                        .map(|s| (*s).to_owned())
+                        .or_else(|| panic.downcast_ref::<String>().cloned())
+                        .unwrap_or_default();
+                    Err(Error::Internal(format!("a query thread panicked: {why}")))
+                })
             })
             .collect()
     });

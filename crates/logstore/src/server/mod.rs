@@ -100,6 +100,8 @@ pub(crate) struct AppState {
     pub(crate) rates: push::RateLimits,
     /// Pushes decoded and stored at once: one per core.
     pub(crate) pushing: Arc<tokio::sync::Semaphore>,
+    /// Set when maintenance failed in a way that needs a person.
+    pub(crate) broken: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl AppState {
@@ -227,6 +229,7 @@ impl LokiServer {
             pushing: Arc::new(tokio::sync::Semaphore::new(
                 std::thread::available_parallelism().map_or(1, usize::from),
             )),
+            broken: Arc::default(),
         });
         let stop = CancellationToken::new();
         let router = router(state.clone(), stop.clone());
@@ -240,6 +243,7 @@ impl LokiServer {
         });
         let mut tasks = vec![tokio::spawn(maintain(
             storage.clone(),
+            state.broken.clone(),
             stop.clone(),
             MAINTAIN_EVERY,
             None,
@@ -247,6 +251,7 @@ impl LokiServer {
         if let Some(period) = retention {
             tasks.push(tokio::spawn(maintain(
                 storage,
+                state.broken.clone(),
                 stop.clone(),
                 RETENTION_EVERY,
                 Some(period),
@@ -277,6 +282,7 @@ impl LokiServer {
             .map_err(|e| ServerError::Task(e.to_string()))?;
         match loaded {
             Ok(config) => {
+                self.state.rates.reset(&push_limits(&config.limits));
                 *self
                     .state
                     .limits
@@ -322,7 +328,8 @@ fn load(options: &ServerOptions) -> Result<Config, ConfigError> {
     Config::load(&options.config_file, options.expand_env)
 }
 
-fn now_ns() -> i64 {
+/// Now, in ns since the epoch (the one clock of the handlers).
+pub(crate) fn now_ns() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
@@ -334,6 +341,7 @@ fn now_ns() -> i64 {
 /// again.
 async fn maintain(
     storage: Arc<Storage>,
+    broken: Arc<std::sync::atomic::AtomicBool>,
     stop: CancellationToken,
     every: Duration,
     retention: Option<Duration>,
@@ -355,8 +363,12 @@ async fn maintain(
             }
             Ok(Ok(_)) => {}
             Ok(Err(e)) => tracing::error!("log storage maintenance failed: {e}"),
-            // A panic in maintenance is a bug; it must not go unnoticed.
-            Err(e) => panic!("log storage maintenance panicked: {e}"),
+            // A bug: reported, and the server stops saying it is ready, so
+            // that whoever watches `/ready` sees it.
+            Err(e) => {
+                tracing::error!("log storage maintenance panicked: {e}");
+                broken.store(true, std::sync::atomic::Ordering::SeqCst);
+            }
         }
     }
 }
@@ -415,7 +427,11 @@ fn router(state: Arc<AppState>, stop: CancellationToken) -> Router {
         .layer(axum::Extension(stop))
 }
 
-async fn ready() -> Response {
+async fn ready(State(st): State<Arc<AppState>>) -> Response {
+    if st.broken.load(std::sync::atomic::Ordering::SeqCst) {
+        return respond::ApiError::plain(503, "log storage maintenance failed; see the log")
+            .into_response();
+    }
     (StatusCode::OK, "ready\n").into_response()
 }
 

@@ -15,9 +15,9 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use model::Labels;
 
-use super::AppState;
 use super::params::tenant;
 use super::respond::ApiError;
+use super::{AppState, now_ns};
 use crate::push::{
     self, FailedEntry, OtlpConfig, PushError, PushRequest, StreamRateLimiter, TenantRateLimiter,
 };
@@ -43,13 +43,17 @@ impl RateLimits {
             streams: Mutex::new(HashMap::new()),
         }
     }
-}
 
-fn now_ns() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
+    /// Starts over with new limits (a reload): full buckets at the new
+    /// rates.
+    pub(crate) fn reset(&self, limits: &push::Limits) {
+        *self.tenants.lock().unwrap_or_else(PoisonError::into_inner) =
+            TenantRateLimiter::new(limits.ingestion_rate_bytes, limits.ingestion_burst_bytes);
+        self.streams
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
+    }
 }
 
 fn header_str(headers: &HeaderMap, name: header::HeaderName) -> Option<&str> {
@@ -60,33 +64,22 @@ fn push_error(e: PushError) -> Response {
     ApiError::plain(e.status(), e.message()).into_response()
 }
 
+/// The wire formats the push endpoints read.
+#[derive(Debug, Clone, Copy)]
+enum Format {
+    /// Loki's protobuf (snappy) or JSON.
+    Loki,
+    /// OTLP logs, protobuf or JSON.
+    Otlp,
+}
+
 /// `POST /loki/api/v1/push`.
 pub(crate) async fn loki(
     State(st): State<Arc<AppState>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let tenant = match tenant(&headers, st.auth_enabled) {
-        Ok(t) => t,
-        Err(e) => return e.into_response(),
-    };
-    // Decoding and storing are CPU work: as many at once as there are
-    // cores. More would only hold more decoded requests in memory.
-    let Ok(_permit) = st.pushing.clone().acquire_owned().await else {
-        return ApiError::plain(503, "shutting down").into_response();
-    };
-    let decoded = push::decode(
-        header_str(&headers, header::CONTENT_TYPE),
-        header_str(&headers, header::CONTENT_ENCODING),
-        &body,
-    );
-    match decoded {
-        Ok(request) => ingest(st, tenant, request).await,
-        Err(e) => {
-            st.metrics.discarded("invalid", &tenant, 0, body.len());
-            push_error(e)
-        }
-    }
+    receive(st, headers, body, Format::Loki).await
 }
 
 /// `POST /otlp/v1/logs`.
@@ -95,29 +88,51 @@ pub(crate) async fn otlp(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    receive(st, headers, body, Format::Otlp).await
+}
+
+/// Both push endpoints: the tenant, a turn among the pushes being
+/// processed, decoding off the async threads, then [`ingest`].
+async fn receive(st: Arc<AppState>, headers: HeaderMap, body: Bytes, format: Format) -> Response {
     let tenant = match tenant(&headers, st.auth_enabled) {
         Ok(t) => t,
         Err(e) => return e.into_response(),
     };
     // Decoding and storing are CPU work: as many at once as there are
     // cores. More would only hold more decoded requests in memory.
-    let Ok(_permit) = st.pushing.clone().acquire_owned().await else {
+    let Ok(permit) = st.pushing.clone().acquire_owned().await else {
         return ApiError::plain(503, "shutting down").into_response();
     };
-    let decoded = push::decode_otlp(
-        header_str(&headers, header::CONTENT_TYPE),
-        header_str(&headers, header::CONTENT_ENCODING),
-        &body,
-        &OtlpConfig::default(),
-        now_ns(),
-    );
+    let content_type = header_str(&headers, header::CONTENT_TYPE).map(str::to_owned);
+    let encoding = header_str(&headers, header::CONTENT_ENCODING).map(str::to_owned);
+    let size = body.len();
+    let decoded = tokio::task::spawn_blocking(move || {
+        let (ct, ce) = (content_type.as_deref(), encoding.as_deref());
+        match format {
+            Format::Loki => push::decode(ct, ce, &body),
+            Format::Otlp => push::decode_otlp(ct, ce, &body, &OtlpConfig::default(), now_ns()),
+        }
+    })
+    .await;
     match decoded {
-        Ok(request) => ingest(st, tenant, request).await,
-        Err(e) => push_error(e),
+        Ok(Ok(request)) => ingest(st, tenant, request, permit).await,
+        Ok(Err(e)) => {
+            st.metrics.discarded("invalid", &tenant, 0, size);
+            push_error(e)
+        }
+        Err(e) => {
+            tracing::error!(%tenant, "decoding a push failed: {e}");
+            ApiError::internal(format!("push failed: {e}")).into_response()
+        }
     }
 }
 
-async fn ingest(st: Arc<AppState>, tenant: String, request: PushRequest) -> Response {
+async fn ingest(
+    st: Arc<AppState>,
+    tenant: String,
+    request: PushRequest,
+    permit: tokio::sync::OwnedSemaphorePermit,
+) -> Response {
     let now = now_ns();
     let limits = st.push_limits();
     let checked = push::validate(request, &limits, now);
@@ -208,17 +223,27 @@ async fn ingest(st: Arc<AppState>, tenant: String, request: PushRequest) -> Resp
                 .zip(&refs)
                 .map(|((labels, _), entries)| AppendStream { labels, entries })
                 .collect();
-            let report = st.storage.append(&tenant, &streams, now);
+            let report = st.storage.append_unsynced(&tenant, &streams, now);
             let totals: Vec<(Labels, usize)> =
                 batch.iter().map(|(l, e)| (l.clone(), e.len())).collect();
             (report, totals)
         })
         .await
     };
-    let (report, totals) = match appended {
-        Ok((Ok(report), totals)) => (report, totals),
+    // The decoded batch is gone: the next push may be decoded while this
+    // one waits for the log's sync.
+    drop(permit);
+    let durable = match appended {
+        Ok((Ok((report, durable)), totals)) => {
+            tokio::task::spawn_blocking(move || durable.wait().map(|()| (report, totals))).await
+        }
+        Ok((Err(e), _)) => Ok(Err(e)),
+        Err(e) => Err(e),
+    };
+    let (report, totals) = match durable {
+        Ok(Ok(done)) => done,
         // Storage failing is ours: 5xx, so that clients retry.
-        Ok((Err(e), _)) => {
+        Ok(Err(e)) => {
             tracing::error!(%tenant, "storing a push failed: {e}");
             return ApiError::internal(e.to_string()).into_response();
         }

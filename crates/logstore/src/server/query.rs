@@ -22,20 +22,16 @@ use logql::eval::{Direction, Engine, Query, QueryResult, Series, Stats, StreamRe
 use model::{Labels, Matcher};
 use serde_json::json;
 
-use super::AppState;
 use super::params::{Params, tenant};
 use super::respond::{self, ApiError};
+use super::{AppState, now_ns};
 use crate::storage::Storage;
+
+/// Most pieces a range query is split into (as many as it may have steps).
+const MAX_PIECES: i128 = 11_000;
 
 /// Default look-back of the metadata endpoints (Loki's `defaultSince`).
 const DEFAULT_SINCE_NS: i64 = 3600 * 1_000_000_000;
-
-fn now_ns() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
-}
 
 /// `GET|POST /loki/api/v1/query`.
 pub(crate) async fn instant(
@@ -252,21 +248,28 @@ async fn metric_query(
     parallelism: usize,
 ) -> Result<(QueryResult, QueryStats), ApiError> {
     // Pieces of whole steps: each starts at the first step at or after
-    // its boundary, so no step is evaluated twice.
+    // its boundary, so no step is evaluated twice. In i128: a step or
+    // range near the limits of i64 must not overflow. A range of more
+    // pieces than a query may have steps is not split.
+    let span = i128::from(q.end_ns) - i128::from(q.start_ns);
     let mut step_pieces: Vec<(i64, i64)> = Vec::new();
-    for (from, to) in pieces(q.start_ns, q.end_ns.saturating_add(1), split) {
-        let first = if from <= q.start_ns {
-            q.start_ns
-        } else {
-            let k = (from - q.start_ns + q.step_ns - 1) / q.step_ns;
-            q.start_ns + k * q.step_ns
-        };
-        let last_limit = to - 1;
-        if first > last_limit {
-            continue;
+    if span / i128::from(split) < MAX_PIECES {
+        let (start, step) = (i128::from(q.start_ns), i128::from(q.step_ns.max(1)));
+        for (from, to) in pieces(q.start_ns, q.end_ns.saturating_add(1), split) {
+            let first = if i128::from(from) <= start {
+                start
+            } else {
+                start + (i128::from(from) - start + step - 1) / step * step
+            };
+            let last_limit = i128::from(to) - 1;
+            if first > last_limit {
+                continue;
+            }
+            let last = start + (last_limit - start) / step * step;
+            if let (Ok(first), Ok(last)) = (i64::try_from(first), i64::try_from(last)) {
+                step_pieces.push((first, last));
+            }
         }
-        let last = q.start_ns + (last_limit - q.start_ns) / q.step_ns * q.step_ns;
-        step_pieces.push((first, last));
     }
     if step_pieces.len() <= 1 {
         let (r, read) = evaluate(st, tenant, expr, q).await?;
@@ -604,10 +607,16 @@ pub(crate) async fn detected_fields(
         let tenant = tenant(&headers, st.auth_enabled)?;
         let (start, end) = bounds(&params)?;
         let text = params.get("query").unwrap_or_default();
+        let max = st.limits().max_entries_limit_per_query;
         let line_limit: usize = params
             .get("line_limit")
             .and_then(|l| l.parse().ok())
             .unwrap_or(1000);
+        if max > 0 && line_limit > max {
+            return Err(ApiError::bad(format!(
+                "max entries limit per query exceeded, limit > max_entries_limit ({line_limit} > {max})"
+            )));
+        }
         let expr = logql::parse(&format!("{} | logfmt | json", text.trim()))
             .or_else(|_| logql::parse(text.trim()))
             .map_err(|e| ApiError::from(&logql::Error::from(e)))?;

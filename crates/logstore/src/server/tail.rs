@@ -19,21 +19,14 @@ use logql::eval::{Direction, Engine, Query, QueryResult, StreamResult};
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
-use super::AppState;
 use super::params::{Params, tenant};
 use super::respond::ApiError;
+use super::{AppState, now_ns};
 
 /// How often new entries are looked for.
 const POLL: Duration = Duration::from_millis(500);
 /// Loki's most `delay_for`.
 const MAX_DELAY_S: i64 = 5;
-
-fn now_ns() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
-}
 
 /// The tail request's parameters, checked before upgrading.
 struct Tail {
@@ -58,6 +51,12 @@ fn parse(st: &AppState, headers: &HeaderMap, params: &Params) -> Result<Tail, Ap
             .map_err(|_| ApiError::bad(format!("cannot parse limit {l:?}")))?,
         None => 100,
     };
+    let max = st.limits().max_entries_limit_per_query;
+    if max > 0 && limit > max {
+        return Err(ApiError::bad(format!(
+            "max entries limit per query exceeded, limit > max_entries_limit ({limit} > {max})"
+        )));
+    }
     let delay: i64 = match params.get("delay_for") {
         Some(d) => d
             .trim()

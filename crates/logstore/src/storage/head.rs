@@ -42,6 +42,10 @@ pub(crate) struct StreamHead {
 #[derive(Debug, Clone)]
 pub(crate) struct HeadChunk {
     pub(crate) blocks: Vec<Arc<Block>>,
+    /// Full blocks being compressed out of the stream's lock, oldest
+    /// first, each with its compressed form once done (moved to `blocks`
+    /// in this order, so ties keep their arrival order).
+    pub(crate) cutting: Vec<Cutting>,
     pub(crate) open: Arc<OpenBlock>,
     /// Sequences of the first and last log records applied to it.
     pub(crate) first_seq: u64,
@@ -61,10 +65,31 @@ pub(crate) struct HeadChunk {
     lateness_ns: i64,
 }
 
+/// A full block on its way to compression.
+#[derive(Debug, Clone)]
+pub(crate) struct Cutting {
+    /// Identifies it to the compressor that took it.
+    id: u64,
+    /// Its entries, readable meanwhile.
+    pub(crate) raw: Arc<OpenBlock>,
+    done: Option<Arc<Block>>,
+}
+
+/// A block taken for compression out of the stream's lock
+/// ([`StreamHead::take_full_blocks`]), given back compressed with
+/// [`StreamHead::finish_block`].
+#[derive(Debug)]
+pub(crate) struct ToCompress {
+    pub(crate) period: i64,
+    pub(crate) id: u64,
+    pub(crate) raw: Arc<OpenBlock>,
+}
+
 impl HeadChunk {
     fn new(seq: u64, now_ns: i64) -> Self {
         Self {
             blocks: Vec::new(),
+            cutting: Vec::new(),
             open: Arc::default(),
             first_seq: seq,
             last_seq: seq,
@@ -80,30 +105,56 @@ impl HeadChunk {
     /// that late arrivals may still land among (unless they are most of
     /// it: then all is sealed, so that blocks keep their size).
     fn cut_full(&mut self, codec: Compression) {
+        // Blocks cut earlier come first.
+        self.cut_pending(codec);
+        let full = self.take_full();
+        self.push_block(full.seal(codec));
+    }
+
+    /// Compresses, in place, the blocks still being cut.
+    fn cut_pending(&mut self, codec: Compression) {
+        for c in std::mem::take(&mut self.cutting) {
+            let block = match c.done {
+                Some(done) => Arc::unwrap_or_clone(done),
+                None => c.raw.seal(codec),
+            };
+            self.push_block(block);
+        }
+    }
+
+    /// Takes the full open block out, leaving open the entries late
+    /// arrivals may land among.
+    fn take_full(&mut self) -> OpenBlock {
         if self.lateness_ns > 0 && self.newest_ts > i64::MIN {
             let from = self.newest_ts.saturating_sub(self.lateness_ns);
             let open = Arc::make_mut(&mut self.open);
             let tail = open.split_off(from);
             if tail.len() * 2 <= open.len() {
-                self.cut(codec);
-                self.open = Arc::new(tail);
-                return;
+                let full = std::mem::replace(open, tail);
+                return full;
             }
             // Most of the block is recent: put the tail back and seal all.
             for (ts, line, metadata) in tail.iter() {
                 open.push(ts, line, metadata);
             }
         }
-        self.cut(codec);
+        Arc::unwrap_or_clone(std::mem::take(&mut self.open))
     }
 
+    fn push_block(&mut self, block: Block) {
+        self.compressed += block.data.len();
+        self.blocks.push(Arc::new(block));
+    }
+
+    /// Compresses whatever is not yet: blocks being cut (their
+    /// compressors' results will find them gone) and the open block.
     fn cut(&mut self, codec: Compression) {
+        self.cut_pending(codec);
         if self.open.is_empty() {
             return;
         }
         let block = self.open.seal(codec);
-        self.compressed += block.data.len();
-        self.blocks.push(Arc::new(block));
+        self.push_block(block);
         self.open = Arc::default();
     }
 
@@ -111,6 +162,7 @@ impl HeadChunk {
     /// blocks that may hold it are decoded into `scratch`.
     fn contains(&self, ts: i64, line: &str, scratch: &mut Scratch) -> bool {
         self.open.contains(ts, line)
+            || self.cutting.iter().any(|c| c.raw.contains(ts, line))
             || self
                 .blocks
                 .iter()
@@ -317,6 +369,50 @@ impl StreamHead {
         }
     }
 
+    /// Takes every full open block out for compression out of the lock;
+    /// meanwhile its entries stay readable and count for duplicates.
+    /// `next_id` numbers them.
+    pub(crate) fn take_full_blocks(
+        &mut self,
+        block_size: usize,
+        next_id: &mut impl FnMut() -> u64,
+    ) -> Vec<ToCompress> {
+        let mut out = Vec::new();
+        for (&period, chunk) in &mut self.chunks {
+            if chunk.open.line_bytes() >= block_size {
+                let raw = Arc::new(chunk.take_full());
+                let id = next_id();
+                chunk.cutting.push(Cutting {
+                    id,
+                    raw: Arc::clone(&raw),
+                    done: None,
+                });
+                out.push(ToCompress { period, id, raw });
+            }
+        }
+        out
+    }
+
+    /// Gives back a block taken by [`StreamHead::take_full_blocks`],
+    /// compressed; blocks move to the chunk in the order they were taken.
+    /// A block whose chunk was sealed meanwhile (which compressed it
+    /// itself) is dropped.
+    pub(crate) fn finish_block(&mut self, period: i64, id: u64, block: Block) {
+        let Some(chunk) = self.chunks.get_mut(&period) else {
+            return;
+        };
+        let Some(c) = chunk.cutting.iter_mut().find(|c| c.id == id) else {
+            return;
+        };
+        c.done = Some(Arc::new(block));
+        while chunk.cutting.first().is_some_and(|c| c.done.is_some()) {
+            let c = chunk.cutting.remove(0);
+            if let Some(done) = c.done {
+                chunk.push_block(Arc::unwrap_or_clone(done));
+            }
+        }
+    }
+
     /// Seals the chunk of `period` for flushing under id `id`.
     pub(crate) fn seal(
         &mut self,
@@ -377,10 +473,16 @@ impl StreamHead {
                 .open
                 .bounds()
                 .map(|(min, max)| (min, max, c.open.len() as u64, c.open.line_bytes() as u64));
+            let cutting = c.cutting.iter().filter_map(|k| {
+                k.raw
+                    .bounds()
+                    .map(|(min, max)| (min, max, k.raw.len() as u64, k.raw.line_bytes() as u64))
+            });
             add(&mut c
                 .blocks
                 .iter()
                 .map(|b| (b.min_ts, b.max_ts, b.entries, b.line_bytes))
+                .chain(cutting)
                 .chain(open));
         }
         for sc in &self.sealed {

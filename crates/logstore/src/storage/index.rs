@@ -243,9 +243,16 @@ pub(crate) fn append_record(
         .append(true)
         .open(&path)
         .map_err(|e| StorageError::io("open index file", &path, e))?;
-    f.write_all(&frame)
-        .and_then(|()| f.sync_data())
-        .map_err(|e| StorageError::io("write index file", &path, e))?;
+    let before = f
+        .metadata()
+        .map_err(|e| StorageError::io("read index file size", &path, e))?
+        .len();
+    if let Err(e) = f.write_all(&frame).and_then(|()| f.sync_data()) {
+        // A partial frame would hide every later record at the next open:
+        // cut it off so that the retry appends after a whole file.
+        let _ = f.set_len(before).and_then(|()| f.sync_data());
+        return Err(StorageError::io("write index file", &path, e));
+    }
     if !existed {
         sync_dir(period_dir)?;
     }

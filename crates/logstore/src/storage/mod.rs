@@ -44,6 +44,7 @@ pub use codec::Compression;
 pub use error::StorageError;
 pub use head::Rejected;
 pub use storage::{
-    AppendReport, AppendStream, Storage, StorageMetrics, StorageOptions, StreamReport, TenantReader,
+    AppendReport, AppendStream, Durable, Storage, StorageMetrics, StorageOptions, StreamReport,
+    TenantReader,
 };
 pub use wal::{DEFAULT_SEGMENT_SIZE, SyncPolicy};

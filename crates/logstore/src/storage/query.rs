@@ -59,6 +59,11 @@ impl StreamHead {
                     runs.push(Run::Block(Arc::clone(b)));
                 }
             }
+            for k in &c.cutting {
+                if !k.raw.range(start, end).is_empty() {
+                    runs.push(Run::Open(Arc::clone(&k.raw)));
+                }
+            }
             if !c.open.range(start, end).is_empty() {
                 runs.push(Run::Open(Arc::clone(&c.open)));
             }

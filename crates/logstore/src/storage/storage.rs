@@ -195,6 +195,8 @@ pub(crate) struct Inner {
     wal: Wal,
     tenants: RwLock<HashMap<String, Arc<Tenant>>>,
     next_chunk_id: AtomicU64,
+    /// Numbers blocks taken for compression (in memory only).
+    next_block_id: AtomicU64,
     /// Sealed chunks in the order they were sealed. They are written in
     /// that order, one at a time (under `flush_lock`): a later chunk of a
     /// stream's period never reaches the index before an earlier one, so
@@ -335,6 +337,7 @@ impl Storage {
             wal,
             tenants: RwLock::new(tenants),
             next_chunk_id: AtomicU64::new(max_id + 1),
+            next_block_id: AtomicU64::new(0),
             queue: Mutex::new(VecDeque::new()),
             queue_changed: Condvar::new(),
             flush_lock: Mutex::new(()),
@@ -367,6 +370,20 @@ impl Storage {
         batch: &[AppendStream<'_>],
         now_ns: i64,
     ) -> Result<AppendReport, StorageError> {
+        let (report, durable) = self.append_unsynced(tenant, batch, now_ns)?;
+        durable.wait()?;
+        Ok(report)
+    }
+
+    /// [`Storage::append`] without waiting for the log's sync: the batch is
+    /// written and visible, and must not be acknowledged before
+    /// [`Durable::wait`] returns. The caller can free the batch meanwhile.
+    pub fn append_unsynced(
+        &self,
+        tenant: &str,
+        batch: &[AppendStream<'_>],
+        now_ns: i64,
+    ) -> Result<(AppendReport, Durable), StorageError> {
         if tenant.is_empty() {
             return Err(StorageError::InvalidOption("empty tenant id".to_owned()));
         }
@@ -400,7 +417,7 @@ impl Storage {
             }
         }
         if groups.is_empty() {
-            return Ok(report);
+            return Ok((report, Durable::done()));
         }
         let window = nanos(inner.opts.out_of_order_window);
         let period_ns = nanos(inner.opts.period);
@@ -410,6 +427,17 @@ impl Storage {
         let (mut lines, mut bytes) = (0u64, 0u64);
         let seq = {
             let mut log = inner.wal.lock()?;
+            // Retention (which holds the log's lock while it drops streams
+            // with nothing in memory) may have removed a stream since it was
+            // looked up: write into the one the index knows now.
+            for (stream, _) in &mut groups {
+                let current = tenant.read().get(&stream.labels).cloned();
+                match current {
+                    Some(c) if Arc::ptr_eq(&c, stream) => {}
+                    Some(c) => *stream = c,
+                    None => *stream = tenant.write().get_or_insert(&stream.labels),
+                }
+            }
             rec.begin(now_ns, &tenant.name);
             let mut accepted = Vec::with_capacity(groups.len());
             for (stream, entries) in &groups {
@@ -447,9 +475,19 @@ impl Storage {
                 accepted.push(v.accepted);
             }
             if accepted.iter().all(Vec::is_empty) {
+                // Nothing new, but the originals of these duplicates may
+                // still be on their way to disk: acknowledge once what is
+                // written so far is.
+                let written = log.next_seq().saturating_sub(1);
                 drop(log);
                 inner.count_report(&report, 0, 0);
-                return Ok(report);
+                return Ok((
+                    report,
+                    Durable {
+                        inner: Some(Arc::clone(&self.inner)),
+                        seq: written,
+                    },
+                ));
             }
             let seq = log.write(&mut rec)?;
             // Applied while the log is held: the head sees records in log
@@ -480,14 +518,21 @@ impl Storage {
             }
             seq
         };
-        // Compression happens out of the log's lock, so that other appends
-        // go on meanwhile.
-        let mut jobs = Vec::new();
+        // Compression happens out of the log's lock and out of the
+        // stream's: appends to the same stream (which judge under the log's
+        // lock) go on meanwhile.
+        let mut queued = false;
         for (stream, is_full) in full {
-            let mut head = lock(&stream.head);
             if is_full {
-                head.cut_full_blocks(inner.opts.block_size, inner.opts.compression);
+                let taken = lock(&stream.head).take_full_blocks(inner.opts.block_size, &mut || {
+                    inner.next_block_id.fetch_add(1, Ordering::Relaxed)
+                });
+                for t in taken {
+                    let block = t.raw.seal(inner.opts.compression);
+                    lock(&stream.head).finish_block(t.period, t.id, block);
+                }
             }
+            let mut head = lock(&stream.head);
             let big: Vec<i64> = head
                 .chunks
                 .iter()
@@ -497,21 +542,29 @@ impl Storage {
             for p in big {
                 let id = inner.next_chunk_id.fetch_add(1, Ordering::Relaxed);
                 if let Some(sealed) = head.seal(p, id, inner.opts.compression) {
-                    jobs.push(Job {
+                    // Queued under the stream's lock: its chunks are
+                    // flushed in the order they were sealed, which the
+                    // index's "flushed through" watermark relies on.
+                    lock(&inner.queue).push_back(Job {
                         tenant: Arc::clone(&tenant),
                         stream: Arc::clone(&stream),
                         sealed,
                     });
+                    queued = true;
                 }
             }
         }
-        if !jobs.is_empty() {
-            lock(&inner.queue).extend(jobs);
+        if queued {
             inner.queue_changed.notify_all();
         }
-        inner.wal.wait_durable(seq)?;
         inner.count_report(&report, lines, bytes);
-        Ok(report)
+        Ok((
+            report,
+            Durable {
+                inner: Some(Arc::clone(&self.inner)),
+                seq,
+            },
+        ))
     }
 
     /// A reader of `tenant`'s streams for LogQL: it sees that tenant only.
@@ -558,7 +611,12 @@ impl Storage {
         // No flush may register a chunk in a period being deleted.
         let _flushing = lock(&inner.flush_lock);
         for tenant in inner.all_tenants() {
-            let dropped = tenant.write().drop_periods_before(first_kept);
+            // Under the log's lock: an append re-checks its streams under
+            // it, so none writes into a stream dropped here.
+            let dropped = {
+                let _log = inner.wal.lock()?;
+                tenant.write().drop_periods_before(first_kept)
+            };
             removed += dropped.len();
             let bytes: u64 = dropped.iter().map(|c| c.file_bytes).sum();
             inner.counters.chunk_bytes.fetch_sub(
@@ -715,7 +773,6 @@ impl Inner {
 
     /// Seals the head chunks `due` picks and queues them.
     fn seal_where(&self, due: impl Fn(&super::head::HeadChunk) -> bool) {
-        let mut jobs = Vec::new();
         for tenant in self.all_tenants() {
             let streams: Vec<Arc<StreamEntry>> = tenant
                 .read()
@@ -734,7 +791,8 @@ impl Inner {
                 for p in periods {
                     let id = self.next_chunk_id.fetch_add(1, Ordering::Relaxed);
                     if let Some(sealed) = head.seal(p, id, self.opts.compression) {
-                        jobs.push(Job {
+                        // Under the stream's lock, as in `append`.
+                        lock(&self.queue).push_back(Job {
                             tenant: Arc::clone(&tenant),
                             stream: Arc::clone(&stream),
                             sealed,
@@ -742,9 +800,6 @@ impl Inner {
                     }
                 }
             }
-        }
-        if !jobs.is_empty() {
-            lock(&self.queue).extend(jobs);
         }
     }
 
@@ -835,6 +890,32 @@ impl Inner {
             }
         }
         out
+    }
+}
+
+/// A batch written to the log but perhaps not yet synced: acknowledge it
+/// only after [`Durable::wait`].
+#[must_use = "an append is durable only once waited for"]
+pub struct Durable {
+    inner: Option<Arc<Inner>>,
+    seq: u64,
+}
+
+impl Durable {
+    fn done() -> Self {
+        Self {
+            inner: None,
+            seq: 0,
+        }
+    }
+
+    /// Waits until the batch is in the log under the sync policy (with the
+    /// default, fsynced, one fsync shared by concurrent appends).
+    pub fn wait(self) -> Result<(), StorageError> {
+        match self.inner {
+            Some(inner) => inner.wal.wait_durable(self.seq),
+            None => Ok(()),
+        }
     }
 }
 

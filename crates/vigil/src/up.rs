@@ -184,17 +184,24 @@ pub(crate) async fn run(args: UpArgs) -> anyhow::Result<()> {
     println!("Press Ctrl-C to stop.");
 
     shutdown.cancelled().await;
-    let summary = traffic.await??;
+    // Every component is stopped, whatever the others report: an error of
+    // one must not leave the stores unsynced.
+    let traffic = traffic.await;
+    let fake_logs = fake_logs.await;
+    let api = api.shutdown().await;
+    let metrics = metrics.shutdown().await;
+    let logs_store = logs_store.shutdown().await;
+    let summary = traffic??;
     tracing::info!(
         requests = summary.requests,
         errors = summary.errors,
         "traffic generator stopped"
     );
-    let report = fake_logs.await??;
+    let report = fake_logs??;
     tracing::info!(lines = report.lines, "log generator stopped");
-    api.shutdown().await?;
-    metrics.shutdown().await?;
-    logs_store.shutdown().await?;
+    api?;
+    metrics?;
+    logs_store?;
     println!("vigil stopped");
     Ok(())
 }

@@ -454,7 +454,7 @@ fn read_stream(raw: &[u8]) -> Result<Option<PushStream>, StreamErr> {
     // Loki renders the JSON labels as text and reads that text back, so a
     // name that is not a valid label name fails as it would in a protobuf push.
     let rendered = labels_string(&model::Labels::from_pairs(body.labels));
-    let parsed = parse_labels(&rendered).map_err(StreamErr::Labels)?;
+    let parsed = parse_labels(&rendered).map_err(|e| StreamErr::Labels(e.0))?;
     Ok(Some(PushStream {
         labels_text: labels_string(&parsed.labels),
         labels: parsed.labels,

@@ -16,15 +16,19 @@ pub struct ParsedLabels {
     pub duplicate: Option<String>,
 }
 
+/// A label set that does not parse, with Prometheus' text, e.g. `1:2:
+/// parse error: unexpected character inside braces: '1'`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct LabelsError(pub String);
+
 /// Parses a label set such as `{job="x"}` or `up{job="x"}` (the metric name
-/// becomes `__name__`), as Loki's `syntax.ParseLabels` does; the error is
-/// Prometheus' text, e.g. `1:2: parse error: unexpected character inside
-/// braces: '1'`.
-pub fn parse_labels(text: &str) -> Result<ParsedLabels, String> {
+/// becomes `__name__`), as Loki's `syntax.ParseLabels` does.
+pub fn parse_labels(text: &str) -> Result<ParsedLabels, LabelsError> {
     let mut p = Parser {
         lexer: Lexer::new(text),
     };
-    let pairs = p.metric().map_err(|e| e.render(text))?;
+    let pairs = p.metric().map_err(|e| LabelsError(e.render(text)))?;
     // Empty values are absent labels; repeats are kept so validation sees them.
     let mut pairs: Vec<(String, String)> =
         pairs.into_iter().filter(|(_, v)| !v.is_empty()).collect();
@@ -431,7 +435,7 @@ mod tests {
     fn check(input: &str, expected: &str) {
         let got = match parse_labels(input) {
             Ok(p) => labels_string(&p.labels),
-            Err(e) => e,
+            Err(e) => e.0,
         };
         assert_eq!(got, expected, "{input}");
     }

@@ -30,13 +30,15 @@ mod validate;
 
 pub use error::PushError;
 pub use json::decode_json;
-pub use labels::{ParsedLabels, labels_string, parse_labels};
+pub use labels::{LabelsError, ParsedLabels, labels_string, parse_labels};
 pub use otlp::{DEFAULT_INDEX_ATTRIBUTES, DEFAULT_SERVICE_NAME_LABELS, OtlpConfig, decode_otlp};
 pub use proto::{
     ProtoEntry, ProtoLabelPair, ProtoPushRequest, ProtoStream, ProtoTimestamp, decode_protobuf,
     decode_protobuf_raw,
 };
-pub use rate::{RateLimiter, StreamRateLimiter, TenantRateLimiter, go_byte_size};
+pub use rate::{
+    RateLimiter, StreamRateLimited, StreamRateLimiter, TenantRateLimiter, go_byte_size,
+};
 pub use time::{go_rfc3339, go_time_string};
 pub use validate::{
     FailedEntry, Limits, Validated, ignored_entries_error, too_far_behind_reason, validate,

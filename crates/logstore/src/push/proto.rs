@@ -105,7 +105,7 @@ pub fn decode_protobuf_raw(raw: &[u8]) -> Result<PushRequest, PushError> {
     let mut streams = Vec::with_capacity(req.streams.len());
     for s in req.streams {
         let labels_text = into_string(s.labels);
-        let parsed = parse_labels(&labels_text).map_err(PushError::BadRequest)?;
+        let parsed = parse_labels(&labels_text).map_err(|e| PushError::BadRequest(e.0))?;
         let entries = s
             .entries
             .into_iter()

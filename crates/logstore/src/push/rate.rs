@@ -100,6 +100,11 @@ impl TenantRateLimiter {
     }
 }
 
+/// A line refused by its stream's rate, with Loki's reason.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct StreamRateLimited(pub String);
+
 /// The ingester's limit per stream (`per_stream_rate_limit` and its burst),
 /// applied line by line.
 #[derive(Debug, Clone)]
@@ -118,16 +123,21 @@ impl StreamRateLimiter {
     /// Admits one line of `line_bytes`, or gives Loki's reason for refusing
     /// it (the storage collects these into [`super::ignored_entries_error`]
     /// with status 429).
-    pub fn check(&mut self, now_ns: i64, stream: &Labels, line_bytes: usize) -> Result<(), String> {
+    pub fn check(
+        &mut self,
+        now_ns: i64,
+        stream: &Labels,
+        line_bytes: usize,
+    ) -> Result<(), StreamRateLimited> {
         if self.bucket.allow_n(now_ns, line_bytes) {
             return Ok(());
         }
-        Err(format!(
+        Err(StreamRateLimited(format!(
             "Per stream rate limit exceeded (limit: {}/sec) while attempting to ingest for stream '{}' totaling {}, consider splitting a stream via additional labels or contact your Loki administrator to see if the limit can be increased",
             go_byte_size(self.bucket.limit() as u64),
             labels_string(stream),
             go_byte_size(line_bytes as u64)
-        ))
+        )))
     }
 }
 

@@ -179,9 +179,9 @@ async fn ingest(
             for e in stream.entries {
                 match limiter.check(now, &stream.labels, e.line.len()) {
                     Ok(()) => entries.push(e),
-                    Err(reason) => refused.push(FailedEntry {
+                    Err(limited) => refused.push(FailedEntry {
                         ts_ns: e.ts_ns,
-                        reason,
+                        reason: limited.0,
                         rate_limited: true,
                     }),
                 }

@@ -12,6 +12,7 @@ use clap::Parser;
 use tokio_util::sync::CancellationToken;
 
 fn main() -> anyhow::Result<()> {
+    limit_malloc_arenas();
     let cli = cli::Cli::parse_from(cli::normalize_go_flags(std::env::args_os()));
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -24,6 +25,27 @@ fn main() -> anyhow::Result<()> {
         .enable_all()
         .build()?;
     runtime.block_on(cli.command.run())
+}
+
+/// Caps glibc's malloc at two arenas, as `MALLOC_ARENA_MAX=2` would.
+///
+/// glibc gives each thread that allocates its own arena (up to eight per
+/// core) and keeps memory freed in it for reuse. The log store decodes and
+/// stores pushes of a megabyte or more on whichever blocking threads are
+/// free, so under a heavy push the resident set grew with the number of
+/// threads rather than with what is in use: 75-90 MiB at the push
+/// benchmark's peak, 54-57 MiB with two arenas, at the same throughput
+/// (docs/benchmarks.md). A user's own `MALLOC_ARENA_MAX` wins.
+fn limit_malloc_arenas() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
+        // SAFETY: mallopt only sets an allocator parameter; it is called
+        // first thing in main, before any other thread exists.
+        #[allow(unsafe_code)]
+        unsafe {
+            libc::mallopt(libc::M_ARENA_MAX, 2);
+        }
+    }
 }
 
 /// A token cancelled by the first SIGINT (Ctrl-C) or SIGTERM.

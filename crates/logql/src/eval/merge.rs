@@ -88,13 +88,6 @@ impl<'s> Merged<'s> {
         Ok(())
     }
 
-    /// The stream whose entry comes next, without taking it.
-    fn front(&self) -> Option<usize> {
-        self.next_up
-            .or_else(|| self.heap.peek().copied())
-            .map(|(_, Reverse(i))| i)
-    }
-
     /// Takes the stream whose entry comes next.
     fn take_front(&mut self) -> Option<usize> {
         self.next_up
@@ -106,10 +99,12 @@ impl<'s> Merged<'s> {
     /// The time of the entry [`Merged::next`] would return.
     pub(super) fn peek_ts(&mut self) -> Result<Option<i64>, StoreError> {
         self.settle()?;
-        Ok(self
-            .front()
-            .and_then(|i| self.cursors.get(i))
-            .map(|(c, _)| c.entry().ts_ns))
+        // The time is in the key: no need to ask the cursor again.
+        let key = self.next_up.or_else(|| self.heap.peek().copied());
+        Ok(key.map(|(k, _)| match self.direction {
+            Direction::Forward => i64::try_from(-k).unwrap_or(i64::MAX),
+            Direction::Backward => i64::try_from(k).unwrap_or(i64::MIN),
+        }))
     }
 
     /// The next entry and its stream's labels; fails once the deadline

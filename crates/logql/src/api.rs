@@ -212,6 +212,10 @@ pub fn range_request_with(
         ));
     }
     let (limit, direction) = limit_and_direction(get, limits.max_entries)?;
+    let interval = match get("interval") {
+        Some(i) => parse_step(&i)?.max(0),
+        None => 0,
+    };
     Ok(Request {
         query: query_text(get),
         params: Query {
@@ -224,6 +228,7 @@ pub fn range_request_with(
             max_series: 0,
             deadline: None,
             parallelism: 1,
+            interval_ns: interval,
         },
     })
 }

@@ -785,3 +785,230 @@ fn walk_files(dir: &std::path::Path) -> usize {
         })
         .sum()
 }
+
+/// `GET /loki/api/v1/tail` over a WebSocket: what was there first, then
+/// what arrives, in Loki's frames; a bad query is refused before the
+/// upgrade.
+#[tokio::test]
+async fn tail_streams_new_entries_over_a_websocket() {
+    use futures_util::StreamExt;
+    use tokio_tungstenite::tungstenite::Message;
+
+    let s = Server::start(&test_config(false, "")).await;
+    let now = now_ns();
+    let body = json_push(
+        r#"{"job":"tail"}"#,
+        &format!(r#"["{}","before"]"#, now - SEC),
+    );
+    assert_eq!(s.push(JSON, None, None, body).await.0, 204);
+    let ws_url = format!(
+        "{}/loki/api/v1/tail?query=%7Bjob%3D%22tail%22%7D%20%21%3D%20%22skip%22",
+        s.url.replacen("http", "ws", 1)
+    );
+    let (mut socket, _) = tokio_tungstenite::connect_async(&ws_url)
+        .await
+        .expect("the tail connects");
+    let mut seen: Vec<String> = Vec::new();
+    let mut pushed = false;
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    while seen.len() < 2 && tokio::time::Instant::now() < deadline {
+        let frame = tokio::time::timeout(std::time::Duration::from_secs(5), socket.next())
+            .await
+            .expect("a frame in time")
+            .expect("the socket is open")
+            .expect("a message");
+        let Message::Text(text) = frame else { continue };
+        let v: Value = serde_json::from_str(&text).expect("a JSON frame");
+        for stream in v["streams"].as_array().cloned().unwrap_or_default() {
+            assert_eq!(stream["stream"]["job"], "tail");
+            for e in stream["values"].as_array().cloned().unwrap_or_default() {
+                seen.push(e[1].as_str().unwrap_or_default().to_owned());
+            }
+        }
+        if !pushed {
+            let later = now_ns();
+            let body = json_push(
+                r#"{"job":"tail"}"#,
+                &format!(r#"["{later}","skip"],["{}","after"]"#, later + 1),
+            );
+            assert_eq!(s.push(JSON, None, None, body).await.0, 204);
+            pushed = true;
+        }
+    }
+    assert_eq!(seen, ["before", "after"]);
+    drop(socket);
+
+    let bad = format!(
+        "{}/loki/api/v1/tail?query=%7Bjob",
+        s.url.replacen("http", "ws", 1)
+    );
+    assert!(tokio_tungstenite::connect_async(&bad).await.is_err());
+    s.stop().await;
+}
+
+/// OTLP logs over HTTP, protobuf: the resource's `service.name` becomes
+/// `service_name`, other attributes structured metadata.
+#[tokio::test]
+async fn otlp_logs_are_stored_as_loki_3_maps_them() {
+    use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
+    use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
+    use opentelemetry_proto::tonic::logs::v1::{LogRecord, ResourceLogs, ScopeLogs};
+    use opentelemetry_proto::tonic::resource::v1::Resource;
+    use prost::Message as _;
+
+    let s = Server::start(&test_config(false, "")).await;
+    let now = now_ns();
+    let text = |v: &str| AnyValue {
+        value: Some(any_value::Value::StringValue(v.to_owned())),
+    };
+    let request = ExportLogsServiceRequest {
+        resource_logs: vec![ResourceLogs {
+            resource: Some(Resource {
+                attributes: vec![
+                    KeyValue {
+                        key: "service.name".into(),
+                        value: Some(text("checkout")),
+                        ..Default::default()
+                    },
+                    KeyValue {
+                        key: "host.name".into(),
+                        value: Some(text("h1")),
+                        ..Default::default()
+                    },
+                ],
+                ..Default::default()
+            }),
+            scope_logs: vec![ScopeLogs {
+                log_records: vec![LogRecord {
+                    time_unix_nano: now as u64,
+                    body: Some(text("paid")),
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }],
+            ..Default::default()
+        }],
+    };
+    let response = s
+        .client
+        .post(format!("{}/otlp/v1/logs", s.url))
+        .header("Content-Type", "application/x-protobuf")
+        .body(request.encode_to_vec())
+        .send()
+        .await
+        .expect("answered");
+    assert!(response.status().is_success(), "{}", response.status());
+    let (_, body) = s
+        .get(
+            "/loki/api/v1/query_range",
+            &[("query", r#"{service_name="checkout"} | host_name="h1""#)],
+            None,
+        )
+        .await;
+    assert_eq!(stream_lines(&body), ["paid"], "{body}");
+    s.stop().await;
+}
+
+/// Loki 3's index and detection endpoints answer in Loki's shapes.
+#[tokio::test]
+async fn volume_and_detected_endpoints_answer_in_lokis_shapes() {
+    let s = Server::start(&test_config(false, "")).await;
+    let now = now_ns();
+    for (labels, lines) in [
+        (
+            r#"{"job":"v","app":"a"}"#,
+            vec!["level=info n=1", "level=error n=22"],
+        ),
+        (r#"{"job":"v","app":"b"}"#, vec!["level=info n=3"]),
+    ] {
+        let values: Vec<String> = lines
+            .iter()
+            .enumerate()
+            .map(|(i, l)| format!(r#"["{}","{l}"]"#, now - (10 - i as i64) * SEC))
+            .collect();
+        assert_eq!(
+            s.push(JSON, None, None, json_push(labels, &values.join(",")))
+                .await
+                .0,
+            204
+        );
+    }
+    let (status, body) = s
+        .get(
+            "/loki/api/v1/index/volume",
+            &[("query", r#"{job="v"}"#), ("targetLabels", "app")],
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let d = data(&body);
+    assert_eq!(d["resultType"], "vector");
+    let mut volumes: Vec<(String, String)> = d["result"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(|r| {
+            (
+                r["metric"]["app"].as_str().unwrap_or_default().to_owned(),
+                r["value"][1].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    volumes.sort();
+    assert_eq!(
+        volumes,
+        [("a".into(), "30".into()), ("b".into(), "14".into())]
+    );
+
+    let (status, body) = s
+        .get(
+            "/loki/api/v1/detected_labels",
+            &[("query", r#"{job="v"}"#)],
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let v: Value = serde_json::from_str(&body).expect("JSON");
+    assert_eq!(
+        v["detectedLabels"],
+        serde_json::json!([{"label": "app", "cardinality": 2}, {"label": "job", "cardinality": 1}])
+    );
+
+    let (status, body) = s
+        .get(
+            "/loki/api/v1/detected_fields",
+            &[("query", r#"{job="v"}"#)],
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let v: Value = serde_json::from_str(&body).expect("JSON");
+    let fields: Vec<(String, String, u64)> = v["fields"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(|f| {
+            (
+                f["label"].as_str().unwrap_or_default().to_owned(),
+                f["type"].as_str().unwrap_or_default().to_owned(),
+                f["cardinality"].as_u64().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert!(
+        fields.contains(&("n".into(), "int".into(), 3)),
+        "{fields:?}"
+    );
+    assert!(
+        fields.contains(&("level".into(), "string".into(), 2)),
+        "{fields:?}"
+    );
+    // Stream labels are labels, not fields.
+    assert!(
+        !fields.iter().any(|f| f.0 == "app" || f.0 == "job"),
+        "{fields:?}"
+    );
+    s.stop().await;
+}

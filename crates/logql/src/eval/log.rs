@@ -42,9 +42,7 @@ pub(super) fn eval_log<S: Store + ?Sized>(
         let Some(p) = pipeline.process(e.ts_ns, e.line, labels, e.metadata) else {
             continue;
         };
-        kept += 1;
         let ts = e.ts_ns;
-        let line = p.line.into_owned();
         let i = match index.get(&p.labels) {
             Some(&i) => i,
             None => {
@@ -56,9 +54,19 @@ pub(super) fn eval_log<S: Store + ?Sized>(
                 out.len() - 1
             }
         };
-        if let Some(s) = out.get_mut(i) {
-            s.entries.push((ts, line));
+        let Some(s) = out.get_mut(i) else {
+            continue;
+        };
+        // `interval`: skip entries too close to the stream's last one.
+        if q.interval_ns > 0
+            && s.entries
+                .last()
+                .is_some_and(|(last, _)| (ts - last).abs() < q.interval_ns)
+        {
+            continue;
         }
+        kept += 1;
+        s.entries.push((ts, p.line.into_owned()));
     }
     *stats += merged.stats();
     Ok(out)
@@ -197,5 +205,29 @@ mod tests {
             assert_eq!(got.iter().map(|s| s.entries.len()).sum::<usize>(), 3);
             assert_eq!(stats.lines_processed, 3, "{direction:?}");
         }
+    }
+
+    #[test]
+    fn interval_keeps_entries_at_least_that_far_apart_per_stream() {
+        let q = Query {
+            interval_ns: 25 * S,
+            ..range(0, 100, 100, Direction::Forward)
+        };
+        // a: 0 10 20 30 40; b: 1 11 21 31 41.
+        assert_eq!(
+            run(r#"{app=~"a|b"}"#, &q),
+            [
+                (r#"{app="a"}"#.into(), vec![0, 30]),
+                (r#"{app="b"}"#.into(), vec![1, 31])
+            ]
+        );
+        let q = Query {
+            interval_ns: 25 * S,
+            ..range(0, 100, 100, Direction::Backward)
+        };
+        assert_eq!(
+            run(r#"{app="a"}"#, &q),
+            [(r#"{app="a"}"#.into(), vec![40, 10])]
+        );
     }
 }

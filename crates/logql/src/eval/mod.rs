@@ -48,6 +48,10 @@ pub struct Query {
     pub deadline: Option<std::time::Instant>,
     /// Threads a range aggregation may scan with (1: the caller's only).
     pub parallelism: usize,
+    /// Loki's `interval` for log queries: in each result stream, only
+    /// entries at least this far (ns) from the previous one kept; 0 keeps
+    /// all.
+    pub interval_ns: i64,
 }
 
 impl Query {
@@ -63,6 +67,7 @@ impl Query {
             max_series: 0,
             deadline: None,
             parallelism: 1,
+            interval_ns: 0,
         }
     }
 
@@ -78,6 +83,7 @@ impl Query {
             max_series: 0,
             deadline: None,
             parallelism: 1,
+            interval_ns: 0,
         }
     }
 }

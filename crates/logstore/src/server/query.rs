@@ -220,14 +220,25 @@ async fn log_query(
             continue;
         };
         for s in streams {
-            remaining = remaining.saturating_sub(s.entries.len());
             match index.get(&s.labels) {
                 Some(&i) => {
                     if let Some(existing) = out.get_mut(i) {
-                        existing.entries.extend(s.entries);
+                        for e in s.entries {
+                            // `interval` holds across the pieces too.
+                            let close = q.interval_ns > 0
+                                && existing
+                                    .entries
+                                    .last()
+                                    .is_some_and(|(last, _)| (e.0 - last).abs() < q.interval_ns);
+                            if !close {
+                                remaining = remaining.saturating_sub(1);
+                                existing.entries.push(e);
+                            }
+                        }
                     }
                 }
                 None => {
+                    remaining = remaining.saturating_sub(s.entries.len());
                     index.insert(s.labels.clone(), out.len());
                     out.push(s);
                 }
@@ -617,9 +628,7 @@ pub(crate) async fn detected_fields(
                 "max entries limit per query exceeded, limit > max_entries_limit ({line_limit} > {max})"
             )));
         }
-        let expr = logql::parse(&format!("{} | logfmt | json", text.trim()))
-            .or_else(|_| logql::parse(text.trim()))
-            .map_err(|e| ApiError::from(&logql::Error::from(e)))?;
+        let expr = logql::parse(text.trim()).map_err(|e| ApiError::from(&logql::Error::from(e)))?;
         if !matches!(expr, Expr::Log(_)) {
             return Err(ApiError::bad("detected fields need a log query"));
         }
@@ -628,40 +637,79 @@ pub(crate) async fn detected_fields(
             ..Query::range(start, end.saturating_add(1), 1)
         };
         let (result, _) = evaluate(&st, &tenant, &expr, &q).await?;
-        Ok::<_, ApiError>(result)
+        Ok::<_, ApiError>((result, line_limit))
     };
     match run.await {
-        Ok(QueryResult::Streams(streams)) => {
-            let mut fields: BTreeMap<String, (BTreeSet<String>, &'static str)> = BTreeMap::new();
-            for s in &streams {
-                for label in s.labels.iter() {
-                    if label.name.starts_with("__") {
-                        continue;
-                    }
-                    let kind = field_type(label.value);
-                    let e = fields
-                        .entry(label.name.to_owned())
-                        .or_insert_with(|| (BTreeSet::new(), kind));
-                    if e.1 != kind {
-                        e.1 = "string";
-                    }
-                    e.0.insert(label.value.to_owned());
-                }
+        Ok((QueryResult::Streams(streams), limit)) => match detect_fields(&streams) {
+            Ok(fields) => {
+                let list: Vec<Detected<'_>> = fields
+                    .iter()
+                    .map(|(k, f)| Detected {
+                        label: k,
+                        kind: Some(f.kind),
+                        cardinality: f.values.len(),
+                        parsers: Some([f.parser]),
+                    })
+                    .collect();
+                respond::bare(&json!({ "fields": list, "limit": limit }))
             }
-            let list: Vec<Detected<'_>> = fields
-                .iter()
-                .map(|(k, (v, t))| Detected {
-                    label: k,
-                    kind: Some(t),
-                    cardinality: v.len(),
-                    parsers: Some(["logfmt"]),
-                })
-                .collect();
-            respond::bare(&json!({ "fields": list, "limit": 1000 }))
-        }
+            Err(e) => ApiError::from(&e).into_response(),
+        },
         Ok(_) => ApiError::bad("detected fields need a log query").into_response(),
         Err(e) => e.into_response(),
     }
+}
+
+/// A field found in lines: its values, type and the parser that found it.
+struct Field {
+    values: BTreeSet<String>,
+    kind: &'static str,
+    parser: &'static str,
+}
+
+/// The fields of the lines, each line parsed as Loki detects it: JSON when
+/// it looks like an object, logfmt otherwise. Stream labels are not
+/// fields.
+fn detect_fields(streams: &[StreamResult]) -> Result<BTreeMap<String, Field>, logql::Error> {
+    let parser = |stage: &str| -> Result<logql::pipeline::Pipeline, logql::Error> {
+        match logql::parse(&format!("{{x=\"y\"}} | {stage}"))? {
+            Expr::Log(l) => logql::eval::compile_pipeline(&l.stages),
+            Expr::Metric(_) => Err(logql::Error::Invalid("not a log query".into())),
+        }
+    };
+    let (json, logfmt) = (parser("json")?, parser("logfmt")?);
+    let mut fields: BTreeMap<String, Field> = BTreeMap::new();
+    for s in streams {
+        for (ts, line) in &s.entries {
+            let (pipeline, name) = if line.trim_start().starts_with('{') {
+                (&json, "json")
+            } else {
+                (&logfmt, "logfmt")
+            };
+            let empty = model::Labels::empty();
+            let Some(p) = pipeline.process(*ts, line, &empty, &empty) else {
+                continue;
+            };
+            for label in p.labels.iter() {
+                if label.name.starts_with("__") {
+                    continue;
+                }
+                let kind = field_type(label.value);
+                let f = fields
+                    .entry(label.name.to_owned())
+                    .or_insert_with(|| Field {
+                        values: BTreeSet::new(),
+                        kind,
+                        parser: name,
+                    });
+                if f.kind != kind {
+                    f.kind = "string";
+                }
+                f.values.insert(label.value.to_owned());
+            }
+        }
+    }
+    Ok(fields)
 }
 
 /// The type Loki gives a detected field's value.

@@ -61,34 +61,24 @@ impl Command {
             Command::Prometheus(args) => {
                 let shutdown = shutdown_on_signal()?;
                 let server = PrometheusServer::start(args.options()).await?;
-                let mut hangup =
-                    tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
-                loop {
-                    tokio::select! {
-                        _ = hangup.recv() => {
-                            // Errors are logged by the server; the old config stays.
-                            let _ = server.reload().await;
-                        }
-                        () = shutdown.cancelled() => break,
-                    }
-                }
+                let s = &server;
+                reload_on_hangup_until(shutdown, move || async move {
+                    // Errors are logged by the server; the old config stays.
+                    let _ = s.reload().await;
+                })
+                .await?;
                 server.shutdown().await?;
                 Ok(())
             }
             Command::Loki(args) => {
                 let shutdown = shutdown_on_signal()?;
                 let server = LokiServer::start(args.options()).await?;
-                let mut hangup =
-                    tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
-                loop {
-                    tokio::select! {
-                        _ = hangup.recv() => {
-                            // Errors are logged by the server; the old config stays.
-                            let _ = server.reload().await;
-                        }
-                        () = shutdown.cancelled() => break,
-                    }
-                }
+                let s = &server;
+                reload_on_hangup_until(shutdown, move || async move {
+                    // Errors are logged by the server; the old config stays.
+                    let _ = s.reload().await;
+                })
+                .await?;
                 server.shutdown().await?;
                 Ok(())
             }
@@ -98,6 +88,25 @@ impl Command {
                 println!("{}", serde_json::to_string_pretty(&report)?);
                 Ok(())
             }
+        }
+    }
+}
+
+/// Runs `reload` on every SIGHUP until `shutdown` is cancelled: how a
+/// server subcommand waits for its end.
+async fn reload_on_hangup_until<F, Fut>(
+    shutdown: tokio_util::sync::CancellationToken,
+    mut reload: F,
+) -> anyhow::Result<()>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
+    loop {
+        tokio::select! {
+            _ = hangup.recv() => reload().await,
+            () = shutdown.cancelled() => return Ok(()),
         }
     }
 }

@@ -443,23 +443,9 @@ fn write_json(value: Option<&AnyValue>, out: &mut String) -> bool {
     true
 }
 
+/// Go's JSON string encoding, as Loki renders attribute values.
 fn json_string(s: &str, out: &mut String) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '<' | '>' | '&' | '\u{2028}' | '\u{2029}' => {
-                out.push_str(&format!("\\u{:04x}", c as u32))
-            }
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
+    logql::pipeline::json::write_go_json_string(out, s);
 }
 
 #[cfg(test)]

@@ -2,10 +2,38 @@
 //! POST, a form body; the tenant from `X-Scope-OrgID`.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
+use axum::extract::{FromRequest, Request};
 use axum::http::HeaderMap;
 
+use super::AppState;
 use super::respond::ApiError;
+
+/// The most a form body of parameters may hold.
+const MAX_FORM_BYTES: usize = 1 << 20;
+
+/// What every query endpoint reads first: the tenant (refused before
+/// anything else when missing) and the parameters from the query string
+/// and a form body.
+pub(crate) struct LokiRequest {
+    pub(crate) tenant: String,
+    pub(crate) params: Params,
+}
+
+impl FromRequest<Arc<AppState>> for LokiRequest {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &Arc<AppState>) -> Result<Self, ApiError> {
+        let (parts, body) = req.into_parts();
+        let tenant = tenant(&parts.headers, state.auth_enabled)?;
+        let body = axum::body::to_bytes(body, MAX_FORM_BYTES)
+            .await
+            .map_err(|e| ApiError::bad(format!("reading the request body: {e}")))?;
+        let params = Params::parse(parts.uri.query(), &parts.headers, &body);
+        Ok(Self { tenant, params })
+    }
+}
 
 /// The parameters of one request. A name given twice keeps every value
 /// (`match[]`); [`Params::get`] returns the first, as Go's `Form.Get`,

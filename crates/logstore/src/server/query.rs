@@ -12,17 +12,15 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::body::Bytes;
-use axum::extract::{Path, RawQuery, State};
-use axum::http::HeaderMap;
-use axum::response::{IntoResponse, Response};
+use axum::extract::{Path, State};
+use axum::response::Response;
 use logql::api::{self, QueryStats};
 use logql::ast::Expr;
 use logql::eval::{Direction, Engine, Query, QueryResult, Series, Stats, StreamResult};
 use model::{Labels, Matcher};
 use serde_json::json;
 
-use super::params::{Params, tenant};
+use super::params::{LokiRequest, Params};
 use super::respond::{self, ApiError};
 use super::{AppState, now_ns};
 use crate::storage::Storage;
@@ -36,40 +34,22 @@ const DEFAULT_SINCE_NS: i64 = 3600 * 1_000_000_000;
 /// `GET|POST /loki/api/v1/query`.
 pub(crate) async fn instant(
     State(st): State<Arc<AppState>>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let params = Params::parse(query.as_deref(), &headers, &body);
-    answer(st, &headers, params, false).await
+    r: LokiRequest,
+) -> Result<Response, ApiError> {
+    run(st, r, false).await.map(respond::json_body)
 }
 
 /// `GET|POST /loki/api/v1/query_range`.
 pub(crate) async fn range(
     State(st): State<Arc<AppState>>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let params = Params::parse(query.as_deref(), &headers, &body);
-    answer(st, &headers, params, true).await
+    r: LokiRequest,
+) -> Result<Response, ApiError> {
+    run(st, r, true).await.map(respond::json_body)
 }
 
-async fn answer(st: Arc<AppState>, headers: &HeaderMap, params: Params, range: bool) -> Response {
-    match run(st, headers, params, range).await {
-        Ok(body) => respond::json_body(body),
-        Err(e) => e.into_response(),
-    }
-}
-
-async fn run(
-    st: Arc<AppState>,
-    headers: &HeaderMap,
-    params: Params,
-    range: bool,
-) -> Result<Vec<u8>, ApiError> {
+async fn run(st: Arc<AppState>, r: LokiRequest, range: bool) -> Result<Vec<u8>, ApiError> {
+    let LokiRequest { tenant, params } = r;
     let started = Instant::now();
-    let tenant = tenant(headers, st.auth_enabled)?;
     let limits = st.limits();
     let get = |k: &str| params.get(k);
     let request_limits = api::RequestLimits {
@@ -392,80 +372,53 @@ async fn index<T: Send + 'static>(
 /// `GET|POST /loki/api/v1/labels`.
 pub(crate) async fn labels(
     State(st): State<Arc<AppState>>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let params = Params::parse(query.as_deref(), &headers, &body);
-    let run = async {
-        let tenant = tenant(&headers, st.auth_enabled)?;
-        let (start, end) = bounds(&params)?;
-        let matchers = selector(params.get("query").as_deref())?;
-        index(&st, move |s| s.label_names(&tenant, start, end, &matchers)).await
-    };
-    match run.await {
-        Ok(names) => respond::success(&names),
-        Err(e) => e.into_response(),
-    }
+    r: LokiRequest,
+) -> Result<Response, ApiError> {
+    let (start, end) = bounds(&r.params)?;
+    let matchers = selector(r.params.get("query").as_deref())?;
+    let tenant = r.tenant;
+    let names = index(&st, move |s| s.label_names(&tenant, start, end, &matchers)).await?;
+    Ok(respond::success(&names))
 }
 
 /// `GET|POST /loki/api/v1/label/<name>/values`.
 pub(crate) async fn label_values(
     State(st): State<Arc<AppState>>,
     Path(name): Path<String>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let params = Params::parse(query.as_deref(), &headers, &body);
-    let run = async {
-        let tenant = tenant(&headers, st.auth_enabled)?;
-        let (start, end) = bounds(&params)?;
-        let matchers = selector(params.get("query").as_deref())?;
-        index(&st, move |s| {
-            s.label_values(&tenant, &name, start, end, &matchers)
-        })
-        .await
-    };
-    match run.await {
-        Ok(values) => respond::success(&values),
-        Err(e) => e.into_response(),
-    }
+    r: LokiRequest,
+) -> Result<Response, ApiError> {
+    let (start, end) = bounds(&r.params)?;
+    let matchers = selector(r.params.get("query").as_deref())?;
+    let tenant = r.tenant;
+    let values = index(&st, move |s| {
+        s.label_values(&tenant, &name, start, end, &matchers)
+    })
+    .await?;
+    Ok(respond::success(&values))
 }
 
 /// `GET|POST /loki/api/v1/series`: `match[]` selectors, any of which may
 /// select a stream.
 pub(crate) async fn series(
     State(st): State<Arc<AppState>>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let params = Params::parse(query.as_deref(), &headers, &body);
-    let run = async {
-        let tenant = tenant(&headers, st.auth_enabled)?;
-        let (start, end) = bounds(&params)?;
-        let mut groups = Vec::new();
-        for m in params.all("match[]").iter().chain(params.all("match")) {
-            groups.push(selector(Some(m))?);
-        }
-        let streams = index(&st, move |s| s.series(&tenant, &groups, start, end)).await?;
-        let limit = st.limits().max_query_series;
-        if limit > 0 && streams.len() > limit {
-            return Err(ApiError::from(&logql::Error::SeriesLimit(limit)));
-        }
-        Ok::<_, ApiError>(streams)
-    };
-    match run.await {
-        Ok(streams) => {
-            let data: Vec<BTreeMap<&str, &str>> = streams
-                .iter()
-                .map(|l| l.iter().map(|l| (l.name, l.value)).collect())
-                .collect();
-            respond::success(&data)
-        }
-        Err(e) => e.into_response(),
+    r: LokiRequest,
+) -> Result<Response, ApiError> {
+    let (start, end) = bounds(&r.params)?;
+    let mut groups = Vec::new();
+    for m in r.params.all("match[]").iter().chain(r.params.all("match")) {
+        groups.push(selector(Some(m))?);
     }
+    let tenant = r.tenant;
+    let streams = index(&st, move |s| s.series(&tenant, &groups, start, end)).await?;
+    let limit = st.limits().max_query_series;
+    if limit > 0 && streams.len() > limit {
+        return Err(ApiError::from(&logql::Error::SeriesLimit(limit)));
+    }
+    let data: Vec<BTreeMap<&str, &str>> = streams
+        .iter()
+        .map(|l| l.iter().map(|l| (l.name, l.value)).collect())
+        .collect();
+    Ok(respond::success(&data))
 }
 
 /// `index/stats`' answer, in Loki's member order.
@@ -491,117 +444,93 @@ struct Detected<'a> {
 /// `GET|POST /loki/api/v1/index/stats`: a bare object.
 pub(crate) async fn index_stats(
     State(st): State<Arc<AppState>>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let params = Params::parse(query.as_deref(), &headers, &body);
-    let run = async {
-        let tenant = tenant(&headers, st.auth_enabled)?;
-        let (start, end) = bounds(&params)?;
-        let matchers = selector(params.get("query").as_deref())?;
-        index(&st, move |s| s.index_stats(&tenant, &matchers, start, end)).await
-    };
-    match run.await {
-        Ok(u) => respond::bare(&IndexStats {
-            streams: u.streams,
-            chunks: u.chunks,
-            bytes: u.bytes,
-            entries: u.entries,
-        }),
-        Err(e) => e.into_response(),
-    }
+    r: LokiRequest,
+) -> Result<Response, ApiError> {
+    let (start, end) = bounds(&r.params)?;
+    let matchers = selector(r.params.get("query").as_deref())?;
+    let tenant = r.tenant;
+    let u = index(&st, move |s| s.index_stats(&tenant, &matchers, start, end)).await?;
+    Ok(respond::bare(&IndexStats {
+        streams: u.streams,
+        chunks: u.chunks,
+        bytes: u.bytes,
+        entries: u.entries,
+    }))
 }
 
 /// `GET|POST /loki/api/v1/index/volume` and `volume_range`: bytes per
-/// series of the `targetLabels` (or each stream), as a vector or matrix.
+/// series of the `targetLabels` (or each stream), as a vector.
 pub(crate) async fn volume(
     State(st): State<Arc<AppState>>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let params = Params::parse(query.as_deref(), &headers, &body);
-    let run = async {
-        let tenant = tenant(&headers, st.auth_enabled)?;
-        let (start, end) = bounds(&params)?;
-        let matchers = selector(params.get("query").as_deref())?;
-        let targets: Vec<String> = params
-            .get("targetLabels")
-            .map(|t| {
-                t.split(',')
-                    .map(str::trim)
-                    .filter(|s| !s.is_empty())
-                    .map(str::to_owned)
-                    .collect()
-            })
-            .unwrap_or_default();
-        let limit: usize = params
-            .get("limit")
-            .and_then(|l| l.parse().ok())
-            .unwrap_or(100);
-        let mut sorted = index(&st, move |s| {
-            s.volume(&tenant, &matchers, start, end, &targets)
+    r: LokiRequest,
+) -> Result<Response, ApiError> {
+    let (start, end) = bounds(&r.params)?;
+    let matchers = selector(r.params.get("query").as_deref())?;
+    let targets: Vec<String> = r
+        .params
+        .get("targetLabels")
+        .map(|t| {
+            t.split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect()
         })
-        .await?;
-        sorted.truncate(limit);
-        Ok::<_, ApiError>((sorted, end))
-    };
-    match run.await {
-        Ok((sorted, end)) => {
-            let result = QueryResult::Vector(
-                sorted
-                    .into_iter()
-                    .map(|(l, b)| model::algebra::Sample::new(l, b as f64))
-                    .collect(),
-            );
-            let q = Query::instant(end);
-            respond::json_body(api::encode_result(&result, &q, &QueryStats::default()))
-        }
-        Err(e) => e.into_response(),
-    }
+        .unwrap_or_default();
+    let limit: usize = r
+        .params
+        .get("limit")
+        .and_then(|l| l.parse().ok())
+        .unwrap_or(100);
+    let tenant = r.tenant;
+    let mut sorted = index(&st, move |s| {
+        s.volume(&tenant, &matchers, start, end, &targets)
+    })
+    .await?;
+    sorted.truncate(limit);
+    let result = QueryResult::Vector(
+        sorted
+            .into_iter()
+            .map(|(l, b)| model::algebra::Sample::new(l, b as f64))
+            .collect(),
+    );
+    let q = Query::instant(end);
+    Ok(respond::json_body(api::encode_result(
+        &result,
+        &q,
+        &QueryStats::default(),
+    )))
 }
 
 /// `GET /loki/api/v1/detected_labels`: the stream labels of the selected
 /// streams with their cardinality.
 pub(crate) async fn detected_labels(
     State(st): State<Arc<AppState>>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let params = Params::parse(query.as_deref(), &headers, &body);
-    let run = async {
-        let tenant = tenant(&headers, st.auth_enabled)?;
-        let (start, end) = bounds(&params)?;
-        let matchers = selector(params.get("query").as_deref())?;
-        let streams = index(&st, move |s| s.series(&tenant, &[matchers], start, end)).await?;
-        let mut values: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-        for l in &streams {
-            for label in l.iter() {
-                values
-                    .entry(label.name.to_owned())
-                    .or_default()
-                    .insert(label.value.to_owned());
-            }
+    r: LokiRequest,
+) -> Result<Response, ApiError> {
+    let (start, end) = bounds(&r.params)?;
+    let matchers = selector(r.params.get("query").as_deref())?;
+    let tenant = r.tenant;
+    let streams = index(&st, move |s| s.series(&tenant, &[matchers], start, end)).await?;
+    let mut values: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for l in &streams {
+        for label in l.iter() {
+            values
+                .entry(label.name.to_owned())
+                .or_default()
+                .insert(label.value.to_owned());
         }
-        Ok::<_, ApiError>(values)
-    };
-    match run.await {
-        Ok(values) => {
-            let labels: Vec<Detected<'_>> = values
-                .iter()
-                .map(|(k, v)| Detected {
-                    label: k,
-                    kind: None,
-                    cardinality: v.len(),
-                    parsers: None,
-                })
-                .collect();
-            respond::bare(&json!({ "detectedLabels": labels }))
-        }
-        Err(e) => e.into_response(),
     }
+    let labels: Vec<Detected<'_>> = values
+        .iter()
+        .map(|(k, v)| Detected {
+            label: k,
+            kind: None,
+            cardinality: v.len(),
+            parsers: None,
+        })
+        .collect();
+    Ok(respond::bare(&json!({ "detectedLabels": labels })))
 }
 
 /// `GET /loki/api/v1/detected_fields`: fields found in the lines
@@ -609,55 +538,46 @@ pub(crate) async fn detected_labels(
 /// cardinality.
 pub(crate) async fn detected_fields(
     State(st): State<Arc<AppState>>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let params = Params::parse(query.as_deref(), &headers, &body);
-    let run = async {
-        let tenant = tenant(&headers, st.auth_enabled)?;
-        let (start, end) = bounds(&params)?;
-        let text = params.get("query").unwrap_or_default();
-        let max = st.limits().max_entries_limit_per_query;
-        let line_limit: usize = params
-            .get("line_limit")
-            .and_then(|l| l.parse().ok())
-            .unwrap_or(1000);
-        if max > 0 && line_limit > max {
-            return Err(ApiError::bad(format!(
-                "max entries limit per query exceeded, limit > max_entries_limit ({line_limit} > {max})"
-            )));
-        }
-        let expr = logql::parse(text.trim()).map_err(|e| ApiError::from(&logql::Error::from(e)))?;
-        if !matches!(expr, Expr::Log(_)) {
-            return Err(ApiError::bad("detected fields need a log query"));
-        }
-        let q = Query {
-            limit: line_limit,
-            ..Query::range(start, end.saturating_add(1), 1)
-        };
-        let (result, _) = evaluate(&st, &tenant, &expr, &q).await?;
-        Ok::<_, ApiError>((result, line_limit))
-    };
-    match run.await {
-        Ok((QueryResult::Streams(streams), limit)) => match detect_fields(&streams) {
-            Ok(fields) => {
-                let list: Vec<Detected<'_>> = fields
-                    .iter()
-                    .map(|(k, f)| Detected {
-                        label: k,
-                        kind: Some(f.kind),
-                        cardinality: f.values.len(),
-                        parsers: Some([f.parser]),
-                    })
-                    .collect();
-                respond::bare(&json!({ "fields": list, "limit": limit }))
-            }
-            Err(e) => ApiError::from(&e).into_response(),
-        },
-        Ok(_) => ApiError::bad("detected fields need a log query").into_response(),
-        Err(e) => e.into_response(),
+    r: LokiRequest,
+) -> Result<Response, ApiError> {
+    let (start, end) = bounds(&r.params)?;
+    let text = r.params.get("query").unwrap_or_default();
+    let max = st.limits().max_entries_limit_per_query;
+    let line_limit: usize = r
+        .params
+        .get("line_limit")
+        .and_then(|l| l.parse().ok())
+        .unwrap_or(1000);
+    if max > 0 && line_limit > max {
+        return Err(ApiError::bad(format!(
+            "max entries limit per query exceeded, limit > max_entries_limit ({line_limit} > {max})"
+        )));
     }
+    let expr = logql::parse(text.trim()).map_err(|e| ApiError::from(&logql::Error::from(e)))?;
+    if !matches!(expr, Expr::Log(_)) {
+        return Err(ApiError::bad("detected fields need a log query"));
+    }
+    let q = Query {
+        limit: line_limit,
+        ..Query::range(start, end.saturating_add(1), 1)
+    };
+    let (result, _) = evaluate(&st, &r.tenant, &expr, &q).await?;
+    let QueryResult::Streams(streams) = result else {
+        return Err(ApiError::bad("detected fields need a log query"));
+    };
+    let fields = detect_fields(&streams).map_err(|e| ApiError::from(&e))?;
+    let list: Vec<Detected<'_>> = fields
+        .iter()
+        .map(|(k, f)| Detected {
+            label: k,
+            kind: Some(f.kind),
+            cardinality: f.values.len(),
+            parsers: Some([f.parser]),
+        })
+        .collect();
+    Ok(respond::bare(
+        &json!({ "fields": list, "limit": line_limit }),
+    ))
 }
 
 /// A field found in lines: its values, type and the parser that found it.
@@ -728,24 +648,10 @@ fn field_type(value: &str) -> &'static str {
 }
 
 /// `GET|POST /loki/api/v1/format_query`: the query pretty-printed.
-pub(crate) async fn format_query(
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let params = Params::parse(query.as_deref(), &headers, &body);
-    let text = params.get("query").unwrap_or_default();
-    match logql::parse(&text) {
-        Ok(expr) => {
-            let mut response = logql::pretty::pretty(&expr).into_response();
-            response.headers_mut().insert(
-                axum::http::header::CONTENT_TYPE,
-                axum::http::HeaderValue::from_static("text/plain; charset=utf-8"),
-            );
-            response
-        }
-        Err(e) => ApiError::from(&logql::Error::from(e)).into_response(),
-    }
+pub(crate) async fn format_query(r: LokiRequest) -> Result<Response, ApiError> {
+    let text = r.params.get("query").unwrap_or_default();
+    let expr = logql::parse(&text).map_err(|e| ApiError::from(&logql::Error::from(e)))?;
+    Ok(respond::text(logql::pretty::pretty(&expr)))
 }
 
 #[cfg(test)]

@@ -86,6 +86,16 @@ pub(crate) fn success<T: Serialize + ?Sized>(data: &T) -> Response {
     }
 }
 
+/// Plain text (`format_query`).
+pub(crate) fn text(body: String) -> Response {
+    let mut response = (StatusCode::OK, body).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    response
+}
+
 /// A bare JSON value (Loki's `index/stats`, `buildinfo`).
 pub(crate) fn bare<T: Serialize + ?Sized>(data: &T) -> Response {
     match serde_json::to_vec(data) {

@@ -9,7 +9,7 @@ use serde::Serialize;
 use serde::ser::{SerializeMap, SerializeSeq};
 
 use crate::error::Error;
-use crate::eval::{Direction, Query, QueryResult, Stats};
+use crate::eval::{Direction, Query, QueryResult, Stats, StreamResult};
 
 /// Loki's default `limit`.
 pub const DEFAULT_LIMIT: usize = 100;
@@ -540,6 +540,23 @@ impl Serialize for Data<'_> {
         map.serialize_entry("stats", self.stats)?;
         map.end()
     }
+}
+
+/// A frame of `/loki/api/v1/tail`: `{"streams":[{"stream":{…},"values":[…]}]}`,
+/// the streams written as in query answers.
+pub fn encode_tail_frame(streams: &[StreamResult]) -> String {
+    #[derive(Serialize)]
+    struct Frame<S: Serialize> {
+        streams: S,
+    }
+    let frame = Frame {
+        streams: seq_of(streams, |s| StreamJson {
+            stream: LabelsJson(&s.labels),
+            values: seq_of(&s.entries, EntryJson),
+        }),
+    };
+    // Only labels and strings are written: this cannot fail.
+    serde_json::to_string(&frame).unwrap_or_default()
 }
 
 /// How many entries or samples a result holds.

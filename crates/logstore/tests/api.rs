@@ -1012,3 +1012,42 @@ async fn volume_and_detected_endpoints_answer_in_lokis_shapes() {
     );
     s.stop().await;
 }
+
+/// A reload applies the new limits, the rate limits included.
+#[tokio::test]
+async fn a_reload_applies_new_rate_limits() {
+    let s = Server::start(&test_config(
+        false,
+        "  ingestion_rate_mb: 0.001\n  ingestion_burst_size_mb: 0.001\n",
+    ))
+    .await;
+    let now = now_ns();
+    let line = "x".repeat(2000);
+    let body = || json_push(r#"{"job":"r"}"#, &format!(r#"["{now}","{line}"]"#));
+    assert_eq!(s.push(JSON, None, None, body()).await.0, 429);
+    std::fs::write(
+        s.dir.path().join("loki-config.yaml"),
+        test_config(
+            false,
+            "  ingestion_rate_mb: 10\n  ingestion_burst_size_mb: 10\n",
+        ),
+    )
+    .expect("the new config");
+    s.server
+        .as_ref()
+        .expect("running")
+        .reload()
+        .await
+        .expect("the reload");
+    assert_eq!(s.push(JSON, None, None, body()).await.0, 204);
+    // A bad config is refused and the one in force stays.
+    std::fs::write(
+        s.dir.path().join("loki-config.yaml"),
+        "limits_config:\n  nope: 1\n",
+    )
+    .expect("a bad config");
+    assert!(s.server.as_ref().expect("running").reload().await.is_err());
+    let body = json_push(r#"{"job":"r"}"#, &format!(r#"["{}","again"]"#, now + 1));
+    assert_eq!(s.push(JSON, None, None, body).await.0, 204);
+    s.stop().await;
+}

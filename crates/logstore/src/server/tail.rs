@@ -16,7 +16,6 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use logql::ast::Expr;
 use logql::eval::{Direction, Engine, Query, QueryResult, StreamResult};
-use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
 use super::params::{Params, tenant};
@@ -134,26 +133,6 @@ async fn read(
     Ok(streams)
 }
 
-fn frame(streams: &[StreamResult]) -> String {
-    let streams: Vec<serde_json::Value> = streams
-        .iter()
-        .map(|s| {
-            let labels: serde_json::Map<String, serde_json::Value> = s
-                .labels
-                .iter()
-                .map(|l| (l.name.to_owned(), json!(l.value)))
-                .collect();
-            let values: Vec<serde_json::Value> = s
-                .entries
-                .iter()
-                .map(|(ts, line)| json!([ts.to_string(), line]))
-                .collect();
-            json!({"stream": labels, "values": values})
-        })
-        .collect();
-    json!({ "streams": streams }).to_string()
-}
-
 async fn run(st: Arc<AppState>, t: Tail, mut socket: WebSocket, stop: CancellationToken) {
     let mut from = t.start_ns;
     let mut first = true;
@@ -175,7 +154,9 @@ async fn run(st: Arc<AppState>, t: Tail, mut socket: WebSocket, stop: Cancellati
                     };
                     if streams.iter().any(|s| !s.entries.is_empty())
                         && socket
-                            .send(Message::Text(frame(&streams).into()))
+                            .send(Message::Text(
+                                logql::api::encode_tail_frame(&streams).into(),
+                            ))
                             .await
                             .is_err()
                     {

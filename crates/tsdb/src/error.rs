@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+use segments::{IoError, SegmentsError};
+
 /// Everything that can go wrong while storing or reading samples.
 #[derive(Debug, thiserror::Error)]
 pub enum TsdbError {
@@ -37,16 +39,9 @@ pub enum TsdbError {
         /// End of the range, in milliseconds.
         maxt: i64,
     },
-    /// An I/O operation on the data directory failed.
-    #[error("{op} {path}: {source}")]
-    Io {
-        /// What we were doing, e.g. "open wal segment".
-        op: &'static str,
-        /// The file or directory concerned.
-        path: PathBuf,
-        /// The underlying error.
-        source: std::io::Error,
-    },
+    /// An I/O operation on the data directory failed: what, where, why.
+    #[error(transparent)]
+    Io(#[from] IoError),
     /// A block file or log checkpoint failed its checksum or does not parse.
     #[error("corrupt {path}: {reason}")]
     Corrupt {
@@ -70,10 +65,15 @@ impl TsdbError {
     }
 
     pub(crate) fn io(op: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        Self::Io {
-            op,
-            path: path.into(),
-            source,
+        Self::Io(IoError::new(op, path, source))
+    }
+}
+
+impl From<SegmentsError> for TsdbError {
+    fn from(e: SegmentsError) -> Self {
+        match e {
+            SegmentsError::Io(e) => Self::Io(e),
+            SegmentsError::Broken(why) => Self::WalBroken(why),
         }
     }
 }

@@ -42,6 +42,11 @@ impl SegmentWriter {
         })
     }
 
+    /// The directory of the segments.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
     /// The number of the segment being written.
     pub fn segment(&self) -> u64 {
         self.segment

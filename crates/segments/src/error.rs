@@ -1,4 +1,4 @@
-//! The error types of this crate: an I/O failure with its operation and path, and a log broken by one.
+//! The error types of this crate: an I/O failure with its operation and path, a damaged file, and a log broken by a failure.
 
 use std::path::PathBuf;
 
@@ -23,6 +23,28 @@ impl IoError {
             op,
             path: path.into(),
             source,
+        }
+    }
+}
+
+/// A file was complete when written (fsynced before it got its name) but
+/// now fails its checksum or does not parse: a disk fault to look at, not a
+/// torn write to repair. The storage crates embed it like [`IoError`].
+#[derive(Debug, thiserror::Error)]
+#[error("corrupt {path}: {reason}")]
+pub struct CorruptFile {
+    /// The damaged file.
+    pub path: PathBuf,
+    /// What is wrong with it.
+    pub reason: String,
+}
+
+impl CorruptFile {
+    /// `path` is damaged, as `reason` says.
+    pub fn new(path: impl Into<PathBuf>, reason: impl Into<String>) -> Self {
+        Self {
+            path: path.into(),
+            reason: reason.into(),
         }
     }
 }

@@ -179,18 +179,8 @@ pub fn replay_segments(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::frame::{begin_frame, end_frame};
+    use crate::frame::framed as frames;
     use std::io::Write;
-
-    fn frames(payloads: &[&[u8]]) -> Vec<u8> {
-        let mut out = Vec::new();
-        for p in payloads {
-            let start = begin_frame(&mut out);
-            out.extend_from_slice(p);
-            end_frame(&mut out, start);
-        }
-        out
-    }
 
     #[test]
     fn segments_are_listed_in_order_and_others_passed_over() {

@@ -100,19 +100,21 @@ pub fn scan_frames<'a>(
     }
 }
 
+/// `payloads` framed one after the other, for tests.
+#[cfg(test)]
+pub(crate) fn framed(payloads: &[&[u8]]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for p in payloads {
+        let start = begin_frame(&mut out);
+        out.extend_from_slice(p);
+        end_frame(&mut out, start);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn framed(payloads: &[&[u8]]) -> Vec<u8> {
-        let mut out = Vec::new();
-        for p in payloads {
-            let start = begin_frame(&mut out);
-            out.extend_from_slice(p);
-            end_frame(&mut out, start);
-        }
-        out
-    }
 
     #[test]
     fn frame_bytes_are_length_crc_payload() {

@@ -50,7 +50,7 @@ pub mod frame;
 mod writer;
 
 pub use encoding::{Reader, put_str, put_uvarint, put_varint};
-pub use error::{IoError, SegmentsError};
+pub use error::{CorruptFile, IoError, SegmentsError};
 pub use files::{
     Repaired, Replayed, create_segment, list_segments, read_repairing, remove_segments,
     remove_segments_below, replay_segments, segment_path, sync_dir,

@@ -139,17 +139,14 @@ impl SegmentWriter {
 mod tests {
     use super::*;
     use crate::files::{list_segments, replay_segments};
-    use crate::frame::{begin_frame, end_frame};
+    use crate::frame::framed;
 
     #[test]
     fn frames_written_rotate_and_replay() {
         let tmp = tempfile::tempdir().unwrap();
         let mut w = SegmentWriter::create(tmp.path(), 4, 20).unwrap();
         for p in [&b"first"[..], b"second", b"third"] {
-            let mut buf = Vec::new();
-            let start = begin_frame(&mut buf);
-            buf.extend_from_slice(p);
-            end_frame(&mut buf, start);
+            let buf = framed(&[p]);
             if w.is_full_for(buf.len() as u64) {
                 w.rotate().unwrap();
             }

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use segments::{IoError, SegmentsError};
+use segments::{CorruptFile, IoError, SegmentsError};
 
 /// Everything that can go wrong while storing or reading samples.
 #[derive(Debug, thiserror::Error)]
@@ -43,13 +43,8 @@ pub enum TsdbError {
     #[error(transparent)]
     Io(#[from] IoError),
     /// A block file or log checkpoint failed its checksum or does not parse.
-    #[error("corrupt {path}: {reason}")]
-    Corrupt {
-        /// The damaged file.
-        path: PathBuf,
-        /// What is wrong with it.
-        reason: String,
-    },
+    #[error(transparent)]
+    Corrupt(#[from] CorruptFile),
     /// The write-ahead log stopped accepting writes after an earlier write or
     /// fsync failed; reopening the database recovers what was durable.
     #[error("write-ahead log is broken by an earlier failure: {0}")]
@@ -58,10 +53,7 @@ pub enum TsdbError {
 
 impl TsdbError {
     pub(crate) fn corrupt(path: impl Into<PathBuf>, reason: impl Into<String>) -> Self {
-        Self::Corrupt {
-            path: path.into(),
-            reason: reason.into(),
-        }
+        Self::Corrupt(CorruptFile::new(path, reason))
     }
 
     pub(crate) fn io(op: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use segments::{IoError, SegmentsError};
+use segments::{CorruptFile, IoError, SegmentsError};
 
 /// Everything that can go wrong while storing or reading log entries.
 #[derive(Debug, thiserror::Error)]
@@ -12,13 +12,8 @@ pub enum StorageError {
     #[error(transparent)]
     Io(#[from] IoError),
     /// A chunk, index or log file failed its checksum or does not parse.
-    #[error("corrupt {path}: {reason}")]
-    Corrupt {
-        /// The damaged file.
-        path: PathBuf,
-        /// What is wrong with it.
-        reason: String,
-    },
+    #[error(transparent)]
+    Corrupt(#[from] CorruptFile),
     /// A block held in memory does not decode: a bug, never bad input.
     #[error("corrupt in-memory block: {0}")]
     CorruptBlock(&'static str),
@@ -44,10 +39,7 @@ impl StorageError {
     }
 
     pub(crate) fn corrupt(path: impl Into<PathBuf>, reason: impl Into<String>) -> Self {
-        Self::Corrupt {
-            path: path.into(),
-            reason: reason.into(),
-        }
+        Self::Corrupt(CorruptFile::new(path, reason))
     }
 }
 

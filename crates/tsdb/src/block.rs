@@ -25,9 +25,9 @@ use model::{Labels, Matcher};
 use serde::{Deserialize, Serialize};
 
 use crate::TsdbError;
-use crate::encoding::{Cursor, put_str, put_uvarint, put_varint};
 use crate::index::Index;
 use crate::storage::{ChunkSlice, Querier, Queryable, Series, SeriesRef};
+use segments::{Reader, put_str, put_uvarint, put_varint, sync_dir};
 
 const META_FILE: &str = "meta.json";
 const INDEX_FILE: &str = "index";
@@ -100,15 +100,15 @@ struct BlockSeries {
 impl BlockSeries {
     fn labels(&self) -> Labels {
         // Parsed once already when the block was opened.
-        decode_labels(&mut Cursor(&self.labels)).unwrap_or_default()
+        decode_labels(&mut Reader::new(&self.labels)).unwrap_or_default()
     }
 }
 
-fn decode_labels(c: &mut Cursor<'_>) -> Option<Labels> {
+fn decode_labels(c: &mut Reader<'_>) -> Option<Labels> {
     let n = c.uvarint()?;
     let mut pairs = Vec::new();
     for _ in 0..n {
-        pairs.push((c.string()?, c.string()?));
+        pairs.push((c.str()?, c.str()?));
     }
     Some(Labels::from_pairs(pairs))
 }
@@ -151,14 +151,14 @@ fn read_index(path: &Path) -> Result<(Vec<BlockSeries>, Index), TsdbError> {
 /// Decodes the index payload into the series list and their inverted
 /// index (ids are positions in the list).
 fn decode_index(payload: &[u8]) -> Option<(Vec<BlockSeries>, Index)> {
-    let mut c = Cursor(payload);
+    let mut c = Reader::new(payload);
     let n = c.uvarint()?;
     let mut out = Vec::new();
     let mut index = Index::postings_only();
     for i in 0..n {
-        let before = c.0;
+        let before = c.rest();
         let labels = decode_labels(&mut c)?;
-        let raw = &before[..before.len() - c.0.len()];
+        let raw = &before[..before.len() - c.remaining()];
         index.add(SeriesRef(i), &labels);
         let nchunks = c.uvarint()?;
         let mut chunks = Vec::new();
@@ -535,12 +535,6 @@ fn write_synced(path: &Path, bytes: &[u8]) -> Result<(), TsdbError> {
     f.write_all(bytes)
         .and_then(|()| f.sync_all())
         .map_err(|e| TsdbError::io("write block file", path, e))
-}
-
-pub(crate) fn sync_dir(dir: &Path) -> Result<(), TsdbError> {
-    File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(|e| TsdbError::io("sync directory", dir, e))
 }
 
 #[cfg(test)]

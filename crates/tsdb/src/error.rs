@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+use segments::{CorruptFile, IoError, SegmentsError};
+
 /// Everything that can go wrong while storing or reading samples.
 #[derive(Debug, thiserror::Error)]
 pub enum TsdbError {
@@ -37,24 +39,12 @@ pub enum TsdbError {
         /// End of the range, in milliseconds.
         maxt: i64,
     },
-    /// An I/O operation on the data directory failed.
-    #[error("{op} {path}: {source}")]
-    Io {
-        /// What we were doing, e.g. "open wal segment".
-        op: &'static str,
-        /// The file or directory concerned.
-        path: PathBuf,
-        /// The underlying error.
-        source: std::io::Error,
-    },
+    /// An I/O operation on the data directory failed: what, where, why.
+    #[error(transparent)]
+    Io(#[from] IoError),
     /// A block file or log checkpoint failed its checksum or does not parse.
-    #[error("corrupt {path}: {reason}")]
-    Corrupt {
-        /// The damaged file.
-        path: PathBuf,
-        /// What is wrong with it.
-        reason: String,
-    },
+    #[error(transparent)]
+    Corrupt(#[from] CorruptFile),
     /// The write-ahead log stopped accepting writes after an earlier write or
     /// fsync failed; reopening the database recovers what was durable.
     #[error("write-ahead log is broken by an earlier failure: {0}")]
@@ -63,17 +53,19 @@ pub enum TsdbError {
 
 impl TsdbError {
     pub(crate) fn corrupt(path: impl Into<PathBuf>, reason: impl Into<String>) -> Self {
-        Self::Corrupt {
-            path: path.into(),
-            reason: reason.into(),
-        }
+        Self::Corrupt(CorruptFile::new(path, reason))
     }
 
     pub(crate) fn io(op: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        Self::Io {
-            op,
-            path: path.into(),
-            source,
+        Self::Io(IoError::new(op, path, source))
+    }
+}
+
+impl From<SegmentsError> for TsdbError {
+    fn from(e: SegmentsError) -> Self {
+        match e {
+            SegmentsError::Io(e) => Self::Io(e),
+            SegmentsError::Broken(why) => Self::WalBroken(why),
         }
     }
 }

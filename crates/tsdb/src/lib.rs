@@ -82,7 +82,6 @@ mod block;
 mod chunk;
 mod compact;
 mod db;
-mod encoding;
 mod error;
 mod head;
 mod index;

@@ -1,4 +1,4 @@
-//! Write-ahead log records: framing (length + CRC32) and the series and samples payloads.
+//! Write-ahead log records: the series and samples payloads, framed by `segments`.
 //!
 //! ```text
 //! frame:   [payload length: u32 LE][crc32 of payload: u32 LE][payload]
@@ -9,16 +9,14 @@
 //!                               t - base: zigzag varint, value bits: u64 LE }
 //! ```
 //!
-//! A frame never spans two segment files. Decoding never panics: anything
-//! that does not parse is reported as corrupt, and the reader truncates there.
+//! The frame is `segments`' (length and CRC32), and never spans two segment
+//! files. Decoding never panics: anything that does not parse is reported as
+//! corrupt, and the reader truncates there.
 
 use model::Labels;
 
 use crate::SeriesRef;
-use crate::encoding::{Cursor, put_str, put_uvarint, put_varint};
-
-/// Bytes of the frame header (length + CRC32).
-pub(crate) const FRAME_HEADER: usize = 8;
+use segments::{Reader, begin_frame, end_frame, put_str, put_uvarint, put_varint};
 
 const TYPE_SERIES: u8 = 1;
 const TYPE_SAMPLES: u8 = 2;
@@ -32,20 +30,11 @@ pub(crate) enum Record {
     Samples(Vec<(SeriesRef, i64, f64)>),
 }
 
-/// Starts a frame in `out`: reserves its header, returns where it starts.
-fn begin_frame(out: &mut Vec<u8>, kind: u8) -> usize {
-    let start = out.len();
-    out.extend_from_slice(&[0; FRAME_HEADER]);
+/// Starts a frame of record type `kind` in `out`; returns where it starts.
+fn begin_record(out: &mut Vec<u8>, kind: u8) -> usize {
+    let start = begin_frame(out);
     out.push(kind);
     start
-}
-
-/// Fills in the header of the frame begun at `start`, now that its payload
-/// is written behind it (no copy of the payload).
-fn end_frame(out: &mut [u8], start: usize) {
-    let (header, payload) = out[start..].split_at_mut(FRAME_HEADER);
-    header[..4].copy_from_slice(&(payload.len() as u32).to_le_bytes());
-    header[4..].copy_from_slice(&crc32fast::hash(payload).to_le_bytes());
 }
 
 /// Appends a framed series record to `out`.
@@ -53,7 +42,7 @@ pub(crate) fn encode_series<'a>(
     out: &mut Vec<u8>,
     series: impl IntoIterator<Item = (SeriesRef, &'a Labels)>,
 ) {
-    let start = begin_frame(out, TYPE_SERIES);
+    let start = begin_record(out, TYPE_SERIES);
     for (id, labels) in series {
         put_uvarint(out, id.0);
         put_uvarint(out, labels.len() as u64);
@@ -72,7 +61,7 @@ pub(crate) fn encode_samples(
 ) {
     let mut samples = samples.into_iter().peekable();
     let base = samples.peek().map_or(0, |s| s.1);
-    let start = begin_frame(out, TYPE_SAMPLES);
+    let start = begin_record(out, TYPE_SAMPLES);
     out.reserve(8 + samples.size_hint().0 * 12);
     out.extend_from_slice(&base.to_le_bytes());
     for (id, t, v) in samples {
@@ -83,47 +72,10 @@ pub(crate) fn encode_samples(
     end_frame(out, start);
 }
 
-/// What the reader found at some offset of a segment.
-#[derive(Debug, PartialEq)]
-pub(crate) enum Frame<'a> {
-    /// A complete record with a good checksum; `len` counts the header.
-    Ok { payload: &'a [u8], len: usize },
-    /// Clean end of the data.
-    End,
-    /// A short, torn or corrupt frame; why, for the warning.
-    Corrupt(&'static str),
-}
-
-/// Reads the frame at the start of `data`.
-pub(crate) fn read_frame(data: &[u8]) -> Frame<'_> {
-    if data.is_empty() {
-        return Frame::End;
-    }
-    let Some((header, rest)) = data.split_first_chunk::<FRAME_HEADER>() else {
-        return Frame::Corrupt("short frame header");
-    };
-    let [l0, l1, l2, l3, c0, c1, c2, c3] = *header;
-    let len = u32::from_le_bytes([l0, l1, l2, l3]) as usize;
-    let crc = u32::from_le_bytes([c0, c1, c2, c3]);
-    if len == 0 {
-        return Frame::Corrupt("zero-length frame");
-    }
-    let Some(payload) = rest.get(..len) else {
-        return Frame::Corrupt("frame longer than the data left");
-    };
-    if crc32fast::hash(payload) != crc {
-        return Frame::Corrupt("checksum mismatch");
-    }
-    Frame::Ok {
-        payload,
-        len: FRAME_HEADER + len,
-    }
-}
-
 /// Decodes a payload whose checksum was good; `None` if it does not parse.
 pub(crate) fn decode(payload: &[u8]) -> Option<Record> {
     let (&kind, body) = payload.split_first()?;
-    let mut c = Cursor(body);
+    let mut c = Reader::new(body);
     match kind {
         TYPE_SERIES => {
             let mut out = Vec::new();
@@ -132,7 +84,7 @@ pub(crate) fn decode(payload: &[u8]) -> Option<Record> {
                 let n = c.uvarint()?;
                 let mut pairs = Vec::new();
                 for _ in 0..n {
-                    pairs.push((c.string()?, c.string()?));
+                    pairs.push((c.str()?, c.str()?));
                 }
                 out.push((id, Labels::from_pairs(pairs)));
             }
@@ -157,6 +109,7 @@ pub(crate) fn decode(payload: &[u8]) -> Option<Record> {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+    use segments::{Frame, read_frame};
 
     fn payload_of(framed: &[u8]) -> &[u8] {
         match read_frame(framed) {
@@ -215,20 +168,8 @@ mod tests {
     }
 
     #[test]
-    fn frame_errors() {
-        let mut out = Vec::new();
-        encode_samples(&mut out, [(SeriesRef(1), 5, 1.0)]);
-        assert_eq!(read_frame(&[]), Frame::End);
-        assert_eq!(read_frame(&out[..5]), Frame::Corrupt("short frame header"));
-        assert_eq!(
-            read_frame(&out[..out.len() - 1]),
-            Frame::Corrupt("frame longer than the data left")
-        );
-        let mut flipped = out.clone();
-        let last = flipped.len() - 1;
-        flipped[last] ^= 0x10;
-        assert_eq!(read_frame(&flipped), Frame::Corrupt("checksum mismatch"));
-        assert_eq!(read_frame(&[0; 12]), Frame::Corrupt("zero-length frame"));
+    fn an_unknown_record_type_does_not_decode() {
         assert_eq!(decode(&[9, 1, 2]), None);
+        assert_eq!(decode(&[]), None);
     }
 }

@@ -1,11 +1,12 @@
-//! The write-ahead log: numbered segment files, the fsync policy, and replay with tail repair.
+//! The write-ahead log of the metrics storage: its fsync policy, its checkpoints, and replay into the head.
 //!
-//! The log is a directory of segment files named by an eight-digit number
-//! (`00000000`, `00000001`, …), each at most [`DEFAULT_SEGMENT_SIZE`] bytes
-//! unless one commit alone is larger. Records are framed as
-//! `[payload length: u32 LE][CRC32 of payload: u32 LE][payload]` and never
-//! span two segments; a payload is a series record (ids and labels) or a
-//! samples record (id, timestamp, value bits), one or more per commit.
+//! The segment files and their frames are `segments`': a directory of files
+//! named by an eight-digit number (`00000000`, `00000001`, …), each at most
+//! [`DEFAULT_SEGMENT_SIZE`] bytes unless one commit alone is larger, holding
+//! records framed as `[payload length: u32 LE][CRC32 of payload: u32 LE][payload]`
+//! that never span two segments. A payload here is a series record (ids
+//! and labels) or a samples record (id, timestamp, value bits), one or more
+//! per commit.
 //!
 //! **fsync policy.** A commit is written to the segment file (one `write`)
 //! before `commit` returns, so it survives the death of the process at once.
@@ -35,16 +36,18 @@
 //! segment removed, each with a `tracing::warn!`, and everything before it
 //! is recovered.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use segments::{SegmentWriter, list_segments, replay_segments, scan_frames, sync_dir};
+
 use crate::TsdbError;
 use crate::head::lock;
-use crate::record::{self, Frame, Record};
+use crate::record::{self, Record};
 
 /// Largest size of a segment file before the log moves to the next one.
 pub const DEFAULT_SEGMENT_SIZE: u64 = 128 << 20;
@@ -68,10 +71,6 @@ impl Default for SyncPolicy {
     fn default() -> Self {
         Self::Interval(DEFAULT_SYNC_INTERVAL)
     }
-}
-
-fn segment_path(dir: &Path, n: u64) -> PathBuf {
-    dir.join(format!("{n:08}"))
 }
 
 /// Checkpoints are named `checkpoint.NNNNNNNN`: the state of the head when
@@ -156,10 +155,6 @@ impl Checkpoint {
 
 /// Removes segments and checkpoints older than checkpoint `n`.
 fn remove_before(dir: &Path, n: u64) -> Result<(), TsdbError> {
-    for old in list_segments(dir)?.into_iter().filter(|&s| s < n) {
-        let path = segment_path(dir, old);
-        fs::remove_file(&path).map_err(|e| TsdbError::io("remove wal segment", &path, e))?;
-    }
     let entries = fs::read_dir(dir).map_err(|e| TsdbError::io("read wal directory", dir, e))?;
     for entry in entries.filter_map(Result::ok) {
         let name = entry.file_name();
@@ -173,33 +168,8 @@ fn remove_before(dir: &Path, n: u64) -> Result<(), TsdbError> {
                 .map_err(|e| TsdbError::io("remove wal checkpoint", entry.path(), e))?;
         }
     }
-    sync_dir(dir)
-}
-
-/// Makes a newly created or removed directory entry durable.
-fn sync_dir(dir: &Path) -> Result<(), TsdbError> {
-    File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(|e| TsdbError::io("sync directory", dir, e))
-}
-
-/// The segment numbers present in `dir`, ascending.
-fn list_segments(dir: &Path) -> Result<Vec<u64>, TsdbError> {
-    let mut out = Vec::new();
-    let entries = fs::read_dir(dir).map_err(|e| TsdbError::io("read wal directory", dir, e))?;
-    for entry in entries {
-        let entry = entry.map_err(|e| TsdbError::io("read wal directory", dir, e))?;
-        let name = entry.file_name();
-        match name.to_str().and_then(|n| n.parse::<u64>().ok()) {
-            Some(n) => out.push(n),
-            None if name
-                .to_str()
-                .is_some_and(|n| n.starts_with(CHECKPOINT_PREFIX)) => {}
-            None => tracing::warn!(file = ?name, "ignoring a file that is not a wal segment"),
-        }
-    }
-    out.sort_unstable();
-    Ok(out)
+    segments::remove_segments_below(dir, n, Some(CHECKPOINT_PREFIX))?;
+    Ok(())
 }
 
 /// What replay found, for the database's statistics.
@@ -230,92 +200,39 @@ pub(crate) fn replay(
         // not a torn write but a disk fault, and is refused.
         let path = checkpoint_path(dir, n);
         let data = fs::read(&path).map_err(|e| TsdbError::io("read wal checkpoint", &path, e))?;
-        let mut offset = 0;
-        loop {
-            match record::read_frame(&data[offset..]) {
-                Frame::End => break,
-                Frame::Corrupt(why) => return Err(TsdbError::corrupt(&path, why)),
-                Frame::Ok { payload, len } => {
-                    let rec = record::decode(payload)
-                        .ok_or_else(|| TsdbError::corrupt(&path, "undecodable record"))?;
-                    apply(rec);
-                    out.records += 1;
-                    offset += len;
-                }
-            }
+        let scan = scan_frames(&data, |payload| {
+            apply(record::decode(payload).ok_or("undecodable record")?);
+            out.records += 1;
+            Ok(())
+        });
+        if let Some(why) = scan.problem {
+            return Err(TsdbError::corrupt(&path, why));
         }
         // Segments the checkpoint replaced, left by a crash before their
         // removal.
         remove_before(dir, n)?;
     }
-    let segments = list_segments(dir)?;
+    let segments = list_segments(dir, Some(CHECKPOINT_PREFIX))?;
     out.next_segment = segments.last().map_or(checkpoint.unwrap_or(0), |n| n + 1);
-    for (i, &n) in segments.iter().enumerate() {
-        let path = segment_path(dir, n);
-        let data = fs::read(&path).map_err(|e| TsdbError::io("read wal segment", &path, e))?;
-        out.segments += 1;
-        let mut offset = 0;
-        let problem = loop {
-            let rest = &data[offset..];
-            match record::read_frame(rest) {
-                Frame::End => break None,
-                Frame::Corrupt(why) => break Some(why),
-                Frame::Ok { payload, len } => match record::decode(payload) {
-                    Some(rec) => {
-                        apply(rec);
-                        out.records += 1;
-                        offset += len;
-                    }
-                    None => break Some("undecodable record"),
-                },
-            }
-        };
-        let Some(why) = problem else { continue };
-        let dropped = (data.len() - offset) as u64;
-        tracing::warn!(
-            segment = %path.display(),
-            offset,
-            dropped_bytes = dropped,
-            reason = why,
-            "truncating the write-ahead log at a torn or corrupt record"
-        );
-        OpenOptions::new()
-            .write(true)
-            .open(&path)
-            .and_then(|f| {
-                f.set_len(offset as u64)?;
-                f.sync_all()
-            })
-            .map_err(|e| TsdbError::io("truncate wal segment", &path, e))?;
-        out.truncated_bytes += dropped;
-        for &later in &segments[i + 1..] {
-            let later = segment_path(dir, later);
-            tracing::warn!(segment = %later.display(), "removing a wal segment that follows a corrupt one");
-            let len = fs::metadata(&later).map(|m| m.len()).unwrap_or(0);
-            fs::remove_file(&later).map_err(|e| TsdbError::io("remove wal segment", &later, e))?;
-            out.truncated_bytes += len;
-            out.removed_segments += 1;
-        }
-        sync_dir(dir)?;
-        break;
-    }
+    let replayed = replay_segments(dir, &segments, |_, payload| {
+        apply(record::decode(payload).ok_or("undecodable record")?);
+        out.records += 1;
+        Ok(())
+    })?;
+    out.segments = replayed.segments.len() as u64;
+    out.truncated_bytes = replayed.truncated_bytes;
+    out.removed_segments = replayed.removed_segments;
     Ok(out)
 }
 
 /// The writer's state, shared with the background fsync thread.
 #[derive(Debug)]
 struct State {
-    dir: PathBuf,
-    file: Arc<File>,
-    segment: u64,
-    segment_len: u64,
-    max_segment: u64,
+    writer: SegmentWriter,
     /// Sequence number of the last commit written.
     written: u64,
     /// Sequence number of the last commit known to be fsynced.
     synced: u64,
-    /// Why the log refuses writes, after a failed write or fsync.
-    broken: Option<String>,
     stop: bool,
 }
 
@@ -334,17 +251,6 @@ impl Shared {
     }
 }
 
-fn create_segment(dir: &Path, n: u64) -> Result<File, TsdbError> {
-    let path = segment_path(dir, n);
-    let file = OpenOptions::new()
-        .create_new(true)
-        .append(true)
-        .open(&path)
-        .map_err(|e| TsdbError::io("create wal segment", &path, e))?;
-    sync_dir(dir)?;
-    Ok(file)
-}
-
 /// The open log: appends commits, fsyncs them per its policy.
 #[derive(Debug)]
 pub(crate) struct Wal {
@@ -361,17 +267,12 @@ impl Wal {
         max_segment: u64,
         policy: SyncPolicy,
     ) -> Result<Self, TsdbError> {
-        let file = create_segment(dir, first_segment)?;
+        let writer = SegmentWriter::create(dir, first_segment, max_segment)?;
         let shared = Arc::new(Shared {
             state: Mutex::new(State {
-                dir: dir.to_owned(),
-                file: Arc::new(file),
-                segment: first_segment,
-                segment_len: 0,
-                max_segment,
+                writer,
                 written: 0,
                 synced: 0,
-                broken: None,
                 stop: false,
             }),
             changed: Condvar::new(),
@@ -399,9 +300,7 @@ impl Wal {
     /// they reach the head, so replay makes the same decisions.
     pub(crate) fn lock(&self) -> Result<WalGuard<'_>, TsdbError> {
         let st = lock(&self.shared.state);
-        if let Some(why) = &st.broken {
-            return Err(TsdbError::WalBroken(why.clone()));
-        }
+        st.writer.check()?;
         Ok(WalGuard { wal: self, st })
     }
 
@@ -417,9 +316,7 @@ impl Wal {
             if st.synced >= seq {
                 return Ok(());
             }
-            if let Some(why) = &st.broken {
-                return Err(TsdbError::WalBroken(why.clone()));
-            }
+            st.writer.check()?;
             if self.syncer.is_none() || st.stop {
                 // No one else will fsync: do it here.
                 drop(st);
@@ -432,20 +329,11 @@ impl Wal {
     /// Fsyncs everything written so far, now.
     pub(crate) fn sync(&self) -> Result<(), TsdbError> {
         let mut st = lock(&self.shared.state);
-        if let Some(why) = &st.broken {
-            return Err(TsdbError::WalBroken(why.clone()));
-        }
+        st.writer.check()?;
         if st.synced == st.written {
             return Ok(());
         }
-        if let Err(e) = st.file.sync_data() {
-            st.broken = Some(format!("fsync failed: {e}"));
-            return Err(TsdbError::io(
-                "fsync wal segment",
-                segment_path(&st.dir, st.segment),
-                e,
-            ));
-        }
+        st.writer.sync()?;
         st.synced = st.written;
         self.shared.changed.notify_all();
         Ok(())
@@ -463,30 +351,15 @@ impl WalGuard<'_> {
     /// number; with [`SyncPolicy::EveryCommit`] it is durable on return.
     pub(crate) fn write(&mut self, bytes: &[u8]) -> Result<u64, TsdbError> {
         let st = &mut *self.st;
-        if let Some(why) = &st.broken {
-            return Err(TsdbError::WalBroken(why.clone()));
-        }
-        let len = bytes.len() as u64;
-        if st.segment_len > 0 && st.segment_len + len > st.max_segment {
+        st.writer.check()?;
+        if st.writer.is_full_for(bytes.len() as u64) {
             rotate(st)?;
         }
-        let path = segment_path(&st.dir, st.segment);
-        if let Err(e) = (&*st.file).write_all(bytes) {
-            // Cut off whatever part of the commit got written, so that the
-            // next commit does not land behind a torn frame.
-            if let Err(e2) = st.file.set_len(st.segment_len) {
-                st.broken = Some(format!("write failed ({e}) and could not be undone ({e2})"));
-            }
-            return Err(TsdbError::io("write wal segment", path, e));
-        }
-        st.segment_len += len;
+        st.writer.write(bytes)?;
         st.written += 1;
         let seq = st.written;
         if self.wal.policy == SyncPolicy::EveryCommit {
-            if let Err(e) = st.file.sync_data() {
-                st.broken = Some(format!("fsync failed: {e}"));
-                return Err(TsdbError::io("fsync wal segment", path, e));
-            }
+            st.writer.sync()?;
             st.synced = seq;
         }
         Ok(seq)
@@ -496,7 +369,7 @@ impl WalGuard<'_> {
     /// it is complete and fsynced.
     pub(crate) fn rotate(&mut self) -> Result<u64, TsdbError> {
         rotate(&mut self.st)?;
-        Ok(self.st.segment)
+        Ok(self.st.writer.segment())
     }
 }
 
@@ -509,19 +382,8 @@ impl Drop for WalGuard<'_> {
 /// Closes the current segment (fsynced, so every commit so far is durable)
 /// and opens the next one.
 fn rotate(st: &mut State) -> Result<(), TsdbError> {
-    if let Err(e) = st.file.sync_data() {
-        st.broken = Some(format!("fsync failed: {e}"));
-        return Err(TsdbError::io(
-            "fsync wal segment",
-            segment_path(&st.dir, st.segment),
-            e,
-        ));
-    }
+    st.writer.rotate()?;
     st.synced = st.written;
-    let next = st.segment + 1;
-    st.file = Arc::new(create_segment(&st.dir, next)?);
-    st.segment = next;
-    st.segment_len = 0;
     Ok(())
 }
 
@@ -530,7 +392,7 @@ fn sync_loop(shared: &Shared, every: Duration) {
     let mut last_sync: Option<Instant> = None;
     let mut st = lock(&shared.state);
     loop {
-        while !st.stop && (st.written == st.synced || st.broken.is_some()) {
+        while !st.stop && (st.written == st.synced || st.writer.is_broken()) {
             st = shared.wait(st);
         }
         if st.stop {
@@ -550,7 +412,8 @@ fn sync_loop(shared: &Shared, every: Duration) {
         // Fsync outside the lock so commits go on meanwhile. Every commit up
         // to `target` is in this file or in an earlier segment, which was
         // fsynced when the log moved past it.
-        let file = Arc::clone(&st.file);
+        let file = st.writer.file();
+        let path = st.writer.path();
         let target = st.written;
         drop(st);
         let result = file.sync_data();
@@ -560,7 +423,7 @@ fn sync_loop(shared: &Shared, every: Duration) {
             Ok(()) => st.synced = st.synced.max(target),
             Err(e) => {
                 tracing::error!(error = %e, "fsync of the write-ahead log failed; refusing further writes");
-                st.broken = Some(format!("fsync failed: {e}"));
+                st.writer.fsync_failed(path, e);
             }
         }
         shared.changed.notify_all();

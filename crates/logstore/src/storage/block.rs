@@ -23,9 +23,11 @@
 use std::ops::Range;
 
 use model::Labels;
+use segments::{Reader, put_uvarint, put_varint};
 
 use super::codec::Compression;
-use super::encoding::{Reader, put_labels, put_uvarint, put_varint};
+
+use super::encoding::{ReadLabels, put_labels};
 
 /// A bound on the decoded size of a header or lines section, so that a
 /// corrupt length cannot make a reader allocate without limit.
@@ -260,7 +262,7 @@ impl Decoded {
     /// gone and the block must not be read.
     pub(crate) fn load(&mut self, data: &[u8]) -> Result<(), &'static str> {
         self.entries.clear();
-        let mut r = Reader(data);
+        let mut r = Reader::new(data);
         let codec = Compression::from_tag(r.u8().ok_or("empty block")?).ok_or("unknown codec")?;
         let header_len = r.len().ok_or("short block")?;
         let lines_len = r.len().ok_or("short block")?;
@@ -271,10 +273,10 @@ impl Decoded {
         let header_c = r.bytes(header_c_len).ok_or("short block")?;
         codec.decompress(header_c, header_len, &mut self.header)?;
         let mut buf = std::mem::take(&mut self.lines).into_bytes();
-        codec.decompress(r.0, lines_len, &mut buf)?;
+        codec.decompress(r.rest(), lines_len, &mut buf)?;
         self.lines = String::from_utf8(buf).map_err(|_| "lines are not utf-8")?;
 
-        let mut h = Reader(&self.header);
+        let mut h = Reader::new(&self.header);
         let n = h.len().ok_or("short header")?;
         // Each entry takes at least two header bytes.
         if n > self.header.len() / 2 + 1 {

@@ -21,12 +21,12 @@ use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use segments::{Reader, put_uvarint, put_varint, sync_dir};
+
 use super::StorageError;
 use super::block::{self, Block, Decoded};
 use super::codec::Compression;
-use super::encoding::{Reader, put_uvarint, put_varint};
 use super::head::SealedChunk;
-use super::wal::sync_dir;
 
 const MAGIC: &[u8; 4] = b"VLGC";
 const VERSION: u8 = 1;
@@ -195,7 +195,7 @@ impl ChunkReader {
         let mut footer = [0u8; FOOTER];
         file.read_exact_at(&mut footer, len - FOOTER as u64)
             .map_err(|e| StorageError::io("read chunk file", path, e))?;
-        let mut r = Reader(&footer);
+        let mut r = Reader::new(&footer);
         let (Some(offset), Some(index_len), Some(crc), Some(magic)) =
             (r.u64_le(), r.u32_le(), r.u32_le(), r.bytes(4))
         else {
@@ -243,7 +243,7 @@ impl ChunkReader {
 }
 
 fn parse_index(index: &[u8], data_end: u64) -> Option<Vec<BlockMeta>> {
-    let mut r = Reader(index);
+    let mut r = Reader::new(index);
     let n = r.len()?;
     if n > index.len() {
         return None;

@@ -2,28 +2,18 @@
 
 use std::path::PathBuf;
 
+use segments::{CorruptFile, IoError, SegmentsError};
+
 /// Everything that can go wrong while storing or reading log entries.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum StorageError {
-    /// An I/O operation on the data directory failed.
-    #[error("{op} {path}: {source}")]
-    Io {
-        /// What we were doing, e.g. "write wal segment".
-        op: &'static str,
-        /// The file or directory concerned.
-        path: PathBuf,
-        /// The underlying error.
-        source: std::io::Error,
-    },
+    /// An I/O operation on the data directory failed: what, where, why.
+    #[error(transparent)]
+    Io(#[from] IoError),
     /// A chunk, index or log file failed its checksum or does not parse.
-    #[error("corrupt {path}: {reason}")]
-    Corrupt {
-        /// The damaged file.
-        path: PathBuf,
-        /// What is wrong with it.
-        reason: String,
-    },
+    #[error(transparent)]
+    Corrupt(#[from] CorruptFile),
     /// A block held in memory does not decode: a bug, never bad input.
     #[error("corrupt in-memory block: {0}")]
     CorruptBlock(&'static str),
@@ -45,17 +35,19 @@ pub enum StorageError {
 
 impl StorageError {
     pub(crate) fn io(op: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        Self::Io {
-            op,
-            path: path.into(),
-            source,
-        }
+        Self::Io(IoError::new(op, path, source))
     }
 
     pub(crate) fn corrupt(path: impl Into<PathBuf>, reason: impl Into<String>) -> Self {
-        Self::Corrupt {
-            path: path.into(),
-            reason: reason.into(),
+        Self::Corrupt(CorruptFile::new(path, reason))
+    }
+}
+
+impl From<SegmentsError> for StorageError {
+    fn from(e: SegmentsError) -> Self {
+        match e {
+            SegmentsError::Io(e) => Self::Io(e),
+            SegmentsError::Broken(why) => Self::WalBroken(why),
         }
     }
 }

@@ -1,8 +1,8 @@
 //! The label index: per tenant, the streams and their chunk files, with an inverted index name → value → streams held in memory and one append-only index file per period on disk.
 //!
-//! On disk, `tenants/<tenant>/<period>/index` is a sequence of framed
-//! records (`[length: u32 LE][crc32: u32 LE][payload]`, as in the log), one
-//! per chunk file flushed:
+//! On disk, `tenants/<tenant>/<period>/index` is a sequence of records in
+//! `segments`' frames (`[length: u32 LE][crc32: u32 LE][payload]`, as in
+//! the log), one per chunk file flushed:
 //!
 //! ```text
 //! [kind = 1: u8][chunk id: u64 LE][stream labels][min ts: varint][max ts: varint]
@@ -22,12 +22,12 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use model::{Labels, Matcher};
+use segments::{Reader, begin_frame, end_frame, put_uvarint, put_varint, read_repairing, sync_dir};
 
 use super::StorageError;
 use super::chunk::{self, ChunkRef};
-use super::encoding::{Reader, put_labels, put_uvarint, put_varint};
+use super::encoding::{ReadLabels, put_labels};
 use super::head::{StreamEntry, StreamHead};
-use super::wal::{FRAME_HEADER, Frame, read_frame, sync_dir};
 
 const KIND_CHUNK: u8 = 1;
 
@@ -223,19 +223,18 @@ pub(crate) fn append_record(
     chunk: &ChunkRef,
     flushed_through: u64,
 ) -> Result<(), StorageError> {
-    let mut payload = vec![KIND_CHUNK];
-    payload.extend_from_slice(&chunk.id.to_le_bytes());
-    put_labels(&mut payload, labels);
-    put_varint(&mut payload, chunk.min_ts);
-    put_varint(&mut payload, chunk.max_ts);
-    put_uvarint(&mut payload, chunk.entries);
-    put_uvarint(&mut payload, chunk.line_bytes);
-    put_uvarint(&mut payload, chunk.file_bytes);
-    put_uvarint(&mut payload, flushed_through);
-    let mut frame = Vec::with_capacity(payload.len() + FRAME_HEADER);
-    frame.extend_from_slice(&(payload.len() as u32).to_le_bytes());
-    frame.extend_from_slice(&crc32fast::hash(&payload).to_le_bytes());
-    frame.extend_from_slice(&payload);
+    let mut frame = Vec::new();
+    let start = begin_frame(&mut frame);
+    frame.push(KIND_CHUNK);
+    frame.extend_from_slice(&chunk.id.to_le_bytes());
+    put_labels(&mut frame, labels);
+    put_varint(&mut frame, chunk.min_ts);
+    put_varint(&mut frame, chunk.max_ts);
+    put_uvarint(&mut frame, chunk.entries);
+    put_uvarint(&mut frame, chunk.line_bytes);
+    put_uvarint(&mut frame, chunk.file_bytes);
+    put_uvarint(&mut frame, flushed_through);
+    end_frame(&mut frame, start);
     let path = period_dir.join("index");
     let existed = path.exists();
     let mut f = OpenOptions::new()
@@ -268,7 +267,7 @@ pub(crate) struct IndexRecord {
 }
 
 fn decode_record(payload: &[u8], period: i64, chunks_dir: &Path) -> Option<IndexRecord> {
-    let mut r = Reader(payload);
+    let mut r = Reader::new(payload);
     if r.u8()? != KIND_CHUNK {
         return None;
     }
@@ -298,43 +297,11 @@ fn decode_record(payload: &[u8], period: i64, chunks_dir: &Path) -> Option<Index
 pub(crate) fn load_period(dir: &Path, period: i64) -> Result<Vec<IndexRecord>, StorageError> {
     let path = dir.join("index");
     let chunks_dir = dir.join("chunks");
-    let data = match fs::read(&path) {
-        Ok(d) => d,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
-        Err(e) => return Err(StorageError::io("read index file", &path, e)),
-    };
     let mut records = Vec::new();
-    let mut offset = 0;
-    let problem = loop {
-        match read_frame(&data[offset..]) {
-            Frame::End => break None,
-            Frame::Corrupt(why) => break Some(why),
-            Frame::Ok { payload, len } => match decode_record(payload, period, &chunks_dir) {
-                Some(rec) => {
-                    records.push(rec);
-                    offset += len;
-                }
-                None => break Some("undecodable record"),
-            },
-        }
-    };
-    if let Some(why) = problem {
-        tracing::warn!(
-            file = %path.display(),
-            offset,
-            dropped_bytes = data.len() - offset,
-            reason = why,
-            "truncating an index file at a torn or corrupt record"
-        );
-        OpenOptions::new()
-            .write(true)
-            .open(&path)
-            .and_then(|f| {
-                f.set_len(offset as u64)?;
-                f.sync_all()
-            })
-            .map_err(|e| StorageError::io("truncate index file", &path, e))?;
-    }
+    read_repairing(&path, |payload| {
+        records.push(decode_record(payload, period, &chunks_dir).ok_or("undecodable record")?);
+        Ok(())
+    })?;
     let mut on_disk = HashMap::new();
     match fs::read_dir(&chunks_dir) {
         Ok(entries) => {

@@ -635,7 +635,7 @@ impl Storage {
                 .and_then(|()| fs::File::open(&tmp)?.sync_all())
                 .and_then(|()| fs::rename(&tmp, &floor))
                 .map_err(|e| StorageError::io("write retention floor", &floor, e))?;
-            wal::sync_dir(&dir)?;
+            segments::sync_dir(&dir)?;
             let Ok(periods) = fs::read_dir(&dir) else {
                 continue;
             };

@@ -1,10 +1,10 @@
-//! The write-ahead log: records, numbered segment files, group commit, replay with tail repair, and deletion of flushed segments.
+//! The write-ahead log of the log store: its records, group commit, and deletion of flushed segments.
 //!
-//! The log is a directory of segment files named by an eight-digit number
-//! (`00000000`, `00000001`, …), each at most the configured segment size
-//! unless one record alone is larger. A record is framed as
-//! `[payload length: u32 LE][CRC32 of payload: u32 LE][payload]` and never
-//! spans two segments:
+//! The segment files and their frames are `segments`': a directory of files
+//! named by an eight-digit number (`00000000`, `00000001`, …), each at most
+//! the configured segment size unless one record alone is larger, holding
+//! records framed as `[payload length: u32 LE][CRC32 of payload: u32 LE][payload]`
+//! that never span two segments. A payload here is:
 //!
 //! ```text
 //! payload: [kind = 1: u8][sequence: u64 LE][wall clock of the append, ns: i64 LE]
@@ -38,17 +38,19 @@
 //! every record in it is older than the oldest entry still only in memory.
 
 use std::collections::BTreeMap;
-use std::fs::{self, File, OpenOptions};
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use model::Labels;
+use segments::{
+    FRAME_HEADER, Reader, SegmentWriter, begin_frame, end_frame, list_segments, put_str,
+    put_uvarint, put_varint, remove_segments, replay_segments,
+};
 
 use super::StorageError;
-use super::encoding::{Reader, put_labels, put_str, put_uvarint, put_varint};
+use super::encoding::{ReadLabels, put_labels};
 
 /// Largest size of a segment before the log moves to the next one: small
 /// enough that flushed data leaves the disk soon, large enough that a busy
@@ -58,7 +60,6 @@ pub const DEFAULT_SEGMENT_SIZE: u64 = 32 << 20;
 /// The largest payload of one record; a frame counts its length in 32 bits.
 const MAX_RECORD: usize = (u32::MAX >> 1) as usize;
 
-pub(crate) const FRAME_HEADER: usize = 8;
 const KIND_ENTRIES: u8 = 1;
 
 /// When appends are made durable; see the module documentation.
@@ -90,7 +91,7 @@ impl RecordBuilder {
     /// Starts a record; the sequence is filled in by [`WalGuard::write`].
     pub(crate) fn begin(&mut self, now_ns: i64, tenant: &str) {
         self.buf.clear();
-        self.buf.extend_from_slice(&[0; FRAME_HEADER]);
+        begin_frame(&mut self.buf);
         self.buf.push(KIND_ENTRIES);
         self.buf.extend_from_slice(&0u64.to_le_bytes());
         self.buf.extend_from_slice(&now_ns.to_le_bytes());
@@ -128,7 +129,7 @@ pub(crate) struct Record<'a> {
 }
 
 fn decode(payload: &[u8]) -> Option<Record<'_>> {
-    let mut r = Reader(payload);
+    let mut r = Reader::new(payload);
     if r.u8()? != KIND_ENTRIES {
         return None;
     }
@@ -140,7 +141,7 @@ fn decode(payload: &[u8]) -> Option<Record<'_>> {
         let labels = r.labels()?;
         let n = r.len()?;
         // Each entry takes at least three bytes: a bound before allocating.
-        if n > r.0.len() / 3 {
+        if n > r.remaining() / 3 {
             return None;
         }
         let mut entries = Vec::with_capacity(n);
@@ -157,65 +158,6 @@ fn decode(payload: &[u8]) -> Option<Record<'_>> {
         tenant,
         streams,
     })
-}
-
-/// What the reader found at some offset of a segment.
-pub(crate) enum Frame<'a> {
-    Ok { payload: &'a [u8], len: usize },
-    End,
-    Corrupt(&'static str),
-}
-
-pub(crate) fn read_frame(data: &[u8]) -> Frame<'_> {
-    if data.is_empty() {
-        return Frame::End;
-    }
-    let mut r = Reader(data);
-    let (Some(len), Some(crc)) = (r.u32_le(), r.u32_le()) else {
-        return Frame::Corrupt("short frame header");
-    };
-    if len == 0 {
-        return Frame::Corrupt("zero-length frame");
-    }
-    let Some(payload) = r.bytes(len as usize) else {
-        return Frame::Corrupt("frame longer than the data left");
-    };
-    if crc32fast::hash(payload) != crc {
-        return Frame::Corrupt("checksum mismatch");
-    }
-    Frame::Ok {
-        payload,
-        len: FRAME_HEADER + len as usize,
-    }
-}
-
-// ---------------------------------------------------------------- files
-
-fn segment_path(dir: &Path, n: u64) -> PathBuf {
-    dir.join(format!("{n:08}"))
-}
-
-/// Makes a newly created or removed directory entry durable.
-pub(crate) fn sync_dir(dir: &Path) -> Result<(), StorageError> {
-    File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(|e| StorageError::io("sync directory", dir, e))
-}
-
-/// The segment numbers present in `dir`, ascending.
-fn list_segments(dir: &Path) -> Result<Vec<u64>, StorageError> {
-    let mut out = Vec::new();
-    let entries = fs::read_dir(dir).map_err(|e| StorageError::io("read wal directory", dir, e))?;
-    for entry in entries {
-        let entry = entry.map_err(|e| StorageError::io("read wal directory", dir, e))?;
-        let name = entry.file_name();
-        match name.to_str().and_then(|n| n.parse::<u64>().ok()) {
-            Some(n) => out.push(n),
-            None => tracing::warn!(file = ?name, "ignoring a file that is not a wal segment"),
-        }
-    }
-    out.sort_unstable();
-    Ok(out)
 }
 
 /// What a segment holds, for deleting it once flushed.
@@ -249,63 +191,25 @@ pub(crate) fn replay(
     mut apply: impl FnMut(Record<'_>),
 ) -> Result<ReplayOutcome, StorageError> {
     let mut out = ReplayOutcome::default();
-    let segments = list_segments(dir)?;
+    let segments = list_segments(dir, None)?;
     out.next_segment = segments.last().map_or(0, |n| n + 1);
-    for (i, &n) in segments.iter().enumerate() {
-        let path = segment_path(dir, n);
-        let data = fs::read(&path).map_err(|e| StorageError::io("read wal segment", &path, e))?;
-        let mut info = SegmentInfo::default();
-        let mut offset = 0;
-        let problem = loop {
-            match read_frame(&data[offset..]) {
-                Frame::End => break None,
-                Frame::Corrupt(why) => break Some(why),
-                Frame::Ok { payload, len } => match decode(payload) {
-                    // Sequences only grow; a record that goes back is as
-                    // wrong as one that does not decode.
-                    Some(rec) if rec.seq > out.last_seq => {
-                        out.last_seq = rec.seq;
-                        info.max_seq = rec.seq;
-                        apply(rec);
-                        out.records += 1;
-                        offset += len;
-                    }
-                    Some(_) => break Some("sequence number goes back"),
-                    None => break Some("undecodable record"),
-                },
-            }
-        };
-        info.bytes = offset as u64;
-        out.segments.insert(n, info);
-        let Some(why) = problem else { continue };
-        let dropped = (data.len() - offset) as u64;
-        tracing::warn!(
-            segment = %path.display(),
-            offset,
-            dropped_bytes = dropped,
-            reason = why,
-            "truncating the write-ahead log at a torn or corrupt record"
-        );
-        OpenOptions::new()
-            .write(true)
-            .open(&path)
-            .and_then(|f| {
-                f.set_len(offset as u64)?;
-                f.sync_all()
-            })
-            .map_err(|e| StorageError::io("truncate wal segment", &path, e))?;
-        out.truncated_bytes += dropped;
-        for &later in &segments[i + 1..] {
-            let later = segment_path(dir, later);
-            tracing::warn!(segment = %later.display(), "removing a wal segment that follows a corrupt one");
-            let len = fs::metadata(&later).map(|m| m.len()).unwrap_or(0);
-            fs::remove_file(&later)
-                .map_err(|e| StorageError::io("remove wal segment", &later, e))?;
-            out.truncated_bytes += len;
+    let replayed = replay_segments(dir, &segments, |n, payload| {
+        let rec = decode(payload).ok_or("undecodable record")?;
+        // Sequences only grow; a record that goes back is as wrong as one
+        // that does not decode.
+        if rec.seq <= out.last_seq {
+            return Err("sequence number goes back");
         }
-        sync_dir(dir)?;
-        break;
+        out.last_seq = rec.seq;
+        out.segments.entry(n).or_default().max_seq = rec.seq;
+        apply(rec);
+        out.records += 1;
+        Ok(())
+    })?;
+    for (n, kept) in replayed.segments {
+        out.segments.entry(n).or_default().bytes = kept;
     }
+    out.truncated_bytes = replayed.truncated_bytes;
     Ok(out)
 }
 
@@ -313,11 +217,7 @@ pub(crate) fn replay(
 
 #[derive(Debug)]
 struct State {
-    dir: PathBuf,
-    file: Arc<File>,
-    segment: u64,
-    segment_len: u64,
-    max_segment: u64,
+    writer: SegmentWriter,
     /// Sequence of the last record written.
     written: u64,
     /// Sequence of the last record known to be fsynced.
@@ -328,7 +228,6 @@ struct State {
     older: BTreeMap<u64, SegmentInfo>,
     /// Newest record of the current segment.
     current_max_seq: u64,
-    broken: Option<String>,
     stop: bool,
 }
 
@@ -345,17 +244,6 @@ impl Shared {
             .wait(guard)
             .unwrap_or_else(PoisonError::into_inner)
     }
-}
-
-fn create_segment(dir: &Path, n: u64) -> Result<File, StorageError> {
-    let path = segment_path(dir, n);
-    let file = OpenOptions::new()
-        .create_new(true)
-        .append(true)
-        .open(&path)
-        .map_err(|e| StorageError::io("create wal segment", &path, e))?;
-    sync_dir(dir)?;
-    Ok(file)
 }
 
 /// The open log.
@@ -376,20 +264,15 @@ impl Wal {
         max_segment: u64,
         policy: SyncPolicy,
     ) -> Result<Self, StorageError> {
-        let file = create_segment(dir, replayed.next_segment)?;
+        let writer = SegmentWriter::create(dir, replayed.next_segment, max_segment)?;
         let shared = Arc::new(Shared {
             state: Mutex::new(State {
-                dir: dir.to_owned(),
-                file: Arc::new(file),
-                segment: replayed.next_segment,
-                segment_len: 0,
-                max_segment,
+                writer,
                 written: last_seq,
                 synced: last_seq,
                 syncing: false,
                 older: replayed.segments.clone(),
                 current_max_seq: 0,
-                broken: None,
                 stop: false,
             }),
             changed: Condvar::new(),
@@ -417,9 +300,7 @@ impl Wal {
     /// order in which they reach the head.
     pub(crate) fn lock(&self) -> Result<WalGuard<'_>, StorageError> {
         let st = lock(&self.shared.state);
-        if let Some(why) = &st.broken {
-            return Err(StorageError::WalBroken(why.clone()));
-        }
+        st.writer.check()?;
         if st.stop {
             return Err(StorageError::Closed);
         }
@@ -447,9 +328,7 @@ impl Wal {
             if st.synced >= seq {
                 return Ok(());
             }
-            if let Some(why) = &st.broken {
-                return Err(StorageError::WalBroken(why.clone()));
-            }
+            st.writer.check()?;
             if st.syncing {
                 st = self.shared.wait(st);
                 continue;
@@ -457,9 +336,9 @@ impl Wal {
             // Lead the group: fsync outside the lock so that others keep
             // writing meanwhile; their records ride on the next fsync.
             st.syncing = true;
-            let file = Arc::clone(&st.file);
+            let file = st.writer.file();
             let target = st.written;
-            let path = segment_path(&st.dir, st.segment);
+            let path = st.writer.path();
             drop(st);
             let result = file.sync_data();
             st = lock(&self.shared.state);
@@ -469,10 +348,7 @@ impl Wal {
                 // Every record up to `target` is in this file or in an
                 // older segment, fsynced when the log moved past it.
                 Ok(()) => st.synced = st.synced.max(target),
-                Err(e) => {
-                    st.broken = Some(format!("fsync failed: {e}"));
-                    return Err(StorageError::io("fsync wal segment", path, e));
-                }
+                Err(e) => return Err(st.writer.fsync_failed(path, e).into()),
             }
         }
     }
@@ -483,10 +359,10 @@ impl Wal {
     /// when that frees it too, so an idle store keeps no log.
     pub(crate) fn remove_flushed(&self, oldest_live: u64) -> Result<(), StorageError> {
         let mut st = lock(&self.shared.state);
-        if st.broken.is_some() || st.stop {
+        if st.writer.is_broken() || st.stop {
             return Ok(());
         }
-        if st.segment_len > 0 && st.current_max_seq < oldest_live {
+        if st.writer.segment_len() > 0 && st.current_max_seq < oldest_live {
             rotate(&mut st)?;
         }
         let dead: Vec<u64> = st
@@ -498,22 +374,17 @@ impl Wal {
         if dead.is_empty() {
             return Ok(());
         }
+        remove_segments(st.writer.dir(), dead.iter().copied())?;
         for n in dead {
-            let path = segment_path(&st.dir, n);
-            match fs::remove_file(&path) {
-                Ok(()) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => return Err(StorageError::io("remove wal segment", path, e)),
-            }
             st.older.remove(&n);
         }
-        sync_dir(&st.dir)
+        Ok(())
     }
 
     /// Bytes of log on disk.
     pub(crate) fn bytes(&self) -> u64 {
         let st = lock(&self.shared.state);
-        st.segment_len + st.older.values().map(|s| s.bytes).sum::<u64>()
+        st.writer.segment_len() + st.older.values().map(|s| s.bytes).sum::<u64>()
     }
 
     /// Number of segment files.
@@ -547,35 +418,19 @@ impl WalGuard<'_> {
     /// and returns that sequence.
     pub(crate) fn write(&mut self, rec: &mut RecordBuilder) -> Result<u64, StorageError> {
         let st = &mut *self.st;
-        if let Some(why) = &st.broken {
-            return Err(StorageError::WalBroken(why.clone()));
-        }
+        st.writer.check()?;
         let payload_len = rec.buf.len() - FRAME_HEADER;
         if payload_len > MAX_RECORD {
             return Err(StorageError::BatchTooLarge(payload_len));
         }
         let seq = st.written + 1;
-        let (header, payload) = rec.buf.split_at_mut(FRAME_HEADER);
-        payload[1..9].copy_from_slice(&seq.to_le_bytes());
-        header[..4].copy_from_slice(&(payload_len as u32).to_le_bytes());
-        header[4..].copy_from_slice(&crc32fast::hash(payload).to_le_bytes());
+        rec.buf[FRAME_HEADER + 1..FRAME_HEADER + 9].copy_from_slice(&seq.to_le_bytes());
+        end_frame(&mut rec.buf, 0);
         let len = rec.buf.len() as u64;
-        if st.segment_len > 0 && st.segment_len + len > st.max_segment {
+        if st.writer.is_full_for(len) {
             rotate(st)?;
         }
-        if let Err(e) = (&*st.file).write_all(&rec.buf) {
-            // Cut off whatever part got written, so that the next record
-            // does not land behind a torn frame.
-            if let Err(e2) = st.file.set_len(st.segment_len) {
-                st.broken = Some(format!("write failed ({e}) and could not be undone ({e2})"));
-            }
-            return Err(StorageError::io(
-                "write wal segment",
-                segment_path(&st.dir, st.segment),
-                e,
-            ));
-        }
-        st.segment_len += len;
+        st.writer.write(&rec.buf)?;
         st.written = seq;
         st.current_max_seq = seq;
         Ok(seq)
@@ -585,24 +440,15 @@ impl WalGuard<'_> {
 /// Closes the current segment (fsynced, so every record so far is durable)
 /// and opens the next one.
 fn rotate(st: &mut State) -> Result<(), StorageError> {
-    let path = segment_path(&st.dir, st.segment);
-    if let Err(e) = st.file.sync_data() {
-        st.broken = Some(format!("fsync failed: {e}"));
-        return Err(StorageError::io("fsync wal segment", path, e));
-    }
+    let (closed, bytes) = st.writer.rotate()?;
     st.synced = st.written;
-    let next = st.segment + 1;
-    let file = create_segment(&st.dir, next)?;
     st.older.insert(
-        st.segment,
+        closed,
         SegmentInfo {
             max_seq: st.current_max_seq,
-            bytes: st.segment_len,
+            bytes,
         },
     );
-    st.file = Arc::new(file);
-    st.segment = next;
-    st.segment_len = 0;
     st.current_max_seq = 0;
     Ok(())
 }
@@ -625,11 +471,12 @@ fn sync_loop(shared: &Shared, every: Duration) {
             continue;
         }
         next = now + every;
-        if st.written == st.synced || st.broken.is_some() || st.syncing {
+        if st.written == st.synced || st.writer.is_broken() || st.syncing {
             continue;
         }
         st.syncing = true;
-        let file = Arc::clone(&st.file);
+        let file = st.writer.file();
+        let path = st.writer.path();
         let target = st.written;
         drop(st);
         let result = file.sync_data();
@@ -639,7 +486,7 @@ fn sync_loop(shared: &Shared, every: Duration) {
             Ok(()) => st.synced = st.synced.max(target),
             Err(e) => {
                 tracing::error!(error = %e, "fsync of the write-ahead log failed; refusing further writes");
-                st.broken = Some(format!("fsync failed: {e}"));
+                st.writer.fsync_failed(path, e);
             }
         }
         shared.changed.notify_all();
@@ -656,8 +503,8 @@ impl Drop for Wal {
             let _ = handle.join();
         }
         let st = lock(&self.shared.state);
-        if st.broken.is_none() && st.synced < st.written {
-            if let Err(e) = st.file.sync_data() {
+        if !st.writer.is_broken() && st.synced < st.written {
+            if let Err(e) = st.writer.file().sync_data() {
                 tracing::warn!(error = %e, "final fsync of the write-ahead log failed");
             }
         }
@@ -667,6 +514,8 @@ impl Drop for Wal {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use segments::{Frame, read_frame, segment_path};
+    use std::fs::{self, OpenOptions};
 
     fn record(b: &mut RecordBuilder, tenant: &str, line: &str) {
         b.begin(42, tenant);

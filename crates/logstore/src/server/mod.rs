@@ -23,7 +23,6 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use tokio::task::JoinHandle;
@@ -429,14 +428,14 @@ fn router(state: Arc<AppState>, stop: CancellationToken) -> Router {
 
 async fn ready(State(st): State<Arc<AppState>>) -> Response {
     if st.broken.load(std::sync::atomic::Ordering::SeqCst) {
-        return respond::ApiError::plain(503, "log storage maintenance failed; see the log")
+        return respond::ApiError::unavailable("log storage maintenance failed; see the log")
             .into_response();
     }
-    (StatusCode::OK, "ready\n").into_response()
+    respond::ready()
 }
 
 async fn not_found() -> Response {
-    respond::ApiError::plain(404, "404 page not found").into_response()
+    respond::ApiError::not_found().into_response()
 }
 
 async fn buildinfo() -> Response {
@@ -453,7 +452,7 @@ async fn buildinfo() -> Response {
 async fn flush(State(st): State<Arc<AppState>>) -> Response {
     let storage = st.storage.clone();
     match tokio::task::spawn_blocking(move || storage.flush_all()).await {
-        Ok(Ok(())) => StatusCode::NO_CONTENT.into_response(),
+        Ok(Ok(())) => respond::no_content(),
         Ok(Err(e)) => respond::ApiError::internal(e.to_string()).into_response(),
         Err(e) => respond::ApiError::internal(e.to_string()).into_response(),
     }

@@ -94,7 +94,7 @@ pub(crate) fn tenant(headers: &HeaderMap, auth_enabled: bool) -> Result<String, 
         .map(str::trim)
         .unwrap_or("");
     if id.is_empty() {
-        return Err(ApiError::plain(401, "no org id"));
+        return Err(ApiError::unauthorized("no org id"));
     }
     if id.contains('|') {
         return Err(ApiError::plain(

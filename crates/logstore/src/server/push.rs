@@ -11,12 +11,12 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use model::Labels;
 
 use super::params::tenant;
-use super::respond::ApiError;
+use super::respond::{self, ApiError};
 use super::{AppState, now_ns};
 use crate::push::{
     self, FailedEntry, OtlpConfig, PushError, PushRequest, StreamRateLimiter, TenantRateLimiter,
@@ -101,7 +101,7 @@ async fn receive(st: Arc<AppState>, headers: HeaderMap, body: Bytes, format: For
     // Decoding and storing are CPU work: as many at once as there are
     // cores. More would only hold more decoded requests in memory.
     let Ok(permit) = st.pushing.clone().acquire_owned().await else {
-        return ApiError::plain(503, "shutting down").into_response();
+        return ApiError::unavailable("shutting down").into_response();
     };
     let content_type = header_str(&headers, header::CONTENT_TYPE).map(str::to_owned);
     let encoding = header_str(&headers, header::CONTENT_ENCODING).map(str::to_owned);
@@ -281,5 +281,5 @@ async fn ingest(
             return push_error(e);
         }
     }
-    StatusCode::NO_CONTENT.into_response()
+    respond::no_content()
 }

@@ -1,6 +1,7 @@
 //! Loki's answers: JSON bodies in the envelope shared with the Prometheus
 //! API (`model::envelope`), and errors as Loki writes them, plain text with
-//! their status. The one place where errors become HTTP statuses.
+//! their status. The one place where answers get their HTTP statuses
+//! (pushes' refusals carry theirs in `push::PushError::status`).
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -33,6 +34,31 @@ impl ApiError {
     pub fn internal(message: impl Into<String>) -> Self {
         Self::plain(500, message)
     }
+
+    /// A 401: a tenant is required and missing (Loki's `no org id`).
+    pub fn unauthorized(message: impl Into<String>) -> Self {
+        Self::plain(401, message)
+    }
+
+    /// Loki's 404 for any path it does not serve.
+    pub fn not_found() -> Self {
+        Self::plain(404, "404 page not found")
+    }
+
+    /// A 503: not able to serve now.
+    pub fn unavailable(message: impl Into<String>) -> Self {
+        Self::plain(503, message)
+    }
+}
+
+/// A successful push or flush: 204 without a body.
+pub(crate) fn no_content() -> Response {
+    StatusCode::NO_CONTENT.into_response()
+}
+
+/// `/ready`'s answer when ready.
+pub(crate) fn ready() -> Response {
+    (StatusCode::OK, "ready\n").into_response()
 }
 
 impl From<logql::api::ApiError> for ApiError {

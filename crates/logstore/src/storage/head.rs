@@ -515,6 +515,92 @@ mod tests {
         }
     }
 
+    /// Applies `ts` (with lines named after them) in this order.
+    fn apply_all(h: &mut StreamHead, ts: &[i64], block_size: usize) -> bool {
+        let lines: Vec<String> = ts.iter().map(|t| format!("line {t}")).collect();
+        h.apply(
+            1,
+            0,
+            ts.iter()
+                .zip(&lines)
+                .map(|(&t, l)| (t, l.as_str(), &Labels::EMPTY)),
+            1_000_000,
+            block_size,
+            |_| false,
+        )
+    }
+
+    /// Entries that arrived late taught the stream how late they come: a
+    /// block cut for size keeps its newest entries within that distance
+    /// open, so the next late one lands there, not behind a sealed block.
+    #[test]
+    fn a_full_block_keeps_open_the_entries_late_arrivals_may_land_among() {
+        let mut h = StreamHead::default();
+        // 0..10 with 8 and 9 swapped: a lateness of 1.
+        let full = apply_all(&mut h, &[0, 1, 2, 3, 4, 5, 6, 7, 9, 8], 60);
+        assert!(full);
+        h.cut_full_blocks(60, Compression::Zstd(1));
+        let chunk = &h.chunks[&0];
+        assert_eq!(chunk.blocks.len(), 1);
+        assert_eq!((chunk.blocks[0].min_ts, chunk.blocks[0].max_ts), (0, 7));
+        assert_eq!(chunk.open.bounds(), Some((8, 9)));
+        // The late one lands in the open block: the sealed one stays
+        // before it, so no chunk rewrite is needed.
+        apply_all(&mut h, &[10, 12, 11], 1000);
+        let chunk = &h.chunks[&0];
+        assert!(chunk.blocks[0].max_ts < chunk.open.bounds().map_or(0, |b| b.0));
+
+        // Without late arrivals, the whole block is sealed.
+        let mut h = StreamHead::default();
+        apply_all(&mut h, &[0, 1, 2, 3, 4, 5, 6, 7, 8, 9], 60);
+        h.cut_full_blocks(60, Compression::Zstd(1));
+        assert!(h.chunks[&0].open.is_empty());
+    }
+
+    /// Blocks taken for compression out of the lock stay readable and
+    /// count for duplicates; they join the chunk in the order taken.
+    #[test]
+    fn blocks_being_compressed_stay_visible_and_keep_their_order() {
+        let mut h = StreamHead::default();
+        apply_all(&mut h, &[0, 1, 2, 3, 4, 5, 6, 7, 8, 9], 60);
+        let mut id = 0;
+        let mut next = || {
+            id += 1;
+            id
+        };
+        let first = h.take_full_blocks(60, &mut next);
+        apply_all(&mut h, &[10, 11, 12, 13, 14, 15, 16, 17, 18, 19], 60);
+        let second = h.take_full_blocks(60, &mut next);
+        assert_eq!((first.len(), second.len()), (1, 1));
+        let mut scratch = Scratch::default();
+        let v = h.judge(&[(0, e(3, "line 3"))], 1_000_000, 1_000_000, &mut scratch);
+        assert_eq!(v.duplicates, 1, "a block being compressed holds line 3");
+        let mut runs = Vec::new();
+        h.snapshot(0, 100, &mut runs);
+        assert_eq!(runs.len(), 2, "both taken blocks are read");
+        // The second finishes first; it waits for the first.
+        h.finish_block(
+            second[0].period,
+            second[0].id,
+            second[0].raw.seal(Compression::Zstd(1)),
+        );
+        assert!(h.chunks[&0].blocks.is_empty());
+        h.finish_block(
+            first[0].period,
+            first[0].id,
+            first[0].raw.seal(Compression::Zstd(1)),
+        );
+        let blocks = &h.chunks[&0].blocks;
+        assert_eq!(
+            blocks
+                .iter()
+                .map(|b| (b.min_ts, b.max_ts))
+                .collect::<Vec<_>>(),
+            [(0, 9), (10, 19)]
+        );
+        assert!(h.chunks[&0].cutting.is_empty());
+    }
+
     #[test]
     fn judging_rejects_too_old_and_drops_duplicates_in_head_blocks_and_batch() {
         let mut h = StreamHead::default();

@@ -17,20 +17,45 @@ use crate::store::Store;
 /// with the entries of about `[time - 30s, time)` instead.
 pub const INSTANT_LOG_QUERY: &str = "log queries are not supported as an instant query type, please change your query to a range query type";
 
+/// Above this many selected streams, a log query reads them one at a time
+/// instead of merging them: a merge holds one open cursor (one decoded
+/// block) per stream, so its memory would grow with the selection.
+const MERGE_MAX_STREAMS: usize = 256;
+
 /// Runs a log query over `[start, end)`; `limit` keeps the newest
-/// (backward) or oldest (forward) entries across all streams. Streams are
-/// merged lazily in the query's direction, so reading stops at the limit.
+/// (backward) or oldest (forward) entries across all streams.
+///
+/// Up to [`MERGE_MAX_STREAMS`] streams are merged lazily in the query's
+/// direction, so reading stops at the limit. More are read stream by
+/// stream, keeping the best `limit` entries so far; a stream stops once
+/// its entries can no longer make the cut. Either way memory is bounded by
+/// the limit (and one decoded block per open cursor), not by the data, and
+/// the answer is the same.
 pub(super) fn eval_log<S: Store + ?Sized>(
     store: &S,
     expr: &LogExpr,
     q: &Query,
     stats: &mut Stats,
 ) -> Result<Vec<StreamResult>, Error> {
+    eval_log_with(store, expr, q, stats, MERGE_MAX_STREAMS)
+}
+
+fn eval_log_with<S: Store + ?Sized>(
+    store: &S,
+    expr: &LogExpr,
+    q: &Query,
+    stats: &mut Stats,
+    merge_max_streams: usize,
+) -> Result<Vec<StreamResult>, Error> {
     if q.instant {
         return Err(Error::Invalid(INSTANT_LOG_QUERY.to_owned()));
     }
     let pipeline = compile_pipeline(&expr.stages)?;
     let streams = store.select(&expr.matchers, q.start_ns, q.end_ns)?;
+    // `interval` depends on the order entries are kept in: merged only.
+    if streams.len() > merge_max_streams && q.interval_ns == 0 {
+        return stream_by_stream(&streams, &pipeline, q, stats);
+    }
     let mut merged = Merged::new(&streams, q.direction, q.deadline)?;
     let mut index: HashMap<Labels, usize> = HashMap::new();
     let mut out: Vec<StreamResult> = Vec::new();
@@ -69,6 +94,70 @@ pub(super) fn eval_log<S: Store + ?Sized>(
         s.entries.push((ts, p.line.into_owned()));
     }
     *stats += merged.stats();
+    Ok(out)
+}
+
+/// Where an entry ranks in the answer: by time in the query's direction,
+/// then by stream (in selection order), then by position in its stream,
+/// as the merge hands them out. Smaller is better.
+type Rank = (i128, usize, u64);
+
+/// The best `q.limit` entries of `streams`, read one stream at a time.
+fn stream_by_stream(
+    streams: &[crate::store::Stream],
+    pipeline: &crate::pipeline::Pipeline,
+    q: &Query,
+    stats: &mut Stats,
+) -> Result<Vec<StreamResult>, Error> {
+    use std::collections::BinaryHeap;
+    // A max-heap on rank: the worst kept entry is on top, evicted first.
+    let mut best: BinaryHeap<(Rank, Labels, i64, String)> = BinaryHeap::new();
+    for (si, stream) in streams.iter().enumerate() {
+        let mut merged = Merged::new(std::iter::once(stream), q.direction, q.deadline)?;
+        let mut pos = 0u64;
+        while let Some((labels, e)) = merged.next()? {
+            pos += 1;
+            let rank: Rank = (
+                match q.direction {
+                    super::Direction::Forward => i128::from(e.ts_ns),
+                    super::Direction::Backward => -i128::from(e.ts_ns),
+                },
+                si,
+                pos,
+            );
+            // Entries come in rank order: once one cannot make the cut,
+            // none of the rest of this stream can.
+            if best.len() >= q.limit && best.peek().is_some_and(|top| rank >= top.0) {
+                break;
+            }
+            let Some(p) = pipeline.process(e.ts_ns, e.line, labels, e.metadata) else {
+                continue;
+            };
+            best.push((rank, p.labels, e.ts_ns, p.line.into_owned()));
+            if best.len() > q.limit {
+                best.pop();
+            }
+        }
+        *stats += merged.stats();
+    }
+    let mut index: HashMap<Labels, usize> = HashMap::new();
+    let mut out: Vec<StreamResult> = Vec::new();
+    for (_, labels, ts, line) in best.into_sorted_vec() {
+        let i = match index.get(&labels) {
+            Some(&i) => i,
+            None => {
+                index.insert(labels.clone(), out.len());
+                out.push(StreamResult {
+                    labels,
+                    entries: Vec::new(),
+                });
+                out.len() - 1
+            }
+        };
+        if let Some(s) = out.get_mut(i) {
+            s.entries.push((ts, line));
+        }
+    }
     Ok(out)
 }
 
@@ -229,5 +318,44 @@ mod tests {
             run(r#"{app="a"}"#, &q),
             [(r#"{app="a"}"#.into(), vec![40, 10])]
         );
+    }
+
+    /// Reading stream by stream gives the merge's answer, in the same
+    /// order, whatever the limit, direction and filter.
+    #[test]
+    fn stream_by_stream_answers_as_the_merge() {
+        let mut s = MemStore::default();
+        for app in 0..9 {
+            let l = Labels::from_pairs([("app", format!("a{app}")), ("k", format!("{}", app % 3))]);
+            for i in 0..60_i64 {
+                // Equal times across streams, and some within a stream.
+                let ts = (i / 2) * S + (app as i64 % 2);
+                s.push(
+                    &l,
+                    ts,
+                    &format!("n={i} v={}", (i + app) % 5),
+                    &Labels::empty(),
+                );
+            }
+        }
+        for query in [
+            r#"{app=~"a.*"}"#,
+            r#"{app=~"a.*"} |= "v=1""#,
+            r#"{app=~"a.*"} | logfmt | drop app"#,
+        ] {
+            let crate::ast::Expr::Log(expr) = crate::parse(query).unwrap() else {
+                panic!("log query")
+            };
+            for direction in [Direction::Forward, Direction::Backward] {
+                for limit in [1, 7, 50, 1000] {
+                    let q = range(0, 100, limit, direction);
+                    let merged =
+                        eval_log_with(&s, &expr, &q, &mut Stats::default(), usize::MAX).unwrap();
+                    let mut read = Stats::default();
+                    let each = eval_log_with(&s, &expr, &q, &mut read, 0).unwrap();
+                    assert_eq!(each, merged, "{query} {direction:?} {limit}");
+                }
+            }
+        }
     }
 }

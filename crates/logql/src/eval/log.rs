@@ -329,7 +329,7 @@ mod tests {
             let l = Labels::from_pairs([("app", format!("a{app}")), ("k", format!("{}", app % 3))]);
             for i in 0..60_i64 {
                 // Equal times across streams, and some within a stream.
-                let ts = (i / 2) * S + (app as i64 % 2);
+                let ts = (i / 2) * S + (app % 2);
                 s.push(
                     &l,
                     ts,

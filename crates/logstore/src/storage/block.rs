@@ -52,13 +52,15 @@ pub(crate) struct OpenBlock {
 }
 
 impl OpenBlock {
-    /// Makes room for a block of `block_size` line bytes at once when the
-    /// block is new: grown by doubling, a block cut just past 256 KiB would
-    /// hold 512 KiB, in every busy stream.
+    /// Makes room for a whole block of `block_size` line bytes once the
+    /// block is a quarter full: grown by doubling, a block cut just past
+    /// 256 KiB would hold 512 KiB in every busy stream, while a quiet
+    /// stream (most of them) keeps a small buffer.
     pub(crate) fn reserve_for(&mut self, block_size: usize) {
-        if self.lines.capacity() == 0 {
+        let want = block_size + block_size / 16;
+        if self.lines.capacity() < want && self.lines.len() >= block_size / 4 {
             // A line may end past the cut: a little slack for the last.
-            self.lines.reserve(block_size + block_size / 16);
+            self.lines.reserve(want - self.lines.len());
         }
     }
 

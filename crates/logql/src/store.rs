@@ -89,6 +89,12 @@ pub trait Cursor: Send {
     /// Calling it before that, or after the end, is a logic error and may
     /// return any entry.
     fn entry(&self) -> EntryRef<'_>;
+
+    /// The time of [`Cursor::entry`]: what a merge orders by, so a store
+    /// may answer it without finding the line.
+    fn ts(&self) -> i64 {
+        self.entry().ts_ns
+    }
 }
 
 /// One entry, borrowed from the cursor that read it.

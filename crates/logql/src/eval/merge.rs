@@ -54,7 +54,7 @@ impl<'s> Merged<'s> {
         for (i, stream) in streams.into_iter().enumerate() {
             let mut cursor = stream.cursor(direction)?;
             if cursor.advance()? {
-                let ts = cursor.entry().ts_ns;
+                let ts = cursor.ts();
                 merged.heap.push((merged.key(ts), Reverse(i)));
             }
             merged.cursors.push((cursor, stream.labels()));
@@ -74,7 +74,7 @@ impl<'s> Merged<'s> {
         if let Some(i) = self.pending.take() {
             if let Some((cursor, _)) = self.cursors.get_mut(i) {
                 if cursor.advance()? {
-                    let ts = cursor.entry().ts_ns;
+                    let ts = cursor.ts();
                     let key = (self.key(ts), Reverse(i));
                     // Still first (always so with one stream): no heap work.
                     if self.heap.peek().is_none_or(|top| key > *top) {

@@ -348,6 +348,11 @@ impl Decoded {
         from..to
     }
 
+    /// The time of the entry at `i` (0 past the end).
+    pub(crate) fn ts(&self, i: usize) -> i64 {
+        self.entries.get(i).map_or(0, |e| e.ts)
+    }
+
     /// The entry at `i`; an empty one past the end (never reached by a
     /// cursor, which stays within [`Decoded::range`]).
     pub(crate) fn get(&self, i: usize) -> (i64, &str, &Labels) {

@@ -264,6 +264,14 @@ impl Cursor for ChainCursor<'_> {
         }
     }
 
+    fn ts(&self) -> i64 {
+        match self.source {
+            Source::Decoded => self.decoded.ts(self.current),
+            Source::Open(o) => o.get(self.current).map_or(0, |e| e.0),
+            Source::None => 0,
+        }
+    }
+
     fn entry(&self) -> EntryRef<'_> {
         let (ts_ns, line, metadata) = match self.source {
             Source::Decoded => self.decoded.get(self.current),
@@ -336,7 +344,7 @@ impl<'a> MergeCursor<'a> {
     }
 
     fn key(forward: bool, c: &ChainCursor<'_>, chain: usize) -> Key {
-        let ts = i128::from(c.entry().ts_ns);
+        let ts = i128::from(c.ts());
         let run = c.run as i128;
         if forward {
             Key {
@@ -393,6 +401,12 @@ impl Cursor for MergeCursor<'_> {
             }
             return Ok(true);
         }
+    }
+
+    fn ts(&self) -> i64 {
+        self.current
+            .and_then(|i| self.chains.get(i))
+            .map_or(0, |c| c.ts())
     }
 
     fn entry(&self) -> EntryRef<'_> {

@@ -349,6 +349,28 @@ fn bounds(params: &Params) -> Result<(i64, i64), ApiError> {
     Ok((start, end))
 }
 
+/// What the metadata endpoints read: the tenant, the time range and the
+/// `query` selector's matchers.
+struct Selection {
+    tenant: String,
+    start: i64,
+    end: i64,
+    matchers: Vec<Matcher>,
+}
+
+impl Selection {
+    fn of(r: LokiRequest) -> Result<Self, ApiError> {
+        let (start, end) = bounds(&r.params)?;
+        let matchers = selector(r.params.get("query").as_deref())?;
+        Ok(Self {
+            tenant: r.tenant,
+            start,
+            end,
+            matchers,
+        })
+    }
+}
+
 /// Matchers of a selector parameter (`query` or `match[]`), or none.
 fn selector(text: Option<&str>) -> Result<Vec<Matcher>, ApiError> {
     match text.map(str::trim) {
@@ -374,9 +396,12 @@ pub(crate) async fn labels(
     State(st): State<Arc<AppState>>,
     r: LokiRequest,
 ) -> Result<Response, ApiError> {
-    let (start, end) = bounds(&r.params)?;
-    let matchers = selector(r.params.get("query").as_deref())?;
-    let tenant = r.tenant;
+    let Selection {
+        tenant,
+        start,
+        end,
+        matchers,
+    } = Selection::of(r)?;
     let names = index(&st, move |s| s.label_names(&tenant, start, end, &matchers)).await?;
     Ok(respond::success(&names))
 }
@@ -387,9 +412,12 @@ pub(crate) async fn label_values(
     Path(name): Path<String>,
     r: LokiRequest,
 ) -> Result<Response, ApiError> {
-    let (start, end) = bounds(&r.params)?;
-    let matchers = selector(r.params.get("query").as_deref())?;
-    let tenant = r.tenant;
+    let Selection {
+        tenant,
+        start,
+        end,
+        matchers,
+    } = Selection::of(r)?;
     let values = index(&st, move |s| {
         s.label_values(&tenant, &name, start, end, &matchers)
     })
@@ -446,9 +474,12 @@ pub(crate) async fn index_stats(
     State(st): State<Arc<AppState>>,
     r: LokiRequest,
 ) -> Result<Response, ApiError> {
-    let (start, end) = bounds(&r.params)?;
-    let matchers = selector(r.params.get("query").as_deref())?;
-    let tenant = r.tenant;
+    let Selection {
+        tenant,
+        start,
+        end,
+        matchers,
+    } = Selection::of(r)?;
     let u = index(&st, move |s| s.index_stats(&tenant, &matchers, start, end)).await?;
     Ok(respond::bare(&IndexStats {
         streams: u.streams,
@@ -508,9 +539,12 @@ pub(crate) async fn detected_labels(
     State(st): State<Arc<AppState>>,
     r: LokiRequest,
 ) -> Result<Response, ApiError> {
-    let (start, end) = bounds(&r.params)?;
-    let matchers = selector(r.params.get("query").as_deref())?;
-    let tenant = r.tenant;
+    let Selection {
+        tenant,
+        start,
+        end,
+        matchers,
+    } = Selection::of(r)?;
     let streams = index(&st, move |s| s.series(&tenant, &[matchers], start, end)).await?;
     let mut values: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for l in &streams {

@@ -1051,3 +1051,50 @@ async fn a_reload_applies_new_rate_limits() {
     assert_eq!(s.push(JSON, None, None, body).await.0, 204);
     s.stop().await;
 }
+
+/// `max_global_streams_per_user`: a stream that would start past the
+/// tenant's limit of active streams is refused with 429, the others of
+/// the same push are stored; once flushed, streams are no longer active.
+#[tokio::test]
+async fn the_active_stream_limit_refuses_new_streams_only() {
+    let s = Server::start(&test_config(false, "  max_global_streams_per_user: 2\n")).await;
+    let now = now_ns();
+    let push = |job: &str, line: &str| {
+        json_push(
+            &format!(r#"{{"job":"{job}"}}"#),
+            &format!(r#"["{now}","{line}"]"#),
+        )
+    };
+    assert_eq!(s.push(JSON, None, None, push("a", "1")).await.0, 204);
+    assert_eq!(s.push(JSON, None, None, push("b", "1")).await.0, 204);
+    let (status, body) = s.push(JSON, None, None, push("c", "1")).await;
+    assert_eq!(status, 429);
+    assert_eq!(
+        body.trim_end(),
+        "Maximum active stream limit exceeded, reduce the number of active streams (reduce labels or reduce label values), or contact your administrator to see if the limit can be increased, user: 'fake'"
+    );
+    // Known streams still take entries, in the same push as a refused one.
+    let both = format!(
+        r#"{{"streams":[{{"stream":{{"job":"a"}},"values":[["{}","2"]]}},{{"stream":{{"job":"d"}},"values":[["{now}","x"]]}}]}}"#,
+        now + 1
+    );
+    assert_eq!(s.push(JSON, None, None, both.into_bytes()).await.0, 429);
+    let (_, body) = s
+        .get(
+            "/loki/api/v1/query_range",
+            &[("query", r#"{job=~".+"}"#), ("direction", "forward")],
+            None,
+        )
+        .await;
+    assert_eq!(stream_lines(&body).len(), 3, "{body}");
+    // Flushed, the streams are idle: new ones are taken again.
+    let response = s
+        .client
+        .post(format!("{}/flush", s.url))
+        .send()
+        .await
+        .expect("flush");
+    assert_eq!(response.status().as_u16(), 204);
+    assert_eq!(s.push(JSON, None, None, push("c", "1")).await.0, 204);
+    s.stop().await;
+}

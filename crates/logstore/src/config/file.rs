@@ -166,6 +166,8 @@ loki_block! {
         pub(crate) per_stream_rate_limit: Option<ByteSize>,
         pub(crate) per_stream_rate_limit_burst: Option<ByteSize>,
         pub(crate) query_timeout: Option<PromDuration>,
+        pub(crate) max_streams_per_user: Option<GoInt>,
+        pub(crate) max_global_streams_per_user: Option<GoInt>,
     }
     skipped: [
         allow_deletes, allow_structured_metadata, block_ingestion_policy_until,
@@ -185,11 +187,11 @@ loki_block! {
         index_gateway_max_capacity, index_gateway_shard_size,
         ingestion_partitions_tenant_shard_size, ingestion_rate_strategy, log_level_fields,
         log_level_from_json_max_depth, max_cache_freshness_per_query, max_chunks_per_query,
-        max_concurrent_tail_requests, max_global_streams_per_user,
+        max_concurrent_tail_requests,
         max_line_size_truncate_identifier, max_metadata_cache_freshness, max_querier_bytes_read,
         max_queriers_per_tenant, max_query_bytes_read, max_query_capacity, max_query_lookback,
         max_query_range, max_scan_task_parallelism, max_stats_cache_freshness,
-        max_streams_matchers_per_query, max_streams_per_user,
+        max_streams_matchers_per_query,
         max_structured_metadata_entries_count, max_structured_metadata_size,
         metric_aggregation_enabled, min_sharding_lookback, minimum_labels_number, otlp_config,
         pattern_ingester_tokenizable_json_fields_append,

@@ -52,6 +52,12 @@ pub struct Limits {
     pub per_stream_rate_limit_burst: u64,
     /// Time limit of one query (default 1 minute).
     pub query_timeout: Duration,
+    /// Most active streams a tenant may have on this instance; zero is no
+    /// limit (default 0).
+    pub max_streams_per_user: usize,
+    /// Most active streams a tenant may have in the whole cluster, which is
+    /// this one instance here; zero is no limit (default 5000).
+    pub max_global_streams_per_user: usize,
 }
 
 impl Default for Limits {
@@ -78,6 +84,8 @@ impl Default for Limits {
             per_stream_rate_limit: 3 * MIB,
             per_stream_rate_limit_burst: 15 * MIB,
             query_timeout: Duration::from_secs(60),
+            max_streams_per_user: 0,
+            max_global_streams_per_user: 5000,
         }
     }
 }
@@ -132,11 +140,27 @@ impl Limits {
                 .per_stream_rate_limit_burst
                 .map_or(d.per_stream_rate_limit_burst, |v| v.0),
             query_timeout: file.query_timeout.map_or(d.query_timeout, |v| v.0),
+            max_streams_per_user: file
+                .max_streams_per_user
+                .map_or(d.max_streams_per_user, |v| v.0),
+            max_global_streams_per_user: file
+                .max_global_streams_per_user
+                .map_or(d.max_global_streams_per_user, |v| v.0),
         }
     }
 
+    /// The active streams a tenant may have here: the smaller of the local
+    /// and the global limit, a zero being none (as Loki's limiter with one
+    /// instance and a replication factor of one); `None` without a limit.
+    pub fn active_streams_limit(&self) -> Option<usize> {
+        [self.max_streams_per_user, self.max_global_streams_per_user]
+            .into_iter()
+            .filter(|&n| n > 0)
+            .min()
+    }
+
     /// The names of the `limits_config` keys vigil acts on.
-    pub(crate) const KEYS: [&'static str; 19] = [
+    pub(crate) const KEYS: [&'static str; 21] = [
         "reject_old_samples",
         "reject_old_samples_max_age",
         "creation_grace_period",
@@ -156,5 +180,7 @@ impl Limits {
         "per_stream_rate_limit",
         "per_stream_rate_limit_burst",
         "query_timeout",
+        "max_streams_per_user",
+        "max_global_streams_per_user",
     ];
 }

@@ -158,13 +158,33 @@ async fn ingest(
     let mut failed: Vec<(Labels, Vec<FailedEntry>, usize)> = Vec::new();
     let mut batch: Vec<(Labels, Vec<push::PushEntry>)> =
         Vec::with_capacity(checked.request.streams.len());
+    // Streams that would start past the tenant's active-stream limit are
+    // refused whole, the others stored (Loki's ingester).
+    let mut over_stream_limit = false;
+    let mut streams_in = checked.request.streams;
+    if let Some(limit) = st.limits().active_streams_limit() {
+        let mut active = st.storage.active_streams(&tenant);
+        streams_in.retain(|stream| {
+            if st.storage.is_active(&tenant, &stream.labels) {
+                return true;
+            }
+            if active < limit {
+                active += 1;
+                return true;
+            }
+            st.metrics
+                .discarded("stream_limit", &tenant, stream.entries.len(), 0);
+            over_stream_limit = true;
+            false
+        });
+    }
     {
         let mut streams = st
             .rates
             .streams
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        for stream in checked.request.streams {
+        for stream in streams_in {
             let total = stream.entries.len();
             let limiter = streams
                 .entry((tenant.clone(), stream.labels.clone()))
@@ -272,6 +292,11 @@ async fn ingest(
     }
     if let Some(e) = checked.error {
         return push_error(e);
+    }
+    if over_stream_limit {
+        return push_error(PushError::RateLimited(format!(
+            "Maximum active stream limit exceeded, reduce the number of active streams (reduce labels or reduce label values), or contact your administrator to see if the limit can be increased, user: '{tenant}'"
+        )));
     }
     // Loki's ingester answers with the last stream that had refusals.
     if let Some((labels, refused, total)) = failed.last() {

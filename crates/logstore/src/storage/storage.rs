@@ -3,7 +3,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::fs;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -163,6 +163,9 @@ struct Counters {
 pub(crate) struct Tenant {
     pub(crate) name: String,
     pub(crate) index: RwLock<TenantIndex>,
+    /// Streams with entries in memory (Loki's "active streams"): counted
+    /// when a head gets its first entry and when its last chunk is flushed.
+    active: AtomicUsize,
 }
 
 impl Tenant {
@@ -286,6 +289,7 @@ impl Storage {
                 Arc::new(Tenant {
                     name,
                     index: RwLock::new(idx),
+                    active: AtomicUsize::new(0),
                 }),
             );
         }
@@ -297,6 +301,7 @@ impl Storage {
                 Arc::new(Tenant {
                     name: rec.tenant.to_owned(),
                     index: RwLock::new(TenantIndex::default()),
+                    active: AtomicUsize::new(0),
                 })
             });
             let floor = floors.get(rec.tenant).copied().unwrap_or(i64::MIN);
@@ -304,6 +309,7 @@ impl Storage {
             for (labels, entries) in &rec.streams {
                 let (stream, marks) = idx.for_replay(labels);
                 let mut head = lock(&stream.head);
+                let was_empty = head.is_empty();
                 let full = head.apply(
                     rec.seq,
                     rec.now_ns,
@@ -314,6 +320,9 @@ impl Storage {
                 );
                 if full {
                     head.cut_full_blocks(block_size, codec);
+                }
+                if was_empty && !head.is_empty() {
+                    tenant.active.fetch_add(1, Ordering::Relaxed);
                 }
             }
         })?;
@@ -497,6 +506,7 @@ impl Storage {
                     continue;
                 }
                 let mut head = lock(&stream.head);
+                let was_empty = head.is_empty();
                 let is_full = head.apply(
                     seq,
                     now_ns,
@@ -508,6 +518,9 @@ impl Storage {
                     inner.opts.block_size,
                     |_| false,
                 );
+                if was_empty && !head.is_empty() {
+                    tenant.active.fetch_add(1, Ordering::Relaxed);
+                }
                 lines += acc.len() as u64;
                 bytes += acc
                     .iter()
@@ -565,6 +578,23 @@ impl Storage {
                 seq,
             },
         ))
+    }
+
+    /// How many of `tenant`'s streams hold entries in memory (Loki's active
+    /// streams, which `max_global_streams_per_user` limits).
+    pub fn active_streams(&self, tenant: &str) -> usize {
+        self.inner
+            .tenant(tenant, false)
+            .map_or(0, |t| t.active.load(Ordering::Relaxed))
+    }
+
+    /// Whether the stream `labels` of `tenant` holds entries in memory.
+    pub fn is_active(&self, tenant: &str, labels: &Labels) -> bool {
+        let Some(t) = self.inner.tenant(tenant, false) else {
+            return false;
+        };
+        let stream = t.read().get(labels).cloned();
+        stream.is_some_and(|s| !lock(&s.head).is_empty())
     }
 
     /// A reader of `tenant`'s streams for LogQL: it sees that tenant only.
@@ -747,6 +777,7 @@ impl Inner {
             Arc::new(Tenant {
                 name: name.to_owned(),
                 index: RwLock::new(TenantIndex::default()),
+                active: AtomicUsize::new(0),
             })
         });
         Some(Arc::clone(t))
@@ -844,7 +875,11 @@ impl Inner {
         // either in the head or in the chunk, never both nor neither.
         let mut idx = job.tenant.write();
         idx.add_chunk(&job.stream.labels, chunk, sealed.last_seq);
-        lock(&job.stream.head).unseal(sealed.id);
+        let mut head = lock(&job.stream.head);
+        head.unseal(sealed.id);
+        if head.is_empty() {
+            job.tenant.active.fetch_sub(1, Ordering::Relaxed);
+        }
         Ok(())
     }
 

@@ -1098,3 +1098,36 @@ async fn the_active_stream_limit_refuses_new_streams_only() {
     assert_eq!(s.push(JSON, None, None, push("c", "1")).await.0, 204);
     s.stop().await;
 }
+
+/// `query_timeout`: a query past its deadline gives up with 504 and Loki's
+/// advice, instead of running on.
+#[tokio::test]
+async fn a_query_past_its_timeout_is_stopped() {
+    let s = Server::start(&test_config(false, "  query_timeout: 1ms\n")).await;
+    let now = now_ns();
+    for batch in 0..10 {
+        let values: Vec<String> = (0..5000)
+            .map(|i| {
+                format!(
+                    r#"["{}","line {batch} {i} level=info"]"#,
+                    now - (batch * 5000 + i) * 1_000_000
+                )
+            })
+            .collect();
+        let body = json_push(r#"{"job":"slow"}"#, &values.join(","));
+        assert_eq!(s.push(JSON, None, None, body).await.0, 204);
+    }
+    let (status, body) = s
+        .get(
+            "/loki/api/v1/query",
+            &[(
+                "query",
+                r#"sum(count_over_time({job="slow"} | logfmt | level="info" [1h]))"#,
+            )],
+            None,
+        )
+        .await;
+    assert_eq!(status, 504, "{body}");
+    assert!(body.starts_with("request timed out"), "{body}");
+    s.stop().await;
+}

@@ -407,7 +407,7 @@ fn router(state: Arc<AppState>, stop: CancellationToken) -> Router {
         )
         .route(
             "/loki/api/v1/index/volume_range",
-            get(query::volume).post(query::volume),
+            get(query::volume_range).post(query::volume_range),
         )
         .route("/loki/api/v1/detected_labels", get(query::detected_labels))
         .route("/loki/api/v1/detected_fields", get(query::detected_fields))

@@ -489,31 +489,57 @@ pub(crate) async fn index_stats(
     }))
 }
 
-/// `GET|POST /loki/api/v1/index/volume` and `volume_range`: bytes per
-/// series of the `targetLabels` (or each stream), as a vector.
+/// The parameters `index/volume` and `volume_range` share.
+struct VolumeRequest {
+    selection: Selection,
+    targets: Vec<String>,
+    limit: usize,
+}
+
+impl VolumeRequest {
+    fn of(r: LokiRequest) -> Result<Self, ApiError> {
+        let targets: Vec<String> = r
+            .params
+            .get("targetLabels")
+            .map(|t| {
+                t.split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default();
+        let limit: usize = r
+            .params
+            .get("limit")
+            .and_then(|l| l.parse().ok())
+            .unwrap_or(100);
+        Ok(Self {
+            selection: Selection::of(r)?,
+            targets,
+            limit,
+        })
+    }
+}
+
+/// `GET|POST /loki/api/v1/index/volume`: line bytes per series of the
+/// `targetLabels` (or of the labels the selector names) over the range,
+/// largest first, as a vector at its end.
 pub(crate) async fn volume(
     State(st): State<Arc<AppState>>,
     r: LokiRequest,
 ) -> Result<Response, ApiError> {
-    let (start, end) = bounds(&r.params)?;
-    let matchers = selector(r.params.get("query").as_deref())?;
-    let targets: Vec<String> = r
-        .params
-        .get("targetLabels")
-        .map(|t| {
-            t.split(',')
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(str::to_owned)
-                .collect()
-        })
-        .unwrap_or_default();
-    let limit: usize = r
-        .params
-        .get("limit")
-        .and_then(|l| l.parse().ok())
-        .unwrap_or(100);
-    let tenant = r.tenant;
+    let VolumeRequest {
+        selection:
+            Selection {
+                tenant,
+                start,
+                end,
+                matchers,
+            },
+        targets,
+        limit,
+    } = VolumeRequest::of(r)?;
     let mut sorted = index(&st, move |s| {
         s.volume(&tenant, &matchers, start, end, &targets)
     })
@@ -531,6 +557,91 @@ pub(crate) async fn volume(
         &q,
         &QueryStats::default(),
     )))
+}
+
+/// `GET|POST /loki/api/v1/index/volume_range`: the same per `step`, as a
+/// matrix: each point is the volume of the step that ends there. The
+/// `limit` keeps the series largest over the whole range.
+pub(crate) async fn volume_range(
+    State(st): State<Arc<AppState>>,
+    r: LokiRequest,
+) -> Result<Response, ApiError> {
+    let step = match r.params.get("step") {
+        Some(text) => parse_step_param(&text)?,
+        None => None,
+    };
+    let VolumeRequest {
+        selection:
+            Selection {
+                tenant,
+                start,
+                end,
+                matchers,
+            },
+        targets,
+        limit,
+    } = VolumeRequest::of(r)?;
+    // Loki's default step for a range: at most 250 points, at least 1 s.
+    let step = step.unwrap_or_else(|| ((end - start) / 250 / 1_000_000_000).max(1) * 1_000_000_000);
+    if (i128::from(end) - i128::from(start)) / i128::from(step) >= 11_000 {
+        return Err(ApiError::bad(
+            "exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)",
+        ));
+    }
+    let series = index(&st, move |s| {
+        let mut points: BTreeMap<Labels, Vec<(i64, f64)>> = BTreeMap::new();
+        let mut totals: BTreeMap<Labels, u64> = BTreeMap::new();
+        let mut t = start.saturating_add(step);
+        loop {
+            let window_end = t.min(end);
+            let window_start = window_end.saturating_sub(step).max(start);
+            for (labels, bytes) in s.volume(&tenant, &matchers, window_start, window_end, &targets)
+            {
+                *totals.entry(labels.clone()).or_default() += bytes;
+                points
+                    .entry(labels)
+                    .or_default()
+                    .push((window_end, bytes as f64));
+            }
+            if t >= end {
+                break;
+            }
+            t = t.saturating_add(step);
+        }
+        let mut largest: Vec<(Labels, u64)> = totals.into_iter().collect();
+        largest.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        largest.truncate(limit);
+        largest
+            .into_iter()
+            .filter_map(|(labels, _)| {
+                let p = points.remove(&labels)?;
+                Some(Series { labels, points: p })
+            })
+            .collect::<Vec<_>>()
+    })
+    .await?;
+    let q = Query::range(start, end, step);
+    Ok(respond::json_body(api::encode_result(
+        &QueryResult::Matrix(series),
+        &q,
+        &QueryStats::default(),
+    )))
+}
+
+/// A `step` parameter: a duration or float seconds.
+fn parse_step_param(text: &str) -> Result<Option<i64>, ApiError> {
+    let ns = match text.trim().parse::<f64>() {
+        Ok(secs) if secs.is_finite() => (secs * 1e9) as i64,
+        _ => model::duration::parse_duration(text.trim())
+            .map(duration_ns)
+            .map_err(|_| ApiError::bad(format!("cannot parse {text:?} to a valid duration")))?,
+    };
+    if ns <= 0 {
+        return Err(ApiError::bad(
+            "zero or negative query resolution step widths are not accepted. Try a positive integer",
+        ));
+    }
+    Ok(Some(ns))
 }
 
 /// `GET /loki/api/v1/detected_labels`: the stream labels of the selected

@@ -18,7 +18,9 @@ use std::sync::Arc;
 
 use model::{Labels, Matcher};
 
-use crate::eval::Direction;
+use memchr::memmem::Finder;
+
+use crate::eval::{Direction, Stats};
 
 /// Storage that LogQL queries read.
 ///
@@ -95,6 +97,36 @@ pub trait Cursor: Send {
     fn ts(&self) -> i64 {
         self.entry().ts_ns
     }
+
+    /// Moves to the next entry whose line contains `needle`, passing over
+    /// the others; every entry passed over or landed on is counted in
+    /// `read`. `false` at the end. A store may search many lines at once
+    /// (a whole decoded block) instead of one entry at a time.
+    fn advance_to_containing(
+        &mut self,
+        needle: &Finder<'_>,
+        read: &mut Stats,
+    ) -> Result<bool, StoreError> {
+        advance_to_containing_each(self, needle, read)
+    }
+}
+
+/// [`Cursor::advance_to_containing`] one entry at a time: what a cursor
+/// that cannot do better does.
+pub fn advance_to_containing_each<C: Cursor + ?Sized>(
+    cursor: &mut C,
+    needle: &Finder<'_>,
+    read: &mut Stats,
+) -> Result<bool, StoreError> {
+    while cursor.advance()? {
+        let line = cursor.entry().line.as_bytes();
+        read.lines_processed += 1;
+        read.bytes_processed += line.len() as u64;
+        if needle.find(line).is_some() {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 /// One entry, borrowed from the cursor that read it.

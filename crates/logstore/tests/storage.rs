@@ -91,6 +91,10 @@ fn assert_same(storage: &dyn Store, mem: &MemStore, start: i64, end: i64) {
         r#"{job="bench"}"#,
         r#"{job=~"bench|other"} |= "ERROR""#,
         r#"{host=~"h[0-9]", job!="none"}"#,
+        // A block's lines are searched as one text: a match that would
+        // run from one line into the next ("… ms" then "2026-…") is none.
+        r#"{job=~".+"} |= "ms2026""#,
+        r#"{job=~".+"} |= "Status: 5" != "GET""#,
     ];
     for sel in selectors {
         for dir in [Direction::Forward, Direction::Backward] {
@@ -106,6 +110,8 @@ fn assert_same(storage: &dyn Store, mem: &MemStore, start: i64, end: i64) {
     }
     for metric in [
         r#"count_over_time({job="bench"} |= "ERROR" [5m])"#,
+        r#"sum(count_over_time({job=~".+"} |= "ms2026" [5m]))"#,
+        r#"sum by (host) (bytes_over_time({job=~".+"} |= "Status: 5" [10m]))"#,
         r#"sum by (host) (bytes_over_time({job=~".+"} [10m]))"#,
     ] {
         let q = Query::range(start, end, 60 * SEC);

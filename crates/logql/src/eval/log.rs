@@ -56,7 +56,8 @@ fn eval_log_with<S: Store + ?Sized>(
     if streams.len() > merge_max_streams && q.interval_ns == 0 {
         return stream_by_stream(&streams, &pipeline, q, stats);
     }
-    let mut merged = Merged::new(&streams, q.direction, q.deadline)?;
+    let needle = pipeline.required_substring().cloned();
+    let mut merged = Merged::new(&streams, q.direction, q.deadline, needle)?;
     let mut index: HashMap<Labels, usize> = HashMap::new();
     let mut out: Vec<StreamResult> = Vec::new();
     let mut kept = 0;
@@ -113,7 +114,8 @@ fn stream_by_stream(
     // A max-heap on rank: the worst kept entry is on top, evicted first.
     let mut best: BinaryHeap<(Rank, Labels, i64, String)> = BinaryHeap::new();
     for (si, stream) in streams.iter().enumerate() {
-        let mut merged = Merged::new(std::iter::once(stream), q.direction, q.deadline)?;
+        let needle = pipeline.required_substring().cloned();
+        let mut merged = Merged::new(std::iter::once(stream), q.direction, q.deadline, needle)?;
         let mut pos = 0u64;
         while let Some((labels, e)) = merged.next()? {
             pos += 1;

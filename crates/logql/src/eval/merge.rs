@@ -12,6 +12,7 @@ use model::Labels;
 use super::{Direction, Stats};
 use crate::error::Error;
 use crate::store::{Cursor, EntryRef, StoreError, Stream};
+use memchr::memmem::Finder;
 
 /// The merged entries of some streams, in one direction. Ties between
 /// streams go to the stream selected first, so results do not depend on the
@@ -29,18 +30,39 @@ pub(super) struct Merged<'s> {
     next_up: Option<(i128, Reverse<usize>)>,
     stats: Stats,
     deadline: Option<Instant>,
+    /// Lines read at which the clock is looked at next.
+    next_deadline_check: u64,
+    /// When set, only entries whose line contains it are handed out (the
+    /// others are passed over inside the cursors, and counted as read).
+    needle: Option<Finder<'static>>,
 }
 
 /// Entries read between two looks at the clock.
 const DEADLINE_CHECK_EVERY: u64 = 4096;
 
+/// Moves a cursor to its next entry to hand out: the next one, or the next
+/// whose line contains `needle`.
+fn step(
+    cursor: &mut dyn Cursor,
+    needle: Option<&Finder<'static>>,
+    read: &mut Stats,
+) -> Result<bool, StoreError> {
+    match needle {
+        Some(needle) => cursor.advance_to_containing(needle, read),
+        None => cursor.advance(),
+    }
+}
+
 impl<'s> Merged<'s> {
     /// Opens a cursor on every stream and positions each on its first
-    /// entry.
+    /// entry; with `needle` (the query's leading `|= "text"`), only entries
+    /// whose line contains it are handed out, and the stores may search
+    /// for it a block at a time.
     pub(super) fn new(
         streams: impl IntoIterator<Item = &'s Stream>,
         direction: Direction,
         deadline: Option<Instant>,
+        needle: Option<Finder<'static>>,
     ) -> Result<Self, Error> {
         let mut merged = Self {
             cursors: Vec::new(),
@@ -50,10 +72,12 @@ impl<'s> Merged<'s> {
             next_up: None,
             stats: Stats::default(),
             deadline,
+            next_deadline_check: DEADLINE_CHECK_EVERY,
+            needle,
         };
         for (i, stream) in streams.into_iter().enumerate() {
             let mut cursor = stream.cursor(direction)?;
-            if cursor.advance()? {
+            if step(cursor.as_mut(), merged.needle.as_ref(), &mut merged.stats)? {
                 let ts = cursor.ts();
                 merged.heap.push((merged.key(ts), Reverse(i)));
             }
@@ -72,8 +96,11 @@ impl<'s> Merged<'s> {
     /// Moves the stream handed out last to its next entry.
     fn settle(&mut self) -> Result<(), StoreError> {
         if let Some(i) = self.pending.take() {
-            if let Some((cursor, _)) = self.cursors.get_mut(i) {
-                if cursor.advance()? {
+            let Some((cursor, _)) = self.cursors.get_mut(i) else {
+                return Ok(());
+            };
+            if step(cursor.as_mut(), self.needle.as_ref(), &mut self.stats)? {
+                if let Some((cursor, _)) = self.cursors.get(i) {
                     let ts = cursor.ts();
                     let key = (self.key(ts), Reverse(i));
                     // Still first (always so with one stream): no heap work.
@@ -111,10 +138,11 @@ impl<'s> Merged<'s> {
     /// has passed.
     pub(super) fn next(&mut self) -> Result<Option<(&'s Labels, EntryRef<'_>)>, Error> {
         self.settle()?;
-        if self.stats.lines_processed % DEADLINE_CHECK_EVERY == DEADLINE_CHECK_EVERY - 1
-            && self.deadline.is_some_and(|d| Instant::now() >= d)
-        {
-            return Err(Error::Timeout);
+        if self.stats.lines_processed >= self.next_deadline_check {
+            self.next_deadline_check = self.stats.lines_processed + DEADLINE_CHECK_EVERY;
+            if self.deadline.is_some_and(|d| Instant::now() >= d) {
+                return Err(Error::Timeout);
+            }
         }
         let Some(i) = self.take_front() else {
             return Ok(None);
@@ -124,8 +152,11 @@ impl<'s> Merged<'s> {
             return Ok(None);
         };
         let entry = cursor.entry();
-        self.stats.lines_processed += 1;
-        self.stats.bytes_processed += entry.line.len() as u64;
+        // With a needle, the cursor counted what it read, this one too.
+        if self.needle.is_none() {
+            self.stats.lines_processed += 1;
+            self.stats.bytes_processed += entry.line.len() as u64;
+        }
         Ok(Some((*labels, entry)))
     }
 

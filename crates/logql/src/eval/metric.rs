@@ -411,7 +411,10 @@ fn scan<'s>(
     // them): the stages run once per stream, not per entry.
     let per_stream = pipeline.labels_only() && unwrap.is_none();
     let mut by_stream: HashMap<*const Labels, Option<usize>> = HashMap::new();
-    let mut merged = Merged::new(streams, Direction::Forward, q.deadline)?;
+    // Entries without the query's leading `|= "text"` are passed over in
+    // the store, which may search a whole block at once.
+    let needle = pipeline.required_substring().cloned();
+    let mut merged = Merged::new(streams, Direction::Forward, q.deadline, needle)?;
     let mut index: HashMap<Labels, usize> = HashMap::new();
     let mut series: Vec<(Labels, Window)> = Vec::new();
     let range_secs = range as f64 / 1e9;

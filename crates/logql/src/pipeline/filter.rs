@@ -158,6 +158,15 @@ impl LineFilterStage {
         )
     }
 
+    /// The substring every passing line contains, when the filter is one
+    /// plain `|= "text"` with a non-empty text.
+    pub fn required_substring(&self) -> Option<&Finder<'static>> {
+        match self.alternatives.as_slice() {
+            [LineMatcher::Contains(f)] if !self.negate && !f.needle().is_empty() => Some(f),
+            _ => None,
+        }
+    }
+
     /// Whether the line passes.
     pub fn matches(&self, line: &[u8]) -> bool {
         self.alternatives.iter().any(|m| m.is_match(line)) != self.negate

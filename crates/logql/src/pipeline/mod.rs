@@ -266,6 +266,14 @@ impl Pipeline {
         self.stages.iter().all(|s| s.labels_only())
     }
 
+    /// A substring every line the leading line filters pass contains (the
+    /// first `|= "text"` among them), which a store can search for.
+    pub fn required_substring(&self) -> Option<&memchr::memmem::Finder<'static>> {
+        self.prefilters
+            .iter()
+            .find_map(LineFilterStage::required_substring)
+    }
+
     /// Whether the line passes the leading line filters (no allocation).
     pub fn prefilter(&self, line: &[u8]) -> bool {
         self.prefilters.iter().all(|f| f.matches(line))

@@ -348,6 +348,55 @@ impl Decoded {
         from..to
     }
 
+    /// The first entry of `range` whose line contains `needle`, searching
+    /// the block's lines as one text (they are stored one after another,
+    /// in entry order), and the entries and line bytes passed over to
+    /// reach it, it included (all of `range` when none matches).
+    pub(crate) fn find_containing(
+        &self,
+        range: Range<usize>,
+        needle: &memchr::memmem::Finder<'_>,
+    ) -> (Option<usize>, u64, u64) {
+        let (Some(first), Some(last)) = (
+            self.entries.get(range.start),
+            range.end.checked_sub(1).and_then(|i| self.entries.get(i)),
+        ) else {
+            return (None, 0, 0);
+        };
+        let (begin, end) = (first.start as usize, last.end as usize);
+        let text = self.lines.as_bytes();
+        let passed = |to: usize| -> (u64, u64) {
+            let bytes = self
+                .entries
+                .get(to)
+                .map_or(0, |e| (e.end as usize).saturating_sub(begin));
+            ((to + 1 - range.start) as u64, bytes as u64)
+        };
+        let mut from = begin;
+        while from < end {
+            let Some(at) = text.get(from..end).and_then(|t| needle.find(t)) else {
+                break;
+            };
+            let at = from + at;
+            // The entry holding the match's first byte.
+            let i = range.start
+                + self
+                    .entries
+                    .get(range.clone())
+                    .map_or(0, |es| es.partition_point(|e| (e.end as usize) <= at));
+            match self.entries.get(i) {
+                Some(e) if at + needle.needle().len() <= e.end as usize => {
+                    let (lines, bytes) = passed(i);
+                    return (Some(i), lines, bytes);
+                }
+                // The match runs into the next line: look again after its start.
+                Some(_) => from = at + 1,
+                None => break,
+            }
+        }
+        (None, range.len() as u64, end.saturating_sub(begin) as u64)
+    }
+
     /// The time of the entry at `i` (0 past the end).
     pub(crate) fn ts(&self, i: usize) -> i64 {
         self.entries.get(i).map_or(0, |e| e.ts)
@@ -372,6 +421,26 @@ impl Decoded {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Searching a block's lines as one text finds the first entry holding
+    /// the needle, never a match that runs across two lines, and counts
+    /// what it passed over.
+    #[test]
+    fn find_containing_searches_whole_lines_only() {
+        let open = block_of(
+            &[(1, "ab"), (2, "cd"), (3, "xabx"), (4, "bcd")],
+            &Labels::EMPTY,
+        );
+        let mut d = Decoded::default();
+        d.load(&open.seal(Compression::Zstd(1)).data).unwrap();
+        let finder = |s: &'static str| memchr::memmem::Finder::new(s.as_bytes());
+        // "bc" spans entries 0 and 1 ("ab"+"cd"): skipped; found in entry 3.
+        assert_eq!(d.find_containing(0..4, &finder("bc")), (Some(3), 4, 11));
+        assert_eq!(d.find_containing(0..4, &finder("ab")), (Some(0), 1, 2));
+        assert_eq!(d.find_containing(1..4, &finder("ab")), (Some(2), 2, 6));
+        assert_eq!(d.find_containing(0..4, &finder("zz")), (None, 4, 11));
+        assert_eq!(d.find_containing(3..3, &finder("a")), (None, 0, 0));
+    }
 
     fn block_of(entries: &[(i64, &str)], meta: &Labels) -> OpenBlock {
         let mut b = OpenBlock::default();

@@ -13,7 +13,9 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use logql::eval::Direction;
-use logql::store::{Cursor, EntryRef, StoreError, StreamEntries};
+use logql::eval::Stats;
+use logql::store::{Cursor, EntryRef, StoreError, StreamEntries, advance_to_containing_each};
+use memchr::memmem::Finder;
 use model::Labels;
 
 use super::block::{Block, Decoded, OpenBlock};
@@ -253,6 +255,57 @@ impl Cursor for ChainCursor<'_> {
                     self.left.end
                 };
                 return Ok(true);
+            }
+            if self.next_block()? {
+                continue;
+            }
+            if !self.next_run()? {
+                self.source = Source::None;
+                return Ok(false);
+            }
+        }
+    }
+
+    /// Forward through decoded blocks, the needle is searched in each
+    /// block's lines at once: entries without it cost nothing each.
+    fn advance_to_containing(
+        &mut self,
+        needle: &Finder<'_>,
+        read: &mut Stats,
+    ) -> Result<bool, StoreError> {
+        if !self.forward() {
+            return advance_to_containing_each(self, needle, read);
+        }
+        loop {
+            if !self.left.is_empty() {
+                match self.source {
+                    Source::Decoded => {
+                        let (found, lines, bytes) =
+                            self.decoded.find_containing(self.left.clone(), needle);
+                        read.lines_processed += lines;
+                        read.bytes_processed += bytes;
+                        match found {
+                            Some(i) => {
+                                self.current = i;
+                                self.left.start = i + 1;
+                                return Ok(true);
+                            }
+                            None => self.left.start = self.left.end,
+                        }
+                    }
+                    // The open block's lines are in arrival order: one by one.
+                    Source::Open(_) | Source::None => {
+                        self.current = self.left.start;
+                        self.left.start += 1;
+                        let line = self.entry().line.as_bytes();
+                        read.lines_processed += 1;
+                        read.bytes_processed += line.len() as u64;
+                        if needle.find(line).is_some() {
+                            return Ok(true);
+                        }
+                    }
+                }
+                continue;
             }
             if self.next_block()? {
                 continue;

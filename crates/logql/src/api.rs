@@ -46,7 +46,7 @@ impl From<&Error> for ApiError {
                 status: 500,
                 message: e.to_string(),
             },
-            Error::Timeout => Self {
+            Error::Timeout | Error::Store(crate::store::StoreError::Timeout) => Self {
                 status: 504,
                 message: e.to_string(),
             },

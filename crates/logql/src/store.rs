@@ -15,6 +15,7 @@
 //! trait.
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use model::{Labels, Matcher};
 
@@ -101,15 +102,21 @@ pub trait Cursor: Send {
     /// Moves to the next entry whose line contains `needle`, passing over
     /// the others; every entry passed over or landed on is counted in
     /// `read`. `false` at the end. A store may search many lines at once
-    /// (a whole decoded block) instead of one entry at a time.
+    /// (a whole decoded block) instead of one entry at a time. Past
+    /// `deadline` it fails with [`StoreError::Timeout`], so that a needle
+    /// that never comes does not hold a query beyond its time.
     fn advance_to_containing(
         &mut self,
         needle: &Finder<'_>,
         read: &mut Stats,
+        deadline: Option<Instant>,
     ) -> Result<bool, StoreError> {
-        advance_to_containing_each(self, needle, read)
+        advance_to_containing_each(self, needle, read, deadline)
     }
 }
+
+/// Lines read between two looks at the clock while searching.
+const SEARCH_CHECK_EVERY: u64 = 4096;
 
 /// [`Cursor::advance_to_containing`] one entry at a time: what a cursor
 /// that cannot do better does.
@@ -117,7 +124,9 @@ pub fn advance_to_containing_each<C: Cursor + ?Sized>(
     cursor: &mut C,
     needle: &Finder<'_>,
     read: &mut Stats,
+    deadline: Option<Instant>,
 ) -> Result<bool, StoreError> {
+    let mut passed = 0u64;
     while cursor.advance()? {
         let line = cursor.entry().line.as_bytes();
         read.lines_processed += 1;
@@ -125,8 +134,20 @@ pub fn advance_to_containing_each<C: Cursor + ?Sized>(
         if needle.find(line).is_some() {
             return Ok(true);
         }
+        passed += 1;
+        if passed % SEARCH_CHECK_EVERY == 0 {
+            check_deadline(deadline)?;
+        }
     }
     Ok(false)
+}
+
+/// [`StoreError::Timeout`] once `deadline` has passed.
+pub fn check_deadline(deadline: Option<Instant>) -> Result<(), StoreError> {
+    match deadline {
+        Some(d) if Instant::now() >= d => Err(StoreError::Timeout),
+        _ => Ok(()),
+    }
 }
 
 /// One entry, borrowed from the cursor that read it.
@@ -151,6 +172,11 @@ pub enum StoreError {
     /// which, in Loki's words.
     #[error("{0}")]
     Limit(String),
+    /// The query's deadline passed while the store was reading.
+    #[error(
+        "request timed out, decrease the duration of the request or add more label matchers (prefer exact match over regex match) to reduce the amount of data processed"
+    )]
+    Timeout,
 }
 
 impl StoreError {
@@ -166,6 +192,7 @@ impl PartialEq for StoreError {
         match (self, other) {
             (Self::Read(a), Self::Read(b)) => a.to_string() == b.to_string(),
             (Self::Limit(a), Self::Limit(b)) => a == b,
+            (Self::Timeout, Self::Timeout) => true,
             _ => false,
         }
     }

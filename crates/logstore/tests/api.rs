@@ -1129,5 +1129,29 @@ async fn a_query_past_its_timeout_is_stopped() {
         .await;
     assert_eq!(status, 504, "{body}");
     assert!(body.starts_with("request timed out"), "{body}");
+    // A line filter that never matches is searched inside the store: it
+    // stops there too, in the head and in flushed chunks.
+    for flushed in [false, true] {
+        if flushed {
+            let response = s
+                .client
+                .post(format!("{}/flush", s.url))
+                .send()
+                .await
+                .expect("flush");
+            assert_eq!(response.status().as_u16(), 204);
+        }
+        let (status, body) = s
+            .get(
+                "/loki/api/v1/query",
+                &[(
+                    "query",
+                    r#"count_over_time({job="slow"} |= "never there" [1h])"#,
+                )],
+                None,
+            )
+            .await;
+        assert_eq!(status, 504, "flushed {flushed}: {body}");
+    }
     s.stop().await;
 }

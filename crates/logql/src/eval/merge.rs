@@ -46,9 +46,10 @@ fn step(
     cursor: &mut dyn Cursor,
     needle: Option<&Finder<'static>>,
     read: &mut Stats,
+    deadline: Option<Instant>,
 ) -> Result<bool, StoreError> {
     match needle {
-        Some(needle) => cursor.advance_to_containing(needle, read),
+        Some(needle) => cursor.advance_to_containing(needle, read, deadline),
         None => cursor.advance(),
     }
 }
@@ -77,7 +78,12 @@ impl<'s> Merged<'s> {
         };
         for (i, stream) in streams.into_iter().enumerate() {
             let mut cursor = stream.cursor(direction)?;
-            if step(cursor.as_mut(), merged.needle.as_ref(), &mut merged.stats)? {
+            if step(
+                cursor.as_mut(),
+                merged.needle.as_ref(),
+                &mut merged.stats,
+                merged.deadline,
+            )? {
                 let ts = cursor.ts();
                 merged.heap.push((merged.key(ts), Reverse(i)));
             }
@@ -99,7 +105,12 @@ impl<'s> Merged<'s> {
             let Some((cursor, _)) = self.cursors.get_mut(i) else {
                 return Ok(());
             };
-            if step(cursor.as_mut(), self.needle.as_ref(), &mut self.stats)? {
+            if step(
+                cursor.as_mut(),
+                self.needle.as_ref(),
+                &mut self.stats,
+                self.deadline,
+            )? {
                 if let Some((cursor, _)) = self.cursors.get(i) {
                     let ts = cursor.ts();
                     let key = (self.key(ts), Reverse(i));

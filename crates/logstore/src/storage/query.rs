@@ -14,9 +14,12 @@ use std::sync::Arc;
 
 use logql::eval::Direction;
 use logql::eval::Stats;
-use logql::store::{Cursor, EntryRef, StoreError, StreamEntries, advance_to_containing_each};
+use logql::store::{
+    Cursor, EntryRef, StoreError, StreamEntries, advance_to_containing_each, check_deadline,
+};
 use memchr::memmem::Finder;
 use model::Labels;
+use std::time::Instant;
 
 use super::block::{Block, Decoded, OpenBlock};
 use super::chunk::{BlockMeta, ChunkReader, ChunkRef};
@@ -272,14 +275,18 @@ impl Cursor for ChainCursor<'_> {
         &mut self,
         needle: &Finder<'_>,
         read: &mut Stats,
+        deadline: Option<Instant>,
     ) -> Result<bool, StoreError> {
         if !self.forward() {
-            return advance_to_containing_each(self, needle, read);
+            return advance_to_containing_each(self, needle, read, deadline);
         }
         loop {
             if !self.left.is_empty() {
                 match self.source {
                     Source::Decoded => {
+                        // Once per block: the query's time may run out
+                        // while a needle never comes.
+                        check_deadline(deadline)?;
                         let (found, lines, bytes) =
                             self.decoded.find_containing(self.left.clone(), needle);
                         read.lines_processed += lines;
@@ -302,6 +309,9 @@ impl Cursor for ChainCursor<'_> {
                         read.bytes_processed += line.len() as u64;
                         if needle.find(line).is_some() {
                             return Ok(true);
+                        }
+                        if read.lines_processed % 4096 == 0 {
+                            check_deadline(deadline)?;
                         }
                     }
                 }

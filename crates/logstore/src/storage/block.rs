@@ -397,6 +397,47 @@ impl Decoded {
         (None, range.len() as u64, end.saturating_sub(begin) as u64)
     }
 
+    /// [`Decoded::find_containing`] backward: the last entry of `range`
+    /// whose line contains the needle, and the entries and line bytes
+    /// passed over from the end of `range` to reach it, it included.
+    pub(crate) fn rfind_containing(
+        &self,
+        range: Range<usize>,
+        needle: &memchr::memmem::FinderRev<'_>,
+    ) -> (Option<usize>, u64, u64) {
+        let (Some(first), Some(last)) = (
+            self.entries.get(range.start),
+            range.end.checked_sub(1).and_then(|i| self.entries.get(i)),
+        ) else {
+            return (None, 0, 0);
+        };
+        let (begin, end) = (first.start as usize, last.end as usize);
+        let text = self.lines.as_bytes();
+        let len = needle.needle().len();
+        let mut until = end;
+        while until > begin {
+            let Some(at) = text.get(begin..until).and_then(|t| needle.rfind(t)) else {
+                break;
+            };
+            let at = begin + at;
+            let i = range.start
+                + self
+                    .entries
+                    .get(range.clone())
+                    .map_or(0, |es| es.partition_point(|e| (e.end as usize) <= at));
+            match self.entries.get(i) {
+                Some(e) if at + len <= e.end as usize => {
+                    let bytes = end.saturating_sub(e.start as usize);
+                    return (Some(i), (range.end - i) as u64, bytes as u64);
+                }
+                // Runs into the next line: look before this occurrence's end.
+                Some(_) => until = at + len - 1,
+                None => break,
+            }
+        }
+        (None, range.len() as u64, end.saturating_sub(begin) as u64)
+    }
+
     /// The time of the entry at `i` (0 past the end).
     pub(crate) fn ts(&self, i: usize) -> i64 {
         self.entries.get(i).map_or(0, |e| e.ts)
@@ -440,6 +481,12 @@ mod tests {
         assert_eq!(d.find_containing(1..4, &finder("ab")), (Some(2), 2, 6));
         assert_eq!(d.find_containing(0..4, &finder("zz")), (None, 4, 11));
         assert_eq!(d.find_containing(3..3, &finder("a")), (None, 0, 0));
+        let rfinder = |s: &'static str| memchr::memmem::FinderRev::new(s.as_bytes());
+        // Backward: "bc" in entry 3 first; "ab" last in entry 2.
+        assert_eq!(d.rfind_containing(0..4, &rfinder("bc")), (Some(3), 1, 3));
+        assert_eq!(d.rfind_containing(0..4, &rfinder("ab")), (Some(2), 2, 7));
+        assert_eq!(d.rfind_containing(0..2, &rfinder("bc")), (None, 2, 4));
+        assert_eq!(d.rfind_containing(0..4, &rfinder("zz")), (None, 4, 11));
     }
 
     fn block_of(entries: &[(i64, &str)], meta: &Labels) -> OpenBlock {

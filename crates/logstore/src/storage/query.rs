@@ -14,10 +14,8 @@ use std::sync::Arc;
 
 use logql::eval::Direction;
 use logql::eval::Stats;
-use logql::store::{
-    Cursor, EntryRef, StoreError, StreamEntries, advance_to_containing_each, check_deadline,
-};
-use memchr::memmem::Finder;
+use logql::store::{Cursor, EntryRef, StoreError, StreamEntries, check_deadline};
+use memchr::memmem::{Finder, FinderRev};
 use model::Labels;
 use std::time::Instant;
 
@@ -269,17 +267,16 @@ impl Cursor for ChainCursor<'_> {
         }
     }
 
-    /// Forward through decoded blocks, the needle is searched in each
-    /// block's lines at once: entries without it cost nothing each.
+    /// Through decoded blocks, the needle is searched in each block's lines
+    /// at once, either way: entries without it cost nothing each.
     fn advance_to_containing(
         &mut self,
         needle: &Finder<'_>,
         read: &mut Stats,
         deadline: Option<Instant>,
     ) -> Result<bool, StoreError> {
-        if !self.forward() {
-            return advance_to_containing_each(self, needle, read, deadline);
-        }
+        let forward = self.forward();
+        let rev = (!forward).then(|| FinderRev::new(needle.needle()));
         loop {
             if !self.left.is_empty() {
                 match self.source {
@@ -287,23 +284,35 @@ impl Cursor for ChainCursor<'_> {
                         // Once per block: the query's time may run out
                         // while a needle never comes.
                         check_deadline(deadline)?;
-                        let (found, lines, bytes) =
-                            self.decoded.find_containing(self.left.clone(), needle);
+                        let (found, lines, bytes) = match &rev {
+                            None => self.decoded.find_containing(self.left.clone(), needle),
+                            Some(rev) => self.decoded.rfind_containing(self.left.clone(), rev),
+                        };
                         read.lines_processed += lines;
                         read.bytes_processed += bytes;
-                        match found {
-                            Some(i) => {
+                        match (found, forward) {
+                            (Some(i), true) => {
                                 self.current = i;
                                 self.left.start = i + 1;
                                 return Ok(true);
                             }
-                            None => self.left.start = self.left.end,
+                            (Some(i), false) => {
+                                self.current = i;
+                                self.left.end = i;
+                                return Ok(true);
+                            }
+                            (None, _) => self.left.start = self.left.end,
                         }
                     }
                     // The open block's lines are in arrival order: one by one.
                     Source::Open(_) | Source::None => {
-                        self.current = self.left.start;
-                        self.left.start += 1;
+                        self.current = if forward {
+                            self.left.start += 1;
+                            self.left.start - 1
+                        } else {
+                            self.left.end -= 1;
+                            self.left.end
+                        };
                         let line = self.entry().line.as_bytes();
                         read.lines_processed += 1;
                         read.bytes_processed += line.len() as u64;

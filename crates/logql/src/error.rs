@@ -77,6 +77,12 @@ pub enum Error {
     /// message).
     #[error("maximum of series ({0}) reached for a single query")]
     SeriesLimit(usize),
+    /// A range aggregation grew more series than it may hold while it runs
+    /// (vigil's guard: a hundred times `max_query_series`).
+    #[error(
+        "maximum of series ({0}) reached inside a range aggregation of this query; reduce its cardinality with label filters, `drop`, or `by`/`without`"
+    )]
+    InnerSeriesLimit(usize),
     /// The query ran past its deadline.
     #[error(
         "request timed out, decrease the duration of the request or add more label matchers (prefer exact match over regex match) to reduce the amount of data processed"

@@ -450,7 +450,8 @@ fn scan<'s>(
                                     &mut index,
                                     &mut series,
                                     group(r, final_labels),
-                                ))
+                                    q,
+                                )?)
                             }
                         };
                         by_stream.insert(key, i);
@@ -500,7 +501,7 @@ fn scan<'s>(
                     series: final_labels.clone(),
                 });
             }
-            let i = series_index(&mut index, &mut series, group(r, final_labels));
+            let i = series_index(&mut index, &mut series, group(r, final_labels), q)?;
             if let Some((_, w)) = series.get_mut(i) {
                 w.push_back((e.ts_ns, value));
             }
@@ -553,15 +554,30 @@ fn series_index(
     index: &mut HashMap<Labels, usize>,
     series: &mut Vec<(Labels, Window)>,
     key: Labels,
-) -> usize {
+    q: &Query,
+) -> Result<usize, Error> {
     match index.get(&key) {
-        Some(&i) => i,
+        Some(&i) => Ok(i),
         None => {
+            let cap = inner_series_cap(q);
+            if cap > 0 && series.len() >= cap {
+                return Err(Error::InnerSeriesLimit(cap));
+            }
             index.insert(key.clone(), series.len());
             series.push((key, Window::new()));
-            series.len() - 1
+            Ok(series.len() - 1)
         }
     }
+}
+
+/// How many series a range aggregation may hold while it runs: Loki
+/// limits only the result (`max_query_series`), so a query whose parts
+/// have many more series than its answer still runs, up to this many
+/// times the limit; past it, it stops rather than growing without bound.
+const INNER_SERIES_FACTOR: usize = 100;
+
+fn inner_series_cap(q: &Query) -> usize {
+    q.max_series.saturating_mul(INNER_SERIES_FACTOR)
 }
 
 fn over_time(
@@ -816,6 +832,33 @@ mod tests {
             let per_entry = run(&format!(r#"{stages} | line_format "{{{{__line__}}}}""#));
             assert_eq!(cached, per_entry, "{stages}");
         }
+    }
+
+    /// A range aggregation may hold a hundred times `max_query_series`
+    /// while it runs, though only its result is limited by that.
+    #[test]
+    fn inner_series_are_capped_at_a_hundred_times_the_limit() {
+        use crate::store::MemStore;
+        let mut store = MemStore::default();
+        let labels = Labels::from_pairs([("job", "p")]);
+        for i in 0..300_i64 {
+            store.push(&labels, i * 1_000_000, &format!("n={i}"), &Labels::empty());
+        }
+        let crate::ast::Expr::Metric(expr) =
+            crate::parse(r#"sum(count_over_time({job="p"} | logfmt [1m]))"#).unwrap()
+        else {
+            panic!("a metric query")
+        };
+        let mut q = Query::instant(1_000_000_000);
+        q.max_series = 2;
+        let err = eval_metric(&store, &expr, &q, &mut Stats::default()).unwrap_err();
+        assert_eq!(err, Error::InnerSeriesLimit(200));
+        q.max_series = 5;
+        let QueryResult::Vector(v) = eval_metric(&store, &expr, &q, &mut Stats::default()).unwrap()
+        else {
+            panic!("a vector")
+        };
+        assert_eq!(v[0].value, 300.0);
     }
 
     #[test]

@@ -430,13 +430,23 @@ impl<'a> MergeCursor<'a> {
     }
 }
 
-impl Cursor for MergeCursor<'_> {
-    fn advance(&mut self) -> Result<bool, StoreError> {
+/// What a [`MergeCursor`] step looks for: the next entry, or the next one
+/// whose line holds a needle (counting what the search reads).
+type Search<'n, 'r> = Option<(&'n Finder<'n>, &'r mut Stats, Option<Instant>)>;
+
+impl MergeCursor<'_> {
+    fn step(&mut self, mut search: Search<'_, '_>) -> Result<bool, StoreError> {
         loop {
             let mut next = None;
             if let Some(i) = self.current.take() {
                 if let Some(c) = self.chains.get_mut(i) {
-                    if c.advance()? {
+                    let more = match search.as_mut() {
+                        Some((needle, read, deadline)) => {
+                            c.advance_to_containing(needle, read, *deadline)?
+                        }
+                        None => c.advance()?,
+                    };
+                    if more {
                         let key = Self::key(self.forward, c, i);
                         // Still ahead of every other chain: no heap work
                         // (overlaps are short, so this is the common case).
@@ -456,6 +466,15 @@ impl Cursor for MergeCursor<'_> {
                 return Ok(false);
             };
             let e = c.entry();
+            if let Some((needle, read, _)) = search.as_mut() {
+                // A chain's first entry was taken before any search: one
+                // without the needle is passed over here.
+                if needle.find(e.line.as_bytes()).is_none() {
+                    read.lines_processed += 1;
+                    read.bytes_processed += e.line.len() as u64;
+                    continue;
+                }
+            }
             if e.ts_ns != self.seen_ts {
                 self.seen_ts = e.ts_ns;
                 self.seen.clear();
@@ -473,6 +492,22 @@ impl Cursor for MergeCursor<'_> {
             }
             return Ok(true);
         }
+    }
+}
+
+impl Cursor for MergeCursor<'_> {
+    fn advance(&mut self) -> Result<bool, StoreError> {
+        self.step(None)
+    }
+
+    /// Each chain searches on its own; the merge orders what they find.
+    fn advance_to_containing(
+        &mut self,
+        needle: &Finder<'_>,
+        read: &mut Stats,
+        deadline: Option<Instant>,
+    ) -> Result<bool, StoreError> {
+        self.step(Some((needle, read, deadline)))
     }
 
     fn ts(&self) -> i64 {

@@ -97,7 +97,8 @@ pub(crate) struct AppState {
     pub(crate) storage: Arc<Storage>,
     pub(crate) metrics: metrics::Metrics,
     pub(crate) rates: push::RateLimits,
-    /// Pushes decoded and stored at once: one per core.
+    /// Pushes decoded and stored at once: one per core, and one more to
+    /// keep the cores busy while another waits on a lock.
     pub(crate) pushing: Arc<tokio::sync::Semaphore>,
     /// Set when maintenance failed in a way that needs a person.
     pub(crate) broken: Arc<std::sync::atomic::AtomicBool>,
@@ -226,7 +227,7 @@ impl LokiServer {
             metrics: metrics::Metrics::new(storage.clone())?,
             storage: storage.clone(),
             pushing: Arc::new(tokio::sync::Semaphore::new(
-                std::thread::available_parallelism().map_or(1, usize::from),
+                std::thread::available_parallelism().map_or(1, usize::from) + 1,
             )),
             broken: Arc::default(),
         });

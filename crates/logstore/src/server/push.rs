@@ -98,8 +98,8 @@ async fn receive(st: Arc<AppState>, headers: HeaderMap, body: Bytes, format: For
         Ok(t) => t,
         Err(e) => return e.into_response(),
     };
-    // Decoding and storing are CPU work: as many at once as there are
-    // cores. More would only hold more decoded requests in memory.
+    // Decoding and storing are CPU work: about as many at once as there
+    // are cores. More would only hold more decoded requests in memory.
     let Ok(permit) = st.pushing.clone().acquire_owned().await else {
         return ApiError::unavailable("shutting down").into_response();
     };

@@ -91,7 +91,7 @@ pub fn parse_time(text: &str) -> Result<i64, ApiError> {
 }
 
 /// Parses `step`: a duration (`30s`, `1m`) or float seconds.
-fn parse_step(text: &str) -> Result<i64, ApiError> {
+pub fn parse_step(text: &str) -> Result<i64, ApiError> {
     if let Ok(f) = text.trim().parse::<f64>() {
         return Ok((f * 1e9) as i64);
     }

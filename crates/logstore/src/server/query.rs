@@ -90,16 +90,6 @@ async fn run(st: Arc<AppState>, r: LokiRequest, range: bool) -> Result<Vec<u8>, 
             )
         }
     };
-    if let QueryResult::Matrix(m) = &result {
-        if q.max_series > 0 && m.len() > q.max_series {
-            return Err(ApiError::from(&logql::Error::SeriesLimit(q.max_series)));
-        }
-    }
-    if let QueryResult::Vector(v) = &result {
-        if q.max_series > 0 && v.len() > q.max_series {
-            return Err(ApiError::from(&logql::Error::SeriesLimit(q.max_series)));
-        }
-    }
     stats.exec_time_s = started.elapsed().as_secs_f64();
     stats.entries_returned = api::result_size(&result);
     st.metrics.query(stats.read);
@@ -567,7 +557,7 @@ pub(crate) async fn volume_range(
     r: LokiRequest,
 ) -> Result<Response, ApiError> {
     let step = match r.params.get("step") {
-        Some(text) => parse_step_param(&text)?,
+        Some(text) => Some(api::parse_step(&text)?),
         None => None,
     };
     let VolumeRequest {
@@ -581,6 +571,11 @@ pub(crate) async fn volume_range(
         targets,
         limit,
     } = VolumeRequest::of(r)?;
+    if step.is_some_and(|s| s <= 0) {
+        return Err(ApiError::bad(
+            "zero or negative query resolution step widths are not accepted. Try a positive integer",
+        ));
+    }
     // Loki's default step for a range: at most 250 points, at least 1 s.
     let step = step.unwrap_or_else(|| ((end - start) / 250 / 1_000_000_000).max(1) * 1_000_000_000);
     if (i128::from(end) - i128::from(start)) / i128::from(step) >= 11_000 {
@@ -626,22 +621,6 @@ pub(crate) async fn volume_range(
         &q,
         &QueryStats::default(),
     )))
-}
-
-/// A `step` parameter: a duration or float seconds.
-fn parse_step_param(text: &str) -> Result<Option<i64>, ApiError> {
-    let ns = match text.trim().parse::<f64>() {
-        Ok(secs) if secs.is_finite() => (secs * 1e9) as i64,
-        _ => model::duration::parse_duration(text.trim())
-            .map(duration_ns)
-            .map_err(|_| ApiError::bad(format!("cannot parse {text:?} to a valid duration")))?,
-    };
-    if ns <= 0 {
-        return Err(ApiError::bad(
-            "zero or negative query resolution step widths are not accepted. Try a positive integer",
-        ));
-    }
-    Ok(Some(ns))
 }
 
 /// `GET /loki/api/v1/detected_labels`: the stream labels of the selected

@@ -357,13 +357,9 @@ impl Decoded {
         range: Range<usize>,
         needle: &memchr::memmem::Finder<'_>,
     ) -> (Option<usize>, u64, u64) {
-        let (Some(first), Some(last)) = (
-            self.entries.get(range.start),
-            range.end.checked_sub(1).and_then(|i| self.entries.get(i)),
-        ) else {
+        let Some((begin, end)) = self.text_span(&range) else {
             return (None, 0, 0);
         };
-        let (begin, end) = (first.start as usize, last.end as usize);
         let text = self.lines.as_bytes();
         let passed = |to: usize| -> (u64, u64) {
             let bytes = self
@@ -378,12 +374,7 @@ impl Decoded {
                 break;
             };
             let at = from + at;
-            // The entry holding the match's first byte.
-            let i = range.start
-                + self
-                    .entries
-                    .get(range.clone())
-                    .map_or(0, |es| es.partition_point(|e| (e.end as usize) <= at));
+            let i = self.entry_holding(&range, at);
             match self.entries.get(i) {
                 Some(e) if at + needle.needle().len() <= e.end as usize => {
                     let (lines, bytes) = passed(i);
@@ -397,6 +388,23 @@ impl Decoded {
         (None, range.len() as u64, end.saturating_sub(begin) as u64)
     }
 
+    /// Where the lines of the entries in `range` lie in the block's text
+    /// (one after another, in entry order); `None` for an empty range.
+    fn text_span(&self, range: &Range<usize>) -> Option<(usize, usize)> {
+        let first = self.entries.get(range.start)?;
+        let last = self.entries.get(range.end.checked_sub(1)?)?;
+        Some((first.start as usize, last.end as usize))
+    }
+
+    /// The entry of `range` whose line holds the text's byte `at`.
+    fn entry_holding(&self, range: &Range<usize>, at: usize) -> usize {
+        range.start
+            + self
+                .entries
+                .get(range.clone())
+                .map_or(0, |es| es.partition_point(|e| (e.end as usize) <= at))
+    }
+
     /// [`Decoded::find_containing`] backward: the last entry of `range`
     /// whose line contains the needle, and the entries and line bytes
     /// passed over from the end of `range` to reach it, it included.
@@ -405,13 +413,9 @@ impl Decoded {
         range: Range<usize>,
         needle: &memchr::memmem::FinderRev<'_>,
     ) -> (Option<usize>, u64, u64) {
-        let (Some(first), Some(last)) = (
-            self.entries.get(range.start),
-            range.end.checked_sub(1).and_then(|i| self.entries.get(i)),
-        ) else {
+        let Some((begin, end)) = self.text_span(&range) else {
             return (None, 0, 0);
         };
-        let (begin, end) = (first.start as usize, last.end as usize);
         let text = self.lines.as_bytes();
         let len = needle.needle().len();
         let mut until = end;
@@ -420,11 +424,7 @@ impl Decoded {
                 break;
             };
             let at = begin + at;
-            let i = range.start
-                + self
-                    .entries
-                    .get(range.clone())
-                    .map_or(0, |es| es.partition_point(|e| (e.end as usize) <= at));
+            let i = self.entry_holding(&range, at);
             match self.entries.get(i) {
                 Some(e) if at + len <= e.end as usize => {
                     let bytes = end.saturating_sub(e.start as usize);

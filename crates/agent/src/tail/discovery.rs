@@ -149,10 +149,26 @@ mod tests {
 
     #[test]
     fn globs_match_as_doublestar_does() {
-        let files = ["a.log", "b.txt", "sub/c.log", "sub/deep/d.log", ".hidden.log"];
+        let files = [
+            "a.log",
+            "b.txt",
+            "sub/c.log",
+            "sub/deep/d.log",
+            ".hidden.log",
+        ];
         check(&files, "*.log", None, &[".hidden.log", "a.log"]);
-        check(&files, "**/*.log", None, &[".hidden.log", "a.log", "sub/c.log", "sub/deep/d.log"]);
-        check(&files, "sub/**/*.log", None, &["sub/c.log", "sub/deep/d.log"]);
+        check(
+            &files,
+            "**/*.log",
+            None,
+            &[".hidden.log", "a.log", "sub/c.log", "sub/deep/d.log"],
+        );
+        check(
+            &files,
+            "sub/**/*.log",
+            None,
+            &["sub/c.log", "sub/deep/d.log"],
+        );
         check(&files, "*/*.log", None, &["sub/c.log"]);
         check(&files, "{a,b}.*", None, &["a.log", "b.txt"]);
         check(&files, "[ab].log", None, &["a.log"]);

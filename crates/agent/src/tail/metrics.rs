@@ -30,6 +30,8 @@ pub(crate) struct FileStatus {
     pub(crate) read_lines: AtomicU64,
     /// Whether the tailer thread is still running.
     pub(crate) running: AtomicBool,
+    /// The sink shut down: the tailer ended for good.
+    pub(crate) sink_closed: AtomicBool,
     /// The last error, cleared when reading works again.
     pub(crate) error: Mutex<Option<String>>,
 }
@@ -105,7 +107,12 @@ impl TailMetrics {
     }
 }
 
-fn family(name: &str, help: &str, kind: MetricKind, metrics: Vec<MetricSnapshot>) -> FamilySnapshot {
+fn family(
+    name: &str,
+    help: &str,
+    kind: MetricKind,
+    metrics: Vec<MetricSnapshot>,
+) -> FamilySnapshot {
     FamilySnapshot {
         name: name.to_owned(),
         help: help.to_owned(),

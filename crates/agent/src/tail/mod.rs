@@ -280,9 +280,18 @@ impl TargetManager {
         let mut all: Vec<Running> = std::mem::take(&mut *self.shared.lock_tailers())
             .into_values()
             .collect();
-        all.append(&mut self.shared.releasing.lock().unwrap_or_else(PoisonError::into_inner));
+        all.append(
+            &mut self
+                .shared
+                .releasing
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner),
+        );
         for r in &all {
-            *r.control.deadline.lock().unwrap_or_else(PoisonError::into_inner) = Some(deadline);
+            *r.control
+                .deadline
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner) = Some(deadline);
             r.control.stop.store(true, Ordering::SeqCst);
             r.wake();
         }
@@ -297,7 +306,12 @@ impl TargetManager {
             }
             self.shared.metrics.remove_file(&r.status);
         }
-        let active = self.shared.targets.iter().filter(|t| t.glob.is_ok()).count() as i64;
+        let active = self
+            .shared
+            .targets
+            .iter()
+            .filter(|t| t.glob.is_ok())
+            .count() as i64;
         self.shared.metrics.add_targets(-active);
         if let Err(e) = self.shared.positions.save() {
             tracing::error!(error = %e, "error writing positions file");
@@ -387,7 +401,7 @@ impl Shared {
         // are started again below if the file still matches.
         let ended: Vec<(usize, String)> = tailers
             .iter()
-            .filter(|(_, r)| r.is_finished())
+            .filter(|(_, r)| r.is_finished() && !r.status.sink_closed.load(Ordering::SeqCst))
             .map(|(k, _)| k.clone())
             .collect();
         for key in ended {

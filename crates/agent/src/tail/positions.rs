@@ -484,7 +484,10 @@ fn plain_safe(s: &str) -> bool {
         && !s.contains(" #")
         && !s.ends_with(':')
         && s.chars().all(|c| !c.is_control())
-        && !matches!(s, "~" | "null" | "true" | "false" | "yes" | "no" | "on" | "off")
+        && !matches!(
+            s,
+            "~" | "null" | "true" | "false" | "yes" | "no" | "on" | "off"
+        )
         && s.parse::<f64>().is_err()
 }
 
@@ -553,7 +556,10 @@ mod tests {
             ("", vec![]),
             ("positions:\n", vec![]),
             ("positions: {}\n", vec![]),
-            ("positions:\n  /a.log: \"520\"\n", vec![pair("/a.log", "520")]),
+            (
+                "positions:\n  /a.log: \"520\"\n",
+                vec![pair("/a.log", "520")],
+            ),
             ("positions:\n  /a.log: 7\n", vec![pair("/a.log", "7")]),
             (
                 "positions:\n  cursor-x: \"s=abc\"\n",
@@ -580,7 +586,13 @@ mod tests {
     #[test]
     fn the_written_yaml_reads_back() {
         let mut m = BTreeMap::new();
-        for key in ["/var/log/a.log", "/odd: name.log", "#x", "/q\"uote\\", "123"] {
+        for key in [
+            "/var/log/a.log",
+            "/odd: name.log",
+            "#x",
+            "/q\"uote\\",
+            "123",
+        ] {
             m.insert(key.to_owned(), "42".to_owned());
         }
         let text = render_yaml(&m);

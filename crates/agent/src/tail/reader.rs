@@ -239,7 +239,9 @@ impl Tailer {
                     );
                     match found {
                         Some(found) => {
-                            let Ok(m) = found.file.metadata() else { continue };
+                            let Ok(m) = found.file.metadata() else {
+                                continue;
+                            };
                             if seen.contains(&(m.dev(), m.ino())) {
                                 continue;
                             }
@@ -299,8 +301,8 @@ impl Tailer {
         let size = meta.len();
         cur.size = size;
         let consumed = cur.read_pos + cur.partial.len() as u64;
-        let changed = size < consumed
-            || matches!(cur.id.check(file, size), Ok(Fingerprint::Changed));
+        let changed =
+            size < consumed || matches!(cur.id.check(file, size), Ok(Fingerprint::Changed));
         if !changed {
             return;
         }
@@ -412,7 +414,7 @@ impl Tailer {
                 if plen > 0 && g.partial_since.elapsed() >= self.config.partial_line_timeout {
                     self.flush_partial(i);
                 }
-                if is_current {
+                if is_current && !self.sink_closed {
                     self.status.set_error(None);
                 }
                 return Ok(Read::Eof);
@@ -423,6 +425,23 @@ impl Tailer {
             let mut start = 0usize;
             let mut lines = 0u64;
             for nl in memchr::memchr_iter(b'\n', buf) {
+                // A line longer than the limit is cut into pieces, so memory
+                // stays bounded whatever is written; the same cut happens
+                // below when the newline is not read yet.
+                while nl - start > max_line {
+                    if !self.emit(
+                        i,
+                        &buf[start..start + max_line],
+                        (start + max_line) as u64,
+                        ts_ns,
+                        finishing,
+                    ) {
+                        self.after_chunk(i, start, lines, is_current);
+                        return Ok(Read::Stopped);
+                    }
+                    lines += 1;
+                    start += max_line;
+                }
                 if !self.emit(i, &buf[start..nl], nl as u64 + 1, ts_ns, finishing) {
                     self.after_chunk(i, start, lines, is_current);
                     return Ok(Read::Stopped);
@@ -430,10 +449,14 @@ impl Tailer {
                 lines += 1;
                 start = nl + 1;
             }
-            // A line longer than the limit is cut into pieces, so memory
-            // stays bounded whatever is written.
-            while buf.len() - start >= max_line {
-                if !self.emit(i, &buf[start..start + max_line], (start + max_line) as u64, ts_ns, finishing) {
+            while buf.len() - start > max_line {
+                if !self.emit(
+                    i,
+                    &buf[start..start + max_line],
+                    (start + max_line) as u64,
+                    ts_ns,
+                    finishing,
+                ) {
                     self.after_chunk(i, start, lines, is_current);
                     return Ok(Read::Stopped);
                 }
@@ -491,9 +514,11 @@ impl Tailer {
             structured_metadata: LabelSet::new(),
             receipt: Receipt::new(Arc::new(token)),
         };
-        if self.sink.send(entry).is_err() {
+        if let Err(e) = self.sink.send(entry) {
             self.gens[i].commits.refuse(seq);
             self.sink_closed = true;
+            self.status.sink_closed.store(true, Ordering::SeqCst);
+            self.status.set_error(Some(e.to_string()));
             return false;
         }
         true
@@ -554,7 +579,9 @@ impl Tailer {
             self.status
                 .committed
                 .store(cur.commits.committed(), Ordering::Relaxed);
-            self.status.read_offset.store(cur.read_pos, Ordering::Relaxed);
+            self.status
+                .read_offset
+                .store(cur.read_pos, Ordering::Relaxed);
             let size = cur
                 .file
                 .as_ref()

@@ -347,31 +347,35 @@ fn an_endless_line_is_cut_at_the_line_limit() {
     assert_eq!(s.offset("a.log"), Some(2501));
 }
 
-/// Writes `total` numbered lines to `path`, calling `rotate` every `every`
-/// lines (with the writer's file, which it may replace).
-fn write_with_rotations(
-    path: PathBuf,
-    total: usize,
-    every: usize,
-    rotate: impl Fn(&Path, usize, &mut File) + Send + 'static,
-) -> std::thread::JoinHandle<()> {
-    std::thread::spawn(move || {
-        let mut file = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&path)
-            .unwrap();
-        for i in 0..total {
-            if i > 0 && i % every == 0 {
-                rotate(&path, i / every, &mut file);
-            }
-            file.write_all(format!("line {i:06}\n").as_bytes()).unwrap();
-            if i % 50 == 0 {
-                std::thread::sleep(Duration::from_millis(1));
-            }
+/// Writes `SEGMENTS` segments of `SEGMENT` numbered lines to `path` while
+/// it is tailed into `sink`, and calls `rotate` (with the writer's file,
+/// which it may replace) after each segment but the last, so that every
+/// rotation finds lines not read yet: the first lines of a segment are
+/// written, the tailer is let see them (so it knows the file's first
+/// bytes), then the rest comes at once, the rotation right after it, and
+/// the next segment's first lines right after that.
+fn write_with_rotations(path: &Path, sink: &TestSink, rotate: impl Fn(&Path, usize, &mut File)) {
+    let mut file = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .unwrap();
+    let write = |file: &mut File, range: std::ops::Range<usize>| {
+        file.write_all(numbered(range).as_bytes()).unwrap();
+    };
+    for k in 0..SEGMENTS {
+        let first = k * SEGMENT;
+        write(&mut file, first..first + 100);
+        sink.wait_for(first + 1);
+        write(&mut file, first + 100..first + SEGMENT);
+        if k + 1 < SEGMENTS {
+            rotate(path, k + 1, &mut file);
         }
-    })
+    }
 }
+
+const SEGMENTS: usize = 6;
+const SEGMENT: usize = 600;
 
 fn assert_each_once(sink: &TestSink, total: usize) {
     sink.wait_for(total);
@@ -388,7 +392,7 @@ fn rename_rotation_under_writing_loses_and_duplicates_nothing() {
     let sink = Arc::new(TestSink::default());
     append(&s.log("a.log"), b"");
     let m = s.start("a.log", sink.clone());
-    let writer = write_with_rotations(s.log("a.log"), 4000, 700, |path, n, file| {
+    write_with_rotations(&s.log("a.log"), &sink, |path, n, file| {
         fs::rename(path, path.with_extension(format!("log.{n}"))).unwrap();
         *file = OpenOptions::new()
             .create(true)
@@ -396,11 +400,9 @@ fn rename_rotation_under_writing_loses_and_duplicates_nothing() {
             .open(path)
             .unwrap();
     });
-    writer.join().unwrap();
-    assert_each_once(&sink, 4000);
+    assert_each_once(&sink, SEGMENTS * SEGMENT);
     m.stop(Duration::from_secs(1));
-    let size = fs::metadata(s.log("a.log")).unwrap().len();
-    assert_eq!(s.offset("a.log"), Some(size));
+    assert_eq!(s.offset("a.log"), Some(SEGMENT as u64 * 12));
 }
 
 #[test]
@@ -410,14 +412,15 @@ fn copytruncate_under_writing_loses_and_duplicates_nothing() {
     append(&s.log("a.log"), b"");
     let m = s.start("a.log", sink.clone());
     // The writer copies and truncates between two of its own lines, as
-    // logrotate's copytruncate would if no line came in between.
-    let writer = write_with_rotations(s.log("a.log"), 4000, 700, |path, n, file| {
+    // logrotate's copytruncate does when no line comes in between (the
+    // lines that do are lost whatever reads the file).
+    write_with_rotations(&s.log("a.log"), &sink, |path, n, file| {
         fs::copy(path, path.with_extension(format!("log.{n}"))).unwrap();
         file.set_len(0).unwrap();
     });
-    writer.join().unwrap();
-    assert_each_once(&sink, 4000);
+    assert_each_once(&sink, SEGMENTS * SEGMENT);
     m.stop(Duration::from_secs(1));
+    assert_eq!(s.offset("a.log"), Some(SEGMENT as u64 * 12));
 }
 
 #[test]
@@ -690,4 +693,101 @@ fn lines_a_closed_sink_refused_are_not_recorded() {
     }
     m.stop(Duration::from_secs(1));
     assert_eq!(s.offset("a.log"), Some(24));
+}
+
+#[test]
+fn compressed_files_are_reported_and_not_read() {
+    let s = Setup::new();
+    append(&s.log("a.log.gz"), b"\x1f\x8b binary\n");
+    append(&s.log("a.log"), b"text\n");
+    let sink = Arc::new(TestSink::default());
+    let m = s.start("a.log*", sink.clone());
+    assert_eq!(sink.wait_for(1), ["text"]);
+    let start = Instant::now();
+    let gz = loop {
+        let files = m.snapshot()[0].files.clone();
+        if let Some(f) = files.iter().find(|f| f.path.ends_with(".gz") && !f.healthy) {
+            break f.clone();
+        }
+        assert!(start.elapsed() < Duration::from_secs(10), "{files:?}");
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    assert_eq!(
+        gz.error.as_deref(),
+        Some("reading compressed files is not supported")
+    );
+    std::thread::sleep(Duration::from_millis(100));
+    assert_eq!(sink.lines(), ["text"]);
+    m.stop(Duration::from_secs(1));
+}
+
+#[test]
+fn a_file_waits_while_too_many_lines_are_unacknowledged() {
+    let s = Setup::new();
+    append(&s.log("a.log"), numbered(0..200).as_bytes());
+    let sink = TestSink::holding();
+    let glob = s.glob("a.log");
+    let config = TailConfig {
+        max_in_flight_lines: 64,
+        ..config()
+    };
+    let m = s.start_with(labels(&[("__path__", &glob)]), sink.clone(), config);
+    sink.wait_for(64);
+    std::thread::sleep(Duration::from_millis(100));
+    assert_eq!(sink.lines().len(), 64);
+    sink.ack(&(0..64).collect::<Vec<_>>());
+    sink.wait_for(128);
+    sink.ack(&(64..128).collect::<Vec<_>>());
+    sink.wait_for(192);
+    sink.ack(&(128..192).collect::<Vec<_>>());
+    expect_numbered(&sink.wait_for(200), 0..200);
+    m.stop(Duration::ZERO);
+    assert_eq!(s.offset("a.log"), Some(192 * 12));
+}
+
+/// A sink that blocks every send until opened, like clients whose store is
+/// down.
+#[derive(Default)]
+struct Gate {
+    open: Mutex<bool>,
+    turn: std::sync::Condvar,
+    inner: TestSink,
+}
+
+impl Sink for Gate {
+    fn send(&self, entry: Entry) -> Result<(), SinkClosed> {
+        let mut open = self.open.lock().unwrap();
+        while !*open {
+            open = self.turn.wait(open).unwrap();
+        }
+        drop(open);
+        self.inner.send(entry)
+    }
+}
+
+#[test]
+fn a_blocked_sink_holds_the_reading_and_it_resumes_where_it_stopped() {
+    let s = Setup::new();
+    append(&s.log("a.log"), numbered(0..3).as_bytes());
+    let gate = Arc::new(Gate::default());
+    let positions = Positions::open(PositionsConfig::new(&s.positions)).unwrap();
+    let glob = s.glob("a.log");
+    let m = TargetManager::start(
+        vec![TargetConfig {
+            job: "j".into(),
+            labels: labels(&[("__path__", &glob)]),
+            sink: gate.clone(),
+        }],
+        positions,
+        config(),
+        TailMetrics::unregistered(),
+    );
+    std::thread::sleep(Duration::from_millis(100));
+    append(&s.log("a.log"), numbered(3..6).as_bytes());
+    assert!(gate.inner.lines().is_empty());
+    *gate.open.lock().unwrap() = true;
+    gate.turn.notify_all();
+    expect_numbered(&gate.inner.wait_for(6), 0..6);
+    m.stop(Duration::from_secs(1));
+    assert_eq!(s.offset("a.log"), Some(72));
 }

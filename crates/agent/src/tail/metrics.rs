@@ -30,8 +30,9 @@ pub(crate) struct FileStatus {
     pub(crate) read_lines: AtomicU64,
     /// Whether the tailer thread is still running.
     pub(crate) running: AtomicBool,
-    /// The sink shut down: the tailer ended for good.
-    pub(crate) sink_closed: AtomicBool,
+    /// The tailer ended for good (the sink shut down, or the file is
+    /// of a kind it cannot read): it is not started again.
+    pub(crate) permanent: AtomicBool,
     /// The last error, cleared when reading works again.
     pub(crate) error: Mutex<Option<String>>,
 }

@@ -401,7 +401,7 @@ impl Shared {
         // are started again below if the file still matches.
         let ended: Vec<(usize, String)> = tailers
             .iter()
-            .filter(|(_, r)| r.is_finished() && !r.status.sink_closed.load(Ordering::SeqCst))
+            .filter(|(_, r)| r.is_finished() && !r.status.permanent.load(Ordering::SeqCst))
             .map(|(k, _)| k.clone())
             .collect();
         for key in ended {

@@ -105,6 +105,8 @@ enum Read {
     Eof,
     /// Stopped before the end (stop asked, or the sink closed).
     Stopped,
+    /// The file at the path was truncated or rewritten under the reader.
+    Changed,
 }
 
 /// The tailer of one path.
@@ -166,9 +168,10 @@ impl Tailer {
         tracing::info!(path = %self.path, "tail routine: started");
         while !self.control.stop.load(Ordering::SeqCst) && !self.sink_closed {
             self.check_rotation();
+            let mut changed = false;
             let mut i = 0;
             while i < self.gens.len() && !self.sink_closed {
-                self.read_gen(i, false);
+                changed |= self.read_gen(i, false) == Read::Changed;
                 i += 1;
             }
             self.retire_rotated();
@@ -176,7 +179,9 @@ impl Tailer {
             if self.control.stop.load(Ordering::SeqCst) {
                 break;
             }
-            std::thread::park_timeout(self.config.poll_interval);
+            if !changed {
+                std::thread::park_timeout(self.config.poll_interval);
+            }
         }
         let release = self.control.release.load(Ordering::SeqCst);
         if release && !self.sink_closed {
@@ -199,6 +204,14 @@ impl Tailer {
     /// Opens the path and, from what the positions recorded, the rotated
     /// files still to finish.
     fn open_initial(&mut self) -> io::Result<()> {
+        if is_compressed(&self.path) {
+            // Promtail 2.8 decompresses these once instead of tailing them;
+            // tailing their bytes would only send garbage.
+            self.status.permanent.store(true, Ordering::SeqCst);
+            return Err(io::Error::other(
+                "reading compressed files is not supported",
+            ));
+        }
         let file = File::open(&self.path)?;
         let meta = file.metadata()?;
         if meta.is_dir() {
@@ -401,6 +414,18 @@ impl Tailer {
                 return Ok(Read::Eof);
             };
             let plen = g.partial.len();
+            if is_current && !g.rotated {
+                // Checked before every read, not only once a poll, so that
+                // a file truncated and rewritten while being read is not
+                // read at an offset that now belongs to other lines.
+                let size = file.metadata()?.len();
+                g.size = size;
+                if size < g.read_pos + plen as u64
+                    || g.id.check(file, size)? == Fingerprint::Changed
+                {
+                    return Ok(Read::Changed);
+                }
+            }
             buf.clear();
             buf.extend_from_slice(&g.partial);
             buf.resize(plen + read_size, 0);
@@ -517,7 +542,7 @@ impl Tailer {
         if let Err(e) = self.sink.send(entry) {
             self.gens[i].commits.refuse(seq);
             self.sink_closed = true;
-            self.status.sink_closed.store(true, Ordering::SeqCst);
+            self.status.permanent.store(true, Ordering::SeqCst);
             self.status.set_error(Some(e.to_string()));
             return false;
         }
@@ -591,6 +616,15 @@ impl Tailer {
         }
         self.positions.put(&self.path, &chain);
     }
+}
+
+/// Whether Promtail would read `path` as a compressed file: it looks at
+/// the last extension only.
+fn is_compressed(path: &str) -> bool {
+    let ext = std::path::Path::new(path)
+        .extension()
+        .map(|e| e.to_string_lossy().into_owned());
+    matches!(ext.as_deref(), Some("gz" | "z" | "bz2"))
 }
 
 fn now_ns() -> i64 {

@@ -791,3 +791,28 @@ fn a_blocked_sink_holds_the_reading_and_it_resumes_where_it_stopped() {
     m.stop(Duration::from_secs(1));
     assert_eq!(s.offset("a.log"), Some(72));
 }
+
+#[test]
+fn read_only_positions_are_never_written() {
+    let s = Setup::new();
+    append(&s.log("a.log"), b"x\n");
+    let mut read_only = PositionsConfig::new(&s.positions);
+    read_only.read_only = true;
+    let p = Positions::open(read_only).unwrap();
+    let sink = Arc::new(TestSink::default());
+    let glob = s.glob("a.log");
+    let m = TargetManager::start(
+        vec![TargetConfig {
+            job: "j".into(),
+            labels: labels(&[("__path__", &glob)]),
+            sink: sink.clone(),
+        }],
+        p.clone(),
+        config(),
+        TailMetrics::unregistered(),
+    );
+    sink.wait_for(1);
+    m.stop(Duration::from_secs(1));
+    p.save().unwrap();
+    assert!(!s.positions.exists());
+}

@@ -49,6 +49,8 @@ pub struct PositionsConfig {
     /// `ignore_invalid_yaml`: start empty, with a warning, when the file
     /// cannot be read as positions; otherwise that is an error.
     pub ignore_invalid_yaml: bool,
+    /// Never write the files (Promtail sets it for `--dry-run`).
+    pub read_only: bool,
 }
 
 impl PositionsConfig {
@@ -58,6 +60,7 @@ impl PositionsConfig {
             filename: filename.into(),
             sync_period: Duration::from_secs(10),
             ignore_invalid_yaml: false,
+            read_only: false,
         }
     }
 }
@@ -286,9 +289,12 @@ impl Positions {
         }
     }
 
-    /// Writes both files now: the side file first, so a crash between the
+    /// Writes both files now (unless read-only): the side file first, so a crash between the
     /// two leaves a side file the YAML does not confirm, which is ignored.
     pub fn save(&self) -> Result<(), PositionsError> {
+        if self.config.read_only {
+            return Ok(());
+        }
         let (yaml, side) = {
             let state = self.state();
             let side = SideFile {

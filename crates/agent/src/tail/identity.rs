@@ -127,11 +127,11 @@ fn fnv1a(bytes: &[u8]) -> u64 {
 
 /// A file found for a recorded identity.
 #[derive(Debug)]
-pub struct Found {
+pub(crate) struct Found {
     /// Where it is now.
-    pub path: PathBuf,
+    pub(crate) path: PathBuf,
     /// The open file.
-    pub file: File,
+    pub(crate) file: File,
 }
 
 /// Looks in `dir` (and at `also`, the watched path itself) for the file
@@ -139,7 +139,7 @@ pub struct Found {
 /// inode with the same first bytes is preferred (a renamed file), then any
 /// file with the same first bytes (the copy copytruncate made). `skip`
 /// names a device+inode that is known not to be it (the truncated file).
-pub fn find_rotated(
+pub(crate) fn find_rotated(
     dir: &Path,
     also: &Path,
     id: &FileId,

@@ -74,7 +74,8 @@ pub struct TailConfig {
     /// How long a last line without a newline waits for it before it is
     /// sent as it is. Promtail never sends it (its golden run shows it held
     /// for 6 s and more); a writer that flushes lines in pieces needs a
-    /// margin, hence 10 s by default.
+    /// margin, hence 10 s by default. Bytes that come after the line was
+    /// sent start a new line.
     pub partial_line_timeout: Duration,
     /// How long a rotated file, read to its end, stays open for a writer
     /// that has not reopened its log yet.

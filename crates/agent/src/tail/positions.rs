@@ -590,6 +590,32 @@ mod tests {
     }
 
     #[test]
+    fn the_side_file_is_trusted_only_where_the_yaml_agrees() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("positions.yaml");
+        let p = Positions::open(PositionsConfig::new(&file)).unwrap();
+        let id = FileId {
+            dev: 1,
+            ino: 2,
+            fp_len: 3,
+            fp: 4,
+        };
+        let chain = [Generation { id, offset: 10 }, Generation { id, offset: 20 }];
+        p.put("/a.log", &chain);
+        p.put("/b.log", &chain);
+        p.save().unwrap();
+        let text = fs::read_to_string(&file).unwrap();
+        assert_eq!(text, "positions:\n  /a.log: \"20\"\n  /b.log: \"20\"\n");
+        // Promtail ran in between and moved b.log on.
+        fs::write(&file, text.replace("/b.log: \"20\"", "/b.log: \"25\"")).unwrap();
+        let p = Positions::open(PositionsConfig::new(&file)).unwrap();
+        let a = p.get("/a.log").unwrap();
+        assert_eq!((a.offset, a.chain.as_slice()), (20, &chain[..]));
+        let b = p.get("/b.log").unwrap();
+        assert_eq!((b.offset, b.chain.len()), (25, 0));
+    }
+
+    #[test]
     fn the_written_yaml_reads_back() {
         let mut m = BTreeMap::new();
         for key in [

@@ -816,3 +816,48 @@ fn read_only_positions_are_never_written() {
     p.save().unwrap();
     assert!(!s.positions.exists());
 }
+
+#[test]
+fn the_targets_page_sees_each_target_with_its_files() {
+    use agent::server::StatusSource;
+    let s = Setup::new();
+    append(&s.log("a.log"), b"x\n");
+    let sink = Arc::new(TestSink::default());
+    let positions = Positions::open(PositionsConfig::new(&s.positions)).unwrap();
+    let glob = s.glob("a.log");
+    let target = |l: LabelSet| TargetConfig {
+        job: "j".into(),
+        labels: l,
+        sink: sink.clone(),
+    };
+    let m = TargetManager::start(
+        vec![
+            target(labels(&[("__path__", &glob), ("app", "a")])),
+            target(labels(&[("app", "none")])),
+        ],
+        positions,
+        config(),
+        TailMetrics::unregistered(),
+    );
+    sink.wait_for(1);
+    let path = s.log("a.log").display().to_string();
+    let start = Instant::now();
+    let jobs = loop {
+        let jobs = m.jobs();
+        if jobs[0].targets[0].details.get(&path).map(String::as_str) == Some("2") {
+            break jobs;
+        }
+        assert!(start.elapsed() < Duration::from_secs(10), "{jobs:?}");
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    assert_eq!(jobs.len(), 1);
+    let [ok, dropped] = &jobs[0].targets[..] else {
+        panic!("{jobs:?}")
+    };
+    assert!(ok.ready);
+    assert_eq!(ok.labels, labels(&[("app", "a")]));
+    assert_eq!(ok.discovered_labels["__path__"], glob);
+    assert!(!dropped.ready);
+    assert_eq!(dropped.details["error"], "no path for target");
+    m.stop(Duration::from_secs(1));
+}

@@ -52,6 +52,7 @@ pub use metrics::{FAMILIES, TailMetrics};
 pub use positions::{Positions, PositionsConfig, PositionsError, SyncHandle};
 
 use crate::entry::{LabelSet, Sink};
+use crate::server::{JobStatus, StatusSource, TargetStatus};
 use metrics::FileStatus;
 use reader::{Control, Tailer};
 
@@ -323,6 +324,46 @@ impl TargetManager {
 impl Drop for TargetManager {
     fn drop(&mut self) {
         self.shutdown(Duration::ZERO);
+    }
+}
+
+/// The `/targets` and `/service-discovery` pages' view, as Promtail shows a
+/// file target: ready while it tails at least one file, and its details
+/// mapping each file to its recorded (here: acknowledged) offset.
+impl StatusSource for TargetManager {
+    fn jobs(&self) -> Vec<JobStatus> {
+        let mut jobs: Vec<JobStatus> = Vec::new();
+        for target in self.snapshot() {
+            let mut details: BTreeMap<String, String> = target
+                .files
+                .iter()
+                .map(|f| {
+                    let value = match &f.error {
+                        None => f.committed_offset.to_string(),
+                        Some(e) => format!("{} (error: {e})", f.committed_offset),
+                    };
+                    (f.path.clone(), value)
+                })
+                .collect();
+            if let Some(e) = &target.error {
+                details.insert("error".to_owned(), e.clone());
+            }
+            let status = TargetStatus {
+                kind: "file".to_owned(),
+                discovered_labels: target.discovered_labels,
+                labels: target.labels,
+                ready: target.files.iter().any(|f| f.healthy),
+                details,
+            };
+            match jobs.iter_mut().find(|j| j.job == target.job) {
+                Some(job) => job.targets.push(status),
+                None => jobs.push(JobStatus {
+                    job: target.job,
+                    targets: vec![status],
+                }),
+            }
+        }
+        jobs
     }
 }
 

@@ -282,13 +282,13 @@ fn a_partial_last_line_waits_then_is_sent_after_the_timeout() {
     let sink = Arc::new(TestSink::default());
     let glob = s.glob("a.log");
     let config = TailConfig {
-        partial_line_timeout: Duration::from_millis(500),
+        partial_line_timeout: Duration::from_secs(1),
         ..config()
     };
     let m = s.start_with(labels(&[("__path__", &glob)]), sink.clone(), config);
     assert_eq!(sink.wait_for(1), ["whole"]);
     // Many polls later, the half line is still held.
-    std::thread::sleep(Duration::from_millis(150));
+    std::thread::sleep(Duration::from_millis(100));
     assert_eq!(sink.lines(), ["whole"]);
     assert_eq!(sink.wait_for(2), ["whole", "half"]);
     append(&s.log("a.log"), b"next\n");

@@ -390,6 +390,10 @@ impl Tailer {
     fn read_gen(&mut self, i: usize, finishing: bool) -> Read {
         let mut buf = std::mem::take(&mut self.buf);
         let result = self.read_into(i, finishing, &mut buf);
+        if buf.capacity() > 4 * self.config.read_buffer.max(4096) {
+            // A long line made it grow: give the memory back.
+            buf = Vec::new();
+        }
         self.buf = buf;
         match result {
             Ok(read) => read,
@@ -504,7 +508,12 @@ impl Tailer {
     fn after_chunk(&mut self, i: usize, consumed: usize, lines: u64, is_current: bool) {
         let g = &mut self.gens[i];
         g.read_pos += consumed as u64;
-        g.partial.clear();
+        if g.partial.capacity() > 64 << 10 {
+            // It held a long partial line: give the memory back.
+            g.partial = Vec::new();
+        } else {
+            g.partial.clear();
+        }
         self.status.read_lines.fetch_add(lines, Ordering::Relaxed);
         if is_current {
             self.status.read_offset.store(g.read_pos, Ordering::Relaxed);

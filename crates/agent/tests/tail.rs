@@ -861,3 +861,21 @@ fn the_targets_page_sees_each_target_with_its_files() {
     assert_eq!(dropped.details["error"], "no path for target");
     m.stop(Duration::from_secs(1));
 }
+
+#[test]
+fn equal_lines_read_together_get_distinct_timestamps() {
+    let s = Setup::new();
+    append(&s.log("a.log"), b"same\nsame\nsame\n");
+    let sink = Arc::new(TestSink::default());
+    let m = s.start("a.log", sink.clone());
+    sink.wait_for(3);
+    let ts: Vec<i64> = sink
+        .entries
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|e| e.ts_ns)
+        .collect();
+    assert!(ts.windows(2).all(|w| w[0] < w[1]), "{ts:?}");
+    m.stop(Duration::from_secs(1));
+}

@@ -13,9 +13,15 @@
 //!   without a newline (Promtail waits for the newline forever);
 //! - invalid UTF-8 becomes U+FFFD (Promtail passes the bytes on, and the
 //!   store may reject the whole push);
-//! - a renamed or copied-then-truncated file is read to its end before the
-//!   new file (Promtail's tail reopens at once and loses what it had not
-//!   read yet).
+//! - the copy copytruncate made is found by its first bytes and read from
+//!   where the truncated file was left (Promtail reads the truncated file
+//!   from its start and loses what it had not read yet);
+//! - a renamed file stays open for [`TailConfig::rotated_idle`] after its
+//!   last data, for a writer that reopens late (Promtail reads it to its
+//!   end once, then switches);
+//! - after a restart, a file rotated while the agent was down is found and
+//!   finished first (Promtail cannot tell, and applies the old offset to
+//!   the new file, or starts it over when it is shorter).
 //!
 //! Like Promtail, a line is what precedes a `\n`: a `\r` before it stays in
 //! the line.
@@ -122,6 +128,8 @@ pub(crate) struct Tailer {
     gens: Vec<Gen>,
     buf: Vec<u8>,
     sink_closed: bool,
+    /// The timestamp given to the last line.
+    last_ts: i64,
 }
 
 impl Tailer {
@@ -151,6 +159,7 @@ impl Tailer {
             gens: Vec::new(),
             buf: Vec::new(),
             sink_closed: false,
+            last_ts: 0,
         }
     }
 
@@ -543,7 +552,7 @@ impl Tailer {
         let seq = token.seq();
         let entry = Entry {
             labels: self.labels.clone(),
-            ts_ns,
+            ts_ns: self.next_ts(ts_ns),
             line,
             structured_metadata: LabelSet::new(),
             receipt: Receipt::new(Arc::new(token)),
@@ -556,6 +565,15 @@ impl Tailer {
             return false;
         }
         true
+    }
+
+    /// The timestamp of the next line: the read time, but always after the
+    /// previous line's. Lines read at once share a clock reading, and the
+    /// store drops an entry with the same stream, time and line as another
+    /// as a duplicate: two equal lines must not look like one re-sent.
+    fn next_ts(&mut self, read_ns: i64) -> i64 {
+        self.last_ts = read_ns.max(self.last_ts.saturating_add(1));
+        self.last_ts
     }
 
     /// Sends the partial last line of generation `i` as a line.

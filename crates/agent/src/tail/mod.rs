@@ -269,15 +269,18 @@ impl TargetManager {
     }
 
     fn shutdown(&mut self, timeout: Duration) {
-        let Some(discovery) = self.discovery.take() else {
-            return;
-        };
         {
             let (lock, cvar) = &self.shared.quit;
-            *lock.lock().unwrap_or_else(PoisonError::into_inner) = true;
+            let mut quit = lock.lock().unwrap_or_else(PoisonError::into_inner);
+            if *quit {
+                return;
+            }
+            *quit = true;
             cvar.notify_all();
         }
-        let _ = discovery.join();
+        if let Some(discovery) = self.discovery.take() {
+            let _ = discovery.join();
+        }
         let deadline = Instant::now() + timeout;
         let mut all: Vec<Running> = std::mem::take(&mut *self.shared.lock_tailers())
             .into_values()

@@ -834,6 +834,10 @@ fn the_targets_page_sees_each_target_with_its_files() {
         vec![
             target(labels(&[("__path__", &glob), ("app", "a")])),
             target(labels(&[("app", "none")])),
+            target(labels(&[
+                ("__path__", &glob),
+                ("__host__", "elsewhere.invalid"),
+            ])),
         ],
         positions,
         config(),
@@ -851,9 +855,11 @@ fn the_targets_page_sees_each_target_with_its_files() {
         std::thread::sleep(Duration::from_millis(5));
     };
     assert_eq!(jobs.len(), 1);
-    let [ok, dropped] = &jobs[0].targets[..] else {
+    let [ok, dropped, other_host] = &jobs[0].targets[..] else {
         panic!("{jobs:?}")
     };
+    assert!(!other_host.ready);
+    assert!(other_host.details["error"].starts_with("ignoring target, wrong host"));
     assert!(ok.ready);
     assert_eq!(ok.labels, labels(&[("app", "a")]));
     assert_eq!(ok.discovered_labels["__path__"], glob);

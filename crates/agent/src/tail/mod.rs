@@ -60,6 +60,8 @@ use reader::{Control, Tailer};
 pub const PATH_LABEL: &str = "__path__";
 /// The label holding the glob of files to leave out.
 pub const PATH_EXCLUDE_LABEL: &str = "__path_exclude__";
+/// A target with this label is only tailed on the host of that name.
+pub const HOST_LABEL: &str = "__host__";
 /// The label every entry gets: the file's path as matched.
 pub const FILENAME_LABEL: &str = "filename";
 
@@ -384,6 +386,13 @@ fn file_snapshot(status: &FileStatus) -> FileSnapshot {
     }
 }
 
+/// The machine's host name, as Go's `os.Hostname` reads it on Linux.
+fn hostname() -> Option<String> {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .map(|h| h.trim().to_owned())
+}
+
 impl Target {
     fn new(config: TargetConfig) -> Target {
         let labels: LabelSet = config
@@ -392,7 +401,12 @@ impl Target {
             .filter(|(k, _)| !k.starts_with("__"))
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
+        let host = config.labels.get(HOST_LABEL);
         let glob = match config.labels.get(PATH_LABEL) {
+            _ if host.is_some_and(|h| Some(h.as_str()) != hostname().as_deref()) => Err(format!(
+                "ignoring target, wrong host (hostname: {})",
+                hostname().unwrap_or_default()
+            )),
             None => Err("no path for target".to_owned()),
             Some(path) => PathGlob::new(path)
                 .and_then(|p| {

@@ -44,6 +44,8 @@ mod limit;
 #[allow(dead_code)]
 mod metrics;
 #[allow(dead_code)]
+mod multiline;
+#[allow(dead_code)]
 mod sampling;
 mod weak;
 

@@ -55,6 +55,21 @@ pub(crate) fn i64_value<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error
     }
 }
 
+/// An optional unsigned integer, weakly decoded as [`i64_value`]; absent
+/// when the key is absent or null, an error when negative.
+pub(crate) fn opt_u64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    match Option::<Value>::deserialize(d)? {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Number(n)) if n.is_u64() => Ok(n.as_u64()),
+        Some(v) => {
+            let i = i64_value(v).map_err(serde::de::Error::custom)?;
+            u64::try_from(i).map(Some).map_err(|_| {
+                serde::de::Error::custom(format!("cannot parse '{i}', {i} overflows uint"))
+            })
+        }
+    }
+}
+
 /// A config value as `WeakDecode` turns it into a boolean: booleans,
 /// numbers (non-zero is true) and the strings Go's `ParseBool` reads (an
 /// empty string is false).

@@ -150,23 +150,30 @@ impl StageConfig {
     }
 }
 
-/// A stage's options that may be written as YAML null (`- decolorize:`):
-/// what Promtail makes of a nil config.
-pub(crate) trait FromNull: Sized {
-    /// The options of a stage written without any, or Promtail's error.
+/// A stage's options: what the YAML holds, and the checks Promtail's
+/// constructor makes of it.
+pub(crate) trait StageOptions: Sized {
+    /// The options as written.
+    type Raw: de::DeserializeOwned;
+    /// Checks and compiles the options.
+    fn from_raw(raw: Self::Raw) -> Result<Self, ConfigError>;
+    /// The options of a stage written as YAML null (`- decolorize:`):
+    /// what Promtail makes of a nil config.
     fn from_null() -> Result<Self, ConfigError>;
 }
 
-/// Reads the value of a stage key: null goes through [`FromNull`].
+/// Reads the value of a stage key. The checks run here, in the visitor of
+/// the stage's item, so the YAML error carries that item's line.
 fn stage_value<'de, A, T>(map: &mut A) -> Result<T, A::Error>
 where
     A: MapAccess<'de>,
-    T: Deserialize<'de> + FromNull,
+    T: StageOptions,
 {
-    match map.next_value::<Option<T>>()? {
-        Some(cfg) => Ok(cfg),
-        None => T::from_null().map_err(de::Error::custom),
+    match map.next_value::<Option<T::Raw>>()? {
+        Some(raw) => T::from_raw(raw),
+        None => T::from_null(),
     }
+    .map_err(de::Error::custom)
 }
 
 /// The stage names Promtail 2.8 knows but vigil does not build.
@@ -347,7 +354,7 @@ mod tests {
     fn a_bad_regex_names_its_line() {
         let e = err("- output: {source: a}\n- regex:\n    expression: 'a(b'\n");
         assert!(e.contains("could not compile regular expression"), "{e}");
-        assert!(e.contains("line 3") || e.contains("line 2"), "{e}");
+        assert!(e.contains("line 2"), "{e}");
     }
 
     #[test]

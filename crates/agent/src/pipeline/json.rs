@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::config::{ConfigError, FromNull};
+use super::config::{ConfigError, StageOptions};
 use super::regex::input_text;
 use super::value::go_json;
 use super::{PipelineEntry, Stage};
@@ -35,7 +35,7 @@ impl std::fmt::Debug for JmesPath {
 }
 
 #[derive(Debug, Default, Deserialize)]
-struct RawJsonConfig {
+pub(crate) struct RawJsonConfig {
     #[serde(default)]
     expressions: BTreeMap<String, Option<String>>,
     #[serde(default)]
@@ -86,7 +86,11 @@ impl TryFrom<RawJsonConfig> for JsonConfig {
     }
 }
 
-impl FromNull for JsonConfig {
+impl StageOptions for JsonConfig {
+    type Raw = RawJsonConfig;
+    fn from_raw(raw: RawJsonConfig) -> Result<Self, ConfigError> {
+        raw.try_into()
+    }
     fn from_null() -> Result<Self, ConfigError> {
         RawJsonConfig::default().try_into()
     }

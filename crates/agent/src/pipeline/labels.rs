@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use model::algebra::is_valid_label_name;
 use serde::Deserialize;
 
-use super::config::{ConfigError, FromNull};
+use super::config::{ConfigError, StageOptions};
 use super::value::get_string;
 use super::{PipelineEntry, Stage};
 
@@ -46,7 +46,11 @@ impl TryFrom<BTreeMap<String, Option<String>>> for LabelsConfig {
     }
 }
 
-impl FromNull for LabelsConfig {
+impl StageOptions for LabelsConfig {
+    type Raw = BTreeMap<String, Option<String>>;
+    fn from_raw(raw: BTreeMap<String, Option<String>>) -> Result<Self, ConfigError> {
+        raw.try_into()
+    }
     // Promtail decodes nothing into an empty, valid map.
     fn from_null() -> Result<Self, ConfigError> {
         Ok(Self {
@@ -79,7 +83,11 @@ impl TryFrom<BTreeMap<String, Option<String>>> for StaticLabelsConfig {
     }
 }
 
-impl FromNull for StaticLabelsConfig {
+impl StageOptions for StaticLabelsConfig {
+    type Raw = BTreeMap<String, Option<String>>;
+    fn from_raw(raw: BTreeMap<String, Option<String>>) -> Result<Self, ConfigError> {
+        raw.try_into()
+    }
     fn from_null() -> Result<Self, ConfigError> {
         Err(ConfigError::Invalid(
             "static_labels stage config cannot be empty",
@@ -109,7 +117,11 @@ impl TryFrom<Vec<String>> for LabelListConfig {
     }
 }
 
-impl FromNull for LabelListConfig {
+impl StageOptions for LabelListConfig {
+    type Raw = Vec<String>;
+    fn from_raw(raw: Vec<String>) -> Result<Self, ConfigError> {
+        raw.try_into()
+    }
     fn from_null() -> Result<Self, ConfigError> {
         Vec::new().try_into()
     }

@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::config::{ConfigError, FromNull};
+use super::config::{ConfigError, StageOptions};
 use super::regex::input_text;
 use super::{PipelineEntry, Stage};
 
@@ -29,7 +29,7 @@ pub struct LogfmtConfig {
 }
 
 #[derive(Debug, Default, Deserialize)]
-struct RawLogfmtConfig {
+pub(crate) struct RawLogfmtConfig {
     #[serde(default)]
     mapping: BTreeMap<String, Option<String>>,
     #[serde(default)]
@@ -69,7 +69,11 @@ impl TryFrom<RawLogfmtConfig> for LogfmtConfig {
     }
 }
 
-impl FromNull for LogfmtConfig {
+impl StageOptions for LogfmtConfig {
+    type Raw = RawLogfmtConfig;
+    fn from_raw(raw: RawLogfmtConfig) -> Result<Self, ConfigError> {
+        raw.try_into()
+    }
     fn from_null() -> Result<Self, ConfigError> {
         RawLogfmtConfig::default().try_into()
     }

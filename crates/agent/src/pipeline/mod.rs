@@ -40,6 +40,8 @@ use crate::entry::Entry;
 
 mod config;
 mod decolorize;
+mod dry_run;
+mod inspect;
 mod json;
 mod labels;
 mod logfmt;
@@ -57,6 +59,8 @@ mod value;
 
 pub use config::{ConfigError, RawStage, StageConfig};
 pub use decolorize::DecolorizeStage;
+pub use dry_run::{dry_run_line, format_time, go_quote, label_set_string, tabwriter};
+pub use inspect::inspect;
 pub use json::{JmesPath, JsonConfig, JsonStage};
 pub use labels::{
     LabelAllowStage, LabelDropStage, LabelListConfig, LabelsConfig, LabelsStage,
@@ -213,9 +217,14 @@ pub trait Stage: Send {
     fn drain(&mut self, _out: &mut Vec<PipelineEntry>) {}
 }
 
+/// Where `--inspect` reports go, one report per stage and entry.
+pub type InspectSink = Box<dyn FnMut(&str) + Send>;
+
 /// Stages in order.
 pub struct Pipeline {
     stages: Vec<Box<dyn Stage>>,
+    /// `--inspect`: when set, every stage's changes are reported here.
+    inspector: Option<InspectSink>,
     /// Scratch buffers, kept to avoid an allocation per entry.
     current: Vec<PipelineEntry>,
     next: Vec<PipelineEntry>,
@@ -235,9 +244,18 @@ impl Pipeline {
     pub fn from_stages(stages: Vec<Box<dyn Stage>>) -> Self {
         Self {
             stages,
+            inspector: None,
             current: Vec::new(),
             next: Vec::new(),
         }
+    }
+
+    /// Reports what each stage changes to `sink` (`--inspect`). Only a
+    /// stage that turns one entry into one entry is reported; entries a
+    /// stage drops, holds or merges are not.
+    pub fn inspect_with(mut self, sink: InspectSink) -> Self {
+        self.inspector = Some(sink);
+        self
     }
 
     /// Runs `entry` through every stage; what comes out is appended to
@@ -263,7 +281,17 @@ impl Pipeline {
             }
             self.next.clear();
             for e in self.current.drain(..) {
-                stage.process(e, now_ns, &mut self.next);
+                match self.inspector.as_mut() {
+                    None => stage.process(e, now_ns, &mut self.next),
+                    Some(report) => {
+                        let before = e.clone();
+                        let at = self.next.len();
+                        stage.process(e, now_ns, &mut self.next);
+                        if let [after] = &self.next[at..] {
+                            report(&inspect(stage.name(), &before, after));
+                        }
+                    }
+                }
             }
             std::mem::swap(&mut self.current, &mut self.next);
         }

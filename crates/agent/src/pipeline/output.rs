@@ -2,7 +2,7 @@
 
 use serde::Deserialize;
 
-use super::config::{ConfigError, FromNull};
+use super::config::{ConfigError, StageOptions};
 use super::value::get_string;
 use super::{PipelineEntry, Stage};
 
@@ -15,7 +15,7 @@ pub struct OutputConfig {
 }
 
 #[derive(Debug, Default, Deserialize)]
-struct RawOutputConfig {
+pub(crate) struct RawOutputConfig {
     #[serde(default)]
     source: String,
 }
@@ -41,7 +41,11 @@ impl TryFrom<RawOutputConfig> for OutputConfig {
     }
 }
 
-impl FromNull for OutputConfig {
+impl StageOptions for OutputConfig {
+    type Raw = RawOutputConfig;
+    fn from_raw(raw: RawOutputConfig) -> Result<Self, ConfigError> {
+        raw.try_into()
+    }
     fn from_null() -> Result<Self, ConfigError> {
         Err(ConfigError::Invalid("output stage config cannot be empty"))
     }

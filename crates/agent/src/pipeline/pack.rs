@@ -4,7 +4,7 @@
 
 use serde::Deserialize;
 
-use super::config::{ConfigError, FromNull};
+use super::config::{ConfigError, StageOptions};
 use super::value::{get_string, go_json_string};
 use super::{PipelineEntry, Stage};
 
@@ -47,7 +47,11 @@ fn weak_bool<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
     }
 }
 
-impl FromNull for PackConfig {
+impl StageOptions for PackConfig {
+    type Raw = PackConfig;
+    fn from_raw(raw: PackConfig) -> Result<Self, ConfigError> {
+        Ok(raw)
+    }
     fn from_null() -> Result<Self, ConfigError> {
         Ok(Self {
             labels: Vec::new(),

@@ -5,7 +5,7 @@ use regex::Regex;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::config::{ConfigError, FromNull};
+use super::config::{ConfigError, StageOptions};
 use super::value::get_string;
 use super::{PipelineEntry, Stage};
 
@@ -20,7 +20,7 @@ pub struct RegexConfig {
 }
 
 #[derive(Debug, Default, Deserialize)]
-struct RawRegexConfig {
+pub(crate) struct RawRegexConfig {
     #[serde(default)]
     expression: String,
     #[serde(default)]
@@ -55,7 +55,11 @@ impl TryFrom<RawRegexConfig> for RegexConfig {
     }
 }
 
-impl FromNull for RegexConfig {
+impl StageOptions for RegexConfig {
+    type Raw = RawRegexConfig;
+    fn from_raw(raw: RawRegexConfig) -> Result<Self, ConfigError> {
+        raw.try_into()
+    }
     fn from_null() -> Result<Self, ConfigError> {
         RawRegexConfig::default().try_into()
     }

@@ -4,7 +4,7 @@
 use regex::Regex;
 use serde::Deserialize;
 
-use super::config::{ConfigError, FromNull};
+use super::config::{ConfigError, StageOptions};
 
 /// `replace: {expression, source, replace}`.
 #[derive(Debug, Clone, Deserialize)]
@@ -19,7 +19,7 @@ pub struct ReplaceConfig {
 }
 
 #[derive(Debug, Default, Deserialize)]
-struct RawReplaceConfig {
+pub(crate) struct RawReplaceConfig {
     #[serde(default)]
     expression: String,
     #[serde(default)]
@@ -45,7 +45,11 @@ impl TryFrom<RawReplaceConfig> for ReplaceConfig {
     }
 }
 
-impl FromNull for ReplaceConfig {
+impl StageOptions for ReplaceConfig {
+    type Raw = RawReplaceConfig;
+    fn from_raw(raw: RawReplaceConfig) -> Result<Self, ConfigError> {
+        raw.try_into()
+    }
     fn from_null() -> Result<Self, ConfigError> {
         RawReplaceConfig::default().try_into()
     }

@@ -2,7 +2,7 @@
 
 use serde::Deserialize;
 
-use super::config::{ConfigError, FromNull};
+use super::config::{ConfigError, StageOptions};
 
 /// `template: {source, template}`.
 #[derive(Debug, Clone, Deserialize)]
@@ -15,7 +15,7 @@ pub struct TemplateConfig {
 }
 
 #[derive(Debug, Default, Deserialize)]
-struct RawTemplateConfig {
+pub(crate) struct RawTemplateConfig {
     #[serde(default)]
     source: String,
     #[serde(default)]
@@ -35,7 +35,11 @@ impl TryFrom<RawTemplateConfig> for TemplateConfig {
     }
 }
 
-impl FromNull for TemplateConfig {
+impl StageOptions for TemplateConfig {
+    type Raw = RawTemplateConfig;
+    fn from_raw(raw: RawTemplateConfig) -> Result<Self, ConfigError> {
+        raw.try_into()
+    }
     fn from_null() -> Result<Self, ConfigError> {
         Err(ConfigError::Invalid(
             "template stage config cannot be empty",

@@ -3,7 +3,7 @@
 
 use serde::Deserialize;
 
-use super::config::{ConfigError, FromNull};
+use super::config::{ConfigError, StageOptions};
 use super::value::get_string;
 use super::{PipelineEntry, Stage};
 use crate::entry::TENANT_LABEL;
@@ -20,7 +20,7 @@ pub enum TenantConfig {
 }
 
 #[derive(Debug, Default, Deserialize)]
-struct RawTenantConfig {
+pub(crate) struct RawTenantConfig {
     #[serde(default)]
     label: String,
     #[serde(default)]
@@ -58,7 +58,11 @@ impl<'de> Deserialize<'de> for TenantConfig {
     }
 }
 
-impl FromNull for TenantConfig {
+impl StageOptions for TenantConfig {
+    type Raw = RawTenantConfig;
+    fn from_raw(raw: RawTenantConfig) -> Result<Self, ConfigError> {
+        raw.try_into()
+    }
     fn from_null() -> Result<Self, ConfigError> {
         RawTenantConfig::default().try_into()
     }

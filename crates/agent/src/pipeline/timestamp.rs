@@ -2,7 +2,7 @@
 
 use serde::Deserialize;
 
-use super::config::{ConfigError, FromNull};
+use super::config::{ConfigError, StageOptions};
 
 /// What to do when the value is missing or does not parse.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,7 +30,7 @@ pub struct TimestampConfig {
 }
 
 #[derive(Debug, Default, Deserialize)]
-struct RawTimestampConfig {
+pub(crate) struct RawTimestampConfig {
     #[serde(default)]
     source: String,
     #[serde(default)]
@@ -69,7 +69,11 @@ impl TryFrom<RawTimestampConfig> for TimestampConfig {
     }
 }
 
-impl FromNull for TimestampConfig {
+impl StageOptions for TimestampConfig {
+    type Raw = RawTimestampConfig;
+    fn from_raw(raw: RawTimestampConfig) -> Result<Self, ConfigError> {
+        raw.try_into()
+    }
     fn from_null() -> Result<Self, ConfigError> {
         Err(ConfigError::Invalid(
             "timestamp stage config cannot be empty",

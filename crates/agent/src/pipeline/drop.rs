@@ -8,6 +8,7 @@ use instrument::{Counter, Family, Registry, RegistryError};
 use regex::Regex;
 use serde::Deserialize;
 
+use super::config::{ConfigError, StageOptions};
 use super::weak;
 use super::{PipelineEntry, Stage};
 
@@ -26,9 +27,9 @@ pub(crate) fn dropped_lines(registry: &Registry) -> Result<Arc<Family<Counter>>,
 
 const DEFAULT_REASON: &str = "drop_stage";
 
-/// The `drop` stage's config, keys as Promtail's.
+/// The `drop` stage's options as written, keys as Promtail's.
 #[derive(Debug, Clone, Default, Deserialize)]
-pub(crate) struct DropConfig {
+pub(crate) struct RawDropConfig {
     /// The extracted key to test; in 2.8 only a single string works
     /// (Promtail 2.8 decodes a YAML list as a list of `interface{}`, which
     /// its check refuses), so it is kept as written and checked.
@@ -39,6 +40,7 @@ pub(crate) struct DropConfig {
     pub(crate) value: Option<String>,
     /// Joins several sources; accepted, unused with a single source.
     #[serde(default, deserialize_with = "weak::opt_string")]
+    #[allow(dead_code)] // read by Promtail 2.8 only for source lists, which it refuses
     pub(crate) separator: Option<String>,
     /// A regex the line (or `source`) must match to drop.
     #[serde(default, deserialize_with = "weak::opt_string")]
@@ -55,8 +57,8 @@ pub(crate) struct DropConfig {
 }
 
 /// Why a `drop` config is refused; messages are Promtail's.
-#[derive(Debug, thiserror::Error)]
-pub(crate) enum DropError {
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DropError {
     /// No condition at all.
     #[error(
         "drop stage config must contain at least one of `source`, `expression`, `older_than` or `longer_than`"
@@ -78,29 +80,36 @@ pub(crate) enum DropError {
     ValueAndExpression,
     /// `expression` does not compile.
     #[error("drop stage regex compilation error: {0}")]
-    Regex(#[from] regex::Error),
+    Regex(String),
     /// `longer_than` is not a size.
     #[error("drop stage failed to parse longer_than to bytes: {0}")]
     ByteSize(String),
-    /// The drop counter could not be registered.
-    #[error("drop stage metric: {0}")]
-    Metric(#[from] RegistryError),
 }
 
-/// The `drop` stage.
-pub(crate) struct DropStage {
+/// The `drop` stage's checked options: the conditions, all of which must
+/// hold to drop.
+#[derive(Debug, Clone)]
+pub struct DropConfig {
     source: Option<String>,
     regex: Option<Regex>,
     older_than_ns: Option<i64>,
     longer_than: Option<u64>,
     reason: String,
-    dropped: Arc<Family<Counter>>,
 }
 
-impl DropStage {
-    /// Checks `cfg` as Promtail does and builds the stage; drops are
-    /// counted in `dropped` (see [`dropped_lines`]).
-    pub(crate) fn new(cfg: &DropConfig, dropped: Arc<Family<Counter>>) -> Result<Self, DropError> {
+impl StageOptions for DropConfig {
+    type Raw = RawDropConfig;
+    fn from_raw(raw: RawDropConfig) -> Result<Self, ConfigError> {
+        Ok(Self::new(&raw)?)
+    }
+    fn from_null() -> Result<Self, ConfigError> {
+        Self::from_raw(RawDropConfig::default())
+    }
+}
+
+impl DropConfig {
+    /// Checks `cfg` as Promtail does.
+    pub(crate) fn new(cfg: &RawDropConfig) -> Result<Self, DropError> {
         if cfg.source.is_none()
             && cfg.expression.is_none()
             && cfg.older_than.is_none()
@@ -128,8 +137,11 @@ impl DropStage {
         // Promtail turns `value` into an anchored, quoted regex, so both
         // forms take one path below.
         let regex = match (&cfg.expression, &cfg.value) {
-            (Some(expr), _) => Some(Regex::new(expr)?),
-            (None, Some(value)) => Some(Regex::new(&format!("^{}$", regex::escape(value)))?),
+            (Some(expr), _) => Some(Regex::new(expr).map_err(|e| DropError::Regex(e.to_string()))?),
+            (None, Some(value)) => Some(
+                Regex::new(&format!("^{}$", regex::escape(value)))
+                    .map_err(|e| DropError::Regex(e.to_string()))?,
+            ),
             (None, None) => None,
         };
         let longer_than = match &cfg.longer_than {
@@ -146,7 +158,6 @@ impl DropStage {
             older_than_ns,
             longer_than,
             reason,
-            dropped,
         })
     }
 
@@ -183,14 +194,28 @@ impl DropStage {
     }
 }
 
+/// The `drop` stage.
+pub struct DropStage {
+    cfg: DropConfig,
+    dropped: Arc<Family<Counter>>,
+}
+
+impl DropStage {
+    /// The stage for `cfg`, counting drops in `dropped` (the context's
+    /// `logentry_dropped_lines_total`).
+    pub fn new(cfg: DropConfig, dropped: Arc<Family<Counter>>) -> Self {
+        Self { cfg, dropped }
+    }
+}
+
 impl Stage for DropStage {
     fn name(&self) -> &'static str {
         "drop"
     }
 
     fn process(&mut self, entry: PipelineEntry, now_ns: i64, out: &mut Vec<PipelineEntry>) {
-        if self.should_drop(&entry, now_ns) {
-            self.dropped.with_labels(&[&self.reason]).inc();
+        if self.cfg.should_drop(&entry, now_ns) {
+            self.dropped.with_labels(&[&self.cfg.reason]).inc();
         } else {
             out.push(entry);
         }
@@ -235,11 +260,11 @@ mod tests {
     const NOW: i64 = 1_700_000_000_000_000_000;
 
     fn stage(yaml: &str) -> Result<(DropStage, Arc<Family<Counter>>), String> {
-        let cfg: DropConfig = yaml_serde::from_str(yaml).map_err(|e| e.to_string())?;
+        let raw: RawDropConfig = yaml_serde::from_str(yaml).map_err(|e| e.to_string())?;
+        let cfg = DropConfig::new(&raw).map_err(|e| e.to_string())?;
         let registry = Registry::new();
         let counter = dropped_lines(&registry).map_err(|e| e.to_string())?;
-        let stage = DropStage::new(&cfg, counter.clone()).map_err(|e| e.to_string())?;
-        Ok((stage, counter))
+        Ok((DropStage::new(cfg, counter.clone()), counter))
     }
 
     fn entry(line: &str, ts_ns: i64, extracted: &[(&str, serde_json::Value)]) -> PipelineEntry {

@@ -9,7 +9,7 @@ use std::time::Duration;
 use instrument::{Counter, Family, Registry, RegistryError};
 use serde::Deserialize;
 
-use super::drop::dropped_lines;
+use super::config::{ConfigError, StageOptions};
 use super::weak;
 use super::{PipelineEntry, Stage};
 
@@ -20,9 +20,9 @@ const DROP_REASON: &str = "ratelimit_drop_stage";
 /// bytes, so the map stays around a megabyte.
 const MIN_DISTINCT_LABELS: usize = 10_000;
 
-/// The `limit` stage's config, keys as Promtail's.
+/// The `limit` stage's options as written, keys as Promtail's.
 #[derive(Debug, Clone, Default, Deserialize)]
-pub(crate) struct LimitConfig {
+pub(crate) struct RawLimitConfig {
     /// Entries per second.
     #[serde(default, deserialize_with = "weak::f64_value")]
     pub(crate) rate: f64,
@@ -41,17 +41,57 @@ pub(crate) struct LimitConfig {
 }
 
 /// Why a `limit` config is refused; messages are Promtail's.
-#[derive(Debug, thiserror::Error)]
-pub(crate) enum LimitError {
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LimitError {
     /// `rate` or `burst` is not positive.
     #[error("limit stage failed to parse rate or burst")]
     RateOrBurst,
     /// `by_label_name` without `drop: true`.
     #[error("When ratelimiting by label, drop must be true")]
     ByLabelMustDrop,
-    /// A counter could not be registered.
-    #[error("limit stage metric: {0}")]
-    Metric(#[from] RegistryError),
+}
+
+/// The `limit` stage's checked options.
+#[derive(Debug, Clone)]
+pub struct LimitConfig {
+    rate: f64,
+    burst: f64,
+    drop: bool,
+    by_label_name: Option<String>,
+    max_distinct_labels: usize,
+}
+
+impl LimitConfig {
+    /// Checks `cfg` as Promtail does; `max_distinct_labels` is raised to
+    /// 10000 as Promtail raises it.
+    pub(crate) fn new(cfg: &RawLimitConfig) -> Result<Self, LimitError> {
+        if cfg.rate <= 0.0 || cfg.burst <= 0 {
+            return Err(LimitError::RateOrBurst);
+        }
+        let by_label_name = cfg.by_label_name.clone().filter(|n| !n.is_empty());
+        if by_label_name.is_some() && !cfg.drop {
+            return Err(LimitError::ByLabelMustDrop);
+        }
+        Ok(Self {
+            rate: cfg.rate,
+            burst: cfg.burst as f64,
+            drop: cfg.drop,
+            by_label_name,
+            max_distinct_labels: usize::try_from(cfg.max_distinct_labels)
+                .unwrap_or(0)
+                .max(MIN_DISTINCT_LABELS),
+        })
+    }
+}
+
+impl StageOptions for LimitConfig {
+    type Raw = RawLimitConfig;
+    fn from_raw(raw: RawLimitConfig) -> Result<Self, ConfigError> {
+        Ok(Self::new(&raw)?)
+    }
+    fn from_null() -> Result<Self, ConfigError> {
+        Self::from_raw(RawLimitConfig::default())
+    }
 }
 
 /// How the stage waits for a token when it does not drop: the real one
@@ -173,7 +213,7 @@ enum Mode {
 pub(crate) type ByLabelCounter = super::metrics::ResettableCounter;
 
 /// The `limit` stage.
-pub(crate) struct LimitStage {
+pub struct LimitStage {
     mode: Mode,
     rate: f64,
     burst: f64,
@@ -182,37 +222,33 @@ pub(crate) struct LimitStage {
 }
 
 impl LimitStage {
-    /// Checks `cfg` and builds the stage; it counts in `registry`'s shared
-    /// drop counters and waits by sleeping.
-    pub(crate) fn new(cfg: &LimitConfig, registry: &Registry) -> Result<Self, LimitError> {
-        Self::with_pause(cfg, registry, Box::new(Sleep))
+    /// The stage for `cfg`: it counts drops in `dropped` (and, by label,
+    /// in `registry`'s `logentry_dropped_lines_by_label_total`) and waits
+    /// by sleeping.
+    pub fn new(
+        cfg: &LimitConfig,
+        registry: &Registry,
+        dropped: Arc<Family<Counter>>,
+    ) -> Result<Self, RegistryError> {
+        Self::with_pause(cfg, registry, dropped, Box::new(Sleep))
     }
 
     /// As [`LimitStage::new`], waiting through `pause`.
     pub(crate) fn with_pause(
         cfg: &LimitConfig,
         registry: &Registry,
+        dropped: Arc<Family<Counter>>,
         pause: Box<dyn Pause>,
-    ) -> Result<Self, LimitError> {
-        if cfg.rate <= 0.0 || cfg.burst <= 0 {
-            return Err(LimitError::RateOrBurst);
-        }
-        let by_label = cfg.by_label_name.as_deref().filter(|n| !n.is_empty());
-        if by_label.is_some() && !cfg.drop {
-            return Err(LimitError::ByLabelMustDrop);
-        }
-        let burst = cfg.burst as f64;
-        let mode = match by_label {
+    ) -> Result<Self, RegistryError> {
+        let mode = match &cfg.by_label_name {
             None => Mode::Single {
-                bucket: Bucket::new(cfg.rate, burst),
+                bucket: Bucket::new(cfg.rate, cfg.burst),
                 drop: cfg.drop,
             },
             Some(name) => Mode::ByLabel {
-                name: name.to_owned(),
+                name: name.clone(),
                 buckets: Generations {
-                    max: usize::try_from(cfg.max_distinct_labels)
-                        .unwrap_or(0)
-                        .max(MIN_DISTINCT_LABELS),
+                    max: cfg.max_distinct_labels,
                     new: HashMap::new(),
                     old: HashMap::new(),
                 },
@@ -227,8 +263,8 @@ impl LimitStage {
         Ok(Self {
             mode,
             rate: cfg.rate,
-            burst,
-            dropped: dropped_lines(registry)?,
+            burst: cfg.burst,
+            dropped,
             pause,
         })
     }
@@ -289,6 +325,7 @@ impl Stage for LimitStage {
 mod tests {
     use super::*;
     use crate::entry::Entry;
+    use crate::pipeline::drop::dropped_lines;
     use std::sync::Mutex;
 
     const SEC: i64 = 1_000_000_000;
@@ -308,11 +345,14 @@ mod tests {
     }
 
     fn build(yaml: &str) -> Result<Run, String> {
-        let cfg: LimitConfig = yaml_serde::from_str(yaml).map_err(|e| e.to_string())?;
+        let raw: RawLimitConfig = yaml_serde::from_str(yaml).map_err(|e| e.to_string())?;
+        let cfg = LimitConfig::new(&raw).map_err(|e| e.to_string())?;
         let registry = Registry::new();
         let waits = Arc::new(Mutex::new(Vec::new()));
-        let stage = LimitStage::with_pause(&cfg, &registry, Box::new(Recorder(waits.clone())))
-            .map_err(|e| e.to_string())?;
+        let dropped = dropped_lines(&registry).map_err(|e| e.to_string())?;
+        let stage =
+            LimitStage::with_pause(&cfg, &registry, dropped, Box::new(Recorder(waits.clone())))
+                .map_err(|e| e.to_string())?;
         Ok(Run {
             stage,
             registry,

@@ -12,6 +12,7 @@ use instrument::{
 };
 use serde::Deserialize;
 
+use super::config::{ConfigError, StageOptions};
 use super::weak;
 use super::{PipelineEntry, Stage};
 use crate::entry::LabelSet;
@@ -26,13 +27,13 @@ const DEFAULT_BUCKETS: [f64; 11] = [
     0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
 ];
 
-/// The `metrics` stage's config: metric name (before the prefix) to its
-/// definition.
-pub(crate) type MetricsConfig = BTreeMap<String, MetricConfig>;
+/// The `metrics` stage's options as written: metric name (before the
+/// prefix) to its definition.
+pub(crate) type RawMetricsConfig = BTreeMap<String, RawMetricConfig>;
 
-/// One metric of a `metrics` stage, keys as Promtail's.
+/// One metric of a `metrics` stage as written, keys as Promtail's.
 #[derive(Debug, Clone, Default, Deserialize)]
-pub(crate) struct MetricConfig {
+pub(crate) struct RawMetricConfig {
     /// `Counter`, `Gauge` or `Histogram`, in any case.
     #[serde(default, rename = "type")]
     pub(crate) metric_type: String,
@@ -86,8 +87,8 @@ struct HistogramConfig {
 
 /// Why a `metrics` config is refused; messages are Promtail's where it
 /// has one.
-#[derive(Debug, thiserror::Error)]
-pub(crate) enum MetricsError {
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MetricsError {
     /// The type is none of the three.
     #[error(
         "invalid metric type '{0}', metric type must be one of 'counter', 'gauge', or 'histogram'"
@@ -99,9 +100,9 @@ pub(crate) enum MetricsError {
     /// `max_idle_duration` under a second.
     #[error("max_idle_duration less than 1s not allowed")]
     SubSecondIdle,
-    /// `config` does not fit the type.
+    /// `config` does not fit the type: the metric and the reason.
     #[error("metric {0}: {1}")]
-    Config(String, serde_json::Error),
+    Config(String, String),
     /// A counter without an action.
     #[error("counter action must be defined as either `inc` or `add`")]
     CounterActionRequired,
@@ -131,12 +132,6 @@ pub(crate) enum MetricsError {
     /// The full name is not a valid metric name.
     #[error("invalid metric name {0:?}")]
     Name(String),
-    /// Another metric of another type or shape already has the name.
-    #[error("metric {0} is already defined with another type, help or buckets")]
-    Conflict(String),
-    /// The registry refused the metric.
-    #[error("registering metric: {0}")]
-    Registry(#[from] RegistryError),
 }
 
 /// What a counter does with a value.
@@ -168,24 +163,38 @@ enum Rule {
     Histogram,
 }
 
-/// One configured metric: its rule and its series.
-struct Metric {
+/// One metric, checked: what it reads and how it updates its series.
+#[derive(Debug, Clone)]
+struct MetricDef {
+    /// The full name, prefix included.
+    name: String,
+    help: String,
+    shape: Shape,
+    max_idle_ns: i64,
     source: String,
     value: Option<String>,
     rule: Rule,
-    vec: Arc<SeriesVec>,
 }
 
-/// The `metrics` stage.
-pub(crate) struct MetricsStage {
-    metrics: Vec<Metric>,
+/// The `metrics` stage's checked options.
+#[derive(Debug, Clone, Default)]
+pub struct MetricsConfig {
+    metrics: Vec<MetricDef>,
 }
 
-impl MetricsStage {
-    /// Checks `cfg` as Promtail does and registers its metrics in
-    /// `registry` (a metric another pipeline registered with the same
-    /// name, type and shape is shared, as the Go client merges them).
-    pub(crate) fn new(cfg: &MetricsConfig, registry: &Registry) -> Result<Self, MetricsError> {
+impl StageOptions for MetricsConfig {
+    type Raw = RawMetricsConfig;
+    fn from_raw(raw: RawMetricsConfig) -> Result<Self, ConfigError> {
+        Ok(Self::new(&raw)?)
+    }
+    fn from_null() -> Result<Self, ConfigError> {
+        Ok(Self::default())
+    }
+}
+
+impl MetricsConfig {
+    /// Checks `cfg` as Promtail does.
+    pub(crate) fn new(cfg: &RawMetricsConfig) -> Result<Self, MetricsError> {
         let mut metrics = Vec::new();
         for (name, mc) in cfg {
             let kind = mc.metric_type.to_lowercase();
@@ -205,27 +214,25 @@ impl MetricsStage {
                 &mc.prefix
             };
             let full = format!("{prefix}{name}");
-            let config = || {
-                if mc.config.is_null() {
-                    serde_json::Value::Object(serde_json::Map::new())
-                } else {
-                    mc.config.clone()
-                }
+            let config = if mc.config.is_null() {
+                serde_json::Value::Object(serde_json::Map::new())
+            } else {
+                mc.config.clone()
             };
-            let decode_err = |e| MetricsError::Config(name.clone(), e);
+            let decode_err =
+                |e: serde_json::Error| MetricsError::Config(name.clone(), e.to_string());
             let (rule, value, shape) = match kind.as_str() {
                 "counter" => {
-                    let c: CounterConfig = serde_json::from_value(config()).map_err(decode_err)?;
+                    let c: CounterConfig = serde_json::from_value(config).map_err(decode_err)?;
                     let (rule, value) = counter_rule(c)?;
                     (rule, value, Shape::Counter)
                 }
                 "gauge" => {
-                    let g: GaugeConfig = serde_json::from_value(config()).map_err(decode_err)?;
+                    let g: GaugeConfig = serde_json::from_value(config).map_err(decode_err)?;
                     (Rule::Gauge(gauge_action(&g.action)?), g.value, Shape::Gauge)
                 }
                 "histogram" => {
-                    let h: HistogramConfig =
-                        serde_json::from_value(config()).map_err(decode_err)?;
+                    let h: HistogramConfig = serde_json::from_value(config).map_err(decode_err)?;
                     let bounds = h.buckets.unwrap_or_else(|| DEFAULT_BUCKETS.to_vec());
                     if bounds.windows(2).any(|w| w[0] >= w[1]) || bounds.iter().any(|b| b.is_nan())
                     {
@@ -238,14 +245,57 @@ impl MetricsStage {
             if !valid_metric_name(&full) {
                 return Err(MetricsError::Name(full));
             }
-            let vec = SeriesVec::shared(registry, &full, &mc.description, shape, max_idle_ns)?;
-            metrics.push(Metric {
+            metrics.push(MetricDef {
+                name: full,
+                help: mc.description.clone(),
+                shape,
+                max_idle_ns,
                 source: mc.source.clone().unwrap_or_else(|| name.clone()),
                 value,
                 rule,
-                vec,
             });
         }
+        Ok(Self { metrics })
+    }
+}
+
+/// One configured metric with its series.
+struct Metric {
+    source: String,
+    value: Option<String>,
+    rule: Rule,
+    vec: Arc<SeriesVec>,
+}
+
+/// The `metrics` stage.
+pub struct MetricsStage {
+    metrics: Vec<Metric>,
+}
+
+impl MetricsStage {
+    /// Registers the metrics of `cfg` in `registry` (one another pipeline
+    /// registered with the same name, type, help and buckets is shared, as
+    /// the Go client merges them; another one by that name is a
+    /// duplicate).
+    pub fn new(cfg: &MetricsConfig, registry: &Registry) -> Result<Self, RegistryError> {
+        let metrics = cfg
+            .metrics
+            .iter()
+            .map(|m| {
+                Ok(Metric {
+                    source: m.source.clone(),
+                    value: m.value.clone(),
+                    rule: m.rule.clone(),
+                    vec: SeriesVec::shared(
+                        registry,
+                        &m.name,
+                        &m.help,
+                        m.shape.clone(),
+                        m.max_idle_ns,
+                    )?,
+                })
+            })
+            .collect::<Result<_, RegistryError>>()?;
         Ok(Self { metrics })
     }
 }
@@ -467,7 +517,7 @@ impl SeriesVec {
         help: &str,
         shape: Shape,
         max_idle_ns: i64,
-    ) -> Result<Arc<Self>, MetricsError> {
+    ) -> Result<Arc<Self>, RegistryError> {
         // Counters are registered under their base name: the exposition
         // appends `_total`.
         let base = match shape {
@@ -491,7 +541,7 @@ impl SeriesVec {
             })
         })?;
         if vec.shape != shape || vec.help != help {
-            return Err(MetricsError::Conflict(name.to_owned()));
+            return Err(RegistryError::Duplicate(name.to_owned()));
         }
         Ok(vec)
     }
@@ -680,10 +730,14 @@ mod tests {
 
     const SEC: i64 = 1_000_000_000;
 
+    fn config(yaml: &str) -> Result<MetricsConfig, String> {
+        let raw: RawMetricsConfig = yaml_serde::from_str(yaml).map_err(|e| e.to_string())?;
+        MetricsConfig::new(&raw).map_err(|e| e.to_string())
+    }
+
     fn stage(yaml: &str) -> Result<(MetricsStage, Registry), String> {
-        let cfg: MetricsConfig = yaml_serde::from_str(yaml).map_err(|e| e.to_string())?;
         let registry = Registry::new();
-        let stage = MetricsStage::new(&cfg, &registry).map_err(|e| e.to_string())?;
+        let stage = MetricsStage::new(&config(yaml)?, &registry).map_err(|e| e.to_string())?;
         Ok((stage, registry))
     }
 
@@ -987,10 +1041,8 @@ mod tests {
     #[test]
     fn two_pipelines_share_a_metric_of_the_same_shape() {
         let registry = Registry::new();
-        let cfg: MetricsConfig = yaml_serde::from_str(
-            "n_total: {type: Counter, config: {match_all: true, action: inc}}",
-        )
-        .unwrap();
+        let cfg =
+            config("n_total: {type: Counter, config: {match_all: true, action: inc}}").unwrap();
         let mut a = MetricsStage::new(&cfg, &registry).unwrap();
         let mut b = MetricsStage::new(&cfg, &registry).unwrap();
         let mut out = Vec::new();
@@ -1003,8 +1055,7 @@ mod tests {
                 "promtail_custom_n_total{job=\"b\"} 1"
             ]
         );
-        let other: MetricsConfig =
-            yaml_serde::from_str("n_total: {type: Gauge, config: {action: inc}}").unwrap();
+        let other = config("n_total: {type: Gauge, config: {action: inc}}").unwrap();
         assert!(MetricsStage::new(&other, &registry).is_err());
     }
 
@@ -1017,9 +1068,9 @@ mod tests {
         let config = std::fs::read_to_string(dir.join("config.yaml")).unwrap();
         let doc: serde_json::Value = yaml_serde::from_str(&config).unwrap();
         let stages = &doc["scrape_configs"][0]["pipeline_stages"];
-        let metrics: MetricsConfig = serde_json::from_value(stages[2]["metrics"].clone()).unwrap();
+        let raw: RawMetricsConfig = serde_json::from_value(stages[2]["metrics"].clone()).unwrap();
         let registry = Registry::new();
-        let mut stage = MetricsStage::new(&metrics, &registry).unwrap();
+        let mut stage = MetricsStage::new(&MetricsConfig::new(&raw).unwrap(), &registry).unwrap();
         let input = std::fs::read_to_string(dir.join("input.log")).unwrap();
         let mut out = Vec::new();
         for line in input.lines() {

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use regex::Regex;
 use serde::Deserialize;
 
+use super::config::{ConfigError, StageOptions};
 use super::weak;
 use super::{PipelineEntry, Stage};
 use crate::entry::{LabelSet, Receipt};
@@ -15,9 +16,9 @@ use crate::entry::{LabelSet, Receipt};
 const DEFAULT_MAX_LINES: u64 = 128;
 const DEFAULT_MAX_WAIT_NS: i64 = 3_000_000_000;
 
-/// The `multiline` stage's config, keys as Promtail's.
+/// The `multiline` stage's options as written, keys as Promtail's.
 #[derive(Debug, Clone, Default, Deserialize)]
-pub(crate) struct MultilineConfig {
+pub(crate) struct RawMultilineConfig {
     /// A regex matching the first line of a block.
     #[serde(default, deserialize_with = "weak::opt_string")]
     pub(crate) firstline: Option<String>,
@@ -32,14 +33,14 @@ pub(crate) struct MultilineConfig {
 }
 
 /// Why a `multiline` config is refused; messages are Promtail's.
-#[derive(Debug, thiserror::Error)]
-pub(crate) enum MultilineError {
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MultilineError {
     /// No `firstline`.
     #[error("multiline stage config must define `firstline` regular expression")]
     NoFirstline,
     /// `firstline` does not compile.
     #[error("multiline stage first line regex compilation error: {0}")]
-    Regex(#[from] regex::Error),
+    Regex(String),
     /// `max_wait_time` is not a Go duration.
     #[error("multiline stage `max_wait_time` parse error: {0}")]
     MaxWait(model::go_duration::GoDurationError),
@@ -73,8 +74,46 @@ impl Block {
     }
 }
 
+/// The `multiline` stage's checked options.
+#[derive(Debug, Clone)]
+pub struct MultilineConfig {
+    firstline: Regex,
+    max_wait_ns: i64,
+    max_lines: u64,
+}
+
+impl MultilineConfig {
+    /// Checks `cfg` as Promtail does.
+    pub(crate) fn new(cfg: &RawMultilineConfig) -> Result<Self, MultilineError> {
+        let firstline = cfg
+            .firstline
+            .as_deref()
+            .ok_or(MultilineError::NoFirstline)?;
+        let firstline = Regex::new(firstline).map_err(|e| MultilineError::Regex(e.to_string()))?;
+        let max_wait_ns = match &cfg.max_wait_time {
+            None => DEFAULT_MAX_WAIT_NS,
+            Some(text) => weak::go_duration_ns(text).map_err(MultilineError::MaxWait)?,
+        };
+        Ok(Self {
+            firstline,
+            max_wait_ns,
+            max_lines: cfg.max_lines.unwrap_or(DEFAULT_MAX_LINES),
+        })
+    }
+}
+
+impl StageOptions for MultilineConfig {
+    type Raw = RawMultilineConfig;
+    fn from_raw(raw: RawMultilineConfig) -> Result<Self, ConfigError> {
+        Ok(Self::new(&raw)?)
+    }
+    fn from_null() -> Result<Self, ConfigError> {
+        Self::from_raw(RawMultilineConfig::default())
+    }
+}
+
 /// The `multiline` stage.
-pub(crate) struct MultilineStage {
+pub struct MultilineStage {
     firstline: Regex,
     max_wait_ns: i64,
     max_lines: u64,
@@ -84,23 +123,14 @@ pub(crate) struct MultilineStage {
 }
 
 impl MultilineStage {
-    /// Checks `cfg` as Promtail does and builds the stage.
-    pub(crate) fn new(cfg: &MultilineConfig) -> Result<Self, MultilineError> {
-        let firstline = Regex::new(
-            cfg.firstline
-                .as_deref()
-                .ok_or(MultilineError::NoFirstline)?,
-        )?;
-        let max_wait_ns = match &cfg.max_wait_time {
-            None => DEFAULT_MAX_WAIT_NS,
-            Some(text) => weak::go_duration_ns(text).map_err(MultilineError::MaxWait)?,
-        };
-        Ok(Self {
-            firstline,
-            max_wait_ns,
-            max_lines: cfg.max_lines.unwrap_or(DEFAULT_MAX_LINES),
+    /// The stage for `cfg`, holding nothing yet.
+    pub fn new(cfg: MultilineConfig) -> Self {
+        Self {
+            firstline: cfg.firstline,
+            max_wait_ns: cfg.max_wait_ns,
+            max_lines: cfg.max_lines,
             streams: BTreeMap::new(),
-        })
+        }
     }
 }
 
@@ -175,8 +205,10 @@ mod tests {
     const SEC: i64 = 1_000_000_000;
 
     fn stage(yaml: &str) -> Result<MultilineStage, String> {
-        let cfg: MultilineConfig = yaml_serde::from_str(yaml).map_err(|e| e.to_string())?;
-        MultilineStage::new(&cfg).map_err(|e| e.to_string())
+        let raw: RawMultilineConfig = yaml_serde::from_str(yaml).map_err(|e| e.to_string())?;
+        Ok(MultilineStage::new(
+            MultilineConfig::new(&raw).map_err(|e| e.to_string())?,
+        ))
     }
 
     fn entry(line: &str, ts_ns: i64, stream: &str) -> PipelineEntry {
@@ -371,11 +403,11 @@ mod tests {
             testkit::shared_dir().join("conformance/golden/promtail-pipelines/case15-multiline");
         let config = std::fs::read_to_string(dir.join("config.yaml")).unwrap();
         let doc: serde_json::Value = yaml_serde::from_str(&config).unwrap();
-        let cfg: MultilineConfig = serde_json::from_value(
+        let raw: RawMultilineConfig = serde_json::from_value(
             doc["scrape_configs"][0]["pipeline_stages"][0]["multiline"].clone(),
         )
         .unwrap();
-        let mut stage = MultilineStage::new(&cfg).unwrap();
+        let mut stage = MultilineStage::new(MultilineConfig::new(&raw).unwrap());
         let input = std::fs::read_to_string(dir.join("input.log")).unwrap();
         let mut out = Vec::new();
         for (i, line) in input.lines().enumerate() {

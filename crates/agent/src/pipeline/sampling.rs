@@ -9,6 +9,7 @@ use rand::rngs::StdRng;
 use rand::{RngCore, SeedableRng};
 use serde::Deserialize;
 
+use super::config::{ConfigError, StageOptions};
 use super::weak;
 use super::{PipelineEntry, Stage};
 
@@ -18,9 +19,9 @@ const DEFAULT_REASON: &str = "sampling_stage";
 /// 63-bit numbers and keeps those at or below `rate` times this.
 const MAX_RANDOM: u64 = (1 << 63) - 1;
 
-/// The `sampling` stage's config, keys as Promtail's.
+/// The `sampling` stage's options as written, keys as Promtail's.
 #[derive(Debug, Clone, Default, Deserialize)]
-pub(crate) struct SamplingConfig {
+pub(crate) struct RawSamplingConfig {
     /// The share of entries kept, from 0 to 1.
     #[serde(default, deserialize_with = "weak::f64_value")]
     pub(crate) rate: f64,
@@ -30,41 +31,29 @@ pub(crate) struct SamplingConfig {
 }
 
 /// Why a `sampling` config is refused; the message is Promtail's.
-#[derive(Debug, thiserror::Error)]
-pub(crate) enum SamplingError {
-    /// The rate is outside [0, 1].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SamplingError {
+    /// The rate is outside [0, 1] (as Go's `%f` prints it).
     #[error(
-        "sampling stage failed to parse rate,Sampling Rate must be between 0.0 and 1.0, received {0:.6}"
+        "sampling stage failed to parse rate,Sampling Rate must be between 0.0 and 1.0, received {0}"
     )]
-    Rate(f64),
+    Rate(String),
 }
 
-/// The `sampling` stage.
-pub(crate) struct SamplingStage {
+/// The `sampling` stage's checked options.
+#[derive(Debug, Clone)]
+pub struct SamplingConfig {
+    /// Draws at or below this keep the entry.
     boundary: u64,
-    rng: StdRng,
     reason: String,
-    dropped: Arc<Family<Counter>>,
 }
 
-impl SamplingStage {
-    /// Checks `cfg` and builds the stage with a random seed.
-    pub(crate) fn new(
-        cfg: &SamplingConfig,
-        dropped: Arc<Family<Counter>>,
-    ) -> Result<Self, SamplingError> {
-        Self::with_rng(cfg, dropped, StdRng::from_os_rng())
-    }
-
-    /// As [`SamplingStage::new`], drawing from `rng` (tests seed it).
-    pub(crate) fn with_rng(
-        cfg: &SamplingConfig,
-        dropped: Arc<Family<Counter>>,
-        rng: StdRng,
-    ) -> Result<Self, SamplingError> {
+impl SamplingConfig {
+    /// Checks `cfg` as Promtail does.
+    pub(crate) fn new(cfg: &RawSamplingConfig) -> Result<Self, SamplingError> {
         // NaN fails both comparisons in Go too, and then samples nothing.
         if cfg.rate < 0.0 || cfg.rate > 1.0 {
-            return Err(SamplingError::Rate(cfg.rate));
+            return Err(SamplingError::Rate(format!("{:.6}", cfg.rate)));
         }
         let rate = cfg.rate.clamp(0.0, 1.0);
         let reason = match cfg.drop_counter_reason.as_deref() {
@@ -73,10 +62,48 @@ impl SamplingStage {
         };
         Ok(Self {
             boundary: (MAX_RANDOM as f64 * rate) as u64,
-            rng,
             reason,
-            dropped,
         })
+    }
+}
+
+impl StageOptions for SamplingConfig {
+    type Raw = RawSamplingConfig;
+    fn from_raw(raw: RawSamplingConfig) -> Result<Self, ConfigError> {
+        Ok(Self::new(&raw)?)
+    }
+    fn from_null() -> Result<Self, ConfigError> {
+        Self::from_raw(RawSamplingConfig::default())
+    }
+}
+
+/// The `sampling` stage.
+pub struct SamplingStage {
+    boundary: u64,
+    rng: StdRng,
+    reason: String,
+    dropped: Arc<Family<Counter>>,
+}
+
+impl SamplingStage {
+    /// The stage for `cfg` with a random seed, counting drops in
+    /// `dropped`.
+    pub fn new(cfg: SamplingConfig, dropped: Arc<Family<Counter>>) -> Self {
+        Self::with_rng(cfg, dropped, StdRng::from_os_rng())
+    }
+
+    /// As [`SamplingStage::new`], drawing from `rng` (tests seed it).
+    pub(crate) fn with_rng(
+        cfg: SamplingConfig,
+        dropped: Arc<Family<Counter>>,
+        rng: StdRng,
+    ) -> Self {
+        Self {
+            boundary: cfg.boundary,
+            rng,
+            reason: cfg.reason,
+            dropped,
+        }
     }
 
     fn is_sampled(&mut self) -> bool {
@@ -115,11 +142,11 @@ mod tests {
     /// How many of `n` entries a stage from `yaml` keeps, and the drop
     /// count under `reason`.
     fn run(yaml: &str, seed: u64, n: usize, reason: &str) -> (usize, f64) {
-        let cfg: SamplingConfig = yaml_serde::from_str(yaml).unwrap();
+        let raw: RawSamplingConfig = yaml_serde::from_str(yaml).unwrap();
+        let cfg = SamplingConfig::new(&raw).unwrap();
         let registry = Registry::new();
         let counter = dropped_lines(&registry).unwrap();
-        let mut stage =
-            SamplingStage::with_rng(&cfg, counter.clone(), StdRng::seed_from_u64(seed)).unwrap();
+        let mut stage = SamplingStage::with_rng(cfg, counter.clone(), StdRng::seed_from_u64(seed));
         let mut out = Vec::new();
         for _ in 0..n {
             stage.process(PipelineEntry::new(Entry::default()), 0, &mut out);
@@ -159,12 +186,11 @@ mod tests {
 
     #[test]
     fn rates_outside_zero_to_one_are_refused() {
-        let registry = Registry::new();
-        let counter = dropped_lines(&registry).unwrap();
-        for rate in ["-0.1", "1.5"] {
-            let cfg: SamplingConfig = yaml_serde::from_str(&format!("rate: {rate}")).unwrap();
-            let err = SamplingStage::new(&cfg, counter.clone()).err().unwrap();
-            assert!(err.to_string().contains("between 0.0 and 1.0"), "{err}");
+        for (rate, shown) in [("-0.1", "-0.100000"), ("1.5", "1.500000")] {
+            let raw: RawSamplingConfig = yaml_serde::from_str(&format!("rate: {rate}")).unwrap();
+            let err = SamplingConfig::new(&raw).err().unwrap().to_string();
+            assert!(err.contains("between 0.0 and 1.0"), "{err}");
+            assert!(err.ends_with(shown), "{err}");
         }
     }
 }

@@ -9,6 +9,7 @@ use regex::Regex;
 use serde::Deserialize;
 
 use super::config::{ConfigError, StageOptions};
+use super::value::get_string;
 use super::weak;
 use super::{PipelineEntry, Stage};
 
@@ -182,8 +183,8 @@ impl DropConfig {
                 // string keeps the entry.
                 let text = match e.extracted.get(source) {
                     None => String::new(),
-                    Some(v) => match weak::extracted_string(v) {
-                        Some(s) => s,
+                    Some(v) => match get_string(v) {
+                        Some(s) => s.into_owned(),
                         None => return false,
                     },
                 };

@@ -13,6 +13,7 @@ use instrument::{
 use serde::Deserialize;
 
 use super::config::{ConfigError, StageOptions};
+use super::value::get_string;
 use super::weak;
 use super::{PipelineEntry, Stage};
 use crate::entry::LabelSet;
@@ -373,7 +374,7 @@ impl Metric {
             return;
         };
         if let Some(want) = &self.value {
-            if weak::extracted_string(v).as_deref() != Some(want.as_str()) {
+            if get_string(v).as_deref() != Some(want.as_str()) {
                 return;
             }
         }

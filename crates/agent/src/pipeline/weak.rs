@@ -1,6 +1,7 @@
 //! Go's lenient conversions as Promtail's stages apply them: the weak
 //! decoding of config values (`mapstructure.WeakDecode`), and the reading
-//! of extracted values as strings and numbers (`getString`, `getFloat`).
+//! of extracted values as numbers (`getFloat`; `getString` is
+//! [`super::value::get_string`]).
 
 use serde::{Deserialize, Deserializer};
 use serde_json::Value;
@@ -13,7 +14,7 @@ pub(crate) fn opt_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Strin
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s)),
         Some(Value::Bool(b)) => Ok(Some(if b { "1" } else { "0" }.to_owned())),
-        Some(Value::Number(n)) => Ok(Some(number_text(&n))),
+        Some(Value::Number(n)) => Ok(Some(super::value::number_text(&n))),
         Some(other) => Err(serde::de::Error::custom(format!(
             "expected a string, got {}",
             kind(&other)
@@ -104,29 +105,6 @@ fn kind(v: &Value) -> &'static str {
     }
 }
 
-/// A number as Go prints it with `FormatFloat(f, 'f', -1, 64)` (or as the
-/// integer it is): no exponent, shortest digits that read back the same.
-fn number_text(n: &serde_json::Number) -> String {
-    if n.is_i64() || n.is_u64() {
-        return n.to_string();
-    }
-    // Rust's Display of f64 is the shortest round-trip form without an
-    // exponent, which is what Go's 'f' with precision -1 prints.
-    n.as_f64().map_or_else(|| n.to_string(), |f| format!("{f}"))
-}
-
-/// An extracted value as a string, as Promtail's `getString`: strings as
-/// they are, numbers and booleans printed; `None` for null, lists and maps,
-/// which it cannot convert.
-pub(crate) fn extracted_string(v: &Value) -> Option<String> {
-    match v {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(number_text(n)),
-        Value::Bool(b) => Some(b.to_string()),
-        _ => None,
-    }
-}
-
 /// An extracted value as a float, as Promtail's `getFloat`: numbers,
 /// booleans (1/0), and strings holding a float or a Go duration (read as
 /// seconds: `0.5ms` is 0.0005).
@@ -199,21 +177,6 @@ mod tests {
         assert_eq!((w.f, w.i, w.b), (1.0, 7, true));
         assert!(weak("f: abc").is_err());
         assert!(weak("b: maybe").is_err());
-    }
-
-    #[test]
-    fn extracted_values_as_strings() {
-        for (value, want) in [
-            (serde_json::json!("x"), Some("x")),
-            (serde_json::json!(12.5), Some("12.5")),
-            (serde_json::json!(1000.0), Some("1000")),
-            (serde_json::json!(7), Some("7")),
-            (serde_json::json!(true), Some("true")),
-            (serde_json::json!(null), None),
-            (serde_json::json!(["a"]), None),
-        ] {
-            assert_eq!(extracted_string(&value).as_deref(), want, "{value}");
-        }
     }
 
     #[test]

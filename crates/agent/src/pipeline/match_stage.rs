@@ -105,8 +105,7 @@ impl MatchConfig {
             },
             _ => return Err(MatchError::Action),
         };
-        let expr = logql::parse_log_expr(&cfg.selector)
-            .map_err(|e| MatchError::Selector(e.to_string()))?;
+        let expr = parse_selector(&cfg.selector).map_err(MatchError::Selector)?;
         // Promtail's selector grammar has line filters and nothing else.
         if expr
             .stages
@@ -124,6 +123,29 @@ impl MatchConfig {
             filters: Arc::new(filters),
             action,
         })
+    }
+}
+
+/// A matcher name no selector uses, standing in while a selector is parsed.
+const PLACEHOLDER: &str = "__vigil_match_placeholder__";
+
+/// Parses a selector and its line filters with LogQL's parser. Promtail's
+/// own selector grammar has no rule against selectors every stream
+/// matches (`{app!="x"}`), which LogQL queries refuse; such a selector is
+/// parsed again with a placeholder matcher, then without it.
+fn parse_selector(text: &str) -> Result<logql::ast::LogExpr, String> {
+    match logql::parse_log_expr(text) {
+        Ok(expr) => Ok(expr),
+        Err(e)
+            if e.to_string()
+                .contains(logql::parser::EMPTY_SELECTOR_MESSAGE) =>
+        {
+            let patched = text.replacen('{', &format!("{{{PLACEHOLDER}=\"x\", "), 1);
+            let mut expr = logql::parse_log_expr(&patched).map_err(|_| e.to_string())?;
+            expr.matchers.retain(|m| m.name != PLACEHOLDER);
+            Ok(expr)
+        }
+        Err(e) => Err(e.to_string()),
     }
 }
 
@@ -340,6 +362,20 @@ mod tests {
             let hit: Vec<bool> = got.iter().map(|(l, _)| l.contains("hit=y")).collect();
             assert_eq!(hit, want, "{selector}");
         }
+    }
+
+    #[test]
+    fn selectors_every_stream_matches_are_promtails_too() {
+        let got = run(
+            "- match: {selector: '{app!=\"x\"} |= \"b\"', action: drop}",
+            &["info a", "warn b"],
+        );
+        assert_eq!(got, pairs(&[("level=info", "info a")]));
+        let got = run(
+            "- match: {selector: '{level=~\".*\"}', action: drop}",
+            &["info a"],
+        );
+        assert!(got.is_empty());
     }
 
     #[test]

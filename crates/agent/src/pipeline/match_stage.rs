@@ -317,6 +317,10 @@ mod tests {
                 "invalid selector syntax",
             ),
             (
+                "- match: {selector: '{}', action: drop}",
+                "invalid selector syntax",
+            ),
+            (
                 "- match: {selector: '{a=\"b\"} | json', action: drop}",
                 "invalid selector syntax",
             ),

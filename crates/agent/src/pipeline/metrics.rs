@@ -492,8 +492,8 @@ impl Series {
     }
 }
 
-/// Label pairs sorted by name, the key of a series.
-type SeriesKey = Vec<(String, String)>;
+/// The labels of a series: the entry's, without reserved or invalid names.
+type SeriesKey = LabelSet;
 
 /// A metric family whose series carry whatever labels their entries had,
 /// each removed once idle for `max_idle_ns` (Promtail's `metricVec`). It
@@ -550,12 +550,27 @@ impl SeriesVec {
     /// Changes the series of `labels` (cleaned of reserved and invalid
     /// names), made on first use.
     fn update(&self, labels: &LabelSet, now_ns: i64, f: impl FnOnce(&mut Series)) {
-        let key: SeriesKey = labels
-            .iter()
-            .filter(|(k, _)| !k.starts_with("__") && valid_label_name(k))
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
+        let keep = |k: &str| !k.starts_with("__") && valid_label_name(k);
         let mut series = self.series.lock().unwrap_or_else(PoisonError::into_inner);
+        // The common case, labels that need no cleaning and a series that
+        // exists, allocates nothing.
+        let clean = labels.keys().all(|k| keep(k));
+        if clean {
+            if let Some(s) = series.get_mut(labels) {
+                f(s);
+                s.last_ns = now_ns;
+                return;
+            }
+        }
+        let key: SeriesKey = if clean {
+            labels.clone()
+        } else {
+            labels
+                .iter()
+                .filter(|(k, _)| keep(k))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect()
+        };
         let s = series.entry(key).or_insert_with(|| Series {
             value: match self.shape {
                 Shape::Histogram(_) => Value::Histogram {
@@ -584,7 +599,7 @@ impl SeriesVec {
         let metrics = series
             .iter()
             .map(|(labels, s)| MetricSnapshot {
-                labels: labels.clone(),
+                labels: labels.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
                 value: match &s.value {
                     Value::Single(v) => MetricValue::Single(*v),
                     Value::Histogram {

@@ -185,6 +185,65 @@ mod tests {
         );
     }
 
+    /// The stage with its composition less the timestamp stage, which is
+    /// part 1's and may not be built yet: the parsing, labels, output and
+    /// joining are this stage's own.
+    fn without_timestamp() -> CriStage {
+        let stages: Vec<StageConfig> = yaml_serde::from_str(CRI_STAGES).unwrap();
+        let stages: Vec<StageConfig> = stages
+            .into_iter()
+            .filter(|s| s.name() != "timestamp")
+            .collect();
+        let ctx = StageContext::new("job", Arc::new(Registry::new())).unwrap();
+        CriStage {
+            base: Pipeline::new(&stages, &ctx).unwrap(),
+            partial: BTreeMap::new(),
+        }
+    }
+
+    #[test]
+    fn lines_are_parsed_labelled_and_joined() {
+        let mut stage = without_timestamp();
+        let mut out = Vec::new();
+        for line in [
+            "2023-08-01T00:00:01Z stdout P a",
+            "2023-08-01T00:00:02Z stderr P x",
+            "2023-08-01T00:00:03Z stdout P b",
+            "2023-08-01T00:00:04Z stdout F c\nd",
+            "not a cri line",
+            "2023-08-01T00:00:05Z stderr F y",
+        ] {
+            stage.process(entry(line), 7, &mut out);
+        }
+        stage.drain(&mut out);
+        let got: Vec<(String, String)> = out
+            .into_iter()
+            .map(|e| {
+                let stream = e.entry.labels.get("stream").cloned().unwrap_or_default();
+                (stream, e.entry.line)
+            })
+            .collect();
+        let want = [
+            ("stdout", "abc\nd"),
+            ("", "not a cri line"),
+            ("stderr", "xy"),
+        ];
+        let want: Vec<(String, String)> = want
+            .iter()
+            .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
+            .collect();
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn partial_lines_are_not_released_at_shutdown() {
+        let mut stage = without_timestamp();
+        let mut out = Vec::new();
+        stage.process(entry("2023-08-01T00:00:01Z stdout P a"), 7, &mut out);
+        stage.drain(&mut out);
+        assert!(out.is_empty());
+    }
+
     #[test]
     fn too_many_waiting_streams_are_released_unjoined() {
         let mut stage = CriStage {

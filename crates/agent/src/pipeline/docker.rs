@@ -86,6 +86,41 @@ mod tests {
     }
 
     #[test]
+    fn a_docker_line_gives_its_log_and_stream() {
+        // Without the timestamp stage (part 1's, maybe not built yet).
+        let stages: Vec<StageConfig> = yaml_serde::from_str(DOCKER_STAGES).unwrap();
+        let stages: Vec<StageConfig> = stages
+            .into_iter()
+            .filter(|s| s.name() != "timestamp")
+            .collect();
+        let ctx = StageContext::new("job", Arc::new(Registry::new())).unwrap();
+        let mut stage = DockerStage {
+            inner: Pipeline::new(&stages, &ctx).unwrap(),
+        };
+        let mut out = Vec::new();
+        for line in [
+            r#"{"log":"hello\n","stream":"stderr","time":"2019-04-30T02:12:41.8443515Z"}"#,
+            "not json",
+        ] {
+            let e = Entry {
+                line: line.to_owned(),
+                ..Entry::default()
+            };
+            stage.process(PipelineEntry::new(e), 0, &mut out);
+        }
+        let got: Vec<(Option<&str>, &str)> = out
+            .iter()
+            .map(|e| {
+                (
+                    e.entry.labels.get("stream").map(String::as_str),
+                    e.entry.line.as_str(),
+                )
+            })
+            .collect();
+        assert_eq!(got, [(Some("stderr"), "hello\n"), (None, "not json")]);
+    }
+
+    #[test]
     fn a_docker_line_gives_its_log_stream_and_time() {
         // The timestamp stage is part 1's; until it is built the stage
         // cannot be either.

@@ -728,3 +728,60 @@ fn flags_point_the_reference_config_at_another_store() {
     assert_eq!(config.clients[0].external_labels["dc"], "local");
     assert!(config.validate(false).is_ok());
 }
+
+#[test]
+fn standard_input_uses_the_first_job_with_its_labels_merged() {
+    let config = parse(
+        "scrape_configs:
+  - job_name: first
+    static_configs:
+      - labels: {job: a, env: dev}
+      - labels: {job: b}
+  - job_name: second
+",
+    );
+    let job = config.stdin_job("host1");
+    assert_eq!(job.job_name, "first");
+    let labels: Vec<(String, String)> = job.merged_static_labels().into_iter().collect();
+    assert_eq!(
+        labels,
+        [("env".into(), "dev".into()), ("job".into(), "b".into())]
+    );
+}
+
+#[test]
+fn standard_input_without_a_job_is_labelled_stdin_and_hostname() {
+    let job = parse("clients: [{url: http://x}]\n").stdin_job("host1");
+    assert_eq!(job.job_name, "stdin");
+    let labels = job.merged_static_labels();
+    assert_eq!(labels["job"], "stdin");
+    assert_eq!(labels["hostname"], "host1");
+}
+
+#[test]
+fn more_bad_values_are_refused_at_their_line() {
+    for (text, expected) in [
+        (
+            "scrape_configs:\n  - job_name: a\n    file_sd_configs:\n      - files: [a.json]\n        refresh_interval: 5 minutes\n",
+            "promtail.yaml:5:27: scrape_configs[0].file_sd_configs[0].refresh_interval: invalid duration \"5 minutes\"",
+        ),
+        (
+            "clients:\n  - url: http://x\n    tls_config:\n      min_version: TLS14\n",
+            "promtail.yaml:4:20: clients[0].tls_config.min_version: unknown TLS version: TLS14",
+        ),
+        (
+            "clients:\n  - url: http://x\n    batchsize: 1MB\n",
+            "promtail.yaml:3:16: clients[0].batchsize: invalid type: string \"1MB\", expected an integer",
+        ),
+        (
+            "target_config:\n  stdin: maybe\n",
+            "promtail.yaml:2:10: target_config.stdin: invalid type: string \"maybe\", expected a boolean",
+        ),
+        (
+            "scrape_configs:\n  - job_name: a\n    static_configs:\n      - targets: localhost\n",
+            "promtail.yaml:4:18: scrape_configs[0].static_configs[0].targets: invalid type: string \"localhost\", expected a sequence",
+        ),
+    ] {
+        assert_eq!(error(text), expected, "{text}");
+    }
+}

@@ -406,6 +406,17 @@ impl Config {
         out
     }
 
+    /// The job that reads standard input (`--stdin`): the first of
+    /// `scrape_configs` (Promtail warns that it skips the others), or
+    /// [`ScrapeConfig::default_stdin`] when there is none. Its lines get
+    /// [`ScrapeConfig::merged_static_labels`] and its pipeline.
+    pub fn stdin_job(&self, hostname: &str) -> ScrapeConfig {
+        self.scrape_configs
+            .first()
+            .cloned()
+            .unwrap_or_else(|| ScrapeConfig::default_stdin(hostname))
+    }
+
     /// The checks Promtail makes when it starts rather than when it reads
     /// the file: at least one client, each with a URL and none twice, no
     /// client `stream_lag_labels` (removed in 2.8), and a target kind for

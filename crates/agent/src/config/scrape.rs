@@ -238,6 +238,36 @@ impl ScrapeConfig {
         }
     }
 
+    /// The labels of all its `static_configs` merged, a later group's
+    /// winning on a clash: the labels Promtail gives lines read from
+    /// standard input.
+    pub fn merged_static_labels(&self) -> LabelSet {
+        let mut labels = LabelSet::new();
+        for group in &self.static_configs {
+            labels.extend(group.labels.iter().map(|(k, v)| (k.clone(), v.clone())));
+        }
+        labels
+    }
+
+    /// The job Promtail reads standard input with when the config has
+    /// none: `stdin`, labelled `job="stdin"` and `hostname`.
+    pub fn default_stdin(hostname: &str) -> ScrapeConfig {
+        let group = |name: &str, value: &str| StaticConfig {
+            targets: Vec::new(),
+            labels: LabelSet::from([(name.to_owned(), value.to_owned())]),
+        };
+        ScrapeConfig {
+            job_name: "stdin".to_owned(),
+            pipeline_stages: Vec::new(),
+            static_configs: vec![group("job", "stdin"), group("hostname", hostname)],
+            file_sd_configs: Vec::new(),
+            relabel_configs: Vec::new(),
+            encoding: String::new(),
+            kind: Some(TargetKind::Files),
+            unsupported: Vec::new(),
+        }
+    }
+
     /// What of this job vigil does not run.
     pub fn not_supported(&self) -> Vec<NotSupported> {
         self.unsupported

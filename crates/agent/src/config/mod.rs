@@ -53,15 +53,15 @@ pub use scrape::{
 
 use file::FileConfig;
 
-/// One item of a job's `pipeline_stages`, as written. The pipeline reads
-/// its stages from these.
-pub type PipelineStage = yaml_serde::Value;
+/// One item of a job's `pipeline_stages`, checked as Promtail checks a
+/// stage's options (a bad regex or template names its line).
+pub type PipelineStage = crate::pipeline::StageConfig;
 
 /// One item of a job's `relabel_configs`, as written.
 pub type RelabelStep = yaml_serde::Value;
 
 /// promtail-config.yaml with Promtail 2.8's defaults filled in.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct Config {
     /// `server`.
     pub server: ServerConfig,

@@ -22,7 +22,7 @@ pub const PATH_LABEL: &str = "__path__";
 pub const PATH_EXCLUDE_LABEL: &str = "__path_exclude__";
 
 /// One job.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct ScrapeConfig {
     /// `job_name` (never empty).
     pub job_name: String,

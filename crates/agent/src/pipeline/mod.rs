@@ -32,8 +32,146 @@
 //! ```
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use instrument::{Counter, Family, Registry, RegistryError};
 
 use crate::entry::Entry;
+
+mod config;
+mod decolorize;
+mod dry_run;
+mod inspect;
+mod json;
+mod labels;
+mod logfmt;
+mod output;
+mod pack;
+mod regex;
+mod replace;
+mod template;
+mod tenant;
+mod timestamp;
+mod value;
+
+// ---- Part 2's stages (multiline, docker, cri, match, drop, limit,
+// ---- sampling, metrics) are declared here when they land.
+
+pub use config::{ConfigError, RawStage, StageConfig};
+pub use decolorize::DecolorizeStage;
+pub use dry_run::{dry_run_line, format_time, go_quote, label_set_string, tabwriter};
+pub use inspect::inspect;
+pub use json::{JmesPath, JsonConfig, JsonStage};
+pub use labels::{
+    LabelAllowStage, LabelDropStage, LabelListConfig, LabelsConfig, LabelsStage,
+    StaticLabelsConfig, StaticLabelsStage, StructuredMetadataStage,
+};
+pub use logfmt::{LogfmtConfig, LogfmtStage};
+pub use output::{OutputConfig, OutputStage};
+pub use pack::{PackConfig, PackStage};
+pub use regex::{RegexConfig, RegexStage};
+pub use replace::ReplaceConfig;
+pub use template::TemplateConfig;
+pub use tenant::{TenantConfig, TenantStage};
+pub use timestamp::{ActionOnFailure, TimestampConfig};
+pub use value::{get_string, go_json};
+
+/// What stages need from the agent around them.
+#[derive(Clone)]
+pub struct StageContext {
+    /// The scrape config's `job_name` (the `match` stage's metrics use it).
+    pub job_name: String,
+    /// Where the `metrics` stage registers its families.
+    pub registry: Arc<Registry>,
+    /// `logentry_dropped_lines_total{reason}`, which every dropping stage
+    /// counts into (Promtail shares one family across stages).
+    pub dropped: Arc<Family<Counter>>,
+}
+
+impl StageContext {
+    /// A context whose stages register their metrics in `registry`; it
+    /// registers the shared drop counter there, so build it once per
+    /// registry and [`StageContext::for_job`] per scrape config.
+    pub fn new(job_name: &str, registry: Arc<Registry>) -> Result<Self, RegistryError> {
+        let dropped = registry.counter(
+            "logentry_dropped_lines_total",
+            "A count of all log lines dropped as a result of a pipeline stage",
+            &["reason"],
+        )?;
+        Ok(Self {
+            job_name: job_name.to_owned(),
+            registry,
+            dropped,
+        })
+    }
+
+    /// The same context for another job.
+    pub fn for_job(&self, job_name: &str) -> Self {
+        Self {
+            job_name: job_name.to_owned(),
+            ..self.clone()
+        }
+    }
+}
+
+impl std::fmt::Debug for StageContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StageContext")
+            .field("job_name", &self.job_name)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why a pipeline could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineError {
+    /// A stage's options are invalid (when built from values made in code;
+    /// a config file reports these while it is deserialised).
+    #[error("invalid {stage} stage config: {source}")]
+    Config {
+        /// The stage's name.
+        stage: &'static str,
+        /// What is wrong.
+        source: ConfigError,
+    },
+    /// The stage is known but not built by this version.
+    #[error("the {0} stage is not supported yet")]
+    NotBuilt(&'static str),
+    /// A stage's metric could not be registered.
+    #[error("invalid metrics stage config: {0}")]
+    Registry(#[from] RegistryError),
+}
+
+/// Builds the stage `cfg` describes.
+pub fn build_stage(cfg: &StageConfig, ctx: &StageContext) -> Result<Box<dyn Stage>, PipelineError> {
+    let _ = ctx;
+    Ok(match cfg {
+        StageConfig::Regex(c) => Box::new(RegexStage::new(c.clone())),
+        StageConfig::Json(c) => Box::new(JsonStage::new(c.clone())),
+        StageConfig::Logfmt(c) => Box::new(LogfmtStage::new(c.clone())),
+        StageConfig::Pack(c) => Box::new(PackStage::new(c.clone())),
+        StageConfig::Decolorize => Box::new(DecolorizeStage::default()),
+        StageConfig::Output(c) => Box::new(OutputStage::new(c.clone())),
+        StageConfig::Labels(c) => Box::new(LabelsStage::new(c.clone())),
+        StageConfig::LabelAllow(c) => Box::new(LabelAllowStage::new(c.clone())),
+        StageConfig::LabelDrop(c) => Box::new(LabelDropStage::new(c.clone())),
+        StageConfig::StaticLabels(c) => Box::new(StaticLabelsStage::new(c.clone())),
+        StageConfig::Tenant(c) => Box::new(TenantStage::new(c.clone())),
+        StageConfig::StructuredMetadata(c) => Box::new(StructuredMetadataStage::new(c.clone())),
+        StageConfig::Replace(_) | StageConfig::Template(_) | StageConfig::Timestamp(_) => {
+            return Err(PipelineError::NotBuilt(cfg.name()));
+        }
+        // Part 2.
+        StageConfig::Multiline(_)
+        | StageConfig::Docker(_)
+        | StageConfig::Cri(_)
+        | StageConfig::Match(_)
+        | StageConfig::Drop(_)
+        | StageConfig::Limit(_)
+        | StageConfig::Sampling(_)
+        | StageConfig::Metrics(_) => return Err(PipelineError::NotBuilt(cfg.name())),
+    })
+}
 
 /// Values extracted from an entry, by name. Parsing stages store strings
 /// (`regex`, `logfmt`) or JSON values (`json`); readers convert as
@@ -79,22 +217,45 @@ pub trait Stage: Send {
     fn drain(&mut self, _out: &mut Vec<PipelineEntry>) {}
 }
 
+/// Where `--inspect` reports go, one report per stage and entry.
+pub type InspectSink = Box<dyn FnMut(&str) + Send>;
+
 /// Stages in order.
 pub struct Pipeline {
     stages: Vec<Box<dyn Stage>>,
+    /// `--inspect`: when set, every stage's changes are reported here.
+    inspector: Option<InspectSink>,
     /// Scratch buffers, kept to avoid an allocation per entry.
     current: Vec<PipelineEntry>,
     next: Vec<PipelineEntry>,
 }
 
 impl Pipeline {
+    /// Builds the stages of `pipeline_stages` in order.
+    pub fn new(stages: &[StageConfig], ctx: &StageContext) -> Result<Self, PipelineError> {
+        let built = stages
+            .iter()
+            .map(|cfg| build_stage(cfg, ctx))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Self::from_stages(built))
+    }
+
     /// A pipeline of already built stages.
     pub fn from_stages(stages: Vec<Box<dyn Stage>>) -> Self {
         Self {
             stages,
+            inspector: None,
             current: Vec::new(),
             next: Vec::new(),
         }
+    }
+
+    /// Reports what each stage changes to `sink` (`--inspect`). Only a
+    /// stage that turns one entry into one entry is reported; entries a
+    /// stage drops, holds or merges are not.
+    pub fn inspect_with(mut self, sink: InspectSink) -> Self {
+        self.inspector = Some(sink);
+        self
     }
 
     /// Runs `entry` through every stage; what comes out is appended to
@@ -120,7 +281,17 @@ impl Pipeline {
             }
             self.next.clear();
             for e in self.current.drain(..) {
-                stage.process(e, now_ns, &mut self.next);
+                match self.inspector.as_mut() {
+                    None => stage.process(e, now_ns, &mut self.next),
+                    Some(report) => {
+                        let before = e.clone();
+                        let at = self.next.len();
+                        stage.process(e, now_ns, &mut self.next);
+                        if let [after] = &self.next[at..] {
+                            report(&inspect(stage.name(), &before, after));
+                        }
+                    }
+                }
             }
             std::mem::swap(&mut self.current, &mut self.next);
         }
@@ -181,6 +352,37 @@ impl Stage for Pipeline {
         // Entries released at shutdown still go through the later stages;
         // those see the time of the last tick, which no stage needs.
         self.release(0, out, |stage, held| stage.drain(held));
+    }
+}
+
+/// Helpers for the stages' unit tests.
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::*;
+
+    /// A pipeline entry for `line` with no labels.
+    pub(crate) fn entry(line: &str) -> PipelineEntry {
+        PipelineEntry::new(Entry {
+            line: line.to_owned(),
+            ..Entry::default()
+        })
+    }
+
+    /// The extracted map as strings (values not convertible are left out).
+    pub(crate) fn extracted_of(e: &PipelineEntry) -> Vec<(String, String)> {
+        e.extracted
+            .iter()
+            .filter_map(|(k, v)| Some((k.clone(), get_string(v)?.into_owned())))
+            .collect()
+    }
+
+    /// The labels as pairs.
+    pub(crate) fn labels_of(e: &PipelineEntry) -> Vec<(String, String)> {
+        e.entry
+            .labels
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
     }
 }
 

@@ -821,3 +821,21 @@ fn more_bad_values_are_refused_at_their_line() {
         assert_eq!(error(text), expected, "{text}");
     }
 }
+
+#[test]
+fn merge_keys_are_honoured_as_yaml_v2_does() {
+    let config = parse(
+        "clients:
+  - &defaults
+    url: http://a/push
+    batchwait: 2s
+  - <<: *defaults
+    url: http://b/push
+",
+    );
+    assert_eq!(config.clients[1].url, "http://b/push");
+    assert_eq!(config.clients[1].batch_wait, 2 * SECOND);
+    // Still strict, though the line is lost.
+    let err = error("server: &x\n  http_listen_port: 1\npositions:\n  <<: *x\n");
+    assert!(err.contains("unknown field \"http_listen_port\""), "{err}");
+}

@@ -310,6 +310,20 @@ impl Config {
                 Vec::new(),
             ));
         }
+        if has_merge_key(&document) {
+            // yaml.v2 honours YAML 1.1 merge keys (`<<: *defaults`), which
+            // the typed decoding from text does not; the merged document
+            // is decoded instead, at the price of errors without a line.
+            let mut merged = document;
+            merged.apply_merge().map_err(invalid)?;
+            let not_applicable = collect_not_applicable(&merged);
+            let file: FileConfig = yaml_serde::from_value(merged).map_err(invalid)?;
+            return Ok(Config::from_file(
+                file,
+                file_name.to_owned(),
+                not_applicable,
+            ));
+        }
         let file: FileConfig = yaml_serde::from_str(text).map_err(invalid)?;
         Ok(Config::from_file(
             file,
@@ -376,6 +390,11 @@ impl Config {
         };
         config.apply(&Overrides::default());
         config
+    }
+
+    /// The name of the file the config was read from, as errors give it.
+    pub fn file_name(&self) -> &str {
+        &self.file
     }
 
     /// The dotted paths of the keys present in the file that vigil accepts
@@ -523,6 +542,18 @@ impl<'de> Deserialize<'de> for TlsVersion {
             "TLS13" => Ok(TlsVersion::Tls13),
             _ => Err(format!("unknown TLS version: {text}")),
         })
+    }
+}
+
+/// Whether a mapping anywhere in the document has a `<<` merge key.
+fn has_merge_key(value: &yaml_serde::Value) -> bool {
+    match value {
+        yaml_serde::Value::Mapping(m) => m
+            .iter()
+            .any(|(k, v)| k.as_str() == Some("<<") || has_merge_key(v)),
+        yaml_serde::Value::Sequence(s) => s.iter().any(has_merge_key),
+        yaml_serde::Value::Tagged(t) => has_merge_key(&t.value),
+        _ => false,
     }
 }
 

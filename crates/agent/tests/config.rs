@@ -839,3 +839,31 @@ fn merge_keys_are_honoured_as_yaml_v2_does() {
     let err = error("server: &x\n  http_listen_port: 1\npositions:\n  <<: *x\n");
     assert!(err.contains("unknown field \"http_listen_port\""), "{err}");
 }
+
+#[test]
+fn the_config_file_flag_takes_the_first_file_that_exists() {
+    let dir = tempfile::tempdir().unwrap();
+    let second = dir.path().join("b.yaml");
+    std::fs::write(&second, "server:\n  http_listen_port: 9080\n").unwrap();
+    let missing = dir.path().join("a.yaml");
+    let value = format!("{}, {}", missing.display(), second.display());
+    let config = Config::load_config_file_flag(&value, false).unwrap();
+    assert_eq!(config.server.http_listen_port, 9080);
+    assert_eq!(config.file_name(), second.display().to_string());
+    let err = Config::load_config_file_flag(&missing.display().to_string(), false).unwrap_err();
+    assert!(err.to_string().contains("does not exist"), "{err}");
+}
+
+#[test]
+fn an_error_in_a_file_with_variables_suggests_expanding_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("p.yaml");
+    std::fs::write(&path, "server:\n  http_listen_port: ${PORT}\n").unwrap();
+    let err = Config::load(&path, false).unwrap_err().to_string();
+    assert!(
+        err.ends_with(
+            "(use -config.expand-env=true to expand environment variables in the config file)"
+        ),
+        "{err}"
+    );
+}

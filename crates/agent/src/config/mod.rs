@@ -282,9 +282,39 @@ impl Config {
         })?;
         let name = path.display().to_string();
         if expand_env {
-            Config::parse(&self::expand_env(&text, &name)?, &name)
-        } else {
-            Config::parse(&text, &name)
+            return Config::parse(&self::expand_env(&text, &name)?, &name);
+        }
+        Config::parse(&text, &name).map_err(|e| match e {
+            // Promtail's hint, given only where it can help.
+            ConfigError::Invalid {
+                file,
+                location,
+                message,
+            } if text.contains("${") => ConfigError::Invalid {
+                file,
+                location,
+                message: format!(
+                    "{message} (use -config.expand-env=true to expand environment variables in the config file)"
+                ),
+            },
+            e => e,
+        })
+    }
+
+    /// Reads the config named by `-config.file` as Promtail does: the
+    /// value may list several files separated by commas, and the first
+    /// that exists is read.
+    pub fn load_config_file_flag(value: &str, expand_env: bool) -> Result<Config, ConfigError> {
+        let found = value
+            .split(',')
+            .map(str::trim)
+            .find(|path| Path::new(path).exists());
+        match found {
+            Some(path) => Config::load(Path::new(path), expand_env),
+            None => Err(ConfigError::Flag {
+                flag: "-config.file",
+                message: format!("{value} does not exist, set config.file for custom config path"),
+            }),
         }
     }
 

@@ -650,6 +650,10 @@ fn start_checks_refuse_what_promtail_refuses() {
             "clients[0]: client needs target URL",
         ),
         (
+            "clients:\n  - url: loki:3100/loki/api/v1/push\n",
+            "clients[0].url \"loki:3100/loki/api/v1/push\": unsupported protocol scheme",
+        ),
+        (
             "clients:\n  - url: http://a\n  - url: http://a\n",
             "duplicate client configs are not allowed, found duplicate for URL: http://a",
         ),

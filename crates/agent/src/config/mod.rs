@@ -467,10 +467,10 @@ impl Config {
     }
 
     /// The checks Promtail makes when it starts rather than when it reads
-    /// the file: at least one client, each with a URL and none twice, no
-    /// client `stream_lag_labels` (removed in 2.8), and a target kind for
-    /// every job, unless the agent reads standard input (`stdin`, which
-    /// only needs the first job's labels and pipeline).
+    /// the file: at least one client, each with an `http(s)://` URL and
+    /// none twice, no client `stream_lag_labels` (removed in 2.8), and a
+    /// target kind for every job, unless the agent reads standard input
+    /// (`stdin`, which only needs the first job's labels and pipeline).
     pub fn validate(&self, stdin: bool) -> Result<(), ConfigError> {
         let invalid = |message: String| ConfigError::Invalid {
             file: self.file.clone(),
@@ -486,6 +486,18 @@ impl Config {
         for (i, client) in self.clients.iter().enumerate() {
             if client.url.is_empty() {
                 return Err(invalid(format!("clients[{i}]: client needs target URL")));
+            }
+            // Go's HTTP client speaks only these; Promtail would fail at
+            // every push instead.
+            let scheme = client
+                .url
+                .split_once("://")
+                .map(|(s, _)| s.to_ascii_lowercase());
+            if !matches!(scheme.as_deref(), Some("http" | "https")) {
+                return Err(invalid(format!(
+                    "clients[{i}].url {:?}: unsupported protocol scheme, expected http:// or https://",
+                    client.url
+                )));
             }
             if !client.stream_lag_labels.is_empty() {
                 return Err(invalid(format!(

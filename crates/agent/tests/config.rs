@@ -120,7 +120,6 @@ fn reference_file_loads_unchanged_with_the_defaults_filled() {
 }
 
 #[test]
-#[ignore = "until the shared -config.expand-env (gocompat::env) is merged"]
 fn vigils_own_config_loads_with_its_variables() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config/promtail-config.yaml");
     let text = std::fs::read_to_string(&path).unwrap();
@@ -716,7 +715,6 @@ fn file_sd_configs_are_read_with_their_default_refresh() {
 }
 
 #[test]
-#[ignore = "until the shared -config.expand-env (gocompat::env) is merged"]
 fn environment_variables_are_expanded_before_reading() {
     let text = "clients:\n  - url: http://${LOKI_HOST:-localhost}:3100/loki/api/v1/push\n    tenant_id: ${TENANT}\n";
     let lookup = |name: &str| (name == "TENANT").then(|| "team-a".to_owned());
@@ -729,7 +727,6 @@ fn environment_variables_are_expanded_before_reading() {
 }
 
 #[test]
-#[ignore = "until the shared -config.expand-env (gocompat::env) is merged"]
 fn a_bad_substitution_names_its_line() {
     let err = expand_env_with("a: 1\nb: ${X\n", "p.yaml", |_| None).unwrap_err();
     assert!(
@@ -739,7 +736,6 @@ fn a_bad_substitution_names_its_line() {
 }
 
 #[test]
-#[ignore = "until the shared -config.expand-env (gocompat::env) is merged"]
 fn load_expands_only_when_asked() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("promtail.yaml");
@@ -803,7 +799,7 @@ fn more_bad_values_are_refused_at_their_line() {
     for (text, expected) in [
         (
             "scrape_configs:\n  - job_name: a\n    file_sd_configs:\n      - files: [a.json]\n        refresh_interval: 5 minutes\n",
-            "promtail.yaml:5:27: scrape_configs[0].file_sd_configs[0].refresh_interval: invalid duration \"5 minutes\"",
+            "promtail.yaml:5:27: scrape_configs[0].file_sd_configs[0].refresh_interval: not a valid duration string: \"5 minutes\"",
         ),
         (
             "clients:\n  - url: http://x\n    tls_config:\n      min_version: TLS14\n",
@@ -870,4 +866,57 @@ fn an_error_in_a_file_with_variables_suggests_expanding_them() {
         ),
         "{err}"
     );
+}
+
+#[test]
+fn relabel_configs_are_prometheus_relabel_steps() {
+    let config = parse(
+        "scrape_configs:
+  - job_name: j
+    static_configs: [{labels: {__path__: /x}}]
+    relabel_configs:
+      - source_labels: [__path__]
+        regex: '.*/(.*)\\.log'
+        target_label: file
+      - action: labeldrop
+        regex: tmp_.*
+",
+    );
+    let steps = &config.scrape_configs[0].relabel_configs;
+    assert_eq!(steps.len(), 2);
+    assert_eq!(steps[0].source_labels, ["__path__"]);
+    assert_eq!(steps[0].target_label, "file");
+    assert_eq!(steps[0].replacement, "$1");
+    assert_eq!(steps[1].action, model::relabel::Action::LabelDrop);
+}
+
+#[test]
+fn a_bad_relabel_step_names_its_line() {
+    for (step, expected) in [
+        (
+            "- action: replace\n        source_labels: [a]",
+            "promtail.yaml:5:9: scrape_configs[0].relabel_configs[0]: relabel configuration for replace action requires 'target_label' value",
+        ),
+        (
+            "- action: hashmod\n        target_label: a",
+            "promtail.yaml:5:9: scrape_configs[0].relabel_configs[0]: relabel configuration for hashmod requires non-zero modulus",
+        ),
+        (
+            "- regex: '('",
+            "promtail.yaml:5:9: scrape_configs[0].relabel_configs[0]: invalid regex \"(\"",
+        ),
+        (
+            "- sources: [a]",
+            "promtail.yaml:5:9: scrape_configs[0].relabel_configs[0]: unknown field \"sources\"",
+        ),
+    ] {
+        let text = format!(
+            "scrape_configs:\n  - job_name: j\n    static_configs: [{{labels: {{__path__: /x}}}}]\n    relabel_configs:\n      {step}\n"
+        );
+        let got = error(&text);
+        assert!(
+            got.starts_with(expected),
+            "{text}\n got: {got}\nwant: {expected}"
+        );
+    }
 }

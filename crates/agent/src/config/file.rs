@@ -10,8 +10,12 @@
 use serde::Deserialize;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
 
-use super::values::{ByteSize, GoBool, GoDuration, GoInt, GoString, LabelMap};
-use super::{LogFormat, LogLevel, PipelineStage, RelabelStep};
+use gocompat::yaml::{ByteSize, GoBool, GoInt};
+use model::duration::PromDuration;
+use model::relabel::RelabelConfig;
+
+use super::values::{GoDuration, GoString, LabelMap};
+use super::{LogFormat, LogLevel, PipelineStage};
 
 /// A block that denies unknown keys: the typed fields, then the rest of
 /// Promtail's keys for the block, accepted and dropped (what the file holds
@@ -222,7 +226,7 @@ promtail_block! {
         pub(crate) pipeline_stages: Option<Vec<PipelineStage>>,
         pub(crate) static_configs: Option<Vec<StaticFile>>,
         pub(crate) file_sd_configs: Option<Vec<Checked<FileSdFile>>>,
-        pub(crate) relabel_configs: Option<Vec<RelabelStep>>,
+        pub(crate) relabel_configs: Option<Vec<Checked<RelabelConfig>>>,
         pub(crate) encoding: Option<GoString>,
         pub(crate) journal: Kind,
         pub(crate) syslog: Kind,
@@ -265,7 +269,7 @@ promtail_block! {
     /// One entry of `file_sd_configs`.
     struct FileSdFile {
         pub(crate) files: Option<Vec<GoString>>,
-        pub(crate) refresh_interval: Option<super::values::PromDuration>,
+        pub(crate) refresh_interval: Option<PromDuration>,
     }
     skipped: []
 }
@@ -297,6 +301,13 @@ impl<'de, T: Deserialize<'de> + Check> Deserialize<'de> for Checked<T> {
             }
         }
         deserializer.deserialize_map(CheckedVisitor(std::marker::PhantomData))
+    }
+}
+
+impl Check for RelabelConfig {
+    /// Prometheus' checks of a relabel step, which Promtail's decoder runs.
+    fn check(&self) -> Result<(), String> {
+        self.validate().map_err(|e| e.to_string())
     }
 }
 

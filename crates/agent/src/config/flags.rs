@@ -44,7 +44,7 @@ pub fn parse_external_labels(text: &str) -> Result<LabelSet, ConfigError> {
         let Some((name, value)) = pair.split_once('=') else {
             return Err(invalid(format!("{pair} must be formatted as key=value")));
         };
-        if !model::algebra::is_valid_label_name(name) {
+        if !model::is_valid_label_name(name) {
             return Err(invalid(format!("invalid name {name:?}")));
         }
         labels.insert(name.to_owned(), value.to_owned());

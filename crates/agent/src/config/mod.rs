@@ -57,8 +57,9 @@ use file::FileConfig;
 /// stage's options (a bad regex or template names its line).
 pub type PipelineStage = crate::pipeline::StageConfig;
 
-/// One item of a job's `relabel_configs`, as written.
-pub type RelabelStep = yaml_serde::Value;
+/// One item of a job's `relabel_configs`: Prometheus' relabel step,
+/// checked as Prometheus checks it.
+pub type RelabelStep = model::relabel::RelabelConfig;
 
 /// promtail-config.yaml with Promtail 2.8's defaults filled in.
 #[derive(Debug, Clone)]
@@ -546,16 +547,16 @@ pub fn expand_env_with(
     file_name: &str,
     lookup: impl Fn(&str) -> Option<String>,
 ) -> Result<String, ConfigError> {
-    values::expand(text, &lookup).map_err(|(offset, message)| ConfigError::Invalid {
+    gocompat::env::expand(text, &lookup).map_err(|e| ConfigError::Invalid {
         file: file_name.to_owned(),
-        location: Some(line_column(text, offset)),
-        message,
+        location: Some(line_column(text, e.offset)),
+        message: e.to_string(),
     })
 }
 
 impl<'de> Deserialize<'de> for LogLevel {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        values::from_scalar(deserializer, "a log level", |text| match text {
+        gocompat::yaml::from_scalar(deserializer, "a log level", |text| match text {
             "debug" => Ok(LogLevel::Debug),
             "info" => Ok(LogLevel::Info),
             "warn" => Ok(LogLevel::Warn),
@@ -567,7 +568,7 @@ impl<'de> Deserialize<'de> for LogLevel {
 
 impl<'de> Deserialize<'de> for LogFormat {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        values::from_scalar(deserializer, "a log format", |text| match text {
+        gocompat::yaml::from_scalar(deserializer, "a log format", |text| match text {
             "logfmt" => Ok(LogFormat::Logfmt),
             "json" => Ok(LogFormat::Json),
             _ => Err(format!("unrecognized log format {text:?}")),
@@ -577,7 +578,7 @@ impl<'de> Deserialize<'de> for LogFormat {
 
 impl<'de> Deserialize<'de> for TlsVersion {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        values::from_scalar(deserializer, "a TLS version", |text| match text {
+        gocompat::yaml::from_scalar(deserializer, "a TLS version", |text| match text {
             "TLS10" => Ok(TlsVersion::Tls10),
             "TLS11" => Ok(TlsVersion::Tls11),
             "TLS12" => Ok(TlsVersion::Tls12),

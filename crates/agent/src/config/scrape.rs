@@ -231,7 +231,12 @@ impl ScrapeConfig {
             pipeline_stages: file.pipeline_stages.unwrap_or_default(),
             static_configs,
             file_sd_configs,
-            relabel_configs: file.relabel_configs.unwrap_or_default(),
+            relabel_configs: file
+                .relabel_configs
+                .unwrap_or_default()
+                .into_iter()
+                .map(|c| c.0)
+                .collect(),
             encoding: file.encoding.map(|e| e.0).unwrap_or_default(),
             kind,
             unsupported,

@@ -95,7 +95,7 @@ impl<'de> Deserialize<'de> for LabelMap {
                 let mut labels = LabelSet::new();
                 while let Some(name) = map.next_key::<GoString>()? {
                     let value = map.next_value::<GoString>()?;
-                    if !model::algebra::is_valid_label_name(&name.0) {
+                    if !model::is_valid_label_name(&name.0) {
                         return Err(de::Error::custom(format!(
                             "{:?} is not a valid label name",
                             name.0
@@ -108,130 +108,6 @@ impl<'de> Deserialize<'de> for LabelMap {
         }
         deserializer.deserialize_any(MapVisitor)
     }
-}
-
-// ---------------------------------------------------------------------
-// Until the shared Go-YAML scalar readers land (`gocompat::yaml`), the
-// three this file needs; replaced by a `use` when they do.
-// ---------------------------------------------------------------------
-
-/// A boolean as yaml.v2 reads one (`true`, `yes`, `off`, …).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct GoBool(pub(crate) bool);
-
-impl<'de> Deserialize<'de> for GoBool {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct BoolVisitor;
-        impl Visitor<'_> for BoolVisitor {
-            type Value = GoBool;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a boolean")
-            }
-            fn visit_bool<E: de::Error>(self, v: bool) -> Result<GoBool, E> {
-                Ok(GoBool(v))
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<GoBool, E> {
-                match v.to_ascii_lowercase().as_str() {
-                    "y" | "yes" | "on" | "true" => Ok(GoBool(true)),
-                    "n" | "no" | "off" | "false" => Ok(GoBool(false)),
-                    _ => Err(E::invalid_type(de::Unexpected::Str(v), &self)),
-                }
-            }
-        }
-        deserializer.deserialize_any(BoolVisitor)
-    }
-}
-
-/// A Go `int` setting; negative values read as 0.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct GoInt(pub(crate) usize);
-
-impl<'de> Deserialize<'de> for GoInt {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let n = i128::deserialize(deserializer)?;
-        Ok(GoInt(usize::try_from(n.max(0)).unwrap_or(usize::MAX)))
-    }
-}
-
-/// A duration in Prometheus notation (`5m`, `1d`), as Prometheus'
-/// `model.Duration` settings take it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct PromDuration(pub(crate) Duration);
-
-impl<'de> Deserialize<'de> for PromDuration {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        from_scalar(deserializer, "a duration", |text| {
-            model::duration::parse_duration(text)
-                .map(PromDuration)
-                .map_err(|_| format!("invalid duration {text:?}"))
-        })
-    }
-}
-
-/// A byte size (`256KB`, `1024`), powers of 1024.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct ByteSize(pub(crate) u64);
-
-impl<'de> Deserialize<'de> for ByteSize {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        from_scalar(deserializer, "a size", |text| {
-            let digits = text.bytes().take_while(u8::is_ascii_digit).count();
-            let shift = match text[digits..].trim().to_ascii_lowercase().as_str() {
-                "" | "b" => Some(0),
-                "k" | "kb" | "kib" => Some(10),
-                "m" | "mb" | "mib" => Some(20),
-                "g" | "gb" | "gib" => Some(30),
-                _ => None,
-            };
-            text[..digits]
-                .parse::<u64>()
-                .ok()
-                .zip(shift)
-                .and_then(|(n, shift)| n.checked_mul(1 << shift))
-                .map(ByteSize)
-                .ok_or_else(|| format!("invalid size {text:?}"))
-        })
-    }
-}
-
-/// Reads any scalar as its text and parses it inside the visitor, so that
-/// the error carries the value's line.
-pub(crate) fn from_scalar<'de, D: Deserializer<'de>, T>(
-    deserializer: D,
-    expecting: &'static str,
-    parse: fn(&str) -> Result<T, String>,
-) -> Result<T, D::Error> {
-    struct Scalar<T>(&'static str, fn(&str) -> Result<T, String>);
-    impl<T> Visitor<'_> for Scalar<T> {
-        type Value = T;
-        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.write_str(self.0)
-        }
-        fn visit_str<E: de::Error>(self, v: &str) -> Result<T, E> {
-            (self.1)(v).map_err(E::custom)
-        }
-        fn visit_u64<E: de::Error>(self, v: u64) -> Result<T, E> {
-            self.visit_str(&v.to_string())
-        }
-        fn visit_i64<E: de::Error>(self, v: i64) -> Result<T, E> {
-            self.visit_str(&v.to_string())
-        }
-        fn visit_f64<E: de::Error>(self, v: f64) -> Result<T, E> {
-            self.visit_str(&v.to_string())
-        }
-        fn visit_bool<E: de::Error>(self, v: bool) -> Result<T, E> {
-            self.visit_str(&v.to_string())
-        }
-    }
-    deserializer.deserialize_any(Scalar(expecting, parse))
-}
-
-/// `-config.expand-env`: placeholder until `gocompat::env` lands.
-pub(crate) fn expand(
-    text: &str,
-    _lookup: &dyn Fn(&str) -> Option<String>,
-) -> Result<String, (usize, String)> {
-    Ok(text.to_owned())
 }
 
 #[cfg(test)]

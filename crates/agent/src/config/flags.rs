@@ -16,6 +16,23 @@ use super::{Config, ConfigError};
 use crate::entry::LabelSet;
 
 /// The command line's say over the file.
+///
+/// What `vigil promtail` does with its flags:
+///
+/// ```
+/// use agent::config::{Config, Overrides, parse_external_labels};
+///
+/// let text = "clients:\n  - url: http://loki:3100/loki/api/v1/push\n";
+/// let mut config = Config::parse(text, "promtail.yaml")?;
+/// config.apply(&Overrides {
+///     client_url: Some("http://127.0.0.1:3100/loki/api/v1/push".into()),
+///     client_external_labels: Some(parse_external_labels("host=web1,dc=eu")?),
+/// });
+/// config.validate(true)?; // true: reading --stdin
+/// assert_eq!(config.clients.len(), 1);
+/// assert_eq!(config.clients[0].external_labels["dc"], "eu");
+/// # Ok::<(), agent::config::ConfigError>(())
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Overrides {
     /// `-client.url`: the one URL to push to.

@@ -32,17 +32,7 @@ const KNOWN_FAILURES: &[(&str, &str)] = &[
         "case22-timestamp-skip",
         "the timestamp stage waits for gocompat",
     ),
-    (
-        "case10-match-nested-and-drop",
-        "needs the match stage (part 2)",
-    ),
-    ("case12-drop-longer-than", "needs the drop stage (part 2)"),
-    ("case13-drop-older-than", "needs the drop stage (part 2)"),
-    (
-        "case14-drop-source-value",
-        "needs the drop stage (part 2) to reject a source list",
-    ),
-    ("case15-multiline", "needs the multiline stage (part 2)"),
+    ("case13-drop-older-than", "needs the timestamp stage"),
     (
         "case17-timestamp-unix",
         "a Unix time in ms read as seconds is year 55552, past what an i64 of ns holds: \
@@ -51,14 +41,11 @@ const KNOWN_FAILURES: &[(&str, &str)] = &[
     ),
     (
         "case18-timestamp-unixms-unixus-unixns",
-        "needs the match stage (part 2)",
+        "needs the timestamp stage",
     ),
-    ("case23-limit-stage", "needs the limit stage (part 2)"),
-    ("case25-metrics-counter", "needs the metrics stage (part 2)"),
-    ("case28-decolorize-cri", "needs the cri stage (part 2)"),
     (
-        "case29-drop-source-value-single",
-        "needs the drop stage (part 2)",
+        "case28-decolorize-cri",
+        "needs the timestamp stage (cri is composed with it)",
     ),
 ];
 

@@ -14,13 +14,19 @@ use std::fmt;
 use serde::Deserialize;
 use serde::de::{self, IgnoredAny, MapAccess, Visitor};
 
+use super::drop::{DropConfig, DropError};
 use super::json::JsonConfig;
 use super::labels::{LabelListConfig, LabelsConfig, StaticLabelsConfig};
+use super::limit::{LimitConfig, LimitError};
 use super::logfmt::LogfmtConfig;
+use super::match_stage::{MatchConfig, MatchError};
+use super::metrics::{MetricsConfig, MetricsError};
+use super::multiline::{MultilineConfig, MultilineError};
 use super::output::OutputConfig;
 use super::pack::PackConfig;
 use super::regex::RegexConfig;
 use super::replace::ReplaceConfig;
+use super::sampling::{SamplingConfig, SamplingError};
 use super::template::TemplateConfig;
 use super::tenant::TenantConfig;
 use super::timestamp::TimestampConfig;
@@ -50,17 +56,24 @@ pub enum ConfigError {
     /// The template does not parse.
     #[error("{0}")]
     Template(String),
-}
-
-/// A stage's options for one of the stages another part of the agent
-/// builds, kept as written until its builder takes it over.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RawStage(pub yaml_serde::Value);
-
-impl<'de> Deserialize<'de> for RawStage {
-    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        yaml_serde::Value::deserialize(d).map(RawStage)
-    }
+    /// A `multiline` stage's options.
+    #[error(transparent)]
+    Multiline(#[from] MultilineError),
+    /// A `match` stage's options.
+    #[error(transparent)]
+    Match(#[from] MatchError),
+    /// A `drop` stage's options.
+    #[error(transparent)]
+    Drop(#[from] DropError),
+    /// A `limit` stage's options.
+    #[error(transparent)]
+    Limit(#[from] LimitError),
+    /// A `sampling` stage's options.
+    #[error(transparent)]
+    Sampling(#[from] SamplingError),
+    /// A `metrics` stage's options.
+    #[error(transparent)]
+    Metrics(#[from] MetricsError),
 }
 
 /// One item of `pipeline_stages`.
@@ -98,25 +111,24 @@ pub enum StageConfig {
     /// structured metadata.
     StructuredMetadata(LabelsConfig),
 
-    // ---- Part 2: stages built in their own files (multiline, docker, cri,
-    // ---- match, drop, limit, sampling, metrics). Their options are kept
-    // ---- raw until those builders take them over.
-    /// `multiline`.
-    Multiline(RawStage),
-    /// `docker`.
-    Docker(RawStage),
-    /// `cri`.
-    Cri(RawStage),
-    /// `match`.
-    Match(RawStage),
-    /// `drop`.
-    Drop(RawStage),
-    /// `limit`.
-    Limit(RawStage),
-    /// `sampling`.
-    Sampling(RawStage),
-    /// `metrics`.
-    Metrics(RawStage),
+    /// `multiline`: a first line and those after it joined into one entry.
+    Multiline(MultilineConfig),
+    /// `docker`: Docker's JSON log lines (`log`, `stream`, `time`); Promtail
+    /// reads no options.
+    Docker,
+    /// `cri`: CRI log lines (`time stream flags content`), partial lines
+    /// joined; Promtail reads no options.
+    Cri,
+    /// `match`: nested stages, or a drop, for entries a selector matches.
+    Match(MatchConfig),
+    /// `drop`: entries meeting every condition dropped.
+    Drop(DropConfig),
+    /// `limit`: a rate limit that drops or waits.
+    Limit(LimitConfig),
+    /// `sampling` (Promtail 2.9): a random share of entries kept.
+    Sampling(SamplingConfig),
+    /// `metrics`: counters, gauges and histograms from extracted values.
+    Metrics(MetricsConfig),
 }
 
 impl StageConfig {
@@ -139,8 +151,8 @@ impl StageConfig {
             StageConfig::Tenant(_) => "tenant",
             StageConfig::StructuredMetadata(_) => "structured_metadata",
             StageConfig::Multiline(_) => "multiline",
-            StageConfig::Docker(_) => "docker",
-            StageConfig::Cri(_) => "cri",
+            StageConfig::Docker => "docker",
+            StageConfig::Cri => "cri",
             StageConfig::Match(_) => "match",
             StageConfig::Drop(_) => "drop",
             StageConfig::Limit(_) => "limit",
@@ -219,15 +231,20 @@ impl<'de> Visitor<'de> for StageVisitor {
             "static_labels" => StageConfig::StaticLabels(stage_value(&mut map)?),
             "tenant" => StageConfig::Tenant(stage_value(&mut map)?),
             "structured_metadata" => StageConfig::StructuredMetadata(stage_value(&mut map)?),
-            // Part 2.
-            "multiline" => StageConfig::Multiline(map.next_value()?),
-            "docker" => StageConfig::Docker(map.next_value()?),
-            "cri" => StageConfig::Cri(map.next_value()?),
-            "match" => StageConfig::Match(map.next_value()?),
-            "drop" => StageConfig::Drop(map.next_value()?),
-            "limit" => StageConfig::Limit(map.next_value()?),
-            "sampling" => StageConfig::Sampling(map.next_value()?),
-            "metrics" => StageConfig::Metrics(map.next_value()?),
+            "multiline" => StageConfig::Multiline(stage_value(&mut map)?),
+            "docker" => {
+                map.next_value::<IgnoredAny>()?;
+                StageConfig::Docker
+            }
+            "cri" => {
+                map.next_value::<IgnoredAny>()?;
+                StageConfig::Cri
+            }
+            "match" => StageConfig::Match(stage_value(&mut map)?),
+            "drop" => StageConfig::Drop(stage_value(&mut map)?),
+            "limit" => StageConfig::Limit(stage_value(&mut map)?),
+            "sampling" => StageConfig::Sampling(stage_value(&mut map)?),
+            "metrics" => StageConfig::Metrics(stage_value(&mut map)?),
             other if NOT_SUPPORTED.contains(&other) => {
                 return Err(de::Error::custom(format!(
                     "the {other} stage is not supported by vigil"
@@ -295,9 +312,9 @@ mod tests {
 - multiline: {firstline: '^x'}
 - docker: {}
 - cri: {}
-- match: {selector: '{a="b"}'}
+- match: {selector: '{a="b"}', action: drop}
 - drop: {source: a}
-- limit: {rate: 1}
+- limit: {rate: 1, burst: 1}
 - sampling: {rate: 0.5}
 - metrics: {}
 "#;

@@ -54,11 +54,21 @@ mod tenant;
 mod timestamp;
 mod value;
 
-// ---- Part 2's stages (multiline, docker, cri, match, drop, limit,
-// ---- sampling, metrics) are declared here when they land.
+mod cri;
+mod docker;
+mod drop;
+mod limit;
+mod match_stage;
+mod metrics;
+mod multiline;
+mod sampling;
+mod weak;
 
-pub use config::{ConfigError, RawStage, StageConfig};
+pub use config::{ConfigError, StageConfig};
+pub use cri::CriStage;
 pub use decolorize::DecolorizeStage;
+pub use docker::DockerStage;
+pub use drop::{DropConfig, DropError, DropStage};
 pub use dry_run::{dry_run_line, format_time, go_quote, label_set_string, tabwriter};
 pub use inspect::inspect;
 pub use json::{JmesPath, JsonConfig, JsonStage};
@@ -66,11 +76,16 @@ pub use labels::{
     LabelAllowStage, LabelDropStage, LabelListConfig, LabelsConfig, LabelsStage,
     StaticLabelsConfig, StaticLabelsStage, StructuredMetadataStage,
 };
+pub use limit::{LimitConfig, LimitError, LimitStage};
 pub use logfmt::{LogfmtConfig, LogfmtStage};
+pub use match_stage::{MatchConfig, MatchError, MatchStage};
+pub use metrics::{MetricsConfig, MetricsError, MetricsStage};
+pub use multiline::{MultilineConfig, MultilineError, MultilineStage};
 pub use output::{OutputConfig, OutputStage};
 pub use pack::{PackConfig, PackStage};
 pub use regex::{RegexConfig, RegexStage};
 pub use replace::ReplaceConfig;
+pub use sampling::{SamplingConfig, SamplingError, SamplingStage};
 pub use template::TemplateConfig;
 pub use tenant::{TenantConfig, TenantStage};
 pub use timestamp::{ActionOnFailure, Format, TimestampConfig, TimestampStage};
@@ -93,11 +108,7 @@ impl StageContext {
     /// registers the shared drop counter there, so build it once per
     /// registry and [`StageContext::for_job`] per scrape config.
     pub fn new(job_name: &str, registry: Arc<Registry>) -> Result<Self, RegistryError> {
-        let dropped = registry.counter(
-            "logentry_dropped_lines_total",
-            "A count of all log lines dropped as a result of a pipeline stage",
-            &["reason"],
-        )?;
+        let dropped = drop::dropped_lines(&registry)?;
         Ok(Self {
             job_name: job_name.to_owned(),
             registry,
@@ -140,11 +151,13 @@ pub enum PipelineError {
     /// A stage's metric could not be registered.
     #[error("invalid metrics stage config: {0}")]
     Registry(#[from] RegistryError),
+    /// The fixed stages `docker` or `cri` are made of did not parse (a bug).
+    #[error("building a composed stage: {0}")]
+    Composition(String),
 }
 
 /// Builds the stage `cfg` describes.
 pub fn build_stage(cfg: &StageConfig, ctx: &StageContext) -> Result<Box<dyn Stage>, PipelineError> {
-    let _ = ctx;
     Ok(match cfg {
         StageConfig::Regex(c) => Box::new(RegexStage::new(c.clone())),
         StageConfig::Json(c) => Box::new(JsonStage::new(c.clone())),
@@ -162,15 +175,14 @@ pub fn build_stage(cfg: &StageConfig, ctx: &StageContext) -> Result<Box<dyn Stag
         StageConfig::Replace(_) | StageConfig::Template(_) => {
             return Err(PipelineError::NotBuilt(cfg.name()));
         }
-        // Part 2.
-        StageConfig::Multiline(_)
-        | StageConfig::Docker(_)
-        | StageConfig::Cri(_)
-        | StageConfig::Match(_)
-        | StageConfig::Drop(_)
-        | StageConfig::Limit(_)
-        | StageConfig::Sampling(_)
-        | StageConfig::Metrics(_) => return Err(PipelineError::NotBuilt(cfg.name())),
+        StageConfig::Multiline(c) => Box::new(MultilineStage::new(c.clone())),
+        StageConfig::Docker => Box::new(DockerStage::new(ctx)?),
+        StageConfig::Cri => Box::new(CriStage::new(ctx)?),
+        StageConfig::Match(c) => Box::new(MatchStage::new(c, ctx)?),
+        StageConfig::Drop(c) => Box::new(DropStage::new(c.clone(), ctx.dropped.clone())),
+        StageConfig::Limit(c) => Box::new(LimitStage::new(c, &ctx.registry, ctx.dropped.clone())?),
+        StageConfig::Sampling(c) => Box::new(SamplingStage::new(c.clone(), ctx.dropped.clone())),
+        StageConfig::Metrics(c) => Box::new(MetricsStage::new(c, &ctx.registry)?),
     })
 }
 

@@ -22,7 +22,7 @@ pub fn get_string(v: &Value) -> Option<Cow<'_, str>> {
 /// A number as Go's `strconv.FormatFloat(f, 'f', -1, 64)` writes it
 /// (Rust's `Display` of a finite `f64` is the same shortest, exponent-free
 /// text); integers that never were floats are written as integers.
-fn number_text(n: &serde_json::Number) -> String {
+pub(crate) fn number_text(n: &serde_json::Number) -> String {
     if let Some(i) = n.as_i64() {
         return i.to_string();
     }

@@ -1,30 +1,36 @@
 //! Template execution.
 
-use super::Context;
-use super::funcs::{FnError, call};
 use super::parse::{Arg, Cmd, Node, Pipe};
 use super::value::Value;
+use super::{FnError, Functions, MAX_OUTPUT, builtins};
 
 pub(super) struct Exec<'a> {
     name: &'a str,
     text: &'a str,
-    ctx: Context<'a>,
+    funcs: &'a dyn Functions,
     vars: Vec<(String, Value)>,
     steps: usize,
 }
 
 /// Bound on executed nodes, so that a template cannot loop for ever.
 const MAX_STEPS: usize = 100_000;
-/// Bound on a rendered template (bytes), so that `repeat` cannot exhaust
-/// memory.
-pub(super) const MAX_OUTPUT: usize = 1 << 20;
+
+/// Calls `name` from the template's function set, or Go's builtin of
+/// that name: as in Go, a set's function shadows a builtin.
+fn call(funcs: &dyn Functions, name: &str, args: Vec<Value>) -> Result<Value, FnError> {
+    if funcs.has(name) {
+        funcs.call(name, args)
+    } else {
+        builtins::call(name, args)
+    }
+}
 
 impl<'a> Exec<'a> {
-    pub(super) fn new(name: &'a str, text: &'a str, ctx: Context<'a>) -> Self {
+    pub(super) fn new(name: &'a str, text: &'a str, funcs: &'a dyn Functions) -> Self {
         Self {
             name,
             text,
-            ctx,
+            funcs,
             vars: Vec::new(),
             steps: 0,
         }
@@ -177,7 +183,7 @@ impl<'a> Exec<'a> {
                 if let Some(p) = prev {
                     values.push(p);
                 }
-                call(name, values, self.ctx).map_err(|e| match e {
+                call(self.funcs, name, values).map_err(|e| match e {
                     FnError::Arg(k, msg) if k < rest.len() => self.err_at(
                         cmd.pos.get(k + 1).copied().unwrap_or(cmd_pos),
                         cmd.texts.get(k + 1).map_or("", String::as_str),
@@ -250,7 +256,7 @@ impl<'a> Exec<'a> {
             Arg::Float(x) => Ok(Value::Float(*x)),
             Arg::Bool(b) => Ok(Value::Bool(*b)),
             Arg::Nil => Ok(Value::Nil),
-            Arg::Func(name) => call(name, Vec::new(), self.ctx).map_err(|e| {
+            Arg::Func(name) => call(self.funcs, name, Vec::new()).map_err(|e| {
                 let msg = match e {
                     FnError::Arg(_, m) => m,
                     FnError::Call(m) => format!("error calling {name}: {m}"),

@@ -1,5 +1,79 @@
-//! Go's reference-time layouts (`2006-01-02T15:04:05Z07:00`) for `date` and
-//! `toDate`, in UTC.
+//! Go's `time` formatting and parsing by reference layout
+//! (`2006-01-02T15:04:05Z07:00`), in UTC, with Go's named layouts.
+//!
+//! Times are nanoseconds since the Unix epoch ([`format`], [`parse`]); for
+//! times outside the ±292 years that fit, [`parse_parts`] returns seconds
+//! and nanoseconds apart. Formatting always writes UTC (`Z`, `+0000`,
+//! `UTC`), as vigil's servers and Loki's run in UTC; parsing honours the
+//! offset written in the value.
+
+/// Go's `time.RFC3339`.
+pub const RFC3339: &str = "2006-01-02T15:04:05Z07:00";
+/// Go's `time.RFC3339Nano`.
+pub const RFC3339_NANO: &str = "2006-01-02T15:04:05.999999999Z07:00";
+/// What Go's `Time.String()` prints.
+pub const TIME_STRING: &str = "2006-01-02 15:04:05.999999999 -0700 MST";
+
+/// Go's named layouts (`time.ANSIC`, …), by their Go names.
+pub const NAMED_LAYOUTS: [(&str, &str); 15] = [
+    ("ANSIC", "Mon Jan _2 15:04:05 2006"),
+    ("UnixDate", "Mon Jan _2 15:04:05 MST 2006"),
+    ("RubyDate", "Mon Jan 02 15:04:05 -0700 2006"),
+    ("RFC822", "02 Jan 06 15:04 MST"),
+    ("RFC822Z", "02 Jan 06 15:04 -0700"),
+    ("RFC850", "Monday, 02-Jan-06 15:04:05 MST"),
+    ("RFC1123", "Mon, 02 Jan 2006 15:04:05 MST"),
+    ("RFC1123Z", "Mon, 02 Jan 2006 15:04:05 -0700"),
+    ("RFC3339", RFC3339),
+    ("RFC3339Nano", RFC3339_NANO),
+    ("Kitchen", "3:04PM"),
+    ("Stamp", "Jan _2 15:04:05"),
+    ("StampMilli", "Jan _2 15:04:05.000"),
+    ("StampMicro", "Jan _2 15:04:05.000000"),
+    ("StampNano", "Jan _2 15:04:05.000000000"),
+];
+
+/// The layout Go names `name` (`"RFC3339"`), if it is one of
+/// [`NAMED_LAYOUTS`].
+pub fn named_layout(name: &str) -> Option<&'static str> {
+    NAMED_LAYOUTS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, layout)| *layout)
+}
+
+/// Why a value does not parse with a layout; the messages follow Go's.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ParseError {
+    /// The value does not match the layout.
+    #[error("parsing time {value:?} as {layout:?}: cannot parse")]
+    CannotParse {
+        /// The value as given.
+        value: String,
+        /// The layout.
+        layout: String,
+    },
+    /// The value goes on after the layout ends.
+    #[error("parsing time {value:?}: extra text: {extra:?}")]
+    ExtraText {
+        /// The value as given.
+        value: String,
+        /// What is left over.
+        extra: String,
+    },
+    /// A month, day, hour, minute or second out of its range.
+    #[error("parsing time {value:?}: value out of range")]
+    ValueOutOfRange {
+        /// The value as given.
+        value: String,
+    },
+    /// A time that does not fit in nanoseconds since the epoch.
+    #[error("parsing time {value:?}: out of range")]
+    OutOfRange {
+        /// The value as given.
+        value: String,
+    },
+}
 
 const MONTHS: [&str; 12] = [
     "January",
@@ -56,8 +130,23 @@ fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
+/// The days of `month` (1-12) in `year`.
+fn days_in(month: u32, year: i64) -> u32 {
+    match month {
+        2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
 /// Formats `ns` (UTC) with a Go layout.
-pub(super) fn format(ns: i64, layout: &str) -> String {
+///
+/// ```
+/// assert_eq!(gocompat::time::format(1_500_000_000, gocompat::time::TIME_STRING),
+///            "1970-01-01 00:00:01.5 +0000 UTC");
+/// ```
+pub fn format(ns: i64, layout: &str) -> String {
     let secs = ns.div_euclid(1_000_000_000);
     let frac = ns.rem_euclid(1_000_000_000);
     let days = secs.div_euclid(86_400);
@@ -110,6 +199,8 @@ pub(super) fn format(ns: i64, layout: &str) -> String {
             "-07:00" => "+00:00".into(),
             "-0700" => "+0000".into(),
             "-07" => "+00".into(),
+            // Go: at least four digits, the sign before them.
+            "2006" if year < 0 => format!("-{:04}", -year),
             "2006" => format!("{year:04}"),
             "06" => format!("{:02}", year.rem_euclid(100)),
             "01" => format!("{month:02}"),
@@ -135,16 +226,47 @@ pub(super) fn format(ns: i64, layout: &str) -> String {
 }
 
 /// Parses `value` with a Go layout; returns ns since the epoch.
-pub(super) fn parse(layout: &str, value: &str) -> Result<i64, String> {
-    let bad = || format!("parsing time {value:?} as {layout:?}: cannot parse");
+///
+/// ```
+/// use gocompat::time::{parse, RFC3339};
+/// assert_eq!(parse(RFC3339, "1970-01-01T00:00:01+00:00"), Ok(1_000_000_000));
+/// ```
+pub fn parse(layout: &str, value: &str) -> Result<i64, ParseError> {
+    let (secs, nanos) = parse_parts(layout, value)?;
+    secs.checked_mul(1_000_000_000)
+        .and_then(|n| n.checked_add(i64::from(nanos)))
+        .ok_or_else(|| ParseError::OutOfRange {
+            value: value.to_owned(),
+        })
+}
+
+/// Parses an RFC 3339 time with any fraction of a second (Go's
+/// `time.Parse(time.RFC3339Nano, …)`, which is what Prometheus and Loki
+/// read time parameters with); returns seconds and nanoseconds since the
+/// epoch, so that any four-digit year fits.
+pub fn parse_rfc3339(value: &str) -> Result<(i64, u32), ParseError> {
+    parse_parts(RFC3339_NANO, value)
+}
+
+/// Parses `value` with a Go layout; returns whole seconds since the epoch
+/// and the nanoseconds past them.
+///
+/// Like Go, fixed-width elements (`01`, `02`, `04`, `05`, `2006`) take
+/// exactly their digits, the others one or two; a day must exist in its
+/// month and a second is below 60.
+pub fn parse_parts(layout: &str, value: &str) -> Result<(i64, u32), ParseError> {
+    let bad = || ParseError::CannotParse {
+        value: value.to_owned(),
+        layout: layout.to_owned(),
+    };
     let (mut year, mut month, mut day) = (1i64, 1u32, 1u32);
     let (mut hour, mut min, mut sec, mut nanos, mut offset) = (0i64, 0i64, 0i64, 0i64, 0i64);
     let mut pm: Option<bool> = None;
     let mut l = layout;
     let mut v = value;
-    let number = |v: &mut &str, max: usize| -> Result<i64, String> {
+    let number = |v: &mut &str, min: usize, max: usize| -> Result<i64, ParseError> {
         let n = v.chars().take(max).take_while(char::is_ascii_digit).count();
-        if n == 0 {
+        if n < min.max(1) {
             return Err(bad());
         }
         let text = v.get(..n).ok_or_else(bad)?;
@@ -179,17 +301,28 @@ pub(super) fn parse(layout: &str, value: &str) -> Result<i64, String> {
         };
         l = l.get(tok.len()..).unwrap_or("");
         match *tok {
-            "2006" => year = number(&mut v, 4)?,
-            "06" => year = 2000 + number(&mut v, 2)?,
-            "01" | "1" => month = number(&mut v, 2)? as u32,
-            "02" | "2" => day = number(&mut v, 2)? as u32,
-            "_2" => {
-                v = v.trim_start_matches(' ');
-                day = number(&mut v, 2)? as u32;
+            "2006" => year = number(&mut v, 4, 4)?,
+            // Go reads two-digit years 69-99 as 19xx.
+            "06" => {
+                let yy = number(&mut v, 2, 2)?;
+                year = if yy >= 69 { 1900 + yy } else { 2000 + yy };
             }
-            "15" | "03" | "3" => hour = number(&mut v, 2)?,
-            "04" | "4" => min = number(&mut v, 2)?,
-            "05" | "5" => sec = number(&mut v, 2)?,
+            "01" => month = number(&mut v, 2, 2)? as u32,
+            "1" => month = number(&mut v, 1, 2)? as u32,
+            "02" => day = number(&mut v, 2, 2)? as u32,
+            "2" => day = number(&mut v, 1, 2)? as u32,
+            "_2" => {
+                if v.starts_with(' ') {
+                    v = &v[1..];
+                }
+                day = number(&mut v, 1, 2)? as u32;
+            }
+            "03" => hour = number(&mut v, 2, 2)?,
+            "15" | "3" => hour = number(&mut v, 1, 2)?,
+            "04" => min = number(&mut v, 2, 2)?,
+            "4" => min = number(&mut v, 1, 2)?,
+            "05" => sec = number(&mut v, 2, 2)?,
+            "5" => sec = number(&mut v, 1, 2)?,
             "January" | "Jan" => {
                 let idx = MONTHS
                     .iter()
@@ -245,12 +378,12 @@ pub(super) fn parse(layout: &str, value: &str) -> Result<i64, String> {
                         _ => return Err(bad()),
                     };
                     v = v.get(1..).unwrap_or("");
-                    let h = number(&mut v, 2)?;
+                    let h = number(&mut v, 2, 2)?;
                     if let Some(r) = v.strip_prefix(':') {
                         v = r;
                     }
                     let m = if v.starts_with(|c: char| c.is_ascii_digit()) {
-                        number(&mut v, 2)?
+                        number(&mut v, 2, 2)?
                     } else {
                         0
                     };
@@ -260,19 +393,28 @@ pub(super) fn parse(layout: &str, value: &str) -> Result<i64, String> {
         }
     }
     if !v.is_empty() {
-        return Err(format!("parsing time {value:?}: extra text: {v:?}"));
+        return Err(ParseError::ExtraText {
+            value: value.to_owned(),
+            extra: v.to_owned(),
+        });
     }
     if let Some(pm) = pm {
         hour = hour % 12 + if pm { 12 } else { 0 };
     }
-    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || min > 59 || sec > 60 {
-        return Err(format!("parsing time {value:?}: value out of range"));
+    if !(1..=12).contains(&month)
+        || day < 1
+        || day > days_in(month, year)
+        || hour > 23
+        || min > 59
+        || sec > 59
+    {
+        return Err(ParseError::ValueOutOfRange {
+            value: value.to_owned(),
+        });
     }
     let days = days_from_civil(year, month, day);
     let secs = days * 86_400 + hour * 3600 + min * 60 + sec - offset;
-    secs.checked_mul(1_000_000_000)
-        .and_then(|n| n.checked_add(nanos))
-        .ok_or_else(|| format!("parsing time {value:?}: out of range"))
+    Ok((secs, nanos as u32))
 }
 
 #[cfg(test)]
@@ -300,5 +442,67 @@ mod tests {
         );
         assert!(parse("2006-01-02", "nope").is_err());
         assert!(parse("2006-01-02", "2023-13-01").is_err());
+    }
+
+    #[test]
+    fn go_string_and_rfc3339_in_utc() {
+        let ns = 1_795_526_161_821_457_089;
+        assert_eq!(format(ns, RFC3339), "2026-11-24T13:16:01Z");
+        assert_eq!(
+            format(ns, TIME_STRING),
+            "2026-11-24 13:16:01.821457089 +0000 UTC"
+        );
+        assert_eq!(
+            format(1_000_000_000, TIME_STRING),
+            "1970-01-01 00:00:01 +0000 UTC"
+        );
+        assert_eq!(
+            format(1_500_000_000, TIME_STRING),
+            "1970-01-01 00:00:01.5 +0000 UTC"
+        );
+        assert_eq!(format(i64::MIN, RFC3339), "1677-09-21T00:12:43Z");
+    }
+
+    #[test]
+    fn rfc3339_is_read_as_go_reads_it() {
+        assert_eq!(
+            parse_rfc3339("2023-11-14T22:13:20.5Z"),
+            Ok((1_700_000_000, 500_000_000))
+        );
+        assert_eq!(
+            parse_rfc3339("2023-11-14T23:13:20+01:00"),
+            Ok((1_700_000_000, 0))
+        );
+        assert_eq!(
+            parse_rfc3339("9999-12-31T23:59:59Z"),
+            Ok((253_402_300_799, 0))
+        );
+        for bad in [
+            "2023-13-01T00:00:00Z",
+            "2023-02-30T00:00:00Z",
+            "2023-1-01T00:00:00Z",
+            "2023-01-01T00:00:60Z",
+            "2023-01-01 00:00:00Z",
+            "2023-01-01T00:00:00",
+            "2023-01-01T00:00:00Zjunk",
+            "",
+        ] {
+            assert!(parse_rfc3339(bad).is_err(), "{bad}");
+        }
+        assert_eq!(
+            parse_rfc3339("x").unwrap_err().to_string(),
+            r#"parsing time "x" as "2006-01-02T15:04:05.999999999Z07:00": cannot parse"#
+        );
+    }
+
+    #[test]
+    fn named_layouts_are_gos() {
+        assert_eq!(named_layout("RFC3339"), Some(RFC3339));
+        assert_eq!(named_layout("Kitchen"), Some("3:04PM"));
+        assert_eq!(named_layout("rfc3339"), None);
+        assert_eq!(
+            format(0, named_layout("ANSIC").unwrap()),
+            "Thu Jan  1 00:00:00 1970"
+        );
     }
 }

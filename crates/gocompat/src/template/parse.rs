@@ -1,6 +1,6 @@
 //! Template text to nodes: actions, pipelines, commands, control flow.
 
-use super::funcs::is_function;
+use super::{Functions, builtins};
 
 /// A piece of a template.
 #[derive(Debug, Clone, PartialEq)]
@@ -74,6 +74,8 @@ enum Tok {
 
 struct Ctx<'a> {
     name: &'a str,
+    /// The function set the template is parsed for.
+    funcs: &'a dyn Functions,
     line: usize,
     /// The whole template, to place tokens.
     text: &'a str,
@@ -448,7 +450,7 @@ impl PipeParser<'_, '_> {
                         "true" => Arg::Bool(true),
                         "false" => Arg::Bool(false),
                         "nil" => Arg::Nil,
-                        _ if is_function(&w) => Arg::Func(w),
+                        _ if self.ctx.funcs.has(&w) || builtins::has(&w) => Arg::Func(w),
                         _ => return Err(self.ctx.err(format!("function {w:?} not defined"))),
                     },
                     Tok::LParen => {
@@ -542,6 +544,7 @@ type Pieces<'t> = std::iter::Peekable<std::vec::IntoIter<Piece<'t>>>;
 fn nodes<'t>(
     name: &str,
     text: &'t str,
+    funcs: &dyn Functions,
     pieces: &mut Pieces<'t>,
     depth: usize,
 ) -> Result<(Vec<Node>, End<'t>), String> {
@@ -556,7 +559,12 @@ fn nodes<'t>(
             }
             Piece::Action(b, l) => (b, l),
         };
-        let ctx = Ctx { name, line, text };
+        let ctx = Ctx {
+            name,
+            funcs,
+            line,
+            text,
+        };
         let trimmed = body.trim();
         if trimmed.starts_with("/*") {
             if !trimmed.ends_with("*/") {
@@ -582,7 +590,7 @@ fn nodes<'t>(
                 return Ok((out, End::Else((!rest.is_empty()).then_some(rest))));
             }
             "if" | "range" | "with" => {
-                let node = control(name, text, &ctx, keyword, rest, pieces, depth)?;
+                let node = control(text, &ctx, keyword, rest, pieces, depth)?;
                 out.push(node);
             }
             "" => return Err(ctx.err("missing value for command")),
@@ -596,7 +604,6 @@ fn nodes<'t>(
 }
 
 fn control<'t>(
-    name: &str,
     text: &'t str,
     ctx: &Ctx<'_>,
     keyword: &str,
@@ -608,12 +615,12 @@ fn control<'t>(
         return Err(ctx.err("template too deeply nested"));
     }
     let pipe = parse_pipe(ctx, rest)?;
-    let (body, end) = nodes(name, text, pieces, depth + 1)?;
+    let (body, end) = nodes(ctx.name, text, ctx.funcs, pieces, depth + 1)?;
     let otherwise = match end {
         End::Close => Vec::new(),
-        End::Eof => return Err(format!("template: {name}: unexpected EOF")),
+        End::Eof => return Err(format!("template: {}: unexpected EOF", ctx.name)),
         End::Else(None) => {
-            let (e, end) = nodes(name, text, pieces, depth + 1)?;
+            let (e, end) = nodes(ctx.name, text, ctx.funcs, pieces, depth + 1)?;
             if !matches!(end, End::Close) {
                 return Err(ctx.err("expected end; found else"));
             }
@@ -625,7 +632,7 @@ fn control<'t>(
             if kw != "if" && kw != "with" {
                 return Err(ctx.err("unexpected token after else"));
             }
-            vec![control(name, text, ctx, kw, r.trim(), pieces, depth)?]
+            vec![control(text, ctx, kw, r.trim(), pieces, depth)?]
         }
     };
     Ok(match keyword {
@@ -636,9 +643,9 @@ fn control<'t>(
 }
 
 /// Parses a whole template.
-pub(super) fn parse(name: &str, text: &str) -> Result<Vec<Node>, String> {
+pub(super) fn parse(name: &str, text: &str, funcs: &dyn Functions) -> Result<Vec<Node>, String> {
     let pieces = split(name, text)?;
     let mut iter = pieces.into_iter().peekable();
-    let (out, _) = nodes(name, text, &mut iter, 0)?;
+    let (out, _) = nodes(name, text, funcs, &mut iter, 0)?;
     Ok(out)
 }

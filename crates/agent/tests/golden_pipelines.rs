@@ -15,37 +15,12 @@ use serde::Deserialize;
 /// Cases expected to fail, with why. A listed case that passes is
 /// reported, so the list can shrink.
 const KNOWN_FAILURES: &[(&str, &str)] = &[
-    (
-        "case01-seed-pipeline",
-        "the timestamp stage waits for gocompat",
-    ),
     ("case06-template", "the template stage waits for gocompat"),
-    (
-        "case20-timestamp-go-layout-no-location-and-no-year",
-        "the timestamp stage waits for gocompat",
-    ),
-    (
-        "case21-timestamp-fudge",
-        "the timestamp stage waits for gocompat",
-    ),
-    (
-        "case22-timestamp-skip",
-        "the timestamp stage waits for gocompat",
-    ),
-    ("case13-drop-older-than", "needs the timestamp stage"),
     (
         "case17-timestamp-unix",
         "a Unix time in ms read as seconds is year 55552, past what an i64 of ns holds: \
          vigil treats it as a parse failure, Promtail keeps it and its client then drops \
          the whole batch",
-    ),
-    (
-        "case18-timestamp-unixms-unixus-unixns",
-        "needs the timestamp stage",
-    ),
-    (
-        "case28-decolorize-cri",
-        "needs the timestamp stage (cri is composed with it)",
     ),
 ];
 

@@ -20,6 +20,7 @@ use super::config::{ConfigError, StageOptions};
 use super::value::get_string;
 use super::{PipelineEntry, Stage};
 use crate::entry::LabelSet;
+use gocompat::time::Fields;
 
 /// What to do when the value is missing or does not parse.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,37 +70,46 @@ pub enum Format {
 impl Format {
     /// The format a config names.
     pub fn named(name: &str) -> Self {
-        let predefined = match name {
+        match name {
             "Unix" => return Format::Unix,
             "UnixMs" => return Format::UnixMs,
             "UnixUs" => return Format::UnixUs,
             "UnixNs" => return Format::UnixNs,
-            "ANSIC" => "Mon Jan _2 15:04:05 2006",
-            "UnixDate" => "Mon Jan _2 15:04:05 MST 2006",
-            "RubyDate" => "Mon Jan 02 15:04:05 -0700 2006",
-            "RFC822" => "02 Jan 06 15:04 MST",
-            "RFC822Z" => "02 Jan 06 15:04 -0700",
-            "RFC850" => "Monday, 02-Jan-06 15:04:05 MST",
-            "RFC1123" => "Mon, 02 Jan 2006 15:04:05 MST",
-            "RFC1123Z" => "Mon, 02 Jan 2006 15:04:05 -0700",
-            "RFC3339" => "2006-01-02T15:04:05Z07:00",
-            "RFC3339Nano" => "2006-01-02T15:04:05.999999999Z07:00",
-            layout => {
-                return Format::Layout {
-                    layout: layout.to_owned(),
-                    in_location: true,
-                    // Promtail's test: neither "06" nor "2006" in it.
-                    yearless: !layout.contains("06"),
-                };
-            }
-        };
+            _ => {}
+        }
+        if let Some(layout) = PROMTAIL_NAMES
+            .contains(&name)
+            .then(|| gocompat::time::named_layout(name))
+            .flatten()
+        {
+            return Format::Layout {
+                layout: layout.to_owned(),
+                in_location: false,
+                yearless: false,
+            };
+        }
         Format::Layout {
-            layout: predefined.to_owned(),
-            in_location: false,
-            yearless: false,
+            layout: name.to_owned(),
+            in_location: true,
+            // Promtail's test: neither "06" nor "2006" in it.
+            yearless: !name.contains("06"),
         }
     }
 }
+
+/// The Go layout names Promtail 2.8 reads (a subset of Go's).
+const PROMTAIL_NAMES: [&str; 10] = [
+    "ANSIC",
+    "UnixDate",
+    "RubyDate",
+    "RFC822",
+    "RFC822Z",
+    "RFC850",
+    "RFC1123",
+    "RFC1123Z",
+    "RFC3339",
+    "RFC3339Nano",
+];
 
 /// The options as written.
 #[derive(Debug, Default, Deserialize)]
@@ -280,20 +290,20 @@ fn parse_with(
             yearless,
         } => {
             let location = location.filter(|_| *in_location);
-            let mut parts = gocompat_parse(layout, value)?;
+            let mut fields = gocompat::time::parse_fields(layout, value).ok()?;
             if *yearless {
                 // A year in the value of a year-less layout is an error.
-                if parts.year != 0 {
+                if fields.year.is_some_and(|y| y != 0) {
                     return None;
                 }
                 let (now_year, now_month) = year_month(now_ns);
-                parts.year = match (parts.month, now_month) {
+                fields.year = Some(match (fields.month, now_month) {
                     (12, 1) => now_year - 1,
                     (1, 12) => now_year + 1,
                     _ => now_year,
-                };
+                });
             }
-            resolve(&parts, location)
+            resolve(&fields, location)
         }
     }
 }
@@ -322,43 +332,15 @@ fn year_month(ts_ns: i64) -> (i64, u32) {
     (i64::from(dt.year()), u32::try_from(dt.month()).unwrap_or(1))
 }
 
-/// What a Go layout read from a value.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Parts {
-    year: i64,
-    month: u32,
-    day: u32,
-    hour: u32,
-    minute: u32,
-    second: u32,
-    nanos: u32,
-    zone: Zone,
-}
-
-/// The zone a value named.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Zone {
-    /// None: the location's, or UTC.
-    Unset,
-    /// A numeric offset in seconds east of UTC.
-    Offset(i32),
-    /// An abbreviation (`MST`, `EDT`).
-    Abbreviation(String),
-}
-
-/// Parses with gocompat's Go layouts.
-fn gocompat_parse(layout: &str, value: &str) -> Option<Parts> {
-    let _ = (layout, value);
-    None
-}
-
 /// The instant of `parts`: a numeric offset wins; an abbreviation is
 /// looked up in the location (Go's `lookupName`), and counts as UTC when
 /// unknown (as Go's fabricated zero-offset zone, on a UTC host); without a
 /// zone the time is civil time in the location, or UTC.
-fn resolve(parts: &Parts, location: Option<&jiff::tz::TimeZone>) -> Option<i64> {
+fn resolve(parts: &Fields, location: Option<&jiff::tz::TimeZone>) -> Option<i64> {
+    // Go's default year, for layouts with "06" in them but no year element.
+    let year = parts.year.unwrap_or(0);
     let civil = jiff::civil::DateTime::new(
-        i16::try_from(parts.year).ok()?,
+        i16::try_from(year).ok()?,
         i8::try_from(parts.month).ok()?,
         i8::try_from(parts.day).ok()?,
         i8::try_from(parts.hour).ok()?,
@@ -372,23 +354,23 @@ fn resolve(parts: &Parts, location: Option<&jiff::tz::TimeZone>) -> Option<i64> 
         let ts = off.to_timestamp(civil).ok()?;
         ts_to_ns(ts)
     };
-    match (&parts.zone, location) {
-        (Zone::Offset(o), _) => utc_offset(*o),
-        (Zone::Unset, None) => utc_offset(0),
-        (Zone::Unset, Some(tz)) => ts_to_ns(tz.to_ambiguous_timestamp(civil).compatible().ok()?),
-        (Zone::Abbreviation(name), Some(tz)) => {
+    match (parts.offset, parts.zone_name.as_deref(), location) {
+        (Some(o), _, _) => utc_offset(o),
+        (None, None, None) => utc_offset(0),
+        (None, None, Some(tz)) => ts_to_ns(tz.to_ambiguous_timestamp(civil).compatible().ok()?),
+        (None, Some(name), Some(tz)) => {
             let amb = tz.to_ambiguous_timestamp(civil);
             let candidates = [amb.earlier().ok(), amb.later().ok()];
             let found = candidates
                 .into_iter()
                 .flatten()
-                .find(|ts| tz.to_offset_info(*ts).abbreviation() == name.as_str());
+                .find(|ts| tz.to_offset_info(*ts).abbreviation() == name);
             match found {
                 Some(ts) => ts_to_ns(ts),
                 None => utc_offset(0),
             }
         }
-        (Zone::Abbreviation(_), None) => utc_offset(0),
+        (None, Some(_), None) => utc_offset(0),
     }
 }
 
@@ -497,42 +479,47 @@ mod tests {
         assert_eq!(cfg("t", "RFC3339", Some("UTC"), Some("skip")), None);
     }
 
-    fn parts(year: i64, month: u32, day: u32, hms: (u32, u32, u32), zone: Zone) -> Parts {
-        Parts {
-            year,
+    /// What the layout read: a date, a time, and a zone (`+7200` an
+    /// offset, a name an abbreviation, `""` none).
+    fn parts(year: i64, month: u32, day: u32, hms: (u32, u32, u32), zone: &str) -> Fields {
+        let (offset, zone_name) = match zone {
+            "" => (None, None),
+            z if z.starts_with(['+', '-']) => (z.parse().ok(), None),
+            z => (None, Some(z.to_owned())),
+        };
+        Fields {
+            year: Some(year),
             month,
             day,
             hour: hms.0,
             minute: hms.1,
             second: hms.2,
             nanos: 0,
-            zone,
+            offset,
+            zone_name,
         }
     }
 
     #[test]
     fn zones_resolve_as_go() {
         let ny = load_location("America/New_York").expect("the zone database has New York");
-        let noon = |zone| parts(2023, 8, 1, (12, 0, 0), zone);
+        let noon = |zone: &str| parts(2023, 8, 1, (12, 0, 0), zone);
         let utc_noon = 1_690_891_200_000_000_000;
-        assert_eq!(resolve(&noon(Zone::Unset), None), Some(utc_noon));
+        assert_eq!(resolve(&noon(""), None), Some(utc_noon));
         assert_eq!(
-            resolve(&noon(Zone::Offset(7200)), Some(&ny)),
+            resolve(&noon("+7200"), Some(&ny)),
             Some(utc_noon - 7_200_000_000_000)
         );
         assert_eq!(
-            resolve(&noon(Zone::Unset), Some(&ny)),
+            resolve(&noon(""), Some(&ny)),
             Some(utc_noon + 4 * 3_600_000_000_000)
         );
         assert_eq!(
-            resolve(&noon(Zone::Abbreviation("EDT".into())), Some(&ny)),
+            resolve(&noon("EDT"), Some(&ny)),
             Some(utc_noon + 4 * 3_600_000_000_000)
         );
-        assert_eq!(
-            resolve(&noon(Zone::Abbreviation("EDT".into())), None),
-            Some(utc_noon)
-        );
-        let winter = parts(2023, 1, 1, (12, 0, 0), Zone::Abbreviation("EST".into()));
+        assert_eq!(resolve(&noon("EDT"), None), Some(utc_noon));
+        let winter = parts(2023, 1, 1, (12, 0, 0), "EST");
         assert_eq!(
             resolve(&winter, Some(&ny)),
             Some(1_672_574_400_000_000_000 + 5 * 3_600_000_000_000)

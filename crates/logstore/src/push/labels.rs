@@ -48,67 +48,21 @@ pub fn parse_labels(text: &str) -> Result<ParsedLabels, LabelsError> {
 /// Renders a label set as Go's Prometheus and Loki print it: `{a="1", b="2"}`,
 /// values quoted by `strconv.Quote`.
 pub fn labels_string(labels: &Labels) -> String {
-    let mut out = String::with_capacity(labels.text_len() + 2 + labels.len() * 5);
-    out.push('{');
-    for (i, l) in labels.iter().enumerate() {
-        if i > 0 {
-            out.push_str(", ");
-        }
-        out.push_str(l.name);
-        out.push('=');
-        go_quote_into(&mut out, l.value);
-    }
-    out.push('}');
-    out
+    lokipush::labels_text(labels.iter().map(|l| (l.name, l.value)))
 }
 
 /// Go's `strconv.Quote`: printable characters kept, the rest escaped.
 pub(crate) fn go_quote(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
-    go_quote_into(&mut out, s);
+    lokipush::push_go_quoted(&mut out, s, '"');
     out
-}
-
-fn go_quote_into(out: &mut String, s: &str) {
-    out.push('"');
-    for c in s.chars() {
-        push_escaped(out, c, '"');
-    }
-    out.push('"');
 }
 
 /// Go's `%q` of a rune: `'1'`, `'\n'`, `'\x00'`.
 fn go_quote_rune(c: char) -> String {
-    let mut out = String::from("'");
-    push_escaped(&mut out, c, '\'');
-    out.push('\'');
+    let mut out = String::with_capacity(6);
+    lokipush::push_go_quoted(&mut out, c.encode_utf8(&mut [0; 4]), '\'');
     out
-}
-
-fn push_escaped(out: &mut String, c: char, quote: char) {
-    match c {
-        c if c == quote => {
-            out.push('\\');
-            out.push(c);
-        }
-        '\\' => out.push_str("\\\\"),
-        '\u{7}' => out.push_str("\\a"),
-        '\u{8}' => out.push_str("\\b"),
-        '\u{c}' => out.push_str("\\f"),
-        '\n' => out.push_str("\\n"),
-        '\r' => out.push_str("\\r"),
-        '\t' => out.push_str("\\t"),
-        '\u{b}' => out.push_str("\\v"),
-        c if (c as u32) < 0x20 || c == '\u{7f}' => out.push_str(&format!("\\x{:02x}", c as u32)),
-        c if c.is_control() || (c.is_whitespace() && c != ' ') => {
-            if (c as u32) < 0x10000 {
-                out.push_str(&format!("\\u{:04x}", c as u32));
-            } else {
-                out.push_str(&format!("\\U{:08x}", c as u32));
-            }
-        }
-        c => out.push(c),
-    }
 }
 
 /// A parse error at a byte offset, rendered `line:col: parse error: msg`.

@@ -981,6 +981,20 @@ async fn drain_sends_the_partial_batch() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plain_thread_can_drain() {
+    let stand = StandIn::start(&[]).await;
+    let (client, _) = start(config(&stand.url));
+    let drained = tokio::task::spawn_blocking(move || {
+        client.send(entry(&[], 1, "from a thread", Receipt::default()))?;
+        client
+            .drain_blocking(Duration::from_secs(10))
+            .map_err(|_| agent::entry::SinkClosed)
+    });
+    drained.await.unwrap().expect("sent and drained");
+    assert_eq!(stand.lines(), ["from a thread"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_drain_that_times_out_keeps_the_receipts() {
     let stand = StandIn::start(&[]).await;
     stand.stall();

@@ -124,6 +124,7 @@ pub struct Client {
     host: String,
     cancel: CancellationToken,
     task: Mutex<Option<tokio::task::JoinHandle<()>>>,
+    runtime: tokio::runtime::Handle,
 }
 
 /// What the senders and the pushing task share.
@@ -217,6 +218,7 @@ impl Client {
             host,
             cancel,
             task: Mutex::new(Some(task)),
+            runtime: runtime.clone(),
         })
     }
 
@@ -272,6 +274,13 @@ impl Client {
         // reported by the runtime already.
         let _ = task.await;
         Err(DrainTimedOut { entries })
+    }
+
+    /// [`Client::drain`] for a caller outside the runtime (a plain thread,
+    /// `main` at shutdown); like [`Sink::send`], it must not be called from
+    /// an async task.
+    pub fn drain_blocking(&self, timeout: Duration) -> Result<(), DrainTimedOut> {
+        self.runtime.block_on(self.drain(timeout))
     }
 
     /// Makes `entry` ready for a batch: labels, tenant, line size.

@@ -1011,6 +1011,29 @@ async fn a_drain_that_times_out_keeps_the_receipts() {
     assert_eq!(released.count(), 0);
 }
 
+#[test]
+fn a_runtime_shut_down_mid_push_keeps_the_receipts() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let stand = runtime.block_on(StandIn::start(&[]));
+    stand.stall();
+    let client = {
+        let _inside = runtime.enter();
+        start(config(&stand.url)).0
+    };
+    let released = Released::default();
+    client
+        .send(entry(&[], 1, "in flight", released.receipt()))
+        .unwrap();
+    client.close();
+    runtime.block_on(until("the push is under way", || stand.requests() == 1));
+    runtime.shutdown_background();
+    assert_eq!(released.count(), 0);
+}
+
 // ---------------------------------------------------------------------
 // Metrics.
 

@@ -35,8 +35,36 @@ pub(crate) struct Batch {
     bytes: usize,
     entries: usize,
     created: Instant,
-    /// Every entry's receipt, released when the batch is dropped.
-    pub(crate) receipt: Receipt,
+    /// Every entry's receipt, released only once the store answered or
+    /// the client gave up.
+    pub(crate) receipt: Held,
+}
+
+/// Receipts released only on purpose, by [`Held::release`]. Dropped any
+/// other way (the client stopped mid-retry, the runtime shut down under
+/// it) they stay unreleased for good: the positions must never pass lines
+/// the store has not answered for, and the next start reads them again.
+#[derive(Default)]
+pub(crate) struct Held(Option<Receipt>);
+
+impl Held {
+    /// Takes over `receipt`.
+    fn merge(&mut self, receipt: Receipt) {
+        self.0.get_or_insert_with(Receipt::default).merge(receipt);
+    }
+
+    /// Releases the receipts: the lines count as done.
+    pub(crate) fn release(mut self) {
+        drop(self.0.take());
+    }
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        if let Some(receipt) = self.0.take() {
+            super::keep_unreleased(receipt);
+        }
+    }
 }
 
 impl Batch {
@@ -49,7 +77,7 @@ impl Batch {
             bytes: 0,
             entries: 0,
             created: now,
-            receipt: Receipt::default(),
+            receipt: Held::default(),
         }
     }
 

@@ -458,9 +458,8 @@ async fn run(shared: Arc<Shared>, pusher: Pusher, batch_wait: Duration, cancel: 
         .chain(state.ready.drain(..))
         .collect();
     drop(guard);
-    for batch in left {
-        keep_unreleased(batch.receipt);
-    }
+    // Dropped, their receipts stay unreleased (see `batch::Held`).
+    drop(left);
     shared.room.notify_all();
 }
 

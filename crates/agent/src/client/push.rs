@@ -6,10 +6,10 @@ use std::time::{Duration, Instant};
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderName, HeaderValue, USER_AGENT};
 use tokio_util::sync::CancellationToken;
 
+use super::ClientError;
 use super::batch::Batch;
 use super::config::{BackoffConfig, ClientConfig};
 use super::metrics::{ClientMetrics, reason};
-use super::{ClientError, keep_unreleased};
 
 /// The `User-Agent` of a push: Promtail's `promtail/<version>`, naming the
 /// Promtail release whose behaviour the client follows, then vigil's.
@@ -31,6 +31,15 @@ pub(crate) struct Pusher {
     /// `config.headers` checked once.
     headers: Vec<(HeaderName, HeaderValue)>,
     metrics: ClientMetrics,
+}
+
+/// Whether the client is done with a batch: answered, or given up on
+/// (its lines count as done); or abandoned as the client stops (they do
+/// not).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Verdict {
+    Done,
+    Abandoned,
 }
 
 /// How one attempt ended: the status (-1 when nothing was answered) and,
@@ -70,6 +79,14 @@ impl Pusher {
     /// released. When `cancel` fires first, the receipt is kept unreleased,
     /// so its lines are read again on the next start.
     pub(crate) async fn push(&self, mut batch: Batch, cancel: &CancellationToken) {
+        let receipt = std::mem::take(&mut batch.receipt);
+        if self.deliver(batch, cancel).await == Verdict::Done {
+            receipt.release();
+        }
+    }
+
+    /// Sends `batch` with retries; whether the client is done with it.
+    async fn deliver(&self, mut batch: Batch, cancel: &CancellationToken) -> Verdict {
         let tenant = batch.tenant.clone();
         let entries = batch.len();
         let line_bytes = batch.bytes();
@@ -86,7 +103,7 @@ impl Pusher {
                     entries,
                     line_bytes,
                 );
-                return;
+                return Verdict::Done;
             }
         };
         let body_len = body.len();
@@ -100,10 +117,7 @@ impl Pusher {
             let start = Instant::now();
             let attempt = tokio::select! {
                 attempt = self.attempt(&tenant, &body) => attempt,
-                () = cancel.cancelled() => {
-                    keep_unreleased(batch.receipt);
-                    return;
-                }
+                () = cancel.cancelled() => return Verdict::Abandoned,
             };
             self.metrics.request_duration.observe(
                 &[&self.host, &attempt.status.to_string()],
@@ -115,7 +129,7 @@ impl Pusher {
                 tracing::warn!(host = %self.host, "dropping batch due to rate limiting applied at ingester");
                 self.metrics
                     .dropped(&self.host, &tenant, reason::RATE_LIMITED, entries, body_len);
-                return;
+                return Verdict::Done;
             }
             let Some(error) = attempt.error else {
                 self.metrics
@@ -126,7 +140,7 @@ impl Pusher {
                     .sent_entries
                     .with_labels(&[&self.host])
                     .inc_by(entries as f64);
-                return;
+                return Verdict::Done;
             };
             // Only 429, 5xx and requests that got no answer are retried.
             if attempt.status > 0 && attempt.status != 429 && attempt.status / 100 != 5 {
@@ -144,10 +158,7 @@ impl Pusher {
             }
             tokio::select! {
                 () = tokio::time::sleep(delay) => {}
-                () = cancel.cancelled() => {
-                    keep_unreleased(batch.receipt);
-                    return;
-                }
+                () = cancel.cancelled() => return Verdict::Abandoned,
             }
         };
         let (status, error) = last;
@@ -160,6 +171,7 @@ impl Pusher {
         };
         self.metrics
             .dropped(&self.host, &tenant, why, entries, body_len);
+        Verdict::Done
     }
 
     /// One POST of `body`.

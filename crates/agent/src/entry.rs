@@ -29,7 +29,9 @@ pub struct Entry {
     /// The stream's labels.
     pub labels: LabelSet,
     /// When the line was logged, in ns since the epoch (the read time
-    /// until a `timestamp` stage sets it).
+    /// until a `timestamp` stage sets it). A time past what `i64` ns can
+    /// hold saturates to `i64::MAX` or `i64::MIN`; the client takes those
+    /// as outside Go's range and drops the batch, as Promtail does.
     pub ts_ns: i64,
     /// The line, without its newline.
     pub line: String,

@@ -39,8 +39,6 @@
 // so their paths are spelt out.
 #[path = "loki_load/lines.rs"]
 mod lines;
-#[path = "loki_load/proto.rs"]
-mod proto;
 #[path = "loki_load/push.rs"]
 mod push;
 #[path = "loki_load/query.rs"]

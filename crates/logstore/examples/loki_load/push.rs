@@ -8,9 +8,9 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 
 use crate::lines::{Generator, Shape, mean_line_len};
-use crate::proto::{self, EntryAdapter, PushRequest, StreamAdapter, Timestamp};
 use crate::server::ServerProcess;
 use crate::{Common, fmt_bytes, percentile};
+use lokipush::{EntryAdapter, PushRequest, StreamAdapter, Timestamp};
 
 /// What to push.
 #[derive(Debug, Clone)]
@@ -95,7 +95,8 @@ pub(crate) fn prepare(options: &PushOptions) -> Result<Prepared, String> {
         used[stream] = true;
         pending[stream].push(EntryAdapter {
             timestamp: Some(Timestamp::from_nanos(ts)),
-            line: line.clone(),
+            line: line.clone().into_bytes(),
+            structured_metadata: Vec::new(),
         });
         if in_batch >= options.batch_bytes || k + 1 == total {
             let request = PushRequest {
@@ -104,12 +105,13 @@ pub(crate) fn prepare(options: &PushOptions) -> Result<Prepared, String> {
                     .zip(&labels)
                     .filter(|(entries, _)| !entries.is_empty())
                     .map(|(entries, labels)| StreamAdapter {
-                        labels: labels.clone(),
+                        labels: labels.clone().into_bytes(),
                         entries: std::mem::take(entries),
+                        hash: 0,
                     })
                     .collect(),
             };
-            let body = proto::encode(&request)?;
+            let body = lokipush::encode(&request).map_err(|e| e.to_string())?;
             prepared.wire_bytes += body.len() as u64;
             prepared.batches.push(Batch {
                 body: Vec::leak(body),
@@ -283,7 +285,7 @@ async fn send_one(
     loop {
         let mut request = client
             .post(url)
-            .header("Content-Type", "application/x-protobuf")
+            .header("Content-Type", lokipush::CONTENT_TYPE)
             .body(batch.body);
         if let Some(tenant) = tenant {
             request = request.header("X-Scope-OrgID", tenant);
@@ -356,7 +358,7 @@ mod tests {
         let (mut lines, mut raw) = (0, 0);
         let mut last = std::collections::HashMap::new();
         for batch in &prepared.batches {
-            let request = proto::decode(batch.body).unwrap();
+            let request = lokipush::decode(batch.body, usize::MAX).unwrap();
             let in_request: usize = request.streams.iter().map(|s| s.entries.len()).sum();
             assert_eq!(in_request, batch.lines);
             for stream in &request.streams {
@@ -364,7 +366,7 @@ mod tests {
                     let ts = entry.timestamp.unwrap();
                     let ns = ts.seconds as i128 * 1_000_000_000 + ts.nanos as i128;
                     let previous = last.insert(stream.labels.clone(), ns).unwrap_or(i128::MIN);
-                    assert!(ns > previous, "{}", stream.labels);
+                    assert!(ns > previous, "{}", String::from_utf8_lossy(&stream.labels));
                     raw += entry.line.len() as u64;
                 }
             }

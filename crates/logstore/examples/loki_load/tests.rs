@@ -10,7 +10,6 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
 
 use crate::lines::Shape;
-use crate::proto;
 use crate::push::{self, PushOptions};
 use crate::query::{self, QueryOptions, TimeArg};
 use crate::{Command, Common, parse_args, parse_size};
@@ -50,7 +49,7 @@ async fn push_handler(
             "ingestion rate limit exceeded".into(),
         );
     }
-    let request = proto::decode(&body).unwrap();
+    let request = lokipush::decode(&body, usize::MAX).unwrap();
     seen.lines += request
         .streams
         .iter()

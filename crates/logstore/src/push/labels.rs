@@ -49,18 +49,7 @@ pub fn parse_labels(text: &str) -> Result<ParsedLabels, LabelsError> {
 /// Renders a label set as Go's Prometheus and Loki print it: `{a="1", b="2"}`,
 /// values quoted by `strconv.Quote`.
 pub fn labels_string(labels: &Labels) -> String {
-    let mut out = String::with_capacity(labels.text_len() + 2 + labels.len() * 5);
-    out.push('{');
-    for (i, l) in labels.iter().enumerate() {
-        if i > 0 {
-            out.push_str(", ");
-        }
-        out.push_str(l.name);
-        out.push('=');
-        quote_into(&mut out, l.value);
-    }
-    out.push('}');
-    out
+    lokipush::labels_text(labels.iter().map(|l| (l.name, l.value)))
 }
 
 /// A parse error at a byte offset, rendered `line:col: parse error: msg`.

@@ -1,69 +1,19 @@
 //! Loki's protobuf push body: a snappy *block* holding a `PushRequest`.
 //!
-//! The messages are written by hand (no build script): only the fields a
-//! push carries. Strings are read as bytes, because Loki (gogo protobuf)
-//! does not check UTF-8 and a log line may hold anything.
+//! The messages and the snappy block are `lokipush`'s, shared with the
+//! agent's client; here they are read into a [`PushRequest`]. Strings come
+//! as bytes, because Loki (gogo protobuf) does not check UTF-8 and a log
+//! line may hold anything.
+
+use lokipush::WireError;
 
 use super::labels::parse_labels;
 use super::{PushEntry, PushError, PushRequest, PushStream, metadata_from_pairs};
 
-/// `logproto.PushRequest`.
-#[derive(Clone, PartialEq, prost::Message)]
-pub struct ProtoPushRequest {
-    /// The streams pushed.
-    #[prost(message, repeated, tag = "1")]
-    pub streams: Vec<ProtoStream>,
-}
-
-/// `logproto.StreamAdapter`.
-#[derive(Clone, PartialEq, prost::Message)]
-pub struct ProtoStream {
-    /// The label set as text, e.g. `{job="x"}`.
-    #[prost(bytes = "vec", tag = "1")]
-    pub labels: Vec<u8>,
-    /// The entries, in the order sent.
-    #[prost(message, repeated, tag = "2")]
-    pub entries: Vec<ProtoEntry>,
-    /// A hash some clients send; ignored.
-    #[prost(uint64, tag = "3")]
-    pub hash: u64,
-}
-
-/// `logproto.EntryAdapter`.
-#[derive(Clone, PartialEq, prost::Message)]
-pub struct ProtoEntry {
-    /// When the line was logged.
-    #[prost(message, optional, tag = "1")]
-    pub timestamp: Option<ProtoTimestamp>,
-    /// The log line.
-    #[prost(bytes = "vec", tag = "2")]
-    pub line: Vec<u8>,
-    /// Structured metadata: name/value pairs kept beside the line.
-    #[prost(message, repeated, tag = "3")]
-    pub structured_metadata: Vec<ProtoLabelPair>,
-}
-
-/// `google.protobuf.Timestamp`.
-#[derive(Clone, Copy, PartialEq, Eq, prost::Message)]
-pub struct ProtoTimestamp {
-    /// Seconds since the Unix epoch.
-    #[prost(int64, tag = "1")]
-    pub seconds: i64,
-    /// Nanoseconds within the second.
-    #[prost(int32, tag = "2")]
-    pub nanos: i32,
-}
-
-/// `logproto.LabelPairAdapter`.
-#[derive(Clone, PartialEq, prost::Message)]
-pub struct ProtoLabelPair {
-    /// The name.
-    #[prost(bytes = "vec", tag = "1")]
-    pub name: Vec<u8>,
-    /// The value.
-    #[prost(bytes = "vec", tag = "2")]
-    pub value: Vec<u8>,
-}
+pub use lokipush::{
+    EntryAdapter as ProtoEntry, LabelPairAdapter as ProtoLabelPair,
+    PushRequest as ProtoPushRequest, StreamAdapter as ProtoStream, Timestamp as ProtoTimestamp,
+};
 
 /// Bytes to text without a copy when they are UTF-8; otherwise invalid
 /// sequences become U+FFFD.
@@ -85,16 +35,10 @@ fn timestamp_ns(ts: Option<ProtoTimestamp>) -> i64 {
 /// Un-snappies and decodes a protobuf push body, then reads each stream's
 /// labels. `max_decompressed` bounds what the block may expand to.
 pub fn decode_protobuf(body: &[u8], max_decompressed: usize) -> Result<PushRequest, PushError> {
-    let corrupt = || PushError::bad("snappy: corrupt input");
-    let len = snap::raw::decompress_len(body).map_err(|_| corrupt())?;
-    if len > max_decompressed {
-        return Err(PushError::TooLarge(format!(
-            "received message larger than max ({len} vs {max_decompressed})"
-        )));
-    }
-    let raw = snap::raw::Decoder::new()
-        .decompress_vec(body)
-        .map_err(|_| corrupt())?;
+    let raw = lokipush::decompress(body, max_decompressed).map_err(|e| match e {
+        WireError::TooLarge { .. } => PushError::TooLarge(e.to_string()),
+        _ => PushError::bad("snappy: corrupt input"),
+    })?;
     decode_protobuf_raw(&raw)
 }
 

@@ -286,7 +286,8 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 fn regex(pattern: &str) -> Result<Regex, FnError> {
-    Regex::new(pattern).map_err(|e| FnError::Call(format!("error parsing regexp: {e}")))
+    Regex::new(&crate::regexp::translate(pattern))
+        .map_err(|e| FnError::Call(format!("error parsing regexp: {e}")))
 }
 
 /// The list in argument `i` (a non-list is an error, as sprig's `must` forms

@@ -69,7 +69,7 @@ pub use cri::CriStage;
 pub use decolorize::DecolorizeStage;
 pub use docker::DockerStage;
 pub use drop::{DropConfig, DropError, DropStage};
-pub use dry_run::{dry_run_line, format_time, label_set_string, tabwriter};
+pub use dry_run::{DryRunSink, dry_run_line, format_time, label_set_string, tabwriter};
 pub use inspect::inspect;
 pub use json::{JmesPath, JsonConfig, JsonStage};
 pub use labels::{

@@ -7,9 +7,9 @@ use super::{FnError, arity, str_arg};
 use crate::strconv::{format_float, quote};
 
 /// The builtins, by name.
-const BUILTINS: [&str; 17] = [
-    "and", "or", "not", "len", "index", "print", "printf", "println", "eq", "ne", "lt", "le", "gt",
-    "ge", "urlquery", "html", "js",
+const BUILTINS: [&str; 19] = [
+    "and", "or", "not", "len", "index", "slice", "call", "print", "printf", "println", "eq", "ne",
+    "lt", "le", "gt", "ge", "urlquery", "html", "js",
 ];
 
 /// Whether `name` is one of Go's builtins.
@@ -222,6 +222,49 @@ pub(super) fn call(name: &str, args: Vec<Value>) -> Result<Value, FnError> {
                 };
             }
             v
+        }
+        "slice" => {
+            let Some(item) = a.first() else {
+                return Err("missing argument for slice".into());
+            };
+            let len = match item {
+                Value::Str(s) => s.len(),
+                Value::List(l) => l.len(),
+                other => {
+                    return Err(format!("can't slice item of type {}", other.type_name()).into());
+                }
+            };
+            if a.len() > 4 {
+                return Err(format!("too many slice indexes: {}", a.len() - 1).into());
+            }
+            if a.len() == 4 && matches!(item, Value::Str(_)) {
+                return Err("cannot 3-index slice a string".into());
+            }
+            let mut bounds = [0, len];
+            for (slot, k) in bounds.iter_mut().zip(a.iter().skip(1)) {
+                *slot = usize::try_from(k.as_int())
+                    .ok()
+                    .filter(|i| *i <= len)
+                    .ok_or_else(|| format!("index out of range: {}", k.as_int()))?;
+            }
+            if bounds[0] > bounds[1] {
+                return Err(format!("invalid slice index: {} > {}", bounds[0], bounds[1]).into());
+            }
+            match item {
+                Value::Str(s) => Value::Str(
+                    String::from_utf8_lossy(&s.as_bytes()[bounds[0]..bounds[1]]).into_owned(),
+                ),
+                Value::List(l) => Value::List(l[bounds[0]..bounds[1]].to_vec()),
+                _ => Value::Nil,
+            }
+        }
+        // Templates here hold no function values, so nothing is callable.
+        "call" => {
+            return Err(match a.first() {
+                Some(v) => format!("non-function of type {}", v.type_name()),
+                None => "call of nil".to_owned(),
+            }
+            .into());
         }
         "print" => {
             let mut out = String::new();

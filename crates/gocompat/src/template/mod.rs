@@ -2,7 +2,9 @@
 //! that each user brings.
 //!
 //! The engine covers text, `{{ pipelines }}` with `.field` chains,
-//! variables, `if`/`else`/`range`/`with`, trim markers and comments, and
+//! variables (checked at parse time, as Go does), `if`/`else`/`range`/
+//! `with`, `break`/`continue`, `define`/`template`/`block`, string, raw
+//! string and character constants, trim markers and comments, and
 //! reports Go's messages (`template: NAME:LINE: …` when parsing,
 //! `template: NAME:LINE:COL: executing "NAME" at <node>: …` when running).
 //! Like Go, a template is parsed against its functions: an unknown name
@@ -10,9 +12,9 @@
 //!
 //! # Function sets
 //!
-//! Go's builtins (`and`, `or`, `not`, `len`, `index`, `print`, `printf`,
-//! `println`, `eq`, `ne`, `lt`, `le`, `gt`, `ge`, `urlquery`, `html`,
-//! `js`) are always there. Everything else comes from a [`Functions`]
+//! Go's builtins (`and`, `or`, `not`, `len`, `index`, `slice`, `call`,
+//! `print`, `printf`, `println`, `eq`, `ne`, `lt`, `le`, `gt`, `ge`,
+//! `urlquery`, `html`, `js`) are always there. Everything else comes from a [`Functions`]
 //! value passed to [`Template::parse`] and [`Template::execute`]: Loki's
 //! `line_format` library lives in `logql`, Prometheus' alert functions in
 //! `prom`, sprig's generic functions ([`Sprig`]) and Promtail's set
@@ -174,17 +176,20 @@ pub struct Template {
     name: String,
     text: String,
     nodes: Vec<parse::Node>,
+    /// What `{{define}}` and `{{block}}` name, for `{{template}}`.
+    defines: Vec<(String, Vec<parse::Node>)>,
 }
 
 impl Template {
     /// Parses `text` for the functions of `funcs` (and Go's builtins);
     /// `name` appears in messages (`template: line:1: …`).
     pub fn parse(name: &str, text: &str, funcs: &dyn Functions) -> Result<Self, TemplateError> {
-        let nodes = parse::parse(name, text, funcs)?;
+        let parsed = parse::parse(name, text, funcs)?;
         Ok(Self {
             name: name.to_owned(),
             text: text.to_owned(),
-            nodes,
+            nodes: parsed.nodes,
+            defines: parsed.defines,
         })
     }
 
@@ -196,7 +201,14 @@ impl Template {
     /// Runs the template with `dot` as `.` (and `$`), calling `funcs`.
     pub fn execute(&self, dot: &Value, funcs: &dyn Functions) -> Result<String, TemplateError> {
         let mut out = String::new();
-        exec::Exec::new(&self.name, &self.text, funcs).run(&self.nodes, dot, &mut out)?;
+        exec::Exec::new(&self.name, &self.text, funcs, &self.defines).run(
+            &self.nodes,
+            dot,
+            &mut out,
+        )?;
         Ok(out)
     }
 }
+
+#[cfg(test)]
+mod tests;

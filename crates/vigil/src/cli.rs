@@ -88,8 +88,10 @@ impl Command {
             Command::Promtail(args) => {
                 let options = args.options()?;
                 if args.stdin.unwrap_or(false) {
-                    return Ok(tokio::task::spawn_blocking(move || agent::service::run_stdin(&options))
-                        .await??);
+                    return Ok(tokio::task::spawn_blocking(move || {
+                        agent::service::run_stdin(&options)
+                    })
+                    .await??);
                 }
                 let shutdown = shutdown_on_signal()?;
                 let agent = Agent::start(options).await?;

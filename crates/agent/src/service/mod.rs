@@ -11,6 +11,7 @@
 //! [`run_stdin`] is `--stdin`: the first job's pipeline over standard
 //! input, until its end.
 
+mod clients;
 mod job;
 mod stdin;
 
@@ -26,15 +27,16 @@ use model::Labels;
 use tokio::task::JoinHandle as TaskHandle;
 use tokio_util::sync::CancellationToken;
 
-use crate::client::{ClientError, Clients};
-use crate::config::{Config, ConfigError, Overrides, ScrapeConfig};
-use crate::entry::{Entry, LabelSet, Sink, SinkClosed};
-use crate::pipeline::{Pipeline, PipelineError, StageContext, dry_run_line};
+use crate::client::{ClientError, ClientMetrics};
+use crate::config::{Config, ConfigError, Overrides, ScrapeConfig, TargetKind};
+use crate::entry::{LabelSet, Sink};
+use crate::pipeline::{DryRunSink, Pipeline, PipelineError, StageContext};
 use crate::server::{JobStatus, ServerState, StatusSource};
 use crate::tail::{
-    Positions, PositionsConfig, PositionsError, SyncHandle, TailConfig, TailMetrics,
-    TargetConfig, TargetManager,
+    Positions, PositionsConfig, PositionsError, SyncHandle, TailConfig, TailMetrics, TargetConfig,
+    TargetManager,
 };
+use clients::Clients;
 pub use job::JobSink;
 pub use stdin::run_stdin;
 
@@ -104,8 +106,7 @@ pub enum AgentError {
 pub struct Agent {
     options: AgentOptions,
     addr: Option<SocketAddr>,
-    registry: Arc<Registry>,
-    tail_metrics: Arc<TailMetrics>,
+    metrics: Metrics,
     status: Arc<CurrentTargets>,
     running: tokio::sync::Mutex<Option<Running>>,
     server: Option<(CancellationToken, TaskHandle<std::io::Result<()>>)>,
@@ -124,28 +125,15 @@ impl Agent {
     /// Loads the config and starts reading, pushing and serving.
     pub async fn start(options: AgentOptions) -> Result<Agent, AgentError> {
         let config = load(&options).await?;
-        let registry = Arc::new(Registry::new());
-        registry.register(
-            &instrument::PROCESS_FAMILIES,
-            Arc::new(instrument::ProcessCollector),
-        )?;
-        let tail_metrics = TailMetrics::register(&registry)?;
+        let metrics = Metrics::new()?;
         let status = Arc::new(CurrentTargets::default());
         let server_config = config.server.clone();
         let config_text = config_text(&config);
-        let running = start_running(
-            config,
-            &options,
-            registry.clone(),
-            tail_metrics.clone(),
-            &status,
-        )
-        .await?;
+        let running = start_running(config, &options, &metrics, &status).await?;
         let mut agent = Agent {
             options,
             addr: None,
-            registry,
-            tail_metrics,
+            metrics,
             status,
             running: tokio::sync::Mutex::new(Some(running)),
             server: None,
@@ -172,7 +160,7 @@ impl Agent {
             };
             agent.addr = listener.local_addr().ok();
             let router = crate::server::router(ServerState {
-                registry: agent.registry.clone(),
+                registry: agent.metrics.registry.clone(),
                 status: agent.status.clone(),
                 config_text: config_text.into(),
                 health_check_target: server_config.health_check_target,
@@ -196,7 +184,7 @@ impl Agent {
 
     /// The registry `/metrics` prints.
     pub fn registry(&self) -> &Arc<Registry> {
-        &self.registry
+        &self.metrics.registry
     }
 
     /// Reads the config file again and, when it loads, retires the
@@ -214,14 +202,7 @@ impl Agent {
         if let Some(old) = running.take() {
             stop_running(old, &self.status).await;
         }
-        let new = start_running(
-            config,
-            &self.options,
-            self.registry.clone(),
-            self.tail_metrics.clone(),
-            &self.status,
-        )
-        .await?;
+        let new = start_running(config, &self.options, &self.metrics, &self.status).await?;
         *running = Some(new);
         tracing::info!("config reloaded");
         Ok(())
@@ -278,21 +259,15 @@ fn config_text(config: &Config) -> String {
 async fn start_running(
     config: Config,
     options: &AgentOptions,
-    registry: Arc<Registry>,
-    tail_metrics: Arc<TailMetrics>,
+    metrics: &Metrics,
     status: &Arc<CurrentTargets>,
 ) -> Result<Running, AgentError> {
-    let (sink, clients): (Arc<dyn Sink>, Option<Clients>) = if options.dry_run {
-        (Arc::new(DryRunSink::default()), None)
-    } else {
-        let clients = Clients::start(&config.clients, &config.limits, &registry)?;
-        (clients.sink(), Some(clients))
-    };
-    let base = StageContext::new("", registry.clone())?;
+    let (sink, clients) = sinks(&config, options, metrics)?;
+    let base = metrics.stages.clone();
     let mut jobs = Vec::new();
     let mut targets = Vec::new();
     for scrape in &config.scrape_configs {
-        if scrape.kind.is_some() || scrape.static_configs.is_empty() {
+        if scrape.kind != Some(TargetKind::Files) || scrape.static_configs.is_empty() {
             // Other target kinds were reported when the config loaded.
             continue;
         }
@@ -318,6 +293,7 @@ async fn start_running(
         ..TailConfig::default()
     };
     let sync = positions.start_sync();
+    let tail_metrics = metrics.tail.clone();
     let manager = tokio::task::spawn_blocking(move || {
         TargetManager::start(targets, positions, tail_config, tail_metrics)
     })
@@ -331,6 +307,49 @@ async fn start_running(
         sync,
         ticker,
     })
+}
+
+/// The agent's metrics, registered once and kept across reloads.
+pub(crate) struct Metrics {
+    registry: Arc<Registry>,
+    tail: Arc<TailMetrics>,
+    clients: ClientMetrics,
+    /// What every job's stages count into.
+    stages: StageContext,
+}
+
+impl Metrics {
+    pub(crate) fn new() -> Result<Metrics, instrument::RegistryError> {
+        let registry = Arc::new(Registry::new());
+        registry.register(
+            &instrument::PROCESS_FAMILIES,
+            Arc::new(instrument::ProcessCollector),
+        )?;
+        Ok(Metrics {
+            tail: TailMetrics::register(&registry)?,
+            clients: ClientMetrics::new(&registry)?,
+            stages: StageContext::new("", registry.clone())?,
+            registry,
+        })
+    }
+}
+
+/// Where a config's entries go: the printer of `--dry-run`, or its clients.
+pub(crate) fn sinks(
+    config: &Config,
+    options: &AgentOptions,
+    metrics: &Metrics,
+) -> Result<(Arc<dyn Sink>, Option<Clients>), AgentError> {
+    if options.dry_run {
+        return Ok((Arc::new(DryRunSink::new(std::io::stdout())), None));
+    }
+    let clients = Clients::start(
+        &config.clients,
+        &config.limits,
+        &metrics.clients,
+        &tokio::runtime::Handle::current(),
+    )?;
+    Ok((clients.sink(), Some(clients)))
 }
 
 /// The job's pipeline, printing each stage's changes when inspecting.
@@ -446,12 +465,9 @@ impl CurrentTargets {
     /// Installs `manager` (or none), returning the one it replaces.
     fn set(&self, manager: Option<TargetManager>) -> Option<TargetManager> {
         let mut current = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        let old = current.take().and_then(|cell| {
-            cell.0
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .take()
-        });
+        let old = current
+            .take()
+            .and_then(|cell| cell.0.lock().unwrap_or_else(PoisonError::into_inner).take());
         *current = manager.map(|m| Arc::new(TargetManagerCell(Mutex::new(Some(m)))));
         old
     }
@@ -459,7 +475,11 @@ impl CurrentTargets {
 
 impl StatusSource for CurrentTargets {
     fn jobs(&self) -> Vec<JobStatus> {
-        let cell = self.0.lock().unwrap_or_else(PoisonError::into_inner).clone();
+        let cell = self
+            .0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
         cell.map(|cell| {
             cell.0
                 .lock()
@@ -469,23 +489,6 @@ impl StatusSource for CurrentTargets {
                 .unwrap_or_default()
         })
         .unwrap_or_default()
-    }
-}
-
-/// `--dry-run`: entries printed to standard output as Promtail prints them.
-#[derive(Default)]
-pub struct DryRunSink(Mutex<()>);
-
-impl Sink for DryRunSink {
-    fn send(&self, entry: Entry) -> Result<(), SinkClosed> {
-        let line = dry_run_line(&entry);
-        let _guard = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        let mut out = std::io::stdout().lock();
-        // A closed stdout (a pipe to `head`) stops the agent's output, not
-        // the agent.
-        let _ = out.write_all(line.as_bytes());
-        let _ = out.write_all(b"\n");
-        Ok(())
     }
 }
 
@@ -514,7 +517,9 @@ impl Ticker {
             })
             .ok();
         if thread.is_none() {
-            tracing::error!("could not start the pipeline ticker; multiline waits end only with new lines");
+            tracing::error!(
+                "could not start the pipeline ticker; multiline waits end only with new lines"
+            );
         }
         Ticker { stop, thread }
     }

@@ -7,37 +7,28 @@ use std::io::BufRead as _;
 use std::sync::Arc;
 use std::time::Duration;
 
-use instrument::Registry;
-
 use super::job::{JobSink, now_ns};
-use super::{AgentError, AgentOptions, DRAIN_TIMEOUT, DryRunSink, Ticker, job_pipeline};
-use crate::client::Clients;
+use super::{AgentError, AgentOptions, DRAIN_TIMEOUT, Metrics, Ticker, job_pipeline, sinks};
 use crate::config::Config;
 use crate::entry::{Entry, LabelSet, Sink};
-use crate::pipeline::StageContext;
 
 /// Reads standard input to its end through the first job's pipeline, then
 /// drains. Blocking: call it from a plain thread or `spawn_blocking`.
 pub fn run_stdin(options: &AgentOptions) -> Result<(), AgentError> {
-    let mut config: Config = Config::load_config_file_flag(&options.config_file, options.expand_env)?;
+    let mut config: Config =
+        Config::load_config_file_flag(&options.config_file, options.expand_env)?;
     config.apply(&options.overrides);
     config.validate(true).map_err(AgentError::from)?;
-    let registry = Arc::new(Registry::new());
-    let (sink, clients): (Arc<dyn Sink>, Option<Clients>) = if options.dry_run {
-        (Arc::new(DryRunSink::default()), None)
-    } else {
-        let clients = Clients::start(&config.clients, &config.limits, &registry)?;
-        (clients.sink(), Some(clients))
-    };
+    let metrics = Metrics::new()?;
+    let (sink, clients) = sinks(&config, options, &metrics)?;
     let scrape = config.stdin_job(&hostname());
     let labels: LabelSet = scrape
         .merged_static_labels()
         .into_iter()
         .filter(|(k, _)| !k.starts_with("__"))
         .collect();
-    let base = StageContext::new("", registry.clone())?;
     let job = Arc::new(JobSink::new(
-        job_pipeline(&scrape, &base, options.inspect)?,
+        job_pipeline(&scrape, &metrics.stages, options.inspect)?,
         sink,
     ));
     let ticker = Ticker::start(vec![job.clone()]);
@@ -58,7 +49,9 @@ fn feed(job: &JobSink, labels: LabelSet) -> Result<(), AgentError> {
     let mut buf = Vec::new();
     loop {
         buf.clear();
-        let n = input.read_until(b'\n', &mut buf).map_err(AgentError::Stdin)?;
+        let n = input
+            .read_until(b'\n', &mut buf)
+            .map_err(AgentError::Stdin)?;
         if n == 0 {
             return Ok(());
         }

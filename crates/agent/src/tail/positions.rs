@@ -178,6 +178,19 @@ impl Positions {
     /// Reads the positions file (a missing one starts empty) and its side
     /// file (a missing or unreadable side file only loses identities).
     pub fn open(config: PositionsConfig) -> Result<Arc<Positions>, PositionsError> {
+        // A first start creates the file's directory, so that the first
+        // save does not fail with the lines already read.
+        if !config.read_only
+            && let Some(dir) = config
+                .filename
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty())
+        {
+            std::fs::create_dir_all(dir).map_err(|source| PositionsError::Write {
+                path: dir.to_path_buf(),
+                source,
+            })?;
+        }
         let offsets = read_yaml(&config)?;
         let chains = read_side(&side_path(&config.filename));
         Ok(Arc::new(Positions {

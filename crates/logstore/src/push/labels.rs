@@ -2,7 +2,7 @@
 //! as Loki reads it: Prometheus' `ParseMetric` grammar and error texts, then
 //! empty values dropped.
 
-use gocompat::strconv::{EscapeError, quote, quote_into, quote_rune, unescape};
+use gocompat::strconv::{EscapeError, quote, quote_rune, unescape};
 use model::Labels;
 
 /// A stream's labels read from their text.

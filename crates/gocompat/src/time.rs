@@ -255,11 +255,65 @@ pub fn parse_rfc3339(value: &str) -> Result<(i64, u32), ParseError> {
 /// exactly their digits, the others one or two; a day must exist in its
 /// month and a second is below 60.
 pub fn parse_parts(layout: &str, value: &str) -> Result<(i64, u32), ParseError> {
+    let f = parse_fields(layout, value)?;
+    // Without a year in the layout, year 1 (what this function has always
+    // used; Go's own default is year 0, see `Fields::year`).
+    let days = days_from_civil(f.year.unwrap_or(1), f.month, f.day);
+    let secs =
+        days * 86_400 + i64::from(f.hour) * 3600 + i64::from(f.minute) * 60 + i64::from(f.second)
+            - i64::from(f.offset.unwrap_or(0));
+    Ok((secs, f.nanos))
+}
+
+/// What a layout read from a value, before any time zone is applied: what
+/// a caller needs to place the time itself (Promtail's `timestamp` stage
+/// reads year-less layouts in the current year, and civil times in a
+/// configured location).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fields {
+    /// The year, when the layout has one (`2006`, `06`); Go's default
+    /// otherwise is year 0.
+    pub year: Option<i64>,
+    /// Month, 1-12.
+    pub month: u32,
+    /// Day of the month, from 1.
+    pub day: u32,
+    /// Hour, 0-23.
+    pub hour: u32,
+    /// Minute, 0-59.
+    pub minute: u32,
+    /// Second, 0-59.
+    pub second: u32,
+    /// Nanoseconds past the second.
+    pub nanos: u32,
+    /// A numeric offset (`-0700`, `Z07:00` with `Z` as 0) in seconds east
+    /// of UTC, when the value wrote one.
+    pub offset: Option<i32>,
+    /// A zone abbreviation (`MST` in the layout), as written (`EDT`).
+    pub zone_name: Option<String>,
+}
+
+/// Parses `value` with a Go layout into its [`Fields`].
+///
+/// Like Go, a fraction of a second right after the seconds is read even
+/// when the layout has none (`05` reads `35.126`), and a day is checked
+/// against its month in the value's year (year 0, a leap year, without
+/// one).
+///
+/// ```
+/// use gocompat::time::parse_fields;
+/// let f = parse_fields("Jan _2 15:04:05", "Aug  1 14:11:35.5").unwrap();
+/// assert_eq!((f.year, f.month, f.day, f.second, f.nanos), (None, 8, 1, 35, 500_000_000));
+/// ```
+pub fn parse_fields(layout: &str, value: &str) -> Result<Fields, ParseError> {
     let bad = || ParseError::CannotParse {
         value: value.to_owned(),
         layout: layout.to_owned(),
     };
-    let (mut year, mut month, mut day) = (1i64, 1u32, 1u32);
+    let mut zone_name = None;
+    let mut has_offset = false;
+    let mut year_read = None;
+    let (mut year, mut month, mut day) = (0i64, 1u32, 1u32);
     let (mut hour, mut min, mut sec, mut nanos, mut offset) = (0i64, 0i64, 0i64, 0i64, 0i64);
     let mut pm: Option<bool> = None;
     let mut l = layout;
@@ -301,11 +355,15 @@ pub fn parse_parts(layout: &str, value: &str) -> Result<(i64, u32), ParseError> 
         };
         l = l.get(tok.len()..).unwrap_or("");
         match *tok {
-            "2006" => year = number(&mut v, 4, 4)?,
+            "2006" => {
+                year = number(&mut v, 4, 4)?;
+                year_read = Some(year);
+            }
             // Go reads two-digit years 69-99 as 19xx.
             "06" => {
                 let yy = number(&mut v, 2, 2)?;
                 year = if yy >= 69 { 1900 + yy } else { 2000 + yy };
+                year_read = Some(year);
             }
             "01" => month = number(&mut v, 2, 2)? as u32,
             "1" => month = number(&mut v, 1, 2)? as u32,
@@ -321,8 +379,24 @@ pub fn parse_parts(layout: &str, value: &str) -> Result<(i64, u32), ParseError> 
             "15" | "3" => hour = number(&mut v, 1, 2)?,
             "04" => min = number(&mut v, 2, 2)?,
             "4" => min = number(&mut v, 1, 2)?,
-            "05" => sec = number(&mut v, 2, 2)?,
-            "5" => sec = number(&mut v, 1, 2)?,
+            "05" | "5" => {
+                sec = number(&mut v, if *tok == "05" { 2 } else { 1 }, 2)?;
+                // Go reads a fraction after the seconds even when the
+                // layout has none, unless the layout's fraction follows.
+                let layout_fraction = l
+                    .strip_prefix(['.', ','])
+                    .is_some_and(|r| r.starts_with(['0', '9']));
+                if !layout_fraction {
+                    if let Some(vr) = v.strip_prefix(['.', ',']) {
+                        let digits = vr.chars().take_while(char::is_ascii_digit).count();
+                        if digits > 0 {
+                            let text = vr.get(..digits.min(9)).unwrap_or("");
+                            nanos = format!("{text:0<9}").parse().unwrap_or(0);
+                            v = vr.get(digits..).unwrap_or("");
+                        }
+                    }
+                }
+            }
             "January" | "Jan" => {
                 let idx = MONTHS
                     .iter()
@@ -365,10 +439,12 @@ pub fn parse_parts(layout: &str, value: &str) -> Result<(i64, u32), ParseError> 
             }
             "MST" => {
                 let n = v.chars().take_while(char::is_ascii_uppercase).count();
+                zone_name = Some(v.get(..n).unwrap_or("").to_owned());
                 v = v.get(n..).unwrap_or("");
             }
             _ => {
                 // Zone offsets.
+                has_offset = true;
                 if let Some(r) = v.strip_prefix('Z').filter(|_| tok.starts_with('Z')) {
                     v = r;
                 } else {
@@ -412,9 +488,26 @@ pub fn parse_parts(layout: &str, value: &str) -> Result<(i64, u32), ParseError> 
             value: value.to_owned(),
         });
     }
-    let days = days_from_civil(year, month, day);
-    let secs = days * 86_400 + hour * 3600 + min * 60 + sec - offset;
-    Ok((secs, nanos as u32))
+    let small = |n: i64| {
+        u32::try_from(n).map_err(|_| ParseError::ValueOutOfRange {
+            value: value.to_owned(),
+        })
+    };
+    Ok(Fields {
+        year: year_read,
+        month,
+        day,
+        hour: small(hour)?,
+        minute: small(min)?,
+        second: small(sec)?,
+        nanos: small(nanos)?,
+        offset: if has_offset {
+            Some(i32::try_from(offset).map_err(|_| bad())?)
+        } else {
+            None
+        },
+        zone_name,
+    })
 }
 
 #[cfg(test)]
@@ -442,6 +535,42 @@ mod tests {
         );
         assert!(parse("2006-01-02", "nope").is_err());
         assert!(parse("2006-01-02", "2023-13-01").is_err());
+    }
+
+    fn fields(layout: &str, value: &str) -> Fields {
+        parse_fields(layout, value).unwrap_or_else(|e| panic!("{layout} {value}: {e}"))
+    }
+
+    #[test]
+    fn a_fraction_after_the_seconds_is_read_without_one_in_the_layout() {
+        assert_eq!(
+            parse(RFC3339, "2023-08-01T14:11:35.126Z"),
+            Ok(1_690_899_095_126_000_000)
+        );
+        assert_eq!(fields("15:04:05.000", "14:11:35.126").nanos, 126_000_000);
+    }
+
+    #[test]
+    fn fields_say_what_the_value_wrote() {
+        let f = fields("Jan _2 15:04:05", "Dec 31 23:59:59");
+        assert_eq!(
+            (f.year, f.month, f.day, f.offset, f.zone_name),
+            (None, 12, 31, None, None)
+        );
+        let f = fields("02/01/2006 15:04:05 -0700", "01/08/2023 14:11:35 +0200");
+        assert_eq!(
+            (f.year, f.month, f.day, f.offset),
+            (Some(2023), 8, 1, Some(7200))
+        );
+        let f = fields(NAMED_LAYOUTS[1].1, "Tue Aug  1 10:11:35 EDT 2023");
+        assert_eq!((f.zone_name.as_deref(), f.offset), (Some("EDT"), None));
+        assert_eq!(fields(RFC3339, "2023-08-01T14:11:35Z").offset, Some(0));
+    }
+
+    #[test]
+    fn a_year_less_february_29_is_valid_as_in_go() {
+        assert_eq!(fields("Jan 2", "Feb 29").day, 29);
+        assert!(parse_fields("2006 Jan 2", "2023 Feb 29").is_err());
     }
 
     #[test]

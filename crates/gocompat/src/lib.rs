@@ -15,6 +15,7 @@
 //!   `Duration.String`.
 //! - [`strconv`]: `FormatFloat`, `Quote`/`QuoteRune`, and the escape
 //!   sequences of Go string literals.
+//! - [`json`]: how `encoding/json` writes strings and numbers.
 //! - [`regexp`]: Go's RE2 syntax rewritten for Rust's `regex` (ASCII
 //!   `\d`, `\w`, `\s`, `\b`; `\Q…\E`).
 //! - [`url`]: Go's `url.QueryEscape` and `url.QueryUnescape`.
@@ -43,6 +44,7 @@
 
 pub mod duration;
 pub mod env;
+pub mod json;
 pub mod regexp;
 pub mod strconv;
 pub mod template;

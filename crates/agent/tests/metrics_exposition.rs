@@ -197,7 +197,7 @@ fn file_target_families_have_promtails_shape() {
     let registry = Arc::new(Registry::new());
     let metrics = TailMetrics::register(&registry).unwrap();
     let sink = Arc::new(CountingSink::default());
-    let positions = Positions::open(PositionsConfig::new(&dir.path().join("p.yaml"))).unwrap();
+    let positions = Positions::open(PositionsConfig::new(dir.path().join("p.yaml"))).unwrap();
     let glob = format!("{}/*.log", logs.display());
     let manager = TargetManager::start(
         vec![TargetConfig {

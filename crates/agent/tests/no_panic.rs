@@ -299,6 +299,15 @@ fn every_pipeline_takes_arbitrary_lines_and_times() {
     assert!(entries_out > 0);
 }
 
+/// A directory for positions files, in memory where there is some: each
+/// loaded input is saved twice, with fsyncs, which on a disk take most of
+/// the run.
+fn scratch_dir() -> tempfile::TempDir {
+    tempfile::tempdir_in("/dev/shm")
+        .or_else(|_| tempfile::tempdir())
+        .unwrap()
+}
+
 /// Valid positions files and side files, as Promtail and vigil write them.
 fn positions_seeds() -> Vec<Vec<u8>> {
     let side = r#"{"version":1,"files":{"/var/log/a.log":[{"id":{"dev":2049,"ino":77,"fp_len":12,"fp":123456789},"offset":100},{"id":{"dev":2049,"ino":78,"fp_len":0,"fp":0},"offset":520}]}}"#;
@@ -308,6 +317,7 @@ fn positions_seeds() -> Vec<Vec<u8>> {
         "positions: {}\n",
         "positions:\n  \"/var/log/with: colon\": \"1\"\n  '/quoted ''single''.log': \"2\"\n  \"tab\\tkey\": \"3\"\n",
         "positions:\n  true: yes\n  1.5: -7\n  ~: null\n",
+        "positions:\n  \"<<\": \"1\"\n  \"Null\": \"2\"\n  \"0x1F\": \"3\"\n  \".inf\": \"4\"\n  \"=\": \"5\"\n  \"x\\u0085\": \"7\"\n  \"a\\u2028b\": \"6\"\n  \"/p\\u2029\\uFEFF\": \"11\"\n  \"\\uFEFF/x\": \"12\"\n  \"!t\": \"8\"\n  \"NO\": \"9\"\n  \"\": \"10\"\n",
         "",
         "# only a comment\n",
     ]
@@ -327,11 +337,7 @@ fn positions_seeds() -> Vec<Vec<u8>> {
 
 #[test]
 fn positions_files_load_or_are_refused_and_save_back_unchanged() {
-    // In memory where there is some: each loaded input is saved twice,
-    // with fsyncs, and on a disk those take most of the run.
-    let dir = tempfile::tempdir_in("/dev/shm")
-        .or_else(|_| tempfile::tempdir())
-        .unwrap();
+    let dir = scratch_dir();
     let seeds = positions_seeds();
     let mut rng = Rng(0x5EED_0002);
     let (mut loaded, mut refused) = (0, 0);
@@ -455,4 +461,26 @@ fn external_labels_parse_or_give_a_flag_error() {
         }
     }
     assert!(ok > 100 && refused > 100, "{ok} parsed, {refused} refused");
+}
+
+/// A positions file as `run_positions` takes it: the YAML, arbitrary.
+fn positions_yaml(text: &str) -> Vec<u8> {
+    let mut input = vec![0u8];
+    input.extend_from_slice(text.as_bytes());
+    input
+}
+
+#[test]
+fn positions_key_with_a_line_separator_saves_and_loads_again() {
+    // Found by fuzzing: U+2028 was written in a plain key, and YAML reads
+    // it as a line break, so the agent could not read its own file back.
+    let dir = scratch_dir();
+    for key in ["a\\u2028b", "/p\\u2029", "\\uFEFF/x"] {
+        let input = positions_yaml(&format!("positions:\n  \"{key}\": \"6\"\n"));
+        assert_eq!(
+            harness::run_positions(dir.path(), &input),
+            PositionsOutcome::Loaded,
+            "{key}"
+        );
+    }
 }

@@ -15,6 +15,7 @@ use agent::entry::{Entry, LabelSet};
 use agent::pipeline::{
     Pipeline, PipelineError, StageConfig, StageContext, build_stage, dry_run_line,
 };
+use agent::tail::PathGlob;
 use agent::tail::positions::{Positions, PositionsConfig, PositionsError};
 use instrument::Registry;
 
@@ -546,8 +547,9 @@ fn write(path: &Path, bytes: &[u8]) {
 }
 
 /// Parses arbitrary promtail-config.yaml text (lossily decoded) as the
-/// agent's start does: `${VAR}` expansion, parsing, validation, and the
-/// pipelines of every job built and given a few lines. Errors must be
+/// agent's start does: `${VAR}` expansion, parsing, validation, the
+/// `__path__` globs compiled, and the pipelines of every job built and
+/// given a few lines. Errors must be
 /// [`ConfigError::Invalid`] with a location inside the text.
 pub fn run_config(data: &[u8]) -> Result<(), ConfigError> {
     let text = String::from_utf8_lossy(data);
@@ -564,6 +566,12 @@ pub fn run_config(data: &[u8]) -> Result<(), ConfigError> {
     // A `limit` stage that waits would sleep for as long as its rate says.
     let may_sleep = text.contains("limit");
     for job in &config.scrape_configs {
+        // The globs are compiled only: matching them walks the disk.
+        for target in &job.static_configs {
+            for glob in [target.path(), target.path_exclude()].into_iter().flatten() {
+                let _ = PathGlob::new(glob);
+            }
+        }
         let ctx = StageContext::new(&job.job_name, Arc::new(Registry::new()))
             .unwrap_or_else(|e| panic!("context: {e}"));
         let Ok(mut pipeline) = Pipeline::new(&job.pipeline_stages, &ctx) else {

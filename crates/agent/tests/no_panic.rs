@@ -287,10 +287,11 @@ fn every_pipeline_takes_arbitrary_lines_and_times() {
     let seeds = seed_lines();
     let mut rng = Rng(0x5EED_0001);
     let mut entries_out = 0;
-    for case in harness::pipeline_cases() {
+    for (i, case) in harness::pipeline_cases().iter().enumerate() {
         // One pipeline per case for the whole run: state carried from
         // entry to entry (multiline, cri partials, limits) is fuzzed too.
-        let mut pipeline = harness::build_pipeline(&case.stages);
+        // Every other one reports as `--inspect` does.
+        let mut pipeline = harness::build_pipeline(&case.stages, i % 2 == 1);
         for _ in 0..400 {
             let input = pipeline_input(&mut rng, &seeds);
             entries_out += harness::run_pipeline(&mut pipeline, &input);

@@ -14,12 +14,15 @@ fn cases() -> &'static [PipelineCase] {
 }
 
 fuzz_target!(|data: &[u8]| {
-    // The first byte picks the pipeline; it is built afresh so that a
-    // crash replays from its input alone (no state from earlier inputs).
+    // The first byte picks the pipeline, and whether `--inspect` reports
+    // on it; it is built afresh so that a crash replays from its input
+    // alone (no state from earlier inputs).
     let Some((&pick, rest)) = data.split_first() else {
         return;
     };
     let cases = cases();
-    let case = &cases[usize::from(pick) % cases.len()];
-    run_pipeline(&mut build_pipeline(&case.stages), rest);
+    let pick = usize::from(pick);
+    let case = &cases[pick % cases.len()];
+    let inspect = (pick / cases.len()) % 2 == 1;
+    run_pipeline(&mut build_pipeline(&case.stages, inspect), rest);
 });

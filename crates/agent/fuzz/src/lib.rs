@@ -408,11 +408,12 @@ pub fn golden_inputs(shared: &Path) -> Vec<Vec<u8>> {
         .collect()
 }
 
-/// Builds `stages` for job `fuzz` with a registry of its own. Stages this
-/// version does not build yet (and `match` stages holding one) are left
-/// out, so the pipeline grows as they land; any other error is a bug in
-/// a config that Promtail accepts.
-pub fn build_pipeline(stages: &[StageConfig]) -> Pipeline {
+/// Builds `stages` for job `fuzz` with a registry of its own; with
+/// `inspect`, every stage's changes are rendered as `--inspect` does.
+/// Stages this version does not build yet (and `match` stages holding
+/// one) are left out, so the pipeline grows as they land; any other error
+/// is a bug in a config that Promtail accepts.
+pub fn build_pipeline(stages: &[StageConfig], inspect: bool) -> Pipeline {
     let ctx = StageContext::new("fuzz", Arc::new(Registry::new()))
         .unwrap_or_else(|e| panic!("context: {e}"));
     let built = stages
@@ -423,7 +424,13 @@ pub fn build_pipeline(stages: &[StageConfig]) -> Pipeline {
             Err(e) => panic!("stage {} does not build: {e}", cfg.name()),
         })
         .collect();
-    Pipeline::from_stages(built)
+    let pipeline = Pipeline::from_stages(built);
+    if inspect {
+        // The report is made before the sink is called; dropping it is enough.
+        pipeline.inspect_with(Box::new(|_| {}))
+    } else {
+        pipeline
+    }
 }
 
 /// Whether every stage of `stages` is built by this version.

@@ -4,7 +4,7 @@
 //! the entries must equal what the real Promtail pushed (labels, times,
 //! lines, tenant) and print as its `-dry-run` printed them.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -15,37 +15,12 @@ use serde::Deserialize;
 /// Cases expected to fail, with why. A listed case that passes is
 /// reported, so the list can shrink.
 const KNOWN_FAILURES: &[(&str, &str)] = &[
-    (
-        "case01-seed-pipeline",
-        "the timestamp stage waits for gocompat",
-    ),
     ("case06-template", "the template stage waits for gocompat"),
-    (
-        "case20-timestamp-go-layout-no-location-and-no-year",
-        "the timestamp stage waits for gocompat",
-    ),
-    (
-        "case21-timestamp-fudge",
-        "the timestamp stage waits for gocompat",
-    ),
-    (
-        "case22-timestamp-skip",
-        "the timestamp stage waits for gocompat",
-    ),
-    ("case13-drop-older-than", "needs the timestamp stage"),
     (
         "case17-timestamp-unix",
         "a Unix time in ms read as seconds is year 55552, past what an i64 of ns holds: \
          vigil treats it as a parse failure, Promtail keeps it and its client then drops \
          the whole batch",
-    ),
-    (
-        "case18-timestamp-unixms-unixus-unixns",
-        "needs the timestamp stage",
-    ),
-    (
-        "case28-decolorize-cri",
-        "needs the timestamp stage (cri is composed with it)",
     ),
 ];
 
@@ -111,8 +86,9 @@ fn run_window(notes: &str) -> Result<(i64, i64), String> {
 /// What the run of one case produced.
 struct Run {
     entries: Vec<Entry>,
-    /// For each entry, the read time of the line it came from.
-    read_times: Vec<i64>,
+    /// Every read time given to a line (distinct values inside the run
+    /// window): an entry whose time is one of them kept its read time.
+    read_times: BTreeSet<i64>,
     dry_run: Vec<String>,
 }
 
@@ -128,10 +104,7 @@ fn run_case(
     let ctx = StageContext::new(job, Arc::new(instrument::Registry::new()))?;
     let mut pipeline = Pipeline::new(stages, &ctx)?;
     let mut entries = Vec::new();
-    // Every time a line was read at: an entry whose time is one of them
-    // kept a read time (a multiline block keeps its first line's, which
-    // is not the time of the line that released it).
-    let mut read_at = std::collections::BTreeSet::new();
+    let mut read_times = BTreeSet::new();
     let mut now = window.0 + 1_000_000;
     for raw in input.split('\n') {
         let line = raw.trim_end_matches(['\r', '\n']);
@@ -139,29 +112,19 @@ fn run_case(
             continue;
         }
         now += 1_000;
-        read_at.insert(now);
         let entry = Entry {
             labels: labels.clone(),
             ts_ns: now,
             line: line.to_owned(),
             ..Entry::default()
         };
+        read_times.insert(now);
         pipeline.process(entry, now, &mut entries);
     }
     // Promtail held stdin open 2.5 s: timers fire, then the rest drains.
     let later = now + 2_500_000_000;
     pipeline.tick(later, &mut entries);
     pipeline.drain(&mut entries);
-    let read_times = entries
-        .iter()
-        .map(|e| {
-            if read_at.contains(&e.ts_ns) {
-                e.ts_ns
-            } else {
-                i64::MIN
-            }
-        })
-        .collect();
     let dry_run = entries.iter().map(dry_run_line).collect();
     Ok(Run {
         entries,
@@ -171,10 +134,10 @@ fn run_case(
 }
 
 /// What the client pushes: `__tenant_id__` becomes the tenant.
-fn key_of(e: &Entry, read_time: i64) -> Key {
+fn key_of(e: &Entry, read_times: &BTreeSet<i64>) -> Key {
     let mut labels = e.labels.clone();
     let tenant = labels.remove(TENANT_LABEL);
-    let ts = (e.ts_ns != read_time).then_some(e.ts_ns);
+    let ts = (!read_times.contains(&e.ts_ns)).then_some(e.ts_ns);
     (labels.into_iter().collect(), ts, e.line.clone(), tenant)
 }
 
@@ -272,8 +235,7 @@ fn check_case(dir: &Path) -> Result<(), String> {
     let mut got: Vec<Key> = run
         .entries
         .iter()
-        .zip(&run.read_times)
-        .map(|(e, t)| key_of(e, *t))
+        .map(|e| key_of(e, &run.read_times))
         .collect();
     let mut want: Vec<Key> = expected
         .iter()
@@ -290,11 +252,9 @@ fn check_case(dir: &Path) -> Result<(), String> {
     let dry = read("dryrun.txt")?;
     if !dry.trim().is_empty() {
         let read_ts: Vec<String> = run
-            .entries
+            .read_times
             .iter()
-            .zip(&run.read_times)
-            .filter(|(e, t)| e.ts_ns == **t)
-            .map(|(e, _)| agent::pipeline::format_time(e.ts_ns))
+            .map(|t| agent::pipeline::format_time(*t))
             .collect();
         let mut got: Vec<String> = run
             .dry_run

@@ -2,9 +2,9 @@
 //!
 //! `model` owns label sets ([`Labels`]), label matchers ([`Matcher`], with
 //! Prometheus' regex anchoring), relabeling ([`relabel`], shared by the
-//! metrics server and the log agent), durations in the upstream notations
-//! ([`duration`], with the config scalar [`duration::PromDuration`];
-//! [`go_duration`]), the staleness marker ([`staleness`]),
+//! metrics server and the log agent), durations in Prometheus notation
+//! ([`duration`], with the config scalar [`duration::PromDuration`]; Go's
+//! notation is `gocompat::duration`), the staleness marker ([`staleness`]),
 //! the JSON envelope of the Prometheus and Loki APIs ([`envelope`]) and the
 //! vector algebra PromQL and LogQL share ([`algebra`]). Every other crate of the workspace may depend on it; it
 //! depends on none of them but the leaf `gocompat` (Go's own rules), performs no I/O and knows nothing of HTTP.
@@ -23,7 +23,6 @@ pub mod algebra;
 pub mod duration;
 pub mod envelope;
 mod error;
-pub mod go_duration;
 mod labels;
 mod matcher;
 pub mod relabel;

@@ -55,7 +55,7 @@ impl<'de> Deserialize<'de> for GoDuration {
 
 /// Parses Go duration text into a non-negative duration.
 pub(crate) fn parse_go_duration(text: &str) -> Result<Duration, String> {
-    let seconds = model::go_duration::parse_go_duration(text)
+    let seconds = gocompat::duration::parse_go_duration(text)
         .map_err(|e| format!("invalid duration {text:?}: {e}"))?;
     if seconds < 0.0 {
         return Err(format!("negative duration {text:?}"));

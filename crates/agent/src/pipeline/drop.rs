@@ -70,7 +70,7 @@ pub enum DropError {
     InvalidSource,
     /// `older_than` is not a Go duration.
     #[error("drop stage invalid duration, {0} cannot be converted to a duration: {1}")]
-    Duration(String, model::go_duration::GoDurationError),
+    Duration(String, gocompat::duration::GoDurationError),
     /// `value` without `source`.
     #[error("drop stage config must contain `source` if `value` is specified")]
     ValueWithoutSource,

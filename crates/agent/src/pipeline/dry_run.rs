@@ -26,7 +26,7 @@ pub fn dry_run_line(entry: &Entry) -> String {
 pub fn label_set_string(labels: &LabelSet) -> String {
     let mut pairs: Vec<String> = labels
         .iter()
-        .map(|(k, v)| format!("{k}={}", go_quote(v)))
+        .map(|(k, v)| format!("{k}={}", gocompat::strconv::quote(v)))
         .collect();
     pairs.sort();
     format!("{{{}}}", pairs.join(", "))
@@ -35,72 +35,11 @@ pub fn label_set_string(labels: &LabelSet) -> String {
 /// The time in Go layout `2006-01-02T15:04:05.999999999-0700`, in UTC (the
 /// zone vigil's entries carry).
 pub fn format_time(ts_ns: i64) -> String {
-    let secs = ts_ns.div_euclid(1_000_000_000);
-    let nanos = ts_ns.rem_euclid(1_000_000_000);
-    let days = secs.div_euclid(86_400);
-    let sod = secs.rem_euclid(86_400);
-    let (y, m, d) = civil_from_days(days);
-    let mut out = format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}",
-        sod / 3600,
-        sod % 3600 / 60,
-        sod % 60
-    );
-    if nanos != 0 {
-        let frac = format!("{nanos:09}");
-        out.push('.');
-        out.push_str(frac.trim_end_matches('0'));
-    }
-    out.push_str("+0000");
-    out
+    gocompat::time::format(ts_ns, DRY_RUN_LAYOUT)
 }
 
-/// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's
-/// `civil_from_days`).
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
-}
-
-/// Go's `strconv.Quote`: printable characters kept, the rest escaped.
-pub fn go_quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\u{7}' => out.push_str("\\a"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{b}' => out.push_str("\\v"),
-            c if (c as u32) < 0x20 || c == '\u{7f}' => {
-                out.push_str(&format!("\\x{:02x}", c as u32));
-            }
-            c if c.is_control() || (c.is_whitespace() && c != ' ') => {
-                if (c as u32) < 0x10000 {
-                    out.push_str(&format!("\\u{:04x}", c as u32));
-                } else {
-                    out.push_str(&format!("\\U{:08x}", c as u32));
-                }
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
+/// The layout Promtail's logging client prints times with.
+const DRY_RUN_LAYOUT: &str = "2006-01-02T15:04:05.999999999-0700";
 
 /// Go's `text/tabwriter` over one flushed block, with Promtail's settings
 /// (minwidth 0, tabwidth 8, padding 0, padchar `'\t'`, no flags).

@@ -19,8 +19,9 @@
 use serde_json::Value;
 
 use super::PipelineEntry;
-use super::dry_run::{go_quote, label_set_string};
+use super::dry_run::label_set_string;
 use super::value::get_string;
+use gocompat::strconv::{format_float, quote};
 
 /// The report for one stage that turned `before` into `after`, with its
 /// newline.
@@ -32,7 +33,7 @@ pub fn inspect(stage: &str, before: &PipelineEntry, after: &PipelineEntry) -> St
         .chain(after.extracted.keys())
         .collect();
     for key in keys {
-        let path = format!("{{stages.Entry}}.Extracted[{}]", go_quote(key));
+        let path = format!("{{stages.Entry}}.Extracted[{}]", quote(key));
         let old = before.extracted.get(key).map(go_value);
         let new = after.extracted.get(key).map(go_value);
         change(&mut diffs, &path, old, new);
@@ -94,39 +95,15 @@ fn change(diffs: &mut Vec<String>, path: &str, old: Option<String>, new: Option<
 fn go_value(v: &Value) -> String {
     match v {
         Value::Null => "<nil>".to_owned(),
-        Value::Number(n) if n.is_f64() => go_float_v(n.as_f64().unwrap_or(0.0)),
+        Value::Number(n) if n.is_f64() => format_float(n.as_f64().unwrap_or(0.0), 'g', -1),
         other => get_string(other).map_or_else(|| other.to_string(), |s| s.into_owned()),
     }
 }
 
-/// A float64 as `%v` prints it: shortest digits, exponent form below 1e-4
-/// or from 1e21 on (`1e+21`, `1e-05`).
-fn go_float_v(f: f64) -> String {
-    let abs = f.abs();
-    if abs == 0.0 || (1e-4..1e21).contains(&abs) {
-        return f.to_string();
-    }
-    let text = format!("{f:e}");
-    match text.split_once('e') {
-        Some((mantissa, exp)) => match exp.strip_prefix('-') {
-            Some(digits) => format!("{mantissa}e-{digits:0>2}"),
-            None => format!("{mantissa}e+{exp:0>2}"),
-        },
-        None => text,
-    }
-}
-
-/// Go's `time.Time.String()` for a UTC time:
+/// Go's `Time.String()` (vigil's times are UTC):
 /// `2023-08-01 14:11:35.126 +0000 UTC`.
 fn go_time_string(ts_ns: i64) -> String {
-    let text = super::dry_run::format_time(ts_ns);
-    // The dry-run layout ends in "+0000"; String() puts a space before the
-    // zone and a space between date and time, and names the zone.
-    let body = text
-        .strip_suffix("+0000")
-        .unwrap_or(&text)
-        .replacen('T', " ", 1);
-    format!("{body} +0000 UTC")
+    gocompat::time::format(ts_ns, gocompat::time::TIME_STRING)
 }
 
 #[cfg(test)]

@@ -97,7 +97,7 @@ pub enum MetricsError {
     Type(String),
     /// `max_idle_duration` is not a Go duration.
     #[error("max_idle_duration could not be parsed as a time.Duration: '{0}'")]
-    IdleDuration(model::go_duration::GoDurationError),
+    IdleDuration(gocompat::duration::GoDurationError),
     /// `max_idle_duration` under a second.
     #[error("max_idle_duration less than 1s not allowed")]
     SubSecondIdle,

@@ -69,7 +69,7 @@ pub use cri::CriStage;
 pub use decolorize::DecolorizeStage;
 pub use docker::DockerStage;
 pub use drop::{DropConfig, DropError, DropStage};
-pub use dry_run::{dry_run_line, format_time, go_quote, label_set_string, tabwriter};
+pub use dry_run::{dry_run_line, format_time, label_set_string, tabwriter};
 pub use inspect::inspect;
 pub use json::{JmesPath, JsonConfig, JsonStage};
 pub use labels::{
@@ -88,7 +88,7 @@ pub use replace::ReplaceConfig;
 pub use sampling::{SamplingConfig, SamplingError, SamplingStage};
 pub use template::TemplateConfig;
 pub use tenant::{TenantConfig, TenantStage};
-pub use timestamp::{ActionOnFailure, TimestampConfig};
+pub use timestamp::{ActionOnFailure, Format, TimestampConfig, TimestampStage};
 pub use value::{get_string, go_json};
 
 /// What stages need from the agent around them.
@@ -171,7 +171,8 @@ pub fn build_stage(cfg: &StageConfig, ctx: &StageContext) -> Result<Box<dyn Stag
         StageConfig::StaticLabels(c) => Box::new(StaticLabelsStage::new(c.clone())),
         StageConfig::Tenant(c) => Box::new(TenantStage::new(c.clone())),
         StageConfig::StructuredMetadata(c) => Box::new(StructuredMetadataStage::new(c.clone())),
-        StageConfig::Replace(_) | StageConfig::Template(_) | StageConfig::Timestamp(_) => {
+        StageConfig::Timestamp(c) => Box::new(TimestampStage::new(c.clone())),
+        StageConfig::Replace(_) | StageConfig::Template(_) => {
             return Err(PipelineError::NotBuilt(cfg.name()));
         }
         StageConfig::Multiline(c) => Box::new(MultilineStage::new(c.clone())),
@@ -456,6 +457,47 @@ mod tests {
         p.process(line("3"), 0, &mut out);
         p.drain(&mut out);
         assert_eq!(out[2].line, "3-a-b");
+    }
+
+    fn from_yaml(yaml: &str) -> Pipeline {
+        let stages: Vec<StageConfig> =
+            yaml_serde::from_str(yaml).unwrap_or_else(|e| panic!("{yaml}: {e}"));
+        let ctx = StageContext::new("job", Arc::new(Registry::new())).expect("a fresh registry");
+        Pipeline::new(&stages, &ctx).unwrap_or_else(|e| panic!("{yaml}: {e}"))
+    }
+
+    #[test]
+    fn a_pipeline_from_yaml_runs_its_stages_in_order() {
+        let mut p = from_yaml(
+            "- regex: {expression: '^(?P<level>\\w+) (?P<msg>.*)$'}\n\
+             - labels: {level: null}\n\
+             - output: {source: msg}\n",
+        );
+        let mut out = Vec::new();
+        p.process(line("warn disk full"), 0, &mut out);
+        assert_eq!(out[0].line, "disk full");
+        assert_eq!(out[0].labels.get("level").map(String::as_str), Some("warn"));
+    }
+
+    #[test]
+    fn inspect_reports_each_stage() {
+        let reports = Arc::new(std::sync::Mutex::new(String::new()));
+        let sink = reports.clone();
+        let mut p = from_yaml(
+            "- regex: {expression: '^(?P<level>\\w+)'}\n- labels: {level: null}\n- decolorize:\n",
+        )
+        .inspect_with(Box::new(move |r| {
+            sink.lock().expect("not poisoned").push_str(r)
+        }));
+        let mut out = Vec::new();
+        p.process(line("warn x"), 0, &mut out);
+        let text = reports.lock().expect("not poisoned").clone();
+        assert_eq!(
+            text,
+            "[inspect: regex stage]: \n{stages.Entry}.Extracted[\"level\"]:\n\t+: warn\n\
+             [inspect: labels stage]: \n{stages.Entry}.Entry.Labels:\n\t-: {}\n\t+: {level=\"warn\"}\n\
+             [inspect: decolorize stage]: none\n"
+        );
     }
 
     #[test]

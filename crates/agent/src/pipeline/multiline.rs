@@ -43,7 +43,7 @@ pub enum MultilineError {
     Regex(String),
     /// `max_wait_time` is not a Go duration.
     #[error("multiline stage `max_wait_time` parse error: {0}")]
-    MaxWait(model::go_duration::GoDurationError),
+    MaxWait(gocompat::duration::GoDurationError),
 }
 
 /// The block being gathered for one stream.

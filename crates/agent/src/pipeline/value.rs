@@ -19,9 +19,8 @@ pub fn get_string(v: &Value) -> Option<Cow<'_, str>> {
     }
 }
 
-/// A number as Go's `strconv.FormatFloat(f, 'f', -1, 64)` writes it
-/// (Rust's `Display` of a finite `f64` is the same shortest, exponent-free
-/// text); integers that never were floats are written as integers.
+/// A number as Go's `strconv.FormatFloat(f, 'f', -1, 64)` writes it;
+/// integers that never were floats are written as integers.
 pub(crate) fn number_text(n: &serde_json::Number) -> String {
     if let Some(i) = n.as_i64() {
         return i.to_string();
@@ -29,7 +28,9 @@ pub(crate) fn number_text(n: &serde_json::Number) -> String {
     if let Some(u) = n.as_u64() {
         return u.to_string();
     }
-    n.as_f64().map(|f| f.to_string()).unwrap_or_default()
+    n.as_f64()
+        .map(|f| gocompat::strconv::format_float(f, 'f', -1))
+        .unwrap_or_default()
 }
 
 /// `v` as Go's `encoding/json` marshals what `json.Unmarshal` into
@@ -81,14 +82,12 @@ fn write_go_json(v: &Value, out: &mut String) {
 fn go_json_float(f: f64) -> String {
     let abs = f.abs();
     if abs == 0.0 || (1e-6..1e21).contains(&abs) {
-        return f.to_string();
+        return gocompat::strconv::format_float(f, 'f', -1);
     }
-    let text = format!("{f:e}");
-    match text.split_once('e') {
-        Some((mantissa, exp)) => match exp.strip_prefix('-') {
-            Some(digits) => format!("{mantissa}e-{digits}"),
-            None => format!("{mantissa}e+{exp:0>2}"),
-        },
+    // Go's encoder then shortens a two-digit negative exponent: e-07 -> e-7.
+    let text = gocompat::strconv::format_float(f, 'e', -1);
+    match text.split_once("e-0") {
+        Some((mantissa, digit)) => format!("{mantissa}e-{digit}"),
         None => text,
     }
 }

@@ -112,7 +112,7 @@ pub(crate) fn extracted_float(v: &Value) -> Option<f64> {
     match v {
         Value::Number(n) => n.as_f64(),
         Value::Bool(b) => Some(if *b { 1.0 } else { 0.0 }),
-        Value::String(s) => go_float(s).or_else(|| model::go_duration::parse_go_duration(s).ok()),
+        Value::String(s) => go_float(s).or_else(|| gocompat::duration::parse_go_duration(s).ok()),
         _ => None,
     }
 }
@@ -129,8 +129,8 @@ fn go_float(s: &str) -> Option<f64> {
 
 /// A Go duration (`1.5s`, `3m`) in nanoseconds, with Go's message when it
 /// is not one.
-pub(crate) fn go_duration_ns(text: &str) -> Result<i64, model::go_duration::GoDurationError> {
-    model::go_duration::parse_go_duration(text).map(|secs| (secs * 1e9).round() as i64)
+pub(crate) fn go_duration_ns(text: &str) -> Result<i64, gocompat::duration::GoDurationError> {
+    gocompat::duration::parse_go_duration(text).map(|secs| (secs * 1e9).round() as i64)
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 //! as Loki reads it: Prometheus' `ParseMetric` grammar and error texts, then
 //! empty values dropped.
 
+use gocompat::strconv::{EscapeError, quote, quote_into, quote_rune, unescape};
 use model::Labels;
 
 /// A stream's labels read from their text.
@@ -56,59 +57,10 @@ pub fn labels_string(labels: &Labels) -> String {
         }
         out.push_str(l.name);
         out.push('=');
-        go_quote_into(&mut out, l.value);
+        quote_into(&mut out, l.value);
     }
     out.push('}');
     out
-}
-
-/// Go's `strconv.Quote`: printable characters kept, the rest escaped.
-pub(crate) fn go_quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    go_quote_into(&mut out, s);
-    out
-}
-
-fn go_quote_into(out: &mut String, s: &str) {
-    out.push('"');
-    for c in s.chars() {
-        push_escaped(out, c, '"');
-    }
-    out.push('"');
-}
-
-/// Go's `%q` of a rune: `'1'`, `'\n'`, `'\x00'`.
-fn go_quote_rune(c: char) -> String {
-    let mut out = String::from("'");
-    push_escaped(&mut out, c, '\'');
-    out.push('\'');
-    out
-}
-
-fn push_escaped(out: &mut String, c: char, quote: char) {
-    match c {
-        c if c == quote => {
-            out.push('\\');
-            out.push(c);
-        }
-        '\\' => out.push_str("\\\\"),
-        '\u{7}' => out.push_str("\\a"),
-        '\u{8}' => out.push_str("\\b"),
-        '\u{c}' => out.push_str("\\f"),
-        '\n' => out.push_str("\\n"),
-        '\r' => out.push_str("\\r"),
-        '\t' => out.push_str("\\t"),
-        '\u{b}' => out.push_str("\\v"),
-        c if (c as u32) < 0x20 || c == '\u{7f}' => out.push_str(&format!("\\x{:02x}", c as u32)),
-        c if c.is_control() || (c.is_whitespace() && c != ' ') => {
-            if (c as u32) < 0x10000 {
-                out.push_str(&format!("\\u{:04x}", c as u32));
-            } else {
-                out.push_str(&format!("\\U{:08x}", c as u32));
-            }
-        }
-        c => out.push(c),
-    }
 }
 
 /// A parse error at a byte offset, rendered `line:col: parse error: msg`.
@@ -148,13 +100,13 @@ impl Tok {
             Tok::RightBrace => "\"}\"".to_owned(),
             Tok::Comma => "\",\"".to_owned(),
             Tok::Op(op) => format!("<op:{op}>"),
-            Tok::Ident(name) => format!("identifier {}", go_quote(name)),
+            Tok::Ident(name) => format!("identifier {}", quote(name)),
             Tok::Str(raw, _) => {
                 if raw.chars().count() > 10 {
                     let head: String = raw.chars().take(10).collect();
-                    format!("string {}...", go_quote(&head))
+                    format!("string {}...", quote(&head))
                 } else {
-                    format!("string {}", go_quote(raw))
+                    format!("string {}", quote(raw))
                 }
             }
             Tok::Eof => "end of input".to_owned(),
@@ -202,7 +154,7 @@ impl<'a> Lexer<'a> {
         };
         let tok = match c {
             '{' if self.in_braces => {
-                return err(format!("unexpected left brace {}", go_quote_rune(c)));
+                return err(format!("unexpected left brace {}", quote_rune(c)));
             }
             '{' => {
                 self.in_braces = true;
@@ -225,7 +177,7 @@ impl<'a> Lexer<'a> {
                 Some('~') => Tok::Op("!~"),
                 Some('=') => Tok::Op("!="),
                 other => {
-                    let shown = other.map_or_else(|| "EOF".to_owned(), go_quote_rune);
+                    let shown = other.map_or_else(|| "EOF".to_owned(), quote_rune);
                     return err(format!(
                         "unexpected character after '!' inside braces: {shown}"
                     ));
@@ -246,10 +198,10 @@ impl<'a> Lexer<'a> {
             c if self.in_braces => {
                 return err(format!(
                     "unexpected character inside braces: {}",
-                    go_quote_rune(c)
+                    quote_rune(c)
                 ));
             }
-            c => return err(format!("unexpected character: {}", go_quote_rune(c))),
+            c => return err(format!("unexpected character: {}", quote_rune(c))),
         };
         Ok((start, tok))
     }
@@ -281,62 +233,25 @@ impl<'a> Lexer<'a> {
 
     fn escape(&mut self, start: usize, quote: char, value: &mut Vec<u8>) -> Result<(), ParseErr> {
         let err = |msg: String| Err(ParseErr { pos: start, msg });
-        let Some(c) = self.bump() else {
-            return err("escape sequence not terminated".to_owned());
-        };
-        let simple = match c {
-            'a' => Some(7u8),
-            'b' => Some(8),
-            'f' => Some(12),
-            'n' => Some(b'\n'),
-            'r' => Some(b'\r'),
-            't' => Some(b'\t'),
-            'v' => Some(11),
-            '\\' => Some(b'\\'),
-            c if c == quote => Some(c as u8),
-            _ => None,
-        };
-        if let Some(b) = simple {
-            value.push(b);
-            return Ok(());
-        }
-        let (digits, base, max, first) = match c {
-            '0'..='7' => (3, 8, 255u32, Some(c)),
-            'x' => (2, 16, 255, None),
-            'u' => (4, 16, 0x10ffff, None),
-            'U' => (8, 16, 0x10ffff, None),
-            c => return err(format!("unknown escape sequence {}", go_hash_u(c))),
-        };
-        let mut x: u32 = 0;
-        for i in 0..digits {
-            let d = if i == 0 && first.is_some() {
-                first
-            } else {
-                self.bump()
-            };
-            let Some(d) = d else {
-                return err("escape sequence not terminated".to_owned());
-            };
-            match d.to_digit(base) {
-                Some(v) => x = x * base + v,
-                None => {
-                    return err(format!(
-                        "illegal character {} in escape sequence",
-                        go_hash_u(d)
-                    ));
-                }
+        match unescape(&self.src[self.pos..], quote) {
+            Ok((escaped, len)) => {
+                escaped.push_to(value);
+                self.pos += len;
+                Ok(())
+            }
+            // Prometheus' lexer words these its own way.
+            Err(EscapeError::NotTerminated) => err("escape sequence not terminated".to_owned()),
+            Err(EscapeError::Unknown(c)) => {
+                err(format!("unknown escape sequence {}", go_hash_u(c)))
+            }
+            Err(EscapeError::IllegalDigit(d)) => err(format!(
+                "illegal character {} in escape sequence",
+                go_hash_u(d)
+            )),
+            Err(EscapeError::OctalOutOfRange | EscapeError::InvalidCodePoint) => {
+                err("escape sequence is an invalid Unicode code point".to_owned())
             }
         }
-        if x > max || (0xd800..0xe000).contains(&x) {
-            return err("escape sequence is an invalid Unicode code point".to_owned());
-        }
-        if max == 255 {
-            value.push(x as u8);
-        } else if let Some(ch) = char::from_u32(x) {
-            let mut buf = [0; 4];
-            value.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
-        }
-        Ok(())
     }
 
     fn raw_string(&mut self, start: usize) -> Result<(usize, Tok), ParseErr> {
@@ -356,7 +271,7 @@ impl<'a> Lexer<'a> {
 
 /// Go's `%#U`: `U+0071 'q'`.
 fn go_hash_u(c: char) -> String {
-    format!("U+{:04X} {}", c as u32, go_quote_rune(c))
+    format!("U+{:04X} {}", c as u32, quote_rune(c))
 }
 
 struct Parser<'a> {

@@ -473,7 +473,7 @@ fn positions_yaml(text: &str) -> Vec<u8> {
 
 #[test]
 fn positions_key_with_a_line_separator_saves_and_loads_again() {
-    // Found by fuzzing: U+2028 was written in a plain key, and YAML reads
+    // Found by this round trip: U+2028 was written in a plain key, and YAML reads
     // it as a line break, so the agent could not read its own file back.
     let dir = scratch_dir();
     for key in ["a\\u2028b", "/p\\u2029", "\\uFEFF/x"] {

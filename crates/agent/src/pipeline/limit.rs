@@ -397,7 +397,7 @@ mod tests {
 
     #[test]
     fn a_wait_too_long_for_a_duration_is_endless_not_a_panic() {
-        // Found by fuzzing: `Duration::from_secs_f64` panicked on 1e300 s.
+        // `Duration::from_secs_f64` panicked on a wait of 1e300 s.
         let mut run = build("rate: 1e-300\nburst: 1").unwrap();
         assert_eq!(passes(&mut run, &[(0, ""), (0, "")]), [true, true]);
         assert_eq!(*run.waits.lock().unwrap(), [Duration::MAX]);

@@ -634,7 +634,8 @@ mod tests {
             "#x",
             "/q\"uote\\",
             "123",
-            // Found by fuzzing: written plain, these did not read back.
+            // Found by the positions round trip in tests/no_panic.rs:
+            // written plain, these did not read back.
             "/line\u{2028}separator.log",
             "/para\u{2029}graph\u{feff}.log",
         ] {

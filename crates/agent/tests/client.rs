@@ -664,7 +664,10 @@ async fn a_client_error_drops_the_batch_at_once() {
         ("reason", "ingester_error"),
         ("tenant", ""),
     ];
-    assert_eq!(metric(&registry, "promtail_dropped_entries_total", &dropped), 3.0);
+    assert_eq!(
+        metric(&registry, "promtail_dropped_entries_total", &dropped),
+        3.0
+    );
     assert!(metric(&registry, "promtail_dropped_bytes_total", &dropped) > 0.0);
     assert_eq!(
         metric(
@@ -706,13 +709,19 @@ async fn max_retries_exhausted_drops_and_releases() {
         ("reason", "rate_limited"),
         ("tenant", ""),
     ];
-    assert_eq!(metric(&registry, "promtail_dropped_entries_total", &rate), 1.0);
+    assert_eq!(
+        metric(&registry, "promtail_dropped_entries_total", &rate),
+        1.0
+    );
     let generic = [
         ("host", host.as_str()),
         ("reason", "ingester_error"),
         ("tenant", ""),
     ];
-    assert_eq!(metric(&registry, "promtail_dropped_entries_total", &generic), 0.0);
+    assert_eq!(
+        metric(&registry, "promtail_dropped_entries_total", &generic),
+        0.0
+    );
     assert_eq!(
         metric(
             &registry,
@@ -743,7 +752,10 @@ async fn rate_limited_batches_can_be_dropped_at_once() {
         ("reason", "rate_limited"),
         ("tenant", "t"),
     ];
-    assert_eq!(metric(&registry, "promtail_dropped_entries_total", &rate), 1.0);
+    assert_eq!(
+        metric(&registry, "promtail_dropped_entries_total", &rate),
+        1.0
+    );
     assert_eq!(
         metric(
             &registry,
@@ -785,7 +797,10 @@ async fn a_store_that_does_not_answer_is_retried() {
         ("reason", "ingester_error"),
         ("tenant", ""),
     ];
-    assert_eq!(metric(&registry, "promtail_dropped_entries_total", &generic), 1.0);
+    assert_eq!(
+        metric(&registry, "promtail_dropped_entries_total", &generic),
+        1.0
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -810,7 +825,10 @@ async fn a_time_past_year_9999_drops_the_whole_batch() {
         ("reason", "ingester_error"),
         ("tenant", ""),
     ];
-    assert_eq!(metric(&registry, "promtail_dropped_entries_total", &generic), 2.0);
+    assert_eq!(
+        metric(&registry, "promtail_dropped_entries_total", &generic),
+        2.0
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -836,8 +854,14 @@ async fn long_lines_are_dropped_or_truncated_as_configured() {
         ("reason", "line_too_long"),
         ("tenant", ""),
     ];
-    assert_eq!(metric(&registry, "promtail_dropped_entries_total", &long), 1.0);
-    assert_eq!(metric(&registry, "promtail_dropped_bytes_total", &long), 5.0);
+    assert_eq!(
+        metric(&registry, "promtail_dropped_entries_total", &long),
+        1.0
+    );
+    assert_eq!(
+        metric(&registry, "promtail_dropped_bytes_total", &long),
+        5.0
+    );
 
     let stand = StandIn::start(&[]).await;
     let (cutting, registry) = start(ClientConfig {
@@ -858,8 +882,14 @@ async fn long_lines_are_dropped_or_truncated_as_configured() {
         ("reason", "line_too_long"),
         ("tenant", ""),
     ];
-    assert_eq!(metric(&registry, "promtail_mutated_entries_total", &long), 1.0);
-    assert_eq!(metric(&registry, "promtail_mutated_bytes_total", &long), 3.0);
+    assert_eq!(
+        metric(&registry, "promtail_mutated_entries_total", &long),
+        1.0
+    );
+    assert_eq!(
+        metric(&registry, "promtail_mutated_bytes_total", &long),
+        3.0
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -883,7 +913,10 @@ async fn a_stream_past_max_streams_is_dropped() {
         ("reason", "stream_limited"),
         ("tenant", ""),
     ];
-    assert_eq!(metric(&registry, "promtail_dropped_entries_total", &limited), 1.0);
+    assert_eq!(
+        metric(&registry, "promtail_dropped_entries_total", &limited),
+        1.0
+    );
 }
 
 // ---------------------------------------------------------------------

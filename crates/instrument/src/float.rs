@@ -17,7 +17,8 @@ pub fn format_value(value: f64) -> String {
     }
     let (negative, digits, exponent) = shortest_digits(value);
     if !negative && (6..16).contains(&exponent) {
-        return go_exponent_form(&digits, exponent);
+        // Go's `%g` there: `FormatFloat(v, 'g', -1, 64)`.
+        return gocompat::strconv::format_float(value, 'g', -1);
     }
     python_repr(negative, &digits, exponent)
 }
@@ -67,16 +68,6 @@ fn python_repr(negative: bool, digits: &str, exponent: i32) -> String {
             exponent.abs()
         ));
     }
-    out
-}
-
-fn go_exponent_form(digits: &str, exponent: i32) -> String {
-    let mut out = String::from(&digits[..1]);
-    if digits.len() > 1 {
-        out.push('.');
-        out.push_str(&digits[1..]);
-    }
-    out.push_str(&format!("e+{exponent:02}"));
     out
 }
 

@@ -5,6 +5,7 @@
 //! which is the order the Python client prints them in. Lookups of an
 //! existing child take a read lock and allocate nothing.
 
+use std::any::Any;
 use std::hash::{Hash, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
@@ -97,6 +98,9 @@ pub trait Collector: Send + Sync {
 struct Registered {
     names: Vec<String>,
     collector: Arc<dyn Collector>,
+    /// The same collector as its concrete type, when it was registered
+    /// through [`Registry::shared`], so a later call can hand it back.
+    shared: Option<Arc<dyn Any + Send + Sync>>,
 }
 
 /// A set of collectors, gathered in registration order.
@@ -130,8 +134,58 @@ impl Registry {
         collectors.push(Registered {
             names: names.iter().map(|n| (*n).to_owned()).collect(),
             collector,
+            shared: None,
         });
         Ok(())
+    }
+
+    /// The collector registered before under `name` through this method,
+    /// or a new one from `make`, registered under `name`.
+    ///
+    /// Several users share one family this way, as Prometheus' Go client
+    /// lets a second registration reuse the first (`AlreadyRegisteredError`):
+    /// every Promtail pipeline stage that drops lines counts them in the one
+    /// `logentry_dropped_lines_total`. A name taken by a collector of
+    /// another type, or registered through [`Registry::register`], is a
+    /// [`RegistryError::Duplicate`].
+    pub fn shared<T: Collector + 'static>(
+        &self,
+        name: &str,
+        make: impl FnOnce() -> Result<T, RegistryError>,
+    ) -> Result<Arc<T>, RegistryError> {
+        let mut collectors = self
+            .collectors
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some(found) = collectors
+            .iter()
+            .find(|r| r.names.iter().any(|n| n == name))
+        {
+            return found
+                .shared
+                .clone()
+                .and_then(|any| any.downcast::<T>().ok())
+                .ok_or_else(|| RegistryError::Duplicate(name.to_owned()));
+        }
+        let collector = Arc::new(make()?);
+        collectors.push(Registered {
+            names: vec![name.to_owned()],
+            collector: collector.clone(),
+            shared: Some(collector.clone()),
+        });
+        Ok(collector)
+    }
+
+    /// The counter family registered under `name` by an earlier call, or a
+    /// new one (see [`Registry::shared`]); `name` may end in `_total`.
+    pub fn shared_counter(
+        &self,
+        name: &str,
+        help: &str,
+        label_names: &[&str],
+    ) -> Result<Arc<Family<Counter>>, RegistryError> {
+        let base = name.strip_suffix("_total").unwrap_or(name);
+        self.shared(base, || Family::new(base, help, label_names, ()))
     }
 
     /// Registers and returns a counter family. `name` may end in `_total`.
@@ -649,6 +703,36 @@ mod tests {
         let snaps = registry.gather();
         assert_eq!(snaps[0].metrics[0].created, None);
         assert!(snaps[1].metrics[0].created.is_some());
+    }
+
+    #[test]
+    fn shared_families_are_registered_once() {
+        let registry = Registry::new();
+        let a = registry
+            .shared_counter("d_total", "h", &["reason"])
+            .unwrap();
+        let b = registry
+            .shared_counter("d_total", "h", &["reason"])
+            .unwrap();
+        a.with_labels(&["x"]).inc();
+        b.with_labels(&["x"]).inc();
+        assert_eq!(registry.gather().len(), 1);
+        assert_eq!(a.with_labels(&["x"]).get(), 2.0);
+    }
+
+    #[test]
+    fn a_shared_name_taken_otherwise_is_a_duplicate() {
+        let registry = Registry::new();
+        registry.counter("c_total", "h", &[]).unwrap();
+        assert!(matches!(
+            registry.shared_counter("c_total", "h", &[]),
+            Err(RegistryError::Duplicate(_))
+        ));
+        registry.shared_counter("g", "h", &[]).unwrap();
+        assert!(matches!(
+            registry.shared("g", || Family::<Gauge>::new("g", "h", &[], ())),
+            Err(RegistryError::Duplicate(_))
+        ));
     }
 
     #[test]

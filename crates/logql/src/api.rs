@@ -87,7 +87,7 @@ pub fn parse_time(text: &str) -> Result<i64, ApiError> {
         let millis = ((f - whole) * 1000.0).round();
         return Ok(whole as i64 * 1_000_000_000 + millis as i64 * 1_000_000);
     }
-    crate::template::parse_rfc3339(t).map_err(|_| bad())
+    gocompat::time::parse(gocompat::time::RFC3339_NANO, t).map_err(|_| bad())
 }
 
 /// Parses `step`: a duration (`30s`, `1m`) or float seconds.
@@ -158,12 +158,6 @@ fn query_text(get: &dyn Fn(&str) -> Option<String>) -> String {
     get("query").unwrap_or_default()
 }
 
-/// Go's `time.Duration` printing for whole seconds (`235791h3m0s`).
-fn go_duration(ns: i64) -> String {
-    let secs = ns / 1_000_000_000;
-    format!("{}h{}m{}s", secs / 3600, (secs % 3600) / 60, secs % 60)
-}
-
 /// `/loki/api/v1/query_range` parameters. Defaults: `end` now, `start` one
 /// hour earlier, `limit` 100, `direction` backward, `step` from the range
 /// (Loki's `max(1s, range/250)`). For metric queries the steps are aligned
@@ -198,8 +192,8 @@ pub fn range_request_with(
     if max_length > 0 && end.saturating_sub(start) > max_length {
         return Err(ApiError::bad(format!(
             "the query time range exceeds the limit (query length: {}, limit: {})",
-            go_duration(end.saturating_sub(start)),
-            go_duration(max_length)
+            gocompat::duration::format(end.saturating_sub(start)),
+            gocompat::duration::format(max_length)
         )));
     }
     let step = match get("step") {

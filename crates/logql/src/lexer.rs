@@ -336,57 +336,24 @@ impl<'a> Lexer<'a> {
 
     /// One Go escape sequence after a backslash.
     fn escape(&mut self, start: usize, out: &mut Vec<u8>) -> Result<(), ParseError> {
-        let Some(c) = self.peek() else {
+        use gocompat::strconv::{EscapeError, unescape};
+        if self.rest().is_empty() {
             return Err(self.err(start, "literal not terminated"));
-        };
-        self.pos += c.len_utf8();
-        let simple = match c {
-            'a' => Some(7u8),
-            'b' => Some(8),
-            'f' => Some(12),
-            'n' => Some(b'\n'),
-            'r' => Some(b'\r'),
-            't' => Some(b'\t'),
-            'v' => Some(11),
-            '\\' => Some(b'\\'),
-            '"' => Some(b'"'),
-            _ => None,
-        };
-        if let Some(b) = simple {
-            out.push(b);
-            return Ok(());
         }
-        let digits = |l: &mut Self, n: usize, radix: u32| -> Result<u32, ParseError> {
-            let text = l.rest().get(..n).unwrap_or("");
-            if text.len() != n || !text.chars().all(|c| c.is_digit(radix)) {
-                return Err(l.err(start, "invalid syntax: bad escape sequence"));
-            }
-            l.pos += n;
-            u32::from_str_radix(text, radix).map_err(|_| l.err(start, "invalid syntax"))
-        };
-        match c {
-            'x' => {
-                let v = digits(self, 2, 16)?;
-                out.push(v as u8);
-            }
-            '0'..='7' => {
-                self.pos -= 1;
-                let v = digits(self, 3, 8)?;
-                if v > 255 {
-                    return Err(self.err(start, "invalid syntax: octal escape out of range"));
+        let (escaped, len) = unescape(self.rest(), '"').map_err(|e| {
+            // Loki reports `strconv.Unquote`'s failure in its own words.
+            let why = match e {
+                EscapeError::NotTerminated | EscapeError::IllegalDigit(_) => {
+                    "invalid syntax: bad escape sequence"
                 }
-                out.push(v as u8);
-            }
-            'u' | 'U' => {
-                let v = digits(self, if c == 'u' { 4 } else { 8 }, 16)?;
-                let Some(ch) = char::from_u32(v) else {
-                    return Err(self.err(start, "invalid syntax: invalid unicode escape"));
-                };
-                let mut buf = [0u8; 4];
-                out.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
-            }
-            _ => return Err(self.err(start, "invalid syntax: unknown escape sequence")),
-        }
+                EscapeError::Unknown(_) => "invalid syntax: unknown escape sequence",
+                EscapeError::OctalOutOfRange => "invalid syntax: octal escape out of range",
+                EscapeError::InvalidCodePoint => "invalid syntax: invalid unicode escape",
+            };
+            self.err(start, why)
+        })?;
+        escaped.push_to(out);
+        self.pos += len;
         Ok(())
     }
 
@@ -454,7 +421,7 @@ impl<'a> Lexer<'a> {
             .unwrap_or(rest.len() - number_end);
         let with_unit = rest.get(..number_end + unit_len).unwrap_or("");
         if unit_len > 0 {
-            if model::go_duration::parse_go_duration(with_unit).is_ok()
+            if gocompat::duration::parse_go_duration(with_unit).is_ok()
                 || model::duration::parse_duration(with_unit).is_ok()
             {
                 self.pos = start + with_unit.len();

@@ -8,7 +8,8 @@
 //!   same tree;
 //! - **the log pipeline** ([`pipeline`]): line filters on raw bytes, the
 //!   json/logfmt/regexp/pattern/unpack parsers, label filters, formatters
-//!   with a Go `text/template` subset ([`template`]). The pipeline is a leaf
+//!   with Loki's template functions ([`template`]; the Go `text/template`
+//!   engine itself is `gocompat::template`). The pipeline is a leaf
 //!   that knows nothing of the grammar, so the agent reuses its stages;
 //! - **evaluation** ([`eval`]): log queries and metric queries over the
 //!   [`store::Store`] seam (fallible, lazy, bounded by the query's limits), with vector algebra from `model::algebra`

@@ -83,7 +83,7 @@ pub fn parse_go_float(text: &str) -> Option<f64> {
 /// Seconds in a duration literal: Go notation first (`1.5s`), then
 /// Prometheus notation (`1d`, `1w`).
 pub(crate) fn duration_seconds(text: &str) -> Option<f64> {
-    model::go_duration::parse_go_duration(text)
+    gocompat::duration::parse_go_duration(text)
         .ok()
         .or_else(|| {
             model::duration::parse_duration(text)

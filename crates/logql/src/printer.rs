@@ -7,18 +7,9 @@ use model::algebra::{Cardinality, Grouping};
 
 use crate::ast::*;
 
-/// Writes `s` double-quoted with `\`, `"` and newlines escaped.
+/// Writes `s` as Go's `strconv.Quote` does, as Loki prints strings.
 fn quoted(f: &mut Formatter<'_>, s: &str) -> fmt::Result {
-    f.write_char('"')?;
-    for c in s.chars() {
-        match c {
-            '\\' => f.write_str("\\\\")?,
-            '"' => f.write_str("\\\"")?,
-            '\n' => f.write_str("\\n")?,
-            c => f.write_char(c)?,
-        }
-    }
-    f.write_char('"')
+    f.write_str(&gocompat::strconv::quote(s))
 }
 
 fn number(f: &mut Formatter<'_>, v: f64) -> fmt::Result {

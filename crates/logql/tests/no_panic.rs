@@ -232,9 +232,19 @@ fn pathological_nesting_is_refused_not_a_stack_overflow() {
     );
     assert!(logql::parse(&parens).is_err());
     let t = format!("{{{{ {}1{} }}}}", "(".repeat(10_000), ")".repeat(10_000));
-    assert!(Template::parse("line", &t).unwrap_err().contains("nested"));
+    assert!(
+        Template::parse("line", &t)
+            .unwrap_err()
+            .message()
+            .contains("nested")
+    );
     let t = "{{ if 1 }}".repeat(10_000);
-    assert!(Template::parse("line", &t).unwrap_err().contains("nested"));
+    assert!(
+        Template::parse("line", &t)
+            .unwrap_err()
+            .message()
+            .contains("nested")
+    );
 }
 
 #[test]
@@ -252,7 +262,8 @@ fn templates_cannot_exhaust_memory() {
         let err = Template::parse("line", t)
             .unwrap()
             .render(&data, ctx)
-            .unwrap_err();
+            .unwrap_err()
+            .to_string();
         assert!(
             err.contains("too large") || err.contains("too complex"),
             "{t}: {err}"

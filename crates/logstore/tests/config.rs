@@ -449,13 +449,13 @@ fn bad_duration_names_line_and_key() {
         error("limits_config:\n  split_queries_by_interval: 24h\n  retention_period: 15 days\n");
     assert!(e.starts_with("loki-config.yaml:3:"), "{e}");
     assert!(
-        e.contains("limits_config.retention_period: invalid duration \"15 days\""),
+        e.contains("limits_config.retention_period: not a valid duration string: \"15 days\""),
         "{e}"
     );
     // A bare number is no duration for Loki either.
     let e = error("limits_config:\n  query_timeout: 60\n");
     assert!(
-        e.starts_with("loki-config.yaml:2:") && e.contains("invalid duration \"60\""),
+        e.starts_with("loki-config.yaml:2:") && e.contains("not a valid duration string: \"60\""),
         "{e}"
     );
 }

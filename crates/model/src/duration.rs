@@ -4,7 +4,10 @@
 //! appears at most once, in that order, with an integer count; this is the
 //! notation of prometheus.yml, PromQL ranges, Loki's config and our flags.
 
+use std::fmt;
 use std::time::Duration;
+
+use serde::{Deserialize, Deserializer};
 
 use crate::ModelError;
 
@@ -79,6 +82,29 @@ pub fn format_duration(duration: Duration) -> String {
     out
 }
 
+/// A duration in Prometheus notation as a config file writes it
+/// (`15s`, `1m30s`, `168h`, `0`): Prometheus' and Loki's `model.Duration`.
+///
+/// Read from any scalar, as Go's yaml.v2 fills the string it parses (so a
+/// bare `0` loads); a bad one fails with Prometheus' message, `not a valid
+/// duration string: "…"`. Printed in Prometheus notation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, Hash)]
+pub struct PromDuration(pub Duration);
+
+impl<'de> Deserialize<'de> for PromDuration {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        gocompat::yaml::from_scalar(deserializer, "a duration", |text| {
+            parse_duration(text).map(PromDuration)
+        })
+    }
+}
+
+impl fmt::Display for PromDuration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&format_duration(self.0))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -134,5 +160,19 @@ mod tests {
     fn error_message_names_the_input() {
         let err = parse_duration("abc").unwrap_err();
         assert_eq!(err.to_string(), r#"not a valid duration string: "abc""#);
+    }
+
+    #[test]
+    fn config_durations_read_any_scalar() {
+        let read = |text: &str| yaml_serde::from_str::<PromDuration>(text).map(|d| d.0);
+        assert_eq!(read("0").ok(), Some(Duration::ZERO));
+        assert_eq!(read("1w").ok(), Some(Duration::from_secs(7 * 86_400)));
+        assert_eq!(read("'1m30s'").ok(), Some(Duration::from_secs(90)));
+        let error = read("168").unwrap_err().to_string();
+        assert!(
+            error.contains(r#"not a valid duration string: "168""#),
+            "{error}"
+        );
+        assert_eq!(PromDuration(Duration::from_secs(90)).to_string(), "1m30s");
     }
 }

@@ -108,17 +108,8 @@ pub struct SampleValue(pub f64);
 
 impl std::fmt::Display for SampleValue {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let value = self.0;
-        if value.is_nan() {
-            f.write_str("NaN")
-        } else if value == f64::INFINITY {
-            f.write_str("+Inf")
-        } else if value == f64::NEG_INFINITY {
-            f.write_str("-Inf")
-        } else {
-            // Rust's Display is the shortest round-trip digits without exponent.
-            write!(f, "{value}")
-        }
+        // Prometheus writes sample values with `FormatFloat(v, 'f', -1, 64)`.
+        f.write_str(&gocompat::strconv::format_float(self.0, 'f', -1))
     }
 }
 

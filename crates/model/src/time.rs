@@ -29,9 +29,10 @@ pub fn parse_time_ms(text: &str) -> Result<i64, ModelError> {
         "292277025-08-18T07:12:54.999999999Z" => return Ok(MAX_TIME_MS),
         _ => {}
     }
-    chrono::DateTime::parse_from_rfc3339(text)
-        .map(|t| t.timestamp_millis())
-        .map_err(|_| invalid())
+    let (secs, nanos) = gocompat::time::parse_rfc3339(text).map_err(|_| invalid())?;
+    secs.checked_mul(1000)
+        .and_then(|ms| ms.checked_add(i64::from(nanos / 1_000_000)))
+        .ok_or_else(invalid)
 }
 
 /// Parses a duration parameter (`step`, `timeout`) to milliseconds: float
@@ -78,7 +79,15 @@ mod tests {
             parse_time_ms("-292273086-05-16T16:47:06Z").unwrap(),
             MIN_TIME_MS
         );
-        for bad in ["abc", "", "NaN", "Inf", "2023-13-01T00:00:00Z", "1e300"] {
+        for bad in [
+            "abc",
+            "",
+            "NaN",
+            "Inf",
+            "2023-13-01T00:00:00Z",
+            "2023-02-30T00:00:00Z",
+            "1e300",
+        ] {
             assert!(parse_time_ms(bad).is_err(), "{bad}");
         }
         assert_eq!(

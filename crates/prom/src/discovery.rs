@@ -73,7 +73,7 @@ fn read_file(path: &Path) -> Result<Vec<TargetGroup>, String> {
             .labels
             .insert(META_FILEPATH.to_owned(), filepath.clone());
         for name in group.labels.keys() {
-            if !crate::config::values::is_valid_label_name(name) {
+            if !model::is_valid_label_name(name) {
                 return Err(format!("{name:?} is not a valid label name"));
             }
         }

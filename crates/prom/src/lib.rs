@@ -2,7 +2,8 @@
 //!
 //! `prom` owns everything between a target's `/metrics` and the TSDB:
 //! reading what targets expose ([`exposition`]: the text format and
-//! OpenMetrics), prometheus.yml ([`config`]) and relabeling ([`relabel`]).
+//! OpenMetrics) and prometheus.yml ([`config`]); relabeling is
+//! `model::relabel`, shared with the log agent.
 //! The scrape loop, rules, remote write and the Prometheus HTTP API come
 //! next, here too.
 //!
@@ -23,7 +24,6 @@ mod client;
 pub mod config;
 pub mod discovery;
 pub mod exposition;
-pub mod relabel;
 pub mod remote;
 pub mod scrape;
 pub mod server;

@@ -15,7 +15,7 @@ use std::time::Duration;
 use model::Labels;
 
 use crate::config::ScrapeConfig;
-use crate::relabel;
+use model::relabel;
 
 /// Label names of the target model.
 pub mod names {

@@ -324,7 +324,7 @@ impl Backoff {
             return self.low;
         }
         let span = u64::try_from((self.high - self.low).as_nanos()).unwrap_or(u64::MAX);
-        let delay = self.low + Duration::from_nanos(fastrand::u64(..span));
+        let delay = self.low + Duration::from_nanos(rand::random_range(..span));
         if self.high < self.config.max_period {
             self.low = double(self.low, self.config.max_period);
             self.high = double(self.high, self.config.max_period);

@@ -32,8 +32,159 @@
 //! ```
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use instrument::{Counter, Family, Registry, RegistryError};
 
 use crate::entry::Entry;
+
+mod config;
+mod decolorize;
+mod dry_run;
+mod inspect;
+mod json;
+mod labels;
+mod logfmt;
+mod output;
+mod pack;
+mod regex;
+mod replace;
+mod template;
+mod tenant;
+mod timestamp;
+mod value;
+
+mod cri;
+mod docker;
+mod drop;
+mod limit;
+mod match_stage;
+mod metrics;
+mod multiline;
+mod sampling;
+mod weak;
+
+pub use config::{ConfigError, StageConfig};
+pub use cri::CriStage;
+pub use decolorize::DecolorizeStage;
+pub use docker::DockerStage;
+pub use drop::{DropConfig, DropError, DropStage};
+pub use dry_run::{dry_run_line, format_time, label_set_string, tabwriter};
+pub use inspect::inspect;
+pub use json::{JmesPath, JsonConfig, JsonStage};
+pub use labels::{
+    LabelAllowStage, LabelDropStage, LabelListConfig, LabelsConfig, LabelsStage,
+    StaticLabelsConfig, StaticLabelsStage, StructuredMetadataStage,
+};
+pub use limit::{LimitConfig, LimitError, LimitStage};
+pub use logfmt::{LogfmtConfig, LogfmtStage};
+pub use match_stage::{MatchConfig, MatchError, MatchStage};
+pub use metrics::{MetricsConfig, MetricsError, MetricsStage};
+pub use multiline::{MultilineConfig, MultilineError, MultilineStage};
+pub use output::{OutputConfig, OutputStage};
+pub use pack::{PackConfig, PackStage};
+pub use regex::{RegexConfig, RegexStage};
+pub use replace::ReplaceConfig;
+pub use sampling::{SamplingConfig, SamplingError, SamplingStage};
+pub use template::TemplateConfig;
+pub use tenant::{TenantConfig, TenantStage};
+pub use timestamp::{ActionOnFailure, Format, TimestampConfig, TimestampStage};
+pub use value::{get_string, go_json};
+
+/// What stages need from the agent around them.
+#[derive(Clone)]
+pub struct StageContext {
+    /// The scrape config's `job_name` (the `match` stage's metrics use it).
+    pub job_name: String,
+    /// Where the `metrics` stage registers its families.
+    pub registry: Arc<Registry>,
+    /// `logentry_dropped_lines_total{reason}`, which every dropping stage
+    /// counts into (Promtail shares one family across stages).
+    pub dropped: Arc<Family<Counter>>,
+}
+
+impl StageContext {
+    /// A context whose stages register their metrics in `registry`; it
+    /// registers the shared drop counter there, so build it once per
+    /// registry and [`StageContext::for_job`] per scrape config.
+    pub fn new(job_name: &str, registry: Arc<Registry>) -> Result<Self, RegistryError> {
+        let dropped = drop::dropped_lines(&registry)?;
+        Ok(Self {
+            job_name: job_name.to_owned(),
+            registry,
+            dropped,
+        })
+    }
+
+    /// The same context for another job.
+    pub fn for_job(&self, job_name: &str) -> Self {
+        Self {
+            job_name: job_name.to_owned(),
+            ..self.clone()
+        }
+    }
+}
+
+impl std::fmt::Debug for StageContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StageContext")
+            .field("job_name", &self.job_name)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why a pipeline could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineError {
+    /// A stage's options are invalid (when built from values made in code;
+    /// a config file reports these while it is deserialised).
+    #[error("invalid {stage} stage config: {source}")]
+    Config {
+        /// The stage's name.
+        stage: &'static str,
+        /// What is wrong.
+        source: ConfigError,
+    },
+    /// The stage is known but not built by this version.
+    #[error("the {0} stage is not supported yet")]
+    NotBuilt(&'static str),
+    /// A stage's metric could not be registered.
+    #[error("invalid metrics stage config: {0}")]
+    Registry(#[from] RegistryError),
+    /// The fixed stages `docker` or `cri` are made of did not parse (a bug).
+    #[error("building a composed stage: {0}")]
+    Composition(String),
+}
+
+/// Builds the stage `cfg` describes.
+pub fn build_stage(cfg: &StageConfig, ctx: &StageContext) -> Result<Box<dyn Stage>, PipelineError> {
+    Ok(match cfg {
+        StageConfig::Regex(c) => Box::new(RegexStage::new(c.clone())),
+        StageConfig::Json(c) => Box::new(JsonStage::new(c.clone())),
+        StageConfig::Logfmt(c) => Box::new(LogfmtStage::new(c.clone())),
+        StageConfig::Pack(c) => Box::new(PackStage::new(c.clone())),
+        StageConfig::Decolorize => Box::new(DecolorizeStage::default()),
+        StageConfig::Output(c) => Box::new(OutputStage::new(c.clone())),
+        StageConfig::Labels(c) => Box::new(LabelsStage::new(c.clone())),
+        StageConfig::LabelAllow(c) => Box::new(LabelAllowStage::new(c.clone())),
+        StageConfig::LabelDrop(c) => Box::new(LabelDropStage::new(c.clone())),
+        StageConfig::StaticLabels(c) => Box::new(StaticLabelsStage::new(c.clone())),
+        StageConfig::Tenant(c) => Box::new(TenantStage::new(c.clone())),
+        StageConfig::StructuredMetadata(c) => Box::new(StructuredMetadataStage::new(c.clone())),
+        StageConfig::Timestamp(c) => Box::new(TimestampStage::new(c.clone())),
+        StageConfig::Replace(_) | StageConfig::Template(_) => {
+            return Err(PipelineError::NotBuilt(cfg.name()));
+        }
+        StageConfig::Multiline(c) => Box::new(MultilineStage::new(c.clone())),
+        StageConfig::Docker => Box::new(DockerStage::new(ctx)?),
+        StageConfig::Cri => Box::new(CriStage::new(ctx)?),
+        StageConfig::Match(c) => Box::new(MatchStage::new(c, ctx)?),
+        StageConfig::Drop(c) => Box::new(DropStage::new(c.clone(), ctx.dropped.clone())),
+        StageConfig::Limit(c) => Box::new(LimitStage::new(c, &ctx.registry, ctx.dropped.clone())?),
+        StageConfig::Sampling(c) => Box::new(SamplingStage::new(c.clone(), ctx.dropped.clone())),
+        StageConfig::Metrics(c) => Box::new(MetricsStage::new(c, &ctx.registry)?),
+    })
+}
 
 /// Values extracted from an entry, by name. Parsing stages store strings
 /// (`regex`, `logfmt`) or JSON values (`json`); readers convert as
@@ -79,22 +230,45 @@ pub trait Stage: Send {
     fn drain(&mut self, _out: &mut Vec<PipelineEntry>) {}
 }
 
+/// Where `--inspect` reports go, one report per stage and entry.
+pub type InspectSink = Box<dyn FnMut(&str) + Send>;
+
 /// Stages in order.
 pub struct Pipeline {
     stages: Vec<Box<dyn Stage>>,
+    /// `--inspect`: when set, every stage's changes are reported here.
+    inspector: Option<InspectSink>,
     /// Scratch buffers, kept to avoid an allocation per entry.
     current: Vec<PipelineEntry>,
     next: Vec<PipelineEntry>,
 }
 
 impl Pipeline {
+    /// Builds the stages of `pipeline_stages` in order.
+    pub fn new(stages: &[StageConfig], ctx: &StageContext) -> Result<Self, PipelineError> {
+        let built = stages
+            .iter()
+            .map(|cfg| build_stage(cfg, ctx))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Self::from_stages(built))
+    }
+
     /// A pipeline of already built stages.
     pub fn from_stages(stages: Vec<Box<dyn Stage>>) -> Self {
         Self {
             stages,
+            inspector: None,
             current: Vec::new(),
             next: Vec::new(),
         }
+    }
+
+    /// Reports what each stage changes to `sink` (`--inspect`). Only a
+    /// stage that turns one entry into one entry is reported; entries a
+    /// stage drops, holds or merges are not.
+    pub fn inspect_with(mut self, sink: InspectSink) -> Self {
+        self.inspector = Some(sink);
+        self
     }
 
     /// Runs `entry` through every stage; what comes out is appended to
@@ -120,7 +294,17 @@ impl Pipeline {
             }
             self.next.clear();
             for e in self.current.drain(..) {
-                stage.process(e, now_ns, &mut self.next);
+                match self.inspector.as_mut() {
+                    None => stage.process(e, now_ns, &mut self.next),
+                    Some(report) => {
+                        let before = e.clone();
+                        let at = self.next.len();
+                        stage.process(e, now_ns, &mut self.next);
+                        if let [after] = &self.next[at..] {
+                            report(&inspect(stage.name(), &before, after));
+                        }
+                    }
+                }
             }
             std::mem::swap(&mut self.current, &mut self.next);
         }
@@ -184,6 +368,37 @@ impl Stage for Pipeline {
     }
 }
 
+/// Helpers for the stages' unit tests.
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::*;
+
+    /// A pipeline entry for `line` with no labels.
+    pub(crate) fn entry(line: &str) -> PipelineEntry {
+        PipelineEntry::new(Entry {
+            line: line.to_owned(),
+            ..Entry::default()
+        })
+    }
+
+    /// The extracted map as strings (values not convertible are left out).
+    pub(crate) fn extracted_of(e: &PipelineEntry) -> Vec<(String, String)> {
+        e.extracted
+            .iter()
+            .filter_map(|(k, v)| Some((k.clone(), get_string(v)?.into_owned())))
+            .collect()
+    }
+
+    /// The labels as pairs.
+    pub(crate) fn labels_of(e: &PipelineEntry) -> Vec<(String, String)> {
+        e.entry
+            .labels
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -242,6 +457,47 @@ mod tests {
         p.process(line("3"), 0, &mut out);
         p.drain(&mut out);
         assert_eq!(out[2].line, "3-a-b");
+    }
+
+    fn from_yaml(yaml: &str) -> Pipeline {
+        let stages: Vec<StageConfig> =
+            yaml_serde::from_str(yaml).unwrap_or_else(|e| panic!("{yaml}: {e}"));
+        let ctx = StageContext::new("job", Arc::new(Registry::new())).expect("a fresh registry");
+        Pipeline::new(&stages, &ctx).unwrap_or_else(|e| panic!("{yaml}: {e}"))
+    }
+
+    #[test]
+    fn a_pipeline_from_yaml_runs_its_stages_in_order() {
+        let mut p = from_yaml(
+            "- regex: {expression: '^(?P<level>\\w+) (?P<msg>.*)$'}\n\
+             - labels: {level: null}\n\
+             - output: {source: msg}\n",
+        );
+        let mut out = Vec::new();
+        p.process(line("warn disk full"), 0, &mut out);
+        assert_eq!(out[0].line, "disk full");
+        assert_eq!(out[0].labels.get("level").map(String::as_str), Some("warn"));
+    }
+
+    #[test]
+    fn inspect_reports_each_stage() {
+        let reports = Arc::new(std::sync::Mutex::new(String::new()));
+        let sink = reports.clone();
+        let mut p = from_yaml(
+            "- regex: {expression: '^(?P<level>\\w+)'}\n- labels: {level: null}\n- decolorize:\n",
+        )
+        .inspect_with(Box::new(move |r| {
+            sink.lock().expect("not poisoned").push_str(r)
+        }));
+        let mut out = Vec::new();
+        p.process(line("warn x"), 0, &mut out);
+        let text = reports.lock().expect("not poisoned").clone();
+        assert_eq!(
+            text,
+            "[inspect: regex stage]: \n{stages.Entry}.Extracted[\"level\"]:\n\t+: warn\n\
+             [inspect: labels stage]: \n{stages.Entry}.Entry.Labels:\n\t-: {}\n\t+: {level=\"warn\"}\n\
+             [inspect: decolorize stage]: none\n"
+        );
     }
 
     #[test]

@@ -34,7 +34,7 @@ impl LineFormat {
     /// Compiles the template.
     pub fn new(text: &str) -> Result<Self, String> {
         Ok(Self {
-            template: Template::parse("line", text)?,
+            template: Template::parse("line", text).map_err(|e| e.to_string())?,
         })
     }
 }
@@ -44,7 +44,7 @@ impl Stage for LineFormat {
         let data = template_data(labels);
         match self.template.render(&data, Context { line, ts_ns }) {
             Ok(out) => *line = Cow::Owned(out),
-            Err(e) => labels.set_error(ERR_TEMPLATE, e),
+            Err(e) => labels.set_error(ERR_TEMPLATE, e.to_string()),
         }
         true
     }
@@ -93,7 +93,7 @@ impl LabelFormat {
             .map(|(dst, item)| match item {
                 Ok(src) => Ok(LabelFormatItem::Rename { dst, src }),
                 Err(text) => Ok(LabelFormatItem::Template {
-                    template: Template::parse("label", &text)?,
+                    template: Template::parse("label", &text).map_err(|e| e.to_string())?,
                     dst,
                 }),
             })
@@ -117,7 +117,7 @@ impl Stage for LabelFormat {
                     let d = data.get_or_insert_with(|| template_data(labels));
                     match template.render(d, Context { line, ts_ns }) {
                         Ok(v) => labels.set(dst.clone(), v),
-                        Err(e) => labels.set_error(ERR_TEMPLATE, e),
+                        Err(e) => labels.set_error(ERR_TEMPLATE, e.to_string()),
                     }
                 }
             }

@@ -153,7 +153,7 @@ pub fn convert(conv: Conversion, value: &str) -> Result<f64, String> {
     match conv {
         Conversion::Number => parse_float(value),
         Conversion::Duration => {
-            model::go_duration::parse_go_duration(value).map_err(|e| e.to_string())
+            gocompat::duration::parse_go_duration(value).map_err(|e| e.to_string())
         }
         Conversion::Bytes => parse_bytes(value).map(|b| b as f64),
     }

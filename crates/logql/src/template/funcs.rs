@@ -1,30 +1,17 @@
-//! The function library: Go's builtins, the sprig functions Loki exposes and
-//! Loki's own (`__line__`, `__timestamp__`, `bytes`, `duration`, …).
+//! Loki's template function library: the sprig functions Loki exposes and
+//! Loki's own (`__line__`, `__timestamp__`, `bytes`, `duration`, …). Go's
+//! builtins come with the engine (`gocompat::template`).
+
+use gocompat::template::{
+    FnError, MAX_OUTPUT, Value, arity, float_arg as float, int_arg as int, str_arg as s,
+    strict_int_arg as strict_int,
+};
+use gocompat::{time, url};
 
 use super::Context;
-use super::time;
-use super::value::{Value, format_go_float};
 use crate::pipeline::json::{JsonValue, parse_json};
 
 const FUNCTIONS: &[&str] = &[
-    // Go builtins
-    "and",
-    "or",
-    "not",
-    "len",
-    "index",
-    "print",
-    "printf",
-    "println",
-    "eq",
-    "ne",
-    "lt",
-    "le",
-    "gt",
-    "ge",
-    "urlquery",
-    "html",
-    "js",
     // Loki
     "ToLower",
     "ToUpper",
@@ -96,69 +83,9 @@ const FUNCTIONS: &[&str] = &[
     "default",
 ];
 
-/// Why a function call failed: a bad argument (Go points at it) or the
-/// call itself.
-#[derive(Debug)]
-pub(super) enum FnError {
-    /// The `n`th argument has the wrong type.
-    Arg(usize, String),
-    /// Anything else.
-    Call(String),
-}
-
-impl From<String> for FnError {
-    fn from(s: String) -> Self {
-        FnError::Call(s)
-    }
-}
-
-impl From<&str> for FnError {
-    fn from(s: &str) -> Self {
-        FnError::Call(s.to_owned())
-    }
-}
-
-/// Whether `name` is a known function.
+/// Whether `name` is one of Loki's functions.
 pub(super) fn is_function(name: &str) -> bool {
     FUNCTIONS.contains(&name)
-}
-
-fn arity(name: &str, args: &[Value], n: usize) -> Result<(), String> {
-    if args.len() == n {
-        Ok(())
-    } else {
-        Err(format!(
-            "wrong number of args for {name}: want {n} got {}",
-            args.len()
-        ))
-    }
-}
-
-fn s(args: &[Value], i: usize) -> String {
-    args.get(i).map(Value::as_string).unwrap_or_default()
-}
-
-fn int(args: &[Value], i: usize) -> i64 {
-    args.get(i).map(Value::as_int).unwrap_or(0)
-}
-
-/// An argument Go declares as `int`: other types are an error, as in Go.
-fn strict_int(args: &[Value], i: usize) -> Result<i64, FnError> {
-    match args.get(i) {
-        Some(Value::Int(v)) => Ok(*v),
-        Some(other) => Err(FnError::Arg(
-            i,
-            format!(
-                "wrong type for value; expected int; got {}",
-                other.type_name()
-            ),
-        )),
-        None => Err(FnError::Call("missing argument".into())),
-    }
-}
-
-fn float(args: &[Value], i: usize) -> f64 {
-    args.get(i).map(Value::as_float).unwrap_or(0.0)
 }
 
 fn json_to_value(v: JsonValue) -> Value {
@@ -180,15 +107,6 @@ fn json_to_value(v: JsonValue) -> Value {
             out.sort_by(|a, b| a.0.cmp(&b.0));
             Value::Map(out, false)
         }
-    }
-}
-
-fn compare(a: &Value, b: &Value) -> Option<std::cmp::Ordering> {
-    let numeric = |v: &Value| matches!(v, Value::Int(_) | Value::Float(_));
-    if numeric(a) && numeric(b) {
-        a.as_float().partial_cmp(&b.as_float())
-    } else {
-        Some(a.as_string().cmp(&b.as_string()))
     }
 }
 
@@ -245,189 +163,6 @@ fn b64decode(text: &str) -> Result<Vec<u8>, String> {
     Ok(out)
 }
 
-fn url_encode(text: &str) -> String {
-    let mut out = String::new();
-    for b in text.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(char::from(b))
-            }
-            b' ' => out.push('+'),
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
-}
-
-fn url_decode(text: &str) -> Result<String, String> {
-    let bytes = text.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while let Some(&b) = bytes.get(i) {
-        match b {
-            b'+' => out.push(b' '),
-            b'%' => {
-                let hex = bytes
-                    .get(i + 1..i + 3)
-                    .and_then(|h| std::str::from_utf8(h).ok())
-                    .unwrap_or("");
-                let v = u8::from_str_radix(hex, 16)
-                    .map_err(|_| format!("invalid URL escape {:?}", hex))?;
-                out.push(v);
-                i += 2;
-            }
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    Ok(String::from_utf8_lossy(&out).into_owned())
-}
-
-/// Go's `fmt.Sprintf` for the common verbs (`%s %v %d %f %g %e %x %X %q %t
-/// %c %%`, widths, precision, `-`, `0`, `+`, space).
-pub(super) fn sprintf(format: &str, args: &[Value]) -> String {
-    let mut out = String::new();
-    let mut chars = format.chars().peekable();
-    let mut next = 0;
-    while let Some(c) = chars.next() {
-        if c != '%' {
-            out.push(c);
-            continue;
-        }
-        let (mut minus, mut zero, mut plus, mut space) = (false, false, false, false);
-        while let Some(&f) = chars.peek() {
-            match f {
-                '-' => minus = true,
-                '0' => zero = true,
-                '+' => plus = true,
-                ' ' => space = true,
-                '#' => {}
-                _ => break,
-            }
-            chars.next();
-        }
-        let mut width = String::new();
-        while let Some(&d) = chars.peek().filter(|d| d.is_ascii_digit()) {
-            width.push(d);
-            chars.next();
-        }
-        let mut precision: Option<usize> = None;
-        if chars.peek() == Some(&'.') {
-            chars.next();
-            let mut p = String::new();
-            while let Some(&d) = chars.peek().filter(|d| d.is_ascii_digit()) {
-                p.push(d);
-                chars.next();
-            }
-            precision = Some(p.parse::<usize>().unwrap_or(0).min(1_000));
-        }
-        let Some(verb) = chars.next() else {
-            out.push_str("%!(NOVERB)");
-            break;
-        };
-        if verb == '%' {
-            out.push('%');
-            continue;
-        }
-        let Some(arg) = args.get(next) else {
-            out.push_str(&format!("%!{verb}(MISSING)"));
-            continue;
-        };
-        next += 1;
-        let numeric_sign = |text: String, negative: bool| -> String {
-            if negative {
-                text
-            } else if plus {
-                format!("+{text}")
-            } else if space {
-                format!(" {text}")
-            } else {
-                text
-            }
-        };
-        let mut text = match verb {
-            's' | 'v' => {
-                let t = arg.display();
-                match precision {
-                    Some(p) if verb == 's' => t.chars().take(p).collect(),
-                    _ => t,
-                }
-            }
-            'd' => match arg {
-                Value::Int(_) | Value::Bool(_) | Value::Float(_) | Value::Str(_)
-                    if !matches!(arg, Value::Str(_) | Value::Float(_)) =>
-                {
-                    let v = arg.as_int();
-                    numeric_sign(v.to_string(), v < 0)
-                }
-                other => format!("%!d({}={})", other.type_name(), other.display()),
-            },
-            'f' | 'F' | 'e' | 'g' => match arg {
-                Value::Float(_) | Value::Int(_) => {
-                    let v = arg.as_float();
-                    let t = match verb {
-                        'e' => {
-                            let t = format!("{:.*e}", precision.unwrap_or(6), v);
-                            let (m, e) = t.split_once('e').unwrap_or((&t, "0"));
-                            let e: i32 = e.parse().unwrap_or(0);
-                            format!("{m}e{}{:02}", if e < 0 { '-' } else { '+' }, e.abs())
-                        }
-                        'g' => format_go_float(v),
-                        _ => format!("{:.*}", precision.unwrap_or(6), v),
-                    };
-                    numeric_sign(t, v < 0.0)
-                }
-                other => format!("%!{verb}({}={})", other.type_name(), other.display()),
-            },
-            'x' | 'X' => {
-                let t = match arg {
-                    Value::Int(i) => format!("{i:x}"),
-                    other => other
-                        .as_string()
-                        .bytes()
-                        .map(|b| format!("{b:02x}"))
-                        .collect(),
-                };
-                if verb == 'X' { t.to_uppercase() } else { t }
-            }
-            'q' => format!("{:?}", arg.as_string()),
-            't' => arg.display(),
-            'c' => char::from_u32(arg.as_int() as u32)
-                .map(String::from)
-                .unwrap_or_default(),
-            other => format!("%!{other}({})", arg.display()),
-        };
-        // Bounded, so that a format string cannot exhaust memory.
-        let width: usize = width.parse::<usize>().unwrap_or(0).min(10_000);
-        let len = text.chars().count();
-        if len < width {
-            let pad = width - len;
-            if minus {
-                text.push_str(&" ".repeat(pad));
-            } else if zero && matches!(verb, 'd' | 'f' | 'F' | 'e' | 'g' | 'x' | 'X') {
-                let (sign, digits) = match text.strip_prefix(['-', '+']) {
-                    Some(d) => (text.get(..1).unwrap_or("").to_owned(), d.to_owned()),
-                    None => (String::new(), text.clone()),
-                };
-                text = format!("{sign}{}{digits}", "0".repeat(pad));
-            } else {
-                text = format!("{}{text}", " ".repeat(pad));
-            }
-        }
-        out.push_str(&text);
-    }
-    if next < args.len() {
-        let extra: Vec<String> = args
-            .get(next..)
-            .unwrap_or(&[])
-            .iter()
-            .map(|a| format!("{}={}", a.type_name(), a.display()))
-            .collect();
-        out.push_str(&format!("%!(EXTRA {})", extra.join(", ")));
-    }
-    out
-}
-
 fn time_arg(v: Option<&Value>) -> Result<i64, String> {
     match v {
         Some(Value::Time(ns)) => Ok(*ns),
@@ -443,113 +178,15 @@ fn time_arg(v: Option<&Value>) -> Result<i64, String> {
 /// Calls a function (arguments already evaluated, the piped value last).
 pub(super) fn call(name: &str, args: Vec<Value>, ctx: Context<'_>) -> Result<Value, FnError> {
     let a = &args;
-    let str_fn = |f: &dyn Fn(&str) -> String| -> Result<Value, String> {
+    let str_fn = |f: &dyn Fn(&str) -> String| -> Result<Value, FnError> {
         arity(name, a, 1)?;
         Ok(Value::Str(f(&s(a, 0))))
     };
     Ok(match name {
-        "and" => a
-            .iter()
-            .find(|v| !v.truthy())
-            .or(a.last())
-            .cloned()
-            .unwrap_or(Value::Nil),
-        "or" => a
-            .iter()
-            .find(|v| v.truthy())
-            .or(a.last())
-            .cloned()
-            .unwrap_or(Value::Nil),
-        "not" => {
-            arity(name, a, 1)?;
-            Value::Bool(!a.first().is_some_and(Value::truthy))
-        }
-        "len" => {
-            arity(name, a, 1)?;
-            Value::Int(match a.first() {
-                Some(Value::Str(s)) => s.len() as i64,
-                Some(Value::List(l)) => l.len() as i64,
-                Some(Value::Map(m, _)) => m.len() as i64,
-                Some(other) => return Err(format!("len of type {}", other.type_name()).into()),
-                None => 0,
-            })
-        }
-        "index" => {
-            let mut v = a.first().cloned().unwrap_or(Value::Nil);
-            for key in a.iter().skip(1) {
-                v = match (&v, key) {
-                    (Value::List(items), k) => items
-                        .get(
-                            usize::try_from(k.as_int())
-                                .map_err(|_| "index out of range".to_owned())?,
-                        )
-                        .cloned()
-                        .ok_or_else(|| format!("index out of range: {}", k.as_int()))?,
-                    (Value::Map(..), k) => v.field(&k.as_string())?,
-                    (other, _) => {
-                        return Err(
-                            format!("can't index item of type {}", other.type_name()).into()
-                        );
-                    }
-                };
-            }
-            v
-        }
-        "print" => {
-            let mut out = String::new();
-            for (i, v) in a.iter().enumerate() {
-                let is_str = |v: &Value| matches!(v, Value::Str(_));
-                if i > 0 && !is_str(v) && a.get(i - 1).is_some_and(|p| !is_str(p)) {
-                    out.push(' ');
-                }
-                out.push_str(&v.display());
-            }
-            Value::Str(out)
-        }
-        "println" => Value::Str(format!(
-            "{}\n",
-            a.iter().map(Value::display).collect::<Vec<_>>().join(" ")
-        )),
-        "printf" => Value::Str(sprintf(&s(a, 0), a.get(1..).unwrap_or(&[]))),
-        "eq" => {
-            let first = a.first().ok_or("missing argument for comparison")?;
-            Value::Bool(
-                a.iter()
-                    .skip(1)
-                    .any(|b| compare(first, b) == Some(std::cmp::Ordering::Equal)),
-            )
-        }
-        "ne" | "lt" | "le" | "gt" | "ge" => {
-            arity(name, a, 2)?;
-            let (Some(x), Some(y)) = (a.first(), a.get(1)) else {
-                return Err("missing argument".into());
-            };
-            let ord = compare(x, y);
-            use std::cmp::Ordering::*;
-            Value::Bool(match name {
-                "ne" => ord != Some(Equal),
-                "lt" => ord == Some(Less),
-                "le" => matches!(ord, Some(Less | Equal)),
-                "gt" => ord == Some(Greater),
-                _ => matches!(ord, Some(Greater | Equal)),
-            })
-        }
-        "urlquery" | "urlencode" => Value::Str(url_encode(
+        "urlencode" => Value::Str(url::query_escape(
             &a.iter().map(Value::as_string).collect::<String>(),
         )),
-        "urldecode" => Value::Str(url_decode(&s(a, 0))?),
-        "html" => str_fn(&|x| {
-            x.replace('&', "&amp;")
-                .replace('<', "&lt;")
-                .replace('>', "&gt;")
-                .replace('"', "&#34;")
-                .replace('\'', "&#39;")
-        })?,
-        "js" => str_fn(&|x| {
-            x.replace('\\', "\\\\")
-                .replace('\'', "\\'")
-                .replace('"', "\\\"")
-        })?,
+        "urldecode" => Value::Str(url::query_unescape(&s(a, 0)).map_err(|e| e.to_string())?),
         "ToLower" | "lower" => str_fn(&|x| x.to_lowercase())?,
         "ToUpper" | "upper" => str_fn(&|x| x.to_uppercase())?,
         "title" => str_fn(&|x| {
@@ -667,7 +304,7 @@ pub(super) fn call(name: &str, args: Vec<Value>, ctx: Context<'_>) -> Result<Val
         "duration" | "duration_seconds" => {
             arity(name, a, 1)?;
             Value::Float(
-                model::go_duration::parse_go_duration(&s(a, 0)).map_err(|e| e.to_string())?,
+                gocompat::duration::parse_go_duration(&s(a, 0)).map_err(|e| e.to_string())?,
             )
         }
         "alignLeft" | "alignRight" => {
@@ -687,7 +324,7 @@ pub(super) fn call(name: &str, args: Vec<Value>, ctx: Context<'_>) -> Result<Val
             let width = int(a, 0).clamp(0, 10_000) as usize;
             let text = s(a, 1);
             let lines = text.matches('\n').count() + 1;
-            if width.saturating_mul(lines).saturating_add(text.len()) > super::exec::MAX_OUTPUT {
+            if width.saturating_mul(lines).saturating_add(text.len()) > MAX_OUTPUT {
                 return Err(format!("{name}: result too large").into());
             }
             let pad = " ".repeat(width);
@@ -706,7 +343,7 @@ pub(super) fn call(name: &str, args: Vec<Value>, ctx: Context<'_>) -> Result<Val
             arity(name, a, 2)?;
             let n = strict_int(a, 0)?.clamp(0, 10_000) as usize;
             let text = s(a, 1);
-            if text.len().saturating_mul(n) > super::exec::MAX_OUTPUT {
+            if text.len().saturating_mul(n) > MAX_OUTPUT {
                 return Err("repeat: result too large".into());
             }
             Value::Str(text.repeat(n))
@@ -819,7 +456,7 @@ pub(super) fn call(name: &str, args: Vec<Value>, ctx: Context<'_>) -> Result<Val
             } else {
                 (s(a, 0), s(a, 2))
             };
-            Value::Time(time::parse(&layout, &value)?)
+            Value::Time(time::parse(&layout, &value).map_err(|e| e.to_string())?)
         }
         "date" => {
             arity(name, a, 2)?;
@@ -846,30 +483,6 @@ mod tests {
                 assert!(!text.contains("not defined"), "{f}: {text}");
             }
         }
-    }
-
-    #[test]
-    fn sprintf_verbs() {
-        let v = |x: Value| vec![x];
-        assert_eq!(
-            sprintf(
-                "%5.1f|%-4d|%x|%q",
-                &[
-                    Value::Float(2.5),
-                    Value::Int(7),
-                    Value::Int(255),
-                    Value::Str("a".into())
-                ]
-            ),
-            "  2.5|7   |ff|\"a\""
-        );
-        assert_eq!(
-            sprintf("%v %s", &[Value::Bool(true), Value::Float(1.5)]),
-            "true 1.5"
-        );
-        assert_eq!(sprintf("%d", &v(Value::Str("x".into()))), "%!d(string=x)");
-        assert_eq!(sprintf("%s", &[]), "%!s(MISSING)");
-        assert_eq!(sprintf("100%%", &[]), "100%");
     }
 
     #[test]

@@ -1,32 +1,22 @@
-//! A subset of Go's `text/template`, enough for Loki's `line_format` and
-//! `label_format`: text, `{{ pipelines }}` with `.label` fields, variables,
-//! `if`/`else`/`range`/`with`, trim markers, comments, and Loki's function
-//! library (the `funcs` module). Like Go, unknown functions fail at parse time.
+//! Loki's templates for `line_format` and `label_format`: Go's
+//! `text/template` (the engine is `gocompat::template`) with Loki's
+//! function library (the `funcs` module), which sees the entry's line and
+//! timestamp through [`Context`]. Like Go, unknown functions fail at parse
+//! time.
 
-mod exec;
 mod funcs;
-mod parse;
-mod time;
-mod value;
-
-pub use value::Value;
-
-/// Parses an RFC 3339 timestamp (`2026-11-24T14:58:00.5+01:00`) to ns.
-pub(crate) fn parse_rfc3339(text: &str) -> Result<i64, String> {
-    time::parse("2006-01-02T15:04:05.999999999Z07:00", text)
-}
 
 use std::collections::BTreeMap;
 
+use gocompat::template::{self as go, FnError, Functions};
+pub use gocompat::template::{TemplateError, Value};
+
 /// A parsed template.
 #[derive(Debug, Clone)]
-pub struct Template {
-    name: String,
-    text: String,
-    nodes: Vec<parse::Node>,
-}
+pub struct Template(go::Template);
 
-/// What a template sees besides its data: the entry's line and time.
+/// What a template sees besides its data: the entry's line and time. It is
+/// also Loki's function set, as its functions read these two.
 #[derive(Debug, Clone, Copy)]
 pub struct Context<'a> {
     /// The current log line (`__line__`).
@@ -35,15 +25,23 @@ pub struct Context<'a> {
     pub ts_ns: i64,
 }
 
+impl Functions for Context<'_> {
+    fn has(&self, name: &str) -> bool {
+        funcs::is_function(name)
+    }
+
+    fn call(&self, name: &str, args: Vec<Value>) -> Result<Value, FnError> {
+        funcs::call(name, args, *self)
+    }
+}
+
+/// The function set as the parser sees it: names only.
+const PARSE_CONTEXT: Context<'static> = Context { line: "", ts_ns: 0 };
+
 impl Template {
     /// Parses `text`; `name` appears in messages (`template: line:1: …`).
-    pub fn parse(name: &str, text: &str) -> Result<Self, String> {
-        let nodes = parse::parse(name, text)?;
-        Ok(Self {
-            name: name.to_owned(),
-            text: text.to_owned(),
-            nodes,
-        })
+    pub fn parse(name: &str, text: &str) -> Result<Self, TemplateError> {
+        go::Template::parse(name, text, &PARSE_CONTEXT).map(Self)
     }
 
     /// Renders with `data` as `.`: a map of label values where a missing
@@ -52,16 +50,14 @@ impl Template {
         &self,
         data: &BTreeMap<String, String>,
         ctx: Context<'_>,
-    ) -> Result<String, String> {
+    ) -> Result<String, TemplateError> {
         let dot = Value::Map(
             data.iter()
                 .map(|(k, v)| (k.clone(), Value::Str(v.clone())))
                 .collect(),
             true,
         );
-        let mut out = String::new();
-        exec::Exec::new(&self.name, &self.text, ctx).run(&self.nodes, &dot, &mut out)?;
-        Ok(out)
+        self.0.execute(&dot, &ctx)
     }
 }
 
@@ -90,7 +86,7 @@ mod tests {
     }
 
     fn parse_err(text: &str) -> String {
-        Template::parse("line", text).unwrap_err()
+        Template::parse("line", text).unwrap_err().to_string()
     }
 
     #[test]
@@ -241,6 +237,7 @@ mod tests {
                 .unwrap()
                 .render(&Default::default(), Context { line: "", ts_ns: 0 })
                 .unwrap_err()
+                .to_string()
                 .contains("expected int; got float64")
         );
     }
@@ -296,12 +293,12 @@ mod tests {
         let ctx = Context { line: "", ts_ns: 0 };
         let t = Template::parse("line", "{{ .a }} {{ .b | float64 | round 1 }}").unwrap();
         assert_eq!(
-            t.render(&data, ctx).unwrap_err(),
+            t.render(&data, ctx).unwrap_err().to_string(),
             r#"template: line:1:33: executing "line" at <1>: wrong type for value; expected int; got float64"#
         );
         let t = Template::parse("line", "x\n  {{ div 1 0 }}").unwrap();
         assert_eq!(
-            t.render(&data, ctx).unwrap_err(),
+            t.render(&data, ctx).unwrap_err().to_string(),
             r#"template: line:2:5: executing "line" at <div 1 0>: error calling div: integer divide by zero"#
         );
     }

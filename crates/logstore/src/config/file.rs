@@ -12,7 +12,8 @@ use std::marker::PhantomData;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
 
-use super::values::{ByteSize, GoBool, GoInt, PromDuration};
+use gocompat::yaml::{ByteSize, GoBool, GoInt};
+use model::duration::PromDuration;
 
 /// A block that denies unknown keys: the typed fields vigil reads, then
 /// the rest of Loki's keys for the block, accepted and dropped (what the

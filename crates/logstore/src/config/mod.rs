@@ -17,11 +17,9 @@
 //! assert!(config.auth_enabled);
 //! ```
 
-mod env;
 mod file;
 mod limits;
 mod paths;
-mod values;
 
 use std::path::{Path, PathBuf};
 
@@ -258,10 +256,10 @@ pub fn expand_env_with(
     file_name: &str,
     lookup: impl Fn(&str) -> Option<String>,
 ) -> Result<String, ConfigError> {
-    env::expand(text, &lookup).map_err(|(offset, message)| ConfigError::Invalid {
+    gocompat::env::expand(text, &lookup).map_err(|error| ConfigError::Invalid {
         file: file_name.to_owned(),
-        location: Some(line_column(text, offset)),
-        message,
+        location: Some(line_column(text, error.offset)),
+        message: error.kind.to_string(),
     })
 }
 

@@ -2,6 +2,7 @@
 //! as Loki reads it: Prometheus' `ParseMetric` grammar and error texts, then
 //! empty values dropped.
 
+use gocompat::strconv::{EscapeError, quote, quote_rune, unescape};
 use model::Labels;
 
 /// A stream's labels read from their text.
@@ -51,20 +52,6 @@ pub fn labels_string(labels: &Labels) -> String {
     lokipush::labels_text(labels.iter().map(|l| (l.name, l.value)))
 }
 
-/// Go's `strconv.Quote`: printable characters kept, the rest escaped.
-pub(crate) fn go_quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    lokipush::push_go_quoted(&mut out, s, '"');
-    out
-}
-
-/// Go's `%q` of a rune: `'1'`, `'\n'`, `'\x00'`.
-fn go_quote_rune(c: char) -> String {
-    let mut out = String::with_capacity(6);
-    lokipush::push_go_quoted(&mut out, c.encode_utf8(&mut [0; 4]), '\'');
-    out
-}
-
 /// A parse error at a byte offset, rendered `line:col: parse error: msg`.
 struct ParseErr {
     pos: usize,
@@ -102,13 +89,13 @@ impl Tok {
             Tok::RightBrace => "\"}\"".to_owned(),
             Tok::Comma => "\",\"".to_owned(),
             Tok::Op(op) => format!("<op:{op}>"),
-            Tok::Ident(name) => format!("identifier {}", go_quote(name)),
+            Tok::Ident(name) => format!("identifier {}", quote(name)),
             Tok::Str(raw, _) => {
                 if raw.chars().count() > 10 {
                     let head: String = raw.chars().take(10).collect();
-                    format!("string {}...", go_quote(&head))
+                    format!("string {}...", quote(&head))
                 } else {
-                    format!("string {}", go_quote(raw))
+                    format!("string {}", quote(raw))
                 }
             }
             Tok::Eof => "end of input".to_owned(),
@@ -156,7 +143,7 @@ impl<'a> Lexer<'a> {
         };
         let tok = match c {
             '{' if self.in_braces => {
-                return err(format!("unexpected left brace {}", go_quote_rune(c)));
+                return err(format!("unexpected left brace {}", quote_rune(c)));
             }
             '{' => {
                 self.in_braces = true;
@@ -179,7 +166,7 @@ impl<'a> Lexer<'a> {
                 Some('~') => Tok::Op("!~"),
                 Some('=') => Tok::Op("!="),
                 other => {
-                    let shown = other.map_or_else(|| "EOF".to_owned(), go_quote_rune);
+                    let shown = other.map_or_else(|| "EOF".to_owned(), quote_rune);
                     return err(format!(
                         "unexpected character after '!' inside braces: {shown}"
                     ));
@@ -200,10 +187,10 @@ impl<'a> Lexer<'a> {
             c if self.in_braces => {
                 return err(format!(
                     "unexpected character inside braces: {}",
-                    go_quote_rune(c)
+                    quote_rune(c)
                 ));
             }
-            c => return err(format!("unexpected character: {}", go_quote_rune(c))),
+            c => return err(format!("unexpected character: {}", quote_rune(c))),
         };
         Ok((start, tok))
     }
@@ -235,62 +222,25 @@ impl<'a> Lexer<'a> {
 
     fn escape(&mut self, start: usize, quote: char, value: &mut Vec<u8>) -> Result<(), ParseErr> {
         let err = |msg: String| Err(ParseErr { pos: start, msg });
-        let Some(c) = self.bump() else {
-            return err("escape sequence not terminated".to_owned());
-        };
-        let simple = match c {
-            'a' => Some(7u8),
-            'b' => Some(8),
-            'f' => Some(12),
-            'n' => Some(b'\n'),
-            'r' => Some(b'\r'),
-            't' => Some(b'\t'),
-            'v' => Some(11),
-            '\\' => Some(b'\\'),
-            c if c == quote => Some(c as u8),
-            _ => None,
-        };
-        if let Some(b) = simple {
-            value.push(b);
-            return Ok(());
-        }
-        let (digits, base, max, first) = match c {
-            '0'..='7' => (3, 8, 255u32, Some(c)),
-            'x' => (2, 16, 255, None),
-            'u' => (4, 16, 0x10ffff, None),
-            'U' => (8, 16, 0x10ffff, None),
-            c => return err(format!("unknown escape sequence {}", go_hash_u(c))),
-        };
-        let mut x: u32 = 0;
-        for i in 0..digits {
-            let d = if i == 0 && first.is_some() {
-                first
-            } else {
-                self.bump()
-            };
-            let Some(d) = d else {
-                return err("escape sequence not terminated".to_owned());
-            };
-            match d.to_digit(base) {
-                Some(v) => x = x * base + v,
-                None => {
-                    return err(format!(
-                        "illegal character {} in escape sequence",
-                        go_hash_u(d)
-                    ));
-                }
+        match unescape(&self.src[self.pos..], quote) {
+            Ok((escaped, len)) => {
+                escaped.push_to(value);
+                self.pos += len;
+                Ok(())
+            }
+            // Prometheus' lexer words these its own way.
+            Err(EscapeError::NotTerminated) => err("escape sequence not terminated".to_owned()),
+            Err(EscapeError::Unknown(c)) => {
+                err(format!("unknown escape sequence {}", go_hash_u(c)))
+            }
+            Err(EscapeError::IllegalDigit(d)) => err(format!(
+                "illegal character {} in escape sequence",
+                go_hash_u(d)
+            )),
+            Err(EscapeError::OctalOutOfRange | EscapeError::InvalidCodePoint) => {
+                err("escape sequence is an invalid Unicode code point".to_owned())
             }
         }
-        if x > max || (0xd800..0xe000).contains(&x) {
-            return err("escape sequence is an invalid Unicode code point".to_owned());
-        }
-        if max == 255 {
-            value.push(x as u8);
-        } else if let Some(ch) = char::from_u32(x) {
-            let mut buf = [0; 4];
-            value.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
-        }
-        Ok(())
     }
 
     fn raw_string(&mut self, start: usize) -> Result<(usize, Tok), ParseErr> {
@@ -310,7 +260,7 @@ impl<'a> Lexer<'a> {
 
 /// Go's `%#U`: `U+0071 'q'`.
 fn go_hash_u(c: char) -> String {
-    format!("U+{:04X} {}", c as u32, go_quote_rune(c))
+    format!("U+{:04X} {}", c as u32, quote_rune(c))
 }
 
 struct Parser<'a> {

@@ -25,7 +25,6 @@ mod labels;
 mod otlp;
 mod proto;
 mod rate;
-mod time;
 mod validate;
 
 pub use error::PushError;
@@ -39,7 +38,6 @@ pub use proto::{
 pub use rate::{
     RateLimiter, StreamRateLimited, StreamRateLimiter, TenantRateLimiter, go_byte_size,
 };
-pub use time::{go_rfc3339, go_time_string};
 pub use validate::{
     FailedEntry, Limits, Validated, ignored_entries_error, too_far_behind_reason, validate,
 };
@@ -162,7 +160,7 @@ pub fn decode_with_limit(
         other => {
             return Err(PushError::bad(format!(
                 "Content-Encoding {} not supported",
-                labels::go_quote(other)
+                gocompat::strconv::quote(other)
             )));
         }
     };

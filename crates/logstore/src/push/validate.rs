@@ -8,8 +8,17 @@
 use std::time::Duration;
 
 use super::labels::labels_string;
-use super::time::go_rfc3339;
-use super::{PushError, PushRequest, PushStream, time::go_time_string};
+use super::{PushError, PushRequest, PushStream};
+
+/// Go's `time.RFC3339` of a time (UTC), as Loki's messages print it.
+fn go_rfc3339(ns: i64) -> String {
+    gocompat::time::format(ns, gocompat::time::RFC3339)
+}
+
+/// Go's `Time.String()` of a time (UTC), as Loki's messages print it.
+fn go_time_string(ns: i64) -> String {
+    gocompat::time::format(ns, gocompat::time::TIME_STRING)
+}
 
 /// The per-tenant limits validation and rate limiting apply; the server
 /// fills them from `limits_config`. Defaults are Loki 3's.

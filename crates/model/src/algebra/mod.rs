@@ -103,9 +103,6 @@ pub enum AlgebraError {
     InvalidParameter(&'static str),
 }
 
-/// Whether `name` is a valid label name (`[a-zA-Z_][a-zA-Z0-9_]*`).
-pub fn is_valid_label_name(name: &str) -> bool {
-    let mut chars = name.chars();
-    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
-}
+/// Kept here too because PromQL's and LogQL's functions name it from the
+/// algebra they use it in.
+pub use crate::is_valid_label_name;

@@ -96,7 +96,7 @@ pub(super) async fn label_values(
     Path(name): Path<String>,
     params: Params,
 ) -> Result<Success<Vec<String>>, ApiError> {
-    if !crate::config::values::is_valid_label_name(&name) {
+    if !model::is_valid_label_name(&name) {
         return Err(ApiError::bad_data(format!("invalid label name: {name:?}")));
     }
     let selectors = params.selectors()?;

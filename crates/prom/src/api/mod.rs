@@ -165,16 +165,11 @@ fn go_time(at: Option<SystemTime>) -> String {
     let Some(at) = at else {
         return "0001-01-01T00:00:00Z".to_owned();
     };
-    let t: chrono::DateTime<chrono::Utc> = at.into();
-    let mut text = t.format("%Y-%m-%dT%H:%M:%S%.9f").to_string();
-    while text.ends_with('0') {
-        text.pop();
-    }
-    if text.ends_with('.') {
-        text.pop();
-    }
-    text.push('Z');
-    text
+    let ns = match at.duration_since(SystemTime::UNIX_EPOCH) {
+        Ok(after) => i64::try_from(after.as_nanos()).unwrap_or(i64::MAX),
+        Err(before) => i64::try_from(before.duration().as_nanos()).map_or(i64::MIN, |ns| -ns),
+    };
+    gocompat::time::format(ns, gocompat::time::RFC3339_NANO)
 }
 
 #[cfg(test)]

@@ -12,18 +12,19 @@
 pub mod rules;
 mod scrape;
 mod template;
-pub mod values;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use gocompat::yaml::ByteSize;
+use model::duration::PromDuration;
+use model::is_valid_label_name;
 pub use scrape::{
     Authorization, BasicAuth, FileSdConfig, HttpClientConfig, RemoteWriteConfig, ScrapeConfig,
     StaticConfig, TargetGroup, TlsConfig, TlsVersion,
 };
-use values::{ByteSize, PromDuration, is_valid_label_name};
 
 /// The whole file.
 #[derive(Debug, Clone, Default, Deserialize)]

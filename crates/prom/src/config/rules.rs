@@ -18,7 +18,8 @@ use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqA
 
 use super::ConfigError;
 use super::template;
-use super::values::{PromDuration, is_valid_label_name};
+use model::duration::PromDuration;
+use model::is_valid_label_name;
 
 /// One file a `rule_files` pattern matched, with its groups.
 #[derive(Debug, Clone)]

@@ -7,8 +7,10 @@ use std::path::Path;
 use serde::Deserialize;
 
 use super::GlobalConfig;
-use super::values::{ByteSize, PromDuration, is_valid_label_name};
-use crate::relabel::RelabelConfig;
+use gocompat::yaml::ByteSize;
+use model::duration::PromDuration;
+use model::is_valid_label_name;
+use model::relabel::RelabelConfig;
 
 /// Credentials and transport settings of an HTTP client.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
@@ -535,7 +537,7 @@ impl ScrapeConfig {
             .iter()
             .chain(&self.metric_relabel_configs)
         {
-            step.validate()?;
+            step.validate().map_err(|e| e.to_string())?;
         }
         Ok(())
     }
@@ -630,7 +632,7 @@ impl RemoteWriteConfig {
             }
         }
         for step in &self.write_relabel_configs {
-            step.validate()?;
+            step.validate().map_err(|e| e.to_string())?;
         }
         self.http.validate()
     }

@@ -1,41 +1,31 @@
-//! A parse check of alert templates (Go `text/template`), as Prometheus
-//! does when it loads an alerting rule.
+//! Alert templates: Prometheus' template functions for the Go
+//! `text/template` engine (`gocompat::template`), and the parse check
+//! Prometheus runs when it loads an alerting rule.
 //!
-//! `prom` has no template engine (the one in `logql` belongs to another
-//! component, and components share only `model`), so this is a scanner
-//! that finds the faults a Go parse reports most often: an action, string
-//! or comment left open, unbalanced parentheses, a block without its
-//! `{{end}}` or an `{{end}}` without its block, an undefined variable, and
-//! a function that neither Go nor Prometheus defines, a character out of
-//! place. The rest of Go's grammar (a keyword where it does not belong,
-//! say) is not checked: such a template passes here and would fail when
-//! an alert is expanded.
+//! Prometheus parses a rule's label and annotation templates after a
+//! preamble that defines `$labels`, `$externalLabels`, `$externalURL` and
+//! `$value`, with its functions and Go's builtins; a template that does
+//! not parse fails the rule file. vigil runs the same parse with the same
+//! engine the log pipeline uses, so every fault Go reports when parsing
+//! (an unknown function or variable, a block left open, a stray token) is
+//! reported here too.
+//!
+//! Rules are not evaluated yet, so the functions that need a query engine,
+//! the alert's value or Go's number formatting (`query`, `first`,
+//! `humanize`, …) are known to the parser but fail when called; the string
+//! functions work.
 
-/// The variables Prometheus defines before an alert template.
-const PREDEFINED: [&str; 5] = ["$", "$labels", "$externalLabels", "$externalURL", "$value"];
+use gocompat::template::{FnError, Functions, Template, TemplateError, Value, arity, str_arg};
 
-/// Go's built-in template functions and Prometheus' (`template/template.go`,
-/// 2.42 and 3.x together).
-const FUNCTIONS: [&str; 48] = [
-    "and",
-    "call",
-    "html",
-    "index",
-    "slice",
-    "js",
-    "len",
-    "not",
-    "or",
-    "print",
-    "printf",
-    "println",
-    "urlquery",
-    "eq",
-    "ge",
-    "gt",
-    "le",
-    "lt",
-    "ne",
+/// What Prometheus writes before every alert template
+/// (`template.NewTemplateExpander`); without newlines, so that the lines
+/// of messages stay the template's own.
+const PREAMBLE: &str = "{{$labels := .Labels}}{{$externalLabels := .ExternalLabels}}\
+                        {{$externalURL := .ExternalURL}}{{$value := .Value}}";
+
+/// Prometheus' own template functions (`template/template.go`, 2.42 and
+/// 3.x together).
+const FUNCTIONS: [&str; 29] = [
     "query",
     "first",
     "label",
@@ -67,264 +57,112 @@ const FUNCTIONS: [&str; 48] = [
     "urlQueryEscape",
 ];
 
-/// Words that are not function names.
-const KEYWORDS: [&str; 13] = [
-    "block", "break", "continue", "define", "else", "end", "if", "range", "template", "with",
-    "nil", "true", "false",
-];
+/// Prometheus' alert template functions.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct PromFunctions;
 
-/// An open block: where the variables stood before it.
-enum Frame {
-    /// `if`, `with`, `range`: variables declared inside end with it; the
-    /// flag says whether it is a `range` (for `break` and `continue`).
-    Control(usize, bool),
-    /// `define`, `block`: a new template, with only `$`.
-    Definition(Vec<String>),
-}
-
-/// Checks `text` as template `name`; the error reads as Go's
-/// (`template: NAME:LINE: problem`).
-pub(super) fn check(text: &str, name: &str) -> Result<(), String> {
-    let fail = |at: usize, problem: String| {
-        let line = 1 + text[..at].matches('\n').count();
-        Err(format!("template: {name}:{line}: {problem}"))
-    };
-    let mut vars: Vec<String> = PREDEFINED.iter().map(|v| v.to_string()).collect();
-    let mut frames: Vec<Frame> = Vec::new();
-    let mut pos = 0;
-    while let Some(open) = text[pos..].find("{{").map(|i| pos + i) {
-        let mut inner = open + 2;
-        if text[inner..].starts_with("- ")
-            || text[inner..].starts_with("-\t")
-            || text[inner..].starts_with("-\n")
-        {
-            inner += 1;
-        }
-        let after_space = inner + (text[inner..].len() - text[inner..].trim_start().len());
-        if text[after_space..].starts_with("/*") {
-            let Some(end) = text[after_space + 2..].find("*/") else {
-                return fail(open, "unclosed comment".into());
-            };
-            let rest = text[after_space + 2 + end + 2..].trim_start_matches([' ', '-']);
-            if !rest.starts_with("}}") {
-                return fail(open, "comment ends before closing delimiter".into());
-            }
-            pos = text.len() - rest.len() + 2;
-            continue;
-        }
-        let (tokens, end) = match scan_action(text, inner) {
-            Ok(scanned) => scanned,
-            Err((at, problem)) => return fail(at, problem),
-        };
-        pos = end;
-        let Some(first) = tokens.first() else {
-            return fail(open, "missing value for command".into());
-        };
-        let mut body = &tokens[..];
-        match first.text {
-            "end" => match frames.pop() {
-                Some(Frame::Control(len, _)) => {
-                    vars.truncate(len);
-                    continue;
-                }
-                Some(Frame::Definition(saved)) => {
-                    vars = saved;
-                    continue;
-                }
-                None => return fail(first.at, "unexpected {{end}}".into()),
-            },
-            "else" if frames.is_empty() => return fail(first.at, "unexpected {{else}}".into()),
-            "else" => body = &tokens[1..],
-            _ => {}
-        }
-        match body.first().map(|t| t.text) {
-            Some(word @ ("if" | "with" | "range")) => {
-                if body.len() == 1 {
-                    return fail(first.at, format!("missing value for {word}"));
-                }
-                if first.text != "else" {
-                    frames.push(Frame::Control(vars.len(), word == "range"));
-                }
-            }
-            Some(word @ ("break" | "continue")) => {
-                let in_range = frames.iter().rev().find_map(|f| match f {
-                    Frame::Control(_, range) => (*range).then_some(true),
-                    Frame::Definition(_) => Some(false),
-                });
-                if in_range != Some(true) {
-                    return fail(first.at, format!("{{{{{word}}}}} outside {{{{range}}}}"));
-                }
-            }
-            _ => {}
-        }
-        // Declarations first: Go adds them before it reads the commands.
-        for (i, token) in body.iter().enumerate() {
-            if token.kind == Kind::Variable && declares(&body[i + 1..]) {
-                vars.push(token.text.to_owned());
-            }
-        }
-        for (i, token) in body.iter().enumerate() {
-            let after_operator = i == 0 || matches!(body[i - 1].text, "(" | "|" | ":=" | "=" | ",");
-            if token.text == "|" && after_operator {
-                return fail(token.at, "unexpected \"|\" in command".into());
-            }
-            // Go checks an assignment's variable only when it runs.
-            let assigned = body.get(i + 1).is_some_and(|t| t.text == "=");
-            match token.kind {
-                Kind::Variable if !assigned && !vars.iter().any(|v| v == token.text) => {
-                    return fail(token.at, format!("undefined variable {:?}", token.text));
-                }
-                Kind::Identifier
-                    if !KEYWORDS.contains(&token.text) && !FUNCTIONS.contains(&token.text) =>
-                {
-                    return fail(token.at, format!("function {:?} not defined", token.text));
-                }
-                _ => {}
-            }
-        }
-        if matches!(first.text, "define" | "block") {
-            let saved = std::mem::replace(&mut vars, vec!["$".to_owned()]);
-            frames.push(Frame::Definition(saved));
-        }
+impl Functions for PromFunctions {
+    fn has(&self, name: &str) -> bool {
+        FUNCTIONS.contains(&name)
     }
-    if !frames.is_empty() {
-        return fail(text.len(), "unexpected EOF".into());
-    }
-    Ok(())
-}
 
-/// Whether the tokens after a variable make it a declaration: `:=`, or
-/// `, $other :=` as in `range $i, $e := …`.
-fn declares(after: &[Token<'_>]) -> bool {
-    match after {
-        [first, ..] if first.text == ":=" => true,
-        [comma, var, assign, ..] => {
-            comma.text == "," && var.kind == Kind::Variable && assign.text == ":="
-        }
-        _ => false,
+    fn call(&self, name: &str, args: Vec<Value>) -> Result<Value, FnError> {
+        let a = &args;
+        let regex =
+            |i: usize| regex::Regex::new(&str_arg(a, i)).map_err(|e| FnError::Call(e.to_string()));
+        Ok(match name {
+            "toUpper" => {
+                arity(name, a, 1)?;
+                Value::Str(str_arg(a, 0).to_uppercase())
+            }
+            "toLower" => {
+                arity(name, a, 1)?;
+                Value::Str(str_arg(a, 0).to_lowercase())
+            }
+            "title" => {
+                arity(name, a, 1)?;
+                Value::Str(title(&str_arg(a, 0)))
+            }
+            "safeHtml" => {
+                arity(name, a, 1)?;
+                Value::Str(str_arg(a, 0))
+            }
+            "urlQueryEscape" => {
+                arity(name, a, 1)?;
+                Value::Str(gocompat::url::query_escape(&str_arg(a, 0)))
+            }
+            "match" => {
+                arity(name, a, 2)?;
+                Value::Bool(regex(0)?.is_match(&str_arg(a, 1)))
+            }
+            "reReplaceAll" => {
+                arity(name, a, 3)?;
+                let replaced = regex(0)?
+                    .replace_all(&str_arg(a, 2), str_arg(a, 1).as_str())
+                    .into_owned();
+                Value::Str(replaced)
+            }
+            "stripPort" => {
+                arity(name, a, 1)?;
+                Value::Str(strip_port(&str_arg(a, 0)).to_owned())
+            }
+            "args" => Value::Map(
+                a.iter()
+                    .enumerate()
+                    .map(|(i, v)| (format!("arg{i}"), v.clone()))
+                    .collect(),
+                false,
+            ),
+            "parseDuration" => {
+                arity(name, a, 1)?;
+                let text = str_arg(a, 0);
+                let duration = model::duration::parse_duration(&text)
+                    .map_err(|e| FnError::Call(e.to_string()))?;
+                Value::Float(duration.as_secs_f64())
+            }
+            other => {
+                return Err(FnError::Call(format!(
+                    "{other} is not available: vigil does not evaluate alerting rules yet"
+                )));
+            }
+        })
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    /// `$name`.
-    Variable,
-    /// A bare word: a keyword or a function.
-    Identifier,
-    /// `.Field`, a string, a number, `:=`, `,`, `|`, parentheses.
-    Other,
-}
-
-#[derive(Debug)]
-struct Token<'a> {
-    kind: Kind,
-    text: &'a str,
-    at: usize,
-}
-
-/// Splits the action starting at `start` into tokens, up to its `}}`;
-/// returns them and the offset after the `}}`.
-fn scan_action(text: &str, start: usize) -> Result<(Vec<Token<'_>>, usize), (usize, String)> {
-    let bytes = text.as_bytes();
-    let mut tokens = Vec::new();
-    let mut depth = 0usize;
-    let mut i = start;
-    let word_end = |mut j: usize| {
-        while let Some(c) = text[j..].chars().next() {
-            if c.is_alphanumeric() || c == '_' {
-                j += c.len_utf8();
-            } else {
-                break;
-            }
-        }
-        j
-    };
-    loop {
-        if text[i..].starts_with("}}") || text[i..].starts_with("-}}") {
-            if depth > 0 {
-                return Err((i, "unclosed left paren".into()));
-            }
-            let close = if bytes[i] == b'-' { i + 3 } else { i + 2 };
-            return Ok((tokens, close));
-        }
-        let Some(c) = text[i..].chars().next() else {
-            return Err((start, "unclosed action".into()));
-        };
-        let (kind, end) = match c {
-            c if c.is_whitespace() => {
-                i += c.len_utf8();
-                continue;
-            }
-            '"' | '\'' => {
-                let mut j = i + 1;
-                loop {
-                    match bytes.get(j) {
-                        None | Some(b'\n') => {
-                            let what = if c == '"' {
-                                "unterminated quoted string"
-                            } else {
-                                "unterminated character constant"
-                            };
-                            return Err((i, what.into()));
-                        }
-                        Some(b'\\') => j += 2,
-                        Some(&b) if b == c as u8 => {
-                            let inner = &text[i + 1..j];
-                            if c == '\'' && !inner.starts_with('\\') && inner.chars().count() != 1 {
-                                return Err((
-                                    i,
-                                    format!("malformed character constant: '{inner}'"),
-                                ));
-                            }
-                            break (Kind::Other, j + 1);
-                        }
-                        Some(_) => j += 1,
-                    }
-                }
-            }
-            '`' => match text[i + 1..].find('`') {
-                Some(k) => (Kind::Other, i + 1 + k + 1),
-                None => return Err((i, "unterminated raw quoted string".into())),
-            },
-            '$' => (Kind::Variable, word_end(i + 1)),
-            '.' => (Kind::Other, word_end(i + 1)),
-            ':' if text[i..].starts_with(":=") => (Kind::Other, i + 2),
-            '(' => {
-                depth += 1;
-                (Kind::Other, i + 1)
-            }
-            ')' => {
-                if depth == 0 {
-                    return Err((i, "unexpected \")\" in command".into()));
-                }
-                depth -= 1;
-                (Kind::Other, i + 1)
-            }
-            c if c.is_ascii_digit() => (Kind::Other, word_end(i)),
-            c if c.is_alphabetic() || c == '_' => (Kind::Identifier, word_end(i)),
-            // What Go reads as punctuation in an action; any other
-            // character is out of place in one.
-            '=' | '|' | ',' | '+' | '-' => (Kind::Other, i + 1),
-            c => return Err((i, format!("unexpected {:?} in operand", c.to_string()))),
-        };
-        // Fields chained to a variable or a word (`$labels.job`) are
-        // part of it.
-        let mut end = end;
-        while kind != Kind::Other && text[end..].starts_with('.') {
-            end = word_end(end + 1);
-        }
-        let token_end = if kind == Kind::Other {
-            end
+/// Upper-cases the first letter of each word, as Go's `strings.Title`.
+fn title(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut start = true;
+    for c in text.chars() {
+        if start {
+            out.extend(c.to_uppercase());
         } else {
-            word_end(i + 1)
-        };
-        tokens.push(Token {
-            kind,
-            text: &text[i..token_end],
-            at: i,
-        });
-        i = end;
+            out.push(c);
+        }
+        start = !(c.is_alphanumeric() || c == '_' || c == '\'');
     }
+    out
+}
+
+/// `host:port` without the port, as Prometheus' `stripPort` (unchanged
+/// when there is no port to strip).
+fn strip_port(host_port: &str) -> &str {
+    if let Some(rest) = host_port.strip_prefix('[') {
+        return match rest.split_once("]:") {
+            Some((host, _)) => host,
+            None => host_port,
+        };
+    }
+    match host_port.rsplit_once(':') {
+        Some((host, _)) if !host.contains(':') => host,
+        _ => host_port,
+    }
+}
+
+/// Checks `text` as alert template `name` the way Prometheus does when it
+/// loads a rule; the error reads as Go's (`template: NAME:LINE: problem`).
+pub(super) fn check(text: &str, name: &str) -> Result<(), TemplateError> {
+    Template::parse(name, &format!("{PREAMBLE}{text}"), &PromFunctions).map(|_| ())
 }
 
 #[cfg(test)]
@@ -337,7 +175,7 @@ mod tests {
 
     fn check_err(text: &str, expected: &str) {
         assert_eq!(
-            check(text, "t"),
+            check(text, "t").map_err(|e| e.to_string()),
             Err(format!("template: t:{expected}")),
             "{text}"
         );
@@ -365,6 +203,7 @@ mod tests {
             "{{ range . }}{{ if . }}{{ break }}{{ end }}{{ continue }}{{ end }}",
             "{{ -1 }} {{ 1e3 }} {{ true }} {{ nil }}",
             "{{ 'a' }} {{ '\\n' }} {{ 'é' }}",
+            "{{ slice $labels.job 1 }} {{ call $labels.f }}",
         ] {
             check_ok(text);
         }
@@ -397,5 +236,49 @@ mod tests {
             "{{ define \"d\" }}{{ $labels }}{{ end }}",
             "1: undefined variable \"$labels\"",
         );
+    }
+
+    /// Faults the former scanner let through, which Go's parser reports.
+    #[test]
+    fn faults_a_scanner_missed_are_caught_now() {
+        check_err("{{ \"a\\q\" }}", "1: invalid syntax");
+        check_err(
+            "{{ define 1 }}{{ end }}",
+            "1: unexpected \"1\" in define clause",
+        );
+        check_err(
+            "{{ range . }}{{ continue 1 }}{{ end }}",
+            "1: unexpected \"1\" in {{continue}}",
+        );
+        check_err(
+            "{{ if 1 }}{{ else }}{{ else }}{{ end }}",
+            "1: expected end; found {{else}}",
+        );
+    }
+
+    #[test]
+    fn string_functions_run() {
+        let run = |text: &str| {
+            Template::parse("t", text, &PromFunctions)
+                .and_then(|t| t.execute(&Value::Nil, &PromFunctions))
+                .map_err(|e| e.to_string())
+        };
+        assert_eq!(
+            run(r#"{{ "a-b" | toUpper }} {{ title "hi there" }} {{ stripPort "h:9090" }}"#),
+            Ok("A-B Hi There h".into())
+        );
+        assert_eq!(
+            run(r#"{{ reReplaceAll "(a+)" "<$1>" "baab" }} {{ match "^b" "ba" }}"#),
+            Ok("b<aa>b true".into())
+        );
+        assert_eq!(run(r#"{{ (args 1 "x").arg1 }}"#), Ok("x".into()));
+        assert_eq!(run(r#"{{ parseDuration "1m30s" }}"#), Ok("90".into()));
+        assert!(
+            run(r#"{{ query "up" }}"#)
+                .unwrap_err()
+                .contains("does not evaluate alerting rules")
+        );
+        assert_eq!(strip_port("[::1]:80"), "::1");
+        assert_eq!(strip_port("::1"), "::1");
     }
 }

@@ -16,9 +16,9 @@ use tokio_util::sync::CancellationToken;
 use super::RemoteError;
 use super::proto::{self, Sample, TimeSeries, WriteRequest};
 use super::queue::{DiskQueue, Position, Reader};
-use crate::config::values::PromDuration;
 use crate::config::{HttpClientConfig, RemoteWriteConfig};
-use crate::relabel;
+use model::duration::PromDuration;
+use model::relabel;
 
 /// Largest segment file of a queue.
 const SEGMENT_SIZE: u64 = 16 << 20;

@@ -17,8 +17,8 @@ use tsdb::{Appender, SeriesHandle, Tsdb, TsdbError};
 
 use crate::config::ScrapeConfig;
 use crate::exposition::{self, ExpositionFormat, Metadata};
-use crate::relabel;
 use crate::remote::{RemoteWriters, to_request};
+use model::relabel;
 
 /// Names of the series Prometheus adds for every scrape, in the order of
 /// [`Report::values`].

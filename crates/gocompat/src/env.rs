@@ -1,6 +1,7 @@
-//! `-config.expand-env=true`: environment variables in the config text.
+//! `-config.expand-env=true`: environment variables in a config text.
 //!
-//! Loki expands the file before it reads the YAML, with bash-like rules:
+//! Loki and Promtail expand the file before they read the YAML (both with
+//! drone/envsubst), with bash-like rules:
 //! `${VAR}` is the variable's value (empty when unset), `${VAR:-default}`
 //! (also `${VAR:=default}` and `${VAR=default}`) is the default when the
 //! variable is unset or empty, defaults may hold further `${…}`, and `$$`
@@ -10,13 +11,32 @@
 
 /// Why a text could not be expanded: the byte offset of the `${` at fault
 /// and what is wrong with it.
-pub(crate) type ExpandError = (usize, String);
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{kind}")]
+pub struct ExpandError {
+    /// The byte offset of the `$` that starts the bad substitution.
+    pub offset: usize,
+    /// What is wrong with it.
+    pub kind: ExpandErrorKind,
+}
+
+/// The ways a `${…}` can be wrong.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ExpandErrorKind {
+    /// `${` with no `}` after it.
+    #[error("bad substitution (missing closing brace)")]
+    MissingClosingBrace,
+    /// `${}` or `${` followed by something that cannot start a name.
+    #[error("bad substitution (no variable name)")]
+    NoVariableName,
+    /// A bash string operation (`${#VAR}`, `${VAR/a/b}`, …); holds the
+    /// start of the substitution as written.
+    #[error("bad substitution {0:?}: only ${{VAR}} and ${{VAR:-default}} are supported")]
+    Unsupported(String),
+}
 
 /// Expands `text`, reading variables through `lookup`.
-pub(crate) fn expand(
-    text: &str,
-    lookup: &dyn Fn(&str) -> Option<String>,
-) -> Result<String, ExpandError> {
+pub fn expand(text: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Result<String, ExpandError> {
     let mut out = String::with_capacity(text.len());
     let end = expand_until(text, 0, false, lookup, &mut out)?;
     debug_assert_eq!(end, text.len());
@@ -57,7 +77,10 @@ fn expand_until(
         }
     }
     if in_default {
-        return Err((start, "bad substitution: missing closing brace".to_owned()));
+        return Err(ExpandError {
+            offset: start,
+            kind: ExpandErrorKind::MissingClosingBrace,
+        });
     }
     out.push_str(&text[literal_from..]);
     Ok(i)
@@ -79,9 +102,14 @@ fn substitute(
         .count();
     let name = &text[name_start..name_start + name_len];
     let after_name = name_start + name_len;
-    let bad = |what: &str| Err((dollar, format!("bad substitution {what}")));
+    let bad = |kind| {
+        Err(ExpandError {
+            offset: dollar,
+            kind,
+        })
+    };
     if name.is_empty() {
-        return bad("(no variable name)");
+        return bad(ExpandErrorKind::NoVariableName);
     }
     let value = lookup(name).unwrap_or_default();
     let rest = &text[after_name..];
@@ -93,22 +121,18 @@ fn substitute(
     } else if rest.starts_with('=') {
         1
     } else if rest.is_empty() {
-        return bad("(missing closing brace)");
+        return bad(ExpandErrorKind::MissingClosingBrace);
     } else {
         let shown: String = text[dollar..].chars().take(name_len + 4).collect();
-        return bad(&format!(
-            "{shown:?}: only ${{VAR}} and ${{VAR:-default}} are supported"
-        ));
+        return bad(ExpandErrorKind::Unsupported(shown));
     };
     // The default is expanded even when unused, as its errors are errors
     // of the file whatever the environment holds.
     let mut default = String::new();
     let close = expand_until(text, after_name + operator_len, true, lookup, &mut default).map_err(
-        |_| {
-            (
-                dollar,
-                "bad substitution (missing closing brace)".to_owned(),
-            )
+        |_| ExpandError {
+            offset: dollar,
+            kind: ExpandErrorKind::MissingClosingBrace,
         },
     )?;
     out.push_str(if value.is_empty() { &default } else { &value });
@@ -128,7 +152,7 @@ mod tests {
         let got = expand(text, &lookup);
         match expected {
             Ok(want) => assert_eq!(got.as_deref().ok(), Some(want), "{text}"),
-            Err(offset) => assert_eq!(got.err().map(|e| e.0), Some(offset), "{text}"),
+            Err(offset) => assert_eq!(got.err().map(|e| e.offset), Some(offset), "{text}"),
         }
     }
 
@@ -162,5 +186,21 @@ mod tests {
         check("a: ${HOST/a/b}", Err(3));
         check("a: ${UNSET:-x", Err(3));
         check("x\nb: ${UNSET:-${A}", Err(5));
+    }
+
+    #[test]
+    fn messages_say_what_is_wrong() {
+        let lookup = |_: &str| None;
+        for (text, message) in [
+            ("${A", "bad substitution (missing closing brace)"),
+            ("${}", "bad substitution (no variable name)"),
+            (
+                "${A/b}",
+                r#"bad substitution "${A/b": only ${VAR} and ${VAR:-default} are supported"#,
+            ),
+        ] {
+            let error = expand(text, &lookup).unwrap_err();
+            assert_eq!(error.to_string(), message, "{text}");
+        }
     }
 }

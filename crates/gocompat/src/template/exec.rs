@@ -1,30 +1,58 @@
 //! Template execution.
 
-use super::Context;
-use super::funcs::{FnError, call};
 use super::parse::{Arg, Cmd, Node, Pipe};
 use super::value::Value;
+use super::{FnError, Functions, MAX_OUTPUT, builtins};
 
 pub(super) struct Exec<'a> {
     name: &'a str,
     text: &'a str,
-    ctx: Context<'a>,
+    funcs: &'a dyn Functions,
+    defines: &'a [(String, Vec<Node>)],
+    /// How deep `{{template}}` calls are nested.
+    calls: usize,
     vars: Vec<(String, Value)>,
     steps: usize,
 }
 
 /// Bound on executed nodes, so that a template cannot loop for ever.
 const MAX_STEPS: usize = 100_000;
-/// Bound on a rendered template (bytes), so that `repeat` cannot exhaust
-/// memory.
-pub(super) const MAX_OUTPUT: usize = 1 << 20;
+/// Bound on nested `{{template}}` calls, so that a recursive template
+/// cannot exhaust the stack.
+const MAX_CALLS: usize = 100;
+
+/// How a list of nodes ended: normally, or by `{{break}}`/`{{continue}}`
+/// for the innermost `range` to act on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Flow {
+    Normal,
+    Break,
+    Continue,
+}
+
+/// Calls `name` from the template's function set, or Go's builtin of
+/// that name: as in Go, a set's function shadows a builtin.
+fn call(funcs: &dyn Functions, name: &str, args: Vec<Value>) -> Result<Value, FnError> {
+    if funcs.has(name) {
+        funcs.call(name, args)
+    } else {
+        builtins::call(name, args)
+    }
+}
 
 impl<'a> Exec<'a> {
-    pub(super) fn new(name: &'a str, text: &'a str, ctx: Context<'a>) -> Self {
+    pub(super) fn new(
+        name: &'a str,
+        text: &'a str,
+        funcs: &'a dyn Functions,
+        defines: &'a [(String, Vec<Node>)],
+    ) -> Self {
         Self {
             name,
             text,
-            ctx,
+            funcs,
+            defines,
+            calls: 0,
             vars: Vec::new(),
             steps: 0,
         }
@@ -42,7 +70,7 @@ impl<'a> Exec<'a> {
         nodes: &[Node],
         dot: &Value,
         out: &mut String,
-    ) -> Result<(), String> {
+    ) -> Result<Flow, String> {
         if self.vars.is_empty() {
             self.vars.push(("".into(), dot.clone()));
         }
@@ -67,19 +95,56 @@ impl<'a> Exec<'a> {
                 }
                 Node::If(pipe, then, otherwise) => {
                     let v = self.pipe(pipe, dot)?;
-                    if v.truthy() {
-                        self.run(then, dot, out)?;
+                    let flow = if v.truthy() {
+                        self.run(then, dot, out)?
                     } else {
-                        self.run(otherwise, dot, out)?;
+                        self.run(otherwise, dot, out)?
+                    };
+                    if flow != Flow::Normal {
+                        self.vars.truncate(mark);
+                        return Ok(flow);
                     }
                 }
                 Node::With(pipe, then, otherwise) => {
                     let v = self.pipe(pipe, dot)?;
-                    if v.truthy() {
-                        self.run(then, &v, out)?;
+                    let flow = if v.truthy() {
+                        self.run(then, &v, out)?
                     } else {
-                        self.run(otherwise, dot, out)?;
+                        self.run(otherwise, dot, out)?
+                    };
+                    if flow != Flow::Normal {
+                        self.vars.truncate(mark);
+                        return Ok(flow);
                     }
+                }
+                Node::Break => {
+                    self.vars.truncate(mark);
+                    return Ok(Flow::Break);
+                }
+                Node::Continue => {
+                    self.vars.truncate(mark);
+                    return Ok(Flow::Continue);
+                }
+                Node::Template(name, pipe) => {
+                    let v = match pipe {
+                        Some(pipe) => self.pipe(pipe, dot)?,
+                        None => Value::Nil,
+                    };
+                    let Some((_, body)) = self.defines.iter().rev().find(|(n, _)| n == name) else {
+                        return Err(self.err(format!("no such template {name:?}")));
+                    };
+                    if self.calls >= MAX_CALLS {
+                        return Err(
+                            self.err(format!("exceeded maximum template depth ({MAX_CALLS})"))
+                        );
+                    }
+                    // A called template sees only `$`, set to its dot.
+                    let saved = std::mem::replace(&mut self.vars, vec![(String::new(), v.clone())]);
+                    self.calls += 1;
+                    let result = self.run(body, &v, out);
+                    self.calls -= 1;
+                    self.vars = saved;
+                    result?;
                 }
                 Node::Range(pipe, body, otherwise) => {
                     let no_decl = Pipe {
@@ -108,7 +173,11 @@ impl<'a> Exec<'a> {
                         }
                     };
                     if items.is_empty() {
-                        self.run(otherwise, dot, out)?;
+                        let flow = self.run(otherwise, dot, out)?;
+                        if flow != Flow::Normal {
+                            self.vars.truncate(mark);
+                            return Ok(flow);
+                        }
                     }
                     for (k, v) in items {
                         let inner = self.vars.len();
@@ -120,14 +189,17 @@ impl<'a> Exec<'a> {
                             }
                             [] => {}
                         }
-                        self.run(body, &v, out)?;
+                        let flow = self.run(body, &v, out)?;
                         self.vars.truncate(inner);
+                        if flow == Flow::Break {
+                            break;
+                        }
                     }
                 }
             }
             self.vars.truncate(mark);
         }
-        Ok(())
+        Ok(Flow::Normal)
     }
 
     fn pipe(&mut self, pipe: &Pipe, dot: &Value) -> Result<Value, String> {
@@ -177,7 +249,7 @@ impl<'a> Exec<'a> {
                 if let Some(p) = prev {
                     values.push(p);
                 }
-                call(name, values, self.ctx).map_err(|e| match e {
+                call(self.funcs, name, values).map_err(|e| match e {
                     FnError::Arg(k, msg) if k < rest.len() => self.err_at(
                         cmd.pos.get(k + 1).copied().unwrap_or(cmd_pos),
                         cmd.texts.get(k + 1).map_or("", String::as_str),
@@ -250,7 +322,7 @@ impl<'a> Exec<'a> {
             Arg::Float(x) => Ok(Value::Float(*x)),
             Arg::Bool(b) => Ok(Value::Bool(*b)),
             Arg::Nil => Ok(Value::Nil),
-            Arg::Func(name) => call(name, Vec::new(), self.ctx).map_err(|e| {
+            Arg::Func(name) => call(self.funcs, name, Vec::new()).map_err(|e| {
                 let msg = match e {
                     FnError::Arg(_, m) => m,
                     FnError::Call(m) => format!("error calling {name}: {m}"),

@@ -1,9 +1,13 @@
-//! Durations in Go's `time.ParseDuration` notation: `1.5s`, `250us`, `-2h45m`.
+//! Durations in Go's `time.Duration` notation: `1.5s`, `250us`, `-2h45m`,
+//! read as `time.ParseDuration` reads them and printed as
+//! `Duration.String` prints them.
 //!
 //! LogQL compares label values to duration literals by converting the value
 //! with Go's parser, and it reports Go's messages verbatim (`time: missing
 //! unit in duration "90"`), so this module reproduces both the grammar and the
-//! messages. Prometheus notation (`1d`, `1w`) lives in [`crate::duration`].
+//! messages. Prometheus notation (`1d`, `1w`) is `model::duration`.
+
+use crate::strconv::quote;
 
 /// Why a text is not a Go duration; the message is Go's, verbatim.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -24,7 +28,7 @@ const UNITS: [(&str, f64); 8] = [
 /// Parses a Go duration and returns it in seconds (negative durations are
 /// allowed, as in Go).
 pub fn parse_go_duration(text: &str) -> Result<f64, GoDurationError> {
-    let quoted = || format!("{text:?}");
+    let quoted = || quote(text);
     let invalid = || GoDurationError(format!("time: invalid duration {}", quoted()));
     let mut rest = text;
     let mut negative = false;
@@ -87,9 +91,72 @@ pub fn parse_go_duration(text: &str) -> Result<f64, GoDurationError> {
     Ok(if negative { -seconds } else { seconds })
 }
 
+/// Go's `time.Duration.String` of `ns` nanoseconds: `1h2m3.5s`, `3m0s`,
+/// `1.5ms`, `0s`.
+///
+/// ```
+/// assert_eq!(gocompat::duration::format(180_000_000_000), "3m0s");
+/// assert_eq!(gocompat::duration::format(1_500_000), "1.5ms");
+/// ```
+pub fn format(ns: i64) -> String {
+    if ns == 0 {
+        return "0s".into();
+    }
+    let sign = if ns < 0 { "-" } else { "" };
+    let abs = ns.unsigned_abs();
+    if abs < 1_000_000_000 {
+        // Below a second Go picks the largest unit that keeps a whole part.
+        let (unit, scale) = match abs {
+            0..1_000 => ("ns", 1),
+            1_000..1_000_000 => ("µs", 1_000),
+            _ => ("ms", 1_000_000),
+        };
+        return format!("{sign}{}{unit}", fraction(abs, scale));
+    }
+    let secs = abs / 1_000_000_000;
+    let (hours, minutes) = (secs / 3600, (secs % 3600) / 60);
+    let seconds = fraction(abs % 60_000_000_000, 1_000_000_000);
+    match (hours, minutes) {
+        (0, 0) => format!("{sign}{seconds}s"),
+        (0, m) => format!("{sign}{m}m{seconds}s"),
+        (h, m) => format!("{sign}{h}h{m}m{seconds}s"),
+    }
+}
+
+/// `value / scale` with the fraction's trailing zeros (and a bare point)
+/// dropped: `1500, 1000` is `1.5`.
+fn fraction(value: u64, scale: u64) -> String {
+    let whole = value / scale;
+    let rest = value % scale;
+    if rest == 0 {
+        return whole.to_string();
+    }
+    let width = scale.ilog10() as usize;
+    let digits = format!("{rest:0width$}");
+    format!("{whole}.{}", digits.trim_end_matches('0'))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn formats_like_go() {
+        for (ns, want) in [
+            (0, "0s"),
+            (1, "1ns"),
+            (1_100, "1.1µs"),
+            (2_200_000, "2.2ms"),
+            (3_300_000_000, "3.3s"),
+            (-4 * 60_000_000_000 - 5_000_000_000, "-4m5s"),
+            (180_000_000_000, "3m0s"),
+            (3_600_000_000_000, "1h0m0s"),
+            (848_847_600_000_000_000, "235791h0m0s"),
+            (i64::MIN, "-2562047h47m16.854775808s"),
+        ] {
+            assert_eq!(format(ns), want, "{ns}");
+        }
+    }
 
     fn ok(text: &str, want: f64) {
         let got = parse_go_duration(text).unwrap();

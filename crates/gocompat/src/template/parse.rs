@@ -1,6 +1,9 @@
 //! Template text to nodes: actions, pipelines, commands, control flow.
 
-use super::funcs::is_function;
+use std::cell::RefCell;
+
+use super::{Functions, builtins};
+use crate::strconv::{quote_rune, unescape};
 
 /// A piece of a template.
 #[derive(Debug, Clone, PartialEq)]
@@ -10,6 +13,12 @@ pub(super) enum Node {
     If(Pipe, Vec<Node>, Vec<Node>),
     Range(Pipe, Vec<Node>, Vec<Node>),
     With(Pipe, Vec<Node>, Vec<Node>),
+    /// `{{template "name" pipe}}` (and the call half of `{{block}}`).
+    Template(String, Option<Pipe>),
+    /// `{{break}}`: leaves the innermost `range`.
+    Break,
+    /// `{{continue}}`: starts the innermost `range`'s next round.
+    Continue,
 }
 
 /// `[$a[, $b] :=] cmd | cmd …`.
@@ -70,10 +79,48 @@ enum Tok {
     Declare,
     Assign,
     Comma,
+    /// `'x'`, as written.
+    CharConst(String),
+    /// Any other printable ASCII character: Go's lexer passes it on, and
+    /// the parser says where it does not belong.
+    Char(char),
+}
+
+impl Tok {
+    /// How Go's parser names the token in "unexpected … in …".
+    fn describe(&self) -> String {
+        match self {
+            Tok::Pipe => "\"|\"".into(),
+            Tok::LParen => "\"(\"".into(),
+            Tok::RParen => "\")\"".into(),
+            Tok::Declare => "\":=\"".into(),
+            Tok::Assign => "\"=\"".into(),
+            Tok::Comma => "\",\"".into(),
+            Tok::Char(c) => format!("{:?}", c.to_string()),
+            Tok::CharConst(t) | Tok::Num(t) | Tok::Ident(t) => format!("{t:?}"),
+            Tok::Str(t) => format!("{t:?}"),
+            Tok::Field(f) => format!("{:?}", format!(".{}", f.join("."))),
+            Tok::Var(n, f) if f.is_empty() => format!("{:?}", format!("${n}")),
+            Tok::Var(n, f) => format!("{:?}", format!("${n}.{}", f.join("."))),
+        }
+    }
+}
+
+/// What the parser tracks across actions: the variables in scope (Go
+/// checks a variable's use at parse time), how many `range`s are open
+/// (for `break` and `continue`), and the templates `define` and `block`
+/// name.
+pub(super) struct State {
+    vars: Vec<String>,
+    range_depth: usize,
+    pub(super) defines: Vec<(String, Vec<Node>)>,
 }
 
 struct Ctx<'a> {
     name: &'a str,
+    /// The function set the template is parsed for.
+    funcs: &'a dyn Functions,
+    state: &'a RefCell<State>,
     line: usize,
     /// The whole template, to place tokens.
     text: &'a str,
@@ -119,27 +166,78 @@ fn split<'t>(name: &str, text: &'t str) -> Result<Vec<Piece<'t>>, String> {
         line += before.matches('\n').count();
         pieces.push(Piece::Text(before));
         let body_all = after_open.get(body_start..).unwrap_or("");
+        // A comment runs to `*/`, which the closing delimiter must follow.
+        let spaced = body_all.trim_start_matches([' ', '\t', '\r', '\n']);
+        if let Some(comment) = body_all
+            .strip_prefix("/*")
+            .or_else(|| (trim_left && spaced.starts_with("/*")).then(|| &spaced[2..]))
+        {
+            let Some(close) = comment.find("*/") else {
+                return Err(format!("template: {name}:{line}: unclosed comment"));
+            };
+            let after = &comment[close + 2..];
+            let (after, trim_right) = match after.strip_prefix(" -}}") {
+                Some(a) => (a, true),
+                None => match after.strip_prefix("}}") {
+                    Some(a) => (a, false),
+                    None => {
+                        return Err(format!(
+                            "template: {name}:{line}: comment ends before closing delimiter"
+                        ));
+                    }
+                },
+            };
+            line += comment[..close].matches('\n').count();
+            pieces.push(Piece::Action("/* */", line));
+            rest = if trim_right {
+                after.trim_start()
+            } else {
+                after
+            };
+            continue;
+        }
         // Find the closing braces outside of string literals.
         let mut end = None;
         let bytes = body_all.as_bytes();
         let mut i = 0;
+        let mut newlines = 0;
         while i < bytes.len() {
             match bytes.get(i) {
-                Some(b'"') => {
+                Some(&q @ (b'"' | b'\'')) => {
                     i += 1;
-                    while i < bytes.len() && bytes.get(i) != Some(&b'"') {
-                        if bytes.get(i) == Some(&b'\\') {
-                            i += 1;
+                    while bytes.get(i) != Some(&q) {
+                        match bytes.get(i) {
+                            None | Some(b'\n') => {
+                                let what = if q == b'"' {
+                                    "unterminated quoted string"
+                                } else {
+                                    "unterminated character constant"
+                                };
+                                return Err(format!(
+                                    "template: {name}:{}: {what}",
+                                    line + newlines
+                                ));
+                            }
+                            Some(b'\\') => i += 2,
+                            Some(_) => i += 1,
                         }
-                        i += 1;
                     }
                 }
                 Some(b'`') => {
                     i += 1;
                     while i < bytes.len() && bytes.get(i) != Some(&b'`') {
+                        if bytes.get(i) == Some(&b'\n') {
+                            newlines += 1;
+                        }
                         i += 1;
                     }
+                    if i >= bytes.len() {
+                        return Err(format!(
+                            "template: {name}:{line}: unterminated raw quoted string"
+                        ));
+                    }
                 }
+                Some(b'\n') => newlines += 1,
                 Some(b'}') if bytes.get(i + 1) == Some(&b'}') => {
                     end = Some(i);
                     break;
@@ -272,7 +370,7 @@ fn lex_one(
             }
             '"' => {
                 i += 1;
-                let mut s = String::new();
+                let mut bytes = Vec::new();
                 loop {
                     let Some(&c) = chars.get(i) else {
                         return Err(ctx.err("unterminated quoted string"));
@@ -281,43 +379,43 @@ fn lex_one(
                     match c {
                         '"' => break,
                         '\\' => {
-                            let Some(&e) = chars.get(i) else {
-                                return Err(ctx.err("unterminated quoted string"));
-                            };
-                            i += 1;
-                            match e {
-                                'n' => s.push('\n'),
-                                't' => s.push('\t'),
-                                'r' => s.push('\r'),
-                                '\\' => s.push('\\'),
-                                '"' => s.push('"'),
-                                'a' => s.push('\u{7}'),
-                                'b' => s.push('\u{8}'),
-                                'f' => s.push('\u{c}'),
-                                'v' => s.push('\u{b}'),
-                                'x' | 'u' | 'U' => {
-                                    let n = match e {
-                                        'x' => 2,
-                                        'u' => 4,
-                                        _ => 8,
-                                    };
-                                    let hex: String =
-                                        chars.get(i..i + n).unwrap_or(&[]).iter().collect();
-                                    i += n;
-                                    let v = u32::from_str_radix(&hex, 16)
-                                        .map_err(|_| ctx.err("invalid syntax"))?;
-                                    s.push(
-                                        char::from_u32(v)
-                                            .ok_or_else(|| ctx.err("invalid syntax"))?,
-                                    );
-                                }
-                                _ => return Err(ctx.err("invalid syntax")),
-                            }
+                            // Go reads the literal with `strconv.Unquote`.
+                            // An escape takes at most nine characters.
+                            let rest: String = chars
+                                .get(i..chars.len().min(i + 9))
+                                .unwrap_or(&[])
+                                .iter()
+                                .collect();
+                            let (escaped, len) =
+                                unescape(&rest, '"').map_err(|_| ctx.err("invalid syntax"))?;
+                            escaped.push_to(&mut bytes);
+                            i += rest.get(..len).map_or(0, |r| r.chars().count());
                         }
-                        c => s.push(c),
+                        c => {
+                            let mut buf = [0; 4];
+                            bytes.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+                        }
                     }
                 }
-                toks.push(Tok::Str(s));
+                toks.push(Tok::Str(String::from_utf8_lossy(&bytes).into_owned()));
+            }
+            '\'' => {
+                let start = i;
+                i += 1;
+                loop {
+                    match chars.get(i) {
+                        None | Some('\n') => {
+                            return Err(ctx.err("unterminated character constant"));
+                        }
+                        Some('\\') => i += 2,
+                        Some('\'') => break,
+                        Some(_) => i += 1,
+                    }
+                }
+                i += 1;
+                toks.push(Tok::CharConst(
+                    chars.get(start..i).unwrap_or(&[]).iter().collect(),
+                ));
             }
             '`' => {
                 i += 1;
@@ -358,7 +456,17 @@ fn lex_one(
                     chars.get(start..i).unwrap_or(&[]).iter().collect(),
                 ));
             }
-            c => return Err(ctx.err(format!("unexpected {c:?} in command"))),
+            c if c.is_ascii() && !c.is_ascii_control() => {
+                toks.push(Tok::Char(c));
+                i += 1;
+            }
+            c => {
+                return Err(ctx.err(format!(
+                    "unrecognized character in action: U+{:04X} {}",
+                    c as u32,
+                    quote_rune(c)
+                )));
+            }
         }
     }
     *pos = i;
@@ -373,6 +481,25 @@ struct PipeParser<'a, 'c> {
     toks: Vec<Spanned>,
     pos: usize,
     depth: usize,
+}
+
+/// The value of a character constant as written (`'a'`, `'\n'`), or
+/// `None` when it is malformed.
+fn char_constant(text: &str) -> Option<i64> {
+    let inner = text.strip_prefix('\'')?.strip_suffix('\'')?;
+    if let Some(escape) = inner.strip_prefix('\\') {
+        let (escaped, len) = unescape(escape, '\'').ok()?;
+        if len != escape.len() {
+            return None;
+        }
+        return Some(match escaped {
+            crate::strconv::Escaped::Byte(b) => i64::from(b),
+            crate::strconv::Escaped::Char(c) => i64::from(u32::from(c)),
+        });
+    }
+    let mut chars = inner.chars();
+    let c = chars.next()?;
+    chars.next().is_none().then_some(i64::from(u32::from(c)))
 }
 
 impl PipeParser<'_, '_> {
@@ -401,7 +528,7 @@ impl PipeParser<'_, '_> {
             .to_owned()
     }
 
-    fn pipe(&mut self) -> Result<Pipe, String> {
+    fn pipe(&mut self, context: &str) -> Result<Pipe, String> {
         let mut decl = Vec::new();
         let mut assign = false;
         // `$a :=`, `$a, $b :=`, `$a =`
@@ -430,6 +557,13 @@ impl PipeParser<'_, '_> {
                 }
             }
         }
+        // Go adds the variables (assigned ones too) before it reads the
+        // commands.
+        self.ctx
+            .state
+            .borrow_mut()
+            .vars
+            .extend(decl.iter().cloned());
         let mut cmds = Vec::new();
         loop {
             let mut args = Vec::new();
@@ -438,9 +572,18 @@ impl PipeParser<'_, '_> {
             while let Some(tok) = self.peek().cloned() {
                 let start = self.start();
                 let arg = match tok {
-                    Tok::Pipe | Tok::RParen => break,
+                    Tok::Pipe | Tok::RParen if !args.is_empty() || !cmds.is_empty() => break,
+                    Tok::RParen if self.depth > 0 => break,
                     Tok::Field(f) => Arg::Field(f),
-                    Tok::Var(n, f) => Arg::Var(n, f),
+                    Tok::Var(n, f) => {
+                        if !self.ctx.state.borrow().vars.contains(&n) {
+                            return Err(self.ctx.err(format!("undefined variable \"${n}\"")));
+                        }
+                        Arg::Var(n, f)
+                    }
+                    Tok::CharConst(t) => Arg::Int(char_constant(&t).ok_or_else(|| {
+                        self.ctx.err(format!("malformed character constant: {t}"))
+                    })?),
                     Tok::Str(s) => Arg::Str(s),
                     Tok::Num(n) => parse_number(&n)
                         .ok_or_else(|| self.ctx.err(format!("bad number syntax: {n:?}")))?,
@@ -448,7 +591,7 @@ impl PipeParser<'_, '_> {
                         "true" => Arg::Bool(true),
                         "false" => Arg::Bool(false),
                         "nil" => Arg::Nil,
-                        _ if is_function(&w) => Arg::Func(w),
+                        _ if self.ctx.funcs.has(&w) || builtins::has(&w) => Arg::Func(w),
                         _ => return Err(self.ctx.err(format!("function {w:?} not defined"))),
                     },
                     Tok::LParen => {
@@ -457,7 +600,7 @@ impl PipeParser<'_, '_> {
                         if self.depth > MAX_DEPTH {
                             return Err(self.ctx.err("template too deeply nested"));
                         }
-                        let inner = self.pipe()?;
+                        let inner = self.pipe("parenthesized pipeline")?;
                         self.depth -= 1;
                         if self.peek() != Some(&Tok::RParen) {
                             return Err(self.ctx.err("unclosed left paren"));
@@ -476,8 +619,16 @@ impl PipeParser<'_, '_> {
                         texts.push(self.source(start, self.end()));
                         continue;
                     }
-                    Tok::Comma | Tok::Declare | Tok::Assign => {
-                        return Err(self.ctx.err("unexpected token in operand"));
+                    other @ (Tok::Pipe
+                    | Tok::RParen
+                    | Tok::Comma
+                    | Tok::Declare
+                    | Tok::Assign
+                    | Tok::Char(_)) => {
+                        let place = if args.is_empty() { context } else { "operand" };
+                        return Err(self
+                            .ctx
+                            .err(format!("unexpected {} in {place}", other.describe())));
                     }
                 };
                 self.pos += 1;
@@ -486,7 +637,7 @@ impl PipeParser<'_, '_> {
                 texts.push(self.source(start, self.end()));
             }
             if args.is_empty() {
-                return Err(self.ctx.err("missing value for command"));
+                return Err(self.ctx.err(format!("missing value for {context}")));
             }
             cmds.push(Cmd { args, pos, texts });
             if self.peek() == Some(&Tok::Pipe) {
@@ -515,7 +666,9 @@ fn parse_number(n: &str) -> Option<Arg> {
     n.parse::<f64>().ok().map(Arg::Float)
 }
 
-fn parse_pipe(ctx: &Ctx<'_>, body: &str) -> Result<Pipe, String> {
+/// Parses the pipeline of an action; `context` names it in messages
+/// (`command`, `if`, `range`, …).
+fn parse_pipe(ctx: &Ctx<'_>, body: &str, context: &str) -> Result<Pipe, String> {
     let toks = lex(ctx, body)?;
     let mut p = PipeParser {
         ctx,
@@ -523,11 +676,21 @@ fn parse_pipe(ctx: &Ctx<'_>, body: &str) -> Result<Pipe, String> {
         pos: 0,
         depth: 0,
     };
-    let pipe = p.pipe()?;
-    if p.pos != p.toks.len() {
-        return Err(ctx.err("unexpected token in command"));
+    let pipe = p.pipe(context)?;
+    if let Some(tok) = p.peek() {
+        return Err(ctx.err(format!("unexpected {} in {context}", tok.describe())));
     }
     Ok(pipe)
+}
+
+/// The name of a `define`, `block` or `template` clause: one string.
+fn clause_name(ctx: &Ctx<'_>, body: &str, clause: &str) -> Result<(String, usize), String> {
+    let toks = lex(ctx, body)?;
+    match toks.first() {
+        Some((Tok::Str(name), _, end)) => Ok((name.clone(), end - offset_in(ctx.text, body))),
+        Some((other, ..)) => Err(ctx.err(format!("unexpected {} in {clause}", other.describe()))),
+        None => Err(ctx.err(format!("unexpected \"}}}}\" in {clause}"))),
+    }
 }
 
 /// What ended a list of nodes.
@@ -539,8 +702,24 @@ enum End<'t> {
 
 type Pieces<'t> = std::iter::Peekable<std::vec::IntoIter<Piece<'t>>>;
 
+/// What every action of one parse shares.
+struct Shared<'a> {
+    name: &'a str,
+    funcs: &'a dyn Functions,
+    state: RefCell<State>,
+}
+
+impl Shared<'_> {
+    /// Go's message for a template that ends inside a block: the line is
+    /// the last one.
+    fn eof(&self, text: &str) -> String {
+        let line = text.matches('\n').count() + 1;
+        format!("template: {}:{line}: unexpected EOF", self.name)
+    }
+}
+
 fn nodes<'t>(
-    name: &str,
+    shared: &Shared<'_>,
     text: &'t str,
     pieces: &mut Pieces<'t>,
     depth: usize,
@@ -556,12 +735,15 @@ fn nodes<'t>(
             }
             Piece::Action(b, l) => (b, l),
         };
-        let ctx = Ctx { name, line, text };
+        let ctx = Ctx {
+            name: shared.name,
+            funcs: shared.funcs,
+            state: &shared.state,
+            line,
+            text,
+        };
         let trimmed = body.trim();
         if trimmed.starts_with("/*") {
-            if !trimmed.ends_with("*/") {
-                return Err(ctx.err("unclosed comment"));
-            }
             continue;
         }
         let (keyword, rest) = match trimmed.split_once(char::is_whitespace) {
@@ -582,21 +764,85 @@ fn nodes<'t>(
                 return Ok((out, End::Else((!rest.is_empty()).then_some(rest))));
             }
             "if" | "range" | "with" => {
-                let node = control(name, text, &ctx, keyword, rest, pieces, depth)?;
+                let node = control(shared, text, &ctx, keyword, rest, pieces, depth)?;
                 out.push(node);
             }
+            "break" | "continue" => {
+                if shared.state.borrow().range_depth == 0 {
+                    return Err(ctx.err(format!("{{{{{keyword}}}}} outside {{{{range}}}}")));
+                }
+                if let Some((tok, ..)) = lex(&ctx, rest)?.first() {
+                    return Err(ctx.err(format!(
+                        "unexpected {} in {{{{{keyword}}}}}",
+                        tok.describe()
+                    )));
+                }
+                out.push(if keyword == "break" {
+                    Node::Break
+                } else {
+                    Node::Continue
+                });
+            }
+            "template" => {
+                let (name, end) = clause_name(&ctx, rest, "template clause")?;
+                let pipe = rest.get(end..).unwrap_or("").trim();
+                let pipe = if pipe.is_empty() {
+                    None
+                } else {
+                    Some(parse_pipe(&ctx, pipe, "template clause")?)
+                };
+                out.push(Node::Template(name, pipe));
+            }
+            "define" | "block" => {
+                if keyword == "define" && depth > 0 {
+                    return Err(ctx.err("unexpected <define> in command"));
+                }
+                let clause = format!("{keyword} clause");
+                let (name, end) = clause_name(&ctx, rest, &clause)?;
+                let after = rest.get(end..).unwrap_or("").trim();
+                let pipe = match (keyword, after.is_empty()) {
+                    ("define", false) => {
+                        return Err(ctx.err(format!("unexpected {after:?} in {clause}")));
+                    }
+                    ("block", false) => Some(parse_pipe(&ctx, after, "block clause")?),
+                    _ => None,
+                };
+                // A definition is a template of its own: only `$`, and no
+                // `range` around it.
+                let saved = {
+                    let mut state = shared.state.borrow_mut();
+                    let vars = std::mem::replace(&mut state.vars, vec![String::new()]);
+                    let ranges = std::mem::take(&mut state.range_depth);
+                    (vars, ranges)
+                };
+                let (body, end) = nodes(shared, text, pieces, depth + 1)?;
+                {
+                    let mut state = shared.state.borrow_mut();
+                    state.vars = saved.0;
+                    state.range_depth = saved.1;
+                }
+                match end {
+                    End::Close => {}
+                    End::Eof => return Err(shared.eof(text)),
+                    End::Else(_) => return Err(ctx.err("unexpected {{else}}")),
+                }
+                shared.state.borrow_mut().defines.push((name.clone(), body));
+                if keyword == "block" {
+                    out.push(Node::Template(name, pipe));
+                }
+            }
             "" => return Err(ctx.err("missing value for command")),
-            _ => out.push(Node::Action(parse_pipe(&ctx, trimmed)?)),
+            _ => out.push(Node::Action(parse_pipe(&ctx, trimmed, "command")?)),
         }
     }
     if depth > 0 {
-        return Err(format!("template: {name}: unexpected EOF"));
+        return Err(shared.eof(text));
     }
     Ok((out, End::Eof))
 }
 
 fn control<'t>(
-    name: &str,
+    shared: &Shared<'_>,
     text: &'t str,
     ctx: &Ctx<'_>,
     keyword: &str,
@@ -607,17 +853,28 @@ fn control<'t>(
     if depth >= MAX_DEPTH {
         return Err(ctx.err("template too deeply nested"));
     }
-    let pipe = parse_pipe(ctx, rest)?;
-    let (body, end) = nodes(name, text, pieces, depth + 1)?;
+    // Variables declared in the control (its pipeline included) end with
+    // it, `else` branches included.
+    let vars_before = shared.state.borrow().vars.len();
+    let pipe = parse_pipe(ctx, rest, keyword)?;
+    if keyword == "range" {
+        shared.state.borrow_mut().range_depth += 1;
+    }
+    let body = nodes(shared, text, pieces, depth + 1);
+    if keyword == "range" {
+        shared.state.borrow_mut().range_depth -= 1;
+    }
+    let (body, end) = body?;
     let otherwise = match end {
         End::Close => Vec::new(),
-        End::Eof => return Err(format!("template: {name}: unexpected EOF")),
+        End::Eof => return Err(shared.eof(text)),
         End::Else(None) => {
-            let (e, end) = nodes(name, text, pieces, depth + 1)?;
-            if !matches!(end, End::Close) {
-                return Err(ctx.err("expected end; found else"));
+            let (e, end) = nodes(shared, text, pieces, depth + 1)?;
+            match end {
+                End::Close => e,
+                End::Eof => return Err(shared.eof(text)),
+                End::Else(_) => return Err(ctx.err("expected end; found {{else}}")),
             }
-            e
         }
         End::Else(Some(chain)) => {
             // `else if …` / `else with …`: a nested control sharing our end.
@@ -625,9 +882,10 @@ fn control<'t>(
             if kw != "if" && kw != "with" {
                 return Err(ctx.err("unexpected token after else"));
             }
-            vec![control(name, text, ctx, kw, r.trim(), pieces, depth)?]
+            vec![control(shared, text, ctx, kw, r.trim(), pieces, depth)?]
         }
     };
+    shared.state.borrow_mut().vars.truncate(vars_before);
     Ok(match keyword {
         "if" => Node::If(pipe, body, otherwise),
         "range" => Node::Range(pipe, body, otherwise),
@@ -635,10 +893,29 @@ fn control<'t>(
     })
 }
 
-/// Parses a whole template.
-pub(super) fn parse(name: &str, text: &str) -> Result<Vec<Node>, String> {
+/// A parsed template: its own nodes and the templates it defines.
+pub(super) struct Parsed {
+    pub(super) nodes: Vec<Node>,
+    pub(super) defines: Vec<(String, Vec<Node>)>,
+}
+
+/// Parses a whole template; `vars` are the variables defined before it
+/// (besides `$`).
+pub(super) fn parse(name: &str, text: &str, funcs: &dyn Functions) -> Result<Parsed, String> {
     let pieces = split(name, text)?;
     let mut iter = pieces.into_iter().peekable();
-    let (out, _) = nodes(name, text, &mut iter, 0)?;
-    Ok(out)
+    let shared = Shared {
+        name,
+        funcs,
+        state: RefCell::new(State {
+            vars: vec![String::new()],
+            range_depth: 0,
+            defines: Vec::new(),
+        }),
+    };
+    let (nodes, _) = nodes(&shared, text, &mut iter, 0)?;
+    Ok(Parsed {
+        nodes,
+        defines: shared.state.into_inner().defines,
+    })
 }

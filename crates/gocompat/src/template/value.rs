@@ -1,5 +1,15 @@
 //! Values of the template engine and their Go-style printing.
 
+/// A field looked up on a value that has no fields.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("can't evaluate field {field} in type {type_name}")]
+pub struct FieldError {
+    /// The field's name.
+    pub field: String,
+    /// Go's name of the value's type.
+    pub type_name: &'static str,
+}
+
 /// A template value.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
@@ -20,36 +30,6 @@ pub enum Value {
     Map(Vec<(String, Value)>, bool),
     /// A point in time, ns since the epoch, UTC.
     Time(i64),
-}
-
-/// Go's `%v` for a float64 (`strconv.FormatFloat(f, 'g', -1, 64)`: the
-/// shortest digits, with an exponent from 1e6 and below 1e-4).
-pub(crate) fn format_go_float(f: f64) -> String {
-    if f.is_nan() {
-        return "NaN".into();
-    }
-    if f.is_infinite() {
-        return if f > 0.0 {
-            "+Inf".into()
-        } else {
-            "-Inf".into()
-        };
-    }
-    if f == 0.0 {
-        return if f.is_sign_negative() {
-            "-0".into()
-        } else {
-            "0".into()
-        };
-    }
-    let sci = format!("{f:e}");
-    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
-    let exp: i32 = exp.parse().unwrap_or(0);
-    if !(-4..6).contains(&exp) {
-        let sign = if exp < 0 { '-' } else { '+' };
-        return format!("{mantissa}e{sign}{:02}", exp.abs());
-    }
-    format!("{f}")
 }
 
 impl Value {
@@ -73,7 +53,7 @@ impl Value {
             Value::Nil => "<no value>".into(),
             Value::Bool(b) => b.to_string(),
             Value::Int(i) => i.to_string(),
-            Value::Float(f) => format_go_float(*f),
+            Value::Float(f) => crate::strconv::format_float(*f, 'g', -1),
             Value::Str(s) => s.clone(),
             Value::List(items) => {
                 let inner: Vec<String> = items.iter().map(Value::display_inner).collect();
@@ -86,7 +66,7 @@ impl Value {
                     .collect();
                 format!("map[{}]", inner.join(" "))
             }
-            Value::Time(ns) => super::time::format(*ns, "2006-01-02 15:04:05.999999999 -0700 MST"),
+            Value::Time(ns) => crate::time::format(*ns, crate::time::TIME_STRING),
         }
     }
 
@@ -133,8 +113,8 @@ impl Value {
         }
     }
 
-    /// Looks up a field of a map.
-    pub fn field(&self, name: &str) -> Result<Value, String> {
+    /// Looks up a field of a map (nil has every field, as nil).
+    pub fn field(&self, name: &str) -> Result<Value, FieldError> {
         match self {
             Value::Map(pairs, zero_missing) => Ok(pairs
                 .iter()
@@ -146,10 +126,10 @@ impl Value {
                     Value::Nil
                 })),
             Value::Nil => Ok(Value::Nil),
-            other => Err(format!(
-                "can't evaluate field {name} in type {}",
-                other.type_name()
-            )),
+            other => Err(FieldError {
+                field: name.to_owned(),
+                type_name: other.type_name(),
+            }),
         }
     }
 
@@ -165,20 +145,5 @@ impl Value {
             Value::Map(..) => "map[string]interface {}",
             Value::Time(_) => "time.Time",
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn go_float_format() {
-        assert_eq!(format_go_float(1.5), "1.5");
-        assert_eq!(format_go_float(3.0), "3");
-        assert_eq!(format_go_float(1e6), "1e+06");
-        assert_eq!(format_go_float(123456.0), "123456");
-        assert_eq!(format_go_float(0.00001), "1e-05");
-        assert_eq!(format_go_float(123456789.0), "1.23456789e+08");
     }
 }

@@ -1,14 +1,113 @@
 //! Relabeling: the `relabel_configs`, `metric_relabel_configs` and
-//! `write_relabel_configs` steps, with Prometheus' defaults, validation and
-//! semantics.
+//! `write_relabel_configs` steps of prometheus.yml (and Promtail's
+//! `relabel_configs`), with Prometheus' defaults, validation and semantics.
+//!
+//! One implementation for the metrics server and the log agent: both read
+//! the steps from YAML ([`RelabelConfig`]), check them when the config
+//! loads ([`RelabelConfig::validate`]) and run them over a label set
+//! ([`process`]).
 
 use std::fmt::Write as _;
 
 use md5::{Digest, Md5};
-use model::Labels;
-use serde::Deserialize;
+use regex::Regex;
+use serde::{Deserialize, Deserializer, de};
 
-use crate::config::values::{RelabelRegex, is_valid_label_name};
+use crate::{Labels, is_valid_label_name};
+
+/// A relabeling regex: anchored as `^(?:…)$` (without the `s` flag that
+/// label matchers get), and kept with its source text for printing.
+#[derive(Debug, Clone)]
+pub struct RelabelRegex {
+    source: String,
+    compiled: Regex,
+}
+
+impl RelabelRegex {
+    /// Compiles `source` anchored.
+    pub fn new(source: &str) -> Result<Self, regex::Error> {
+        Ok(Self {
+            source: source.to_owned(),
+            compiled: Regex::new(&format!("^(?:{source})$"))?,
+        })
+    }
+
+    /// The pattern as written.
+    pub fn as_str(&self) -> &str {
+        &self.source
+    }
+
+    /// The anchored, compiled pattern.
+    pub fn regex(&self) -> &Regex {
+        &self.compiled
+    }
+}
+
+impl Default for RelabelRegex {
+    fn default() -> Self {
+        Self::new("(.*)").expect("the default relabel regex compiles")
+    }
+}
+
+impl PartialEq for RelabelRegex {
+    fn eq(&self, other: &Self) -> bool {
+        self.source == other.source
+    }
+}
+
+impl<'de> Deserialize<'de> for RelabelRegex {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        RelabelRegex::new(&text)
+            .map_err(|e| de::Error::custom(format!("invalid regex {text:?}: {e}")))
+    }
+}
+
+/// Why a relabel step is refused when the config loads; the messages are
+/// Prometheus'.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RelabelError {
+    /// `hashmod` with `modulus: 0`.
+    #[error("relabel configuration for hashmod requires non-zero modulus")]
+    HashModWithoutModulus,
+    /// An action that writes a label, with no `target_label`.
+    #[error("relabel configuration for {action} action requires 'target_label' value")]
+    MissingTargetLabel {
+        /// The action as Prometheus names it.
+        action: &'static str,
+    },
+    /// A `target_label` that is not a label name (nor a template, for
+    /// `replace`).
+    #[error("{target:?} is invalid 'target_label' for {action} action")]
+    InvalidTargetLabel {
+        /// The label as written.
+        target: String,
+        /// The action as Prometheus names it.
+        action: &'static str,
+    },
+    /// A `labelmap` replacement that is neither a label name nor a template.
+    #[error("{replacement:?} is invalid 'replacement' for {action} action")]
+    InvalidReplacement {
+        /// The replacement as written.
+        replacement: String,
+        /// The action as Prometheus names it.
+        action: &'static str,
+    },
+    /// `labeldrop`/`labelkeep` with fields besides `regex`.
+    #[error("{action} action requires only 'regex', and no other fields")]
+    OnlyRegex {
+        /// The action as Prometheus names it.
+        action: &'static str,
+    },
+    /// `keepequal`/`dropequal` with fields besides the labels.
+    #[error(
+        "{action} action requires only 'source_labels' and `target_label`, and no other fields"
+    )]
+    OnlyLabels {
+        /// The action as Prometheus names it.
+        action: &'static str,
+    },
+}
 
 /// What a relabel step does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -39,7 +138,8 @@ pub enum Action {
 }
 
 impl Action {
-    fn name(self) -> &'static str {
+    /// The action as Prometheus spells it (`labelmap`).
+    pub fn name(self) -> &'static str {
         match self {
             Action::Replace => "replace",
             Action::Keep => "keep",
@@ -117,11 +217,11 @@ impl Default for RelabelConfig {
 
 impl RelabelConfig {
     /// Checks the combination of fields the way Prometheus does when it
-    /// loads a config; the message is Prometheus'.
-    pub fn validate(&self) -> Result<(), String> {
+    /// loads a config.
+    pub fn validate(&self) -> Result<(), RelabelError> {
         let action = self.action.name();
         if self.action == Action::HashMod && self.modulus == 0 {
-            return Err("relabel configuration for hashmod requires non-zero modulus".into());
+            return Err(RelabelError::HashModWithoutModulus);
         }
         let needs_target = matches!(
             self.action,
@@ -133,25 +233,23 @@ impl RelabelConfig {
                 | Action::DropEqual
         );
         if needs_target && self.target_label.is_empty() {
-            return Err(format!(
-                "relabel configuration for {action} action requires 'target_label' value"
-            ));
+            return Err(RelabelError::MissingTargetLabel { action });
         }
         let templated_target_ok = self.action == Action::Replace && self.target_label.contains('$');
         if needs_target && !templated_target_ok && !is_valid_label_name(&self.target_label) {
-            return Err(format!(
-                "{:?} is invalid 'target_label' for {action} action",
-                self.target_label
-            ));
+            return Err(RelabelError::InvalidTargetLabel {
+                target: self.target_label.clone(),
+                action,
+            });
         }
         if self.action == Action::LabelMap
             && !self.replacement.contains('$')
             && !is_valid_label_name(&self.replacement)
         {
-            return Err(format!(
-                "{:?} is invalid 'replacement' for {action} action",
-                self.replacement
-            ));
+            return Err(RelabelError::InvalidReplacement {
+                replacement: self.replacement.clone(),
+                action,
+            });
         }
         let defaults = RelabelConfig::default();
         if matches!(self.action, Action::LabelDrop | Action::LabelKeep)
@@ -161,18 +259,14 @@ impl RelabelConfig {
                 || self.separator != defaults.separator
                 || self.replacement != defaults.replacement)
         {
-            return Err(format!(
-                "{action} action requires only 'regex', and no other fields"
-            ));
+            return Err(RelabelError::OnlyRegex { action });
         }
         if matches!(self.action, Action::KeepEqual | Action::DropEqual)
             && (self.regex != defaults.regex
                 || self.modulus != defaults.modulus
                 || self.replacement != defaults.replacement)
         {
-            return Err(format!(
-                "{action} action requires only 'source_labels' and `target_label`, and no other fields"
-            ));
+            return Err(RelabelError::OnlyLabels { action });
         }
         Ok(())
     }
@@ -444,7 +538,7 @@ mod tests {
             ),
         ] {
             let step: RelabelConfig = yaml_serde::from_str(yaml).unwrap();
-            let error = step.validate().unwrap_err();
+            let error = step.validate().unwrap_err().to_string();
             assert!(error.contains(message), "{yaml}: {error}");
         }
         let error = yaml_serde::from_str::<RelabelConfig>("action: nope")
@@ -455,5 +549,14 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(error.contains("invalid regex"), "{error}");
+    }
+
+    #[test]
+    fn relabel_regexes_are_anchored_without_dotall() {
+        let re = RelabelRegex::new("a.b").unwrap();
+        assert!(re.regex().is_match("axb"));
+        assert!(!re.regex().is_match("xaxb"));
+        assert!(!re.regex().is_match("a\nb"));
+        assert!(RelabelRegex::new("a|b").unwrap().regex().is_match("b"));
     }
 }

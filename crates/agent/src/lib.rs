@@ -11,7 +11,9 @@
 //! - [`client`]: batching per tenant, the Loki push protocol, retries with
 //!   backoff, and back-pressure when a store is down;
 //! - [`server`]: the agent's own HTTP endpoints (`/ready`, `/metrics`,
-//!   `/targets`).
+//!   `/targets`);
+//! - [`service`]: all of it as one component with vigil's lifecycle
+//!   (start, ready, reload, drain), and `--stdin`.
 //!
 //! It must never store or query logs (that is the log store's, reached
 //! only over HTTP), nor grow a queue without bound: when the clients
@@ -22,4 +24,5 @@ pub mod config;
 pub mod entry;
 pub mod pipeline;
 pub mod server;
+pub mod service;
 pub mod tail;

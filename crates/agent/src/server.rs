@@ -76,7 +76,7 @@ pub fn router(state: ServerState) -> Router {
         .route("/ready", get(ready))
         .route(
             "/metrics",
-            instrument::metrics_route(state.registry.clone()),
+            instrument::metrics_route(state.registry.clone(), instrument::Flavour::Go),
         )
         .route("/targets", get(targets))
         .route("/service-discovery", get(service_discovery))

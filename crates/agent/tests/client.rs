@@ -395,7 +395,7 @@ async fn entries_reach_the_store_with_labels_timestamps_and_tenant() {
     );
     let host = client.host().to_owned();
     assert_eq!(
-        metric(&registry, "promtail_sent_entries", &[("host", &host)]),
+        metric(&registry, "promtail_sent_entries_total", &[("host", &host)]),
         3.0
     );
     let code = [("host", host.as_str()), ("status_code", "204")];
@@ -630,13 +630,13 @@ async fn server_errors_and_429_are_retried_and_receipts_wait_for_the_success() {
     assert_eq!(
         metric(
             &registry,
-            "promtail_batch_retries",
+            "promtail_batch_retries_total",
             &[("host", &host), ("tenant", "")]
         ),
         3.0
     );
     assert_eq!(
-        metric(&registry, "promtail_sent_entries", &[("host", &host)]),
+        metric(&registry, "promtail_sent_entries_total", &[("host", &host)]),
         2.0
     );
     for code in ["500", "429", "503", "204"] {
@@ -668,18 +668,21 @@ async fn a_client_error_drops_the_batch_at_once() {
         ("reason", "ingester_error"),
         ("tenant", ""),
     ];
-    assert_eq!(metric(&registry, "promtail_dropped_entries", &dropped), 3.0);
-    assert!(metric(&registry, "promtail_dropped_bytes", &dropped) > 0.0);
+    assert_eq!(
+        metric(&registry, "promtail_dropped_entries_total", &dropped),
+        3.0
+    );
+    assert!(metric(&registry, "promtail_dropped_bytes_total", &dropped) > 0.0);
     assert_eq!(
         metric(
             &registry,
-            "promtail_batch_retries",
+            "promtail_batch_retries_total",
             &[("host", &host), ("tenant", "")]
         ),
         0.0
     );
     assert_eq!(
-        metric(&registry, "promtail_sent_entries", &[("host", &host)]),
+        metric(&registry, "promtail_sent_entries_total", &[("host", &host)]),
         0.0
     );
 }
@@ -709,17 +712,23 @@ async fn max_retries_exhausted_drops_and_releases() {
         ("reason", "rate_limited"),
         ("tenant", ""),
     ];
-    assert_eq!(metric(&registry, "promtail_dropped_entries", &rate), 1.0);
+    assert_eq!(
+        metric(&registry, "promtail_dropped_entries_total", &rate),
+        1.0
+    );
     let generic = [
         ("host", host.as_str()),
         ("reason", "ingester_error"),
         ("tenant", ""),
     ];
-    assert_eq!(metric(&registry, "promtail_dropped_entries", &generic), 0.0);
+    assert_eq!(
+        metric(&registry, "promtail_dropped_entries_total", &generic),
+        0.0
+    );
     assert_eq!(
         metric(
             &registry,
-            "promtail_batch_retries",
+            "promtail_batch_retries_total",
             &[("host", &host), ("tenant", "")]
         ),
         3.0
@@ -745,11 +754,14 @@ async fn rate_limited_batches_can_be_dropped_at_once() {
         ("reason", "rate_limited"),
         ("tenant", "t"),
     ];
-    assert_eq!(metric(&registry, "promtail_dropped_entries", &rate), 1.0);
+    assert_eq!(
+        metric(&registry, "promtail_dropped_entries_total", &rate),
+        1.0
+    );
     assert_eq!(
         metric(
             &registry,
-            "promtail_batch_retries",
+            "promtail_batch_retries_total",
             &[("host", &host), ("tenant", "t")]
         ),
         0.0
@@ -789,7 +801,10 @@ async fn a_store_that_does_not_answer_is_retried() {
         ("reason", "ingester_error"),
         ("tenant", ""),
     ];
-    assert_eq!(metric(&registry, "promtail_dropped_entries", &generic), 1.0);
+    assert_eq!(
+        metric(&registry, "promtail_dropped_entries_total", &generic),
+        1.0
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -814,7 +829,10 @@ async fn a_time_past_year_9999_drops_the_whole_batch() {
         ("reason", "ingester_error"),
         ("tenant", ""),
     ];
-    assert_eq!(metric(&registry, "promtail_dropped_entries", &generic), 2.0);
+    assert_eq!(
+        metric(&registry, "promtail_dropped_entries_total", &generic),
+        2.0
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -843,8 +861,14 @@ async fn long_lines_are_dropped_or_truncated_as_configured() {
         ("reason", "line_too_long"),
         ("tenant", ""),
     ];
-    assert_eq!(metric(&registry, "promtail_dropped_entries", &long), 1.0);
-    assert_eq!(metric(&registry, "promtail_dropped_bytes", &long), 5.0);
+    assert_eq!(
+        metric(&registry, "promtail_dropped_entries_total", &long),
+        1.0
+    );
+    assert_eq!(
+        metric(&registry, "promtail_dropped_bytes_total", &long),
+        5.0
+    );
 
     let stand = StandIn::start(&[]).await;
     let (cutting, registry) = start_limited(
@@ -868,8 +892,14 @@ async fn long_lines_are_dropped_or_truncated_as_configured() {
         ("reason", "line_too_long"),
         ("tenant", ""),
     ];
-    assert_eq!(metric(&registry, "promtail_mutated_entries", &long), 1.0);
-    assert_eq!(metric(&registry, "promtail_mutated_bytes", &long), 3.0);
+    assert_eq!(
+        metric(&registry, "promtail_mutated_entries_total", &long),
+        1.0
+    );
+    assert_eq!(
+        metric(&registry, "promtail_mutated_bytes_total", &long),
+        3.0
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -896,7 +926,10 @@ async fn a_stream_past_max_streams_is_dropped() {
         ("reason", "stream_limited"),
         ("tenant", ""),
     ];
-    assert_eq!(metric(&registry, "promtail_dropped_entries", &limited), 1.0);
+    assert_eq!(
+        metric(&registry, "promtail_dropped_entries_total", &limited),
+        1.0
+    );
 }
 
 // ---------------------------------------------------------------------

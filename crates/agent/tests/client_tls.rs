@@ -191,8 +191,8 @@ async fn push_once(url: &str, tls: TlsConfig) -> (f64, f64) {
             .sum()
     };
     (
-        total("promtail_sent_entries"),
-        total("promtail_dropped_entries"),
+        total("promtail_sent_entries_total"),
+        total("promtail_dropped_entries_total"),
     )
 }
 

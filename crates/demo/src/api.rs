@@ -220,7 +220,10 @@ fn router(
             &["demo_log_lines_dropped"],
             Arc::new(DroppedLines(log.clone())),
         )?;
-        routes = routes.route("/metrics", instrument::metrics_route(registry.clone()));
+        routes = routes.route(
+            "/metrics",
+            instrument::metrics_route(registry.clone(), instrument::Flavour::Python),
+        );
     }
     // The request log wraps everything, so 404s, 405s and scrapes are
     // logged too, and the metrics layer sits outside it so that its

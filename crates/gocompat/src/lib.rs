@@ -15,6 +15,9 @@
 //!   `Duration.String`.
 //! - [`strconv`]: `FormatFloat`, `Quote`/`QuoteRune`, and the escape
 //!   sequences of Go string literals.
+//! - [`json`]: how `encoding/json` writes strings and numbers.
+//! - [`regexp`]: Go's RE2 syntax rewritten for Rust's `regex` (ASCII
+//!   `\d`, `\w`, `\s`, `\b`; `\Q…\E`).
 //! - [`url`]: Go's `url.QueryEscape` and `url.QueryUnescape`.
 //! - [`yaml`]: scalars as Go's yaml.v2 reads them into Go types (any
 //!   scalar as a string, YAML 1.1 booleans, negative `int`s, byte sizes).
@@ -41,6 +44,8 @@
 
 pub mod duration;
 pub mod env;
+pub mod json;
+pub mod regexp;
 pub mod strconv;
 pub mod template;
 pub mod time;

@@ -1,14 +1,26 @@
-//! The two exposition formats: the classic text format (0.0.4) laid out as
-//! the Python client lays it out, and OpenMetrics 1.0.
+//! The two exposition formats, the classic text format (0.0.4) and
+//! OpenMetrics 1.0, each in two flavours: laid out as the Python client
+//! lays them out, or as Go's `client_golang` does.
 //!
-//! The layouts differ in how `_created` is carried: OpenMetrics keeps it in
-//! the family (`# TYPE x counter` then `x_total` and `x_created`), while the
-//! text format has no such sample type, so the Python client — and we —
-//! print it afterwards as a gauge family of its own (`x_created`).
+//! One encoder writes all four; [`Flavour`] holds the differences:
+//!
+//! | | Python (`prometheus_client`) | Go (`client_golang`, `expfmt`) |
+//! |---|---|---|
+//! | numbers | Python's `repr` (`2.0`, `1e-05`) | `FormatFloat(v, 'g', -1)` (`2`, `1e-05`); OpenMetrics adds `.0` |
+//! | counters | printed as `<base>_total`, `_total` stripped from the name | the name as given; in OpenMetrics one without `_total` is `unknown` |
+//! | `_created` | a gauge family after the family (text), in the family (OpenMetrics) | none |
+//! | order | families as registered, children as created | families by name, children by label values, empty families left out |
+//! | labels | sorted by name, `le` among them | sorted by name, `le` / `quantile` last |
+//! | histogram, summary | `_count` then `_sum` | `_sum` then `_count` |
+//!
+//! Which flavour a `/metrics` speaks is chosen where the registry is
+//! served (see [`crate::metrics_route`]): the demo API mimics a FastAPI app,
+//! the agent, log store and metrics server stand in for Go programs.
 
+use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use crate::float::format_value;
+use crate::float::{format_value, go_openmetrics_value, go_text_value};
 use crate::registry::{FamilySnapshot, MetricKind, MetricSnapshot, MetricValue};
 
 /// Content type of the classic text format.
@@ -64,67 +76,295 @@ impl Format {
         }
     }
 
-    /// Encodes families in this format.
-    pub fn encode(self, families: &[FamilySnapshot]) -> String {
-        match self {
-            Format::Text => encode_text(families),
-            Format::OpenMetrics => encode_openmetrics(families),
-        }
+    /// Encodes families in this format, laid out as `flavour`'s client does.
+    pub fn encode(self, flavour: Flavour, families: &[FamilySnapshot]) -> String {
+        encode(self, flavour, families)
     }
 }
 
-/// Encodes families in the classic text format.
+/// Which Prometheus client library an exposition reads like.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flavour {
+    /// Python's `prometheus_client`, as prometheus-fastapi-instrumentator
+    /// serves it: the demo API's layout.
+    Python,
+    /// Go's `client_golang` with `prometheus/common` v0.39's `expfmt`, as
+    /// Promtail and Loki 2.8 and Prometheus serve their own metrics.
+    Go,
+}
+
+/// Encodes families in the classic text format, laid out as the Python
+/// client lays it out.
 pub fn encode_text(families: &[FamilySnapshot]) -> String {
+    encode(Format::Text, Flavour::Python, families)
+}
+
+/// Encodes families in OpenMetrics 1.0, laid out as the Python client lays
+/// it out, ending with `# EOF`.
+pub fn encode_openmetrics(families: &[FamilySnapshot]) -> String {
+    encode(Format::OpenMetrics, Flavour::Python, families)
+}
+
+/// Encodes families in `format`, laid out as `flavour`'s client does.
+pub fn encode(format: Format, flavour: Flavour, families: &[FamilySnapshot]) -> String {
+    let layout = Layout { format, flavour };
     let mut out = String::with_capacity(families.len() * 512);
-    for family in families {
-        let exposed = match family.kind {
-            MetricKind::Counter => format!("{}_total", family.name),
-            _ => family.name.clone(),
-        };
-        write_header(
-            &mut out,
-            &exposed,
-            &family.help,
-            family.kind.as_str(),
-            false,
-        );
-        for metric in &family.metrics {
-            write_samples(&mut out, family, metric);
+    match flavour {
+        Flavour::Python => {
+            for family in families {
+                let metrics: Vec<&MetricSnapshot> = family.metrics.iter().collect();
+                layout.write_family(&mut out, family, &metrics);
+            }
         }
-        if family.metrics.iter().any(|m| m.created.is_some()) {
-            let created = format!("{}_created", family.name);
-            write_header(&mut out, &created, &family.help, "gauge", false);
-            for metric in &family.metrics {
+        Flavour::Go => {
+            for (family, metrics) in go_order(families) {
+                layout.write_family(&mut out, family, &metrics);
+            }
+        }
+    }
+    if format == Format::OpenMetrics {
+        out.push_str("# EOF\n");
+    }
+    out
+}
+
+/// Families as Go's `Gatherer` hands them to the encoder: sorted by name,
+/// those of one name merged (the first one's help and type win), without
+/// the ones that have no children, and each family's children sorted by
+/// their label values taken in label-name order (fewer labels first).
+fn go_order(families: &[FamilySnapshot]) -> Vec<(&FamilySnapshot, Vec<&MetricSnapshot>)> {
+    let mut by_name: BTreeMap<&str, (&FamilySnapshot, Vec<&MetricSnapshot>)> = BTreeMap::new();
+    for family in families {
+        by_name
+            .entry(family.name.as_str())
+            .or_insert_with(|| (family, Vec::new()))
+            .1
+            .extend(&family.metrics);
+    }
+    by_name
+        .into_values()
+        .filter(|(_, metrics)| !metrics.is_empty())
+        .map(|(family, metrics)| {
+            let mut keyed: Vec<(Vec<&str>, &MetricSnapshot)> = metrics
+                .into_iter()
+                .map(|m| {
+                    let values = sorted_pairs(&m.labels).into_iter().map(|(_, v)| v);
+                    (values.collect(), m)
+                })
+                .collect();
+            keyed.sort_by(|(a, _), (b, _)| a.len().cmp(&b.len()).then_with(|| a.cmp(b)));
+            (family, keyed.into_iter().map(|(_, m)| m).collect())
+        })
+        .collect()
+}
+
+/// Label pairs sorted by name.
+fn sorted_pairs(labels: &[(String, String)]) -> Vec<(&str, &str)> {
+    let mut pairs: Vec<(&str, &str)> = labels
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_str()))
+        .collect();
+    pairs.sort_by_key(|(n, _)| *n);
+    pairs
+}
+
+/// A number to print: sample values and bounds are floats, while bucket
+/// and observation counts are integers (Go's OpenMetrics prints them so).
+#[derive(Clone, Copy)]
+enum Number {
+    Float(f64),
+    Count(u64),
+}
+
+/// A format in a flavour: every choice that differs between them.
+#[derive(Clone, Copy)]
+struct Layout {
+    format: Format,
+    flavour: Flavour,
+}
+
+impl Layout {
+    fn number(self, n: Number) -> String {
+        match (self.flavour, self.format, n) {
+            (Flavour::Python, _, Number::Float(v)) => format_value(v),
+            (Flavour::Python, _, Number::Count(c)) => format_value(c as f64),
+            // The text encoder turns counts into float64 first.
+            (Flavour::Go, Format::Text, Number::Float(v)) => go_text_value(v),
+            (Flavour::Go, Format::Text, Number::Count(c)) => go_text_value(c as f64),
+            (Flavour::Go, Format::OpenMetrics, Number::Float(v)) => go_openmetrics_value(v),
+            (Flavour::Go, Format::OpenMetrics, Number::Count(c)) => c.to_string(),
+        }
+    }
+
+    /// The name and type in a family's `# HELP` and `# TYPE` lines.
+    fn header(self, family: &FamilySnapshot) -> (String, &'static str) {
+        let kind = family.kind.as_str();
+        if family.kind != MetricKind::Counter {
+            return (family.name.clone(), kind);
+        }
+        let base = base_name(family);
+        match (self.flavour, self.format) {
+            (Flavour::Python, Format::Text) => (format!("{base}_total"), kind),
+            (Flavour::Python, Format::OpenMetrics) => (base.to_owned(), kind),
+            (Flavour::Go, Format::Text) => (family.name.clone(), kind),
+            // OpenMetrics counters end in `_total`; Go prints one that does
+            // not as it is, typed `unknown`.
+            (Flavour::Go, Format::OpenMetrics) if base.len() < family.name.len() => {
+                (base.to_owned(), kind)
+            }
+            (Flavour::Go, Format::OpenMetrics) => (family.name.clone(), "unknown"),
+        }
+    }
+
+    fn write_family(self, out: &mut String, family: &FamilySnapshot, metrics: &[&MetricSnapshot]) {
+        let (name, kind) = self.header(family);
+        let openmetrics = self.format == Format::OpenMetrics;
+        write_header(out, &name, &family.help, kind, openmetrics);
+        let python = self.flavour == Flavour::Python;
+        let created = format!("{}_created", base_name(family));
+        for metric in metrics {
+            self.write_samples(out, family, metric);
+            if let (true, true, Some(at)) = (python, openmetrics, metric.created) {
+                self.write_sample(out, &created, &metric.labels, None, Number::Float(at));
+            }
+        }
+        // The text format has no `_created` sample type: the Python client
+        // prints the timestamps as a gauge family of their own.
+        if python && !openmetrics && metrics.iter().any(|m| m.created.is_some()) {
+            write_header(out, &created, &family.help, "gauge", false);
+            for metric in metrics {
                 if let Some(at) = metric.created {
-                    write_sample(&mut out, &created, &metric.labels, None, at);
+                    self.write_sample(out, &created, &metric.labels, None, Number::Float(at));
                 }
             }
         }
     }
-    out
-}
 
-/// Encodes families in OpenMetrics 1.0, ending with `# EOF`.
-pub fn encode_openmetrics(families: &[FamilySnapshot]) -> String {
-    let mut out = String::with_capacity(families.len() * 512);
-    for family in families {
-        write_header(
-            &mut out,
-            &family.name,
-            &family.help,
-            family.kind.as_str(),
-            true,
-        );
-        for metric in &family.metrics {
-            write_samples(&mut out, family, metric);
-            if let Some(at) = metric.created {
-                let created = format!("{}_created", family.name);
-                write_sample(&mut out, &created, &metric.labels, None, at);
+    /// The samples of one child, except `_created`.
+    fn write_samples(self, out: &mut String, family: &FamilySnapshot, metric: &MetricSnapshot) {
+        let name = &family.name;
+        match &metric.value {
+            MetricValue::Single(value) => {
+                let sample = match (family.kind, self.flavour) {
+                    (MetricKind::Counter, Flavour::Python) => {
+                        format!("{}_total", base_name(family))
+                    }
+                    _ => name.clone(),
+                };
+                self.write_sample(out, &sample, &metric.labels, None, Number::Float(*value));
+            }
+            MetricValue::Histogram {
+                buckets,
+                count,
+                sum,
+            } => {
+                let bucket_name = format!("{name}_bucket");
+                for (bound, cumulative) in buckets {
+                    let le = self.number(Number::Float(*bound));
+                    self.write_sample(
+                        out,
+                        &bucket_name,
+                        &metric.labels,
+                        Some(("le", &le)),
+                        Number::Count(*cumulative),
+                    );
+                }
+                self.write_count_and_sum(out, name, &metric.labels, *count, *sum);
+            }
+            MetricValue::Summary { count, sum } => {
+                self.write_count_and_sum(out, name, &metric.labels, *count, *sum);
             }
         }
     }
-    out.push_str("# EOF\n");
-    out
+
+    fn write_count_and_sum(
+        self,
+        out: &mut String,
+        name: &str,
+        labels: &[(String, String)],
+        count: u64,
+        sum: f64,
+    ) {
+        let count_line = |out: &mut String| {
+            self.write_sample(
+                out,
+                &format!("{name}_count"),
+                labels,
+                None,
+                Number::Count(count),
+            );
+        };
+        let sum_line = |out: &mut String| {
+            self.write_sample(
+                out,
+                &format!("{name}_sum"),
+                labels,
+                None,
+                Number::Float(sum),
+            );
+        };
+        match self.flavour {
+            Flavour::Python => {
+                count_line(out);
+                sum_line(out);
+            }
+            Flavour::Go => {
+                sum_line(out);
+                count_line(out);
+            }
+        }
+    }
+
+    /// One line: name, labels sorted by name with `extra` among them
+    /// (Python) or after them (Go), value.
+    fn write_sample(
+        self,
+        out: &mut String,
+        name: &str,
+        labels: &[(String, String)],
+        extra: Option<(&str, &str)>,
+        value: Number,
+    ) {
+        out.push_str(name);
+        let mut pairs = sorted_pairs(labels);
+        if let Some(extra) = extra {
+            pairs.push(extra);
+            if self.flavour == Flavour::Python {
+                pairs.sort_by_key(|(n, _)| *n);
+            }
+        }
+        if !pairs.is_empty() {
+            out.push('{');
+            for (i, (label, value)) in pairs.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(label);
+                out.push_str("=\"");
+                for c in value.chars() {
+                    match c {
+                        '\\' => out.push_str("\\\\"),
+                        '\n' => out.push_str("\\n"),
+                        '"' => out.push_str("\\\""),
+                        c => out.push(c),
+                    }
+                }
+                out.push('"');
+            }
+            out.push('}');
+        }
+        out.push(' ');
+        out.push_str(&self.number(value));
+        out.push('\n');
+    }
+}
+
+/// A counter's name without `_total`, any other family's name.
+fn base_name(family: &FamilySnapshot) -> &str {
+    match family.kind {
+        MetricKind::Counter => family.name.strip_suffix("_total").unwrap_or(&family.name),
+        _ => &family.name,
+    }
 }
 
 fn write_header(out: &mut String, name: &str, help: &str, kind: &str, openmetrics: bool) {
@@ -141,93 +381,6 @@ fn write_header(out: &mut String, name: &str, help: &str, kind: &str, openmetric
     }
     out.push('\n');
     let _ = writeln!(out, "# TYPE {name} {kind}");
-}
-
-/// The samples of one child, except `_created`; both formats lay them out
-/// alike.
-fn write_samples(out: &mut String, family: &FamilySnapshot, metric: &MetricSnapshot) {
-    let name = &family.name;
-    match &metric.value {
-        MetricValue::Single(value) => {
-            let sample = match family.kind {
-                MetricKind::Counter => format!("{name}_total"),
-                _ => name.clone(),
-            };
-            write_sample(out, &sample, &metric.labels, None, *value);
-        }
-        MetricValue::Histogram {
-            buckets,
-            count,
-            sum,
-        } => {
-            let bucket_name = format!("{name}_bucket");
-            for (bound, cumulative) in buckets {
-                let le = format_value(*bound);
-                write_sample(
-                    out,
-                    &bucket_name,
-                    &metric.labels,
-                    Some(("le", &le)),
-                    *cumulative as f64,
-                );
-            }
-            write_count_and_sum(out, name, &metric.labels, *count, *sum);
-        }
-        MetricValue::Summary { count, sum } => {
-            write_count_and_sum(out, name, &metric.labels, *count, *sum);
-        }
-    }
-}
-
-fn write_count_and_sum(
-    out: &mut String,
-    name: &str,
-    labels: &[(String, String)],
-    count: u64,
-    sum: f64,
-) {
-    write_sample(out, &format!("{name}_count"), labels, None, count as f64);
-    write_sample(out, &format!("{name}_sum"), labels, None, sum);
-}
-
-/// One line: name, labels sorted by name (with `extra` merged in), value.
-fn write_sample(
-    out: &mut String,
-    name: &str,
-    labels: &[(String, String)],
-    extra: Option<(&str, &str)>,
-    value: f64,
-) {
-    out.push_str(name);
-    let mut pairs: Vec<(&str, &str)> = labels
-        .iter()
-        .map(|(n, v)| (n.as_str(), v.as_str()))
-        .collect();
-    pairs.extend(extra);
-    if !pairs.is_empty() {
-        pairs.sort_unstable_by_key(|(n, _)| *n);
-        out.push('{');
-        for (i, (label, value)) in pairs.iter().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            out.push_str(label);
-            out.push_str("=\"");
-            for c in value.chars() {
-                match c {
-                    '\\' => out.push_str("\\\\"),
-                    '\n' => out.push_str("\\n"),
-                    '"' => out.push_str("\\\""),
-                    c => out.push(c),
-                }
-            }
-            out.push('"');
-        }
-        out.push('}');
-    }
-    out.push(' ');
-    out.push_str(&format_value(value));
-    out.push('\n');
 }
 
 #[cfg(test)]

@@ -1,4 +1,5 @@
-//! Numbers as the Python Prometheus client prints them.
+//! Numbers as the Python Prometheus client prints them, and as Go's
+//! `client_golang` (its `expfmt` encoders) does.
 //!
 //! Scrapers accept any float notation, but matching the instrumentator
 //! byte for byte keeps our output diffable against the recorded real one:
@@ -7,7 +8,7 @@
 //! with seven or more integer digits switch to Go's exponent form
 //! (`1.32370432e+08`), which is what the client does to mimic Go.
 
-/// Formats a sample value or bucket bound.
+/// Formats a sample value or bucket bound as the Python client does.
 pub fn format_value(value: f64) -> String {
     if value.is_nan() {
         return "NaN".to_owned();
@@ -21,6 +22,28 @@ pub fn format_value(value: f64) -> String {
         return gocompat::strconv::format_float(value, 'g', -1);
     }
     python_repr(negative, &digits, exponent)
+}
+
+/// A sample value or bucket bound as Go's text format prints it
+/// (`expfmt`'s `writeFloat`): `FormatFloat(v, 'g', -1, 64)`, so `5`,
+/// `0.25`, `1.5e+06`, `+Inf`, `NaN`, except that zero is always `0` (the
+/// encoder tests `v == 0` before formatting, which `-0` passes).
+pub(crate) fn go_text_value(value: f64) -> String {
+    if value == 0.0 {
+        return "0".to_owned();
+    }
+    gocompat::strconv::format_float(value, 'g', -1)
+}
+
+/// A float as Go's OpenMetrics encoder prints it
+/// (`writeOpenMetricsFloat`): Go's text form with `.0` added when it has
+/// neither a `.` nor an exponent (`5.0`, `1.5e+06`, `0.0`).
+pub(crate) fn go_openmetrics_value(value: f64) -> String {
+    let mut text = go_text_value(value);
+    if value.is_finite() && !text.contains(['.', 'e']) {
+        text.push_str(".0");
+    }
+    text
 }
 
 /// Shortest round-trip decimal digits of `value` and the exponent of the
@@ -73,7 +96,7 @@ fn python_repr(negative: bool, digits: &str, exponent: i32) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::format_value;
+    use super::{format_value, go_openmetrics_value, go_text_value};
 
     #[test]
     fn matches_the_recorded_instrumentator_output() {
@@ -116,12 +139,64 @@ mod tests {
         }
     }
 
+    #[test]
+    fn go_text_values() {
+        for (value, text) in [
+            (5.0, "5"),
+            (0.0, "0"),
+            (-0.0, "0"),
+            (1.0, "1"),
+            (-1.0, "-1"),
+            (0.25, "0.25"),
+            (0.003097784, "0.003097784"),
+            (455.0, "455"),
+            (123456.0, "123456"),
+            (1e6, "1e+06"),
+            (1.5e6, "1.5e+06"),
+            (132370432.0, "1.32370432e+08"),
+            (0.0001, "0.0001"),
+            (0.00001, "1e-05"),
+            (-2.5e-7, "-2.5e-07"),
+            (1e21, "1e+21"),
+            (f64::INFINITY, "+Inf"),
+            (f64::NEG_INFINITY, "-Inf"),
+            (f64::NAN, "NaN"),
+        ] {
+            assert_eq!(go_text_value(value), text, "{value}");
+        }
+    }
+
+    #[test]
+    fn go_openmetrics_values() {
+        for (value, text) in [
+            (5.0, "5.0"),
+            (0.0, "0.0"),
+            (-0.0, "0.0"),
+            (-1.0, "-1.0"),
+            (0.25, "0.25"),
+            (1e6, "1e+06"),
+            (1e-5, "1e-05"),
+            (f64::INFINITY, "+Inf"),
+            (f64::NAN, "NaN"),
+        ] {
+            assert_eq!(go_openmetrics_value(value), text, "{value}");
+        }
+    }
+
     proptest::proptest! {
         #[test]
         fn round_trips(value in proptest::num::f64::NORMAL | proptest::num::f64::ZERO) {
             let text = format_value(value);
             let parsed: f64 = text.parse().unwrap();
             proptest::prop_assert_eq!(parsed.to_bits(), value.to_bits(), "{}", text);
+        }
+
+        #[test]
+        fn go_values_round_trip(value in proptest::num::f64::NORMAL | proptest::num::f64::SUBNORMAL) {
+            for text in [go_text_value(value), go_openmetrics_value(value)] {
+                let parsed: f64 = text.parse().unwrap();
+                proptest::prop_assert_eq!(parsed.to_bits(), value.to_bits(), "{}", text);
+            }
         }
     }
 }

@@ -118,7 +118,9 @@ impl Collector for ProcessCollector {
         );
         single(
             out,
-            "process_cpu_seconds",
+            // Named as both clients name it; the Python layouts print
+            // `process_cpu_seconds_total` either way.
+            "process_cpu_seconds_total",
             "Total user and system CPU time spent in seconds.",
             MetricKind::Counter,
             stat.as_ref()
@@ -170,7 +172,7 @@ mod tests {
             start <= now + 1.0 && start > now - 3600.0,
             "start {start}, now {now}"
         );
-        assert!(value("process_cpu_seconds") >= 0.0);
+        assert!(value("process_cpu_seconds_total") >= 0.0);
         assert!(value("process_open_fds") >= 3.0);
         assert!(value("process_max_fds") >= value("process_open_fds"));
     }

@@ -18,7 +18,9 @@ use crate::RegistryError;
 /// What kind of metric a family holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MetricKind {
-    /// Monotonic count; printed with a `_total` suffix.
+    /// Monotonic count. The Python client's layouts print its samples
+    /// with a `_total` suffix; Go's text format prints them under the
+    /// family's name as it is.
     Counter,
     /// A value that goes up and down.
     Gauge,
@@ -43,20 +45,25 @@ impl MetricKind {
 /// A point-in-time copy of one family, what the encoders print.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FamilySnapshot {
-    /// The family name, without the `_total` of counters.
+    /// The family name as the program named it; a counter's may end in
+    /// `_total` or not. The Python client's layouts print a counter under
+    /// the name without `_total` (samples `<base>_total`), as
+    /// `prometheus_client` strips it; Go's client prints the name as it
+    /// is (a counter `x_sum` stays `x_sum`).
     pub name: String,
     /// The help text.
     pub help: String,
     /// The kind of every metric in the family.
     pub kind: MetricKind,
-    /// The children, in creation order.
+    /// The children, in creation order (Go's layout sorts them).
     pub metrics: Vec<MetricSnapshot>,
 }
 
 /// One child of a family.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MetricSnapshot {
-    /// Label pairs in the family's label-name order.
+    /// Label pairs in the family's label-name order (the encoders sort
+    /// them by name).
     pub labels: Vec<(String, String)>,
     /// The value.
     pub value: MetricValue,
@@ -184,19 +191,23 @@ impl Registry {
         help: &str,
         label_names: &[&str],
     ) -> Result<Arc<Family<Counter>>, RegistryError> {
-        let base = name.strip_suffix("_total").unwrap_or(name);
-        self.shared(base, || Family::new(base, help, label_names, ()))
+        self.shared(counter_key(name), || {
+            Family::new(name, help, label_names, ())
+        })
     }
 
-    /// Registers and returns a counter family. `name` may end in `_total`.
+    /// Registers and returns a counter family. `name` may end in `_total`:
+    /// the family keeps it as given (Go's layout prints it so), and it is
+    /// registered under the name without `_total`, so `x` and `x_total`
+    /// are the one family they are for the Python client.
     pub fn counter(
         &self,
         name: &str,
         help: &str,
         label_names: &[&str],
     ) -> Result<Arc<Family<Counter>>, RegistryError> {
-        let base = name.strip_suffix("_total").unwrap_or(name);
-        self.add_family(Family::new(base, help, label_names, ())?)
+        let family = Family::new(name, help, label_names, ())?;
+        self.add_family(counter_key(name), family)
     }
 
     /// Registers and returns a gauge family.
@@ -206,7 +217,7 @@ impl Registry {
         help: &str,
         label_names: &[&str],
     ) -> Result<Arc<Family<Gauge>>, RegistryError> {
-        self.add_family(Family::new(name, help, label_names, ())?)
+        self.add_family(name, Family::new(name, help, label_names, ())?)
     }
 
     /// Registers and returns a histogram family; `+Inf` is appended to the
@@ -231,7 +242,8 @@ impl Registry {
         if bounds.last() != Some(&f64::INFINITY) {
             bounds.push(f64::INFINITY);
         }
-        self.add_family(Family::new(name, help, label_names, Arc::from(bounds))?)
+        let family = Family::new(name, help, label_names, Arc::from(bounds))?;
+        self.add_family(name, family)
     }
 
     /// Registers and returns a summary family (count and sum only).
@@ -244,13 +256,17 @@ impl Registry {
         if label_names.contains(&"quantile") {
             return Err(RegistryError::ReservedLabel("quantile".into()));
         }
-        self.add_family(Family::new(name, help, label_names, ())?)
+        self.add_family(name, Family::new(name, help, label_names, ())?)
     }
 
-    fn add_family<M: Metric>(&self, family: Family<M>) -> Result<Arc<Family<M>>, RegistryError> {
+    /// Registers `family` under the name `key`.
+    fn add_family<M: Metric>(
+        &self,
+        key: &str,
+        family: Family<M>,
+    ) -> Result<Arc<Family<M>>, RegistryError> {
         let family = Arc::new(family);
-        let name = family.name.clone();
-        self.register(&[&name], family.clone())?;
+        self.register(&[key], family.clone())?;
         Ok(family)
     }
 
@@ -377,7 +393,7 @@ impl<M: Metric> Family<M> {
             .clone()
     }
 
-    /// The family name (without `_total` for counters).
+    /// The family name as registered (a counter's may end in `_total`).
     pub fn name(&self) -> &str {
         &self.name
     }
@@ -406,6 +422,12 @@ impl<M: Metric> Collector for Family<M> {
             metrics,
         });
     }
+}
+
+/// The name a counter is registered under: without `_total`, as the
+/// Python client keys it.
+fn counter_key(name: &str) -> &str {
+    name.strip_suffix("_total").unwrap_or(name)
 }
 
 fn unix_now() -> f64 {
@@ -624,7 +646,7 @@ mod tests {
         family.with_labels(&["a"]).inc();
         family.with_labels(&["z"]).inc_by(2.0);
         let snap = &registry.gather()[0];
-        assert_eq!(snap.name, "c");
+        assert_eq!(snap.name, "c_total");
         let values: Vec<_> = snap
             .metrics
             .iter()
@@ -667,6 +689,11 @@ mod tests {
         registry.counter("x_total", "h", &[]).unwrap();
         assert!(matches!(
             registry.gauge("x", "h", &[]),
+            Err(RegistryError::Duplicate(_))
+        ));
+        // `x` and `x_total` are one counter to the Python client.
+        assert!(matches!(
+            registry.counter("x", "h", &[]),
             Err(RegistryError::Duplicate(_))
         ));
         assert!(matches!(

@@ -19,7 +19,10 @@ fn app(registry: &Arc<Registry>, options: Instrumentator) -> Router {
             "/slow",
             get(|| async { tokio::time::sleep(Duration::from_millis(300)).await }),
         )
-        .route("/metrics", instrument::metrics_route(registry.clone()))
+        .route(
+            "/metrics",
+            instrument::metrics_route(registry.clone(), instrument::Flavour::Python),
+        )
         .layer(options.build(registry).unwrap())
 }
 
@@ -56,7 +59,7 @@ async fn defaults_group_statuses_and_use_route_templates() {
     call(&app, "/teapot").await;
     call(&app, "/missing/3").await;
     assert_eq!(
-        children(&registry, "http_requests"),
+        children(&registry, "http_requests_total"),
         [
             (
                 "method=GET,status=2xx,handler=/items/{id}".to_owned(),
@@ -84,7 +87,7 @@ async fn ungrouped_status_codes() {
     let app = app(&registry, options);
     call(&app, "/teapot").await;
     call(&app, "/items/1").await;
-    let labels: Vec<String> = children(&registry, "http_requests")
+    let labels: Vec<String> = children(&registry, "http_requests_total")
         .into_iter()
         .map(|(l, _)| l)
         .collect();
@@ -109,7 +112,7 @@ async fn excluded_handlers_and_ignored_untemplated_requests_are_not_recorded() {
     for path in ["/metrics", "/teapot", "/missing", "/items/9"] {
         call(&app, path).await;
     }
-    let labels: Vec<String> = children(&registry, "http_requests")
+    let labels: Vec<String> = children(&registry, "http_requests_total")
         .into_iter()
         .map(|(l, _)| l)
         .collect();
@@ -125,7 +128,7 @@ async fn untemplated_paths_can_be_kept_raw() {
     };
     let app = app(&registry, options);
     call(&app, "/missing/3").await;
-    let labels: Vec<String> = children(&registry, "http_requests")
+    let labels: Vec<String> = children(&registry, "http_requests_total")
         .into_iter()
         .map(|(l, _)| l)
         .collect();
@@ -196,7 +199,7 @@ async fn custom_buckets_and_custom_labels() {
         highr[0].0, "",
         "the high-resolution histogram stays unlabelled"
     );
-    let requests = children(&registry, "http_requests");
+    let requests = children(&registry, "http_requests_total");
     assert_eq!(
         requests[0].0,
         "method=GET,status=2xx,handler=/slow,service=shop"

@@ -2,8 +2,7 @@
 
 /// Formats label pairs as Loki's stream selector text, in the order given
 /// (callers pass them sorted by name, as Promtail does): `name="value"`
-/// joined by `, ` inside braces, each value quoted as Go's `strconv.Quote`
-/// does (gocompat's), which Loki's label parser reads back.
+/// joined by `, ` inside braces, each value quoted by Go's `strconv.Quote` (`gocompat`).
 pub fn labels_text<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
     let mut out = String::from("{");
     for (i, (name, value)) in pairs.into_iter().enumerate() {

@@ -448,7 +448,7 @@ struct ServerCollector {
 impl ServerCollector {
     const FAMILIES: [&'static str; 4] = [
         "prometheus_tsdb_head_series",
-        "prometheus_tsdb_head_samples_appended",
+        "prometheus_tsdb_head_samples_appended_total",
         "prometheus_config_last_reload_successful",
         "prometheus_config_last_reload_success_timestamp_seconds",
     ];

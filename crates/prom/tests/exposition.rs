@@ -1,7 +1,7 @@
 //! The exposition parser on recorded real output, on what our own encoder
 //! writes, and on malformed bodies.
 
-use instrument::Registry;
+use instrument::{Flavour, Registry};
 use prom::exposition::{ExpositionFormat, MetricType, parse};
 
 fn fixture(name: &str) -> Vec<u8> {
@@ -105,7 +105,8 @@ fn the_recording_made_with_an_openmetrics_accept_is_still_the_text_format() {
     assert!(parse(&body, ExpositionFormat::Text).is_ok());
 }
 
-/// What our own encoder writes, the parser reads back exactly.
+/// What our own encoder writes, in either flavour, the parser reads back
+/// exactly.
 fn round_trip(label_value: &str, value: f64) {
     let registry = Registry::new();
     let counter = registry
@@ -116,11 +117,14 @@ fn round_trip(label_value: &str, value: f64) {
         .histogram("h_seconds", "h", &["l"], &[0.5, 1.0])
         .unwrap();
     histogram.observe(&[label_value], value);
-    for format in [
+    let layouts = [
         instrument::exposition::Format::Text,
         instrument::exposition::Format::OpenMetrics,
-    ] {
-        let body = format.encode(&registry.gather());
+    ]
+    .into_iter()
+    .flat_map(|f| [(f, Flavour::Python), (f, Flavour::Go)]);
+    for (format, flavour) in layouts {
+        let body = format.encode(flavour, &registry.gather());
         let ours = match format {
             instrument::exposition::Format::Text => ExpositionFormat::Text,
             instrument::exposition::Format::OpenMetrics => ExpositionFormat::OpenMetrics,

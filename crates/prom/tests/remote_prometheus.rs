@@ -84,7 +84,7 @@ async fn sender_delivers_to_prometheus() {
         registry
             .gather()
             .iter()
-            .filter(|f| f.name == "prometheus_remote_storage_samples_failed")
+            .filter(|f| f.name == "prometheus_remote_storage_samples_failed_total")
             .flat_map(|f| f.metrics.iter())
             .map(|m| m.value.clone())
             .collect::<Vec<_>>()

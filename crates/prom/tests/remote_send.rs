@@ -103,9 +103,8 @@ fn stored_count(db: &Tsdb) -> usize {
 
 /// The value of the `test` queue's series of `family`.
 fn metric(registry: &Registry, family: &str) -> f64 {
-    let wanted = family.strip_suffix("_total").unwrap_or(family);
     for snapshot in registry.gather() {
-        if snapshot.name == wanted {
+        if snapshot.name == family {
             for m in &snapshot.metrics {
                 if let MetricValue::Single(v) = m.value {
                     return v;

@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use agent::service::{Agent, AgentOptions};
 use clap::{Args, Parser, Subcommand};
 use demo::api::{ApiConfig, ApiServer};
 use demo::logfile::LogFileOptions;
@@ -36,6 +37,8 @@ pub(crate) enum Command {
     Prometheus(PrometheusArgs),
     /// Run the Loki-compatible log store (push API, storage, LogQL, HTTP API)
     Loki(LokiArgs),
+    /// Run the Promtail-compatible log agent (tail files, pipeline stages, push)
+    Promtail(PromtailArgs),
 }
 
 impl Command {
@@ -80,6 +83,28 @@ impl Command {
                 })
                 .await?;
                 server.shutdown().await?;
+                Ok(())
+            }
+            Command::Promtail(args) => {
+                let options = args.options()?;
+                if args.stdin.unwrap_or(false) {
+                    return Ok(tokio::task::spawn_blocking(move || {
+                        agent::service::run_stdin(&options)
+                    })
+                    .await??);
+                }
+                let shutdown = shutdown_on_signal()?;
+                let agent = Agent::start(options).await?;
+                if let Some(addr) = agent.addr() {
+                    tracing::info!("agent listening on http://{addr}");
+                }
+                let a = &agent;
+                reload_on_hangup_until(shutdown, move || async move {
+                    // Errors are logged by the agent; the old config stays.
+                    let _ = a.reload().await;
+                })
+                .await?;
+                agent.shutdown().await?;
                 Ok(())
             }
             Command::Loggen(args) => {
@@ -351,6 +376,53 @@ impl LokiArgs {
             listen_address: self.listen_address,
             listen_port: self.listen_port,
         }
+    }
+}
+
+/// Promtail's own flag names (`-config.file` works as well as
+/// `--config.file`).
+#[derive(Args)]
+pub(crate) struct PromtailArgs {
+    /// Promtail configuration file path; a comma list reads the first that exists
+    #[arg(long = "config.file", default_value = agent::service::DEFAULT_CONFIG_FILE)]
+    config_file: String,
+    /// Expand ${VAR} and ${VAR:-default} in the config file from the environment
+    #[arg(long = "config.expand-env", num_args = 0..=1, default_missing_value = "true")]
+    expand_env: Option<bool>,
+    /// Push to this URL instead of the config's clients
+    #[arg(long = "client.url")]
+    client_url: Option<String>,
+    /// Labels added to every entry pushed, as k=v,k=v
+    #[arg(long = "client.external-labels")]
+    client_external_labels: Option<String>,
+    /// Print the entries instead of pushing them; positions are not written
+    #[arg(long = "dry-run", num_args = 0..=1, default_missing_value = "true")]
+    dry_run: Option<bool>,
+    /// Read lines from standard input instead of the config's targets
+    #[arg(long = "stdin", num_args = 0..=1, default_missing_value = "true")]
+    stdin: Option<bool>,
+    /// Show what each pipeline stage changes (with --dry-run)
+    #[arg(long = "inspect", num_args = 0..=1, default_missing_value = "true")]
+    inspect: Option<bool>,
+}
+
+impl PromtailArgs {
+    fn options(&self) -> anyhow::Result<AgentOptions> {
+        let client_external_labels = match &self.client_external_labels {
+            Some(text) => Some(agent::config::parse_external_labels(text)?),
+            None => None,
+        };
+        Ok(AgentOptions {
+            config_file: self.config_file.clone(),
+            expand_env: self.expand_env.unwrap_or(false),
+            overrides: agent::config::Overrides {
+                client_url: self.client_url.clone(),
+                client_external_labels,
+            },
+            dry_run: self.dry_run.unwrap_or(false),
+            inspect: self.inspect.unwrap_or(false),
+            listen: None,
+        })
     }
 }
 

@@ -2,7 +2,46 @@
 //! does: the time, the labels and the line, separated by tabs and passed
 //! through a Go `tabwriter` flushed after every entry.
 
-use crate::entry::{Entry, LabelSet};
+use std::io::Write;
+use std::sync::Mutex;
+
+use crate::entry::{Entry, LabelSet, Sink, SinkClosed};
+
+/// The sink of `--dry-run`: prints each entry as Promtail does instead of
+/// pushing it, and drops it (releasing its receipt) once printed.
+pub struct DryRunSink<W> {
+    out: Mutex<W>,
+}
+
+impl<W: Write + Send> DryRunSink<W> {
+    /// Prints to `out` (Promtail prints to standard output).
+    pub fn new(out: W) -> Self {
+        Self {
+            out: Mutex::new(out),
+        }
+    }
+
+    /// The writer back.
+    pub fn into_inner(self) -> W {
+        self.out
+            .into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+impl<W: Write + Send> Sink for DryRunSink<W> {
+    fn send(&self, entry: Entry) -> Result<(), SinkClosed> {
+        let text = dry_run_line(&entry);
+        let mut out = self
+            .out
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        // A closed standard output ends the run, as a closed sink does.
+        out.write_all(text.as_bytes())
+            .and_then(|()| out.flush())
+            .map_err(|_| SinkClosed)
+    }
+}
 
 /// One entry as Promtail's `--dry-run` prints it, with its newline:
 /// `2023-08-01T14:11:35.126+0000<pad>{env="dev", job="api"}<pad>line`.
@@ -181,6 +220,21 @@ mod tests {
             tabwriter("a\tb\nlonger-than-8\tc\n"),
             "a\t\tb\nlonger-than-8\tc\n"
         );
+    }
+
+    #[test]
+    fn the_dry_run_sink_prints_each_entry() {
+        let sink = DryRunSink::new(Vec::new());
+        let e = Entry {
+            labels: labels(&[("job", "j")]),
+            ts_ns: 1_000_000_000,
+            line: "a".into(),
+            ..Entry::default()
+        };
+        assert_eq!(sink.send(e.clone()), Ok(()));
+        assert_eq!(sink.send(e), Ok(()));
+        let text = String::from_utf8(sink.into_inner()).expect("utf-8");
+        assert_eq!(text, "1970-01-01T00:00:01+0000{job=\"j\"}\ta\n".repeat(2));
     }
 
     #[test]

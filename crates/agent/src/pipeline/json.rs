@@ -117,11 +117,13 @@ impl JsonStage {
         let Some(input) = input_text(e, self.cfg.source.as_deref()) else {
             return Ok(());
         };
-        // Go unmarshals into map[string]interface{}: only an object will do.
-        let data: serde_json::Map<String, Value> =
-            serde_json::from_str(&input).map_err(|_| Malformed)?;
+        // Go unmarshals into map[string]interface{}: an object will do, and
+        // so does `null` (a nil map, where every expression finds null).
+        let data: Value = serde_json::from_str(&input).map_err(|_| Malformed)?;
         drop(input);
-        let data = Value::Object(data);
+        if !matches!(data, Value::Object(_) | Value::Null) {
+            return Err(Malformed);
+        }
         for (name, expr) in &self.cfg.expressions {
             let Ok(found) = expr.0.search(&data) else {
                 continue;
@@ -249,6 +251,15 @@ mod tests {
     fn a_non_json_line_passes_unchanged() {
         assert_eq!(run(&[("a", "")], None, false, "not json"), Some(vec![]));
         assert_eq!(run(&[("a", "")], None, false, "[1,2]"), Some(vec![]));
+    }
+
+    #[test]
+    fn a_null_line_is_not_malformed_and_finds_null() {
+        let cfg = JsonConfig::new(&[("a", "")], None, true).expect("valid");
+        let mut out = Vec::new();
+        JsonStage::new(cfg).process(entry("null"), 0, &mut out);
+        assert_eq!(out[0].extracted.get("a"), Some(&Value::Null));
+        assert_eq!(run(&[("a", "")], None, true, r#""text""#), None);
     }
 
     #[test]

@@ -158,7 +158,9 @@ impl Bucket {
         self.tokens = tokens;
         self.last_ns = Some(now_ns.max(self.last_ns.unwrap_or(i64::MIN)));
         if tokens < 0.0 {
-            Duration::from_secs_f64(-tokens / self.rate)
+            // A tiny rate makes the wait longer than a Duration holds: it
+            // is then endless (the token never comes), never a panic.
+            Duration::try_from_secs_f64(-tokens / self.rate).unwrap_or(Duration::MAX)
         } else {
             Duration::ZERO
         }
@@ -391,6 +393,14 @@ mod tests {
             let err = build(yaml).err().unwrap_or_default();
             assert!(err.contains(want), "{yaml}: {err}");
         }
+    }
+
+    #[test]
+    fn a_wait_too_long_for_a_duration_is_endless_not_a_panic() {
+        // `Duration::from_secs_f64` panicked on a wait of 1e300 s.
+        let mut run = build("rate: 1e-300\nburst: 1").unwrap();
+        assert_eq!(passes(&mut run, &[(0, ""), (0, "")]), [true, true]);
+        assert_eq!(*run.waits.lock().unwrap(), [Duration::MAX]);
     }
 
     #[test]

@@ -500,7 +500,8 @@ type SeriesKey = LabelSet;
 /// is its own [`Collector`], since the registry's families have fixed
 /// label names and keep their children forever.
 pub(crate) struct SeriesVec {
-    /// The family name (without `_total` for counters).
+    /// The family name as configured (Promtail prints a counter's as it
+    /// is, `_total` or not).
     name: String,
     help: String,
     shape: Shape,
@@ -519,12 +520,6 @@ impl SeriesVec {
         shape: Shape,
         max_idle_ns: i64,
     ) -> Result<Arc<Self>, RegistryError> {
-        // Counters are registered under their base name: the exposition
-        // appends `_total`.
-        let base = match shape {
-            Shape::Counter => name.strip_suffix("_total").unwrap_or(name),
-            _ => name,
-        };
         let bounds: Arc<[f64]> = match &shape {
             Shape::Histogram(b) => b.iter().copied().collect(),
             _ => Arc::from(Vec::new()),
@@ -533,7 +528,7 @@ impl SeriesVec {
         // both called `x_total` collide, as they would in Promtail.
         let vec = registry.shared(name, || {
             Ok(Self {
-                name: base.to_owned(),
+                name: name.to_owned(),
                 help: help.to_owned(),
                 shape: shape.clone(),
                 bounds,
@@ -679,7 +674,7 @@ impl ResettableCounter {
         let base = name.strip_suffix("_total").unwrap_or(name);
         registry.shared(base, || {
             Ok(Self {
-                name: base.to_owned(),
+                name: name.to_owned(),
                 help: help.to_owned(),
                 label_names: label_names.iter().map(|n| (*n).to_owned()).collect(),
                 series: Mutex::new(BTreeMap::new()),
@@ -773,7 +768,7 @@ mod tests {
     }
 
     /// Samples as Promtail's Go client prints them (`name{labels} value`,
-    /// `le` last, counters under `counter_name(base)`), without HELP/TYPE.
+    /// `le` last, counters under `counter_name(name)`), without HELP/TYPE.
     /// The agent's exposition is the server's business; this checks the
     /// values.
     fn go_lines(families: &[FamilySnapshot], counter_name: impl Fn(&str) -> String) -> Vec<String> {
@@ -827,7 +822,7 @@ mod tests {
     }
 
     fn samples(registry: &Registry) -> Vec<String> {
-        go_lines(&registry.gather(), |base| format!("{base}_total"))
+        go_lines(&registry.gather(), str::to_owned)
     }
 
     /// An entry to run: line, labels, extracted strings.
@@ -1113,12 +1108,11 @@ mod tests {
                 want.push(line.to_owned());
             }
         }
-        let mut got = go_lines(&registry.gather(), |base| {
-            // Counters are kept under their base name; the Go client
-            // prints the configured one.
+        let mut got = go_lines(&registry.gather(), |name| {
+            // Counters keep the configured name, which the Go client prints.
             counters
                 .iter()
-                .find(|c| c.strip_suffix("_total").unwrap_or(c) == base)
+                .find(|c| *c == name)
                 .cloned()
                 .unwrap_or_default()
         });

@@ -69,7 +69,7 @@ pub use cri::CriStage;
 pub use decolorize::DecolorizeStage;
 pub use docker::DockerStage;
 pub use drop::{DropConfig, DropError, DropStage};
-pub use dry_run::{dry_run_line, format_time, label_set_string, tabwriter};
+pub use dry_run::{DryRunSink, dry_run_line, format_time, label_set_string, tabwriter};
 pub use inspect::inspect;
 pub use json::{JmesPath, JsonConfig, JsonStage};
 pub use labels::{
@@ -84,9 +84,9 @@ pub use multiline::{MultilineConfig, MultilineError, MultilineStage};
 pub use output::{OutputConfig, OutputStage};
 pub use pack::{PackConfig, PackStage};
 pub use regex::{RegexConfig, RegexStage};
-pub use replace::ReplaceConfig;
+pub use replace::{ReplaceConfig, ReplaceStage};
 pub use sampling::{SamplingConfig, SamplingError, SamplingStage};
-pub use template::TemplateConfig;
+pub use template::{TemplateConfig, TemplateStage};
 pub use tenant::{TenantConfig, TenantStage};
 pub use timestamp::{ActionOnFailure, Format, TimestampConfig, TimestampStage};
 pub use value::{get_string, go_json};
@@ -172,9 +172,8 @@ pub fn build_stage(cfg: &StageConfig, ctx: &StageContext) -> Result<Box<dyn Stag
         StageConfig::Tenant(c) => Box::new(TenantStage::new(c.clone())),
         StageConfig::StructuredMetadata(c) => Box::new(StructuredMetadataStage::new(c.clone())),
         StageConfig::Timestamp(c) => Box::new(TimestampStage::new(c.clone())),
-        StageConfig::Replace(_) | StageConfig::Template(_) => {
-            return Err(PipelineError::NotBuilt(cfg.name()));
-        }
+        StageConfig::Replace(c) => Box::new(ReplaceStage::new(c.clone())),
+        StageConfig::Template(c) => Box::new(TemplateStage::new(c.clone())),
         StageConfig::Multiline(c) => Box::new(MultilineStage::new(c.clone())),
         StageConfig::Docker => Box::new(DockerStage::new(ctx)?),
         StageConfig::Cri => Box::new(CriStage::new(ctx)?),

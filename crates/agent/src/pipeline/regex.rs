@@ -41,11 +41,11 @@ impl RegexConfig {
     }
 }
 
-/// Compiles a Go (RE2) regular expression. The syntax Promtail users write
-/// is the same in Rust's `regex`; one difference remains: `\d`, `\w`, `\s`
-/// and `\b` are Unicode-aware here and ASCII-only in Go.
+/// Compiles a Go (RE2) regular expression, with Go's meaning of `\d`,
+/// `\w`, `\s`, `\b` (ASCII) and `\Q…\E` (see `gocompat::regexp`).
 pub(crate) fn compile(expression: &str) -> Result<Regex, ConfigError> {
-    Regex::new(expression).map_err(|e| ConfigError::Regex(e.to_string()))
+    Regex::new(&gocompat::regexp::translate(expression))
+        .map_err(|e| ConfigError::Regex(e.to_string()))
 }
 
 impl TryFrom<RawRegexConfig> for RegexConfig {
@@ -183,6 +183,11 @@ mod tests {
     #[test]
     fn no_match_leaves_the_map_alone() {
         assert_eq!(run(r"^(?P<a>q)", None, "x", &[]), pairs(&[]));
+    }
+
+    #[test]
+    fn perl_classes_are_ascii_as_in_go() {
+        assert_eq!(run(r"(?P<w>\w+)", None, "héllo", &[]), pairs(&[("w", "h")]));
     }
 
     #[test]

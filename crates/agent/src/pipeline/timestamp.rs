@@ -200,9 +200,9 @@ const MAX_LAST_KNOWN: usize = 10_000;
 pub struct TimestampStage {
     cfg: TimestampConfig,
     /// The last time set per label set, for `fudge`.
-    last_known: HashMap<String, i64>,
+    last_known: HashMap<u64, i64>,
     /// Insertion order of `last_known`, to evict the oldest.
-    order: std::collections::VecDeque<String>,
+    order: std::collections::VecDeque<u64>,
 }
 
 impl TimestampStage {
@@ -215,8 +215,8 @@ impl TimestampStage {
         }
     }
 
-    fn remember(&mut self, key: String, ts: i64) {
-        if self.last_known.insert(key.clone(), ts).is_none() {
+    fn remember(&mut self, key: u64, ts: i64) {
+        if self.last_known.insert(key, ts).is_none() {
             self.order.push_back(key);
             if self.order.len() > MAX_LAST_KNOWN {
                 if let Some(old) = self.order.pop_front() {
@@ -235,9 +235,14 @@ impl TimestampStage {
     }
 }
 
-/// The key fudge remembers times under: the labels as Promtail prints them.
-fn labels_key(labels: &LabelSet) -> String {
-    super::dry_run::label_set_string(labels)
+/// The key fudge remembers times under: Promtail uses the label set's
+/// text; a hash of the label set tells the same sets apart without
+/// building that text for every entry.
+fn labels_key(labels: &LabelSet) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    labels.hash(&mut h);
+    h.finish()
 }
 
 impl Stage for TimestampStage {
@@ -290,6 +295,10 @@ fn parse_with(
             yearless,
         } => {
             let location = location.filter(|_| *in_location);
+            if !*yearless && location.is_none() {
+                // The common case: the value's offset, or UTC.
+                return gocompat::time::parse(layout, value).ok();
+            }
             let mut fields = gocompat::time::parse_fields(layout, value).ok()?;
             if *yearless {
                 // A year in the value of a year-less layout is an error.
@@ -381,6 +390,106 @@ fn ts_to_ns(ts: jiff::Timestamp) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Runs a stage over `(labels value, ts value)` entries read at
+    /// `now`; the times they leave with.
+    fn times(cfg: TimestampConfig, entries: &[(&str, Option<&str>)], now: i64) -> Vec<i64> {
+        let mut stage = TimestampStage::new(cfg);
+        let mut out = Vec::new();
+        for (job, ts) in entries {
+            let mut e = crate::pipeline::testing::entry("x");
+            e.entry.labels.insert("job".into(), (*job).into());
+            e.entry.ts_ns = now;
+            if let Some(ts) = ts {
+                e.extracted
+                    .insert("ts".into(), serde_json::Value::String((*ts).into()));
+            }
+            stage.process(e, now, &mut out);
+        }
+        out.iter().map(|e| e.entry.ts_ns).collect()
+    }
+
+    fn config(format: &str, location: Option<&str>, action: Option<&str>) -> TimestampConfig {
+        TimestampConfig::new("ts", format, &[], location, action).expect("valid")
+    }
+
+    #[test]
+    fn fudge_is_the_last_time_of_the_same_labels_plus_1ns() {
+        let got = times(
+            config("Unix", None, None),
+            &[
+                ("a", Some("bad")),
+                ("a", Some("10")),
+                ("a", Some("bad")),
+                ("b", None),
+                ("a", None),
+            ],
+            7,
+        );
+        assert_eq!(got, [7, 10_000_000_000, 10_000_000_001, 7, 10_000_000_002]);
+    }
+
+    #[test]
+    fn skip_keeps_the_read_time() {
+        let got = times(
+            config("Unix", None, Some("skip")),
+            &[("a", Some("10")), ("a", Some("bad"))],
+            7,
+        );
+        assert_eq!(got, [10_000_000_000, 7]);
+    }
+
+    #[test]
+    fn fallback_formats_are_tried_in_order() {
+        let cfg =
+            TimestampConfig::new("ts", "RFC3339", &["UnixMs".into()], None, None).expect("valid");
+        assert_eq!(times(cfg, &[("a", Some("1500"))], 0), [1_500_000_000]);
+    }
+
+    #[test]
+    fn go_layouts_locations_and_year_less_layouts() {
+        // 2026-11-24T15:32:00Z, when the golden corpus was recorded.
+        let now = 1_795_534_320_000_000_000;
+        let layout = |f: &str, loc: Option<&str>, v: &str| {
+            times(config(f, loc, Some("skip")), &[("a", Some(v))], now)[0]
+        };
+        assert_eq!(
+            layout("RFC3339", None, "2023-08-01T14:11:35.126+02:00"),
+            1_690_891_895_126_000_000
+        );
+        assert_eq!(
+            layout("2006-01-02 15:04:05.000", None, "2023-08-01 14:11:35.126"),
+            1_690_899_095_126_000_000
+        );
+        assert_eq!(
+            layout(
+                "2006-01-02 15:04:05",
+                Some("America/New_York"),
+                "2023-08-01 10:11:35"
+            ),
+            1_690_899_095_000_000_000
+        );
+        // The named layouts ignore the location, as Promtail's do.
+        assert_eq!(
+            layout("RFC3339", Some("America/New_York"), "2023-08-01T14:11:35Z"),
+            1_690_899_095_000_000_000
+        );
+        assert_eq!(
+            layout("Jan _2 15:04:05", None, "Aug  1 14:11:35"),
+            1_785_593_495_000_000_000
+        );
+        assert_eq!(
+            layout("Jan _2 15:04:05", None, "Jan  1 00:00:00"),
+            1_767_225_600_000_000_000
+        );
+        // January read in December belongs to the next year.
+        let december = 1_796_428_800_000_000_000;
+        let cfg = config("Jan _2 15:04:05", None, Some("skip"));
+        assert_eq!(
+            times(cfg, &[("a", Some("Jan  1 00:00:00"))], december)[0],
+            1_798_761_600_000_000_000
+        );
+    }
 
     #[test]
     fn unix_seconds_with_and_without_fraction() {

@@ -77,40 +77,16 @@ fn write_go_json(v: &Value, out: &mut String) {
     }
 }
 
-/// A float64 as Go's JSON encoder writes it: `'f'` form between 1e-6 and
-/// 1e21, otherwise `'e'` form with Go's exponent (`1e+21`, `1e-7`).
+/// A float64 as Go's JSON encoder writes it (`gocompat::json`); a
+/// decoded JSON number is always finite.
 fn go_json_float(f: f64) -> String {
-    let abs = f.abs();
-    if abs == 0.0 || (1e-6..1e21).contains(&abs) {
-        return gocompat::strconv::format_float(f, 'f', -1);
-    }
-    // Go's encoder then shortens a two-digit negative exponent: e-07 -> e-7.
-    let text = gocompat::strconv::format_float(f, 'e', -1);
-    match text.split_once("e-0") {
-        Some((mantissa, digit)) => format!("{mantissa}e-{digit}"),
-        None => text,
-    }
+    gocompat::json::format_float(f).unwrap_or_default()
 }
 
 /// A string as Go's JSON encoder quotes it (HTML-safe escaping on, as in
 /// `json.Marshal`).
 pub(crate) fn go_json_string(s: &str, out: &mut String) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '<' | '>' | '&' | '\u{2028}' | '\u{2029}' => {
-                out.push_str(&format!("\\u{:04x}", c as u32));
-            }
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
+    gocompat::json::write_string(out, s, true);
 }
 
 #[cfg(test)]

@@ -67,7 +67,8 @@ pub struct TailMetrics {
     targets_active: AtomicI64,
 }
 
-/// The families [`TailMetrics`] adds to a registry.
+/// The names [`TailMetrics`] registers, a counter's without `_total` as the
+/// registry keys counters (it prints `promtail_read_lines_total`).
 pub const FAMILIES: [&str; 5] = [
     "promtail_file_bytes_total",
     "promtail_files_active_total",
@@ -170,7 +171,7 @@ impl Collector for TailMetrics {
             per_path(|v| v.1),
         ));
         out.push(family(
-            "promtail_read_lines",
+            "promtail_read_lines_total",
             "Number of lines read.",
             MetricKind::Counter,
             per_path(|v| v.2),

@@ -178,6 +178,19 @@ impl Positions {
     /// Reads the positions file (a missing one starts empty) and its side
     /// file (a missing or unreadable side file only loses identities).
     pub fn open(config: PositionsConfig) -> Result<Arc<Positions>, PositionsError> {
+        // A first start creates the file's directory, so that the first
+        // save does not fail with the lines already read.
+        if !config.read_only
+            && let Some(dir) = config
+                .filename
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty())
+        {
+            std::fs::create_dir_all(dir).map_err(|source| PositionsError::Write {
+                path: dir.to_path_buf(),
+                source,
+            })?;
+        }
         let offsets = read_yaml(&config)?;
         let chains = read_side(&side_path(&config.filename));
         Ok(Arc::new(Positions {
@@ -479,7 +492,8 @@ fn render_yaml(offsets: &BTreeMap<String, String>) -> String {
     out
 }
 
-/// Whether a key can be written as a plain YAML scalar unchanged.
+/// Whether a key can be written as a plain YAML scalar unchanged (read
+/// back by yaml.v2 and by us as the same string).
 fn plain_safe(s: &str) -> bool {
     let Some(first) = s.chars().next() else {
         return false;
@@ -489,12 +503,21 @@ fn plain_safe(s: &str) -> bool {
         && !s.contains(": ")
         && !s.contains(" #")
         && !s.ends_with(':')
-        && s.chars().all(|c| !c.is_control())
+        && s.chars().all(|c| !needs_escape(c))
         && !matches!(
             s,
             "~" | "null" | "true" | "false" | "yes" | "no" | "on" | "off"
         )
+        // yaml.v2 reads these as null (the empty key) or as a merge key.
+        && !matches!(s, "Null" | "NULL" | "<<")
         && s.parse::<f64>().is_err()
+}
+
+/// Characters YAML reads as line breaks or does not print (U+2028 and
+/// U+2029 break lines even inside quotes, U+FEFF is a byte-order mark):
+/// written escaped, so every key reads back unchanged.
+fn needs_escape(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{feff}')
 }
 
 fn push_quoted(out: &mut String, s: &str) {
@@ -505,7 +528,7 @@ fn push_quoted(out: &mut String, s: &str) {
             '\\' => out.push_str("\\\\"),
             '\n' => out.push_str("\\n"),
             '\t' => out.push_str("\\t"),
-            c if c.is_control() => out.push_str(&format!("\\u{:04X}", c as u32)),
+            c if needs_escape(c) => out.push_str(&format!("\\u{:04X}", c as u32)),
             c => out.push(c),
         }
     }
@@ -624,6 +647,10 @@ mod tests {
             "#x",
             "/q\"uote\\",
             "123",
+            // Found by the positions round trip in tests/no_panic.rs:
+            // written plain, these did not read back.
+            "/line\u{2028}separator.log",
+            "/para\u{2029}graph\u{feff}.log",
         ] {
             m.insert(key.to_owned(), "42".to_owned());
         }
@@ -631,5 +658,13 @@ mod tests {
         assert!(text.contains("  /var/log/a.log: \"42\"\n"), "{text}");
         assert_eq!(parse_yaml(text.as_bytes()).unwrap(), m);
         assert_eq!(render_yaml(&BTreeMap::new()), "positions: {}\n");
+    }
+
+    #[test]
+    fn keys_yaml_v2_would_read_as_null_or_merge_are_quoted() {
+        for key in ["Null", "NULL", "<<"] {
+            let m = BTreeMap::from([(key.to_owned(), "1".to_owned())]);
+            assert_eq!(render_yaml(&m), format!("positions:\n  \"{key}\": \"1\"\n"));
+        }
     }
 }

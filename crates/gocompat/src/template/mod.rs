@@ -17,7 +17,8 @@
 //! `urlquery`, `html`, `js`) are always there. Everything else comes from a [`Functions`]
 //! value passed to [`Template::parse`] and [`Template::execute`]: Loki's
 //! `line_format` library lives in `logql`, Prometheus' alert functions in
-//! `prom`. To add a set, implement [`Functions`] on a type that holds
+//! `prom`, sprig's generic functions ([`Sprig`]) and Promtail's set
+//! ([`Promtail`]) here. To add a set, implement [`Functions`] on a type that holds
 //! whatever the functions need at run time (Loki's holds the log line and
 //! its timestamp), list its names in `has`, and evaluate them in `call`;
 //! the argument helpers of this module ([`arity`], [`str_arg`],
@@ -48,9 +49,11 @@
 mod builtins;
 mod exec;
 mod parse;
+mod sprig;
 mod value;
 
 pub use builtins::sprintf;
+pub use sprig::{Promtail, Sprig};
 pub use value::{FieldError, Value};
 
 /// Bound on a rendered template (bytes), so that a template cannot exhaust

@@ -214,34 +214,16 @@ impl JsonValue {
     }
 }
 
-/// Writes `s` as a JSON string literal.
+/// Writes `s` as a JSON string literal (Go's encoder with HTML escaping
+/// off).
 pub fn write_json_string(out: &mut String, s: &str) {
-    write_string(out, s, false);
+    gocompat::json::write_string(out, s, false);
 }
 
-/// Writes `s` as Go's `encoding/json` does by default: also `<`, `>`,
-/// `&`, U+2028 and U+2029 as `\u` escapes (HTML-safe).
+/// Writes `s` as Go's `encoding/json` does by default: also `<`, `>` and
+/// `&` as `\u` escapes (HTML-safe).
 pub fn write_go_json_string(out: &mut String, s: &str) {
-    write_string(out, s, true);
-}
-
-fn write_string(out: &mut String, s: &str, html_safe: bool) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '<' | '>' | '&' | '\u{2028}' | '\u{2029}' if html_safe => {
-                out.push_str(&format!("\\u{:04x}", c as u32));
-            }
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
+    gocompat::json::write_string(out, s, true);
 }
 
 struct Reader<'a> {

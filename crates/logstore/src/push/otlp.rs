@@ -349,25 +349,19 @@ fn as_string(value: Option<&AnyValue>) -> String {
     }
 }
 
-/// ES6 number formatting, as Go's JSON encoder and `AsString` use it.
+/// ES6 number formatting, as Go's JSON encoder and `AsString` use it; the
+/// encoder's message for what it refuses.
 fn float_string(f: f64) -> String {
-    if f.is_nan() {
-        return "json: unsupported value: NaN".to_owned();
-    }
-    if f.is_infinite() {
-        let sign = if f > 0.0 { "+" } else { "-" };
-        return format!("json: unsupported value: {sign}Inf");
-    }
-    let abs = f.abs();
-    if abs != 0.0 && !(1e-6..1e21).contains(&abs) {
-        let s = format!("{f:e}");
-        match s.split_once('e') {
-            Some((m, e)) if !e.starts_with('-') => format!("{m}e+{e}"),
-            _ => s,
-        }
-    } else {
-        format!("{f}")
-    }
+    gocompat::json::format_float(f).unwrap_or_else(|| {
+        let what = if f.is_nan() {
+            "NaN"
+        } else if f > 0.0 {
+            "+Inf"
+        } else {
+            "-Inf"
+        };
+        format!("json: unsupported value: {what}")
+    })
 }
 
 fn base64(bytes: &[u8]) -> String {

@@ -374,7 +374,8 @@ async fn maintain(
 }
 
 fn router(state: Arc<AppState>, stop: CancellationToken) -> Router {
-    let metrics = instrument::metrics_route(state.metrics.registry.clone());
+    let metrics =
+        instrument::metrics_route(state.metrics.registry.clone(), instrument::Flavour::Go);
     Router::new()
         .route("/loki/api/v1/push", post(push::loki))
         .route("/otlp/v1/logs", post(push::otlp))

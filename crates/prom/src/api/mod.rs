@@ -109,7 +109,10 @@ pub fn router(state: Arc<ApiState>) -> Router {
             get(|| async { "Prometheus Server is Ready.\n" }),
         )
         .route("/-/reload", post(status::reload).put(status::reload))
-        .route("/metrics", instrument::metrics_route(registry))
+        .route(
+            "/metrics",
+            instrument::metrics_route(registry, instrument::Flavour::Go),
+        )
         .fallback(|| async {
             (
                 StatusCode::NOT_FOUND,

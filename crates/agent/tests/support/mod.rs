@@ -8,18 +8,18 @@ use std::collections::BTreeMap;
 use logstore::server::{LokiServer, ServerOptions};
 
 /// A log store on 127.0.0.1 with its data in a temporary directory.
-pub struct Store {
-    pub server: LokiServer,
+pub(crate) struct Store {
+    pub(crate) server: LokiServer,
     _dir: tempfile::TempDir,
 }
 
 /// A stream's labels and its `(ts_ns, line)` entries.
-pub type Stream = (BTreeMap<String, String>, Vec<(i64, String)>);
+pub(crate) type Stream = (BTreeMap<String, String>, Vec<(i64, String)>);
 
 impl Store {
     /// Starts a store with `auth_enabled` as given; old samples are
     /// accepted, so recorded timestamps can be pushed.
-    pub async fn start(auth_enabled: bool) -> Store {
+    pub(crate) async fn start(auth_enabled: bool) -> Store {
         let dir = tempfile::tempdir().expect("a directory");
         let file = dir.path().join("loki-config.yaml");
         std::fs::write(
@@ -38,13 +38,13 @@ impl Store {
     }
 
     /// The push endpoint.
-    pub fn push_url(&self) -> String {
+    pub(crate) fn push_url(&self) -> String {
         format!("http://{}/loki/api/v1/push", self.server.addr())
     }
 
     /// Every stream `query` selects for `tenant` (none: no header) between
     /// `start_ns` and `end_ns`, sorted.
-    pub async fn query(
+    pub(crate) async fn query(
         &self,
         tenant: Option<&str>,
         query: &str,

@@ -15,8 +15,10 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use instrument::{MetricValue, Registry};
-use logstore::server::{LokiServer, ServerOptions};
+use support::Store;
 use tokio::sync::watch;
+
+mod support;
 
 const SEC: i64 = 1_000_000_000;
 
@@ -275,83 +277,16 @@ async fn push(State(stand): State<Stand>, headers: HeaderMap, body: Bytes) -> (S
 // ---------------------------------------------------------------------
 // Against the log store.
 
-struct Store {
-    server: LokiServer,
-    _dir: tempfile::TempDir,
-}
-
-impl Store {
-    async fn start() -> Store {
-        let dir = tempfile::tempdir().unwrap();
-        let file = dir.path().join("loki-config.yaml");
-        std::fs::write(
-            &file,
-            "auth_enabled: true\nlimits_config:\n  reject_old_samples: false\n",
-        )
-        .unwrap();
-        let options = ServerOptions {
-            storage_path: Some(dir.path().join("data")),
-            listen_address: Some("127.0.0.1".into()),
-            listen_port: Some(0),
-            ..ServerOptions::new(file)
-        };
-        let server = LokiServer::start(options).await.expect("the store starts");
-        Store { server, _dir: dir }
-    }
-
-    fn push_url(&self) -> String {
-        format!("http://{}/loki/api/v1/push", self.server.addr())
-    }
-
-    /// `(labels, [(ts_ns, line)])` of every stream `query` selects for
-    /// `tenant`.
-    async fn query(
-        &self,
-        tenant: &str,
-        query: &str,
-    ) -> Vec<(BTreeMap<String, String>, Vec<(i64, String)>)> {
-        let url = format!("http://{}/loki/api/v1/query_range", self.server.addr());
-        let start = (T0 - 3600 * SEC).to_string();
-        let end = (T0 + 3600 * SEC).to_string();
-        let body = reqwest::Client::new()
-            .get(url)
-            .header("X-Scope-OrgID", tenant)
-            .query(&[
-                ("query", query),
-                ("start", &start),
-                ("end", &end),
-                ("direction", "forward"),
-            ])
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        let response: serde_json::Value =
-            serde_json::from_str(&body).unwrap_or_else(|e| panic!("{e}: {body}"));
-        let mut out = Vec::new();
-        for stream in response["data"]["result"].as_array().expect("streams") {
-            let labels = serde_json::from_value(stream["stream"].clone()).unwrap();
-            let values = stream["values"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|v| {
-                    let ts = v[0].as_str().unwrap().parse().unwrap();
-                    (ts, v[1].as_str().unwrap().to_owned())
-                })
-                .collect();
-            out.push((labels, values));
-        }
-        out.sort();
-        out
-    }
+/// A query of the store around the tests' time.
+async fn query(store: &Store, tenant: &str, query: &str) -> Vec<support::Stream> {
+    store
+        .query(Some(tenant), query, T0 - 3600 * SEC, T0 + 3600 * SEC)
+        .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn entries_reach_the_store_with_labels_timestamps_and_tenant() {
-    let store = Store::start().await;
+    let store = Store::start(true).await;
     let (client, registry) = start(cfg_from(config(&store.push_url()), |c| {
         c.tenant_id = "team-a".into();
         c.external_labels = labels(&[("cluster", "c1")]);
@@ -383,14 +318,14 @@ async fn entries_reach_the_store_with_labels_timestamps_and_tenant() {
 
     let labels_a: BTreeMap<String, String> = labels(&[("cluster", "c1"), ("job", "api")]);
     assert_eq!(
-        store.query("team-a", r#"{job="api"}"#).await,
+        query(&store, "team-a", r#"{job="api"}"#).await,
         [(
             labels_a.clone(),
             vec![(t0 + 1, "first".to_owned()), (t0 + 2, "second".to_owned())]
         )]
     );
     assert_eq!(
-        store.query("team-b", r#"{job="api"}"#).await,
+        query(&store, "team-b", r#"{job="api"}"#).await,
         [(labels_a, vec![(t0 + 3, "for b".to_owned())])]
     );
     let host = client.host().to_owned();
@@ -407,7 +342,7 @@ async fn entries_reach_the_store_with_labels_timestamps_and_tenant() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn structured_metadata_reaches_the_store() {
-    let store = Store::start().await;
+    let store = Store::start(true).await;
     let (client, _) = start(cfg_from(config(&store.push_url()), |c| {
         c.tenant_id = "t".into();
     }));
@@ -416,7 +351,7 @@ async fn structured_metadata_reaches_the_store() {
     let (_, thread) = send_all(client.clone(), vec![e]);
     thread.await.unwrap();
     client.drain(Duration::from_secs(10)).await.unwrap();
-    let found = store.query("t", r#"{job="meta"} | trace_id="abc""#).await;
+    let found = query(&store, "t", r#"{job="meta"} | trace_id="abc""#).await;
     assert_eq!(found.len(), 1, "{found:?}");
 }
 

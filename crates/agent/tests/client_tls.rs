@@ -7,7 +7,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use agent::client::{BackoffConfig, Client, ClientConfig, ClientMetrics, TlsConfig};
+use agent::client::{Client, ClientMetrics};
+use agent::config::{BackoffConfig, ClientConfig, LimitsConfig, TlsConfig, TlsVersion};
 use agent::entry::{Entry, Sink};
 use axum::Router;
 use axum::routing::post;
@@ -151,18 +152,19 @@ impl axum::serve::Listener for TlsListener {
 async fn push_once(url: &str, tls: TlsConfig) -> (f64, f64) {
     let registry = Registry::new();
     let metrics = ClientMetrics::new(&registry).unwrap();
-    let config = ClientConfig {
-        url: url.to_owned(),
-        tls,
-        backoff: BackoffConfig {
-            min_period: Duration::from_millis(1),
-            max_period: Duration::from_millis(1),
-            max_retries: 1,
-        },
-        ..ClientConfig::default()
+    // Built by mutation: the config's private fields rule out struct
+    // update syntax outside the crate.
+    let mut config = ClientConfig::default();
+    config.url = url.to_owned();
+    config.tls = tls;
+    config.backoff = BackoffConfig {
+        min_period: Duration::from_millis(1),
+        max_period: Duration::from_millis(1),
+        max_retries: 1,
     };
+    let runtime = tokio::runtime::Handle::current();
     let client =
-        Arc::new(Client::new(config, metrics, &tokio::runtime::Handle::current()).unwrap());
+        Arc::new(Client::new(config, &LimitsConfig::default(), metrics, &runtime).unwrap());
     let sender = client.clone();
     tokio::task::spawn_blocking(move || {
         sender
@@ -189,8 +191,8 @@ async fn push_once(url: &str, tls: TlsConfig) -> (f64, f64) {
             .sum()
     };
     (
-        total("promtail_sent_entries"),
-        total("promtail_dropped_entries"),
+        total("promtail_sent_entries_total"),
+        total("promtail_dropped_entries_total"),
     )
 }
 
@@ -242,35 +244,38 @@ async fn unreadable_or_half_tls_settings_are_errors() {
     let registry = Registry::new();
     let metrics = ClientMetrics::new(&registry).unwrap();
     let runtime = tokio::runtime::Handle::current();
-    let base = ClientConfig {
-        url: "https://127.0.0.1:1/".into(),
-        ..ClientConfig::default()
+    let limits = LimitsConfig::default();
+    let with_tls = |tls: TlsConfig| {
+        let mut config = ClientConfig::default();
+        config.url = "https://127.0.0.1:1/".into();
+        config.tls = tls;
+        Client::new(config, &limits, metrics.clone(), &runtime)
+            .err()
+            .expect("refused")
+            .to_string()
     };
-    let missing = ClientConfig {
-        tls: TlsConfig {
-            ca_file: Some("/nonexistent/ca.pem".into()),
-            ..TlsConfig::default()
-        },
-        ..base.clone()
-    };
-    let err = Client::new(missing, metrics.clone(), &runtime)
-        .err()
-        .unwrap();
+    let missing = with_tls(TlsConfig {
+        ca_file: Some("/nonexistent/ca.pem".into()),
+        ..TlsConfig::default()
+    });
     assert!(
-        err.to_string()
-            .starts_with("unable to read /nonexistent/ca.pem"),
-        "{err}"
+        missing.starts_with("unable to read /nonexistent/ca.pem"),
+        "{missing}"
     );
-    let half = ClientConfig {
-        tls: TlsConfig {
-            cert_file: Some("c.pem".into()),
-            ..TlsConfig::default()
-        },
-        ..base
-    };
-    let err = Client::new(half, metrics, &runtime).err().unwrap();
+    let half = with_tls(TlsConfig {
+        cert_file: Some("c.pem".into()),
+        ..TlsConfig::default()
+    });
     assert_eq!(
-        err.to_string(),
+        half,
         "tls_config needs both cert_file and key_file, or neither"
+    );
+    let old = with_tls(TlsConfig {
+        max_version: Some(TlsVersion::Tls11),
+        ..TlsConfig::default()
+    });
+    assert_eq!(
+        old,
+        "tls_config.max_version allows no supported TLS version (TLS12, TLS13)"
     );
 }

@@ -17,7 +17,7 @@ use std::fs::{File, OpenOptions};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -193,9 +193,9 @@ enum Rotation {
 /// is stopped.
 struct Writer {
     stop: Arc<AtomicBool>,
-    /// Rotations wait for this: a file rotated before the agent found it
-    /// is not the agent's to read.
-    may_rotate: Arc<AtomicBool>,
+    /// How many rotations the writer may make so far: a file rotated
+    /// before the agent found it is not the agent's to read.
+    may_rotate: Arc<AtomicU32>,
     written: Arc<AtomicU64>,
     thread: Option<JoinHandle<u64>>,
 }
@@ -214,7 +214,7 @@ impl Writer {
         let written = Arc::new(AtomicU64::new(0));
         let path = setup.log();
         let base_ns = setup.base_ns;
-        let may_rotate = Arc::new(AtomicBool::new(false));
+        let may_rotate = Arc::new(AtomicU32::new(0));
         let flags = (stop.clone(), may_rotate.clone());
         let count = written.clone();
         let thread =
@@ -227,8 +227,14 @@ impl Writer {
         }
     }
 
+    /// Lets the writer rotate as often as its config says.
     fn allow_rotation(&self) {
-        self.may_rotate.store(true, Ordering::SeqCst);
+        self.may_rotate.store(u32::MAX, Ordering::SeqCst);
+    }
+
+    /// Lets the writer rotate once more, as soon as its config allows.
+    fn rotate_once(&self) {
+        self.may_rotate.fetch_add(1, Ordering::SeqCst);
     }
 
     fn written(&self) -> u64 {
@@ -267,7 +273,7 @@ fn write_lines(
     path: &Path,
     base_ns: i64,
     config: WriterConfig,
-    (stop, may_rotate): &(Arc<AtomicBool>, Arc<AtomicBool>),
+    (stop, may_rotate): &(Arc<AtomicBool>, Arc<AtomicU32>),
     written: &AtomicU64,
 ) -> u64 {
     let mut file = open_log(path);
@@ -288,7 +294,7 @@ fn write_lines(
                 Rotation::None => u64::MAX,
                 Rotation::Rename { every } | Rotation::CopyTruncate { every } => every,
             };
-            if seq - rotated_at >= every && may_rotate.load(Ordering::SeqCst) {
+            if seq - rotated_at >= every && rotations < may_rotate.load(Ordering::SeqCst) {
                 rotated_at = seq;
                 file.write_all(chunk.as_bytes()).expect("a write");
                 chunk.clear();
@@ -459,6 +465,27 @@ fn peak_rss_bytes(pid: u32) -> u64 {
 /// recorded, which the store drops as exact duplicates.
 #[test]
 fn a_sigkilled_agent_restarts_and_every_line_arrives_once() {
+    sigkill_loses_nothing(Rotation::None);
+}
+
+/// The same, with the file renamed away while no agent runs: the new one
+/// finishes the renamed file from the saved position, then reads the new
+/// one.
+#[test]
+fn a_file_renamed_while_the_agent_is_down_is_finished_after_a_restart() {
+    sigkill_loses_nothing(Rotation::Rename { every: 1 });
+}
+
+/// The same, with the file copied and truncated while no agent runs: the
+/// new one finds the copy by its first bytes.
+#[test]
+fn a_file_copytruncated_while_the_agent_is_down_is_finished_after_a_restart() {
+    sigkill_loses_nothing(Rotation::CopyTruncate { every: 1 });
+}
+
+/// A SIGKILL of the agent while lines are written, and `rotation` once
+/// while it is down.
+fn sigkill_loses_nothing(rotation: Rotation) {
     let setup = Setup::new();
     let (_store, url) = setup.start_store(0);
     let config = setup.agent_config(&url);
@@ -468,7 +495,7 @@ fn a_sigkilled_agent_restarts_and_every_line_arrives_once() {
         WriterConfig {
             lines_per_sec: 2000,
             line_size: 0,
-            rotation: Rotation::None,
+            rotation,
         },
     );
     // Mid-stream: some lines acknowledged and their position saved, more
@@ -482,8 +509,19 @@ fn a_sigkilled_agent_restarts_and_every_line_arrives_once() {
     let killed_at = writer.written();
     agent.kill();
     let saved = position(&setup).unwrap_or(0);
-    // Lines written while no agent runs, then by the new one.
-    std::thread::sleep(Duration::from_millis(300));
+    // Lines written while no agent runs (and a rotation, if any), then by
+    // the new one.
+    if !matches!(rotation, Rotation::None) {
+        writer.rotate_once();
+        let rotated = PathBuf::from(format!("{}.1", setup.log().display()));
+        wait_for("the rotation", Duration::from_secs(60), || rotated.exists());
+    }
+    let restart_at = writer.written() + 300;
+    wait_for(
+        "lines while the agent is down",
+        Duration::from_secs(60),
+        || writer.written() >= restart_at,
+    );
     let (_agent, _) = start_agent(&config);
     wait_for("lines after the restart", Duration::from_secs(60), || {
         writer.written() >= killed_at + 4000

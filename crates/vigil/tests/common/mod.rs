@@ -18,7 +18,7 @@ pub(crate) const VIGIL: &str = env!("CARGO_BIN_EXE_vigil");
 const START_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Kills the child when dropped, so that a failing test leaves nothing.
-pub(crate) struct Running(pub(crate) Child);
+pub(crate) struct Running(Child);
 
 impl Running {
     /// The child's process id.

@@ -1,8 +1,8 @@
-//! The agent's reliability, with both binaries running on loopback: a
-//! SIGKILL of `vigil promtail` while lines are written, the log store down
-//! for 30 s, and rotations by rename and by copytruncate. Each test writes
-//! numbered lines and checks that every number is in the store exactly
-//! once.
+//! The agent's reliability (issue 10), with both binaries running on
+//! loopback: a SIGKILL of `vigil promtail` while lines are written (also
+//! with a rotation while it is down), the log store down for 30 s, and
+//! rotations by rename and by copytruncate. Each test writes numbered lines
+//! and checks that every number is in the store exactly once.
 //!
 //! The lines carry their own timestamps (the reference request format,
 //! parsed by a `regex` and a `timestamp` stage), so a line sent again after

@@ -268,8 +268,17 @@ async fn start_running(
     let mut jobs = Vec::new();
     let mut targets = Vec::new();
     for scrape in &config.scrape_configs {
-        if scrape.kind != Some(TargetKind::Files) || scrape.static_configs.is_empty() {
+        if scrape.kind != Some(TargetKind::Files) {
             // Other target kinds were reported when the config loaded.
+            continue;
+        }
+        if !scrape.file_sd_configs.is_empty() {
+            tracing::warn!(
+                job = %scrape.job_name,
+                "file_sd_configs are not supported yet and are ignored; use static_configs"
+            );
+        }
+        if scrape.static_configs.is_empty() {
             continue;
         }
         let job = Arc::new(

@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use agent::config::{
-    ClientAuth, Config, ConfigError, LogLevel, Overrides, Secret, TargetKind, TlsVersion,
-    expand_env_with, parse_external_labels,
+    ClientAuth, Config, ConfigError, FileError, Location, LogLevel, Overrides, Secret, TargetKind,
+    TlsVersion, expand_env_with, parse_external_labels,
 };
 use agent::pipeline::StageConfig;
 
@@ -454,10 +454,10 @@ fn every_error_location_lies_inside_its_text() {
         "x",
     ] {
         match Config::parse(text, "p.yaml") {
-            Err(ConfigError::Invalid {
-                location: Some((line, column)),
+            Err(ConfigError::Invalid(FileError {
+                location: Some(Location { line, column }),
                 ..
-            }) => {
+            })) => {
                 let lines: Vec<&str> = text.split('\n').collect();
                 assert!(line >= 1 && line <= lines.len(), "{text:?}: line {line}");
                 assert!(

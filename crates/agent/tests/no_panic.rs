@@ -423,7 +423,7 @@ fn config_text_parses_or_gives_an_invalid_config_error() {
         };
         match harness::run_config(&input) {
             Ok(()) => ok += 1,
-            Err(ConfigError::Invalid { .. }) => invalid += 1,
+            Err(ConfigError::Invalid(_)) => invalid += 1,
             Err(e) => panic!("not an invalid-config error: {e:?}"),
         }
     }

@@ -19,8 +19,10 @@
 //! - [`regexp`]: Go's RE2 syntax rewritten for Rust's `regex` (ASCII
 //!   `\d`, `\w`, `\s`, `\b`; `\Q…\E`).
 //! - [`url`]: Go's `url.QueryEscape` and `url.QueryUnescape`.
-//! - [`yaml`]: scalars as Go's yaml.v2 reads them into Go types (any
-//!   scalar as a string, YAML 1.1 booleans, negative `int`s, byte sizes).
+//! - [`yaml`]: config files as Go's yaml.v2 reads them: scalars into Go
+//!   types (any scalar as a string, YAML 1.1 booleans, negative `int`s,
+//!   `time.Duration`s, byte sizes), blocks that deny unknown keys as
+//!   `yaml.UnmarshalStrict` does, and errors at `file:line:column`.
 //! - [`env`]: `-config.expand-env`, the `${VAR:-default}` expansion Loki
 //!   and Promtail share.
 //!

@@ -1,6 +1,8 @@
-//! Scalars as Go's yaml.v2 reads them into Go types: any scalar as a
-//! string, YAML 1.1 booleans, `int`s that may be negative, and byte sizes
-//! in the units notation of Loki's and Prometheus' configs.
+//! Config files as Go's yaml.v2 reads them: scalars into Go types (any
+//! scalar as a string, YAML 1.1 booleans, `int`s that may be negative,
+//! `time.Duration`s, byte sizes in the units notation of Loki's and
+//! Prometheus' configs), and whole files read strictly, with errors at
+//! `file:line:column` ([`strict_block!`], [`FileError`], [`Messages`]).
 //!
 //! yaml.v2 turns any scalar into a string when the target wants one (so
 //! `max_line_size: 1024` and `retention_period: 0` are fine) and takes YAML
@@ -8,10 +10,18 @@
 //! spellings, so a file the Go program reads is never refused for how a
 //! value is written.
 
+mod file;
+
 use std::fmt;
+use std::time::Duration;
 
 use serde::Deserialize;
 use serde::de::{self, Deserializer, Visitor};
+
+pub use file::{FileError, Location, Messages, Ties};
+
+#[doc(inline)]
+pub use crate::__yaml_strict_block as strict_block;
 
 /// Reads any scalar as its text, the way yaml.v2 fills a Go string, and
 /// parses that text with `parse`; `expecting` names the value in type
@@ -161,6 +171,80 @@ impl<'de> Deserialize<'de> for GoInt {
     }
 }
 
+/// A Go `time.Duration` as yaml.v2 reads one: a string with Go's
+/// `time.ParseDuration` (`500ms`, `1m30s`; no `d` or `w`), a bare number as
+/// nanoseconds (`batchwait: 5` is five nanoseconds, not seconds; a float is
+/// truncated to whole nanoseconds). Negative durations, which Go accepts,
+/// are refused: a [`Duration`] cannot hold one, and no setting read this
+/// way means anything by one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct GoDuration(pub Duration);
+
+impl<'de> Deserialize<'de> for GoDuration {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct DurationVisitor;
+        impl Visitor<'_> for DurationVisitor {
+            type Value = GoDuration;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a duration")
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<GoDuration, E> {
+                Ok(GoDuration(Duration::from_nanos(v)))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<GoDuration, E> {
+                u64::try_from(v)
+                    .map(|ns| GoDuration(Duration::from_nanos(ns)))
+                    .map_err(|_| E::custom(format!("negative duration {v}")))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<GoDuration, E> {
+                if v.is_finite() && v >= 0.0 && v < u64::MAX as f64 {
+                    Ok(GoDuration(Duration::from_nanos(v as u64)))
+                } else {
+                    Err(E::custom(format!("invalid duration {v}")))
+                }
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<GoDuration, E> {
+                parse_duration(v).map(GoDuration).map_err(E::custom)
+            }
+        }
+        deserializer.deserialize_any(DurationVisitor)
+    }
+}
+
+/// Why a text is not a duration [`GoDuration`] takes.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DurationError {
+    /// Not a Go duration; holds the text and Go's message.
+    #[error("invalid duration {0:?}: {1}")]
+    Invalid(String, crate::duration::GoDurationError),
+    /// A Go duration below zero.
+    #[error("negative duration {0:?}")]
+    Negative(String),
+    /// A Go duration too long for a [`Duration`].
+    #[error("invalid duration {0:?}")]
+    OutOfRange(String),
+}
+
+/// Parses Go duration text (see [`crate::duration::parse_go_duration`])
+/// into a duration that is not negative.
+///
+/// ```
+/// use std::time::Duration;
+/// assert_eq!(gocompat::yaml::parse_duration("1m30s"), Ok(Duration::from_secs(90)));
+/// assert_eq!(
+///     gocompat::yaml::parse_duration("-1s").unwrap_err().to_string(),
+///     r#"negative duration "-1s""#,
+/// );
+/// ```
+pub fn parse_duration(text: &str) -> Result<Duration, DurationError> {
+    let seconds = crate::duration::parse_go_duration(text)
+        .map_err(|e| DurationError::Invalid(text.to_owned(), e))?;
+    if seconds < 0.0 {
+        return Err(DurationError::Negative(text.to_owned()));
+    }
+    Duration::try_from_secs_f64(seconds).map_err(|_| DurationError::OutOfRange(text.to_owned()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -216,5 +300,38 @@ mod tests {
         assert_eq!(size("'15MB'").ok(), Some(15 << 20));
         let error = size("256XB").unwrap_err().to_string();
         assert!(error.contains(r#"invalid size "256XB""#), "{error}");
+    }
+
+    fn duration(text: &str) -> Result<Duration, String> {
+        yaml_serde::from_str::<GoDuration>(text)
+            .map(|d| d.0)
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn durations_read_as_yaml_v2_reads_time_duration() {
+        assert_eq!(duration("1s"), Ok(Duration::from_secs(1)));
+        assert_eq!(duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(duration("1m30s"), Ok(Duration::from_secs(90)));
+        assert_eq!(duration("0"), Ok(Duration::ZERO));
+        // A bare number is nanoseconds.
+        assert_eq!(duration("5"), Ok(Duration::from_nanos(5)));
+        assert_eq!(duration("2.9"), Ok(Duration::from_nanos(2)));
+        assert!(duration("'5'").is_err());
+        assert!(duration("true").is_err());
+    }
+
+    #[test]
+    fn duration_messages_name_the_text_and_go_s_reason() {
+        let message = |text: &str| duration(text).unwrap_err();
+        assert!(
+            message("1d")
+                .starts_with(r#"invalid duration "1d": time: unknown unit "d" in duration "1d""#),
+            "{}",
+            message("1d")
+        );
+        assert!(message("-1s").starts_with(r#"negative duration "-1s""#));
+        assert!(message("-5").starts_with("negative duration -5"));
+        assert!(message("-5.5").starts_with("invalid duration -5.5"));
     }
 }

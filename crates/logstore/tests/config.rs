@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use logstore::config::{Config, ConfigError, Limits, expand_env_with};
+use logstore::config::{Config, ConfigError, FileError, Limits, Location, expand_env_with};
 
 const HOUR: Duration = Duration::from_secs(3600);
 
@@ -652,7 +652,7 @@ proptest::proptest! {
             expand_env_with(&text, "f", |_| None).and_then(|t| Config::parse(&t, "f")),
         ];
         for result in results {
-            if let Err(ConfigError::Invalid { location: Some((line, column)), .. }) = result {
+            if let Err(ConfigError::Invalid(FileError { location: Some(Location { line, column }), .. })) = result {
                 let lines: Vec<&str> = text.split('\n').collect();
                 proptest::prop_assert!(line >= 1 && line <= lines.len(), "line {line} of {}", lines.len());
                 proptest::prop_assert!(

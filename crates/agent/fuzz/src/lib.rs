@@ -594,8 +594,8 @@ pub fn run_config(data: &[u8]) -> Result<(), ConfigError> {
 fn check_invalid(text: &str, e: &ConfigError) {
     let _ = e.to_string();
     match e {
-        ConfigError::Invalid { location, .. } => {
-            if let Some((line, column)) = *location {
+        ConfigError::Invalid(error) => {
+            if let Some(agent::config::Location { line, column }) = error.location {
                 let lines = text.split('\n').count();
                 assert!(
                     line >= 1 && line <= lines.max(1) && column >= 1,

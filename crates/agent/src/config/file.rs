@@ -5,45 +5,23 @@
 //! the structs they inline (weaveworks' server config, Prometheus'
 //! HTTP client config). Blocks deny unknown keys, as Promtail's
 //! `yaml.UnmarshalStrict` does; the blocks of target kinds vigil does not
-//! run are kept as plain YAML, to be reported, not checked.
+//! run are kept as plain YAML, to be reported, not checked. What the file
+//! holds of the skipped keys is reported from the document, see
+//! [`super::Config::not_applicable`].
 
 use serde::Deserialize;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
 
-use gocompat::yaml::{ByteSize, GoBool, GoInt};
+use gocompat::yaml::{ByteSize, GoBool, GoDuration, GoInt, strict_block};
 use model::duration::PromDuration;
 use model::relabel::RelabelConfig;
 
-use super::values::{GoDuration, GoString, LabelMap};
+use super::values::{GoString, LabelMap};
 use super::{LogFormat, LogLevel, PipelineStage};
 
-/// A block that denies unknown keys: the typed fields, then the rest of
-/// Promtail's keys for the block, accepted and dropped (what the file holds
-/// of them is reported from the document, see
-/// [`super::Config::not_applicable`]).
-macro_rules! promtail_block {
-    (
-        $(#[$meta:meta])*
-        struct $name:ident { $($typed:tt)* }
-        skipped: [$($skipped:ident),* $(,)?]
-    ) => {
-        $(#[$meta])*
-        #[derive(Debug, Default, Deserialize)]
-        #[serde(deny_unknown_fields)]
-        pub(crate) struct $name {
-            $($typed)*
-            $(
-                // Accepted because Promtail accepts it; vigil has no use for it.
-                #[allow(dead_code)]
-                $skipped: Option<IgnoredAny>,
-            )*
-        }
-    };
-}
-
-promtail_block! {
+strict_block! {
     /// The whole file: Promtail 2.8's top-level keys.
-    struct FileConfig {
+    pub(crate) struct FileConfig {
         pub(crate) server: Option<ServerFile>,
         pub(crate) client: Option<Checked<ClientFile>>,
         pub(crate) clients: Option<Vec<Checked<ClientFile>>>,
@@ -61,9 +39,9 @@ promtail_block! {
     skipped: []
 }
 
-promtail_block! {
+strict_block! {
     /// `server`: weaveworks' server settings and Promtail's own.
-    struct ServerFile {
+    pub(crate) struct ServerFile {
         pub(crate) http_listen_address: Option<GoString>,
         pub(crate) http_listen_port: Option<u16>,
         pub(crate) disable: Option<GoBool>,
@@ -87,10 +65,10 @@ promtail_block! {
     ]
 }
 
-promtail_block! {
+strict_block! {
     /// One entry of `clients` (or the legacy `client`): Promtail's client
     /// settings with Prometheus' HTTP client settings inlined.
-    struct ClientFile {
+    pub(crate) struct ClientFile {
         pub(crate) name: Option<GoString>,
         pub(crate) url: Option<GoString>,
         pub(crate) batchwait: Option<GoDuration>,
@@ -114,9 +92,9 @@ promtail_block! {
     skipped: [proxy_connect_header, follow_redirects, enable_http2]
 }
 
-promtail_block! {
+strict_block! {
     /// `backoff_config`: dskit's backoff.
-    struct BackoffFile {
+    pub(crate) struct BackoffFile {
         pub(crate) min_period: Option<GoDuration>,
         pub(crate) max_period: Option<GoDuration>,
         pub(crate) max_retries: Option<GoInt>,
@@ -124,9 +102,9 @@ promtail_block! {
     skipped: []
 }
 
-promtail_block! {
+strict_block! {
     /// `basic_auth`.
-    struct BasicAuthFile {
+    pub(crate) struct BasicAuthFile {
         pub(crate) username: Option<GoString>,
         pub(crate) password: Option<GoString>,
         pub(crate) password_file: Option<GoString>,
@@ -134,9 +112,9 @@ promtail_block! {
     skipped: []
 }
 
-promtail_block! {
+strict_block! {
     /// `authorization`.
-    struct AuthorizationFile {
+    pub(crate) struct AuthorizationFile {
         #[serde(rename = "type")]
         pub(crate) kind: Option<GoString>,
         pub(crate) credentials: Option<GoString>,
@@ -145,9 +123,9 @@ promtail_block! {
     skipped: []
 }
 
-promtail_block! {
+strict_block! {
     /// `tls_config`.
-    struct TlsFile {
+    pub(crate) struct TlsFile {
         pub(crate) ca_file: Option<GoString>,
         pub(crate) cert_file: Option<GoString>,
         pub(crate) key_file: Option<GoString>,
@@ -159,9 +137,9 @@ promtail_block! {
     skipped: []
 }
 
-promtail_block! {
+strict_block! {
     /// `positions`.
-    struct PositionsFile {
+    pub(crate) struct PositionsFile {
         pub(crate) filename: Option<GoString>,
         pub(crate) sync_period: Option<GoDuration>,
         pub(crate) ignore_invalid_yaml: Option<GoBool>,
@@ -169,18 +147,18 @@ promtail_block! {
     skipped: []
 }
 
-promtail_block! {
+strict_block! {
     /// `target_config`: the file targets' settings.
-    struct TargetFile {
+    pub(crate) struct TargetFile {
         pub(crate) sync_period: Option<GoDuration>,
         pub(crate) stdin: Option<GoBool>,
     }
     skipped: []
 }
 
-promtail_block! {
+strict_block! {
     /// `limits_config`.
-    struct LimitsFile {
+    pub(crate) struct LimitsFile {
         pub(crate) readline_rate: Option<f64>,
         pub(crate) readline_burst: Option<GoInt>,
         pub(crate) readline_rate_enabled: Option<GoBool>,
@@ -192,21 +170,21 @@ promtail_block! {
     skipped: []
 }
 
-promtail_block! {
+strict_block! {
     /// `options`.
-    struct OptionsFile {}
+    pub(crate) struct OptionsFile {}
     skipped: [stream_lag_labels]
 }
 
-promtail_block! {
+strict_block! {
     /// `tracing`: Jaeger, set up from the environment.
-    struct TracingFile {}
+    pub(crate) struct TracingFile {}
     skipped: [enabled]
 }
 
-promtail_block! {
+strict_block! {
     /// `wal`: Promtail 2.8's experimental write-ahead log.
-    struct WalFile {
+    pub(crate) struct WalFile {
         // The one camel-cased key of Promtail's config.
         #[serde(rename = "cleanSegmentsOlderThan")]
         #[allow(dead_code)]
@@ -219,9 +197,9 @@ promtail_block! {
 /// explicit null counts as absent, as a nil pointer does in Go.
 pub(crate) type Kind = Option<yaml_serde::Value>;
 
-promtail_block! {
+strict_block! {
     /// One entry of `scrape_configs`.
-    struct ScrapeFile {
+    pub(crate) struct ScrapeFile {
         pub(crate) job_name: Option<GoString>,
         pub(crate) pipeline_stages: Option<Vec<PipelineStage>>,
         pub(crate) static_configs: Option<Vec<StaticFile>>,
@@ -256,18 +234,18 @@ promtail_block! {
     skipped: []
 }
 
-promtail_block! {
+strict_block! {
     /// One entry of `static_configs`: Prometheus' target group.
-    struct StaticFile {
+    pub(crate) struct StaticFile {
         pub(crate) targets: Option<Vec<GoString>>,
         pub(crate) labels: Option<LabelMap>,
     }
     skipped: []
 }
 
-promtail_block! {
+strict_block! {
     /// One entry of `file_sd_configs`.
-    struct FileSdFile {
+    pub(crate) struct FileSdFile {
         pub(crate) files: Option<Vec<GoString>>,
         pub(crate) refresh_interval: Option<PromDuration>,
     }

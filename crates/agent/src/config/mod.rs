@@ -52,6 +52,21 @@ pub use scrape::{
 };
 
 use file::FileConfig;
+pub use gocompat::yaml::{FileError, Location};
+use gocompat::yaml::{Messages, Ties};
+
+/// How yaml_serde's messages are put to Promtail's users: Rust's type
+/// names in the config's words; of equally near keys, the first in
+/// alphabetical order is suggested.
+const MESSAGES: Messages = Messages {
+    words: &[
+        ("expected u16", "expected a port number"),
+        ("expected f64", "expected a number"),
+        ("expected i128", "expected an integer"),
+        ("invalid type: unit value", "invalid type: null"),
+    ],
+    ties: Ties::Alphabetical,
+};
 
 /// One item of a job's `pipeline_stages`, checked as Promtail checks a
 /// stage's options (a bad regex or template names its line).
@@ -200,15 +215,8 @@ pub enum ConfigError {
     /// The text is not a config Promtail would accept, or would start
     /// with. Displayed as `file:line:column: problem` (without the line
     /// when the problem is not at one place).
-    #[error("{file}{}: {message}", location.map(|(l, c)| format!(":{l}:{c}")).unwrap_or_default())]
-    Invalid {
-        /// The file, as the caller named it.
-        file: String,
-        /// Line and column (1-based), when known.
-        location: Option<(usize, usize)>,
-        /// What is wrong, with the key path when there is one.
-        message: String,
-    },
+    #[error(transparent)]
+    Invalid(#[from] FileError),
     /// A command-line override is malformed.
     #[error("invalid value for {flag}: {message}")]
     Flag {
@@ -287,17 +295,12 @@ impl Config {
         }
         Config::parse(&text, &name).map_err(|e| match e {
             // Promtail's hint, given only where it can help.
-            ConfigError::Invalid {
-                file,
-                location,
-                message,
-            } if text.contains("${") => ConfigError::Invalid {
-                file,
-                location,
-                message: format!(
-                    "{message} (use -config.expand-env=true to expand environment variables in the config file)"
-                ),
-            },
+            ConfigError::Invalid(mut error) if text.contains("${") => {
+                error.message.push_str(
+                    " (use -config.expand-env=true to expand environment variables in the config file)",
+                );
+                ConfigError::Invalid(error)
+            }
             e => e,
         })
     }
@@ -321,15 +324,7 @@ impl Config {
 
     /// Parses config text; `file_name` names it in errors.
     pub fn parse(text: &str, file_name: &str) -> Result<Config, ConfigError> {
-        let invalid = |e: yaml_serde::Error| ConfigError::Invalid {
-            file: file_name.to_owned(),
-            // From the byte offset, clamped: at the end of a file the
-            // parser may point one line past its last.
-            location: e
-                .location()
-                .map(|l| line_column(text, l.index().min(text.len()))),
-            message: yaml_message(&e.to_string()),
-        };
+        let invalid = |e: yaml_serde::Error| ConfigError::from(MESSAGES.error(file_name, text, &e));
         // The document as plain YAML says which keys are present, for
         // `not_applicable`; the typed decoding below checks them.
         let document: yaml_serde::Value = yaml_serde::from_str(text).map_err(invalid)?;
@@ -473,11 +468,8 @@ impl Config {
     /// target kind for every job, unless the agent reads standard input
     /// (`stdin`, which only needs the first job's labels and pipeline).
     pub fn validate(&self, stdin: bool) -> Result<(), ConfigError> {
-        let invalid = |message: String| ConfigError::Invalid {
-            file: self.file.clone(),
-            location: None,
-            message,
-        };
+        let invalid =
+            |message: String| ConfigError::from(FileError::whole_file(&self.file, message));
         if self.clients.is_empty() {
             return Err(invalid(
                 "at least one client config should be provided (clients[].url, or -client.url)"
@@ -547,11 +539,8 @@ pub fn expand_env_with(
     file_name: &str,
     lookup: impl Fn(&str) -> Option<String>,
 ) -> Result<String, ConfigError> {
-    gocompat::env::expand(text, &lookup).map_err(|e| ConfigError::Invalid {
-        file: file_name.to_owned(),
-        location: Some(line_column(text, e.offset)),
-        message: e.to_string(),
-    })
+    gocompat::env::expand(text, &lookup)
+        .map_err(|e| FileError::at_offset(file_name, text, e.offset, e.to_string()).into())
 }
 
 impl<'de> Deserialize<'de> for LogLevel {
@@ -598,16 +587,6 @@ fn has_merge_key(value: &yaml_serde::Value) -> bool {
         yaml_serde::Value::Tagged(t) => has_merge_key(&t.value),
         _ => false,
     }
-}
-
-/// The 1-based line and column (in characters) of a byte offset.
-fn line_column(text: &str, offset: usize) -> (usize, usize) {
-    let before = text.get(..offset).unwrap_or(text);
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    (
-        before.matches('\n').count() + 1,
-        before[line_start..].chars().count() + 1,
-    )
 }
 
 /// Keys of `server` vigil acts on.
@@ -681,47 +660,6 @@ fn collect_not_applicable(document: &yaml_serde::Value) -> Vec<String> {
     out
 }
 
-/// Rewrites a yaml_serde message for people: the location goes in front
-/// (it is printed there), an unknown key is quoted with the nearest known
-/// one suggested instead of the list of all, and Rust's type names become
-/// the config's words.
-fn yaml_message(message: &str) -> String {
-    let message = message
-        .rfind(" at line ")
-        .map_or(message, |i| &message[..i]);
-    let Some(start) = message.find("unknown field `") else {
-        let mut out = message
-            .replace("expected u16", "expected a port number")
-            .replace("expected f64", "expected a number")
-            .replace("expected i128", "expected an integer")
-            .replace("invalid type: unit value", "invalid type: null");
-        if let Some(i) = out.find("expected struct ") {
-            let rest = &out[i + "expected struct ".len()..];
-            let name_len = rest
-                .find(|c: char| !c.is_ascii_alphanumeric() && c != '_')
-                .unwrap_or(rest.len());
-            out = format!("{}expected a mapping{}", &out[..i], &rest[name_len..]);
-        }
-        return out;
-    };
-    let after = &message[start + "unknown field `".len()..];
-    let Some(end) = after.find('`') else {
-        return message.to_owned();
-    };
-    let field = &after[..end];
-    let expected: Vec<&str> = after[end..].split('`').skip(2).step_by(2).collect();
-    let mut out = format!("{}unknown field {field:?}", &message[..start]);
-    if let Some(near) = expected
-        .iter()
-        .map(|name| (strsim::levenshtein(field, name), name))
-        .filter(|(distance, _)| *distance <= 2.max(field.len() / 5))
-        .min()
-    {
-        out.push_str(&format!(", did you mean {:?}?", near.1));
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -729,17 +667,17 @@ mod tests {
     #[test]
     fn messages_put_keys_first_and_suggest_near_names() {
         assert_eq!(
-            yaml_message(
+            MESSAGES.rewrite(
                 "positions: unknown field `filenme`, expected one of `filename`, `sync_period` at line 3 column 3"
             ),
             "positions: unknown field \"filenme\", did you mean \"filename\"?"
         );
         assert_eq!(
-            yaml_message("unknown field `zzz`, expected `a` or `b`"),
+            MESSAGES.rewrite("unknown field `zzz`, expected `a` or `b`"),
             "unknown field \"zzz\""
         );
         assert_eq!(
-            yaml_message(
+            MESSAGES.rewrite(
                 "server: invalid type: string \"x\", expected struct ServerFile at line 1 column 9"
             ),
             "server: invalid type: string \"x\", expected a mapping"
@@ -747,9 +685,14 @@ mod tests {
     }
 
     #[test]
-    fn line_columns_count_characters() {
-        assert_eq!(line_column("ab\ncd", 0), (1, 1));
-        assert_eq!(line_column("ab\ncd", 4), (2, 2));
-        assert_eq!(line_column("é\né${", 5), (2, 2));
+    fn rust_type_names_are_put_in_the_config_s_words() {
+        assert_eq!(
+            MESSAGES.rewrite("a: invalid type: string \"x\", expected i128 at line 1 column 4"),
+            "a: invalid type: string \"x\", expected an integer"
+        );
+        assert_eq!(
+            MESSAGES.rewrite("a: invalid type: unit value, expected a duration"),
+            "a: invalid type: null, expected a duration"
+        );
     }
 }

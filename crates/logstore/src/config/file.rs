@@ -5,43 +5,21 @@
 //! the 3.x releases (3.0 to 3.7 and main), so a file written for any of them
 //! loads. Blocks vigil reads deny unknown keys, as Loki's strict decoding
 //! does, and name the ones they skip; blocks vigil does not read at all are
-//! skipped whole, since their inner keys are Loki's business.
+//! skipped whole, since their inner keys are Loki's business. What the file
+//! holds of the skipped keys is reported from the document itself, see
+//! [`super::Config::not_applicable`].
 
 use std::marker::PhantomData;
 
 use serde::Deserialize;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
 
-use gocompat::yaml::{ByteSize, GoBool, GoInt};
+use gocompat::yaml::{ByteSize, GoBool, GoInt, strict_block};
 use model::duration::PromDuration;
 
-/// A block that denies unknown keys: the typed fields vigil reads, then
-/// the rest of Loki's keys for the block, accepted and dropped (what the
-/// file holds of them is reported from the document itself, see
-/// [`super::Config::not_applicable`]).
-macro_rules! loki_block {
-    (
-        $(#[$meta:meta])*
-        struct $name:ident { $($typed:tt)* }
-        skipped: [$($skipped:ident),* $(,)?]
-    ) => {
-        $(#[$meta])*
-        #[derive(Debug, Default, Deserialize)]
-        #[serde(deny_unknown_fields)]
-        pub(crate) struct $name {
-            $($typed)*
-            $(
-                // Accepted because Loki accepts it; vigil has no use for it.
-                #[allow(dead_code)]
-                $skipped: Option<IgnoredAny>,
-            )*
-        }
-    };
-}
-
-loki_block! {
+strict_block! {
     /// The whole file. The top-level keys are exactly Loki's.
-    struct FileConfig {
+    pub(crate) struct FileConfig {
         pub(crate) auth_enabled: Option<GoBool>,
         pub(crate) server: Option<ServerFile>,
         pub(crate) common: Option<CommonFile>,
@@ -64,9 +42,9 @@ loki_block! {
     ]
 }
 
-loki_block! {
+strict_block! {
     /// `server`: dskit's HTTP and gRPC server settings.
-    struct ServerFile {
+    pub(crate) struct ServerFile {
         pub(crate) http_listen_address: Option<String>,
         pub(crate) http_listen_port: Option<u16>,
     }
@@ -93,9 +71,9 @@ loki_block! {
     ]
 }
 
-loki_block! {
+strict_block! {
     /// `common`: settings Loki shares between its components.
-    struct CommonFile {
+    pub(crate) struct CommonFile {
         pub(crate) path_prefix: Option<String>,
         pub(crate) storage: Option<CommonStorageFile>,
     }
@@ -105,9 +83,9 @@ loki_block! {
     ]
 }
 
-loki_block! {
+strict_block! {
     /// `common.storage`: one object store for every component.
-    struct CommonStorageFile {
+    pub(crate) struct CommonStorageFile {
         pub(crate) filesystem: Option<FilesystemFile>,
     }
     skipped: [
@@ -115,18 +93,18 @@ loki_block! {
     ]
 }
 
-loki_block! {
+strict_block! {
     /// `common.storage.filesystem`.
-    struct FilesystemFile {
+    pub(crate) struct FilesystemFile {
         pub(crate) chunks_directory: Option<String>,
         pub(crate) rules_directory: Option<String>,
     }
     skipped: []
 }
 
-loki_block! {
+strict_block! {
     /// `compactor`.
-    struct CompactorFile {
+    pub(crate) struct CompactorFile {
         pub(crate) working_directory: Option<String>,
         pub(crate) retention_enabled: Option<GoBool>,
         // Loki's hidden run-once switch is spelled `_`, which is no Rust name.
@@ -145,9 +123,9 @@ loki_block! {
     ]
 }
 
-loki_block! {
+strict_block! {
     /// `limits_config`: Loki's per-tenant limits (the `Limits` struct).
-    struct LimitsFile {
+    pub(crate) struct LimitsFile {
         pub(crate) reject_old_samples: Option<GoBool>,
         pub(crate) reject_old_samples_max_age: Option<PromDuration>,
         pub(crate) creation_grace_period: Option<PromDuration>,

@@ -27,6 +27,19 @@ pub use limits::Limits;
 pub use paths::Paths;
 
 use file::FileConfig;
+pub use gocompat::yaml::{FileError, Location};
+use gocompat::yaml::{Messages, Ties};
+
+/// How yaml_serde's messages are put to Loki's users: Rust's number types
+/// in their words; of equally near keys, the one Loki lists first is
+/// suggested.
+const MESSAGES: Messages = Messages {
+    words: &[
+        ("expected u16", "expected a port number"),
+        ("expected f64", "expected a number"),
+    ],
+    ties: Ties::FirstListed,
+};
 
 /// The parts of loki-config.yaml vigil acts on, with Loki 3's defaults
 /// filled in.
@@ -99,15 +112,8 @@ pub enum ConfigError {
     /// The text is not a config Loki would accept: bad YAML, an unknown
     /// key, a wrong type, a bad duration or size, a bad `${…}`.
     /// Displayed as `file:line:column: problem`.
-    #[error("{file}{}: {message}", location.map(|(l, c)| format!(":{l}:{c}")).unwrap_or_default())]
-    Invalid {
-        /// The file, as the caller named it.
-        file: String,
-        /// Line and column (1-based), when known.
-        location: Option<(usize, usize)>,
-        /// What is wrong, with the key path when there is one.
-        message: String,
-    },
+    #[error(transparent)]
+    Invalid(#[from] FileError),
     /// The config names no directory to keep data in.
     #[error(
         "no data directory configured (common.path_prefix or common.storage.filesystem.chunks_directory): pass --storage.path DIR"
@@ -159,15 +165,7 @@ impl Config {
 
     /// Parses config text; `file_name` names it in errors.
     pub fn parse(text: &str, file_name: &str) -> Result<Config, ConfigError> {
-        let invalid = |e: yaml_serde::Error| ConfigError::Invalid {
-            file: file_name.to_owned(),
-            // From the byte offset, clamped: at the end of a file the
-            // parser may point one line past its last.
-            location: e
-                .location()
-                .map(|l| line_column(text, l.index().min(text.len()))),
-            message: yaml_message(&e.to_string()),
-        };
+        let invalid = |e: yaml_serde::Error| ConfigError::from(MESSAGES.error(file_name, text, &e));
         // The document as plain YAML says which keys are present, for
         // `not_applicable`; the typed decoding below checks them.
         let document: yaml_serde::Value = yaml_serde::from_str(text).map_err(invalid)?;
@@ -256,21 +254,9 @@ pub fn expand_env_with(
     file_name: &str,
     lookup: impl Fn(&str) -> Option<String>,
 ) -> Result<String, ConfigError> {
-    gocompat::env::expand(text, &lookup).map_err(|error| ConfigError::Invalid {
-        file: file_name.to_owned(),
-        location: Some(line_column(text, error.offset)),
-        message: error.kind.to_string(),
+    gocompat::env::expand(text, &lookup).map_err(|error| {
+        FileError::at_offset(file_name, text, error.offset, error.kind.to_string()).into()
     })
-}
-
-/// The 1-based line and column (in characters) of a byte offset.
-fn line_column(text: &str, offset: usize) -> (usize, usize) {
-    let before = text.get(..offset).unwrap_or(text);
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    (
-        before.matches('\n').count() + 1,
-        before[line_start..].chars().count() + 1,
-    )
 }
 
 /// The keys of the blocks vigil types, by dotted path; everything else
@@ -363,68 +349,6 @@ fn collect_not_applicable_keys(value: &yaml_serde::Value, prefix: &str, out: &mu
     }
 }
 
-/// Rewrites a yaml_serde message for people: the location goes in front
-/// (we print it there), an unknown key is quoted and, instead of the list
-/// of all of Loki's keys, the nearest one is suggested.
-fn yaml_message(message: &str) -> String {
-    let message = match message.rfind(" at line ") {
-        Some(i) => &message[..i],
-        None => message,
-    };
-    let Some(start) = message.find("unknown field `") else {
-        // Rust's names of the number types, in Loki's users' words.
-        return without_struct_names(message)
-            .replace("expected u16", "expected a port number")
-            .replace("expected f64", "expected a number");
-    };
-    let after = &message[start + "unknown field `".len()..];
-    let Some(end) = after.find('`') else {
-        return message.to_owned();
-    };
-    let field = &after[..end];
-    let expected: Vec<&str> = after[end..].split('`').skip(2).step_by(2).collect();
-    let mut out = format!("{}unknown field {field:?}", &message[..start]);
-    if let Some(near) = expected
-        .iter()
-        .filter(|name| edit_distance(field, name) <= 2.max(field.len() / 5))
-        .min_by_key(|name| edit_distance(field, name))
-    {
-        out.push_str(&format!(", did you mean {near:?}?"));
-    }
-    out
-}
-
-/// serde names our private structs (`expected struct LimitsFile`); Loki's
-/// users know them as mappings.
-fn without_struct_names(message: &str) -> String {
-    match message.find("expected struct ") {
-        Some(i) => {
-            let rest = &message[i + "expected struct ".len()..];
-            let name_len = rest
-                .find(|c: char| !c.is_ascii_alphanumeric() && c != '_')
-                .unwrap_or(rest.len());
-            format!("{}expected a mapping{}", &message[..i], &rest[name_len..])
-        }
-        None => message.to_owned(),
-    }
-}
-
-/// Levenshtein distance, for suggesting a key name.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut diagonal = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let substitution = diagonal + usize::from(ca != *cb);
-            diagonal = row[j + 1];
-            row[j + 1] = substitution.min(row[j] + 1).min(diagonal + 1);
-        }
-    }
-    row[b.len()]
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -432,17 +356,17 @@ mod tests {
     #[test]
     fn unknown_key_messages_are_short_and_suggest() {
         assert_eq!(
-            yaml_message(
+            MESSAGES.rewrite(
                 "limits_config: unknown field `max_qurey_series`, expected one of `max_query_series`, `retention_period` at line 3 column 3"
             ),
             "limits_config: unknown field \"max_qurey_series\", did you mean \"max_query_series\"?"
         );
         assert_eq!(
-            yaml_message("unknown field `zzz`, expected `a` or `b`"),
+            MESSAGES.rewrite("unknown field `zzz`, expected `a` or `b`"),
             "unknown field \"zzz\""
         );
         assert_eq!(
-            yaml_message(
+            MESSAGES.rewrite(
                 "invalid type: string \"x\", expected struct LimitsFile at line 1 column 16"
             ),
             "invalid type: string \"x\", expected a mapping"
@@ -450,16 +374,15 @@ mod tests {
     }
 
     #[test]
-    fn line_columns_count_characters() {
-        assert_eq!(line_column("ab\ncd", 0), (1, 1));
-        assert_eq!(line_column("ab\ncd", 4), (2, 2));
-        assert_eq!(line_column("é\né${", 5), (2, 2));
-    }
-
-    #[test]
-    fn edit_distances() {
-        assert_eq!(edit_distance("max_qurey_series", "max_query_series"), 2);
-        assert_eq!(edit_distance("", "abc"), 3);
-        assert_eq!(edit_distance("same", "same"), 0);
+    fn rust_number_types_are_named_in_loki_s_words() {
+        assert_eq!(
+            MESSAGES
+                .rewrite("server.http_listen_port: invalid value: integer `99999`, expected u16"),
+            "server.http_listen_port: invalid value: integer `99999`, expected a port number"
+        );
+        assert_eq!(
+            MESSAGES.rewrite("invalid type: string \"x\", expected f64 at line 2 column 3"),
+            "invalid type: string \"x\", expected a number"
+        );
     }
 }

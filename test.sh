@@ -34,5 +34,7 @@ cargo test -q --locked -p vigil-logql --test logqltest --test golden -- --nocapt
   | grep -E '^[a-z_./-]+: [0-9]+ passed, [0-9]+ failed' || true
 cargo test -q --locked -p vigil-logstore --test golden_http -- --nocapture 2>&1 \
   | grep -E '^[a-z_./-]+: [0-9]+ passed, [0-9]+ failed' || true
+cargo test -q --locked -p vigil-agent --test golden_pipelines -- --nocapture 2>&1 \
+  | grep -E '^[a-z_./-]+: [0-9]+ passed, [0-9]+ failed' || true
 
 cargo test --workspace --locked

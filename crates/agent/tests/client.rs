@@ -6,10 +6,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use agent::client::{
-    BackoffConfig, BasicAuth, Client, ClientConfig, ClientMetrics, DrainTimedOut, Fanout,
-    USER_AGENT_VALUE,
-};
+use agent::client::{Client, ClientMetrics, DrainTimedOut, Fanout, USER_AGENT_VALUE};
+use agent::config::{BackoffConfig, ClientAuth, ClientConfig, LimitsConfig, Secret};
 use agent::entry::{Entry, LabelSet, Receipt, Sink};
 use axum::Router;
 use axum::body::Bytes;
@@ -17,10 +15,20 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use instrument::{MetricValue, Registry};
-use logstore::server::{LokiServer, ServerOptions};
+use support::Store;
 use tokio::sync::watch;
 
+mod support;
+
 const SEC: i64 = 1_000_000_000;
+
+/// `base` changed by `change` (the config's private fields rule out
+/// struct update syntax outside the crate).
+fn cfg_from(mut base: ClientConfig, change: impl FnOnce(&mut ClientConfig)) -> ClientConfig {
+    change(&mut base);
+    base
+}
+
 /// When the entries pushed to the store were logged.
 const T0: i64 = 1_795_533_361 * SEC;
 
@@ -64,22 +72,26 @@ fn entry(pairs: &[(&str, &str)], ts_ns: i64, line: &str, receipt: Receipt) -> En
 /// Settings that keep a test short: retries after a millisecond or two,
 /// batches that wait for a drain unless a test says otherwise.
 fn config(url: &str) -> ClientConfig {
-    ClientConfig {
-        url: url.to_owned(),
-        batch_wait: Duration::from_secs(3600),
-        backoff: BackoffConfig {
+    cfg_from(ClientConfig::default(), |c| {
+        c.url = url.to_owned();
+        c.batch_wait = Duration::from_secs(3600);
+        c.backoff = BackoffConfig {
             min_period: Duration::from_millis(1),
             max_period: Duration::from_millis(2),
             max_retries: 10,
-        },
-        ..ClientConfig::default()
-    }
+        };
+    })
 }
 
 fn start(config: ClientConfig) -> (Arc<Client>, Arc<Registry>) {
+    start_limited(config, LimitsConfig::default())
+}
+
+/// A client with `limits_config`'s stream and line limits.
+fn start_limited(config: ClientConfig, limits: LimitsConfig) -> (Arc<Client>, Arc<Registry>) {
     let registry = Arc::new(Registry::new());
     let metrics = ClientMetrics::new(&registry).expect("the families register");
-    let client = Client::new(config, metrics, &tokio::runtime::Handle::current())
+    let client = Client::new(config, &limits, metrics, &tokio::runtime::Handle::current())
         .expect("the client starts");
     (Arc::new(client), registry)
 }
@@ -265,88 +277,20 @@ async fn push(State(stand): State<Stand>, headers: HeaderMap, body: Bytes) -> (S
 // ---------------------------------------------------------------------
 // Against the log store.
 
-struct Store {
-    server: LokiServer,
-    _dir: tempfile::TempDir,
-}
-
-impl Store {
-    async fn start() -> Store {
-        let dir = tempfile::tempdir().unwrap();
-        let file = dir.path().join("loki-config.yaml");
-        std::fs::write(
-            &file,
-            "auth_enabled: true\nlimits_config:\n  reject_old_samples: false\n",
-        )
-        .unwrap();
-        let options = ServerOptions {
-            storage_path: Some(dir.path().join("data")),
-            listen_address: Some("127.0.0.1".into()),
-            listen_port: Some(0),
-            ..ServerOptions::new(file)
-        };
-        let server = LokiServer::start(options).await.expect("the store starts");
-        Store { server, _dir: dir }
-    }
-
-    fn push_url(&self) -> String {
-        format!("http://{}/loki/api/v1/push", self.server.addr())
-    }
-
-    /// `(labels, [(ts_ns, line)])` of every stream `query` selects for
-    /// `tenant`.
-    async fn query(
-        &self,
-        tenant: &str,
-        query: &str,
-    ) -> Vec<(BTreeMap<String, String>, Vec<(i64, String)>)> {
-        let url = format!("http://{}/loki/api/v1/query_range", self.server.addr());
-        let start = (T0 - 3600 * SEC).to_string();
-        let end = (T0 + 3600 * SEC).to_string();
-        let body = reqwest::Client::new()
-            .get(url)
-            .header("X-Scope-OrgID", tenant)
-            .query(&[
-                ("query", query),
-                ("start", &start),
-                ("end", &end),
-                ("direction", "forward"),
-            ])
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        let response: serde_json::Value =
-            serde_json::from_str(&body).unwrap_or_else(|e| panic!("{e}: {body}"));
-        let mut out = Vec::new();
-        for stream in response["data"]["result"].as_array().expect("streams") {
-            let labels = serde_json::from_value(stream["stream"].clone()).unwrap();
-            let values = stream["values"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|v| {
-                    let ts = v[0].as_str().unwrap().parse().unwrap();
-                    (ts, v[1].as_str().unwrap().to_owned())
-                })
-                .collect();
-            out.push((labels, values));
-        }
-        out.sort();
-        out
-    }
+/// A query of the store around the tests' time.
+async fn query(store: &Store, tenant: &str, query: &str) -> Vec<support::Stream> {
+    store
+        .query(Some(tenant), query, T0 - 3600 * SEC, T0 + 3600 * SEC)
+        .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn entries_reach_the_store_with_labels_timestamps_and_tenant() {
-    let store = Store::start().await;
-    let (client, registry) = start(ClientConfig {
-        tenant_id: "team-a".into(),
-        external_labels: labels(&[("cluster", "c1")]),
-        ..config(&store.push_url())
-    });
+    let store = Store::start(true).await;
+    let (client, registry) = start(cfg_from(config(&store.push_url()), |c| {
+        c.tenant_id = "team-a".into();
+        c.external_labels = labels(&[("cluster", "c1")]);
+    }));
     let released = Released::default();
     let t0 = T0;
     let entries = vec![
@@ -374,14 +318,14 @@ async fn entries_reach_the_store_with_labels_timestamps_and_tenant() {
 
     let labels_a: BTreeMap<String, String> = labels(&[("cluster", "c1"), ("job", "api")]);
     assert_eq!(
-        store.query("team-a", r#"{job="api"}"#).await,
+        query(&store, "team-a", r#"{job="api"}"#).await,
         [(
             labels_a.clone(),
             vec![(t0 + 1, "first".to_owned()), (t0 + 2, "second".to_owned())]
         )]
     );
     assert_eq!(
-        store.query("team-b", r#"{job="api"}"#).await,
+        query(&store, "team-b", r#"{job="api"}"#).await,
         [(labels_a, vec![(t0 + 3, "for b".to_owned())])]
     );
     let host = client.host().to_owned();
@@ -398,17 +342,16 @@ async fn entries_reach_the_store_with_labels_timestamps_and_tenant() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn structured_metadata_reaches_the_store() {
-    let store = Store::start().await;
-    let (client, _) = start(ClientConfig {
-        tenant_id: "t".into(),
-        ..config(&store.push_url())
-    });
+    let store = Store::start(true).await;
+    let (client, _) = start(cfg_from(config(&store.push_url()), |c| {
+        c.tenant_id = "t".into();
+    }));
     let mut e = entry(&[("job", "meta")], T0, "line", Receipt::default());
     e.structured_metadata = labels(&[("trace_id", "abc")]);
     let (_, thread) = send_all(client.clone(), vec![e]);
     thread.await.unwrap();
     client.drain(Duration::from_secs(10)).await.unwrap();
-    let found = store.query("t", r#"{job="meta"} | trace_id="abc""#).await;
+    let found = query(&store, "t", r#"{job="meta"} | trace_id="abc""#).await;
     assert_eq!(found.len(), 1, "{found:?}");
 }
 
@@ -418,10 +361,9 @@ async fn structured_metadata_reaches_the_store() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_batch_goes_when_the_next_line_would_pass_batchsize() {
     let stand = StandIn::start(&[]).await;
-    let (client, _) = start(ClientConfig {
-        batch_size: 10,
-        ..config(&stand.url)
-    });
+    let (client, _) = start(cfg_from(config(&stand.url), |c| {
+        c.batch_size = 10;
+    }));
     let entries = ["line1", "line2", "line3"]
         .iter()
         .enumerate()
@@ -443,10 +385,9 @@ async fn a_batch_goes_when_the_next_line_would_pass_batchsize() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_batch_goes_when_it_is_batchwait_old() {
     let stand = StandIn::start(&[]).await;
-    let (client, _) = start(ClientConfig {
-        batch_wait: Duration::from_millis(20),
-        ..config(&stand.url)
-    });
+    let (client, _) = start(cfg_from(config(&stand.url), |c| {
+        c.batch_wait = Duration::from_millis(20);
+    }));
     let released = Released::default();
     let (_, thread) = send_all(
         client.clone(),
@@ -461,10 +402,9 @@ async fn a_batch_goes_when_it_is_batchwait_old() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn streams_are_grouped_by_label_set_and_tenants_batched_apart() {
     let stand = StandIn::start(&[]).await;
-    let (client, _) = start(ClientConfig {
-        tenant_id: "default".into(),
-        ..config(&stand.url)
-    });
+    let (client, _) = start(cfg_from(config(&stand.url), |c| {
+        c.tenant_id = "default".into();
+    }));
     let entries = vec![
         entry(&[("s", "1")], 1, "a", Receipt::default()),
         entry(&[("s", "2")], 2, "b", Receipt::default()),
@@ -518,10 +458,9 @@ async fn streams_are_grouped_by_label_set_and_tenants_batched_apart() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn external_labels_are_added_and_the_entrys_own_win() {
     let stand = StandIn::start(&[]).await;
-    let (client, _) = start(ClientConfig {
-        external_labels: labels(&[("cluster", "c1"), ("job", "external")]),
-        ..config(&stand.url)
-    });
+    let (client, _) = start(cfg_from(config(&stand.url), |c| {
+        c.external_labels = labels(&[("cluster", "c1"), ("job", "external")]);
+    }));
     let (_, thread) = send_all(
         client.clone(),
         vec![entry(&[("job", "api")], 1, "x", Receipt::default())],
@@ -537,20 +476,18 @@ async fn external_labels_are_added_and_the_entrys_own_win() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn requests_carry_promtails_headers_and_the_configured_ones() {
     let stand = StandIn::start(&[]).await;
-    let (client, _) = start(ClientConfig {
-        basic_auth: Some(BasicAuth {
+    let (client, _) = start(cfg_from(config(&stand.url), |c| {
+        c.auth = Some(ClientAuth::Basic {
             username: "user".into(),
-            password: Some("pass".into()),
-            password_file: None,
-        }),
-        headers: [
+            password: Secret::Inline("pass".into()),
+        });
+        c.headers = [
             ("X-Custom".to_owned(), "yes".to_owned()),
             ("Content-Type".to_owned(), "text/plain".to_owned()),
         ]
         .into_iter()
-        .collect(),
-        ..config(&stand.url)
-    });
+        .collect();
+    }));
     let (_, thread) = send_all(client.clone(), vec![entry(&[], 1, "x", Receipt::default())]);
     thread.await.unwrap();
     client.drain(Duration::from_secs(10)).await.unwrap();
@@ -569,10 +506,12 @@ async fn a_bearer_token_file_is_read_and_trimmed() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("token");
     std::fs::write(&file, "s3cret\n").unwrap();
-    let (client, _) = start(ClientConfig {
-        bearer_token_file: Some(file),
-        ..config(&stand.url)
-    });
+    let (client, _) = start(cfg_from(config(&stand.url), |c| {
+        c.auth = Some(ClientAuth::Authorization {
+            scheme: "Bearer".into(),
+            credentials: Secret::File(file),
+        });
+    }));
     let (_, thread) = send_all(client.clone(), vec![entry(&[], 1, "x", Receipt::default())]);
     thread.await.unwrap();
     client.drain(Duration::from_secs(10)).await.unwrap();
@@ -664,7 +603,10 @@ async fn a_client_error_drops_the_batch_at_once() {
         ("reason", "ingester_error"),
         ("tenant", ""),
     ];
-    assert_eq!(metric(&registry, "promtail_dropped_entries_total", &dropped), 3.0);
+    assert_eq!(
+        metric(&registry, "promtail_dropped_entries_total", &dropped),
+        3.0
+    );
     assert!(metric(&registry, "promtail_dropped_bytes_total", &dropped) > 0.0);
     assert_eq!(
         metric(
@@ -683,13 +625,12 @@ async fn a_client_error_drops_the_batch_at_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn max_retries_exhausted_drops_and_releases() {
     let stand = StandIn::start(&[500, 500, 429]).await;
-    let (client, registry) = start(ClientConfig {
-        backoff: BackoffConfig {
+    let (client, registry) = start(cfg_from(config(&stand.url), |c| {
+        c.backoff = BackoffConfig {
             max_retries: 3,
             ..config("http://x/").backoff
-        },
-        ..config(&stand.url)
-    });
+        };
+    }));
     let released = Released::default();
     let (_, thread) = send_all(
         client.clone(),
@@ -706,13 +647,19 @@ async fn max_retries_exhausted_drops_and_releases() {
         ("reason", "rate_limited"),
         ("tenant", ""),
     ];
-    assert_eq!(metric(&registry, "promtail_dropped_entries_total", &rate), 1.0);
+    assert_eq!(
+        metric(&registry, "promtail_dropped_entries_total", &rate),
+        1.0
+    );
     let generic = [
         ("host", host.as_str()),
         ("reason", "ingester_error"),
         ("tenant", ""),
     ];
-    assert_eq!(metric(&registry, "promtail_dropped_entries_total", &generic), 0.0);
+    assert_eq!(
+        metric(&registry, "promtail_dropped_entries_total", &generic),
+        0.0
+    );
     assert_eq!(
         metric(
             &registry,
@@ -726,11 +673,10 @@ async fn max_retries_exhausted_drops_and_releases() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rate_limited_batches_can_be_dropped_at_once() {
     let stand = StandIn::start(&[429]).await;
-    let (client, registry) = start(ClientConfig {
-        drop_rate_limited_batches: true,
-        tenant_id: "t".into(),
-        ..config(&stand.url)
-    });
+    let (client, registry) = start(cfg_from(config(&stand.url), |c| {
+        c.drop_rate_limited_batches = true;
+        c.tenant_id = "t".into();
+    }));
     let released = Released::default();
     let (_, thread) = send_all(client.clone(), vec![entry(&[], 1, "x", released.receipt())]);
     thread.await.unwrap();
@@ -743,7 +689,10 @@ async fn rate_limited_batches_can_be_dropped_at_once() {
         ("reason", "rate_limited"),
         ("tenant", "t"),
     ];
-    assert_eq!(metric(&registry, "promtail_dropped_entries_total", &rate), 1.0);
+    assert_eq!(
+        metric(&registry, "promtail_dropped_entries_total", &rate),
+        1.0
+    );
     assert_eq!(
         metric(
             &registry,
@@ -762,13 +711,15 @@ async fn a_store_that_does_not_answer_is_retried() {
         .local_addr()
         .unwrap()
         .port();
-    let (client, registry) = start(ClientConfig {
-        backoff: BackoffConfig {
-            max_retries: 2,
-            ..config("http://x/").backoff
+    let (client, registry) = start(cfg_from(
+        config(&format!("http://127.0.0.1:{port}/loki/api/v1/push")),
+        |c| {
+            c.backoff = BackoffConfig {
+                max_retries: 2,
+                ..config("http://x/").backoff
+            };
         },
-        ..config(&format!("http://127.0.0.1:{port}/loki/api/v1/push"))
-    });
+    ));
     let released = Released::default();
     let (_, thread) = send_all(client.clone(), vec![entry(&[], 1, "x", released.receipt())]);
     thread.await.unwrap();
@@ -785,7 +736,10 @@ async fn a_store_that_does_not_answer_is_retried() {
         ("reason", "ingester_error"),
         ("tenant", ""),
     ];
-    assert_eq!(metric(&registry, "promtail_dropped_entries_total", &generic), 1.0);
+    assert_eq!(
+        metric(&registry, "promtail_dropped_entries_total", &generic),
+        1.0
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -810,16 +764,22 @@ async fn a_time_past_year_9999_drops_the_whole_batch() {
         ("reason", "ingester_error"),
         ("tenant", ""),
     ];
-    assert_eq!(metric(&registry, "promtail_dropped_entries_total", &generic), 2.0);
+    assert_eq!(
+        metric(&registry, "promtail_dropped_entries_total", &generic),
+        2.0
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn long_lines_are_dropped_or_truncated_as_configured() {
     let stand = StandIn::start(&[]).await;
-    let (dropping, registry) = start(ClientConfig {
-        max_line_size: 4,
-        ..config(&stand.url)
-    });
+    let (dropping, registry) = start_limited(
+        config(&stand.url),
+        LimitsConfig {
+            max_line_size: 4,
+            ..LimitsConfig::default()
+        },
+    );
     let released = Released::default();
     let entries = vec![
         entry(&[], 1, "12345", released.receipt()),
@@ -836,15 +796,24 @@ async fn long_lines_are_dropped_or_truncated_as_configured() {
         ("reason", "line_too_long"),
         ("tenant", ""),
     ];
-    assert_eq!(metric(&registry, "promtail_dropped_entries_total", &long), 1.0);
-    assert_eq!(metric(&registry, "promtail_dropped_bytes_total", &long), 5.0);
+    assert_eq!(
+        metric(&registry, "promtail_dropped_entries_total", &long),
+        1.0
+    );
+    assert_eq!(
+        metric(&registry, "promtail_dropped_bytes_total", &long),
+        5.0
+    );
 
     let stand = StandIn::start(&[]).await;
-    let (cutting, registry) = start(ClientConfig {
-        max_line_size: 4,
-        max_line_size_truncate: true,
-        ..config(&stand.url)
-    });
+    let (cutting, registry) = start_limited(
+        config(&stand.url),
+        LimitsConfig {
+            max_line_size: 4,
+            max_line_size_truncate: true,
+            ..LimitsConfig::default()
+        },
+    );
     let (_, thread) = send_all(
         cutting.clone(),
         vec![entry(&[], 1, "1234567", Receipt::default())],
@@ -858,17 +827,26 @@ async fn long_lines_are_dropped_or_truncated_as_configured() {
         ("reason", "line_too_long"),
         ("tenant", ""),
     ];
-    assert_eq!(metric(&registry, "promtail_mutated_entries_total", &long), 1.0);
-    assert_eq!(metric(&registry, "promtail_mutated_bytes_total", &long), 3.0);
+    assert_eq!(
+        metric(&registry, "promtail_mutated_entries_total", &long),
+        1.0
+    );
+    assert_eq!(
+        metric(&registry, "promtail_mutated_bytes_total", &long),
+        3.0
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stream_past_max_streams_is_dropped() {
     let stand = StandIn::start(&[]).await;
-    let (client, registry) = start(ClientConfig {
-        max_streams: 1,
-        ..config(&stand.url)
-    });
+    let (client, registry) = start_limited(
+        config(&stand.url),
+        LimitsConfig {
+            max_streams: 1,
+            ..LimitsConfig::default()
+        },
+    );
     let entries = vec![
         entry(&[("s", "1")], 1, "kept", Receipt::default()),
         entry(&[("s", "2")], 2, "refused", Receipt::default()),
@@ -883,7 +861,10 @@ async fn a_stream_past_max_streams_is_dropped() {
         ("reason", "stream_limited"),
         ("tenant", ""),
     ];
-    assert_eq!(metric(&registry, "promtail_dropped_entries_total", &limited), 1.0);
+    assert_eq!(
+        metric(&registry, "promtail_dropped_entries_total", &limited),
+        1.0
+    );
 }
 
 // ---------------------------------------------------------------------
@@ -893,11 +874,10 @@ async fn a_stream_past_max_streams_is_dropped() {
 async fn a_stalled_store_blocks_the_senders_with_bounded_memory() {
     let stand = StandIn::start(&[]).await;
     stand.stall();
-    let (client, _) = start(ClientConfig {
-        batch_size: 10,
-        timeout: Duration::from_secs(60),
-        ..config(&stand.url)
-    });
+    let (client, _) = start(cfg_from(config(&stand.url), |c| {
+        c.batch_size = 10;
+        c.timeout = Duration::from_secs(60);
+    }));
     let released = Released::default();
     // Ten-byte lines: each fills a batch.
     let entries = (0..50)
@@ -931,14 +911,12 @@ async fn a_fanned_out_entry_is_released_once_every_client_acknowledged() {
     let fast = StandIn::start(&[]).await;
     let slow = StandIn::start(&[]).await;
     slow.stall();
-    let (a, _) = start(ClientConfig {
-        batch_wait: Duration::from_millis(10),
-        ..config(&fast.url)
-    });
-    let (b, _) = start(ClientConfig {
-        batch_wait: Duration::from_millis(10),
-        ..config(&slow.url)
-    });
+    let (a, _) = start(cfg_from(config(&fast.url), |c| {
+        c.batch_wait = Duration::from_millis(10);
+    }));
+    let (b, _) = start(cfg_from(config(&slow.url), |c| {
+        c.batch_wait = Duration::from_millis(10);
+    }));
     let fanout: Arc<dyn Sink> = Arc::new(Fanout::new(vec![a.clone(), b.clone()]));
     let released = Released::default();
     let (_, thread) = send_all(

@@ -8,7 +8,8 @@
 //! - the body: that protobuf compressed as one snappy *block* (not the
 //!   framed format), sent as [`CONTENT_TYPE`] ([`encode`], [`decode`]);
 //! - the label-set text a stream is named by, `{a="b", c="d"}`, with values
-//!   quoted as Go's `strconv.Quote` does ([`labels_text`]).
+//!   quoted as Go's `strconv.Quote` does ([`labels_text`], through
+//!   `gocompat`).
 //!
 //! The log store decodes pushes with it, the agent's client and the load
 //! tool encode them. Strings are carried as bytes, because Loki (gogo
@@ -17,7 +18,8 @@
 //!
 //! It must never know about HTTP, tenants, limits or storage: it is a
 //! leaf that turns values into bytes and back, and nothing else. Whoever
-//! sends or receives a push depends on it; it depends on no vigil crate.
+//! sends or receives a push depends on it; of vigil's crates it uses only
+//! `gocompat`, another leaf.
 //!
 //! ```
 //! use lokipush::{EntryAdapter, PushRequest, StreamAdapter, Timestamp, labels_text};

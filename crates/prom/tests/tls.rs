@@ -2,7 +2,7 @@
 //! 127.0.0.1, against certificates made for each test by rcgen.
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -17,138 +17,8 @@ use model::{MatchOp, Matcher};
 use prom::config::{Config, RemoteWriteConfig};
 use prom::remote::{RemoteMetrics, RemoteWriter, respond};
 use prom::scrape::{HealthState, ScrapeManager};
-use rcgen::{
-    BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair, KeyUsagePurpose,
-};
-use tokio_rustls::TlsAcceptor;
-use tokio_rustls::rustls;
-use tokio_rustls::rustls::pki_types::pem::PemObject;
-use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use testkit::tls::{Pki, serve_https};
 use tsdb::{Options, Queryable, Tsdb};
-
-/// A CA, a server certificate it signed for `localhost` and 127.0.0.1,
-/// and a client certificate it signed, as PEM files in `dir`.
-struct Pki {
-    dir: tempfile::TempDir,
-    ca_pem: String,
-    server_pem: String,
-    server_key: String,
-}
-
-impl Pki {
-    fn new() -> Pki {
-        let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
-        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        ca_params
-            .distinguished_name
-            .push(DnType::CommonName, "vigil test CA");
-        ca_params.key_usages = vec![
-            KeyUsagePurpose::KeyCertSign,
-            KeyUsagePurpose::CrlSign,
-            KeyUsagePurpose::DigitalSignature,
-        ];
-        let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().unwrap()).unwrap();
-
-        let leaf = |names: Vec<String>| {
-            let key = KeyPair::generate().unwrap();
-            let cert = CertificateParams::new(names)
-                .unwrap()
-                .signed_by(&key, &ca)
-                .unwrap();
-            (cert.pem(), key.serialize_pem())
-        };
-        let (server_pem, server_key) = leaf(vec!["localhost".into(), "127.0.0.1".into()]);
-        let (client_pem, client_key) = leaf(vec!["scraper.test".into()]);
-
-        let dir = tempfile::tempdir().unwrap();
-        for (name, text) in [
-            ("ca.pem", ca.pem()),
-            ("client.pem", client_pem),
-            ("client-key.pem", client_key),
-        ] {
-            std::fs::write(dir.path().join(name), text).unwrap();
-        }
-        Pki {
-            dir,
-            ca_pem: ca.pem(),
-            server_pem,
-            server_key,
-        }
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-
-    /// The server's rustls config; with `require_client_cert`, only
-    /// clients with a certificate from our CA get through the handshake.
-    fn server_config(&self, require_client_cert: bool) -> Arc<rustls::ServerConfig> {
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let builder = rustls::ServerConfig::builder_with_provider(provider.clone())
-            .with_safe_default_protocol_versions()
-            .unwrap();
-        let builder = if require_client_cert {
-            let mut roots = rustls::RootCertStore::empty();
-            for cert in CertificateDer::pem_slice_iter(self.ca_pem.as_bytes()) {
-                roots.add(cert.unwrap()).unwrap();
-            }
-            let verifier =
-                rustls::server::WebPkiClientVerifier::builder_with_provider(roots.into(), provider)
-                    .build()
-                    .unwrap();
-            builder.with_client_cert_verifier(verifier)
-        } else {
-            builder.with_no_client_auth()
-        };
-        let chain = CertificateDer::pem_slice_iter(self.server_pem.as_bytes())
-            .collect::<Result<Vec<_>, _>>()
-            .unwrap();
-        let key = PrivateKeyDer::from_pem_slice(self.server_key.as_bytes()).unwrap();
-        Arc::new(builder.with_single_cert(chain, key).unwrap())
-    }
-}
-
-/// A TCP listener that hands axum only the connections whose TLS
-/// handshake succeeded.
-struct TlsListener {
-    tcp: tokio::net::TcpListener,
-    acceptor: TlsAcceptor,
-}
-
-impl axum::serve::Listener for TlsListener {
-    type Io = tokio_rustls::server::TlsStream<tokio::net::TcpStream>;
-    type Addr = SocketAddr;
-
-    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
-        loop {
-            let Ok((stream, addr)) = self.tcp.accept().await else {
-                continue;
-            };
-            let handshake = self.acceptor.accept(stream);
-            // A client that refuses our certificate, or has none to give,
-            // fails here; the next connection is served.
-            if let Ok(Ok(tls)) = tokio::time::timeout(Duration::from_secs(5), handshake).await {
-                return (tls, addr);
-            }
-        }
-    }
-
-    fn local_addr(&self) -> std::io::Result<Self::Addr> {
-        self.tcp.local_addr()
-    }
-}
-
-/// Serves `app` over https on 127.0.0.1 until the test's runtime ends.
-async fn serve_https(app: Router, config: Arc<rustls::ServerConfig>) -> SocketAddr {
-    let tcp = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = tcp.local_addr().unwrap();
-    let listener = TlsListener {
-        tcp,
-        acceptor: TlsAcceptor::from(config),
-    };
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    addr
-}
 
 fn metrics_app() -> Router {
     Router::new().route(
@@ -193,7 +63,7 @@ async fn scrape_once(pki: &Pki, target: SocketAddr, tls: &str) -> (HealthState, 
     let db_dir = tempfile::tempdir().unwrap();
     let db = Arc::new(Tsdb::open(db_dir.path(), Options::default()).unwrap());
     let manager = ScrapeManager::new(db.clone());
-    manager.sync(&https_job(pki.dir.path(), target, tls), Path::new("."));
+    manager.sync(&https_job(pki.dir(), target, tls), Path::new("."));
     let (state, error) = first_scrape(&manager).await;
     manager.shutdown().await;
     let querier = db.querier(0, i64::MAX).unwrap();
@@ -208,7 +78,7 @@ async fn scrape_once(pki: &Pki, target: SocketAddr, tls: &str) -> (HealthState, 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn scrape_over_https_trusts_the_ca_file_relative_to_the_config() {
-    let pki = Pki::new();
+    let pki = Pki::new("vigil test CA", "scraper.test");
     let target = serve_https(metrics_app(), pki.server_config(false)).await;
     let (state, error, value) = scrape_once(&pki, target, "      ca_file: ca.pem\n").await;
     assert_eq!((state, error.as_str()), (HealthState::Up, ""));
@@ -217,7 +87,7 @@ async fn scrape_over_https_trusts_the_ca_file_relative_to_the_config() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn scrape_over_https_trusts_an_inline_ca() {
-    let pki = Pki::new();
+    let pki = Pki::new("vigil test CA", "scraper.test");
     let target = serve_https(metrics_app(), pki.server_config(false)).await;
     let inline: String = pki
         .ca_pem
@@ -230,7 +100,7 @@ async fn scrape_over_https_trusts_an_inline_ca() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn scrape_without_the_ca_fails_with_unknown_authority() {
-    let pki = Pki::new();
+    let pki = Pki::new("vigil test CA", "scraper.test");
     let target = serve_https(metrics_app(), pki.server_config(false)).await;
     // The system's roots do not know our CA.
     let (state, error, _) = scrape_once(&pki, target, "      server_name: localhost\n").await;
@@ -245,7 +115,7 @@ async fn scrape_without_the_ca_fails_with_unknown_authority() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn scrape_with_insecure_skip_verify_accepts_an_unknown_ca() {
-    let pki = Pki::new();
+    let pki = Pki::new("vigil test CA", "scraper.test");
     let target = serve_https(metrics_app(), pki.server_config(false)).await;
     let (state, error, value) =
         scrape_once(&pki, target, "      insecure_skip_verify: true\n").await;
@@ -255,7 +125,7 @@ async fn scrape_with_insecure_skip_verify_accepts_an_unknown_ca() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn server_name_is_the_name_the_certificate_must_match() {
-    let pki = Pki::new();
+    let pki = Pki::new("vigil test CA", "scraper.test");
     let target = serve_https(metrics_app(), pki.server_config(false)).await;
     let (state, error, _) = scrape_once(
         &pki,
@@ -280,7 +150,7 @@ async fn server_name_is_the_name_the_certificate_must_match() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn client_certificate_required_by_the_target_is_sent() {
-    let pki = Pki::new();
+    let pki = Pki::new("vigil test CA", "scraper.test");
     let target = serve_https(metrics_app(), pki.server_config(true)).await;
     let (state, error, value) = scrape_once(
         &pki,
@@ -299,7 +169,7 @@ async fn client_certificate_required_by_the_target_is_sent() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_missing_ca_file_is_the_targets_error() {
-    let pki = Pki::new();
+    let pki = Pki::new("vigil test CA", "scraper.test");
     let target = serve_https(metrics_app(), pki.server_config(false)).await;
     let (state, error, _) = scrape_once(&pki, target, "      ca_file: missing.pem\n").await;
     assert_eq!(state, HealthState::Down);
@@ -315,7 +185,7 @@ async fn a_missing_ca_file_is_the_targets_error() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn max_version_below_min_version_is_the_targets_error() {
-    let pki = Pki::new();
+    let pki = Pki::new("vigil test CA", "scraper.test");
     let target = serve_https(metrics_app(), pki.server_config(false)).await;
     let (state, error, _) = scrape_once(
         &pki,
@@ -334,7 +204,7 @@ async fn max_version_below_min_version_is_the_targets_error() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tls13_only_client_reaches_the_target() {
-    let pki = Pki::new();
+    let pki = Pki::new("vigil test CA", "scraper.test");
     let target = serve_https(metrics_app(), pki.server_config(false)).await;
     let (state, error, _) = scrape_once(
         &pki,
@@ -354,7 +224,7 @@ async fn write(State(db): State<Arc<Tsdb>>, headers: HeaderMap, body: Bytes) -> 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn remote_write_over_https_with_ca_file_and_client_certificate() {
-    let pki = Pki::new();
+    let pki = Pki::new("vigil test CA", "scraper.test");
     let rx_dir = tempfile::tempdir().unwrap();
     let rx = Arc::new(Tsdb::open(rx_dir.path(), Options::default()).unwrap());
     let app = Router::new()

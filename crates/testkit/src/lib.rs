@@ -4,12 +4,15 @@
 //! It owns where the shared test inputs live ([`shared_dir`]: the upstream
 //! suites, fixtures and reference configs are read at test time from
 //! `shared/` beside the repository and never copied into it), and how tests
-//! run the real Prometheus next to ours ([`RealPrometheus`]).
+//! run the real Prometheus next to ours ([`RealPrometheus`]), and the
+//! certificates and https server of `tls_config` tests ([`tls`]).
 //!
 //! ```
 //! let fixtures = testkit::shared_dir().join("fixtures");
 //! # let _ = fixtures;
 //! ```
+
+pub mod tls;
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};

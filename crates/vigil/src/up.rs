@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use agent::service::{Agent, AgentOptions};
 use clap::Args;
 use demo::api::{ApiConfig, ApiServer};
 use demo::{loadgen, loggen};
@@ -43,11 +44,32 @@ pub(crate) struct UpArgs {
     /// Address of the log store
     #[arg(long, default_value = "127.0.0.1:3100")]
     loki_listen: SocketAddr,
+    /// Address of the log agent's own endpoints (/ready, /metrics, /targets)
+    #[arg(long, default_value = "127.0.0.1:9080")]
+    agent_listen: SocketAddr,
 }
 
 /// vigil's own loki-config.yaml (`config/` in the repository), built in so
 /// that the binary needs nothing beside it.
 const LOKI_CONFIG: &str = include_str!("../../../config/loki-config.yaml");
+
+/// vigil's own promtail-config.yaml, built in likewise; its paths are under
+/// `${VIGIL_DATA_DIR}`, which `up` fills in with its data directory.
+const PROMTAIL_CONFIG: &str = include_str!("../../../config/promtail-config.yaml");
+
+/// The agent's config for `up`: vigil's own file with the data directory
+/// filled in. Written once; a user's edits are kept.
+fn promtail_config(path: &Path, data_dir: &Path) -> anyhow::Result<()> {
+    let data_dir = data_dir.display().to_string();
+    let text = agent::config::expand_env_with(PROMTAIL_CONFIG, "promtail-config.yaml", |name| {
+        (name == "VIGIL_DATA_DIR").then(|| data_dir.clone())
+    })?;
+    let text = format!(
+        "# Written by `vigil up` from vigil's config/promtail-config.yaml, with the data\n\
+         # directory filled in; edit freely, it is not overwritten.\n{text}"
+    );
+    write_once(path, &text)
+}
 
 /// Writes `text` to `path` unless the file exists: a user's edits are kept.
 fn write_once(path: &Path, text: &str) -> anyhow::Result<()> {
@@ -139,6 +161,23 @@ pub(crate) async fn run(args: UpArgs) -> anyhow::Result<()> {
     .await?;
     let loki_url = format!("http://{}", logs_store.addr());
 
+    let promtail_yaml = args.data_dir.join("config/promtail-config.yaml");
+    promtail_config(&promtail_yaml, &args.data_dir)?;
+    let agent = Agent::start(AgentOptions {
+        config_file: promtail_yaml.display().to_string(),
+        overrides: agent::config::Overrides {
+            // The store's address as `up` was told it.
+            client_url: Some(format!("{loki_url}/loki/api/v1/push")),
+            client_external_labels: None,
+        },
+        listen: Some(args.agent_listen),
+        ..AgentOptions::default()
+    })
+    .await?;
+    let agent_url = agent
+        .addr()
+        .map_or_else(|| "(server disabled)".to_owned(), |a| format!("http://{a}"));
+
     let traffic = tokio::spawn({
         let config = loadgen::LoadgenConfig {
             target: api_url.clone(),
@@ -174,6 +213,10 @@ pub(crate) async fn run(args: UpArgs) -> anyhow::Result<()> {
         "  log store       {loki_url}  (Loki API; config {})",
         loki_yaml.display()
     );
+    println!(
+        "  log agent       {agent_url}  (tails the logs below; config {})",
+        promtail_yaml.display()
+    );
     println!("  API log         {}", api_logs.join("logs.log").display());
     println!("  generated logs  {}", loggen_logs.display());
     println!(
@@ -188,6 +231,8 @@ pub(crate) async fn run(args: UpArgs) -> anyhow::Result<()> {
     // one must not leave the stores unsynced.
     let traffic = traffic.await;
     let fake_logs = fake_logs.await;
+    // The agent pushes what it has read before the log store stops.
+    let agent = agent.shutdown().await;
     let api = api.shutdown().await;
     let metrics = metrics.shutdown().await;
     let logs_store = logs_store.shutdown().await;
@@ -199,6 +244,7 @@ pub(crate) async fn run(args: UpArgs) -> anyhow::Result<()> {
     );
     let report = fake_logs??;
     tracing::info!(lines = report.lines, "log generator stopped");
+    agent?;
     api?;
     metrics?;
     logs_store?;

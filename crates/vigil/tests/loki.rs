@@ -1,76 +1,12 @@
 //! `vigil loki` as a user runs it: the reference config unchanged, a bad
 //! config's error, and a SIGKILL while pushes are being acknowledged.
 
-use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+mod common;
+
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-const VIGIL: &str = env!("CARGO_BIN_EXE_vigil");
-
-/// Kills the child when dropped, so that a failing test leaves nothing.
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// Starts `vigil loki` on a free loopback port; returns it and its URL
-/// once `/ready` answers.
-fn start(config: &Path, storage: &Path) -> (Running, String) {
-    let mut child = Command::new(VIGIL)
-        .arg("loki")
-        .arg(format!("-config.file={}", config.display()))
-        .arg("--storage.path")
-        .arg(storage)
-        .args(["--server.http-listen-address", "127.0.0.1"])
-        .args(["--server.http-listen-port", "0"])
-        .env("NO_COLOR", "1")
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("vigil starts");
-    let stderr = child.stderr.take().expect("stderr");
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let running = Running(child);
-    let addr = regex::Regex::new(r"addr\W*=\W*(127\.0\.0\.1:\d+)").expect("a regex");
-    let started = Instant::now();
-    let url = loop {
-        let line = rx
-            .recv_timeout(Duration::from_secs(30))
-            .expect("the log store says where it listens");
-        let plain = strip_ansi(&line);
-        if let Some(c) = addr.captures(&plain) {
-            break format!("http://{}", &c[1]);
-        }
-        assert!(started.elapsed() < Duration::from_secs(30), "no address");
-    };
-    (running, url)
-}
-
-fn strip_ansi(text: &str) -> String {
-    regex::Regex::new(r"\x1b\[[0-9;]*m")
-        .expect("a regex")
-        .replace_all(text, "")
-        .into_owned()
-}
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("a runtime")
-}
+use common::{VIGIL, runtime, start};
 
 #[test]
 fn the_reference_config_starts_the_log_store_unchanged() {
@@ -179,8 +115,7 @@ fn acknowledged_lines_survive_sigkill_exactly_once() {
             .send();
         in_flight.push(tokio::spawn(pending));
         tokio::time::sleep(Duration::from_millis(2)).await;
-        let _ = server.0.kill();
-        let _ = server.0.wait();
+        server.kill();
         for p in in_flight {
             // Answered before the kill or cut by it: either is fine.
             let _ = p.await;

@@ -28,7 +28,6 @@
 //! [`Fanout`] gives every entry to several clients.
 
 mod batch;
-mod config;
 mod fanout;
 mod metrics;
 mod push;
@@ -43,11 +42,11 @@ use lokipush::{EntryAdapter, LabelPairAdapter, Timestamp};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
+use crate::config::{ClientConfig, LimitsConfig};
 use crate::entry::{Entry, LabelSet, Receipt, Sink, SinkClosed, TENANT_LABEL};
 use batch::{Batch, Prepared};
 use push::Pusher;
 
-pub use config::{BackoffConfig, BasicAuth, ClientConfig, TlsConfig};
 pub use fanout::Fanout;
 pub use metrics::{CLIENT_FAMILIES, ClientMetrics, reason};
 pub use push::USER_AGENT_VALUE;
@@ -64,9 +63,15 @@ pub enum ClientError {
         /// The URL as configured.
         url: String,
     },
-    /// Two ways of authenticating are configured where one is allowed.
-    #[error("{0}")]
-    Conflict(&'static str),
+    /// `proxy_url` is not a proxy URL reqwest takes.
+    #[error("invalid proxy_url {url:?}")]
+    BadProxy {
+        /// The URL as configured.
+        url: String,
+    },
+    /// `tls_config.max_version` is below TLS 1.2, the oldest rustls speaks.
+    #[error("tls_config.max_version allows no supported TLS version (TLS12, TLS13)")]
+    TlsVersion,
     /// A configured header's name or value is not valid in HTTP.
     #[error("invalid header {0:?}")]
     Header(String),
@@ -120,11 +125,24 @@ pub struct Pending {
 pub struct Client {
     shared: Arc<Shared>,
     config: Arc<ClientConfig>,
+    limits: Limits,
     metrics: ClientMetrics,
     host: String,
     cancel: CancellationToken,
     task: Mutex<Option<tokio::task::JoinHandle<()>>>,
     runtime: tokio::runtime::Handle,
+}
+
+/// What `limits_config` says to every client (Promtail hands the same
+/// three values to each).
+#[derive(Debug, Clone, Copy)]
+struct Limits {
+    /// Streams a batch may hold; 0: no limit.
+    max_streams: usize,
+    /// Bytes a line may have; 0: no limit.
+    max_line_size: usize,
+    /// Cut longer lines instead of dropping them.
+    max_line_size_truncate: bool,
 }
 
 /// What the senders and the pushing task share.
@@ -179,10 +197,13 @@ impl Shared {
 }
 
 impl Client {
-    /// Starts a client for `config`, counting into `metrics`; its pushing
-    /// task runs on `runtime`.
+    /// Starts a client for `config`, with `limits_config`'s stream and
+    /// line limits, counting into `metrics`; its pushing task runs on
+    /// `runtime`. The config was validated when it was read (one way of
+    /// authenticating, no OAuth2).
     pub fn new(
         config: ClientConfig,
+        limits: &LimitsConfig,
         metrics: ClientMetrics,
         runtime: &tokio::runtime::Handle,
     ) -> Result<Client, ClientError> {
@@ -195,7 +216,11 @@ impl Client {
             .ok_or_else(|| ClientError::BadUrl {
                 url: config.url.clone(),
             })?;
-        check_auth(&config)?;
+        let limits = Limits {
+            max_streams: limits.max_streams,
+            max_line_size: usize::try_from(limits.max_line_size).unwrap_or(usize::MAX),
+            max_line_size_truncate: limits.max_line_size_truncate,
+        };
         let host = host_label(&url);
         let pusher = Pusher::new(config.clone(), url, host.clone(), metrics.clone())?;
         metrics.init_host(&host);
@@ -214,6 +239,7 @@ impl Client {
         Ok(Client {
             shared,
             config: Arc::new(config),
+            limits,
             metrics,
             host,
             cancel,
@@ -304,9 +330,9 @@ impl Client {
             .unwrap_or(&self.config.tenant_id)
             .clone();
         let mut line = line.into_bytes();
-        let max = self.config.max_line_size;
+        let max = self.limits.max_line_size;
         if max > 0 && line.len() > max {
-            if !self.config.max_line_size_truncate {
+            if !self.limits.max_line_size_truncate {
                 self.metrics
                     .dropped(&self.host, &tenant, reason::LINE_TOO_LONG, 1, line.len());
                 return None;
@@ -385,13 +411,13 @@ impl Sink for Client {
             }
         };
         let batch = &mut state.filling[slot];
-        if batch.takes_stream(&prepared.labels, self.config.max_streams) {
+        if batch.takes_stream(&prepared.labels, self.limits.max_streams) {
             batch.add(prepared);
             return Ok(());
         }
         drop(state);
         tracing::error!(host = %self.host, tenant = %prepared.tenant, stream = %prepared.labels,
-            limit = self.config.max_streams, "batch add err: streams limit exceeded");
+            limit = self.limits.max_streams, "batch add err: streams limit exceeded");
         self.metrics.dropped(
             &self.host,
             &prepared.tenant,
@@ -508,29 +534,6 @@ fn host_label(url: &reqwest::Url) -> String {
     }
 }
 
-/// Prometheus' checks of an HTTP client's authentication settings.
-fn check_auth(config: &ClientConfig) -> Result<(), ClientError> {
-    let bearer = config.bearer_token.is_some() || config.bearer_token_file.is_some();
-    if config.bearer_token.is_some() && config.bearer_token_file.is_some() {
-        return Err(ClientError::Conflict(
-            "at most one of bearer_token & bearer_token_file must be configured",
-        ));
-    }
-    if let Some(auth) = &config.basic_auth {
-        if bearer {
-            return Err(ClientError::Conflict(
-                "at most one of basic_auth, oauth2, bearer_token & bearer_token_file must be configured",
-            ));
-        }
-        if auth.password.is_some() && auth.password_file.is_some() {
-            return Err(ClientError::Conflict(
-                "at most one of basic_auth password & password_file must be configured",
-            ));
-        }
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -569,37 +572,5 @@ mod tests {
         ] {
             assert_eq!(host_label(&reqwest::Url::parse(url).unwrap()), host);
         }
-    }
-
-    #[test]
-    fn conflicting_credentials_are_refused() {
-        let base = ClientConfig {
-            url: "http://127.0.0.1:1/".into(),
-            ..ClientConfig::default()
-        };
-        let cases = [
-            ClientConfig {
-                bearer_token: Some("a".into()),
-                bearer_token_file: Some("f".into()),
-                ..base.clone()
-            },
-            ClientConfig {
-                bearer_token: Some("a".into()),
-                basic_auth: Some(BasicAuth::default()),
-                ..base.clone()
-            },
-            ClientConfig {
-                basic_auth: Some(BasicAuth {
-                    password: Some("p".into()),
-                    password_file: Some("f".into()),
-                    ..BasicAuth::default()
-                }),
-                ..base.clone()
-            },
-        ];
-        for config in cases {
-            assert!(matches!(check_auth(&config), Err(ClientError::Conflict(_))));
-        }
-        assert!(check_auth(&base).is_ok());
     }
 }

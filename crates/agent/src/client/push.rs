@@ -8,8 +8,8 @@ use tokio_util::sync::CancellationToken;
 
 use super::ClientError;
 use super::batch::Batch;
-use super::config::{BackoffConfig, ClientConfig};
 use super::metrics::{ClientMetrics, reason};
+use crate::config::{BackoffConfig, ClientAuth, ClientConfig, Secret};
 
 /// The `User-Agent` of a push: Promtail's `promtail/<version>`, naming the
 /// Promtail release whose behaviour the client follows, then vigil's.
@@ -207,7 +207,7 @@ impl Pusher {
                 Ok(Some(Auth::Basic(user, password))) => {
                     request = request.basic_auth(user, Some(password))
                 }
-                Ok(Some(Auth::Bearer(token))) => request = request.bearer_auth(token),
+                Ok(Some(Auth::Header(value))) => request = request.header(AUTHORIZATION, value),
                 Ok(None) => {}
                 Err(error) => return no_answer(error),
             }
@@ -233,28 +233,25 @@ impl Pusher {
         }
     }
 
-    /// The credentials from `basic_auth` or the bearer token, files read
-    /// now so that a rotated secret is picked up.
+    /// The credentials of `basic_auth` or `authorization` (bearer tokens
+    /// included), files read now so that a rotated secret is picked up.
     fn authorization(&self) -> Result<Option<Auth>, String> {
-        let read = |path: &std::path::Path| {
-            std::fs::read_to_string(path)
+        let read = |secret: &Secret| match secret {
+            Secret::Inline(text) => Ok(text.clone()),
+            Secret::File(path) => std::fs::read_to_string(path)
                 .map(|s| s.trim().to_owned())
-                .map_err(|e| format!("unable to read {}: {e}", path.display()))
+                .map_err(|e| format!("unable to read {}: {e}", path.display())),
         };
-        if let Some(auth) = &self.config.basic_auth {
-            let password = match (&auth.password_file, &auth.password) {
-                (Some(file), _) => read(file)?,
-                (None, Some(password)) => password.clone(),
-                (None, None) => String::new(),
-            };
-            return Ok(Some(Auth::Basic(auth.username.clone(), password)));
-        }
-        let token = match (&self.config.bearer_token_file, &self.config.bearer_token) {
-            (Some(file), _) => read(file)?,
-            (None, Some(token)) => token.clone(),
-            (None, None) => return Ok(None),
-        };
-        Ok(Some(Auth::Bearer(token)))
+        Ok(match &self.config.auth {
+            None => None,
+            Some(ClientAuth::Basic { username, password }) => {
+                Some(Auth::Basic(username.clone(), read(password)?))
+            }
+            Some(ClientAuth::Authorization {
+                scheme,
+                credentials,
+            }) => Some(Auth::Header(format!("{scheme} {}", read(credentials)?))),
+        })
     }
 }
 
@@ -262,8 +259,8 @@ impl Pusher {
 enum Auth {
     /// User and password.
     Basic(String, String),
-    /// A bearer token.
-    Bearer(String),
+    /// The whole `Authorization` value, `<scheme> <credentials>`.
+    Header(String),
 }
 
 /// The first line of the first kilobyte of an error answer.
@@ -297,7 +294,7 @@ fn describe(error: &reqwest::Error) -> String {
 /// `max_period`.
 struct Backoff {
     config: BackoffConfig,
-    retries: u32,
+    retries: usize,
     low: Duration,
     high: Duration,
 }
@@ -324,7 +321,7 @@ impl Backoff {
             return self.low;
         }
         let span = u64::try_from((self.high - self.low).as_nanos()).unwrap_or(u64::MAX);
-        let delay = self.low + Duration::from_nanos(fastrand::u64(..span));
+        let delay = self.low + Duration::from_nanos(rand::random_range(..span));
         if self.high < self.config.max_period {
             self.low = double(self.low, self.config.max_period);
             self.high = double(self.high, self.config.max_period);

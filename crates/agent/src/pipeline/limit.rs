@@ -220,6 +220,8 @@ pub struct LimitStage {
     rate: f64,
     burst: f64,
     dropped: Arc<Family<Counter>>,
+    /// The `reason` its drops are counted under.
+    reason: &'static str,
     pause: Box<dyn Pause>,
 }
 
@@ -267,8 +269,27 @@ impl LimitStage {
             rate: cfg.rate,
             burst: cfg.burst,
             dropped,
+            reason: DROP_REASON,
             pause,
         })
+    }
+
+    /// Promtail's `limits_config.readline_rate`: one limiter shared by
+    /// every job, applied after their stages, that waits or (with
+    /// `readline_rate_drop`) drops, counting `global_rate_limiter_drop`.
+    pub fn readline(rate: f64, burst: usize, drop: bool, dropped: Arc<Family<Counter>>) -> Self {
+        let burst = burst as f64;
+        Self {
+            mode: Mode::Single {
+                bucket: Bucket::new(rate, burst),
+                drop,
+            },
+            rate,
+            burst,
+            dropped,
+            reason: "global_rate_limiter_drop",
+            pause: Box::new(Sleep),
+        }
     }
 
     /// Whether the entry passes; waits first when the stage waits.
@@ -318,7 +339,7 @@ impl Stage for LimitStage {
         if self.admit(&entry, now_ns) {
             out.push(entry);
         } else {
-            self.dropped.with_labels(&[DROP_REASON]).inc();
+            self.dropped.with_labels(&[self.reason]).inc();
         }
     }
 }

@@ -30,14 +30,14 @@ use tokio_util::sync::CancellationToken;
 use crate::client::{ClientError, ClientMetrics};
 use crate::config::{Config, ConfigError, Overrides, ScrapeConfig, TargetKind};
 use crate::entry::{LabelSet, Sink};
-use crate::pipeline::{DryRunSink, Pipeline, PipelineError, StageContext};
+use crate::pipeline::{DryRunSink, LimitStage, Pipeline, PipelineError, StageContext};
 use crate::server::{JobStatus, ServerState, StatusSource};
 use crate::tail::{
     Positions, PositionsConfig, PositionsError, SyncHandle, TailConfig, TailMetrics, TargetConfig,
     TargetManager,
 };
 use clients::Clients;
-pub use job::JobSink;
+pub use job::{JobSink, ReadlineLimit};
 pub use stdin::run_stdin;
 
 /// How long a shutdown waits for the clients to acknowledge what was
@@ -264,17 +264,27 @@ async fn start_running(
 ) -> Result<Running, AgentError> {
     let (sink, clients) = sinks(&config, options, metrics)?;
     let base = metrics.stages.clone();
+    let readline = readline_limit(&config, metrics);
     let mut jobs = Vec::new();
     let mut targets = Vec::new();
     for scrape in &config.scrape_configs {
-        if scrape.kind != Some(TargetKind::Files) || scrape.static_configs.is_empty() {
+        if scrape.kind != Some(TargetKind::Files) {
             // Other target kinds were reported when the config loaded.
             continue;
         }
-        let job = Arc::new(JobSink::new(
-            job_pipeline(scrape, &base, options.inspect)?,
-            sink.clone(),
-        ));
+        if !scrape.file_sd_configs.is_empty() {
+            tracing::warn!(
+                job = %scrape.job_name,
+                "file_sd_configs are not supported yet and are ignored; use static_configs"
+            );
+        }
+        if scrape.static_configs.is_empty() {
+            continue;
+        }
+        let job = Arc::new(
+            JobSink::new(job_pipeline(scrape, &base, options.inspect)?, sink.clone())
+                .with_readline_limit(readline.clone()),
+        );
         jobs.push(job.clone());
         targets.extend(job_targets(scrape, job));
     }
@@ -350,6 +360,20 @@ pub(crate) fn sinks(
         &tokio::runtime::Handle::current(),
     )?;
     Ok((clients.sink(), Some(clients)))
+}
+
+/// `limits_config.readline_rate`, when `readline_rate_enabled` is set: one
+/// limiter for every job.
+pub(crate) fn readline_limit(config: &Config, metrics: &Metrics) -> Option<job::ReadlineLimit> {
+    let limits = &config.limits;
+    limits.readline_rate_enabled.then(|| {
+        Arc::new(Mutex::new(LimitStage::readline(
+            limits.readline_rate,
+            limits.readline_burst,
+            limits.readline_rate_drop,
+            metrics.stages.dropped.clone(),
+        )))
+    })
 }
 
 /// The job's pipeline, printing each stage's changes when inspecting.

@@ -8,7 +8,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::job::{JobSink, now_ns};
-use super::{AgentError, AgentOptions, DRAIN_TIMEOUT, Metrics, Ticker, job_pipeline, sinks};
+use super::{
+    AgentError, AgentOptions, DRAIN_TIMEOUT, Metrics, Ticker, job_pipeline, readline_limit, sinks,
+};
 use crate::config::Config;
 use crate::entry::{Entry, LabelSet, Sink};
 
@@ -27,10 +29,13 @@ pub fn run_stdin(options: &AgentOptions) -> Result<(), AgentError> {
         .into_iter()
         .filter(|(k, _)| !k.starts_with("__"))
         .collect();
-    let job = Arc::new(JobSink::new(
-        job_pipeline(&scrape, &metrics.stages, options.inspect)?,
-        sink,
-    ));
+    let job = Arc::new(
+        JobSink::new(
+            job_pipeline(&scrape, &metrics.stages, options.inspect)?,
+            sink,
+        )
+        .with_readline_limit(readline_limit(&config, &metrics)),
+    );
     let ticker = Ticker::start(vec![job.clone()]);
     let result = feed(&job, labels);
     let drained = job.close();

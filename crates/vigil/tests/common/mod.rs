@@ -1,0 +1,123 @@
+//! What the binary-level tests share: running `vigil` subcommands as
+//! children that die with the test, and finding the address they log.
+
+// Each test binary uses its own part of this module.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+/// The binary under test.
+pub(crate) const VIGIL: &str = env!("CARGO_BIN_EXE_vigil");
+
+/// How long a child may take to say where it listens: generous, for a
+/// loaded CI machine.
+const START_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Kills the child when dropped, so that a failing test leaves nothing.
+pub(crate) struct Running(Child);
+
+impl Running {
+    /// The child's process id.
+    pub(crate) fn pid(&self) -> u32 {
+        self.0.id()
+    }
+
+    /// SIGKILLs the child and reaps it.
+    pub(crate) fn kill(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// Starts `vigil loki` on a free loopback port; returns it and its URL
+/// once it says where it listens.
+pub(crate) fn start(config: &Path, storage: &Path) -> (Running, String) {
+    start_loki_on(config, storage, 0)
+}
+
+/// Starts `vigil loki` on loopback `port` (0: a free one); returns it and
+/// its URL once it says where it listens.
+pub(crate) fn start_loki_on(config: &Path, storage: &Path, port: u16) -> (Running, String) {
+    let mut command = Command::new(VIGIL);
+    command
+        .arg("loki")
+        .arg(format!("-config.file={}", config.display()))
+        .arg("--storage.path")
+        .arg(storage)
+        .args(["--server.http-listen-address", "127.0.0.1"])
+        .args(["--server.http-listen-port", &port.to_string()]);
+    let addr = regex::Regex::new(r"addr\W*=\W*(127\.0\.0\.1:\d+)").expect("a regex");
+    spawn_until(command, &addr, "the log store says where it listens")
+}
+
+/// Starts `vigil promtail -config.file=CONFIG` (its config's `server`
+/// block on 127.0.0.1, port 0); returns it and its URL once it listens.
+pub(crate) fn start_agent(config: &Path) -> (Running, String) {
+    let mut command = Command::new(VIGIL);
+    command
+        .arg("promtail")
+        .arg(format!("-config.file={}", config.display()));
+    let addr = regex::Regex::new(r"agent listening on http://(127\.0\.0\.1:\d+)").expect("a regex");
+    spawn_until(command, &addr, "the agent says where it listens")
+}
+
+/// Spawns `command` with its log on a pipe and waits for a line that
+/// `addr` matches; its first group is the address. The rest of the log is
+/// drained so the child never blocks on it.
+fn spawn_until(mut command: Command, addr: &regex::Regex, what: &str) -> (Running, String) {
+    let mut child = command
+        .env("NO_COLOR", "1")
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("vigil starts");
+    let stderr = child.stderr.take().expect("stderr");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let running = Running(child);
+    let deadline = Instant::now() + START_TIMEOUT;
+    let mut seen = Vec::new();
+    let url = loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let Ok(line) = rx.recv_timeout(left) else {
+            panic!("{what}; it logged:\n{}", seen.join("\n"));
+        };
+        let plain = strip_ansi(&line);
+        if let Some(c) = addr.captures(&plain) {
+            break format!("http://{}", &c[1]);
+        }
+        seen.push(plain);
+    };
+    (running, url)
+}
+
+/// The text without terminal colours.
+pub(crate) fn strip_ansi(text: &str) -> String {
+    regex::Regex::new(r"\x1b\[[0-9;]*m")
+        .expect("a regex")
+        .replace_all(text, "")
+        .into_owned()
+}
+
+/// A runtime for the test's HTTP calls.
+pub(crate) fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime")
+}

@@ -83,6 +83,15 @@ pub fn quote(s: &str) -> String {
 /// [`quote`], appended to `out`.
 pub fn quote_into(out: &mut String, s: &str) {
     out.push('"');
+    // Printable ASCII other than the quote and the backslash stands for
+    // itself: most label values are only that, and go in at once.
+    if s.bytes()
+        .all(|b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\')
+    {
+        out.push_str(s);
+        out.push('"');
+        return;
+    }
     for c in s.chars() {
         push_escaped(out, c, '"');
     }

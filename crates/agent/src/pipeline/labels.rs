@@ -157,9 +157,22 @@ impl Stage for LabelsStage {
     }
 
     fn process(&mut self, mut e: PipelineEntry, _now_ns: i64, out: &mut Vec<PipelineEntry>) {
-        let mut set = Vec::new();
-        each_extracted(&self.cfg, &e, |k, v| set.push((k.to_owned(), v)));
-        e.entry.labels.extend(set);
+        // `each_extracted`'s rule, written into the labels in place: a
+        // label already there keeps its name's allocation.
+        for (name, source) in &self.cfg.labels {
+            let Some(value) = e.extracted.get(source).and_then(get_string) else {
+                continue;
+            };
+            match e.entry.labels.get_mut(name) {
+                Some(old) => {
+                    old.clear();
+                    old.push_str(&value);
+                }
+                None => {
+                    e.entry.labels.insert(name.clone(), value.into_owned());
+                }
+            }
+        }
         out.push(e);
     }
 }

@@ -240,6 +240,7 @@ pub struct Pipeline {
     /// Scratch buffers, kept to avoid an allocation per entry.
     current: Vec<PipelineEntry>,
     next: Vec<PipelineEntry>,
+    released: Vec<PipelineEntry>,
 }
 
 impl Pipeline {
@@ -259,6 +260,7 @@ impl Pipeline {
             inspector: None,
             current: Vec::new(),
             next: Vec::new(),
+            released: Vec::new(),
         }
     }
 
@@ -273,9 +275,11 @@ impl Pipeline {
     /// Runs `entry` through every stage; what comes out is appended to
     /// `out`.
     pub fn process(&mut self, entry: Entry, now_ns: i64, out: &mut Vec<Entry>) {
-        let mut released = Vec::new();
+        // A buffer kept across entries: no allocation per line.
+        let mut released = std::mem::take(&mut self.released);
         self.process_entry(PipelineEntry::new(entry), now_ns, &mut released);
-        out.extend(released.into_iter().map(|e| e.entry));
+        out.extend(released.drain(..).map(|e| e.entry));
+        self.released = released;
     }
 
     /// Runs one pipeline entry through every stage from the first.

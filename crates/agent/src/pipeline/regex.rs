@@ -82,37 +82,68 @@ pub(crate) fn input_text<'e>(
 #[derive(Debug)]
 pub struct RegexStage {
     cfg: RegexConfig,
+    /// The named groups, by index (unnamed ones are not extracted).
+    names: Vec<(usize, String)>,
+    /// Where the last match's groups were, kept to avoid an allocation
+    /// per line.
+    locations: regex::CaptureLocations,
 }
 
 impl RegexStage {
     /// The stage for `cfg`.
     pub fn new(cfg: RegexConfig) -> Self {
-        Self { cfg }
-    }
-
-    fn apply(&self, e: &mut PipelineEntry) {
-        let Some(input) = input_text(e, self.cfg.source.as_deref()) else {
-            return;
-        };
-        let Some(caps) = self.cfg.expression.captures(&input) else {
-            return;
-        };
-        // A group that did not take part in the match is "" in Go.
-        let found: Vec<(String, String)> = self
-            .cfg
+        let names = cfg
             .expression
             .capture_names()
             .enumerate()
             .skip(1)
-            .filter_map(|(i, name)| {
-                let name = name.filter(|n| !n.is_empty())?;
-                let text = caps.get(i).map_or("", |m| m.as_str());
-                Some((name.to_owned(), text.to_owned()))
-            })
+            .filter_map(|(i, name)| Some((i, name.filter(|n| !n.is_empty())?.to_owned())))
             .collect();
-        drop(input);
-        for (name, text) in found {
-            e.extracted.insert(name, Value::String(text));
+        let locations = cfg.expression.capture_locations();
+        Self {
+            cfg,
+            names,
+            locations,
+        }
+    }
+
+    fn apply(&mut self, e: &mut PipelineEntry) {
+        let owned;
+        let input: &str = match self.cfg.source.as_deref() {
+            None => &e.entry.line,
+            source => match input_text(e, source) {
+                Some(text) => {
+                    owned = text.into_owned();
+                    &owned
+                }
+                None => return,
+            },
+        };
+        if self
+            .cfg
+            .expression
+            .captures_read(&mut self.locations, input)
+            .is_none()
+        {
+            return;
+        }
+        for (i, name) in &self.names {
+            // A group that did not take part in the match is "" in Go.
+            let text = self
+                .locations
+                .get(*i)
+                .map_or("", |(start, end)| &input[start..end]);
+            match e.extracted.get_mut(name.as_str()) {
+                Some(Value::String(old)) => {
+                    old.clear();
+                    old.push_str(text);
+                }
+                Some(old) => *old = Value::String(text.to_owned()),
+                None => {
+                    e.extracted
+                        .insert(name.clone(), Value::String(text.to_owned()));
+                }
+            }
         }
     }
 }

@@ -44,11 +44,14 @@ fn dry_run(args: &[&str], input: &str) -> Vec<(String, String, String)> {
         .expect("text")
         .lines()
         .map(|l| {
-            // `ts<TAB>{labels}<tabs>line`, as Promtail's tabwriter prints it.
-            let (ts, rest) = l.split_once('\t').expect("a timestamp");
-            let end = rest.find('}').expect("labels") + 1;
-            let line = rest[end..].trim_start_matches('\t');
-            (ts.to_owned(), rest[..end].to_owned(), line.to_owned())
+            // `ts<pad>{labels}<pad>line`, as Promtail's tabwriter prints
+            // it: a cell whose width is a multiple of 8 gets no tab, so the
+            // timestamp may run straight into the labels.
+            let start = l.find('{').expect("labels");
+            let end = start + l[start..].find('}').expect("labels' end") + 1;
+            let ts = l[..start].trim_end_matches('\t');
+            let line = l[end..].trim_start_matches('\t');
+            (ts.to_owned(), l[start..end].to_owned(), line.to_owned())
         })
         .collect()
 }

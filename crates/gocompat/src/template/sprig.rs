@@ -204,8 +204,10 @@ impl Functions for Sprig {
     }
 }
 
-/// Promtail's additions, which shadow sprig's functions of the same name.
-const PROMTAIL: &[&str] = &[
+/// Go's `strings` functions under their Go names, which Promtail and Loki
+/// both register (Loki calls them its deprecated functions); [`Promtail`]
+/// implements them.
+pub const GO_STRINGS: &[&str] = &[
     "ToLower",
     "ToUpper",
     "Replace",
@@ -215,6 +217,11 @@ const PROMTAIL: &[&str] = &[
     "TrimPrefix",
     "TrimSuffix",
     "TrimSpace",
+];
+
+/// Promtail's other additions, which shadow sprig's functions of the same
+/// name.
+const PROMTAIL: &[&str] = &[
     "Hash",
     "Sha2Hash",
     "regexReplaceAll",
@@ -229,7 +236,7 @@ pub struct Promtail;
 
 impl Functions for Promtail {
     fn has(&self, name: &str) -> bool {
-        PROMTAIL.contains(&name) || SPRIG.contains(&name)
+        GO_STRINGS.contains(&name) || PROMTAIL.contains(&name) || SPRIG.contains(&name)
     }
 
     fn call(&self, name: &str, args: Vec<Value>) -> Result<Value, FnError> {

@@ -7,7 +7,8 @@
 //! [`Promtail`]. Go's builtins come with the engine.
 
 use gocompat::template::{
-    FnError, Functions as _, Promtail, Value, arity, int_arg as int, str_arg as s, time_arg,
+    FnError, Functions as _, GO_STRINGS, Promtail, Value, arity, int_arg as int, str_arg as s,
+    time_arg,
 };
 use gocompat::{time, url};
 
@@ -15,17 +16,9 @@ use super::Context;
 
 /// The names Loki registers, Loki's `functionMap` and then its list of
 /// sprig functions (a name not here fails to parse, as in Loki).
+/// Go's `strings` functions ([`GO_STRINGS`]) come on top.
 const FUNCTIONS: &[&str] = &[
-    // Loki's own, and Go's `strings` functions
-    "ToLower",
-    "ToUpper",
-    "Replace",
-    "Trim",
-    "TrimLeft",
-    "TrimRight",
-    "TrimPrefix",
-    "TrimSuffix",
-    "TrimSpace",
+    // Loki's own
     "__line__",
     "__timestamp__",
     "regexReplaceAll",
@@ -89,7 +82,7 @@ const FUNCTIONS: &[&str] = &[
 
 /// Whether `name` is one of Loki's functions.
 pub(super) fn is_function(name: &str) -> bool {
-    FUNCTIONS.contains(&name)
+    FUNCTIONS.contains(&name) || GO_STRINGS.contains(&name)
 }
 
 /// Calls a function (arguments already evaluated, the piped value last).
@@ -241,7 +234,7 @@ mod tests {
             line: "l",
             ts_ns: 0,
         };
-        for f in FUNCTIONS {
+        for f in FUNCTIONS.iter().chain(GO_STRINGS) {
             // Any outcome but a panic is fine; unknown names must not occur.
             if let Err(e) = call(f, vec![Value::Str("1".into()), Value::Str("2".into())], ctx) {
                 let text = format!("{e:?}");

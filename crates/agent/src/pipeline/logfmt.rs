@@ -7,10 +7,14 @@
 //! (`a=b=c`), reads on after text glued to a closing quote (`a="x"y=1`
 //! yields `y`), splits records at newlines, and rejects invalid escapes.
 //! Because the first error ends the decoding but keeps what was read
-//! before it, the small decoder here follows go-logfmt step by step.
+//! before it, the small decoder here follows go-logfmt step by step. Only
+//! the unquoting of a quoted value is the same in both (Loki's decoder is a
+//! fork of go-logfmt's and kept its `unquoteBytes`): that is LogQL's
+//! [`unquote_logfmt`].
 
 use std::collections::BTreeMap;
 
+use logql::pipeline::parsers::unquote_logfmt;
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -165,7 +169,6 @@ fn decode_record(line: &str, pair: &mut impl FnMut(&str, String)) -> bool {
                 let open = pos;
                 pos += 1;
                 let mut escaped = false;
-                let mut has_escape = false;
                 let mut close = None;
                 while pos < b.len() {
                     let c = b[pos];
@@ -174,7 +177,6 @@ fn decode_record(line: &str, pair: &mut impl FnMut(&str, String)) -> bool {
                         escaped = false;
                     } else if c == b'\\' {
                         escaped = true;
-                        has_escape = true;
                     } else if c == b'"' {
                         close = Some(pos);
                         break;
@@ -183,16 +185,12 @@ fn decode_record(line: &str, pair: &mut impl FnMut(&str, String)) -> bool {
                 let Some(close) = close else {
                     return false; // unterminated quoted value
                 };
-                let raw = &line[open..close];
-                let value = if has_escape {
-                    match unquote(raw) {
-                        Some(v) => v,
-                        None => return false, // invalid quoted value
-                    }
-                } else {
-                    raw[1..raw.len() - 1].to_owned()
-                };
-                pair(key, value);
+                // go-logfmt and Loki's decoder share their unquoting rule,
+                // so the agent uses LogQL's (the pipeline crate is a leaf).
+                match unquote_logfmt(&line[open..close]) {
+                    Some(value) => pair(key, value.into_owned()),
+                    None => return false, // invalid quoted value
+                }
             }
             Some(_) => {
                 let vstart = pos;
@@ -206,56 +204,6 @@ fn decode_record(line: &str, pair: &mut impl FnMut(&str, String)) -> bool {
             }
         }
     }
-}
-
-/// Go's JSON-string unquoting as go-logfmt does it: `\"`, `\\`, `\/`,
-/// `\b`, `\f`, `\n`, `\r`, `\t`, `\uXXXX` (with surrogate pairs); anything
-/// else is invalid.
-fn unquote(raw: &str) -> Option<String> {
-    let inner = raw.get(1..raw.len().checked_sub(1)?)?;
-    let mut out = String::with_capacity(inner.len());
-    let mut chars = inner.chars();
-    while let Some(c) = chars.next() {
-        if c != '\\' {
-            out.push(c);
-            continue;
-        }
-        match chars.next()? {
-            '"' => out.push('"'),
-            '\\' => out.push('\\'),
-            '/' => out.push('/'),
-            'b' => out.push('\u{8}'),
-            'f' => out.push('\u{c}'),
-            'n' => out.push('\n'),
-            'r' => out.push('\r'),
-            't' => out.push('\t'),
-            'u' => {
-                let hex: String = chars.by_ref().take(4).collect();
-                let unit = u32::from_str_radix(&hex, 16).ok()?;
-                if (0xD800..0xDC00).contains(&unit) {
-                    // A high surrogate wants a low one next.
-                    let rest = chars.as_str();
-                    let low = rest
-                        .strip_prefix("\\u")
-                        .and_then(|r| r.get(..4))
-                        .and_then(|h| u32::from_str_radix(h, 16).ok())
-                        .filter(|l| (0xDC00..0xE000).contains(l));
-                    match low {
-                        Some(low) => {
-                            let cp = 0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00);
-                            out.push(char::from_u32(cp).unwrap_or('\u{FFFD}'));
-                            chars = rest[6..].chars();
-                        }
-                        None => out.push('\u{FFFD}'),
-                    }
-                } else {
-                    out.push(char::from_u32(unit).unwrap_or('\u{FFFD}'));
-                }
-            }
-            _ => return None,
-        }
-    }
-    Some(out)
 }
 
 #[cfg(test)]

@@ -53,7 +53,7 @@ mod sprig;
 mod value;
 
 pub use builtins::sprintf;
-pub use sprig::{Promtail, Sprig};
+pub use sprig::{GO_STRINGS, Promtail, Sprig, time_arg};
 pub use value::{FieldError, Value};
 
 /// Bound on a rendered template (bytes), so that a template cannot exhaust

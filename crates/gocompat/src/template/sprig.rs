@@ -17,6 +17,7 @@ use sha2::Digest as _;
 
 use super::{
     FnError, Functions, MAX_OUTPUT, Value, arity, float_arg as float, int_arg as int, str_arg as s,
+    strict_int_arg as strict_int,
 };
 
 const SPRIG: &[&str] = &[
@@ -203,8 +204,10 @@ impl Functions for Sprig {
     }
 }
 
-/// Promtail's additions, which shadow sprig's functions of the same name.
-const PROMTAIL: &[&str] = &[
+/// Go's `strings` functions under their Go names, which Promtail and Loki
+/// both register (Loki calls them its deprecated functions); [`Promtail`]
+/// implements them.
+pub const GO_STRINGS: &[&str] = &[
     "ToLower",
     "ToUpper",
     "Replace",
@@ -214,6 +217,11 @@ const PROMTAIL: &[&str] = &[
     "TrimPrefix",
     "TrimSuffix",
     "TrimSpace",
+];
+
+/// Promtail's other additions, which shadow sprig's functions of the same
+/// name.
+const PROMTAIL: &[&str] = &[
     "Hash",
     "Sha2Hash",
     "regexReplaceAll",
@@ -228,7 +236,7 @@ pub struct Promtail;
 
 impl Functions for Promtail {
     fn has(&self, name: &str) -> bool {
-        PROMTAIL.contains(&name) || SPRIG.contains(&name)
+        GO_STRINGS.contains(&name) || PROMTAIL.contains(&name) || SPRIG.contains(&name)
     }
 
     fn call(&self, name: &str, args: Vec<Value>) -> Result<Value, FnError> {
@@ -340,9 +348,22 @@ fn title(x: &str) -> String {
         } else {
             out.push(c);
         }
-        start = !(c.is_alphanumeric() || c == '_' || c == '\'');
+        start = is_title_separator(c);
     }
     out
+}
+
+/// Go's `strings.Title` word separators: ASCII other than letters, digits
+/// and `_` (so `'` separates: `it's` → `It'S`, as in Go), and white space;
+/// other non-ASCII characters join words.
+fn is_title_separator(c: char) -> bool {
+    if c.is_ascii() {
+        !(c.is_ascii_alphanumeric() || c == '_')
+    } else if c.is_alphanumeric() {
+        false
+    } else {
+        c.is_whitespace()
+    }
 }
 
 /// Words of an identifier for the case functions: split at non-alphanumerics
@@ -382,25 +403,18 @@ fn json_text(v: &Value, html_escape: bool, out: &mut String) {
         Value::Int(i) => {
             let _ = write!(out, "{i}");
         }
-        Value::Float(f) => {
-            let abs = f.abs();
-            if abs == 0.0 || (1e-6..1e21).contains(&abs) {
-                out.push_str(&crate::strconv::format_float(*f, 'f', -1));
-            } else {
-                let e = crate::strconv::format_float(*f, 'e', -1);
-                match e.split_once("e-0") {
-                    Some((m, d)) => {
-                        let _ = write!(out, "{m}e-{d}");
-                    }
-                    None => out.push_str(&e),
-                }
-            }
-        }
-        Value::Str(text) => json_string(text, html_escape, out),
-        Value::Time(ns) => json_string(
+        // NaN and the infinities, which Go's encoder refuses, are written
+        // as Go's strconv prints them (a known gap: sprig's `toJson` gives
+        // an empty string there).
+        Value::Float(f) => match crate::json::format_float(*f) {
+            Some(text) => out.push_str(&text),
+            None => out.push_str(&crate::strconv::format_float(*f, 'e', -1)),
+        },
+        Value::Str(text) => crate::json::write_string(out, text, html_escape),
+        Value::Time(ns) => crate::json::write_string(
+            out,
             &crate::time::format(*ns, crate::time::RFC3339_NANO),
             html_escape,
-            out,
         ),
         Value::List(items) => {
             out.push('[');
@@ -418,37 +432,13 @@ fn json_text(v: &Value, html_escape: bool, out: &mut String) {
                 if i > 0 {
                     out.push(',');
                 }
-                json_string(k, html_escape, out);
+                crate::json::write_string(out, k, html_escape);
                 out.push(':');
                 json_text(item, html_escape, out);
             }
             out.push('}');
         }
     }
-}
-
-fn json_string(text: &str, html_escape: bool, out: &mut String) {
-    out.push('"');
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '<' | '>' | '&' if html_escape => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            '\u{2028}' | '\u{2029}' => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c if (c as u32) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
 }
 
 /// Go's `json.MarshalIndent(v, "", "  ")`.
@@ -479,7 +469,7 @@ fn pretty_json(v: &Value, depth: usize, out: &mut String) {
                     out.push(',');
                 }
                 pad(out, depth + 1);
-                json_string(k, true, out);
+                crate::json::write_string(out, k, true);
                 out.push_str(": ");
                 pretty_json(item, depth + 1, out);
             }
@@ -504,10 +494,19 @@ fn from_json(v: serde_json::Value) -> Value {
     }
 }
 
-const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+/// Go's `base64.StdEncoding` as sprig's `b64enc`/`b64dec` use it: padded
+/// output. Decoding is lenient about padding and trailing bits, as this port
+/// always was (Go requires the padding; a known gap, see `b64dec`).
+const BASE64: base64::engine::GeneralPurpose = base64::engine::GeneralPurpose::new(
+    &base64::alphabet::STANDARD,
+    base64::engine::GeneralPurposeConfig::new()
+        .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent)
+        .with_decode_allow_trailing_bits(true),
+);
 const B32: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 
-/// Standard padded encoding with an alphabet of 2^bits symbols.
+/// Standard padded encoding with an alphabet of 2^bits symbols (base32:
+/// no crate for it is in the dependency tree).
 fn encode(bytes: &[u8], alphabet: &[u8], bits: u32, group: usize) -> String {
     let mut out = String::new();
     let (mut buf, mut n) = (0u64, 0u32);
@@ -560,8 +559,9 @@ fn adler32(bytes: &[u8]) -> u32 {
 }
 
 /// A time argument as sprig's date functions take them: a time, or Unix
-/// seconds.
-fn time_arg(v: Option<&Value>) -> Result<i64, FnError> {
+/// seconds. Public for function sets that add date functions of their own
+/// (Loki's `unixEpochMillis`), so that they read times the same way.
+pub fn time_arg(v: Option<&Value>) -> Result<i64, FnError> {
     match v {
         Some(Value::Time(ns)) => Ok(*ns),
         Some(Value::Int(secs)) => Ok(secs.saturating_mul(1_000_000_000)),
@@ -664,9 +664,40 @@ fn wrap(text: &str, width: usize, sep: &str) -> String {
     out
 }
 
+/// The functions whose Go signature has a fixed number of parameters
+/// (variadic ones, and those that check it themselves, are not listed): Go
+/// refuses another count with "wrong number of args".
+const FIXED_ARITY: &[(&str, usize)] = &[
+    ("date", 2),
+    ("dateInZone", 3),
+    ("date_in_zone", 3),
+    ("trunc", 2),
+    ("substr", 3),
+    ("repeat", 2),
+    ("trimall", 2),
+    ("trimAll", 2),
+    ("trimPrefix", 2),
+    ("trimSuffix", 2),
+    ("contains", 2),
+    ("hasPrefix", 2),
+    ("hasSuffix", 2),
+    ("indent", 2),
+    ("nindent", 2),
+    ("replace", 3),
+    ("sub", 2),
+    ("div", 2),
+    ("mod", 2),
+    ("fromJson", 1),
+    ("mustFromJson", 1),
+    ("b64dec", 1),
+];
+
 /// Calls a sprig function (arguments evaluated, the piped value last).
 pub(super) fn call(name: &str, args: Vec<Value>) -> Result<Value, FnError> {
     let a = &args;
+    if let Some(&(_, n)) = FIXED_ARITY.iter().find(|(f, _)| *f == name) {
+        arity(name, a, n)?;
+    }
     let one = |f: &dyn Fn(&str) -> String| -> Result<Value, FnError> {
         arity(name, a, 1)?;
         checked(f(&s(a, 0)))
@@ -713,8 +744,10 @@ pub(super) fn call(name: &str, args: Vec<Value>) -> Result<Value, FnError> {
                 format!("{}...", text.chars().take(w - 3).collect::<String>())
             })
         }
+        // Go declares `int` parameters for trunc, substr, repeat, indent
+        // and round's places: other types are an argument error.
         "trunc" => {
-            let (c, text) = (int(a, 0), s(a, 1));
+            let (c, text) = (strict_int(a, 0)?, s(a, 1));
             let len = i64::try_from(text.len()).unwrap_or(i64::MAX);
             Value::Str(if c < 0 && len + c > 0 {
                 text.get(usize::try_from(len + c).unwrap_or(0)..)
@@ -746,7 +779,7 @@ pub(super) fn call(name: &str, args: Vec<Value>) -> Result<Value, FnError> {
             out
         })?,
         "substr" => {
-            let (start, end, text) = (int(a, 0), int(a, 1), s(a, 2));
+            let (start, end, text) = (strict_int(a, 0)?, strict_int(a, 1)?, s(a, 2));
             let len = text.len();
             let to = |i: i64| usize::try_from(i).unwrap_or(0).min(len);
             Value::Str(if start < 0 {
@@ -758,7 +791,7 @@ pub(super) fn call(name: &str, args: Vec<Value>) -> Result<Value, FnError> {
             })
         }
         "repeat" => {
-            let (n, text) = (usize::try_from(int(a, 0)).unwrap_or(0), s(a, 1));
+            let (n, text) = (usize::try_from(strict_int(a, 0)?).unwrap_or(0), s(a, 1));
             if n.saturating_mul(text.len()) > MAX_OUTPUT {
                 return Err(FnError::Call("output too large".into()));
             }
@@ -848,8 +881,15 @@ pub(super) fn call(name: &str, args: Vec<Value>) -> Result<Value, FnError> {
                 .join(" "),
         ),
         "indent" | "nindent" => {
-            let pad = " ".repeat(usize::try_from(int(a, 0)).unwrap_or(0).min(MAX_OUTPUT));
-            let body = format!("{pad}{}", s(a, 1).replace('\n', &format!("\n{pad}")));
+            let width = usize::try_from(strict_int(a, 0)?).unwrap_or(0);
+            let text = s(a, 1);
+            // Checked before building: the padding repeats on every line.
+            let lines = text.matches('\n').count() + 1;
+            if width.saturating_mul(lines).saturating_add(text.len()) > MAX_OUTPUT {
+                return Err(FnError::Call("output too large".into()));
+            }
+            let pad = " ".repeat(width);
+            let body = format!("{pad}{}", text.replace('\n', &format!("\n{pad}")));
             checked(if name == "nindent" {
                 format!("\n{body}")
             } else {
@@ -971,7 +1011,8 @@ pub(super) fn call(name: &str, args: Vec<Value>) -> Result<Value, FnError> {
         "ceil" => Value::Float(float(a, 0).ceil()),
         "floor" => Value::Float(float(a, 0).floor()),
         "round" => {
-            let p = 10f64.powi(i32::try_from(int(a, 1)).unwrap_or(0));
+            let places = strict_int(a, 1)?.clamp(-400, 400);
+            let p = 10f64.powi(i32::try_from(places).unwrap_or(0));
             let half = if a.len() > 2 { float(a, 2) } else { 0.5 };
             let x = float(a, 0) * p;
             let r = if x.fract().abs() >= half {
@@ -1040,9 +1081,11 @@ pub(super) fn call(name: &str, args: Vec<Value>) -> Result<Value, FnError> {
         "deepEqual" => Value::Bool(a.first() == a.get(1)),
         "base" | "dir" | "ext" | "clean" | "isAbs" | "osBase" | "osDir" | "osExt" | "osClean"
         | "osIsAbs" => path_fn(&name, &s(a, 0)),
-        "b64enc" => one(&|x| encode(x.as_bytes(), B64, 6, 4))?,
+        "b64enc" => one(&|x| base64::Engine::encode(&BASE64, x))?,
         "b64dec" => {
-            Value::Str(String::from_utf8_lossy(&decode(&s(a, 0), B64, 6, "base64")?).into_owned())
+            let bytes = base64::Engine::decode(&BASE64, s(a, 0))
+                .map_err(|_| FnError::Call("illegal base64 data".into()))?;
+            Value::Str(String::from_utf8_lossy(&bytes).into_owned())
         }
         "b32enc" => one(&|x| encode(x.as_bytes(), B32, 5, 8))?,
         "b32dec" => {
@@ -1290,6 +1333,35 @@ mod tests {
             ),
             "b$1b"
         );
+    }
+
+    #[test]
+    fn title_separates_words_as_go_does() {
+        assert_eq!(
+            render(r#"{{ title "it's foo_bar élan x-y" }}"#, &[]),
+            "It'S Foo_bar Élan X-Y"
+        );
+    }
+
+    #[test]
+    fn go_signatures_are_checked() {
+        for text in [
+            r#"{{ contains "a" }}"#,
+            r#"{{ replace "a" "b" }}"#,
+            r#"{{ trunc "2" "abc" }}"#,
+            r#"{{ repeat "2" "ab" }}"#,
+            r#"{{ div 1 }}"#,
+            r#"{{ b64dec "a" "b" }}"#,
+        ] {
+            let t = Template::parse("t", text, &Promtail).unwrap();
+            assert!(t.execute(&Value::Nil, &Promtail).is_err(), "{text}");
+        }
+    }
+
+    #[test]
+    fn indent_refuses_huge_output_before_building_it() {
+        let t = Template::parse("t", r#"{{ indent 100000000 "a\nb" }}"#, &Promtail).unwrap();
+        assert!(t.execute(&Value::Nil, &Promtail).is_err());
     }
 
     #[test]

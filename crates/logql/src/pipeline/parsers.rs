@@ -254,10 +254,16 @@ fn logfmt_pairs(line: &str) -> Vec<Pair<'_>> {
                         break;
                     }
                     let raw = line.get(start..i).unwrap_or("\"\"");
-                    out.push(Pair::Ok {
-                        key,
-                        value: unquote(raw),
-                    });
+                    let Some(value) = unquote_logfmt(raw) else {
+                        // Loki's decoder stops at a bad escape, the
+                        // position just past the closing quote.
+                        out.push(Pair::Err {
+                            message: logfmt_error(i + 1, "invalid quoted value"),
+                            fatal: true,
+                        });
+                        break;
+                    };
+                    out.push(Pair::Ok { key, value });
                     if bytes.get(i).is_some_and(|b| *b > b' ') {
                         // Text glued to the closing quote: Loki stops here.
                         let mut j = i;
@@ -310,37 +316,67 @@ fn logfmt_pairs(line: &str) -> Vec<Pair<'_>> {
     out
 }
 
-/// Resolves the escapes of a double-quoted logfmt value (Go rules); an
-/// invalid escape keeps the raw text between the quotes.
-fn unquote(raw: &str) -> Cow<'_, str> {
-    let inner = raw.get(1..raw.len().saturating_sub(1)).unwrap_or("");
+/// Resolves the escapes of a double-quoted logfmt value (`raw` includes the
+/// quotes), by the rule Loki's logfmt decoder and go-logfmt (Promtail's
+/// `logfmt` stage) share, their `unquoteBytes`: `\"`, `\\`, `\/`, `\'`,
+/// `\b`, `\f`, `\n`, `\r`, `\t` and `\uXXXX` (a surrogate pair joined,
+/// a lone surrogate read as U+FFFD). `None` for any other escape, which
+/// both decoders report as "invalid quoted value".
+pub fn unquote_logfmt(raw: &str) -> Option<Cow<'_, str>> {
+    let inner = raw.get(1..raw.len().checked_sub(1)?)?;
     if !inner.contains('\\') {
-        return Cow::Borrowed(inner);
+        return Some(Cow::Borrowed(inner));
     }
+    // Exactly four hex digits after `\u`, as Go's `getu4` reads them.
+    let hex4 = |s: &str| {
+        let h = s.get(..4)?;
+        h.bytes()
+            .all(|b| b.is_ascii_hexdigit())
+            .then(|| u32::from_str_radix(h, 16).ok())
+            .flatten()
+    };
     let mut out = String::with_capacity(inner.len());
-    let mut chars = inner.chars();
-    while let Some(c) = chars.next() {
-        if c != '\\' {
-            out.push(c);
-            continue;
-        }
-        match chars.next() {
-            Some('n') => out.push('\n'),
-            Some('t') => out.push('\t'),
-            Some('r') => out.push('\r'),
-            Some('"') => out.push('"'),
-            Some('\\') => out.push('\\'),
-            Some('u') => {
-                let hex: String = chars.by_ref().take(4).collect();
-                match u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32) {
-                    Some(ch) => out.push(ch),
-                    None => return Cow::Borrowed(inner),
+    let mut rest = inner;
+    while let Some(at) = rest.find('\\') {
+        out.push_str(&rest[..at]);
+        let esc = rest.get(at + 1..)?;
+        let c = esc.chars().next()?;
+        rest = &esc[c.len_utf8()..];
+        match c {
+            '"' | '\\' | '/' | '\'' => out.push(c),
+            'b' => out.push('\u{8}'),
+            'f' => out.push('\u{c}'),
+            'n' => out.push('\n'),
+            'r' => out.push('\r'),
+            't' => out.push('\t'),
+            'u' => {
+                let unit = hex4(rest)?;
+                rest = &rest[4..];
+                if (0xD800..0xE000).contains(&unit) {
+                    // A high surrogate joins a low one that follows;
+                    // anything else stands as U+FFFD, the next escape
+                    // left to be read on its own.
+                    let low = rest
+                        .strip_prefix("\\u")
+                        .and_then(hex4)
+                        .filter(|l| unit < 0xDC00 && (0xDC00..0xE000).contains(l));
+                    match low {
+                        Some(low) => {
+                            let cp = 0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00);
+                            out.push(char::from_u32(cp).unwrap_or('\u{FFFD}'));
+                            rest = &rest[6..];
+                        }
+                        None => out.push('\u{FFFD}'),
+                    }
+                } else {
+                    out.push(char::from_u32(unit).unwrap_or('\u{FFFD}'));
                 }
             }
-            _ => return Cow::Borrowed(inner),
+            _ => return None,
         }
     }
-    Cow::Owned(out)
+    out.push_str(rest);
+    Some(Cow::Owned(out))
 }
 
 impl Stage for LogfmtParser {
@@ -558,6 +594,26 @@ impl Stage for UnpackParser {
 mod tests {
     use super::*;
     use model::Labels;
+
+    #[test]
+    fn logfmt_unquoting_follows_unquote_bytes() {
+        for (raw, want) in [
+            (r#""plain""#, Some("plain")),
+            (r#""a\"b\\c\/d\'e""#, Some("a\"b\\c/d'e")),
+            (r#""\b\f\n\r\t""#, Some("\u{8}\u{c}\n\r\t")),
+            (r#""\u00e9\u20AC""#, Some("é€")),
+            (r#""\ud83d\ude00""#, Some("😀")),
+            (r#""\ud83dx""#, Some("\u{FFFD}x")),
+            (r#""\ude00""#, Some("\u{FFFD}")),
+            (r#""\ud83d\u0041""#, Some("\u{FFFD}A")),
+            (r#""\q""#, None),
+            (r#""\u12""#, None),
+            (r#""\u+123""#, None),
+            (r#""x\""#, None),
+        ] {
+            assert_eq!(unquote_logfmt(raw).as_deref(), want, "{raw}");
+        }
+    }
 
     fn run(stage: &dyn Stage, stream: &[(&str, &str)], line: &str) -> (String, Labels) {
         let mut lb = LabelsBuilder::new(

@@ -339,11 +339,11 @@ impl<M: Metric> Family<M> {
         label_names: &[&str],
         config: M::Config,
     ) -> Result<Self, RegistryError> {
-        if !valid_metric_name(name) {
+        if !model::is_valid_metric_name(name) {
             return Err(RegistryError::InvalidName(name.to_owned()));
         }
         for label in label_names {
-            if !valid_label_name(label) || label.starts_with("__") {
+            if !model::is_valid_label_name(label) || label.starts_with("__") {
                 return Err(RegistryError::InvalidLabelName((*label).to_owned()));
             }
         }
@@ -434,18 +434,6 @@ fn unix_now() -> f64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0.0, |d| d.as_secs_f64())
-}
-
-fn valid_metric_name(name: &str) -> bool {
-    let mut chars = name.chars();
-    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_' || c == ':')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':')
-}
-
-fn valid_label_name(name: &str) -> bool {
-    let mut chars = name.chars();
-    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 /// An `f64` updated atomically through its bit pattern.

@@ -30,5 +30,5 @@ pub mod staleness;
 pub mod time;
 
 pub use error::ModelError;
-pub use labels::{Label, Labels, METRIC_NAME, is_valid_label_name};
+pub use labels::{Label, Labels, METRIC_NAME, is_valid_label_name, is_valid_metric_name};
 pub use matcher::{MatchOp, Matcher, anchored_regex};

@@ -243,7 +243,7 @@ impl MetricsConfig {
                 }
                 _ => return Err(MetricsError::Type(kind)),
             };
-            if !valid_metric_name(&full) {
+            if !model::is_valid_metric_name(&full) {
                 return Err(MetricsError::Name(full));
             }
             metrics.push(MetricDef {
@@ -545,7 +545,7 @@ impl SeriesVec {
     /// Changes the series of `labels` (cleaned of reserved and invalid
     /// names), made on first use.
     fn update(&self, labels: &LabelSet, now_ns: i64, f: impl FnOnce(&mut Series)) {
-        let keep = |k: &str| !k.starts_with("__") && valid_label_name(k);
+        let keep = |k: &str| !k.starts_with("__") && model::is_valid_label_name(k);
         let mut series = self.series.lock().unwrap_or_else(PoisonError::into_inner);
         // The common case, labels that need no cleaning and a series that
         // exists, allocates nothing.
@@ -720,18 +720,6 @@ impl Collector for ResettableCounter {
                 .collect(),
         });
     }
-}
-
-fn valid_metric_name(name: &str) -> bool {
-    let mut chars = name.chars();
-    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_' || c == ':')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':')
-}
-
-fn valid_label_name(name: &str) -> bool {
-    let mut chars = name.chars();
-    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 #[cfg(test)]

@@ -415,7 +415,7 @@ fn validate_rule(rule: &RawRule) -> Vec<(Vec<Step>, String)> {
         }
         // The classic character set: Prometheus 2.42's, and what 3.x asks
         // under `metric_name_validation_scheme: legacy`.
-        if !is_valid_metric_name(&rule.record) {
+        if !model::is_valid_metric_name(&rule.record) {
             problems.push((
                 key("record"),
                 format!("invalid recording rule name: {}", rule.record),
@@ -455,13 +455,6 @@ fn validate_rule(rule: &RawRule) -> Vec<(Vec<Step>, String)> {
         }
     }
     problems
-}
-
-/// `[a-zA-Z_:][a-zA-Z0-9_:]*`.
-fn is_valid_metric_name(name: &str) -> bool {
-    let mut bytes = name.bytes();
-    matches!(bytes.next(), Some(b) if b.is_ascii_alphabetic() || b == b'_' || b == b':')
-        && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b':')
 }
 
 /// The error [`Locate`] raises on arriving; no YAML error says this.

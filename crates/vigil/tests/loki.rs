@@ -6,7 +6,7 @@ mod common;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::{VIGIL, runtime, start};
+use common::{VIGIL, query_range, runtime, start};
 
 #[test]
 fn the_reference_config_starts_the_log_store_unchanged() {
@@ -129,24 +129,15 @@ fn acknowledged_lines_survive_sigkill_exactly_once() {
 
     let (_server, url) = start(&config, &storage);
     let lines = rt.block_on(async {
-        let start = (base - SEC).to_string();
-        let end = (base + 3600 * SEC).to_string();
-        let body = reqwest::Client::new()
-            .get(format!("{url}/loki/api/v1/query_range"))
-            .query(&[
-                ("query", r#"{job="kill"}"#),
-                ("start", start.as_str()),
-                ("end", end.as_str()),
-                ("limit", "1000000"),
-                ("direction", "forward"),
-            ])
-            .send()
-            .await
-            .expect("answered")
-            .text()
-            .await
-            .expect("a body");
-        let v: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+        let client = reqwest::Client::new();
+        let v = query_range(
+            &client,
+            &url,
+            r#"{job="kill"}"#,
+            base - SEC,
+            base + 3600 * SEC,
+        )
+        .await;
         let mut lines: Vec<u64> = Vec::new();
         for s in v["data"]["result"].as_array().cloned().unwrap_or_default() {
             for e in s["values"].as_array().cloned().unwrap_or_default() {

@@ -21,7 +21,7 @@ use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use common::{Running, runtime, start_agent, start_loki_on};
+use common::{Running, query_range, runtime, start_agent, start_loki_on};
 
 const MS: i64 = 1_000_000;
 
@@ -345,24 +345,7 @@ fn stored(url: &str, setup: &Setup, n: u64) -> BTreeMap<u64, u32> {
             // line is in one window whichever end is inclusive.
             let start = setup.base_ns + first as i64 * MS - MS / 2;
             let end = start + WINDOW as i64 * MS;
-            let (start, end) = (start.to_string(), end.to_string());
-            let body = client
-                .get(format!("{url}/loki/api/v1/query_range"))
-                .query(&[
-                    ("query", r#"{job="reliability"}"#),
-                    ("start", start.as_str()),
-                    ("end", end.as_str()),
-                    ("limit", "1000000"),
-                    ("direction", "forward"),
-                ])
-                .send()
-                .await
-                .expect("answered")
-                .text()
-                .await
-                .expect("a body");
-            let v: serde_json::Value = serde_json::from_str(&body).expect("JSON");
-            assert_eq!(v["status"], "success", "{body:.500}");
+            let v = query_range(&client, url, r#"{job="reliability"}"#, start, end).await;
             for s in v["data"]["result"].as_array().into_iter().flatten() {
                 for e in s["values"].as_array().into_iter().flatten() {
                     let line = e[1].as_str().unwrap_or_default();

@@ -56,10 +56,7 @@ use crate::server::{JobStatus, StatusSource, TargetStatus};
 use metrics::FileStatus;
 use reader::{Control, Tailer};
 
-/// The label holding a target's glob.
-pub const PATH_LABEL: &str = "__path__";
-/// The label holding the glob of files to leave out.
-pub const PATH_EXCLUDE_LABEL: &str = "__path_exclude__";
+pub use crate::config::{PATH_EXCLUDE_LABEL, PATH_LABEL};
 /// A target with this label is only tailed on the host of that name.
 pub const HOST_LABEL: &str = "__host__";
 /// The label every entry gets: the file's path as matched.

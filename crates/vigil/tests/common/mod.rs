@@ -121,3 +121,33 @@ pub(crate) fn runtime() -> tokio::runtime::Runtime {
         .build()
         .expect("a runtime")
 }
+
+/// The body of a log query over `[start_ns, end_ns)`, oldest first, with a
+/// limit no test reaches; fails the test on anything but success.
+pub(crate) async fn query_range(
+    client: &reqwest::Client,
+    url: &str,
+    query: &str,
+    start_ns: i64,
+    end_ns: i64,
+) -> serde_json::Value {
+    let (start, end) = (start_ns.to_string(), end_ns.to_string());
+    let body = client
+        .get(format!("{url}/loki/api/v1/query_range"))
+        .query(&[
+            ("query", query),
+            ("start", start.as_str()),
+            ("end", end.as_str()),
+            ("limit", "1000000"),
+            ("direction", "forward"),
+        ])
+        .send()
+        .await
+        .expect("answered")
+        .text()
+        .await
+        .expect("a body");
+    let v: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+    assert_eq!(v["status"], "success", "{body:.500}");
+    v
+}

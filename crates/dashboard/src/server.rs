@@ -1,0 +1,163 @@
+//! The dashboards server as one component with vigil's lifecycle:
+//! [`Dashboards::start`] (state opened, provisioning read, listening),
+//! [`Dashboards::reload`] (provisioning re-read), [`Dashboards::shutdown`]
+//! (stop accepting, finish requests in flight, close the database).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, RwLock};
+
+use axum::Router;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::auth::{Auth, SecurityOptions};
+use crate::provisioning::{Provisioned, ProvisioningError};
+use crate::store::{Store, StoreError};
+
+/// What `vigil grafana` and `vigil up` start the server with.
+#[derive(Debug, Clone)]
+pub struct DashboardOptions {
+    /// Where to listen (`--http-addr`, default 127.0.0.1:3000).
+    pub http_addr: SocketAddr,
+    /// Where state lives (`--data`, default `data/grafana`).
+    pub data_dir: PathBuf,
+    /// Grafana's provisioning folder (`--provisioning`): `datasources/*.yml`
+    /// and `dashboards/*.yml`.
+    pub provisioning_dir: Option<PathBuf>,
+    /// Logins and access (`GF_SECURITY_*`, `GF_AUTH_ANONYMOUS_*`).
+    pub security: SecurityOptions,
+}
+
+/// Why the server could not start or reload.
+#[derive(Debug, thiserror::Error)]
+pub enum DashboardError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Provisioning(#[from] ProvisioningError),
+    #[error("dashboards: cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("dashboards: the server task failed: {0}")]
+    Task(String),
+    #[error("dashboards: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// What every request handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub auth: Auth,
+    pub options: Arc<DashboardOptions>,
+    provisioned: Arc<RwLock<Arc<Provisioned>>>,
+}
+
+impl AppState {
+    /// The provisioned datasources and dashboards of this moment.
+    pub fn provisioned(&self) -> Arc<Provisioned> {
+        self.provisioned
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Replaces what provisioning found (on reload or a file change).
+    pub fn set_provisioned(&self, next: Provisioned) {
+        *self.provisioned.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(next);
+    }
+}
+
+/// The running server.
+pub struct Dashboards {
+    addr: SocketAddr,
+    state: AppState,
+    stop: CancellationToken,
+    task: Option<JoinHandle<std::io::Result<()>>>,
+}
+
+impl Dashboards {
+    /// Opens the state database, reads provisioning, binds and serves.
+    pub async fn start(options: DashboardOptions) -> Result<Dashboards, DashboardError> {
+        let data_dir = options.data_dir.clone();
+        let store = tokio::task::spawn_blocking(move || Store::open(&data_dir))
+            .await
+            .map_err(|e| DashboardError::Task(e.to_string()))??;
+        let auth = Auth::start(&store, &options.security).await?;
+        let provisioned = Provisioned::load(options.provisioning_dir.as_deref()).await?;
+        let state = AppState {
+            store,
+            auth,
+            options: Arc::new(options.clone()),
+            provisioned: Arc::new(RwLock::new(Arc::new(provisioned))),
+        };
+        let listener = tokio::net::TcpListener::bind(options.http_addr)
+            .await
+            .map_err(|source| DashboardError::Bind {
+                addr: options.http_addr,
+                source,
+            })?;
+        let addr = listener.local_addr()?;
+        let stop = CancellationToken::new();
+        let app = router(state.clone());
+        let shutdown = stop.clone().cancelled_owned();
+        let task = tokio::spawn(async move {
+            axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .with_graceful_shutdown(shutdown)
+            .await
+        });
+        Ok(Dashboards {
+            addr,
+            state,
+            stop,
+            task: Some(task),
+        })
+    }
+
+    /// Where the server listens.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The shared state (tests and `up` read it).
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Re-reads the provisioning files; on an error the previous ones stay.
+    pub async fn reload(&self) -> Result<(), DashboardError> {
+        let next = Provisioned::load(self.state.options.provisioning_dir.as_deref()).await?;
+        self.state.set_provisioned(next);
+        Ok(())
+    }
+
+    /// Stops accepting, lets requests in flight finish, and reports a
+    /// panic or error of the serving task.
+    pub async fn shutdown(mut self) -> Result<(), DashboardError> {
+        self.stop.cancel();
+        match self.task.take() {
+            Some(task) => match task.await {
+                Ok(result) => result.map_err(DashboardError::Io),
+                Err(e) => Err(DashboardError::Task(e.to_string())),
+            },
+            None => Ok(()),
+        }
+    }
+}
+
+/// Every route: the API, logins, the proxy, queries and the UI.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .merge(crate::api::routes())
+        .merge(crate::auth::routes())
+        .merge(crate::proxy::routes())
+        .merge(crate::query::routes())
+        .merge(crate::assets::routes())
+        .with_state(state)
+}

@@ -1,0 +1,241 @@
+// Browser tests of vigil's own dashboard and Explore against a running
+// stack fed with data: log in, every panel shows data, the logs panels list
+// lines, the time range and rows drive the queries, Explore runs PromQL and
+// LogQL, and no script logs an error. Screenshots go to artifacts/.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import {
+  launch,
+  login,
+  panelStates,
+  SETTLE_MS,
+  scrollThrough,
+  unexpectedErrors,
+  waitPanelsSettled,
+  watchQueries,
+} from './browser.mjs';
+import { LOKI_UID, ownDashboardsDir, PROMETHEUS_UID, startStack } from './stack.mjs';
+
+const DASHBOARD = JSON.parse(readFileSync(join(ownDashboardsDir, 'fast-api-metrics.json'), 'utf8'));
+const UID = DASHBOARD.uid;
+/** The dashboard's panels (rows excluded), as the test expects to find them. */
+const PANELS = DASHBOARD.panels.filter((p) => p.type !== 'row');
+const LOGS_ROW = DASHBOARD.panels.find((p) => p.type === 'row' && p.title === 'Logs');
+/** The panels of the Logs row: those below it in the grid. */
+const LOGS_ROW_PANELS = PANELS.filter((p) => p.gridPos.y > LOGS_ROW.gridPos.y);
+
+describe('vigil dashboard in Chromium', { concurrency: false }, () => {
+  let stack;
+  let browser;
+  let page;
+
+  before(async () => {
+    stack = await startStack();
+    browser = await launch({ prefix: 'dashboard' });
+    page = browser.page;
+  });
+
+  after(async () => {
+    await browser?.close();
+    await stack?.stop();
+  });
+
+  test('an unauthenticated visit goes to the login page', async () => {
+    await page.goto(`${stack.grafanaUrl}/d/${UID}`);
+    await page.getByTestId('login-user').waitFor();
+    assert.match(new URL(page.url()).pathname, /^\/login/);
+    await browser.shot('login-page');
+  });
+
+  test('logs in as admin/admin and skips the new-password prompt', async () => {
+    await login(page, stack.grafanaUrl);
+    await browser.shot('logged-in');
+    const user = await page.evaluate(async () => (await fetch('/api/user')).json());
+    assert.equal(user.login, 'admin');
+  });
+
+  test('the dashboard browser lists vigil dashboard in its folder', async () => {
+    await page.goto(`${stack.grafanaUrl}/dashboards`);
+    const link = page.locator(`[data-testid="dashboard-link"][data-uid="${UID}"]`);
+    await link.waitFor();
+    assert.match(await link.textContent(), /Fast API Metrics/);
+    await browser.shot('dashboard-browser');
+  });
+
+  test('every panel of vigil dashboard shows data', async () => {
+    const queries = watchQueries(page);
+    await page.goto(`${stack.grafanaUrl}/d/${UID}`);
+    const states = await waitPanelsSettled(page);
+    queries.stop();
+    await browser.shot('dashboard');
+    assert.deepEqual(
+      states.map((s) => Number(s.id)).sort((a, b) => a - b),
+      PANELS.map((p) => p.id).sort((a, b) => a - b),
+      'one panel element per panel of the JSON',
+    );
+    const bad = states.filter((s) => s.state !== 'done' || s.error);
+    assert.deepEqual(bad, [], 'panels without data or with an error');
+    assert.equal(await page.getByTestId('panel-nodata').count(), 0);
+    assert.equal(await page.getByTestId('panel-error').count(), 0);
+    // The variables were interpolated before the queries left the page.
+    const exprs = queries.exprs();
+    assert.ok(exprs.length > 0, 'no /api/ds/query request');
+    for (const expr of exprs)
+      assert.doesNotMatch(expr, /\$(job|handler|__range|__rate_interval|__auto)\b/, expr);
+    assert.ok(
+      exprs.some((e) => e.includes('job=~"fastapi"')),
+      'the job variable defaults to fastapi',
+    );
+  });
+
+  test('the stat panels show formatted values (Server Status is UP)', async () => {
+    const status = PANELS.find((p) => p.title === 'Server Status');
+    const value = page.locator(
+      `[data-testid="panel"][data-panel-id="${status.id}"] [data-testid="stat-value"]`,
+    );
+    assert.equal((await value.first().textContent())?.trim(), 'UP');
+    const byType = PANELS.find((p) => p.title === 'Requests by type');
+    const values = page.locator(
+      `[data-testid="panel"][data-panel-id="${byType.id}"] [data-testid="stat-value"]`,
+    );
+    assert.equal(await values.count(), 5);
+  });
+
+  test('the logs panels list lines', async () => {
+    for (const panel of PANELS.filter((p) => p.type === 'logs')) {
+      const el = page.locator(`[data-testid="panel"][data-panel-id="${panel.id}"]`);
+      await el.scrollIntoViewIfNeeded();
+      const rows = el.getByTestId('log-row');
+      await rows.first().waitFor();
+      assert.ok((await rows.count()) > 0, `${panel.title}: no log lines`);
+      if (panel.title === 'Errors') {
+        const texts = await rows.allTextContents();
+        for (const t of texts.slice(0, 50)) assert.match(t, /ERROR/, `a non-error line in Errors: ${t}`);
+      }
+    }
+    await browser.shot('logs-panels');
+  });
+
+  test('changing the time range queries again with the new range', async () => {
+    await page.evaluate(() => window.scrollTo(0, 0));
+    const queries = watchQueries(page);
+    await page.getByTestId('time-picker').click();
+    await browser.shot('time-picker-open');
+    await page.locator('[data-testid="time-range-option"][data-from="now-1h"]').click();
+    await waitPanelsSettled(page);
+    queries.stop();
+    await browser.shot('time-range-1h');
+    assert.ok(queries.requests.length > 0, 'no /api/ds/query after changing the range');
+    for (const req of queries.requests) {
+      const span = Number(req.to) - Number(req.from);
+      assert.ok(Math.abs(span - 3_600_000) < 60_000, `range of ${span} ms, not 1 h`);
+    }
+    assert.equal(new URL(page.url()).searchParams.get('from'), 'now-1h');
+    assert.match((await page.getByTestId('time-picker').textContent()) ?? '', /1 hour/i);
+    // The $__range of the log counts follows the picker.
+    const exprs = queries.requests.flatMap((r) => r.queries.map((q) => q.expr));
+    assert.ok(
+      exprs.some((e) => /count_over_time\(.*\[(1h|3600s)\]/.test(e)),
+      `no count over 1h in ${exprs.join(' | ')}`,
+    );
+    assert.deepEqual(
+      (await panelStates(page)).filter((s) => s.state !== 'done'),
+      [],
+    );
+  });
+
+  test('collapsing a row hides its panels and stops querying them; expanding brings them back', async () => {
+    const row = page.locator(`[data-testid="row"][data-row-id="${LOGS_ROW.id}"]`);
+    await row.scrollIntoViewIfNeeded();
+    await row.getByTestId('row-toggle').click();
+    await page.waitForFunction(
+      (id) =>
+        document.querySelector(`[data-testid="row"][data-row-id="${id}"]`)?.getAttribute('data-collapsed') ===
+        'true',
+      LOGS_ROW.id,
+    );
+    await browser.shot('logs-row-collapsed');
+    for (const p of LOGS_ROW_PANELS) {
+      assert.equal(await page.locator(`[data-testid="panel"][data-panel-id="${p.id}"]`).count(), 0, p.title);
+    }
+    // A refresh queries the visible panels only.
+    const queries = watchQueries(page);
+    await page.getByTestId('refresh-button').click();
+    await waitPanelsSettled(page);
+    queries.stop();
+    const exprs = queries.exprs();
+    assert.ok(exprs.length > 0, 'the refresh sent no query');
+    for (const p of LOGS_ROW_PANELS) {
+      for (const t of p.targets) assert.ok(!exprs.includes(t.expr), `collapsed ${p.title} was queried`);
+    }
+    // Opening the row queries its panels and shows them with data.
+    const reopen = watchQueries(page);
+    await row.getByTestId('row-toggle').click();
+    await waitPanelsSettled(page);
+    reopen.stop();
+    await browser.shot('logs-row-expanded');
+    for (const p of LOGS_ROW_PANELS) {
+      const el = page.locator(`[data-testid="panel"][data-panel-id="${p.id}"]`);
+      assert.equal(await el.getAttribute('data-state'), 'done', p.title);
+      for (const t of p.targets)
+        assert.ok(reopen.exprs().includes(t.expr), `${p.title} not queried on expand`);
+    }
+  });
+
+  test('Explore runs a PromQL query and shows a graph', async () => {
+    await explore(page, stack.grafanaUrl, PROMETHEUS_UID, 'sum by (handler) (rate(http_requests_total[1m]))');
+    await page.getByTestId('explore-graph').first().waitFor();
+    await browser.shot('explore-promql');
+  });
+
+  test('Explore runs a LogQL query and shows log lines', async () => {
+    await explore(page, stack.grafanaUrl, LOKI_UID, '{job="fast-api-logs", log_level="ERROR"}');
+    const rows = page.getByTestId('explore-logs').getByTestId('log-row');
+    await rows.first().waitFor();
+    assert.ok((await rows.count()) > 0);
+    await browser.shot('explore-logql');
+  });
+
+  test('no script logged an error', () => {
+    assert.deepEqual(unexpectedErrors(browser.errors), []);
+  });
+});
+
+/** Opens Explore, picks the datasource `uid`, types `query` and runs it; waits for a `done` result. */
+async function explore(page, baseUrl, uid, query) {
+  await page.goto(`${baseUrl}/explore`);
+  const picker = page.getByTestId('explore-datasource');
+  await picker.waitFor();
+  if ((await picker.evaluate((el) => el.tagName)) === 'SELECT') {
+    await picker.selectOption(uid);
+  } else {
+    await picker.click();
+    await page.locator(`[data-testid="explore-datasource-option"][data-uid="${uid}"]`).click();
+  }
+  const editor = page.getByTestId('explore-editor').locator('.cm-content');
+  await editor.click();
+  await page.keyboard.press('ControlOrMeta+a');
+  await page.keyboard.press('Delete');
+  // Typed as a user would; completion popups must not swallow the text, so
+  // Escape closes any before running.
+  await editor.pressSequentially(query, { delay: 5 });
+  await page.keyboard.press('Escape');
+  await page.getByTestId('explore-run').click();
+  const result = page.getByTestId('explore-result');
+  await page.waitForFunction(
+    () => {
+      const s = document.querySelector('[data-testid="explore-result"]')?.getAttribute('data-state');
+      return s === 'done' || s === 'error' || s === 'nodata';
+    },
+    null,
+    { timeout: SETTLE_MS },
+  );
+  const state = await result.getAttribute('data-state');
+  const error = state === 'error' ? await page.getByTestId('explore-error').textContent() : '';
+  assert.equal(state, 'done', `Explore: ${query} -> ${state} ${error}`);
+  // The state is in the URL, so a reload shows the same query.
+  assert.ok(new URL(page.url()).search.length > 1, 'Explore state not in the URL');
+  await scrollThrough(page);
+}

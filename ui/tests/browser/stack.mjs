@@ -222,14 +222,15 @@ export async function startGrafana(root, provisioning, { bin = vigilBin(), env =
  * Starts the whole stack and feeds it for `feedSeconds` (default
  * $VIGIL_E2E_FEED_SECONDS or 25) then until it has data (unless `feed` is
  * false). `providers` ({name, folder, path}[]) replaces vigil's own
- * dashboard provider and always means a separate `vigil grafana`; `mutate`
- * (dir) may add files to the generated provisioning folder. Returns {root,
- * grafanaUrl, prometheusUrl, lokiUrl, demoUrl, stop()}.
+ * dashboard provider and always means a separate `vigil grafana`;
+ * `grafana: false` starts no dashboards server. Returns {root, grafanaUrl,
+ * prometheusUrl, lokiUrl, demoUrl, stop()}.
  */
 export async function startStack({
   feedSeconds = Number(process.env.VIGIL_E2E_FEED_SECONDS ?? 25),
   feed: feedData = true,
   providers,
+  grafana = true,
 } = {}) {
   const bin = vigilBin();
   const root = tempDir('e2e');
@@ -257,7 +258,7 @@ export async function startStack({
     '--agent-listen',
     `127.0.0.1:${agent}`,
   ];
-  const flag = providers ? null : upDashboardsFlag(bin);
+  const flag = providers || !grafana ? null : upDashboardsFlag(bin);
   let grafanaPort = 0;
   if (flag) {
     grafanaPort = await freePort();
@@ -281,7 +282,7 @@ export async function startStack({
     if (flag) {
       grafanaUrl = `http://127.0.0.1:${grafanaPort}`;
       await waitReady(up, `${grafanaUrl}/api/health`);
-    } else {
+    } else if (grafana) {
       const provisioning = join(root, 'provisioning');
       writeProvisioning(provisioning, {
         prometheusUrl,

@@ -81,12 +81,19 @@ export async function login(page, baseUrl, { user = 'admin', password = 'admin' 
   await page.getByTestId('login-user').fill(user);
   await page.getByTestId('login-password').fill(password);
   await page.getByTestId('login-submit').click();
-  // The prompt appears for the default password only; whichever comes first.
+  // The prompt appears for the default password only: wait for it or for
+  // leaving the login page, whichever comes first.
   const skip = page.getByTestId('login-skip');
-  const ready = page.getByTestId('app-ready');
-  await skip.or(ready).first().waitFor({ timeout: 20_000 });
+  await page.waitForFunction(
+    () =>
+      !location.pathname.startsWith('/login') ||
+      document.querySelector('[data-testid="login-skip"]') !== null,
+    null,
+    { timeout: 20_000 },
+  );
   if (await skip.isVisible()) await skip.click();
-  await ready.first().waitFor({ timeout: 20_000 });
+  await page.waitForURL((url) => !url.pathname.startsWith('/login'), { timeout: 20_000 });
+  await page.getByTestId('app-ready').first().waitFor({ timeout: 20_000 });
 }
 
 /** The panels' {id, type, title, state, hasError} as the page shows them now. */

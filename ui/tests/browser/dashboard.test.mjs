@@ -218,9 +218,9 @@ async function explore(page, baseUrl, uid, query) {
   await editor.click();
   await page.keyboard.press('ControlOrMeta+a');
   await page.keyboard.press('Delete');
-  // Typed as a user would; completion popups must not swallow the text, so
-  // Escape closes any before running.
-  await editor.pressSequentially(query, { delay: 5 });
+  // Inserted as one input (typing would meet the editor's bracket closing
+  // and completion); Escape closes any completion list before running.
+  await editor.fill(query);
   await page.keyboard.press('Escape');
   await page.getByTestId('explore-run').click();
   const result = page.getByTestId('explore-result');

@@ -215,9 +215,6 @@ async function explore(page, baseUrl, uid, query) {
     await page.locator(`[data-testid="explore-datasource-option"][data-uid="${uid}"]`).click();
   }
   const editor = page.getByTestId('explore-editor').locator('.cm-content');
-  await editor.click();
-  await page.keyboard.press('ControlOrMeta+a');
-  await page.keyboard.press('Delete');
   // Inserted as one input (typing would meet the editor's bracket closing
   // and completion); Escape closes any completion list before running.
   await editor.fill(query);

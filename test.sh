@@ -39,7 +39,7 @@ if [ ! -d ui/node_modules ] || [ ui/package-lock.json -nt ui/node_modules ]; the
 fi
 (cd ui && npx tsc --noEmit)
 (cd ui && npx biome check src tests)
-(cd ui && npx vitest run) 2>&1 | tee "$logs/vitest"
+(cd ui && npx vitest run --passWithNoTests) 2>&1 | tee "$logs/vitest"
 
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
@@ -75,8 +75,11 @@ while read -r p f; do add "$p" "$f"; done < <(
 vitest_line=$(grep -E '^ +Tests +' "$logs/vitest" | tail -n 1 || true)
 add "$(sed -n 's/.* \([0-9]*\) passed.*/\1/p' <<<"$vitest_line")" \
   "$(sed -n 's/.* \([0-9]*\) failed.*/\1/p' <<<"$vitest_line")"
-add "$(sed -n 's/^[^ ]* pass \([0-9]*\)$/\1/p' "$logs/browser" | tail -n 1)" \
-  "$(sed -n 's/^[^ ]* fail \([0-9]*\)$/\1/p' "$logs/browser" | tail -n 1)"
+# node's summary: `# pass N`, `# fail N`, `# cancelled N` (a test whose
+# setup failed is cancelled: it counts as failed).
+node_total() { sed -n "s/^[^ ]* $1 \\([0-9]*\\)\$/\\1/p" "$logs/browser" | tail -n 1; }
+add "$(node_total pass)" "$(node_total fail)"
+add 0 "$(node_total cancelled)"
 # A runner that failed without counting a failed test (a build error, a
 # harness that did not start) still makes the line say so.
 for status in "$browser_status" "$cargo_status"; do

@@ -3,7 +3,7 @@
 // every panel (collapsed rows opened) without a script error. Panels may
 // show "No data" where the demo stack lacks their metrics.
 import assert from 'node:assert/strict';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { launch, login, panelStates, unexpectedErrors, waitPanelsSettled } from './browser.mjs';
@@ -72,6 +72,7 @@ describe('fixture dashboards in Chromium', { concurrency: false }, () => {
   after(async () => {
     await browser?.close();
     await stack?.stop();
+    if (!process.env.VIGIL_KEEP_TMP) rmSync(dir, { recursive: true, force: true });
   });
 
   for (const f of files) {

@@ -203,35 +203,33 @@ describe('vigil dashboard in Chromium', { concurrency: false }, () => {
   });
 });
 
-/** Opens Explore, picks the datasource `uid`, types `query` and runs it; waits for a `done` result. */
+/** Opens Explore, picks the datasource `uid`, fills in `query`, runs it and waits for its result. */
 async function explore(page, baseUrl, uid, query) {
   await page.goto(`${baseUrl}/explore`);
-  const picker = page.getByTestId('explore-datasource');
+  const picker = page.getByTestId('datasource-picker');
   await picker.waitFor();
-  if ((await picker.evaluate((el) => el.tagName)) === 'SELECT') {
-    await picker.selectOption(uid);
-  } else {
-    await picker.click();
-    await page.locator(`[data-testid="explore-datasource-option"][data-uid="${uid}"]`).click();
-  }
-  const editor = page.getByTestId('explore-editor').locator('.cm-content');
+  await picker.selectOption(uid);
   // Inserted as one input (typing would meet the editor's bracket closing
   // and completion); Escape closes any completion list before running.
+  const editor = page.getByTestId('query-editor').first().locator('.cm-content');
   await editor.fill(query);
   await page.keyboard.press('Escape');
-  await page.getByTestId('explore-run').click();
-  const result = page.getByTestId('explore-result');
-  await page.waitForFunction(
-    () => {
-      const s = document.querySelector('[data-testid="explore-result"]')?.getAttribute('data-state');
-      return s === 'done' || s === 'error' || s === 'nodata';
-    },
-    null,
-    { timeout: SETTLE_MS },
+  const queries = watchQueries(page);
+  await page.getByTestId('run-query').click();
+  const outcome = page.locator(
+    ['explore-graph', 'explore-table', 'explore-logs', 'explore-no-data', 'explore-error']
+      .map((id) => `[data-testid="${id}"]`)
+      .join(', '),
   );
-  const state = await result.getAttribute('data-state');
-  const error = state === 'error' ? await page.getByTestId('explore-error').textContent() : '';
-  assert.equal(state, 'done', `Explore: ${query} -> ${state} ${error}`);
+  await outcome.first().waitFor({ timeout: SETTLE_MS });
+  queries.stop();
+  assert.ok(
+    queries.exprs().includes(query),
+    `the query sent was not ${query}: ${queries.exprs().join(' | ')}`,
+  );
+  const errors = await page.getByTestId('explore-error').allTextContents();
+  assert.deepEqual(errors, [], `Explore: ${query}`);
+  assert.equal(await page.getByTestId('explore-no-data').count(), 0, `Explore: no data for ${query}`);
   // The state is in the URL, so a reload shows the same query.
   assert.ok(new URL(page.url()).search.length > 1, 'Explore state not in the URL');
   await scrollThrough(page);

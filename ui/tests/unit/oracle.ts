@@ -59,7 +59,7 @@ let loaded: GrafanaData | undefined;
 export function loadGrafana(): GrafanaData {
   if (loaded) return loaded;
   if (process.env.TZ !== 'UTC') {
-    throw new Error('oracle tests need TZ=UTC (vitest.config.ts sets it); got ' + process.env.TZ);
+    throw new Error(`oracle tests need TZ=UTC (vitest.config.ts sets it); got ${process.env.TZ}`);
   }
   const g = globalThis as { navigator?: unknown };
   if (g.navigator === undefined) {

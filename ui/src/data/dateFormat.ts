@@ -146,7 +146,7 @@ function token(tok: string, p: DateParts, ms: number): string {
     case 'YYYYYY':
       return (p.year < 0 ? '-' : '+') + pad(Math.abs(p.year), 6);
     case 'YYYY':
-      return p.year <= 9999 ? pad(p.year, 4) : `+${p.year}`;
+      return pad(p.year, 4);
     case 'YY':
       return pad(p.year % 100, 2);
     case 'Q':

@@ -27,7 +27,10 @@ export interface GrafanaData {
   formattedValueToString(v: { text: string; prefix?: string; suffix?: string }): string;
   toFixed(value: number, decimals?: number | null): string;
   reduceField(opts: { field: unknown; reducers: string[] }): Record<string, unknown>;
-  getDisplayProcessor(opts: { field: unknown; theme: unknown; timeZone?: string }): (value: unknown) => {
+  getDisplayProcessor(opts: { field: unknown; theme: unknown; timeZone?: string }): (
+    value: unknown,
+    adjacentDecimals?: number,
+  ) => {
     text: string;
     numeric: number;
     color?: string;

@@ -3,7 +3,7 @@
 declare const process: { env: Record<string, string | undefined>; cwd(): string };
 
 declare module 'node:module' {
-  export function createRequire(url: string): (id: string) => unknown;
+  export function createRequire(url: string): ((id: string) => unknown) & { resolve(id: string): string };
 }
 
 declare module 'node:fs' {

@@ -72,3 +72,15 @@ export function loadGrafana(): GrafanaData {
   loaded = require('@grafana/data') as GrafanaData;
   return loaded;
 }
+
+/**
+ * One internal module of @grafana/data's CJS build (for functions its index
+ * does not export, e.g. 'utils/valueMappings' -> getValueMappingResult).
+ */
+export function loadGrafanaModule<T>(relPath: string): T {
+  loadGrafana();
+  const require = createRequire(import.meta.url);
+  const index = require.resolve('@grafana/data');
+  const base = index.slice(0, index.lastIndexOf('/') + 1);
+  return require(`${base}${relPath}.cjs`) as T;
+}

@@ -356,7 +356,8 @@ export function applyFieldOverrides(
           for (const prop of rule.properties) applyProperty(config, prop, field, scope, replaceVariables);
         }
       }
-      if (!field.type || field.type === 'other') field.type = guessType(field);
+      // The range is worked out on the type as given; an "other" field's guessed type only applies after.
+      const type = !field.type || field.type === 'other' ? guessType(field) : field.type;
       let range: ValueRange | undefined;
       if (typeof config.min === 'number' && typeof config.max === 'number') {
         range = { min: config.min, max: config.max, delta: config.max - config.min };
@@ -375,6 +376,7 @@ export function applyFieldOverrides(
           range = { min, max, delta: (max as number) - (min as number) };
         }
       }
+      field.type = type;
       field.state = { ...field.state, seriesIndex, range };
       if (field.type !== 'time') seriesIndex++;
     }

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { FieldConfig, FieldConfigSource } from '../../src/data/fieldConfig';
 import { applyFieldOverrides, interpolateField } from '../../src/data/fieldOverrides';
 import type { DataFrame } from '../../src/data/frame';
-import { loadGrafana } from './oracle';
+import { fixThresholdsLikeGrafanaApp, grafanaFieldConfigRegistry, loadGrafana } from './oracle';
 
 function promFrames(): DataFrame[] {
   const series = (
@@ -193,52 +193,14 @@ describe('fieldOverrides: hand-written cases', () => {
 
 describe('fieldOverrides: oracle (@grafana/data applyFieldOverrides)', () => {
   const g = loadGrafana();
-  type Proc = (v: unknown, c: unknown, s: unknown) => unknown;
-  const p = (name: string) => g[name] as Proc;
-  const all = () => true;
-  const isNum = (f: { type: string }) => f.type === 'number';
-  const items = [
-    { id: 'unit', path: 'unit', process: p('stringOverrideProcessor'), shouldApply: all },
-    { id: 'min', path: 'min', process: p('numberOverrideProcessor'), shouldApply: isNum },
-    { id: 'max', path: 'max', process: p('numberOverrideProcessor'), shouldApply: isNum },
-    { id: 'decimals', path: 'decimals', process: p('numberOverrideProcessor'), shouldApply: isNum },
-    {
-      id: 'displayName',
-      path: 'displayName',
-      process: p('displayNameOverrideProcessor'),
-      settings: { expandTemplateVars: true },
-      shouldApply: all,
-    },
-    { id: 'color', path: 'color', process: p('identityOverrideProcessor'), shouldApply: all },
-    { id: 'noValue', path: 'noValue', process: p('stringOverrideProcessor'), shouldApply: all },
-    { id: 'links', path: 'links', process: p('dataLinksOverrideProcessor'), shouldApply: all },
-    {
-      id: 'mappings',
-      path: 'mappings',
-      process: p('valueMappingsOverrideProcessor'),
-      shouldApply: (f: { type: string }) => f.type !== 'time',
-    },
-    { id: 'thresholds', path: 'thresholds', process: p('thresholdsOverrideProcessor'), shouldApply: all },
-    { id: 'fieldMinMax', path: 'fieldMinMax', process: p('identityOverrideProcessor'), shouldApply: isNum },
-    { id: 'description', path: 'description', process: p('stringOverrideProcessor'), shouldApply: all },
-    { id: 'filterable', path: 'filterable', process: p('identityOverrideProcessor'), shouldApply: all },
-    ...['lineWidth', 'fillOpacity', 'align'].map((k) => ({
-      id: `custom.${k}`,
-      path: k,
-      isCustom: true,
-      process: p('identityOverrideProcessor'),
-      shouldApply: all,
-    })),
-  ].map((i) => ({ name: i.id, settings: {}, ...i }));
-  const Registry = g.FieldConfigOptionsRegistry as new (init: () => unknown[]) => unknown;
-  const registry = new Registry(() => items);
+  // The panel type's custom options exist only when its defaults carry `custom` (see applyDefaults).
+  const registryFor = (source: FieldConfigSource) =>
+    grafanaFieldConfigRegistry(source.defaults.custom ? ['lineWidth', 'fillOpacity', 'align'] : []);
   const theme = g.createTheme();
 
-  // Known difference: we turn a defaults' base threshold step of null into -Infinity ourselves;
-  // Grafana's app does that when it loads the dashboard, before applyFieldOverrides, so the
-  // oracle (given raw JSON) keeps null. Both mean "from -Infinity", so they compare equal here.
+  // The oracle gets the config as Grafana's app hands it over (base steps fixed on load).
   const norm = (v: unknown) =>
-    JSON.parse(JSON.stringify(v ?? null, (_k, x) => (x === Number.NEGATIVE_INFINITY ? null : x)));
+    JSON.parse(JSON.stringify(v ?? null, (_k, x) => (x === Number.NEGATIVE_INFINITY ? '-Inf' : x)));
 
   for (const [si, source] of SOURCES.entries()) {
     for (const [name, make] of [
@@ -250,8 +212,8 @@ describe('fieldOverrides: oracle (@grafana/data applyFieldOverrides)', () => {
         const ours = applyFieldOverrides(make(), structuredClone(source));
         const theirs = g.applyFieldOverrides({
           data: make(),
-          fieldConfig: structuredClone(source),
-          fieldConfigRegistry: registry,
+          fieldConfig: fixThresholdsLikeGrafanaApp(structuredClone(source)),
+          fieldConfigRegistry: registryFor(source),
           replaceVariables: (v: string) => v,
           theme,
         });

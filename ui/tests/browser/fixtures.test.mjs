@@ -35,13 +35,18 @@ function renameDatasources(node) {
   return out;
 }
 
-/** Every panel of a dashboard JSON, rows excluded: top-level, inside collapsed rows, and legacy `rows[].panels`. */
+/**
+ * Every panel of a dashboard JSON, rows excluded: top-level, inside
+ * collapsed rows, and legacy `rows[].panels`; saved copies of repeated
+ * panels (`repeatPanelId`) are not panels of their own (the migration drops
+ * them, as Grafana does).
+ */
 function allPanels(dash) {
   const out = [];
   const walk = (panels) => {
     for (const p of panels ?? []) {
       if (p.type === 'row') walk(p.panels);
-      else out.push(p);
+      else if (p.repeatPanelId == null) out.push(p);
     }
   };
   walk(dash.panels);

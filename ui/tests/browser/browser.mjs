@@ -187,3 +187,23 @@ export function unexpectedErrors(errors, { allowHttpStatus = [] } = {}) {
     return !(m && allowHttpStatus.includes(Number(m[1])));
   });
 }
+
+/**
+ * The panels' own class for the body parts SELECTORS.md names, used only
+ * while a panel does not carry the testid yet (the panels were merged
+ * before the names were agreed).
+ */
+const PART_FALLBACK = { 'stat-value': '.panel-stat-number', 'log-row': '.panel-logs-row' };
+
+/** Either selector of a body part, for waiting. */
+export function partSelector(testid) {
+  const fallback = PART_FALLBACK[testid];
+  return fallback ? `[data-testid="${testid}"], ${fallback}` : `[data-testid="${testid}"]`;
+}
+
+/** A panel body's parts by testid, else by the panel's own class. */
+export async function panelParts(scope, testid) {
+  const byId = scope.locator(`[data-testid="${testid}"]`);
+  if ((await byId.count()) > 0 || !PART_FALLBACK[testid]) return byId;
+  return scope.locator(PART_FALLBACK[testid]);
+}

@@ -9,7 +9,9 @@ import { after, before, describe, test } from 'node:test';
 import {
   launch,
   login,
+  panelParts,
   panelStates,
+  partSelector,
   SETTLE_MS,
   scrollThrough,
   unexpectedErrors,
@@ -92,23 +94,19 @@ describe('vigil dashboard in Chromium', { concurrency: false }, () => {
 
   test('the stat panels show formatted values (Server Status is UP)', async () => {
     const status = PANELS.find((p) => p.title === 'Server Status');
-    const value = page.locator(
-      `[data-testid="panel"][data-panel-id="${status.id}"] [data-testid="stat-value"]`,
-    );
+    const panel = (id) => page.locator(`[data-testid="panel"][data-panel-id="${id}"]`);
+    const value = await panelParts(panel(status.id), 'stat-value');
     assert.equal((await value.first().textContent())?.trim(), 'UP');
     const byType = PANELS.find((p) => p.title === 'Requests by type');
-    const values = page.locator(
-      `[data-testid="panel"][data-panel-id="${byType.id}"] [data-testid="stat-value"]`,
-    );
-    assert.equal(await values.count(), 5);
+    assert.equal(await (await panelParts(panel(byType.id), 'stat-value')).count(), 5);
   });
 
   test('the logs panels list lines', async () => {
     for (const panel of PANELS.filter((p) => p.type === 'logs')) {
       const el = page.locator(`[data-testid="panel"][data-panel-id="${panel.id}"]`);
       await el.scrollIntoViewIfNeeded();
-      const rows = el.getByTestId('log-row');
-      await rows.first().waitFor();
+      await el.locator(partSelector('log-row')).first().waitFor();
+      const rows = await panelParts(el, 'log-row');
       assert.ok((await rows.count()) > 0, `${panel.title}: no log lines`);
       if (panel.title === 'Errors') {
         const texts = await rows.allTextContents();
@@ -192,8 +190,9 @@ describe('vigil dashboard in Chromium', { concurrency: false }, () => {
 
   test('Explore runs a LogQL query and shows log lines', async () => {
     await explore(page, stack.grafanaUrl, LOKI_UID, '{job="fast-api-logs", log_level="ERROR"}');
-    const rows = page.getByTestId('explore-logs').getByTestId('log-row');
-    await rows.first().waitFor();
+    const logs = page.getByTestId('explore-logs');
+    await logs.locator(partSelector('log-row')).first().waitFor();
+    const rows = await panelParts(logs, 'log-row');
     assert.ok((await rows.count()) > 0);
     await browser.shot('explore-logql');
   });

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { launch, login, unexpectedErrors, waitPanelsSettled } from './browser.mjs';
+import { launch, login, panelParts, unexpectedErrors, waitPanelsSettled } from './browser.mjs';
 import {
   freePort,
   PROMETHEUS_UID,
@@ -119,7 +119,7 @@ describe('the real Prometheus 2.42 as a datasource', { concurrency: false, skip 
         ['Up', 'done', null],
       ],
     );
-    const up = page.locator('[data-testid="panel"][data-panel-id="2"] [data-testid="stat-value"]');
+    const up = await panelParts(page.locator('[data-testid="panel"][data-panel-id="2"]'), 'stat-value');
     assert.equal((await up.first().textContent())?.trim(), 'UP');
     assert.deepEqual(unexpectedErrors(browser.errors), []);
   });

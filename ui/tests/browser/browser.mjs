@@ -179,10 +179,12 @@ export function watchQueries(page) {
 /**
  * Console errors the tests accept: none, except a failed resource load whose
  * status the test expects (a panel error answered 4xx by /api/ds/query is
- * shown in the panel's corner, and Chromium logs the status line itself).
+ * shown in the panel's corner, and Chromium logs the status line itself),
+ * and Chromium's own request for /favicon.ico, which no page asked for.
  */
 export function unexpectedErrors(errors, { allowHttpStatus = [] } = {}) {
   return errors.filter((e) => {
+    if (/Failed to load resource: .*\/favicon\.ico\)$/.test(e)) return false;
     const m = /Failed to load resource: the server responded with a status of (\d+)/.exec(e);
     return !(m && allowHttpStatus.includes(Number(m[1])));
   });
@@ -206,4 +208,25 @@ export async function panelParts(scope, testid) {
   const byId = scope.locator(`[data-testid="${testid}"]`);
   if ((await byId.count()) > 0 || !PART_FALLBACK[testid]) return byId;
   return scope.locator(PART_FALLBACK[testid]);
+}
+
+/**
+ * Whether `sent` (an expression as it left the page, variables
+ * interpolated) is the dashboard JSON's `raw` expression: each `$name`,
+ * `${name...}` or `[[name]]` of `raw` stands for any text.
+ */
+export function sameQuery(raw, sent) {
+  const parts = raw.split(/\$\{[^}]+\}|\[\[[^\]]+\]\]|\$[A-Za-z_][A-Za-z0-9_]*/);
+  const pattern = parts.map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.+?');
+  return new RegExp(`^${pattern}$`, 's').test(sent);
+}
+
+/** Polls `check` until it returns true; fails with `what` (a string or a function giving one) after `timeoutMs`. */
+export async function waitUntil(page, check, what, { timeoutMs = SETTLE_MS } = {}) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${typeof what === 'function' ? what() : what}`);
+    await page.waitForTimeout(100);
+  }
 }

@@ -201,13 +201,18 @@ describe('vigil dashboard in Chromium', { concurrency: false }, () => {
     // and shows them with data.
     const reopen = watchQueries(page);
     await row.getByTestId('row-toggle').click();
+    // Panels load when they come into view, as in Grafana.
+    for (const p of LOGS_ROW_PANELS) {
+      await page.locator(`[data-testid="panel"][data-panel-id="${p.id}"]`).scrollIntoViewIfNeeded();
+    }
     await waitUntil(
       page,
       () =>
         LOGS_ROW_PANELS.every((p) =>
           p.targets.every((t) => reopen.exprs().some((e) => sameQuery(t.expr, e))),
         ),
-      () => `the Logs row's panels to be queried on expand (sent: ${reopen.exprs().join(' | ')})`,
+      () =>
+        `the Logs row's panels to be queried on expand (sent: ${[...new Set(reopen.exprs())].join(' | ')})`,
     );
     await waitPanelsSettled(page);
     reopen.stop();

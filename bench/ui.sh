@@ -26,22 +26,33 @@ dist=$(mktemp -d)
 trap 'rm -rf "$dist"' EXIT
 (cd ui && node build.mjs --outdir "$dist" --meta "$dist/meta.json")
 node - "$dist" > "$out/bundle.json" <<'JS'
-// Sizes of each output file, raw and gzipped (level 9, as a server would
-// send it), and the ten biggest inputs of app.js from the metafile.
+// Sizes of each output file (chunks/ included), raw and gzipped (level 9,
+// as a server would send it), what every page loads first (index.html,
+// app.js, app.css), and the ten biggest inputs of app.js from the metafile.
 const { readFileSync, readdirSync } = require('node:fs');
-const { join } = require('node:path');
+const { join, relative } = require('node:path');
 const { gzipSync } = require('node:zlib');
 const dir = process.argv[2];
 const files = {};
-let raw = 0;
-let gzip = 0;
-for (const name of readdirSync(dir).filter((f) => !f.endsWith('.json')).sort()) {
-  const data = readFileSync(join(dir, name));
-  const gz = gzipSync(data, { level: 9 }).length;
-  files[name] = { raw: data.length, gzip: gz };
-  raw += data.length;
-  gzip += gz;
-}
+const total = { raw: 0, gzip: 0 };
+const initial = { raw: 0, gzip: 0 };
+const walk = (d) => {
+  for (const e of readdirSync(d, { withFileTypes: true })) {
+    const path = join(d, e.name);
+    if (e.isDirectory()) walk(path);
+    else if (!e.name.endsWith('.json')) {
+      const data = readFileSync(path);
+      const size = { raw: data.length, gzip: gzipSync(data, { level: 9 }).length };
+      const name = relative(dir, path);
+      files[name] = size;
+      for (const sum of ['index.html', 'app.js', 'app.css'].includes(name) ? [total, initial] : [total]) {
+        sum.raw += size.raw;
+        sum.gzip += size.gzip;
+      }
+    }
+  }
+};
+walk(dir);
 const meta = JSON.parse(readFileSync(join(dir, 'meta.json'), 'utf8'));
 const app = Object.entries(meta.outputs).find(([k]) => k.endsWith('app.js'))?.[1];
 const byPackage = {};
@@ -54,7 +65,7 @@ const biggest = Object.entries(byPackage)
   .sort((a, b) => b[1] - a[1])
   .slice(0, 10)
   .map(([name, bytes]) => ({ name, bytes }));
-console.log(JSON.stringify({ files, total: { raw, gzip }, biggestInputsOfAppJs: biggest }, null, 2));
+console.log(JSON.stringify({ files, initial, total, biggestInputsOfAppJs: biggest }, null, 2));
 JS
 echo "== bundle"
 cat "$out/bundle.json"

@@ -178,6 +178,8 @@ try {
           firstContentfulPaint: fcp?.startTime ?? null,
           domContentLoaded: nav?.domContentLoadedEventEnd ?? null,
           queryRequests: queries.length,
+          firstQueryStart: Math.min(...queries.map((r) => r.startTime)),
+          lastQueryEnd: Math.max(0, ...queries.map((r) => r.responseEnd)),
           slowestQuery: Math.max(0, ...queries.map((r) => r.duration)),
           jsBytes: performance
             .getEntriesByType('resource')
@@ -207,6 +209,8 @@ try {
         medianFirstContentfulPaintMs: Math.round(median(runs.map((r) => r.firstContentfulPaint ?? 0))),
         medianDomContentLoadedMs: Math.round(median(runs.map((r) => r.domContentLoaded ?? 0))),
         medianSlowestQueryMs: Math.round(median(runs.map((r) => r.slowestQuery))),
+        medianFirstQueryStartMs: Math.round(median(runs.map((r) => r.firstQueryStart))),
+        medianLastQueryEndMs: Math.round(median(runs.map((r) => r.lastQueryEnd))),
         queryRequestsPerLoad: runs[0]?.queryRequests,
         measuredBy: runs[0]?.source,
         panelStatesNotDone: notDone,

@@ -21,6 +21,7 @@ const skip = existsSync(PROMETHEUS) ? false : `${PROMETHEUS} is absent (apt-get 
 if (skip) console.log(`# skipping the real-Prometheus test: ${skip}`);
 
 const DS = { type: 'prometheus', uid: PROMETHEUS_UID };
+const RATE = 'sum by (handler) (rate(prometheus_http_requests_total[30s]))';
 /** A small dashboard over Prometheus's own metrics: a range query and an instant one. */
 const DASHBOARD = {
   uid: 'real-prometheus',
@@ -38,7 +39,7 @@ const DASHBOARD = {
         {
           refId: 'A',
           datasource: DS,
-          expr: 'sum by (handler) (rate(prometheus_http_requests_total[$__rate_interval]))',
+          expr: RATE,
           legendFormat: '{{handler}}',
           range: true,
         },
@@ -84,8 +85,14 @@ describe('the real Prometheus 2.42 as a datasource', { concurrency: false, skip 
     );
     const url = `http://127.0.0.1:${port}`;
     await waitReady(prometheus, `${url}/-/ready`);
-    // A few scrapes, so that rate() has two samples.
-    await new Promise((ok) => setTimeout(ok, 5_000));
+    // Scrapes until the panel's rate() has two samples to work on.
+    for (let tries = 0; ; tries++) {
+      const res = await fetch(`${url}/api/v1/query?query=${encodeURIComponent(RATE)}`);
+      const body = await res.json();
+      if (body?.data?.result?.length > 0) break;
+      if (tries > 60) throw new Error(`the real Prometheus has no data for ${RATE}`);
+      await new Promise((ok) => setTimeout(ok, 500));
+    }
     const dashboards = join(root, 'dashboards');
     mkdirSync(dashboards, { recursive: true });
     writeFileSync(join(dashboards, 'real-prometheus.json'), JSON.stringify(DASHBOARD));

@@ -427,7 +427,10 @@ fn read_limited(file: &Path) -> Result<(Vec<u8>, i64), String> {
             MAX_DASHBOARD_FILE >> 20
         ));
     }
-    let mtime = meta.modified().map(millis).unwrap_or_else(|_| millis(SystemTime::now()));
+    let mtime = meta
+        .modified()
+        .map(millis)
+        .unwrap_or_else(|_| millis(SystemTime::now()));
     let bytes = std::fs::read(file).map_err(|e| format!("cannot read: {e}"))?;
     Ok((bytes, mtime))
 }

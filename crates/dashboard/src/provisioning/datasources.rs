@@ -15,7 +15,7 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use super::values::{Flag, Int, Json, Text, TextMap};
-use super::{Ids, IdKind, MESSAGES, Problems, locate, yaml_files};
+use super::{IdKind, Ids, MESSAGES, Problems, locate, yaml_files};
 use crate::datasource::Datasource;
 
 /// One file of `DIR/datasources`. The keys of Grafana's old format

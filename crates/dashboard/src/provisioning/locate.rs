@@ -80,6 +80,9 @@ mod tests {
     fn unindented_items_end_at_the_next_key() {
         let text = "datasources:\n- name: a\n- name: b\nother: 1\n- x\n";
         assert_eq!(lines(text, "datasources"), [2, 3]);
-        assert_eq!(lines("datasources: [{name: a}]\n", "datasources"), Vec::<usize>::new());
+        assert_eq!(
+            lines("datasources: [{name: a}]\n", "datasources"),
+            Vec::<usize>::new()
+        );
     }
 }

@@ -231,8 +231,12 @@ impl Provisioner {
             }
         }
         let mut problems = Problems::new();
-        let (datasources, legacy) =
-            datasources::read(&dir.join("datasources"), &self.env, &self.ids, &mut problems);
+        let (datasources, legacy) = datasources::read(
+            &dir.join("datasources"),
+            &self.env,
+            &self.ids,
+            &mut problems,
+        );
         let providers =
             dashboards::read_providers(&dir.join("dashboards"), dir, &self.env, &mut problems);
         state.datasources = datasources;
@@ -426,8 +430,8 @@ pub(crate) fn yaml_files(dir: &Path, problems: &mut Problems) -> Vec<PathBuf> {
     files
 }
 
-/// Milliseconds since the epoch.
-pub(crate) fn millis(time: SystemTime) -> i64 {
+/// Milliseconds since the epoch (0 before it).
+pub fn millis(time: SystemTime) -> i64 {
     time.duration_since(SystemTime::UNIX_EPOCH)
         .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
         .unwrap_or(0)

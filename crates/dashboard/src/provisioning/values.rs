@@ -96,11 +96,10 @@ fn expand_providers(
         match name {
             "env" => out.push_str(&lookup(arg).unwrap_or_default()),
             "file" => {
-                let content =
-                    std::fs::read_to_string(arg).map_err(|e| InterpolateError::File {
-                        path: arg.to_owned(),
-                        message: e.to_string(),
-                    })?;
+                let content = std::fs::read_to_string(arg).map_err(|e| InterpolateError::File {
+                    path: arg.to_owned(),
+                    message: e.to_string(),
+                })?;
                 // Grafana trims the file's trailing newline (a secret written
                 // by `echo` must not carry one).
                 out.push_str(content.trim_end_matches(['\n', '\r']));
@@ -162,7 +161,11 @@ fn shell_name(s: &str) -> (Option<&str>, usize) {
         .iter()
         .take_while(|b| b.is_ascii_alphanumeric() || **b == b'_')
         .count();
-    if len == 0 { (None, 0) } else { (Some(&s[..len]), len) }
+    if len == 0 {
+        (None, 0)
+    } else {
+        (Some(&s[..len]), len)
+    }
 }
 
 fn interpolate_here<E: de::Error>(text: &str) -> Result<String, E> {

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use agent::service::{Agent, AgentOptions};
 use clap::Args;
+use dashboard::server::{DashboardOptions, Dashboards};
 use demo::api::{ApiConfig, ApiServer};
 use demo::{loadgen, loggen};
 use logstore::server::{LokiServer, ServerOptions as LokiOptions};
@@ -47,6 +48,9 @@ pub(crate) struct UpArgs {
     /// Address of the log agent's own endpoints (/ready, /metrics, /targets)
     #[arg(long, default_value = "127.0.0.1:9080")]
     agent_listen: SocketAddr,
+    /// Address of the dashboards server (web UI and Grafana-style API)
+    #[arg(long, default_value = "127.0.0.1:3000")]
+    grafana_listen: SocketAddr,
 }
 
 /// vigil's own loki-config.yaml (`config/` in the repository), built in so
@@ -56,6 +60,37 @@ const LOKI_CONFIG: &str = include_str!("../../../config/loki-config.yaml");
 /// vigil's own promtail-config.yaml, built in likewise; its paths are under
 /// `${VIGIL_DATA_DIR}`, which `up` fills in with its data directory.
 const PROMTAIL_CONFIG: &str = include_str!("../../../config/promtail-config.yaml");
+
+/// vigil's Grafana provisioning folder (`config/grafana/` in the
+/// repository), built in: the datasources, the dashboard provider, and
+/// vigil's own dashboard.
+const GRAFANA_DATASOURCES: &str = include_str!("../../../config/grafana/datasources/vigil.yml");
+const GRAFANA_PROVIDER: &str = include_str!("../../../config/grafana/dashboards/vigil.yml");
+const GRAFANA_DASHBOARD: &str =
+    include_str!("../../../config/grafana/dashboards/fast-api-metrics.json");
+
+/// The dashboards' provisioning folder for `up`, under `dir`: vigil's own
+/// files, the datasources pointed at the metrics server and log store as
+/// `up` started them and Prometheus' `timeInterval` set to the scrape
+/// interval. Each file written once; a user's edits are kept.
+fn grafana_provisioning(
+    dir: &Path,
+    metrics_url: &str,
+    loki_url: &str,
+    scrape_interval: Duration,
+) -> anyhow::Result<()> {
+    let interval = model::duration::format_duration(scrape_interval);
+    let datasources = GRAFANA_DATASOURCES
+        .replace("url: http://127.0.0.1:9090", &format!("url: {metrics_url}"))
+        .replace("url: http://127.0.0.1:3100", &format!("url: {loki_url}"))
+        .replace("timeInterval: 15s", &format!("timeInterval: {interval}"));
+    write_once(&dir.join("datasources/vigil.yml"), &datasources)?;
+    write_once(&dir.join("dashboards/vigil.yml"), GRAFANA_PROVIDER)?;
+    write_once(
+        &dir.join("dashboards/fast-api-metrics.json"),
+        GRAFANA_DASHBOARD,
+    )
+}
 
 /// The agent's config for `up`: vigil's own file with the data directory
 /// filled in. Written once; a user's edits are kept.
@@ -178,6 +213,17 @@ pub(crate) async fn run(args: UpArgs) -> anyhow::Result<()> {
         .addr()
         .map_or_else(|| "(server disabled)".to_owned(), |a| format!("http://{a}"));
 
+    let grafana_dir = args.data_dir.join("config/grafana");
+    grafana_provisioning(&grafana_dir, &metrics_url, &loki_url, args.scrape_interval)?;
+    let dashboards = Dashboards::start(DashboardOptions {
+        http_addr: args.grafana_listen,
+        data_dir: args.data_dir.join("grafana"),
+        provisioning_dir: Some(grafana_dir.clone()),
+        security: crate::cli::security_from_env(&|name| std::env::var(name).ok()),
+    })
+    .await?;
+    let dashboards_url = format!("http://{}", dashboards.addr());
+
     let traffic = tokio::spawn({
         let config = loadgen::LoadgenConfig {
             target: api_url.clone(),
@@ -217,6 +263,10 @@ pub(crate) async fn run(args: UpArgs) -> anyhow::Result<()> {
         "  log agent       {agent_url}  (tails the logs below; config {})",
         promtail_yaml.display()
     );
+    println!(
+        "  dashboards      {dashboards_url}  (web UI; provisioning {})",
+        grafana_dir.display()
+    );
     println!("  API log         {}", api_logs.join("logs.log").display());
     println!("  generated logs  {}", loggen_logs.display());
     println!(
@@ -228,7 +278,9 @@ pub(crate) async fn run(args: UpArgs) -> anyhow::Result<()> {
 
     shutdown.cancelled().await;
     // Every component is stopped, whatever the others report: an error of
-    // one must not leave the stores unsynced.
+    // one must not leave the stores unsynced. The dashboards go first: they
+    // only read from the others.
+    let dashboards = dashboards.shutdown().await;
     let traffic = traffic.await;
     let fake_logs = fake_logs.await;
     // The agent pushes what it has read before the log store stops.
@@ -244,6 +296,7 @@ pub(crate) async fn run(args: UpArgs) -> anyhow::Result<()> {
     );
     let report = fake_logs??;
     tracing::info!(lines = report.lines, "log generator stopped");
+    dashboards?;
     agent?;
     api?;
     metrics?;

@@ -47,6 +47,8 @@ fn up_serves_traffic_grows_logs_and_exits_on_ctrl_c() {
             "200ms",
             "--loki-listen",
             "127.0.0.1:0",
+            "--grafana-listen",
+            "127.0.0.1:0",
         ])
         .args([
             "--loadgen-clients",
@@ -186,7 +188,15 @@ fn help_lists_every_subcommand() {
     let output = Command::new(VIGIL).arg("--help").output().unwrap();
     assert!(output.status.success());
     let help = String::from_utf8(output.stdout).unwrap();
-    for command in ["up", "demo", "loadgen", "loggen", "prometheus", "loki"] {
+    for command in [
+        "up",
+        "demo",
+        "loadgen",
+        "loggen",
+        "prometheus",
+        "loki",
+        "grafana",
+    ] {
         let line = help
             .lines()
             .find(|l| l.trim_start().starts_with(&format!("{command} ")))

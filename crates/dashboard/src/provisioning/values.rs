@@ -172,35 +172,53 @@ fn interpolate_here<E: de::Error>(text: &str) -> Result<String, E> {
     interpolate(text, &lookup).map_err(E::custom)
 }
 
-/// A scalar as Go's yaml fills a string: numbers and booleans as their
-/// text, `null` as empty.
-struct ScalarText;
+/// A scalar read as Go's yaml fills a string (numbers and booleans as
+/// their text, `null` as empty), interpolated, then parsed by `parse`.
+/// All of it happens inside the visitor, so that an error carries the
+/// value's own line and column.
+struct Interpolated<T> {
+    expecting: &'static str,
+    parse: fn(String) -> Result<T, String>,
+    /// Mapping keys are taken as written.
+    verbatim: bool,
+}
 
-impl Visitor<'_> for ScalarText {
-    type Value = String;
+impl<T> Interpolated<T> {
+    fn finish<E: de::Error>(&self, raw: &str) -> Result<T, E> {
+        let text = if self.verbatim {
+            raw.to_owned()
+        } else {
+            interpolate_here(raw)?
+        };
+        (self.parse)(text).map_err(E::custom)
+    }
+}
+
+impl<T> Visitor<'_> for Interpolated<T> {
+    type Value = T;
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a scalar value")
+        f.write_str(self.expecting)
     }
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<String, E> {
-        Ok(v.to_owned())
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<T, E> {
+        self.finish(v)
     }
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<String, E> {
-        Ok(v.to_string())
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<T, E> {
+        self.finish(&v.to_string())
     }
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<String, E> {
-        Ok(v.to_string())
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<T, E> {
+        self.finish(&v.to_string())
     }
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<String, E> {
-        Ok(v.to_string())
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<T, E> {
+        self.finish(&v.to_string())
     }
-    fn visit_bool<E: de::Error>(self, v: bool) -> Result<String, E> {
-        Ok(v.to_string())
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<T, E> {
+        self.finish(&v.to_string())
     }
-    fn visit_unit<E: de::Error>(self) -> Result<String, E> {
-        Ok(String::new())
+    fn visit_unit<E: de::Error>(self) -> Result<T, E> {
+        self.finish("")
     }
-    fn visit_none<E: de::Error>(self) -> Result<String, E> {
-        Ok(String::new())
+    fn visit_none<E: de::Error>(self) -> Result<T, E> {
+        self.finish("")
     }
 }
 
@@ -210,8 +228,11 @@ pub struct Text(pub String);
 
 impl<'de> Deserialize<'de> for Text {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let raw = d.deserialize_any(ScalarText)?;
-        interpolate_here(&raw).map(Text)
+        d.deserialize_any(Interpolated {
+            expecting: "a scalar value",
+            parse: |text| Ok(Text(text)),
+            verbatim: false,
+        })
     }
 }
 
@@ -222,15 +243,15 @@ pub struct Flag(pub bool);
 
 impl<'de> Deserialize<'de> for Flag {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let raw = d.deserialize_any(ScalarText)?;
-        let text: String = interpolate_here(&raw)?;
-        match text.as_str() {
-            "" | "0" | "f" | "F" | "false" | "FALSE" | "False" => Ok(Flag(false)),
-            "1" | "t" | "T" | "true" | "TRUE" | "True" => Ok(Flag(true)),
-            _ => Err(de::Error::custom(format!(
-                "invalid boolean {text:?} (true or false)"
-            ))),
-        }
+        d.deserialize_any(Interpolated {
+            expecting: "a boolean",
+            parse: |text| match text.as_str() {
+                "" | "0" | "f" | "F" | "false" | "FALSE" | "False" => Ok(Flag(false)),
+                "1" | "t" | "T" | "true" | "TRUE" | "True" => Ok(Flag(true)),
+                _ => Err(format!("invalid boolean {text:?} (true or false)")),
+            },
+            verbatim: false,
+        })
     }
 }
 
@@ -241,14 +262,31 @@ pub struct Int(pub i64);
 
 impl<'de> Deserialize<'de> for Int {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let raw = d.deserialize_any(ScalarText)?;
-        let text: String = interpolate_here(&raw)?;
-        if text.is_empty() {
-            return Ok(Int(0));
-        }
-        text.parse()
-            .map(Int)
-            .map_err(|_| de::Error::custom(format!("invalid integer {text:?}")))
+        d.deserialize_any(Interpolated {
+            expecting: "an integer",
+            parse: |text| {
+                if text.is_empty() {
+                    return Ok(Int(0));
+                }
+                text.parse()
+                    .map(Int)
+                    .map_err(|_| format!("invalid integer {text:?}"))
+            },
+            verbatim: false,
+        })
+    }
+}
+
+/// A mapping key as text (YAML allows `1: x`; JSON keys are strings).
+struct KeyText(String);
+
+impl<'de> Deserialize<'de> for KeyText {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(Interpolated {
+            expecting: "a key",
+            parse: |text| Ok(KeyText(text)),
+            verbatim: true,
+        })
     }
 }
 
@@ -300,15 +338,6 @@ fn kind(value: &serde_json::Value) -> &'static str {
 }
 
 struct JsonVisitor;
-
-/// A mapping key as text (YAML allows `1: x`; JSON keys are strings).
-struct KeyText(String);
-
-impl<'de> Deserialize<'de> for KeyText {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(ScalarText).map(KeyText)
-    }
-}
 
 /// One value inside a [`Json`].
 struct JsonValue(serde_json::Value);

@@ -173,10 +173,11 @@ fn apply(
             continue;
         }
         let before = list.len();
-        list.retain(|(ds, _)| {
-            !((!delete.name.0.is_empty() && ds.name == delete.name.0)
-                || (!delete.uid.0.is_empty() && ds.uid == delete.uid.0))
-        });
+        let deleted = |ds: &Datasource| {
+            (!delete.name.0.is_empty() && ds.name == delete.name.0)
+                || (!delete.uid.0.is_empty() && ds.uid == delete.uid.0)
+        };
+        list.retain(|(ds, _)| !deleted(ds));
         if delete.name.0.is_empty() && delete.uid.0.is_empty() {
             problems.push(at(
                 &deletes,

@@ -16,7 +16,9 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::auth::{Auth, SecurityOptions};
-use crate::provisioning::{Ids, Provisioned, Provisioner, ProvisioningError};
+use crate::provisioning::{
+    DEFAULT_UPDATE_INTERVAL, Ids, Provisioned, Provisioner, ProvisioningError,
+};
 use crate::store::{Store, StoreError};
 
 /// What `vigil grafana` and `vigil up` start the server with.
@@ -201,17 +203,26 @@ async fn load(provisioner: &Arc<Provisioner>) -> Result<Provisioned, DashboardEr
 /// `stop`. A rescan that fails (a panic in the reading thread) is logged
 /// and the previous snapshot stays; the next one is tried on time.
 async fn rescan_until(provisioner: Arc<Provisioner>, state: AppState, stop: CancellationToken) {
+    // The provisioner's lock may be held by a reload reading files: it is
+    // only ever taken on blocking threads.
+    let p = provisioner.clone();
+    let mut wait = tokio::task::spawn_blocking(move || p.next_rescan())
+        .await
+        .unwrap_or(DEFAULT_UPDATE_INTERVAL);
     loop {
-        let wait = provisioner.next_rescan();
         tokio::select! {
             () = tokio::time::sleep(wait) => {}
             () = stop.cancelled() => return,
         }
         let p = provisioner.clone();
-        match tokio::task::spawn_blocking(move || p.rescan(false)).await {
-            Ok(next) => state.set_provisioned(next),
+        match tokio::task::spawn_blocking(move || (p.rescan(false), p.next_rescan())).await {
+            Ok((next, next_wait)) => {
+                state.set_provisioned(next);
+                wait = next_wait;
+            }
             Err(e) => {
-                tracing::error!("dashboards: rescanning the provisioned dashboards failed: {e}")
+                tracing::error!("dashboards: rescanning the provisioned dashboards failed: {e}");
+                wait = DEFAULT_UPDATE_INTERVAL;
             }
         }
     }

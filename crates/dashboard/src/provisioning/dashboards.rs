@@ -269,7 +269,9 @@ pub struct ProvisionedDashboard {
     pub id: i64,
     /// `uid` of the JSON, or derived from provider and path.
     pub uid: String,
+    /// `title` of the JSON (never empty).
     pub title: String,
+    /// `tags` of the JSON.
     pub tags: Vec<String>,
     /// The folder's uid ("" for the General folder).
     pub folder_uid: String,

@@ -52,7 +52,9 @@ pub(crate) type Problems = Vec<FileError>;
 pub struct Folder {
     /// Grafana's numeric id (dashboards and folders share one sequence).
     pub id: i64,
+    /// Its `folderUid`, or the uid derived from its title.
     pub uid: String,
+    /// Its title (the provider's `folder`, or the subfolder's name).
     pub title: String,
     /// When vigil first provisioned it, ms since the epoch.
     pub created: i64,
@@ -124,7 +126,9 @@ pub enum ProvisioningError {
 /// dashboards and folders share one (as in Grafana's tables).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum IdKind {
+    /// A datasource.
     Datasource,
+    /// A dashboard or a folder.
     Dashboard,
 }
 

@@ -13,7 +13,9 @@ use super::StoreError;
 /// A dashboard saved through the API.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SavedDashboard {
+    /// Its uid (the primary key).
     pub uid: String,
+    /// `title` of the JSON.
     pub title: String,
     /// "" for the General folder.
     pub folder_uid: String,
@@ -30,9 +32,13 @@ pub struct SavedDashboard {
 /// A folder created through the API.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SavedFolder {
+    /// Its uid (the primary key).
     pub uid: String,
+    /// Its title.
     pub title: String,
+    /// ms since the epoch.
     pub created: i64,
+    /// ms since the epoch.
     pub updated: i64,
 }
 

@@ -677,7 +677,11 @@ export function filterAndSort(
     options.push({ text, value });
   }
   const seen = new Set<string>();
-  options = options.filter((o) => (seen.has(o.value) ? false : (seen.add(o.value), true)));
+  options = options.filter((o) => {
+    if (seen.has(o.value)) return false;
+    seen.add(o.value);
+    return true;
+  });
   return sortOptions(options, sort);
 }
 

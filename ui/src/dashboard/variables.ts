@@ -766,10 +766,11 @@ export function parseVariableQuery(query: string): ParsedQuery {
 }
 
 function dataOf(body: unknown): unknown {
-  if (body && typeof body === 'object' && !Array.isArray(body) && 'data' in body) {
-    const b = body as { status?: unknown; error?: unknown; data: unknown };
+  if (body && typeof body === 'object' && !Array.isArray(body)) {
+    const b = body as { status?: unknown; error?: unknown; data?: unknown };
+    // The HTTP APIs answer {status:"error", error:"..."} (the proxy may pass such bodies through).
     if (b.status === 'error') throw new VariableQueryError(String(b.error ?? 'query failed'));
-    return b.data;
+    if ('data' in b) return b.data;
   }
   return body;
 }

@@ -320,8 +320,7 @@ describe('panel type migrations', () => {
 
   it('graph bars and points', () => {
     const bars = one({ type: 'graph', bars: true, lines: false });
-    expect((bars.fieldConfig?.defaults.custom as Json).drawStyle).toBe('bars');
-    expect((bars.fieldConfig?.defaults.custom as Json).fillOpacity).toBe(100);
+    expect(bars.fieldConfig?.defaults.custom).toMatchObject({ drawStyle: 'bars', fillOpacity: 100 });
     const points = one({ type: 'graph', lines: false, points: true, pointradius: 3 });
     expect(points.fieldConfig?.defaults.custom).toMatchObject({
       drawStyle: 'points',

@@ -2,10 +2,11 @@
 // filter and sort, Prometheus/Loki variable queries through a recording fetcher fed with recorded API
 // answers, and refresh order of chained variables.
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: `${var}` in plain strings is the syntax under test.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { builtinVariables } from '../../src/dashboard/interval';
+import { allPanels, migrateDashboard } from '../../src/dashboard/migrate';
 import type { DataSourceSettings, Variable } from '../../src/dashboard/model';
 import {
   ALL_VALUE,
@@ -15,6 +16,7 @@ import {
   dependencyGraph,
   type Fetcher,
   filterAndSort,
+  formatForDatasource,
   type InterpolationContext,
   initialState,
   initVariables,
@@ -101,6 +103,7 @@ describe('interpolation syntaxes', () => {
     ['${__from:date:ms}', '1690000000000'],
     ['$__auto', '20s'],
     ['$singleton', '$singleton'],
+    ['$constructor $__proto__ ${toString}', '$constructor $__proto__ ${toString}'],
   ];
   for (const [text, want] of cases) it(text, () => expect(interpolate(text, ctx)).toBe(want));
 
@@ -128,6 +131,7 @@ describe("Grafana's formats", () => {
     ['queryparam', 'var-single=a.b', 'var-multi=a.b&var-multi=c%7Cd'],
     ['distributed', 'a.b', 'a.b,multi=c|d'],
     ['nonexistent', 'a.b', '{a.b,c|d}'],
+    ['constructor', 'a.b', '{a.b,c|d}'],
   ];
   for (const [fmt, s, m] of table) {
     it(fmt, () => {
@@ -567,4 +571,58 @@ describe('chained variables', () => {
     expect(r.variables.find((s) => s.name === 'cluster')?.error).toBe('boom');
     expect(r.variables.find((s) => s.name === 'pod')?.options.length).toBe(2);
   });
+});
+
+describe('variables of every fixture dashboard', () => {
+  const dir = join(SHARED, 'fixtures', 'dashboards');
+  const answer = (ds: DataSourceSettings, path: string): unknown => {
+    if (ds.type === 'loki') {
+      return recorded('loki-api', path.endsWith('labels') ? 'labels.txt' : 'label_values.txt');
+    }
+    if (path === 'api/v1/labels') return recorded('prometheus-api', 'labels.json');
+    if (path === 'api/v1/query') return recorded('prometheus-api', 'query_vector.json');
+    if (path === 'api/v1/series') return recorded('prometheus-api', 'series.json');
+    if (path === 'api/v1/label/__name__/values') return recorded('prometheus-api', 'label_values_name.json');
+    return recorded('prometheus-api', 'label_values.json');
+  };
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.json'))) {
+    it(`${file}: refresh on load, then every panel query interpolates`, async () => {
+      const raw = JSON.parse(readFileSync(join(dir, file), 'utf8'));
+      const { dashboard } = migrateDashboard(raw, DATASOURCES, 'Prometheus');
+      const calls: string[] = [];
+      const range = { from: 1_690_000_000_000, to: 1_690_021_600_000 };
+      const r = await refreshVariables(
+        initVariables(dashboard.templating.list, new URLSearchParams('')),
+        { kind: 'load' },
+        {
+          datasources: DATASOURCES,
+          defaultDatasource: 'Prometheus',
+          range,
+          fetcherFor: (ds) => async (path) => {
+            calls.push(path);
+            return answer(ds, path);
+          },
+        },
+      );
+      expect(r.cycleError).toBeUndefined();
+      for (const s of r.variables) expect(s.error, `${s.name}: ${s.error}`).toBeUndefined();
+      const names = new Set(r.variables.map((s) => s.name));
+      const ictx: InterpolationContext = {
+        variables: r.variables,
+        builtins: builtinVariables(range, { interval: '20s', intervalMs: 20_000 }),
+        range,
+      };
+      for (const p of allPanels(dashboard)) {
+        for (const t of p.targets ?? []) {
+          const ds = resolveDatasource(t.datasource, DATASOURCES, 'Prometheus', ictx);
+          const expr = interpolate(t.expr ?? '', ictx, formatForDatasource(ds?.type));
+          for (const m of expr.matchAll(/\$\{?(\w+)/g)) {
+            expect(names.has(m[1]) || m[1].startsWith('__'), `${p.title}: ${m[0]} left in ${expr}`).toBe(
+              false,
+            );
+          }
+        }
+      }
+    });
+  }
 });

@@ -44,11 +44,8 @@ const SHARED = env.VIGIL_SHARED_DIR ?? '../../shared';
 
 function recorded(dir: 'prometheus-api' | 'loki-api', file: string): unknown {
   const text = readFileSync(join(SHARED, 'fixtures', dir, file), 'utf8');
-  // Loki's recordings are raw HTTP answers: the JSON body follows the blank line.
-  const body = text.startsWith('HTTP/')
-    ? text.slice(text.indexOf('\r\n\r\n') + 4 || text.indexOf('\n\n') + 2)
-    : text;
-  return JSON.parse(body.slice(body.indexOf('{')));
+  // Loki's recordings are raw HTTP answers (status line, headers, blank line, JSON object body).
+  return JSON.parse(text.slice(text.indexOf('{')));
 }
 
 function v(model: Partial<Variable> & { name: string }, over: Partial<VariableState> = {}): VariableState {

@@ -448,123 +448,259 @@ function seriesMatcher(alias: string): Json {
   return m ? { id: 'byRegexp', options: alias } : { id: 'byName', options: alias };
 }
 
-/** Angular graph -> timeseries: draw style, fill, stacking, axes, legend, tooltip, series overrides. */
-function graphToTimeseries(p: Json): void {
-  const { defaults, overrides } = fieldConfigOf(p);
-  const custom: Json = isObj(defaults.custom) ? defaults.custom : {};
-  defaults.custom = custom;
-  const bars = p.bars === true;
-  const lines = p.lines !== false;
-  const points = p.points === true;
-  custom.drawStyle = bars ? 'bars' : lines ? 'line' : points ? 'points' : 'line';
-  if (!bars && !lines && !points) custom.lineWidth = 0;
-  if (points) {
-    custom.showPoints = 'always';
-    const r = num(p.pointradius);
-    if (r !== undefined) custom.pointSize = 2 + r * 2;
-  } else if (custom.drawStyle !== 'points') {
-    custom.showPoints = 'never';
+/** An old graph y axis as field config: unit, decimals, min, max, label, log scale, shown or hidden. */
+function axisConfig(axis: unknown): Json {
+  if (!isObj(axis)) return {};
+  const custom: Json = { axisPlacement: axis.show ? 'auto' : 'hidden' };
+  if (typeof axis.label === 'string' && axis.label) custom.axisLabel = axis.label;
+  const log = num(axis.logBase);
+  if (log === 2 || log === 10) custom.scaleDistribution = { type: 'log', log };
+  const out: Json = { custom };
+  if (typeof axis.format === 'string') out.unit = axis.format;
+  for (const k of ['decimals', 'min', 'max'] as const) {
+    const n = num(axis[k]);
+    if (n !== undefined) out[k] = n;
   }
-  if (lines && num(p.linewidth) !== undefined) custom.lineWidth = num(p.linewidth);
-  if (p.dashes)
-    custom.lineStyle = { fill: 'dash', dash: [num(p.dashLength) ?? 10, num(p.spaceLength) ?? 10] };
-  const fill = num(p.fill);
-  custom.fillOpacity = bars ? 100 : fill !== undefined ? fill * 10 : 10;
-  const gradient = num(p.fillGradient);
-  if (gradient && gradient > 0) {
-    custom.gradientMode = 'opacity';
-    custom.fillOpacity = gradient * 10;
-  }
-  custom.spanNulls = p.nullPointMode === 'connected';
-  if (p.steppedLine) custom.lineInterpolation = 'stepAfter';
-  if (p.stack) custom.stacking = { mode: p.percentage ? 'percent' : 'normal', group: 'A' };
-  const yaxes = Array.isArray(p.yaxes) ? p.yaxes.filter(isObj) : [];
-  const y1 = yaxes[0];
-  if (y1) {
-    if (typeof y1.format === 'string' && defaults.unit === undefined) defaults.unit = y1.format;
-    if (num(y1.decimals) !== undefined) defaults.decimals = num(y1.decimals);
-    if (num(y1.min) !== undefined) defaults.min = num(y1.min);
-    if (num(y1.max) !== undefined) defaults.max = num(y1.max);
-    if (typeof y1.label === 'string' && y1.label) custom.axisLabel = y1.label;
-    const base = num(y1.logBase);
-    if (base && base !== 1) custom.scaleDistribution = { type: 'log', log: base };
-    if (y1.show === false) custom.axisPlacement = 'hidden';
-  }
-  if (isObj(p.yaxis) && num(p.yaxis.decimals) !== undefined) defaults.decimals = num(p.yaxis.decimals);
-  if (num(p.decimals) !== undefined) defaults.decimals = num(p.decimals);
-  // Graph thresholds become field thresholds drawn as lines/areas.
-  if (Array.isArray(p.thresholds) && p.thresholds.length && !defaults.thresholds) {
-    const steps: Step[] = [{ value: null, color: 'transparent' }];
-    let fillArea = false;
-    for (const t of p.thresholds.filter(isObj)) {
-      const v = num(t.value);
-      if (v === undefined) continue;
-      const color =
-        t.colorMode === 'critical'
-          ? 'red'
-          : t.colorMode === 'warning'
-            ? 'orange'
-            : t.colorMode === 'ok'
-              ? 'green'
-              : String(t.lineColor ?? t.fillColor ?? 'red');
-      steps.push({ value: v, color });
-      if (t.fill) fillArea = true;
+  return out;
+}
+
+/** Legend keys of the old graph that are reducers, by their id in the new legend. */
+const LEGEND_REDUCERS: Record<string, string> = {
+  avg: 'mean',
+  current: 'lastNotNull',
+  total: 'sum',
+  min: 'min',
+  max: 'max',
+};
+
+interface AngularThreshold {
+  op?: string;
+  value: number;
+  fill?: boolean;
+  line?: boolean;
+  colorMode?: string;
+  fillColor?: string;
+  lineColor?: string;
+}
+
+function thresholdColor(t: AngularThreshold): string {
+  if (t.colorMode === 'critical') return 'red';
+  if (t.colorMode === 'warning') return 'orange';
+  if (t.colorMode === 'custom') return String(t.fillColor || t.lineColor || 'red');
+  return 'red';
+}
+
+/** The graph's `gt`/`lt` threshold list as threshold steps (gaps transparent) plus how to draw them. */
+function graphThresholds(
+  list: unknown[],
+): { steps: { value: number; color: string }[]; mode: string } | undefined {
+  const sorted = list
+    .filter(isObj)
+    .map((t) => ({ ...t, value: num(t.value) }) as AngularThreshold)
+    .filter((t) => typeof t.value === 'number')
+    .sort((a, b) => (a.value > b.value ? 1 : -1));
+  if (!sorted.length) return undefined;
+  const steps: { value: number; color: string }[] = [];
+  let area = false;
+  let line = false;
+  sorted.forEach((t, i) => {
+    const next = sorted[i + 1];
+    if (t.fill) area = true;
+    if (t.line) line = true;
+    if (t.op === 'gt') steps.push({ value: t.value, color: thresholdColor(t) });
+    if (t.op === 'lt') {
+      if (!steps.length) steps.push({ value: Number.NEGATIVE_INFINITY, color: thresholdColor(t) });
+      if (next && next.op === 'gt' && next.value > t.value)
+        steps.push({ value: t.value, color: 'transparent' });
+      else if (next && next.op === 'lt') steps.push({ value: t.value, color: thresholdColor(next) });
+      else steps.push({ value: t.value, color: 'transparent' });
     }
-    steps.sort((a, b) => (a.value ?? Number.NEGATIVE_INFINITY) - (b.value ?? Number.NEGATIVE_INFINITY));
-    defaults.thresholds = { mode: 'absolute', steps };
-    custom.thresholdsStyle = { mode: fillArea ? 'line+area' : 'line' };
+  });
+  if (steps.length && steps[0].value !== Number.NEGATIVE_INFINITY) {
+    steps.unshift({ value: Number.NEGATIVE_INFINITY, color: 'transparent' });
   }
-  const legend = isObj(p.legend) ? p.legend : {};
-  const calcs: string[] = [];
-  for (const [k, id] of [
-    ['min', 'min'],
-    ['max', 'max'],
-    ['avg', 'mean'],
-    ['current', 'lastNotNull'],
-    ['total', 'sum'],
-  ] as const) {
-    if (legend.values && legend[k]) calcs.push(id);
-  }
-  const tooltip = isObj(p.tooltip) ? p.tooltip : {};
-  const options: Json = {
-    legend: {
-      showLegend: legend.show !== false,
-      displayMode: legend.alignAsTable ? 'table' : 'list',
-      placement: legend.rightSide ? 'right' : 'bottom',
-      calcs,
-    },
-    tooltip: {
-      mode: tooltip.shared === false ? 'single' : 'multi',
-      sort: tooltip.sort === 1 ? 'asc' : tooltip.sort === 2 ? 'desc' : 'none',
-    },
+  return { steps, mode: line && area ? 'line+area' : area ? 'area' : 'line' };
+}
+
+const GRAPH_DEFAULTS: Json = {
+  lines: true,
+  fill: 1,
+  linewidth: 1,
+  pointradius: 2,
+  nullPointMode: 'null',
+  legend: { show: true },
+  tooltip: { shared: true, sort: 0 },
+};
+
+/** Angular graph -> timeseries as Grafana's flotToGraphOptions: styles, axes, legend, tooltip, overrides. */
+function graphToTimeseries(p: Json): void {
+  // What the angular panel showed for keys its JSON leaves out (its panelDefaults).
+  for (const [k, v] of Object.entries(GRAPH_DEFAULTS)) if (p[k] === undefined) p[k] = clone(v);
+  const fc = fieldConfigOf(p);
+  const overrides = fc.overrides;
+  const yaxes = Array.isArray(p.yaxes) ? p.yaxes : [];
+  const y1: Json = { ...fc.defaults, ...axisConfig(yaxes[0]) };
+  const dash = {
+    fill: p.dashes ? 'dash' : 'solid',
+    dash: [num(p.dashLength) ?? 10, num(p.spaceLength) ?? 10],
   };
-  // Series overrides and alias colours -> field overrides.
+
   if (isObj(p.aliasColors)) {
     for (const [name, color] of Object.entries(p.aliasColors)) {
-      overrides.push({ matcher: { id: 'byName', options: name }, properties: [colorProp(color)] });
+      if (color) overrides.push({ matcher: { id: 'byName', options: name }, properties: [colorProp(color)] });
     }
   }
+  let fillBelowTo = false;
   for (const s of Array.isArray(p.seriesOverrides) ? p.seriesOverrides.filter(isObj) : []) {
     if (typeof s.alias !== 'string' || !s.alias) continue;
     const props: Json[] = [];
-    if (s.color) props.push(colorProp(s.color));
-    if (s.bars === true) props.push({ id: 'custom.drawStyle', value: 'bars' });
-    if (s.lines === true && !s.bars) props.push({ id: 'custom.drawStyle', value: 'line' });
-    if (s.lines === false && s.points !== true && s.bars !== true)
-      props.push({ id: 'custom.lineWidth', value: 0 });
-    if (s.points === true) props.push({ id: 'custom.showPoints', value: 'always' });
-    if (num(s.fill) !== undefined)
-      props.push({ id: 'custom.fillOpacity', value: (num(s.fill) as number) * 10 });
-    if (num(s.linewidth) !== undefined) props.push({ id: 'custom.lineWidth', value: num(s.linewidth) });
-    if (s.stack === false) props.push({ id: 'custom.stacking', value: { mode: 'none', group: 'A' } });
-    if (num(s.yaxis) === 2) props.push({ id: 'custom.axisPlacement', value: 'right' });
-    if (s.dashes === true) props.push({ id: 'custom.lineStyle', value: { fill: 'dash', dash: [10, 10] } });
-    if (s.transform === 'negative-Y') props.push({ id: 'custom.transform', value: 'negative-Y' });
-    if (s.legend === false) {
-      props.push({ id: 'custom.hideFrom', value: { legend: true, tooltip: false, viz: false } });
+    let dashOverride: { fill: string; dash: number[] } | undefined;
+    for (const [k, val] of Object.entries(s)) {
+      switch (k) {
+        case 'yaxis':
+          if (num(val) === 2) {
+            // Series on the right axis take that axis' settings where they differ from the left one.
+            const y2 = axisConfig(yaxes[1]);
+            for (const [key, value] of Object.entries(y2)) {
+              if (key !== 'custom' && value !== y1[key]) props.push({ id: key, value });
+            }
+            const y2c = isObj(y2.custom) ? y2.custom : { axisPlacement: 'auto' };
+            const y1c = isObj(y1.custom) ? y1.custom : {};
+            for (const [key, value] of Object.entries(y2c)) {
+              if (key === 'axisPlacement') {
+                props.push({ id: 'custom.axisPlacement', value: value === 'hidden' ? 'hidden' : 'right' });
+              } else if (value !== y1c[key]) {
+                props.push({ id: `custom.${key}`, value });
+              }
+            }
+          }
+          break;
+        case 'fill':
+          props.push({ id: 'custom.fillOpacity', value: (num(val) ?? 0) * 10 });
+          break;
+        case 'fillBelowTo':
+          fillBelowTo = true;
+          props.push({ id: 'custom.fillBelowTo', value: val });
+          break;
+        case 'fillGradient':
+          if (val) {
+            props.push({ id: 'custom.gradientMode', value: 'opacity' });
+            props.push({ id: 'custom.fillOpacity', value: (num(val) ?? 0) * 10 });
+          }
+          break;
+        case 'points':
+          props.push({ id: 'custom.showPoints', value: val ? 'always' : 'never' });
+          break;
+        case 'bars':
+          if (val) {
+            props.push({ id: 'custom.drawStyle', value: 'bars' });
+            props.push({ id: 'custom.fillOpacity', value: 100 });
+          } else {
+            props.push({ id: 'custom.drawStyle', value: 'line' });
+          }
+          break;
+        case 'lines':
+          if (val === false) props.push({ id: 'custom.lineWidth', value: 0 });
+          break;
+        case 'linewidth':
+          props.push({ id: 'custom.lineWidth', value: num(val) });
+          break;
+        case 'pointradius':
+          props.push({ id: 'custom.pointSize', value: 2 + (num(val) ?? 0) * 2 });
+          break;
+        case 'dashLength':
+        case 'spaceLength':
+        case 'dashes':
+          dashOverride ??= { fill: dash.fill, dash: [...dash.dash] };
+          if (k === 'dashLength') dashOverride.dash[0] = num(val) ?? 10;
+          else if (k === 'spaceLength') dashOverride.dash[1] = num(val) ?? 10;
+          else dashOverride.fill = val ? 'dash' : 'solid';
+          break;
+        case 'stack':
+          props.push({
+            id: 'custom.stacking',
+            value: { mode: val === false ? 'none' : 'normal', group: val },
+          });
+          break;
+        case 'color':
+          props.push(colorProp(val));
+          break;
+        case 'transform':
+          if (val === 'negative-Y') props.push({ id: 'custom.transform', value: 'negative-Y' });
+          break;
+        case 'legend':
+          if (val === false)
+            props.push({ id: 'custom.hideFrom', value: { legend: true, tooltip: false, viz: false } });
+          break;
+        default:
+          break;
+      }
     }
+    if (dashOverride) props.push({ id: 'custom.lineStyle', value: dashOverride });
     if (props.length) overrides.push({ matcher: seriesMatcher(s.alias), properties: props });
   }
+
+  const graph: Json = isObj(y1.custom) ? { ...y1.custom } : {};
+  graph.drawStyle = p.bars ? 'bars' : p.lines ? 'line' : 'points';
+  if (p.points) {
+    graph.showPoints = 'always';
+    const r = num(p.pointradius);
+    if (r !== undefined) graph.pointSize = 2 + r * 2;
+  } else if (graph.drawStyle !== 'points') {
+    graph.showPoints = 'never';
+  }
+  if (num(p.linewidth) !== undefined) graph.lineWidth = num(p.linewidth);
+  if (dash.fill !== 'solid') graph.lineStyle = dash;
+  const fill = num(p.fill);
+  if (fillBelowTo) graph.fillOpacity = 35;
+  else if (fill !== undefined) graph.fillOpacity = fill * 10;
+  const gradient = num(p.fillGradient);
+  if (gradient !== undefined && gradient > 0) {
+    graph.gradientMode = 'opacity';
+    graph.fillOpacity = gradient * 10;
+  }
+  // Grafana maps the graph's "connected" null mode to spanning gaps.
+  graph.spanNulls = p.nullPointMode === 'connected';
+  if (p.steppedLine) graph.lineInterpolation = 'stepAfter';
+  if (graph.drawStyle === 'bars') graph.fillOpacity = 100;
+  if (p.stack) graph.stacking = { mode: p.percentage ? 'percent' : 'normal', group: 'A' };
+  if (isObj(p.yaxis) && num(p.yaxis.decimals) !== undefined && y1.decimals === undefined) {
+    y1.decimals = num(p.yaxis.decimals);
+  }
+  if (num(p.decimals) !== undefined && y1.decimals === undefined) y1.decimals = num(p.decimals);
+
+  const options: Json = {
+    legend: { showLegend: true, displayMode: 'list', placement: 'bottom', calcs: [] },
+    tooltip: { mode: 'single', sort: 'none' },
+  };
+  const legend = isObj(p.legend) ? p.legend : undefined;
+  const lo = options.legend as Json;
+  if (legend) {
+    if (legend.show === false) lo.showLegend = false;
+    else if (legend.alignAsTable) lo.displayMode = 'table';
+    if (legend.rightSide) lo.placement = 'right';
+    if (legend.values) {
+      lo.calcs = Object.keys(legend)
+        .filter((k) => legend[k] && LEGEND_REDUCERS[k])
+        .map((k) => LEGEND_REDUCERS[k]);
+    }
+  }
+  if (isObj(p.tooltip)) {
+    options.tooltip = {
+      mode: p.tooltip.shared ? 'multi' : 'single',
+      sort: p.tooltip.sort === 1 ? 'asc' : p.tooltip.sort === 2 ? 'desc' : 'none',
+    };
+  }
+  if (Array.isArray(p.thresholds) && p.thresholds.length) {
+    const t = graphThresholds(p.thresholds);
+    if (t) {
+      graph.thresholdsStyle = { mode: t.mode };
+      y1.thresholds = { mode: 'absolute', steps: t.steps };
+    }
+  }
+  y1.custom = graph;
+  p.fieldConfig = { defaults: y1, overrides };
+
   for (const k of [
     'bars',
     'lines',

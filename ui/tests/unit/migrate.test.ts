@@ -275,8 +275,8 @@ describe('panel type migrations', () => {
       legend: { show: true, alignAsTable: true, rightSide: true, values: true, avg: true, current: true },
       tooltip: { shared: false, sort: 2 },
       yaxes: [
-        { format: 'bytes', min: '0', max: null, decimals: 1, logBase: 2, label: 'mem' },
-        { format: 'short' },
+        { format: 'bytes', min: '0', max: null, decimals: 1, logBase: 2, label: 'mem', show: true },
+        { format: 'short', show: true },
       ],
       aliasColors: { errors: '#ff0000' },
       seriesOverrides: [{ alias: '/5xx/', yaxis: 2, lines: false, bars: true }],
@@ -296,6 +296,7 @@ describe('panel type migrations', () => {
       stacking: { mode: 'normal', group: 'A' },
       scaleDistribution: { type: 'log', log: 2 },
       axisLabel: 'mem',
+      axisPlacement: 'auto',
       showPoints: 'never',
     });
     expect(p.options).toMatchObject({
@@ -310,12 +311,47 @@ describe('panel type migrations', () => {
       {
         matcher: { id: 'byRegexp', options: '/5xx/' },
         properties: [
-          { id: 'custom.drawStyle', value: 'bars' },
+          { id: 'unit', value: 'short' },
           { id: 'custom.axisPlacement', value: 'right' },
+          { id: 'custom.lineWidth', value: 0 },
+          { id: 'custom.drawStyle', value: 'bars' },
+          { id: 'custom.fillOpacity', value: 100 },
         ],
       },
     ]);
     expect(p.yaxes).toBeUndefined();
+  });
+
+  it('graph with only defaults looks like the angular panel did', () => {
+    const p = one({ type: 'graph', targets: [] });
+    expect(p.fieldConfig?.defaults.custom).toMatchObject({
+      drawStyle: 'line',
+      fillOpacity: 10,
+      lineWidth: 1,
+    });
+    expect(p.options).toMatchObject({
+      legend: { showLegend: true, displayMode: 'list', placement: 'bottom', calcs: [] },
+      tooltip: { mode: 'multi', sort: 'none' },
+    });
+  });
+
+  it('graph thresholds: gt/lt steps with transparent gaps, line and area', () => {
+    const p = one({
+      type: 'graph',
+      thresholds: [
+        { op: 'gt', value: 80, colorMode: 'critical', fill: true, line: true },
+        { op: 'lt', value: 10, colorMode: 'warning', fill: true },
+      ],
+    });
+    expect(p.fieldConfig?.defaults.thresholds).toEqual({
+      mode: 'absolute',
+      steps: [
+        { value: Number.NEGATIVE_INFINITY, color: 'orange' },
+        { value: 10, color: 'transparent' },
+        { value: 80, color: 'red' },
+      ],
+    });
+    expect(p.fieldConfig?.defaults.custom).toMatchObject({ thresholdsStyle: { mode: 'line+area' } });
   });
 
   it('graph bars and points', () => {

@@ -274,70 +274,93 @@ function upgradeRows(dash: Json): void {
 
 // ---- Panel-level migrations ----
 
-const COLORS_DEFAULT = ['#299c46', 'rgba(237, 129, 40, 0.89)', '#d44a3a'];
-
 interface Step {
   value: number | null;
   color: string;
 }
 
-/** Singlestat-style `"50,80"` + three colours -> threshold steps (the first is the base, value null). */
-function thresholdsFromString(text: unknown, colors: unknown): Step[] {
-  const cs = Array.isArray(colors) && colors.length ? colors.map(String) : COLORS_DEFAULT;
-  const values =
-    typeof text === 'string'
-      ? text
-          .split(',')
-          .map((s) => num(s.trim()))
-          .filter((n): n is number => n !== undefined)
-      : Array.isArray(text)
-        ? text.map(num).filter((n): n is number => n !== undefined)
-        : [];
-  const steps: Step[] = [{ value: null, color: cs[0] ?? 'green' }];
+/** The table-old style's thresholds (`["50","80"]`) and three colours as steps over a base (-Infinity). */
+function thresholdsFromList(list: unknown, colors: unknown): Step[] {
+  const cs = Array.isArray(colors) && colors.length ? colors.map(String) : ['green', 'orange', 'red'];
+  const values = (Array.isArray(list) ? list : []).map(num).filter((n): n is number => n !== undefined);
+  const steps: Step[] = [{ value: Number.NEGATIVE_INFINITY, color: cs[0] }];
   values.forEach((v, i) => {
     steps.push({ value: v, color: cs[i + 1] ?? cs[cs.length - 1] });
   });
   return steps;
 }
 
-function activeColor(value: number, steps: Step[]): string | undefined {
+/** The colour of the threshold step a number falls in (Grafana's getActiveThreshold). */
+function activeColor(value: number, steps: readonly Step[]): string | undefined {
   let color: string | undefined;
-  for (const s of steps) {
-    if (s.value === null || value >= s.value) color = s.color;
+  for (const [i, s] of steps.entries()) {
+    if (i === 0 || s.value === null || value >= s.value) color = s.color;
+    else break;
   }
   return color;
 }
 
-/** Grafana's upgradeValueMappings: old value/range maps -> value, range and special mappings. */
-export function upgradeValueMappings(old: unknown, steps?: Step[]): unknown[] | undefined {
+function mappingResult(text: unknown, steps?: readonly Step[]): Json {
+  const numeric = Number.parseFloat(String(text));
+  const color = steps && !Number.isNaN(numeric) ? activeColor(numeric, steps) : undefined;
+  return color === undefined ? { text } : { text, color };
+}
+
+/**
+ * One angular value map (`type` 1, `value`, `text`) or range map (`type` 2, `from`, `to`) as a new
+ * mapping, coloured like the threshold its text would fall in (Grafana's upgradeOldAngularValueMapping).
+ */
+function angularMapping(old: Json, steps?: readonly Step[]): Json | undefined {
+  const result = mappingResult(old.text, steps);
+  if (old.type === 1 || old.type === 'value') {
+    if (old.value == null) return undefined;
+    if (old.value === 'null') return { type: 'special', options: { match: 'null', result } };
+    return { type: 'value', options: { [String(old.value)]: result } };
+  }
+  if (old.type === 2 || old.type === 'range') {
+    if (old.from === 'null' || old.to === 'null')
+      return { type: 'special', options: { match: 'null', result } };
+    return { type: 'range', options: { from: Number(old.from), to: Number(old.to), result } };
+  }
+  return undefined;
+}
+
+/** A singlestat's value or range maps as new mappings, one each (Grafana's convertOldAngularValueMappings). */
+export function convertSinglestatMappings(panel: Json, steps?: readonly Step[]): Json[] {
+  let type = num(panel.mappingType);
+  const valueMaps = Array.isArray(panel.valueMaps) ? panel.valueMaps.filter(isObj) : [];
+  const rangeMaps = Array.isArray(panel.rangeMaps) ? panel.rangeMaps.filter(isObj) : [];
+  if (!type) type = valueMaps.length ? 1 : rangeMaps.length ? 2 : undefined;
+  const list = type === 1 ? valueMaps : type === 2 ? rangeMaps : [];
+  const out: Json[] = [];
+  list.forEach((m, id) => {
+    const converted = angularMapping({ ...m, id, type }, steps);
+    if (converted) out.push(converted);
+  });
+  return out;
+}
+
+/**
+ * Schema 30's upgrade of field-config mappings: old value maps merge into one value mapping (first),
+ * ranges and `null` become their own; mappings already in the new shape are kept.
+ */
+export function upgradeValueMappings(old: unknown, steps?: readonly Step[]): unknown[] | undefined {
   if (!Array.isArray(old)) return undefined;
   const valueOptions: Json = {};
   const out: Json[] = [];
-  let index = 0;
   for (const m of old) {
     if (!isObj(m)) continue;
-    // Already new-style (type is a string): keep.
-    if (typeof m.type === 'string') {
-      out.push(m);
+    if (m.type && isObj(m.options)) {
+      if (m.type === 'value') Object.assign(valueOptions, m.options);
+      else out.push(m);
       continue;
     }
-    const text = m.text == null ? '' : String(m.text);
-    const numeric = Number.parseFloat(text);
-    const color = steps && !Number.isNaN(numeric) ? activeColor(numeric, steps) : undefined;
-    const result: Json = { text };
-    if (color) result.color = color;
-    const type = num(m.type) ?? (m.from != null || m.to != null ? 2 : 1);
-    if (type === 1 && m.value != null) {
-      if (m.value === 'null') {
-        out.push({ type: 'special', options: { match: 'null', result: { ...result, index: index++ } } });
-      } else {
-        valueOptions[String(m.value)] = { ...result, index: index++ };
-      }
-    } else if (type === 2) {
-      out.push({
-        type: 'range',
-        options: { from: num(m.from) ?? null, to: num(m.to) ?? null, result: { ...result, index: index++ } },
-      });
+    const result = mappingResult(m.text, steps);
+    if (m.type === 1 && m.value != null) {
+      if (m.value === 'null') out.push({ type: 'special', options: { match: 'null', result } });
+      else valueOptions[String(m.value)] = result;
+    } else if (m.type === 2) {
+      out.push({ type: 'range', options: { from: Number(m.from), to: Number(m.to), result } });
     }
   }
   if (Object.keys(valueOptions).length) out.unshift({ type: 'value', options: valueOptions });
@@ -353,60 +376,83 @@ function fieldConfigOf(p: Json): { defaults: Json; overrides: Json[] } {
   return out;
 }
 
+/** Singlestat's `valueName` -> reducer id (Grafana's reducer registry, aliases included); others -> mean. */
 const REDUCER_OF: Record<string, string> = {
   avg: 'mean',
+  mean: 'mean',
   current: 'lastNotNull',
+  lastNotNull: 'lastNotNull',
+  last: 'last',
+  first: 'first',
+  firstNotNull: 'firstNotNull',
   max: 'max',
   min: 'min',
   total: 'sum',
-  first: 'firstNotNull',
+  sum: 'sum',
   delta: 'delta',
   diff: 'diff',
   range: 'range',
-  last_time: 'lastNotNull',
-  name: 'lastNotNull',
+  count: 'count',
 };
 
-/** Angular singlestat -> stat or gauge (gauge when it showed its gauge). */
+/** What the angular singlestat showed for keys its JSON leaves out (its panelDefaults; not its N/A maps). */
+const SINGLESTAT_DEFAULTS: Json = {
+  valueName: 'avg',
+  format: 'none',
+  thresholds: '',
+  colors: ['#299c46', 'rgba(237, 129, 40, 0.89)', '#d44a3a'],
+  sparkline: { show: false },
+  gauge: { show: false, minValue: 0, maxValue: 100, thresholdMarkers: true, thresholdLabels: false },
+  nullPointMode: 'connected',
+};
+
+/**
+ * Angular singlestat -> stat, or gauge when it drew its gauge (Grafana's sharedSingleStatPanelChangedHandler
+ * plus the stat and gauge handlers): reducer, unit, decimals, no-value text, thresholds from the
+ * `"50,80"` string and colours, value/range maps, sparkline and colour mode.
+ */
 function singlestatToStat(p: Json): void {
+  for (const [k, v] of Object.entries(SINGLESTAT_DEFAULTS)) if (p[k] === undefined) p[k] = clone(v);
   const gauge = isObj(p.gauge) ? p.gauge : {};
   const toGauge = gauge.show === true;
-  const { defaults } = fieldConfigOf(p);
-  const steps = thresholdsFromString(p.thresholds, p.colors);
-  if (typeof p.format === 'string') defaults.unit = p.format;
-  if (num(p.decimals) !== undefined) defaults.decimals = num(p.decimals);
+  const fc = fieldConfigOf(p);
+  const defaults: Json = {};
+  if (typeof p.format === 'string' && p.format) defaults.unit = p.format;
+  if (typeof p.nullPointMode === 'string') defaults.nullValueMode = p.nullPointMode;
   if (typeof p.nullText === 'string' && p.nullText) defaults.noValue = p.nullText;
+  if (num(p.decimals) !== undefined) defaults.decimals = num(p.decimals);
+  if (typeof p.thresholds === 'string' && p.thresholds && Array.isArray(p.colors)) {
+    // One step per colour: the first is the base, the others take the levels in order.
+    const levels = p.thresholds.split(',').map((x) => Number(x.trim()));
+    const steps: Step[] = [];
+    for (const color of p.colors) {
+      const idx = steps.length - 1;
+      if (idx < 0) steps.push({ value: Number.NEGATIVE_INFINITY, color: String(color) });
+      else if (Number.isFinite(levels[idx])) steps.push({ value: levels[idx], color: String(color) });
+    }
+    defaults.thresholds = { mode: 'absolute', steps };
+  }
+  const steps = isObj(defaults.thresholds) ? (defaults.thresholds.steps as Step[]) : undefined;
+  const mappings = convertSinglestatMappings(p, steps);
+  if (mappings.length) defaults.mappings = mappings;
   if (toGauge) {
     if (num(gauge.minValue) !== undefined) defaults.min = num(gauge.minValue);
     if (num(gauge.maxValue) !== undefined) defaults.max = num(gauge.maxValue);
   }
-  defaults.thresholds = { mode: 'absolute', steps };
-  defaults.color = { mode: 'thresholds' };
-  const mapType = num(p.mappingType) ?? 1;
-  const oldMaps =
-    mapType === 2
-      ? (Array.isArray(p.rangeMaps) ? p.rangeMaps : []).map((m) => (isObj(m) ? { ...m, type: 2 } : m))
-      : (Array.isArray(p.valueMaps) ? p.valueMaps : []).map((m) => (isObj(m) ? { ...m, type: 1 } : m));
-  const mappings = upgradeValueMappings(oldMaps, steps);
-  if (mappings?.length) defaults.mappings = mappings;
-  const calc = REDUCER_OF[String(p.valueName ?? 'avg')] ?? 'mean';
-  const sparkline = isObj(p.sparkline) ? p.sparkline : {};
-  const options: Json = {
-    reduceOptions: { calcs: [calc], fields: '', values: false },
-    orientation: 'horizontal',
-    text: {},
-  };
+  fc.defaults = defaults;
+  p.fieldConfig = fc;
+  const valueName = String(p.valueName);
+  const reduceOptions: Json = { calcs: [REDUCER_OF[valueName] ?? 'mean'] };
+  if (typeof p.tableColumn === 'string' && p.tableColumn) reduceOptions.fields = `/^${p.tableColumn}$/`;
+  const options: Json = { reduceOptions, orientation: 'horizontal' };
   if (toGauge) {
-    options.showThresholdMarkers = gauge.thresholdMarkers !== false;
-    options.showThresholdLabels = gauge.thresholdLabels === true;
+    options.showThresholdMarkers = gauge.thresholdMarkers;
+    options.showThresholdLabels = gauge.thresholdLabels;
   } else {
-    options.colorMode = p.colorBackground ? 'background' : p.colorValue ? 'value' : 'none';
+    const sparkline = isObj(p.sparkline) ? p.sparkline : {};
     options.graphMode = sparkline.show ? 'area' : 'none';
-    options.justifyMode = 'auto';
-    options.textMode = 'auto';
-  }
-  if (typeof p.tableColumn === 'string' && p.tableColumn) {
-    (options.reduceOptions as Json).fields = `/^${p.tableColumn.replace(/[\\^$*+?.()|[\]{}/]/g, '\\$&')}$/`;
+    options.colorMode = p.colorBackground ? 'background' : p.colorValue ? 'value' : 'none';
+    if (valueName === 'name') options.textMode = 'name';
   }
   for (const k of [
     'gauge',
@@ -435,7 +481,7 @@ function singlestatToStat(p: Json): void {
   ]) {
     delete p[k];
   }
-  p.options = { ...(isObj(p.options) ? p.options : {}), ...options };
+  p.options = options;
   p.type = toGauge ? 'gauge' : 'stat';
 }
 
@@ -749,7 +795,7 @@ function tableOldToTable(p: Json): void {
     if (typeof s.alias === 'string' && s.alias) target.displayName = s.alias;
     if (s.type === 'hidden') target['custom.hidden'] = true;
     if (Array.isArray(s.thresholds) && s.thresholds.length) {
-      target.thresholds = { mode: 'absolute', steps: thresholdsFromString(s.thresholds, s.colors) };
+      target.thresholds = { mode: 'absolute', steps: thresholdsFromList(s.thresholds, s.colors) };
       if (s.colorMode === 'cell') target['custom.cellOptions'] = { type: 'color-background' };
       if (s.colorMode === 'value') target['custom.cellOptions'] = { type: 'color-text' };
     }

@@ -6,11 +6,13 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   allPanels,
+  convertSinglestatMappings,
   LATEST_SCHEMA_VERSION,
   migrateDashboard,
   upgradeValueMappings,
 } from '../../src/dashboard/migrate';
 import type { Dashboard, DataSourceSettings, Panel } from '../../src/dashboard/model';
+import { grafana, rng } from './oracle-time';
 
 const env = (globalThis as unknown as { process: { env: Record<string, string | undefined> } }).process.env;
 const DIR = join(env.VIGIL_SHARED_DIR ?? '../../shared', 'fixtures', 'dashboards');
@@ -380,50 +382,92 @@ describe('panel type migrations', () => {
       valueMaps: [
         { op: '=', text: 'UP', value: '1' },
         { op: '=', text: 'N/A', value: 'null' },
+        { op: '=', text: '90', value: '2' },
       ],
       mappingType: 1,
       nullText: 'none',
     });
     expect(p.type).toBe('stat');
-    expect(p.fieldConfig?.defaults).toMatchObject({
+    expect(p.fieldConfig?.defaults).toEqual({
       unit: 'percent',
       decimals: 2,
       noValue: 'none',
+      nullValueMode: 'connected',
       thresholds: {
         mode: 'absolute',
         steps: [
-          { value: null, color: 'green' },
+          { value: Number.NEGATIVE_INFINITY, color: 'green' },
           { value: 50, color: 'orange' },
           { value: 80, color: 'red' },
         ],
       },
       mappings: [
-        { type: 'value', options: { '1': { text: 'UP', index: 0 } } },
-        { type: 'special', options: { match: 'null', result: { text: 'N/A', index: 1 } } },
+        { type: 'value', options: { '1': { text: 'UP' } } },
+        { type: 'special', options: { match: 'null', result: { text: 'N/A' } } },
+        { type: 'value', options: { '2': { text: '90', color: 'red' } } },
       ],
     });
-    expect(p.options).toMatchObject({
+    expect(p.options).toEqual({
       reduceOptions: { calcs: ['lastNotNull'] },
+      orientation: 'horizontal',
       colorMode: 'background',
       graphMode: 'area',
     });
   });
 
-  it('singlestat with a gauge -> gauge; range maps', () => {
+  it('singlestat with a gauge -> gauge; range maps; empty thresholds stay unset', () => {
     const p = one({
       type: 'singlestat',
-      gauge: { show: true, minValue: 0, maxValue: 200, thresholdMarkers: true },
+      gauge: { show: true, minValue: 0, maxValue: 200, thresholdMarkers: true, thresholdLabels: false },
       mappingType: 2,
       rangeMaps: [{ from: '0', to: '10', text: 'low' }],
+      valueName: 'name',
     });
     expect(p.type).toBe('gauge');
     expect(p.fieldConfig?.defaults).toMatchObject({
       min: 0,
       max: 200,
-      mappings: [{ type: 'range', options: { from: 0, to: 10, result: { text: 'low', index: 0 } } }],
+      mappings: [{ type: 'range', options: { from: 0, to: 10, result: { text: 'low' } } }],
+    });
+    expect(p.fieldConfig?.defaults.thresholds).toBeUndefined();
+    expect(p.options).toEqual({
+      reduceOptions: { calcs: ['mean'] },
+      orientation: 'horizontal',
+      showThresholdMarkers: true,
+      showThresholdLabels: false,
     });
   });
 
+  it("singlestat mappings equal @grafana/data's convertOldAngularValueMappings on generated panels", () => {
+    const r = rng(21);
+    const texts = ['UP', 'DOWN', '10', '55.5', '99', 'N/A', '', '-3'];
+    const values = ['0', '1', 'null', '2', 'x', '10'];
+    for (let n = 0; n < 300; n++) {
+      const pick = <T>(xs: T[]) => xs[Math.floor(r() * xs.length)];
+      const panel: Json = {
+        mappingType: pick([undefined, 1, 2]),
+        valueMaps: Array.from({ length: Math.floor(r() * 4) }, () => ({
+          op: '=',
+          value: pick(values),
+          text: pick(texts),
+        })),
+        rangeMaps: Array.from({ length: Math.floor(r() * 3) }, () => ({
+          from: pick(['0', '5', 'null']),
+          to: pick(['10', '50', 'null']),
+          text: pick(texts),
+        })),
+      };
+      const steps = [
+        { value: Number.NEGATIVE_INFINITY, color: 'green' },
+        { value: 50, color: 'red' },
+      ];
+      const want = grafana.convertOldAngularValueMappings(JSON.parse(JSON.stringify(panel)), {
+        mode: 'absolute',
+        steps,
+      });
+      expect(convertSinglestatMappings(panel, steps), JSON.stringify(panel)).toEqual(want);
+    }
+  });
   it('table-old -> table with units from styles', () => {
     const p = one({
       type: 'table-old',
@@ -453,20 +497,29 @@ describe('panel type migrations', () => {
     expect(p.fieldConfig?.defaults.custom).toEqual({ cellOptions: { type: 'gauge', mode: 'lcd' } });
   });
 
-  it('old value mappings inside field config (schema 30)', () => {
+  it('old value mappings inside field config (schema 30) merge into one value mapping', () => {
     expect(
       upgradeValueMappings(
         [
           { id: 0, type: 1, value: '0', text: 'DOWN' },
           { id: 1, type: 1, value: '1', text: 'UP' },
-          { id: 2, type: 2, from: '2', to: '5', text: 'MANY' },
+          { id: 2, type: 2, from: '2', to: '5', text: '3' },
+          { type: 'value', options: { '7': { text: 'seven' } } },
         ],
-        [{ value: null, color: 'red' }],
+        [
+          { value: null, color: 'red' },
+          { value: 2, color: 'blue' },
+        ],
       ),
     ).toEqual([
-      { type: 'value', options: { '0': { text: 'DOWN', index: 0 }, '1': { text: 'UP', index: 1 } } },
-      { type: 'range', options: { from: 2, to: 5, result: { text: 'MANY', index: 2 } } },
+      { type: 'value', options: { '0': { text: 'DOWN' }, '1': { text: 'UP' }, '7': { text: 'seven' } } },
+      { type: 'range', options: { from: 2, to: 5, result: { text: '3', color: 'blue' } } },
     ]);
+    const p = one({
+      type: 'stat',
+      fieldConfig: { defaults: { mappings: [{ id: 0, type: 1, value: '1', text: 'UP' }] }, overrides: [] },
+    });
+    expect(p.fieldConfig?.defaults.mappings).toEqual([{ type: 'value', options: { '1': { text: 'UP' } } }]);
   });
 
   it('an unknown panel type is kept as it is', () => {

@@ -45,6 +45,7 @@ export interface GrafanaTimeOracle {
   };
   dateTime(input?: number | string): MomentLike & { format(f?: string): string; toISOString(): string };
   dateTimeParse(value: string, options?: { roundUp?: boolean; timeZone?: string }): MomentLike;
+  convertOldAngularValueMappings(panel: unknown, thresholds?: unknown): unknown[];
 }
 
 const require = createRequire(import.meta.url);

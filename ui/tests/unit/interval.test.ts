@@ -1,5 +1,5 @@
 // Interval math checked against Grafana's rangeutil over generated inputs, and the built-in variables.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   builtinVariables,
   calculateInterval,
@@ -21,6 +21,9 @@ import {
   secondsToHms,
 } from '../../src/dashboard/interval';
 import { grafana, rng } from './oracle-time';
+
+// Thousands of oracle comparisons on a shared machine: a generous per-test limit (not a speed check).
+vi.setConfig({ testTimeout: 60_000 });
 
 const { rangeUtil } = grafana;
 

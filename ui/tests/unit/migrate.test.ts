@@ -3,7 +3,7 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: `${DS_X}` placeholders in plain strings are under test.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   allPanels,
   convertSinglestatMappings,
@@ -13,6 +13,9 @@ import {
 } from '../../src/dashboard/migrate';
 import type { Dashboard, DataSourceSettings, Panel } from '../../src/dashboard/model';
 import { grafana, rng } from './oracle-time';
+
+// Thousands of oracle comparisons on a shared machine: a generous per-test limit (not a speed check).
+vi.setConfig({ testTimeout: 60_000 });
 
 const env = (globalThis as unknown as { process: { env: Record<string, string | undefined> } }).process.env;
 const DIR = join(env.VIGIL_SHARED_DIR ?? '../../shared', 'fixtures', 'dashboards');

@@ -1045,7 +1045,10 @@ export function migrateDashboard(
   guard('inputs', () => resolveInputs(dash, ctx, warnings));
   guard('rows', () => upgradeRows(dash));
   if (!Array.isArray(dash.panels)) dash.panels = [];
-  const panels = (dash.panels as unknown[]).filter(isObj);
+  // Copies an old Grafana saved for repeated panels are made again from the variable at view time.
+  const notClone = (p: Json) => !p.repeatPanelId;
+  const panels = (dash.panels as unknown[]).filter(isObj).filter(notClone);
+  for (const p of panels) if (Array.isArray(p.panels)) p.panels = p.panels.filter(isObj).filter(notClone);
   dash.panels = panels;
   for (const p of panels) migratePanel(p, ctx, oldVersion, warnings);
   for (const v of list) migrateVariable(v, ctx, warnings);

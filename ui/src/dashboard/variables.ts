@@ -342,6 +342,17 @@ function applyFormat(
   );
 }
 
+/**
+ * The values a panel or row repeated by this variable is drawn for, each as the scoped value its copy
+ * sees: the selected values, or every option when All is selected.
+ */
+export function repeatValues(v: VariableState): ScopedVar[] {
+  if (isAll(v.value)) return v.options.map((o) => ({ text: o.text, value: o.value }));
+  const values = Array.isArray(v.value) ? v.value : [v.value];
+  const texts = Array.isArray(v.text) ? v.text : [v.text];
+  return values.map((value, i) => ({ value, text: texts[i] ?? value }));
+}
+
 /** The names a text refers to (`$a`, `${b:csv}`, `[[c]]`). */
 export function referencedNames(text: string | undefined | null): string[] {
   if (!text) return [];

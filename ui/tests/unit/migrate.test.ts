@@ -525,6 +525,16 @@ describe('panel type migrations', () => {
     expect(p.fieldConfig?.defaults.mappings).toEqual([{ type: 'value', options: { '1': { text: 'UP' } } }]);
   });
 
+  it('saved copies of repeated panels are dropped (the repeat makes them again)', () => {
+    const d = migrate({
+      panels: [
+        { id: 1, type: 'text', repeat: 'x', gridPos: { x: 0, y: 0, w: 12, h: 4 } },
+        { id: 2, type: 'text', repeatPanelId: 1, gridPos: { x: 12, y: 0, w: 12, h: 4 } },
+      ],
+    }).dashboard;
+    expect(d.panels.map((p) => p.id)).toEqual([1]);
+  });
+
   it('an unknown panel type is kept as it is', () => {
     const p = one({ type: 'grafana-worldmap-panel', options: { a: 1 }, whatever: [1, 2] });
     expect(p.type).toBe('grafana-worldmap-panel');

@@ -29,6 +29,7 @@ import {
   queryResultLines,
   type RefreshEnv,
   refreshVariables,
+  repeatValues,
   resolveDatasource,
   runVariableQuery,
   setVariableValue,
@@ -263,6 +264,19 @@ describe('values and validation', () => {
     expect(setVariableValue(m, ['a', ALL_VALUE]).value).toEqual([ALL_VALUE]);
     expect(setVariableValue(m, [ALL_VALUE, 'b']).value).toEqual(['b']);
     expect(setVariableValue(m, ['a', 'b']).text).toEqual(['A', 'B']);
+  });
+});
+
+describe('repeats', () => {
+  it('one copy per selected value, every option for All; the copy sees its own value', () => {
+    expect(repeatValues(multi)).toEqual([
+      { text: 'a.b', value: 'a.b' },
+      { text: 'c|d', value: 'c|d' },
+    ]);
+    expect(repeatValues(all).map((x) => x.value)).toEqual(['a', 'b', 'c']);
+    const scoped = { multi: repeatValues(multi)[1] };
+    // A scoped value is a single value to the datasource (as in Grafana): not regex-escaped.
+    expect(interpolate('up{x=~"$multi"}', { ...ctx, scoped }, prometheusFormat)).toBe('up{x=~"c|d"}');
   });
 });
 

@@ -105,6 +105,14 @@ describe('interpolation syntaxes', () => {
   ];
   for (const [text, want] of cases) it(text, () => expect(interpolate(text, ctx)).toBe(want));
 
+  it('${__from:date:<moment format>} in the browser zone, colons included', () => {
+    const d = new Date(1_690_000_000_000);
+    const pad = (n: number) => String(n).padStart(2, '0');
+    expect(interpolate('${__from:date:YYYY-MM-DD HH:mm}', ctx)).toBe(
+      `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}`,
+    );
+  });
+
   it('empty and missing text', () => {
     expect(interpolate('', ctx)).toBe('');
     expect(interpolate(undefined, ctx)).toBe('');

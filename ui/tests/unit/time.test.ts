@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 // (vitest.config may pin TZ=UTC for other files; this file wants a zone with DST and sets its own.)
 const nodeProcess = (globalThis as unknown as { process: { env: Record<string, string | undefined> } })
   .process;
+const previousTz = nodeProcess.env.TZ;
 nodeProcess.env.TZ = 'Europe/Berlin';
 
 import {
@@ -75,6 +76,12 @@ function expressions(n: number, seed: number): string[] {
   }
   return out;
 }
+
+// Put the zone back for whatever runs next in this worker (the config pins TZ=UTC for the other files).
+afterAll(() => {
+  if (previousTz === undefined) delete nodeProcess.env.TZ;
+  else nodeProcess.env.TZ = previousTz;
+});
 
 it('runs in a zone that is not UTC, so "browser" differs from "utc"', () => {
   expect(new Date(Date.UTC(2024, 0, 1)).getHours()).toBe(1);

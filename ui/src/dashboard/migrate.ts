@@ -871,6 +871,47 @@ function fieldConfigUpgrades(p: Json): void {
   }
 }
 
+/**
+ * Stat, gauge and bar gauge panels from Grafana 6 kept their field options inside `options.fieldOptions`
+ * (thresholds as a bare list, old value mappings); Grafana's sharedSingleStatMigrationHandler moves them
+ * to `fieldConfig` and `options.reduceOptions`.
+ */
+function singleStatFieldOptions(p: Json): void {
+  const options = isObj(p.options) ? p.options : undefined;
+  const fo = options && isObj(options.fieldOptions) ? options.fieldOptions : undefined;
+  if (!options || !fo) return;
+  const fc = fieldConfigOf(p);
+  const defaults: Json = isObj(fo.defaults) ? { ...fo.defaults } : {};
+  const thresholds = Array.isArray(defaults.thresholds) ? defaults.thresholds : fo.thresholds;
+  if (Array.isArray(thresholds) && thresholds.length) {
+    const steps = thresholds
+      .filter(isObj)
+      .map((t) => ({
+        value: t.value == null ? Number.NEGATIVE_INFINITY : (num(t.value) ?? 0),
+        color: String(t.color),
+      }))
+      .sort((a, b) => a.value - b.value);
+    if (steps.length) steps[0].value = Number.NEGATIVE_INFINITY;
+    defaults.thresholds = { mode: 'absolute', steps };
+  } else {
+    delete defaults.thresholds;
+  }
+  const mappings = Array.isArray(defaults.mappings) ? defaults.mappings : fo.mappings;
+  if (Array.isArray(mappings)) {
+    const steps = isObj(defaults.thresholds) ? (defaults.thresholds.steps as Step[]) : undefined;
+    defaults.mappings = upgradeValueMappings(mappings, steps);
+  }
+  if (typeof defaults.color === 'string') defaults.color = { mode: 'fixed', fixedColor: defaults.color };
+  if (defaults.title != null) {
+    defaults.displayName = defaults.title;
+    delete defaults.title;
+  }
+  fc.defaults = { ...fc.defaults, ...defaults };
+  if (Array.isArray(fo.overrides)) fc.overrides.push(...fo.overrides.filter(isObj));
+  options.reduceOptions = { values: fo.values, limit: fo.limit, calcs: fo.calcs };
+  delete options.fieldOptions;
+}
+
 const ANGULAR_TYPES: Record<string, (p: Json) => void> = {
   graph: graphToTimeseries,
   singlestat: singlestatToStat,
@@ -895,6 +936,9 @@ function migratePanel(p: Json, ctx: DsContext, oldVersion: number, warnings: str
   if (p.type === 'table' && Array.isArray(p.styles)) p.type = 'table-old';
   const upgrade = ANGULAR_TYPES[String(p.type)];
   if (upgrade) step(`${p.type} migration`, () => upgrade(p));
+  if (p.type === 'stat' || p.type === 'gauge' || p.type === 'bargauge') {
+    step('field options', () => singleStatFieldOptions(p));
+  }
   step('field config', () => fieldConfigUpgrades(p));
   step('table cell options', () => tableCellOptions(p));
   if (num(p.maxDataPoints) === undefined) delete p.maxDataPoints;

@@ -525,6 +525,45 @@ describe('panel type migrations', () => {
     expect(p.fieldConfig?.defaults.mappings).toEqual([{ type: 'value', options: { '1': { text: 'UP' } } }]);
   });
 
+  it('Grafana 6 gauge options.fieldOptions move to fieldConfig and reduceOptions', () => {
+    const p = one({
+      type: 'gauge',
+      options: {
+        fieldOptions: {
+          calcs: ['lastNotNull'],
+          values: false,
+          defaults: {
+            unit: 'percent',
+            title: 'CPU',
+            thresholds: [
+              { value: 80, color: 'red' },
+              { value: null, color: 'green' },
+            ],
+            mappings: [{ id: 0, type: 1, value: '1', text: 'on' }],
+          },
+          overrides: [],
+        },
+        showThresholdMarkers: true,
+      },
+    });
+    expect(p.fieldConfig?.defaults).toEqual({
+      unit: 'percent',
+      displayName: 'CPU',
+      thresholds: {
+        mode: 'absolute',
+        steps: [
+          { value: Number.NEGATIVE_INFINITY, color: 'green' },
+          { value: 80, color: 'red' },
+        ],
+      },
+      mappings: [{ type: 'value', options: { '1': { text: 'on' } } }],
+    });
+    expect(p.options).toEqual({
+      showThresholdMarkers: true,
+      reduceOptions: { values: false, limit: undefined, calcs: ['lastNotNull'] },
+    });
+  });
+
   it('saved copies of repeated panels are dropped (the repeat makes them again)', () => {
     const d = migrate({
       panels: [

@@ -369,7 +369,8 @@ export function variableQueryText(model: Variable): string {
   if (typeof q === 'string') return q;
   if (q && typeof q === 'object') {
     if (typeof q.query === 'string' && q.query) return q.query;
-    return promQueryFromObject(q) ?? lokiQueryFromObject(q) ?? '';
+    const built = promQueryFromObject(q) ?? lokiQueryFromObject(q);
+    if (built) return built;
   }
   return typeof model.definition === 'string' ? model.definition : '';
 }

@@ -388,6 +388,9 @@ describe('variable queries', () => {
     ).toBe('label_values(up, job)');
     expect(variableQueryText({ name: 'a', type: 'query', query: { qryType: 1 } })).toBe('label_names()');
     expect(
+      variableQueryText({ name: 'a', type: 'query', query: { refId: 'A' }, definition: 'label_values(job)' }),
+    ).toBe('label_values(job)');
+    expect(
       variableQueryText({
         name: 'a',
         type: 'query',

@@ -211,6 +211,8 @@ describe('describeTimeRange against Grafana', () => {
     for (const q of QUICK_RANGES) {
       expect(describeTimeRange(q)).toBe(grafana.rangeUtil.describeTimeRange({ from: q.from, to: q.to }));
     }
+    expect(QUICK_RANGES).toHaveLength(36);
+    expect(QUICK_RANGES[0]).toEqual({ from: 'now-5m', to: 'now', display: 'Last 5 minutes' });
     expect(describeTimeRange({ from: 'now-6h', to: 'now' })).toBe('Last 6 hours');
     expect(describeTimeRange({ from: 'now/d', to: 'now' })).toBe('Today so far');
   });

@@ -568,8 +568,14 @@ export function timeAgo(ms: number, now: number): string {
  * What the time picker shows for a range (Grafana's describeTimeRange): a quick range's name, "Last 10
  * minutes" for `now-10m` to `now`, `YYYY-MM-DD HH:mm:ss to YYYY-MM-DD HH:mm:ss` for absolute ends.
  */
-export function describeTimeRange(raw: RawTimeRange, tz?: TimeZone, now: number = Date.now()): string {
-  const known = STANDARD_RANGES.find((o) => o.from === raw.from && o.to === raw.to);
+export function describeTimeRange(
+  raw: RawTimeRange,
+  tz?: TimeZone,
+  now: number = Date.now(),
+  /** The dashboard's own `timepicker.quick_ranges`, which win over Grafana's names. */
+  quickRanges: readonly QuickRange[] = [],
+): string {
+  const known = [...quickRanges, ...STANDARD_RANGES].find((o) => o.from === raw.from && o.to === raw.to);
   if (known) return known.display;
   const fromAbs = raw.from.includes('now')
     ? undefined

@@ -40,7 +40,11 @@ export interface GrafanaTimeOracle {
     intervalToMs(s: string): number;
     intervalToSeconds(s: string): number;
     describeInterval(s: string): { sec: number; type: string; count: number };
-    describeTimeRange(range: { from: unknown; to: unknown }, timeZone?: string): string;
+    describeTimeRange(
+      range: { from: unknown; to: unknown },
+      timeZone?: string,
+      quickRanges?: unknown[],
+    ): string;
     describeTextRange(expr: string): { from: string; to: string; display: string; invalid?: boolean };
   };
   dateTime(input?: number | string): MomentLike & { format(f?: string): string; toISOString(): string };

@@ -215,6 +215,10 @@ describe('describeTimeRange against Grafana', () => {
     expect(QUICK_RANGES[0]).toEqual({ from: 'now-5m', to: 'now', display: 'Last 5 minutes' });
     expect(describeTimeRange({ from: 'now-6h', to: 'now' })).toBe('Last 6 hours');
     expect(describeTimeRange({ from: 'now/d', to: 'now' })).toBe('Today so far');
+    const custom = [{ from: 'now-6h', to: 'now', display: 'Shift' }];
+    expect(describeTimeRange({ from: 'now-6h', to: 'now' }, 'utc', 0, custom)).toBe(
+      grafana.rangeUtil.describeTimeRange({ from: 'now-6h', to: 'now' }, 'utc', custom),
+    );
   });
 
   it('describes generated relative ranges', () => {

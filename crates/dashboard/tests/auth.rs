@@ -52,6 +52,10 @@ async fn the_public_paths_need_no_login() {
         let (status, _) = server.get(path, None).await;
         assert_ne!(status, 401, "{path}");
         assert_ne!(status, 302, "{path}");
+        assert_ne!(
+            status, 405,
+            "{path}: GET and POST /login live in two modules"
+        );
     }
 }
 

@@ -102,6 +102,14 @@ async fn login(State(state): State<AppState>, request: Request) -> Response {
         Ok(user) => user,
         Err(refused) => return refused_answer(refused),
     };
+    // Logins are rare: a good moment to forget expired sessions.
+    if let Err(e) = state
+        .store
+        .prune_sessions(unix_now(), state.auth.session_limits())
+        .await
+    {
+        return internal(&e);
+    }
     let token = new_token();
     if let Err(e) = state
         .store

@@ -216,3 +216,36 @@ async fn raw_request(addr: std::net::SocketAddr, request: &str) -> String {
     stream.read_to_end(&mut answer).await.unwrap();
     String::from_utf8_lossy(&answer).into_owned()
 }
+
+#[tokio::test]
+async fn a_datasource_that_never_answers_is_a_504() {
+    // Connections complete in the listen backlog; nothing ever answers.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let mut ds = datasource(
+        "slow",
+        "prometheus",
+        &format!("http://{}", silent.local_addr().unwrap()),
+    );
+    ds.json_data
+        .insert("timeout".into(), serde_json::json!(0.3));
+    let server = Server::start(SecurityOptions::default()).await;
+    server.provision(vec![ds]);
+    let cookie = server.session("admin", "admin").await;
+    let (status, body) = server
+        .get(
+            "/api/datasources/proxy/uid/slow/api/v1/labels",
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(status, 504, "{body}");
+    let (status, body) = server
+        .post_json(
+            "/api/ds/query",
+            &cookie,
+            serde_json::json!({"from": "0", "to": "3600000", "queries": [{"refId": "A", "expr": "up"}]}),
+        )
+        .await;
+    assert_eq!(status, 207, "{body}");
+    assert_eq!(body["results"]["A"]["status"], 504);
+    drop(silent);
+}

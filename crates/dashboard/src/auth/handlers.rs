@@ -183,7 +183,9 @@ async fn still_default(state: &AppState, user: &CurrentUser) -> Result<bool, Res
     else {
         return Ok(false);
     };
-    verify(DEFAULT_PASSWORD.to_owned(), stored.password_hash)
+    state
+        .auth
+        .is_default_password(stored.password_hash)
         .await
         .map_err(|e| internal(&e))
 }

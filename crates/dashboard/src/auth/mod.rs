@@ -100,6 +100,9 @@ pub struct Auth {
 struct Inner {
     options: SecurityOptions,
     limiter: limiter::LoginLimiter,
+    /// Whether a stored hash is the one of Grafana's default password,
+    /// by hash: argon2 is too slow to ask on every `/api/user`.
+    default_password: std::sync::Mutex<std::collections::HashMap<String, bool>>,
 }
 
 /// Why a login was refused.
@@ -136,6 +139,7 @@ impl Auth {
             inner: Arc::new(Inner {
                 options: options.clone(),
                 limiter: limiter::LoginLimiter::default(),
+                default_password: Default::default(),
             }),
         })
     }
@@ -151,6 +155,22 @@ impl Auth {
             max_lifetime: o.login_maximum_lifetime.as_secs() as i64,
             max_inactive: o.login_maximum_inactive_lifetime.as_secs() as i64,
         }
+    }
+
+    /// Whether `hash` is a hash of Grafana's default password `admin`.
+    pub(crate) async fn is_default_password(&self, hash: String) -> Result<bool, AuthError> {
+        let cache = &self.inner.default_password;
+        if let Some(known) = cache.lock().unwrap_or_else(|p| p.into_inner()).get(&hash) {
+            return Ok(*known);
+        }
+        let is_default = verify(password::DEFAULT_PASSWORD.to_owned(), hash.clone()).await?;
+        let mut cache = cache.lock().unwrap_or_else(|p| p.into_inner());
+        // Hashes change only with passwords: a handful per server.
+        if cache.len() > 10_000 {
+            cache.clear();
+        }
+        cache.insert(hash, is_default);
+        Ok(is_default)
     }
 
     /// Checks a login and password under the brute-force limits.

@@ -11,7 +11,7 @@ use axum::Router;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use crate::auth::{Auth, AuthError, SecurityOptions};
+use crate::auth::{Auth, SecurityOptions};
 use crate::provisioning::{Provisioned, ProvisioningError};
 use crate::store::{Store, StoreError};
 
@@ -37,7 +37,7 @@ pub enum DashboardError {
     #[error(transparent)]
     Provisioning(#[from] ProvisioningError),
     #[error("dashboards: {0}")]
-    Auth(#[from] AuthError),
+    Auth(#[from] crate::auth::AuthError),
     #[error("dashboards: cannot listen on {addr}: {source}")]
     Bind {
         addr: SocketAddr,

@@ -464,3 +464,25 @@ async fn the_real_prometheus_as_a_datasource() {
     assert!(answer.contains("\"version\""));
     drop(prometheus);
 }
+
+#[tokio::test]
+async fn the_datasources_warnings_become_frame_notices() {
+    let body = r#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1795533224,"NaN"]}]},"warnings":["PromQL info: metric might not be a counter"]}"#;
+    let prom = Stub::start(vec![("/api/v1/query", 200, body.to_owned())]).await;
+    let (server, cookie) = server_with(vec![datasource("prom", "prometheus", &prom.url())]).await;
+    let (status, body) = server
+        .post_json(
+            "/api/ds/query",
+            &cookie,
+            request(json!([{"refId": "A", "expr": "rate(x[1m])", "instant": true}])),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let frame = &body["results"]["A"]["frames"][0];
+    assert_eq!(
+        frame["schema"]["meta"]["notices"],
+        json!([{"severity": "warning", "text": "PromQL info: metric might not be a counter"}])
+    );
+    assert_eq!(frame["data"]["values"][1], json!([null]));
+    assert_eq!(frame["data"]["entities"], json!([null, {"NaN": [0]}]));
+}

@@ -103,6 +103,10 @@ struct Inner {
     /// Whether a stored hash is the one of Grafana's default password,
     /// by hash: argon2 is too slow to ask on every `/api/user`.
     default_password: std::sync::Mutex<std::collections::HashMap<String, bool>>,
+    /// A hash checked when the login names nobody, so that an unknown
+    /// user takes as long to refuse as a wrong password (no user
+    /// enumeration by timing).
+    decoy_hash: String,
 }
 
 /// Why a login was refused.
@@ -135,8 +139,10 @@ impl Auth {
                 .await?;
             tracing::info!(login = %options.admin_user, "dashboards: created the admin user");
         }
+        let decoy_hash = hash(password::new_token()).await?;
         Ok(Auth {
             inner: Arc::new(Inner {
+                decoy_hash,
                 options: options.clone(),
                 limiter: limiter::LoginLimiter::default(),
                 default_password: Default::default(),
@@ -203,7 +209,12 @@ impl Auth {
                     .await
                     .map_err(LoginRefused::Failed)?
             }
-            _ => false,
+            Some(_) => false,
+            None => {
+                // The outcome is known; only the time spent matters.
+                let _ = verify(password.to_owned(), self.inner.decoy_hash.clone()).await;
+                false
+            }
         };
         match user {
             Some(user) if ok => {

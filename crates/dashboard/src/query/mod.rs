@@ -464,9 +464,10 @@ async fn to_frames(
     let Some(data) = envelope.data else {
         return Ok(Vec::new());
     };
+    let warnings = envelope.warnings;
     tokio::task::spawn_blocking(move || {
         let decoded = frames::decode(data).map_err(|e| QueryError::new(502, e))?;
-        Ok(match decoded {
+        let mut frames = match decoded {
             Decoded::Matrix(series) => frames::matrix_frames(&series, &ctx),
             Decoded::Vector(samples) => frames::vector_frames(&samples, &ctx),
             Decoded::Scalar(point) => vec![frames::scalar_frame(&point, &ctx)],
@@ -478,7 +479,18 @@ async fn to_frames(
                 }
                 vec![frames::log_frame(&streams, &ctx, forward)]
             }
-        })
+        };
+        // The datasource's warnings show on the panel as Grafana's notices.
+        if !warnings.is_empty() {
+            let notices: Vec<Value> = warnings
+                .iter()
+                .map(|w| json!({"severity": "warning", "text": w}))
+                .collect();
+            for frame in &mut frames {
+                frame["schema"]["meta"]["notices"] = Value::Array(notices.clone());
+            }
+        }
+        Ok(frames)
     })
     .await
     .map_err(|e| QueryError::new(500, format!("decoding the answer failed: {e}")))?

@@ -7,28 +7,20 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-/// The API envelope both Prometheus and Loki answer with.
+/// The API envelope both Prometheus and Loki answer with, decoded
+/// straight into typed results (no JSON tree in between: an answer can
+/// hold millions of points).
 #[derive(Debug, Deserialize)]
 pub struct Envelope {
     pub status: String,
     #[serde(default)]
-    pub data: Option<ResultData>,
+    pub data: Option<Decoded>,
     #[serde(rename = "errorType", default)]
     pub error_type: Option<String>,
     #[serde(default)]
     pub error: Option<String>,
     #[serde(default)]
     pub warnings: Vec<String>,
-}
-
-/// `data` of a query answer; `result` is decoded by [`decode`] once the
-/// type is known.
-#[derive(Debug, Deserialize)]
-pub struct ResultData {
-    #[serde(rename = "resultType")]
-    pub result_type: String,
-    #[serde(default)]
-    pub result: Value,
 }
 
 /// A series of a matrix: `[seconds, "value"]` pairs.
@@ -58,37 +50,16 @@ pub struct Stream {
     pub values: Vec<Vec<Value>>,
 }
 
-/// A decoded query result.
-#[derive(Debug)]
+/// `data` of a query answer by its `resultType` (Loki's `stats` beside
+/// it are ignored).
+#[derive(Debug, Deserialize)]
+#[serde(tag = "resultType", content = "result", rename_all = "lowercase")]
 pub enum Decoded {
     Matrix(Vec<Series>),
     Vector(Vec<Sample>),
     Scalar((f64, String)),
     String((f64, String)),
     Streams(Vec<Stream>),
-}
-
-/// Decodes `result` by its `resultType`.
-pub fn decode(data: ResultData) -> Result<Decoded, String> {
-    let bad = |e: serde_json::Error| format!("unexpected {} result: {e}", data.result_type);
-    match data.result_type.as_str() {
-        "matrix" => serde_json::from_value(data.result.clone())
-            .map(Decoded::Matrix)
-            .map_err(bad),
-        "vector" => serde_json::from_value(data.result.clone())
-            .map(Decoded::Vector)
-            .map_err(bad),
-        "scalar" => serde_json::from_value(data.result.clone())
-            .map(Decoded::Scalar)
-            .map_err(bad),
-        "string" => serde_json::from_value(data.result.clone())
-            .map(Decoded::String)
-            .map_err(bad),
-        "streams" => serde_json::from_value(data.result.clone())
-            .map(Decoded::Streams)
-            .map_err(bad),
-        other => Err(format!("unknown result type {other:?}")),
-    }
 }
 
 /// What every frame of one query carries.
@@ -410,6 +381,37 @@ mod tests {
             legend_format: None,
             interval_ms: Some(15_000),
         }
+    }
+
+    #[test]
+    fn envelopes_decode_with_or_without_extras() {
+        let shared = testkit::shared_dir().join("fixtures");
+        let loki =
+            std::fs::read_to_string(shared.join("loki-api/query_range_streams.txt")).unwrap();
+        let body = &loki[loki.find("\n{").unwrap() + 1..];
+        let e: Envelope = serde_json::from_str(body).unwrap();
+        assert!(
+            matches!(e.data, Some(Decoded::Streams(ref s)) if s.len() == 1),
+            "{e:?}"
+        );
+        let prom = std::fs::read_to_string(shared.join("prometheus-api/query_range.json")).unwrap();
+        let e: Envelope = serde_json::from_str(&prom).unwrap();
+        assert!(
+            matches!(e.data, Some(Decoded::Matrix(ref s)) if s.len() == 3),
+            "{e:?}"
+        );
+        // `result` before `resultType` still decodes.
+        let e: Envelope = serde_json::from_str(
+            r#"{"status":"success","data":{"result":[1.5,"2"],"resultType":"scalar"}}"#,
+        )
+        .unwrap();
+        assert!(matches!(e.data, Some(Decoded::Scalar((t, ref v))) if t == 1.5 && v == "2"));
+        let e: Envelope = serde_json::from_str(
+            r#"{"status":"error","errorType":"bad_data","error":"parse error"}"#,
+        )
+        .unwrap();
+        assert_eq!(e.error.as_deref(), Some("parse error"));
+        assert!(e.data.is_none());
     }
 
     #[test]

@@ -5,10 +5,10 @@
 //! HTTP 200 when every query ran, 207 when some failed, 400 when the
 //! request itself is bad. The UI has already interpolated every variable;
 //! the Prometheus step is computed here as Grafana's backend does
-//! ([`step`]), and the answers become frames in [`frames`].
+//! ([`step`]), each answer is decoded while it downloads (`fetch`, capped
+//! at [`MAX_RESPONSE_BYTES`]) and becomes frames in [`frames`].
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
@@ -21,11 +21,14 @@ use tokio::task::JoinSet;
 
 use crate::auth::{CurrentUser, message};
 use crate::datasource::{Datasource, Datasources};
-use crate::proxy::{UpstreamError, client, timeout_of, upstream_url, with_credentials};
+use crate::proxy::UpstreamError;
 use crate::server::AppState;
 
+mod fetch;
 pub mod frames;
 pub mod step;
+
+use fetch::call;
 
 use frames::{Decoded, Envelope, FrameContext};
 
@@ -466,8 +469,7 @@ async fn to_frames(
     };
     let warnings = envelope.warnings;
     tokio::task::spawn_blocking(move || {
-        let decoded = frames::decode(data).map_err(|e| QueryError::new(502, e))?;
-        let mut frames = match decoded {
+        let mut frames = match data {
             Decoded::Matrix(series) => frames::matrix_frames(&series, &ctx),
             Decoded::Vector(samples) => frames::vector_frames(&samples, &ctx),
             Decoded::Scalar(point) => vec![frames::scalar_frame(&point, &ctx)],
@@ -494,96 +496,6 @@ async fn to_frames(
     })
     .await
     .map_err(|e| QueryError::new(500, format!("decoding the answer failed: {e}")))?
-}
-
-/// One API call: the envelope of a success, else the datasource's own
-/// error message with its status.
-async fn call(
-    ds: &Datasource,
-    path: &str,
-    params: Vec<(&str, String)>,
-    post: bool,
-) -> Result<Envelope, QueryError> {
-    let client = client()?;
-    let url = upstream_url(ds, path);
-    let timeout = timeout_of(ds);
-    let request = if post {
-        client.post(&url).form(&params)
-    } else {
-        client.get(&url).query(&params)
-    };
-    let request = with_credentials(ds, request.timeout(timeout));
-    let response = request
-        .send()
-        .await
-        .map_err(|e| QueryError::from(UpstreamError::from_reqwest(e, timeout)))?;
-    let status = response.status();
-    let body = read_capped(response, MAX_RESPONSE_BYTES, timeout).await?;
-    match serde_json::from_slice::<Envelope>(&body) {
-        Ok(envelope) if status.is_success() && envelope.status == "success" => Ok(envelope),
-        Ok(envelope) => {
-            let text = envelope
-                .error
-                .or(envelope.error_type)
-                .unwrap_or_else(|| format!("the datasource answered {status}"));
-            let code = if status.is_success() {
-                500
-            } else {
-                status.as_u16()
-            };
-            Err(QueryError::new(code, text))
-        }
-        Err(e) if status.is_success() => Err(QueryError::new(
-            502,
-            format!("the datasource's answer is not the expected JSON: {e}"),
-        )),
-        // Loki writes its errors as plain text.
-        Err(_) => {
-            let text = String::from_utf8_lossy(&body);
-            let text = text.trim();
-            let text = if text.is_empty() {
-                format!("the datasource answered {status}")
-            } else {
-                text.chars().take(2048).collect()
-            };
-            Err(QueryError::new(status.as_u16(), text))
-        }
-    }
-}
-
-/// The body, refused past `cap` bytes.
-async fn read_capped(
-    mut response: reqwest::Response,
-    cap: usize,
-    timeout: Duration,
-) -> Result<Vec<u8>, QueryError> {
-    let too_large = || {
-        QueryError::new(
-            502,
-            format!(
-                "the datasource's answer is larger than {} MiB: narrow the query or the time range",
-                cap / (1024 * 1024)
-            ),
-        )
-    };
-    if response
-        .content_length()
-        .is_some_and(|len| len > cap as u64)
-    {
-        return Err(too_large());
-    }
-    let mut body = Vec::new();
-    while let Some(chunk) = response
-        .chunk()
-        .await
-        .map_err(|e| QueryError::from(UpstreamError::from_reqwest(e, timeout)))?
-    {
-        if body.len() + chunk.len() > cap {
-            return Err(too_large());
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
 }
 
 #[cfg(test)]

@@ -68,6 +68,8 @@ pub struct FrameContext {
     pub ref_id: String,
     /// `schema.meta.executedQueryString`.
     pub executed: String,
+    /// The query's expression (names a series without labels).
+    pub expr: String,
     /// The query's `legendFormat` (`{{label}}` templates).
     pub legend_format: Option<String>,
     /// The step, set as the `Time` field's `config.interval`.
@@ -129,13 +131,20 @@ impl Numbers {
     }
 }
 
-/// `legendFormat` with each `{{ label }}` replaced by the label's value
-/// (empty when absent); `None` when no display name should be set.
-pub fn legend(format: Option<&str>, labels: &BTreeMap<String, String>) -> Option<String> {
-    let format = format?.trim_end();
-    if format.is_empty() || format == "__auto" {
-        return None;
-    }
+/// The series name Grafana's backend gives a value field, as
+/// `displayNameFromDS`: `legendFormat` with each `{{ label }}` replaced by
+/// the label's value (empty when absent); without a legend (or with
+/// `__auto`), none (the UI names the series by its labels) unless the
+/// series has no labels at all, which Grafana names by the expression.
+pub fn legend(
+    format: Option<&str>,
+    labels: &BTreeMap<String, String>,
+    expr: &str,
+) -> Option<String> {
+    let format = match format {
+        Some(f) if !f.is_empty() && f != "__auto" => f,
+        _ => return labels.is_empty().then(|| expr.to_owned()),
+    };
     let mut out = String::with_capacity(format.len());
     let mut rest = format;
     while let Some(open) = rest.find("{{") {
@@ -154,6 +163,10 @@ pub fn legend(format: Option<&str>, labels: &BTreeMap<String, String>) -> Option
         }
     }
     out.push_str(rest);
+    // Grafana's rule: a name that came out as empty braces is the query.
+    if out == "{}" {
+        return Some(expr.to_owned());
+    }
     Some(out)
 }
 
@@ -176,7 +189,7 @@ fn time_field(ctx: &FrameContext) -> Value {
 
 fn value_field(ctx: &FrameContext, labels: &BTreeMap<String, String>) -> Value {
     let mut config = Map::new();
-    if let Some(name) = legend(ctx.legend_format.as_deref(), labels) {
+    if let Some(name) = legend(ctx.legend_format.as_deref(), labels, &ctx.expr) {
         config.insert("displayNameFromDS".into(), Value::String(name));
     }
     json!({
@@ -378,6 +391,7 @@ mod tests {
         FrameContext {
             ref_id: "A".into(),
             executed: "Expr: up\nStep: 15s".into(),
+            expr: "up".into(),
             legend_format: None,
             interval_ms: Some(15_000),
         }
@@ -417,16 +431,26 @@ mod tests {
     #[test]
     fn legends() {
         let l = labels(&[("job", "api"), ("handler", "/x")]);
-        for (format, want) in [
-            (Some("{{job}} {{ handler }}"), Some("api /x")),
-            (Some("{{missing}}-x"), Some("-x")),
-            (Some("plain"), Some("plain")),
-            (Some("{{job"), Some("{{job")),
-            (Some("__auto"), None),
-            (Some(""), None),
-            (None, None),
+        let none = labels(&[]);
+        for (format, labels, want) in [
+            (Some("{{job}} {{ handler }}"), &l, Some("api /x")),
+            (Some("{{missing}}-x"), &l, Some("-x")),
+            (Some("{{missing}}"), &l, Some("")),
+            (Some("plain"), &l, Some("plain")),
+            (Some("{{job"), &l, Some("{{job")),
+            (Some("{}"), &l, Some("sum(x)")),
+            (Some("__auto"), &l, None),
+            (Some(""), &l, None),
+            (None, &l, None),
+            (None, &none, Some("sum(x)")),
+            (Some("__auto"), &none, Some("sum(x)")),
+            (Some("{{job}}"), &none, Some("")),
         ] {
-            assert_eq!(legend(format, &l).as_deref(), want, "{format:?}");
+            assert_eq!(
+                legend(format, labels, "sum(x)").as_deref(),
+                want,
+                "{format:?} {labels:?}"
+            );
         }
     }
 

@@ -356,6 +356,7 @@ async fn prometheus(
     let ctx = FrameContext {
         ref_id,
         executed: format!("Expr: {expr}\nStep: {}", go_duration(step_ms)),
+        expr: expr.clone(),
         legend_format: query
             .get("legendFormat")
             .and_then(Value::as_str)
@@ -448,6 +449,7 @@ async fn loki(
     let ctx = FrameContext {
         ref_id,
         executed: format!("Expr: {expr}\nStep: {}", go_duration(step_ms)),
+        expr: expr.clone(),
         legend_format: query
             .get("legendFormat")
             .and_then(Value::as_str)

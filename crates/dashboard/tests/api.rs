@@ -32,6 +32,10 @@ fn write(root: &Path, files: &[(&str, &str)]) {
 
 impl Server {
     async fn start() -> Server {
+        Server::start_with(SecurityOptions::default()).await
+    }
+
+    async fn start_with(security: SecurityOptions) -> Server {
         let provisioning = tempfile::tempdir().unwrap();
         let fixtures = testkit::shared_dir().join("fixtures/dashboards");
         write(
@@ -59,7 +63,7 @@ impl Server {
             http_addr: "127.0.0.1:0".parse().unwrap(),
             data_dir: data.path().to_owned(),
             provisioning_dir: Some(provisioning.path().to_owned()),
-            security: SecurityOptions::default(),
+            security,
         })
         .await
         .unwrap();
@@ -514,5 +518,29 @@ async fn the_web_ui_is_served_with_caching_rules() {
         .await
         .unwrap();
     assert_eq!(response.status(), 404);
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn the_anonymous_viewer_may_look_but_not_change() {
+    let s = Server::start_with(SecurityOptions {
+        anonymous_enabled: true,
+        ..SecurityOptions::default()
+    })
+    .await;
+    let response = s
+        .http
+        .get(format!("{}/api/dashboards/uid/editable-one", s.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.unwrap();
+    for key in ["canSave", "canEdit", "canDelete"] {
+        assert_eq!(body["meta"][key], false, "{key}");
+    }
+    // The same dashboard for the admin.
+    let (_, body) = s.get("/api/dashboards/uid/editable-one").await;
+    assert_eq!(body["meta"]["canSave"], true);
     s.stop().await;
 }

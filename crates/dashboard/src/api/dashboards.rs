@@ -6,15 +6,16 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::SystemTime;
 
-use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
+use axum::{Extension, Json};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use super::content::{self, Entry, FolderEntry, slugify};
 use super::{ApiError, timestamp};
+use crate::auth::CurrentUser;
 use crate::provisioning::IdKind;
 use crate::provisioning::datasources::uid_problem;
 use crate::server::AppState;
@@ -170,8 +171,11 @@ fn dashboard_hit(d: &Entry, folder: Option<&FolderEntry>) -> Value {
 /// its `id`, `uid` and `version` set, as Grafana does) and its meta.
 pub(super) async fn get_dashboard(
     State(state): State<AppState>,
+    user: Option<Extension<CurrentUser>>,
     Path(uid): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
+    // The anonymous viewer only looks: nothing may be changed.
+    let editor = user.is_some_and(|Extension(u)| !u.is_anonymous);
     let entry = content::dashboard(&state, &uid).await?.ok_or(NOT_FOUND)?;
     let folders = content::folders(&state).await?;
     let folder = folder_title(&folders, &entry.folder_uid);
@@ -182,14 +186,14 @@ pub(super) async fn get_dashboard(
         map.insert("version".into(), entry.version.into());
     }
     let provisioned = entry.provisioned.as_ref();
-    let can_save = provisioned.is_none_or(|p| p.allow_ui_updates);
+    let can_save = editor && provisioned.is_none_or(|p| p.allow_ui_updates);
     let meta = json!({
         "type": "db",
         "canSave": can_save,
-        "canEdit": true,
-        "canAdmin": true,
+        "canEdit": editor,
+        "canAdmin": editor,
         "canStar": false,
-        "canDelete": provisioned.is_none(),
+        "canDelete": editor && provisioned.is_none(),
         "slug": entry.slug(),
         "url": entry.url(),
         "expires": "0001-01-01T00:00:00Z",

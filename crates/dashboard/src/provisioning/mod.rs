@@ -257,6 +257,8 @@ impl Provisioner {
         for provider in providers.iter() {
             scan_provider(provider, scans, cache);
         }
+        // A reload reports every problem again, even one logged before.
+        state.logged.clear();
         Ok(self.assemble(&mut state))
     }
 

@@ -1,0 +1,46 @@
+// The text panel: markdown (marked) or HTML content with dashboard variables replaced, always sanitised.
+import DOMPurify from 'dompurify';
+import { marked } from 'marked';
+import { useMemo } from 'preact/hooks';
+import type { PanelProps } from './types';
+import './panels.css';
+
+interface TextOptions {
+  mode?: 'markdown' | 'html' | 'code';
+  content?: string;
+  code?: { language?: string };
+}
+
+/** The HTML a text panel shows: variables replaced, markdown rendered, then sanitised (scripts, handlers gone). */
+export function renderTextContent(options: TextOptions, replaceVariables: (s: string) => string): string {
+  const content = replaceVariables(options.content ?? '');
+  const mode = options.mode ?? 'markdown';
+  let html: string;
+  if (mode === 'html') html = content;
+  else if (mode === 'code')
+    html = `<pre><code>${content.replace(/[&<>]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;' })[c] as string)}</code></pre>`;
+  else html = marked.parse(content, { async: false, gfm: true, breaks: false }) as string;
+  return DOMPurify.sanitize(html);
+}
+
+export function TextPanel(props: PanelProps) {
+  const { panel, width, height, replaceVariables } = props;
+  const o = (panel.options ?? {}) as TextOptions;
+  // Panels from before Grafana 7 keep content and mode at the top level.
+  const opts: TextOptions = {
+    mode: o.mode ?? (panel.mode as TextOptions['mode']),
+    content: o.content ?? (panel.content as string | undefined),
+  };
+  const html = useMemo(
+    () => renderTextContent(opts, replaceVariables),
+    [opts.mode, opts.content, replaceVariables],
+  );
+  return (
+    <div
+      class="panel-text markdown"
+      style={{ width: `${width}px`, height: `${height}px` }}
+      // biome-ignore lint/security/noDangerouslySetInnerHtml: the HTML is sanitised by DOMPurify just above.
+      dangerouslySetInnerHTML={{ __html: html }}
+    />
+  );
+}

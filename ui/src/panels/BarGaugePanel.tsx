@@ -130,7 +130,7 @@ function BarGauge(props: {
   const filled = length * frac;
   const valueColor = valueMode === 'text' ? '#ccccdc' : color;
 
-  let barEl: preact.JSX.Element;
+  let barEl: preact.ComponentChildren;
   if (mode === 'lcd') {
     const cells = lcdCells(length);
     const items: preact.JSX.Element[] = [];
@@ -149,7 +149,7 @@ function BarGauge(props: {
       else continue;
       items.push(<div key={i} class="panel-bargauge-cell" style={style} />);
     }
-    barEl = <>{items}</>;
+    barEl = items;
   } else {
     const fillStyle: Record<string, string> = horizontal
       ? { left: '0', top: '0', bottom: '0', width: `${filled}px` }

@@ -120,7 +120,17 @@ function LogLine(props: {
   const color = LEVEL_COLORS[r.level];
   return (
     <div class={`panel-logs-row level-${r.level}${props.open ? ' open' : ''}`}>
-      <div class={`panel-logs-line${props.clickable ? ' clickable' : ''}`} onClick={props.onClick}>
+      {/* biome-ignore lint/a11y/useSemanticElements: a log line holds preformatted text a <button> would restyle. */}
+      <div
+        class={`panel-logs-line${props.clickable ? ' clickable' : ''}`}
+        role="button"
+        tabIndex={props.clickable ? 0 : -1}
+        aria-expanded={props.open}
+        onClick={props.onClick}
+        onKeyDown={(e) => {
+          if (e.key === 'Enter' || e.key === ' ') props.onClick();
+        }}
+      >
         <span class="level" style={{ background: color }} title={r.level} />
         {r.duplicates ? <span class="dups">{r.duplicates + 1}x</span> : null}
         {o.showTime && (

@@ -189,7 +189,7 @@ function footerCell(
   if (o.footer?.countRows) return ci === 0 ? `Count ${rows}` : '';
   const reducer = o.footer?.reducer?.[0] ?? 'sum';
   const fields = o.footer?.fields;
-  if (fields && fields.length && !(Array.isArray(fields) ? fields.includes(c.title) : fields === c.title)) {
+  if (fields?.length && !(Array.isArray(fields) ? fields.includes(c.title) : fields === c.title)) {
     return ci === 0 ? reducerName(reducer) : '';
   }
   if (c.field.type !== 'number') return ci === 0 ? reducerName(reducer) : '';

@@ -39,7 +39,7 @@ export function TextPanel(props: PanelProps) {
     <div
       class="panel-text markdown"
       style={{ width: `${width}px`, height: `${height}px` }}
-      // biome-ignore lint/security/noDangerouslySetInnerHtml: the HTML is sanitised by DOMPurify just above.
+      // The HTML is sanitised by DOMPurify in renderTextContent.
       dangerouslySetInnerHTML={{ __html: html }}
     />
   );

@@ -99,7 +99,8 @@ function axisFor(scale: ScaleModel, side: 1 | 3): uPlot.Axis {
       return Math.ceil(w / devicePixelRatio) + 16 + (scale.label ? 20 : 0);
     },
     values: (_u, splits, _axisIdx, _space, incr) => {
-      const decimals = scale.decimals ?? tickDecimals(incr);
+      // percentunit shows values x100, so its ticks need two fewer decimals.
+      const decimals = scale.decimals ?? tickDecimals(scale.unit === 'percentunit' ? incr * 100 : incr);
       return splits.map((v) => (v == null ? '' : formattedValueToString(fmt(v, decimals))));
     },
   };
@@ -489,7 +490,8 @@ function Legend(props: {
   return (
     <div class={`panel-legend list ${options.placement ?? 'bottom'}`} style={props.style}>
       {items.map((it) => (
-        <div
+        <button
+          type="button"
           key={it.index}
           class={`panel-legend-item${hidden.has(it.index) ? ' hidden' : ''}`}
           onClick={(e) => onClick(it.index, e)}
@@ -501,7 +503,7 @@ function Legend(props: {
               {reducerName(v.calc)}: <b>{v.text}</b>
             </span>
           ))}
-        </div>
+        </button>
       ))}
     </div>
   );

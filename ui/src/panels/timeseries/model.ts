@@ -94,7 +94,7 @@ export function joinFrames(frames: DataFrame[]): {
   }
   const xs = [...times].sort((a, b) => a - b);
   const index = new Map<number, number>();
-  xs.forEach((t, i) => index.set(t, i));
+  for (let i = 0; i < xs.length; i++) index.set(xs[i], i);
   const columns = parts.map(({ frame, time, field }) => {
     const values: (number | null | undefined)[] = new Array(xs.length).fill(undefined);
     const interval = time.config.interval;

@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as esbuild from 'esbuild';
 
-const { values } = parseArgs({ options: { outdir: { type: 'string', default: '/tmp/vigil-panels-harness' } } });
+const { values } = parseArgs({
+  options: { outdir: { type: 'string', default: '/tmp/vigil-panels-harness' } },
+});
 mkdirSync(values.outdir, { recursive: true });
 await esbuild.build({
   entryPoints: { 'panels-harness': 'tests/panels-harness.tsx' },

@@ -17,9 +17,20 @@ function rnd(): number {
   return seed / 2147483647;
 }
 
-function series(labels: Record<string, string>, gen: (i: number) => number | null, config = {}, name?: string): DataFrame {
+function series(
+  labels: Record<string, string>,
+  gen: (i: number) => number | null,
+  config = {},
+  name?: string,
+): DataFrame {
   const time: Field = { name: 'Time', type: 'time', config: { interval: STEP }, values: [] };
-  const value: Field = { name: 'Value', type: 'number', labels, config: { displayNameFromDS: name, ...config }, values: [] };
+  const value: Field = {
+    name: 'Value',
+    type: 'number',
+    labels,
+    config: { displayNameFromDS: name, ...config },
+    values: [],
+  };
   for (let i = 0; i < N; i++) {
     time.values.push(FROM + i * STEP);
     value.values.push(gen(i));
@@ -34,7 +45,10 @@ function applyDefaults(frames: DataFrame[], fc: FieldConfigSource | undefined): 
     fields: f.fields.map((fld) => {
       let config = { ...(fc?.defaults ?? {}), ...fld.config };
       for (const o of fc?.overrides ?? []) {
-        if (o.matcher.id === 'byName' && (o.matcher.options === fld.config.displayNameFromDS || o.matcher.options === fld.name)) {
+        if (
+          o.matcher.id === 'byName' &&
+          (o.matcher.options === fld.config.displayNameFromDS || o.matcher.options === fld.name)
+        ) {
           for (const p of o.properties) config = { ...config, [p.id]: p.value };
         }
       }
@@ -43,7 +57,14 @@ function applyDefaults(frames: DataFrame[], fc: FieldConfigSource | undefined): 
   }));
 }
 
-const handlers = ['/delete_endpoint', '/get_endpoint', '/health', '/metrics', '/post_endpoint', '/put_endpoint'];
+const handlers = [
+  '/delete_endpoint',
+  '/get_endpoint',
+  '/health',
+  '/metrics',
+  '/post_endpoint',
+  '/put_endpoint',
+];
 const thresholdsGreen = { mode: 'absolute' as const, steps: [{ value: null, color: 'green' }] };
 
 interface Sample {
@@ -53,7 +74,13 @@ interface Sample {
   h: number;
 }
 
-function p(type: string, title: string, options: Record<string, unknown>, fieldConfig: FieldConfigSource, extra: Partial<Panel> = {}): Panel {
+function p(
+  type: string,
+  title: string,
+  options: Record<string, unknown>,
+  fieldConfig: FieldConfigSource,
+  extra: Partial<Panel> = {},
+): Panel {
   return { id: 1, type, title, gridPos: { x: 0, y: 0, w: 6, h: 5 }, options, fieldConfig, ...extra };
 }
 
@@ -89,10 +116,20 @@ const samples: Sample[] = [
     panel: p(
       'stat',
       'Server Status',
-      { colorMode: 'background', graphMode: 'none', reduceOptions: { calcs: ['lastNotNull'] }, textMode: 'auto' },
+      {
+        colorMode: 'background',
+        graphMode: 'none',
+        reduceOptions: { calcs: ['lastNotNull'] },
+        textMode: 'auto',
+      },
       {
         defaults: {
-          mappings: [{ type: 'value', options: { '1': { text: 'UP', color: 'green' }, '0': { text: 'DOWN', color: 'red' } } }],
+          mappings: [
+            {
+              type: 'value',
+              options: { '1': { text: 'UP', color: 'green' }, '0': { text: 'DOWN', color: 'red' } },
+            },
+          ],
           thresholds: thresholdsGreen,
         },
         overrides: [],
@@ -111,7 +148,13 @@ const samples: Sample[] = [
         defaults: {
           unit: 'percent',
           decimals: 1,
-          thresholds: { mode: 'absolute', steps: [{ value: null, color: 'red' }, { value: 80, color: 'green' }] },
+          thresholds: {
+            mode: 'absolute',
+            steps: [
+              { value: null, color: 'red' },
+              { value: 80, color: 'green' },
+            ],
+          },
         },
         overrides: [],
       },
@@ -139,7 +182,12 @@ const samples: Sample[] = [
     panel: p(
       'stat',
       'Log Errors / Warnings',
-      { colorMode: 'background', graphMode: 'none', reduceOptions: { calcs: ['lastNotNull'] }, textMode: 'value_and_name' },
+      {
+        colorMode: 'background',
+        graphMode: 'none',
+        reduceOptions: { calcs: ['lastNotNull'] },
+        textMode: 'value_and_name',
+      },
       { defaults: { thresholds: thresholdsGreen }, overrides: [] },
     ),
     frames: [series({}, () => 32, {}, 'ERRORS'), series({}, () => 30, {}, 'WARNINGS')],
@@ -150,12 +198,23 @@ const samples: Sample[] = [
     panel: p(
       'bargauge',
       'Requests Status',
-      { displayMode: 'lcd', orientation: 'horizontal', reduceOptions: { calcs: ['lastNotNull'] }, showUnfilled: true },
+      {
+        displayMode: 'lcd',
+        orientation: 'horizontal',
+        reduceOptions: { calcs: ['lastNotNull'] },
+        showUnfilled: true,
+      },
       {
         defaults: {
           min: 0,
           max: 100,
-          thresholds: { mode: 'absolute', steps: [{ value: null, color: 'green' }, { value: 85, color: 'red' }] },
+          thresholds: {
+            mode: 'absolute',
+            steps: [
+              { value: null, color: 'green' },
+              { value: 85, color: 'red' },
+            ],
+          },
         },
         overrides: [],
       },
@@ -172,17 +231,33 @@ const samples: Sample[] = [
     panel: p(
       'stat',
       'Requests by type',
-      { colorMode: 'value', graphMode: 'none', reduceOptions: { calcs: ['lastNotNull'] }, textMode: 'value_and_name' },
+      {
+        colorMode: 'value',
+        graphMode: 'none',
+        reduceOptions: { calcs: ['lastNotNull'] },
+        textMode: 'value_and_name',
+      },
       {
         defaults: { thresholds: thresholdsGreen },
         overrides: [
-          { matcher: { id: 'byName', options: 'POST' }, properties: [{ id: 'color', value: { mode: 'fixed', fixedColor: 'blue' } }] },
-          { matcher: { id: 'byName', options: 'PUT' }, properties: [{ id: 'color', value: { mode: 'fixed', fixedColor: 'orange' } }] },
-          { matcher: { id: 'byName', options: 'DELETE' }, properties: [{ id: 'color', value: { mode: 'fixed', fixedColor: 'red' } }] },
+          {
+            matcher: { id: 'byName', options: 'POST' },
+            properties: [{ id: 'color', value: { mode: 'fixed', fixedColor: 'blue' } }],
+          },
+          {
+            matcher: { id: 'byName', options: 'PUT' },
+            properties: [{ id: 'color', value: { mode: 'fixed', fixedColor: 'orange' } }],
+          },
+          {
+            matcher: { id: 'byName', options: 'DELETE' },
+            properties: [{ id: 'color', value: { mode: 'fixed', fixedColor: 'red' } }],
+          },
         ],
       },
     ),
-    frames: ['TOTAL', 'GET', 'POST', 'PUT', 'DELETE'].map((n, i) => series({}, () => [214, 82, 41, 46, 45][i], {}, n)),
+    frames: ['TOTAL', 'GET', 'POST', 'PUT', 'DELETE'].map((n, i) =>
+      series({}, () => [214, 82, 41, 46, 45][i], {}, n),
+    ),
   },
   {
     w: 12,
@@ -191,7 +266,10 @@ const samples: Sample[] = [
       'timeseries',
       'Request Volume',
       { legend: { displayMode: 'list', placement: 'right', calcs: [] }, tooltip: { mode: 'multi' } },
-      { defaults: { color: { mode: 'palette-classic' }, custom: { lineWidth: 1, fillOpacity: 0 } }, overrides: [] },
+      {
+        defaults: { color: { mode: 'palette-classic' }, custom: { lineWidth: 1, fillOpacity: 0 } },
+        overrides: [],
+      },
     ),
     frames: handlers.map((h) => series({ handler: h }, () => Math.round(rnd() * 12) / 45, {}, h)),
   },
@@ -206,12 +284,20 @@ const samples: Sample[] = [
         defaults: {
           unit: 'percentunit',
           color: { mode: 'palette-classic' },
-          custom: { lineWidth: 1, fillOpacity: 10, showPoints: 'always', lineInterpolation: 'smooth', pointSize: 4 },
+          custom: {
+            lineWidth: 1,
+            fillOpacity: 10,
+            showPoints: 'always',
+            lineInterpolation: 'smooth',
+            pointSize: 4,
+          },
         },
         overrides: [],
       },
     ),
-    frames: handlers.slice(0, 4).map((h) => series({ handler: h }, (i) => 0.35 + 0.3 * Math.exp(-i / 3) * rnd(), {}, h)),
+    frames: handlers
+      .slice(0, 4)
+      .map((h) => series({ handler: h }, (i) => 0.35 + 0.3 * Math.exp(-i / 3) * rnd(), {}, h)),
   },
   {
     w: 24,
@@ -227,7 +313,13 @@ const samples: Sample[] = [
         defaults: {
           unit: 'reqps',
           color: { mode: 'palette-classic' },
-          thresholds: { mode: 'absolute', steps: [{ value: null, color: 'green' }, { value: 1.2, color: 'red' }] },
+          thresholds: {
+            mode: 'absolute',
+            steps: [
+              { value: null, color: 'green' },
+              { value: 1.2, color: 'red' },
+            ],
+          },
           custom: {
             drawStyle: 'bars',
             fillOpacity: 60,
@@ -247,10 +339,17 @@ const samples: Sample[] = [
     panel: p(
       'bargauge',
       'AVG Request duration',
-      { displayMode: 'lcd', orientation: 'horizontal', reduceOptions: { calcs: ['lastNotNull'] }, showUnfilled: true },
+      {
+        displayMode: 'lcd',
+        orientation: 'horizontal',
+        reduceOptions: { calcs: ['lastNotNull'] },
+        showUnfilled: true,
+      },
       { defaults: { unit: 's', thresholds: thresholdsGreen }, overrides: [] },
     ),
-    frames: handlers.map((h, i) => series({ handler: h }, () => [14.5, 13.0, 13.2, 0.0058, 16.3, 13.5][i], {}, h)),
+    frames: handlers.map((h, i) =>
+      series({ handler: h }, () => [14.5, 13.0, 13.2, 0.0058, 16.3, 13.5][i], {}, h),
+    ),
   },
   {
     w: 12,
@@ -258,7 +357,13 @@ const samples: Sample[] = [
     panel: p(
       'logs',
       'General',
-      { showTime: false, wrapLogMessage: false, sortOrder: 'Descending', enableLogDetails: true, dedupStrategy: 'none' },
+      {
+        showTime: false,
+        wrapLogMessage: false,
+        sortOrder: 'Descending',
+        enableLogDetails: true,
+        dedupStrategy: 'none',
+      },
       { defaults: {}, overrides: [] },
     ),
     frames: [logFrame],
@@ -269,7 +374,13 @@ const samples: Sample[] = [
     panel: p(
       'logs',
       'Errors (time, labels, signature dedup)',
-      { showTime: true, showLabels: true, wrapLogMessage: true, sortOrder: 'Descending', dedupStrategy: 'signature' },
+      {
+        showTime: true,
+        showLabels: true,
+        wrapLogMessage: true,
+        sortOrder: 'Descending',
+        dedupStrategy: 'signature',
+      },
       { defaults: {}, overrides: [] },
     ),
     frames: [logFrame],
@@ -285,7 +396,13 @@ const samples: Sample[] = [
         defaults: {
           unit: 's',
           decimals: 2,
-          thresholds: { mode: 'absolute', steps: [{ value: null, color: 'green' }, { value: 14, color: 'red' }] },
+          thresholds: {
+            mode: 'absolute',
+            steps: [
+              { value: null, color: 'green' },
+              { value: 14, color: 'red' },
+            ],
+          },
           custom: { cellOptions: { type: 'color-background' } },
         },
         overrides: [],
@@ -298,7 +415,13 @@ const samples: Sample[] = [
       length: 1,
       fields: [
         { name: 'Time', type: 'time' as const, config: {}, values: [NOW] },
-        { name: 'Value', type: 'number' as const, labels: { __name__: 'http_duration', handler: h, job: 'app' }, config: {}, values: [[14.5, 13.0, 13.2, 0.0058, 16.3, 13.5][i]] },
+        {
+          name: 'Value',
+          type: 'number' as const,
+          labels: { __name__: 'http_duration', handler: h, job: 'app' },
+          config: {},
+          values: [[14.5, 13.0, 13.2, 0.0058, 16.3, 13.5][i]],
+        },
       ],
     })),
   },
@@ -310,7 +433,8 @@ const samples: Sample[] = [
       'Text',
       {
         mode: 'markdown',
-        content: '# Fast API\n\nDashboard for **$job** <script>alert(1)</script>\n\n- one\n- [two](https://example.com)\n\n<img src=x onerror="alert(1)">',
+        content:
+          '# Fast API\n\nDashboard for **$job** <script>alert(1)</script>\n\n- one\n- [two](https://example.com)\n\n<img src=x onerror="alert(1)">',
       },
       { defaults: {}, overrides: [] },
     ),
@@ -325,7 +449,12 @@ const samples: Sample[] = [
   {
     w: 6,
     h: 4,
-    panel: p('stat', 'No data', { reduceOptions: { calcs: ['lastNotNull'] } }, { defaults: { noValue: 'N/A' }, overrides: [] }),
+    panel: p(
+      'stat',
+      'No data',
+      { reduceOptions: { calcs: ['lastNotNull'] } },
+      { defaults: { noValue: 'N/A' }, overrides: [] },
+    ),
     frames: [],
   },
   {

@@ -11,16 +11,28 @@ interface TextOptions {
   code?: { language?: string };
 }
 
+function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/** DOMPurify where there is a DOM; without one (never in a browser) the HTML is shown escaped, never raw. */
+function defaultSanitize(html: string): string {
+  return DOMPurify.isSupported ? DOMPurify.sanitize(html) : escapeHtml(html);
+}
+
 /** The HTML a text panel shows: variables replaced, markdown rendered, then sanitised (scripts, handlers gone). */
-export function renderTextContent(options: TextOptions, replaceVariables: (s: string) => string): string {
+export function renderTextContent(
+  options: TextOptions,
+  replaceVariables: (s: string) => string,
+  sanitize: (html: string) => string = defaultSanitize,
+): string {
   const content = replaceVariables(options.content ?? '');
   const mode = options.mode ?? 'markdown';
   let html: string;
   if (mode === 'html') html = content;
-  else if (mode === 'code')
-    html = `<pre><code>${content.replace(/[&<>]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;' })[c] as string)}</code></pre>`;
+  else if (mode === 'code') html = `<pre><code>${escapeHtml(content)}</code></pre>`;
   else html = marked.parse(content, { async: false, gfm: true, breaks: false }) as string;
-  return DOMPurify.sanitize(html);
+  return sanitize(html);
 }
 
 export function TextPanel(props: PanelProps) {

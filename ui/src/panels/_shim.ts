@@ -62,10 +62,10 @@ export function getValueFormat(id?: string | null): ValueFormatter {
   }
 }
 
-export function reduceField(field: Field, ids: string[]): Record<string, number | null> {
+export function reduceField(field: Field, ids: string[]): Record<string, unknown> {
   const nums = field.values.filter((v): v is number => typeof v === 'number' && !Number.isNaN(v));
   const all = field.values as (number | null)[];
-  const out: Record<string, number | null> = {};
+  const out: Record<string, unknown> = {};
   for (const id of ids) {
     switch (id) {
       case 'last':
@@ -129,7 +129,8 @@ const NAMED: Record<string, string> = {
   text: '#ccccdc',
   transparent: 'transparent',
 };
-export function getColorForTheme(name: string): string {
+export function getColorForTheme(name: string | undefined | null): string {
+  if (!name) return '#808080';
   return NAMED[name] ?? name;
 }
 export const classicPalette = [

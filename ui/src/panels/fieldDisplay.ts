@@ -80,6 +80,48 @@ function highlightIndex(y: Field, calc: string): number | undefined {
   }
 }
 
+/**
+ * Reduces a field: numbers through reducers.ts; other types (a string column picked by the `fields`
+ * regex) only by position, the reducers that make sense for text, as Grafana's stat shows them.
+ */
+export function reduceAny(field: Field, calcs: string[]): Record<string, unknown> {
+  if (field.type === 'number') return reduceField(field, calcs);
+  const vals = field.values;
+  const present = (v: unknown) => v !== null && v !== undefined && v !== '';
+  const out: Record<string, unknown> = {};
+  for (const calc of calcs) {
+    switch (calc) {
+      case 'first':
+        out[calc] = vals[0] ?? null;
+        break;
+      case 'firstNotNull':
+        out[calc] = vals.find(present) ?? null;
+        break;
+      case 'last':
+        out[calc] = vals.length ? vals[vals.length - 1] : null;
+        break;
+      case 'count':
+        out[calc] = vals.length;
+        break;
+      case 'distinctCount':
+        out[calc] = new Set(vals).size;
+        break;
+      default: {
+        // lastNotNull and every numeric reducer: the last value present, so text still shows.
+        let v: unknown = null;
+        for (let i = vals.length - 1; i >= 0; i--) {
+          if (present(vals[i])) {
+            v = vals[i];
+            break;
+          }
+        }
+        out[calc] = v;
+      }
+    }
+  }
+  return out;
+}
+
 /** A row's name when every row is its own value: the other string columns, else the field's name. */
 function rowName(frame: DataFrame, field: Field, row: number, allFrames: DataFrame[]): string {
   if (field.config.displayName) return field.config.displayName;
@@ -155,7 +197,7 @@ export function getFieldDisplayValues(opts: FieldDisplayOptions): FieldDisplay[]
         }
         continue;
       }
-      const results = reduceField(field, calcs);
+      const results = reduceAny(field, calcs);
       for (const calc of calcs) {
         const dv = display(results[calc] ?? null);
         dv.title = field.config.displayName ? replace(field.config.displayName) : name;

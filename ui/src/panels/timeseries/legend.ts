@@ -78,8 +78,9 @@ export function legendItems(
       color: s.color,
       yAxisRight: rightScales.has(s.scaleKey),
       values: calcs.map((calc) => {
-        const v = reduced[calc] ?? null;
-        const d = display?.(v);
+        const raw = reduced[calc];
+        const v = typeof raw === 'number' ? raw : typeof raw === 'boolean' ? Number(raw) : null;
+        const d = display?.(raw ?? null);
         return { calc, text: d ? `${d.prefix ?? ''}${d.text}${d.suffix ?? ''}` : '', numeric: v };
       }),
     });

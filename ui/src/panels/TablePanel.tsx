@@ -51,8 +51,11 @@ export function TablePanel(props: PanelProps) {
   const order = useMemo(() => (frame ? sortRows(frame, activeSort) : []), [frame, activeSort]);
   const [shown, setShown] = useState(PAGE);
   const processors = useMemo(
-    () => columns.map((c) => (c.field.type === 'time' ? undefined : getDisplayProcessor({ field: c.field }))),
-    [columns],
+    () =>
+      columns.map((c) =>
+        c.field.type === 'time' ? undefined : getDisplayProcessor({ field: c.field, timeZone }),
+      ),
+    [columns, timeZone],
   );
   const range = useMemo(() => (frame ? globalRange([frame]) : undefined), [frame]);
   if (!frame || frame.length === 0 || columns.length === 0) {

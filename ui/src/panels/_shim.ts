@@ -173,9 +173,10 @@ export interface DisplayValue {
 }
 
 export function getDisplayProcessor(opts: {
-  field: Partial<Field> & { config: Field['config'] };
+  field?: Field;
+  timeZone?: string;
 }): (value: unknown) => DisplayValue {
-  const config = opts.field.config;
+  const config = opts.field?.config ?? {};
   const fmt = getValueFormat(config.unit);
   return (value: unknown): DisplayValue => {
     let numeric = typeof value === 'number' ? value : Number.NaN;

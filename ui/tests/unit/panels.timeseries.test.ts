@@ -11,7 +11,6 @@ import {
   buildPlotModel,
   formatTime,
   joinFrames,
-  tickDecimals,
   timeTickFormat,
 } from '../../src/panels/timeseries/model';
 
@@ -223,16 +222,6 @@ describe('time axis', () => {
     expect(formatTime(Date.UTC(2023, 7, 1, 4, 5, 6, 7), 'YYYY-MM-DD HH:mm:ss.SSS', 'utc')).toBe(
       '2023-08-01 04:05:06.007',
     );
-  });
-  it.each([
-    [1, 0],
-    [20, 0],
-    [0.5, 1],
-    [0.05, 2],
-    [0.25, 2],
-    [2.5, 1],
-  ])('ticks %d apart need %i decimals', (incr, d) => {
-    expect(tickDecimals(incr)).toBe(d);
   });
 });
 

@@ -27,7 +27,6 @@ import {
   type PlotModel,
   type ScaleModel,
   type SeriesModel,
-  tickDecimals,
   timeTickFormat,
 } from './model';
 import '../panels.css';
@@ -98,11 +97,9 @@ function axisFor(scale: ScaleModel, side: 1 | 3): uPlot.Axis {
       for (const v of values ?? []) w = Math.max(w, ctx.measureText(v).width);
       return Math.ceil(w / devicePixelRatio) + 16 + (scale.label ? 20 : 0);
     },
-    values: (_u, splits, _axisIdx, _space, incr) => {
-      // percentunit shows values x100, so its ticks need two fewer decimals.
-      const decimals = scale.decimals ?? tickDecimals(scale.unit === 'percentunit' ? incr * 100 : incr);
-      return splits.map((v) => (v == null ? '' : formattedValueToString(fmt(v, decimals))));
-    },
+    // Ticks use the unit's automatic decimals (0.3, 0.25, 0 as Grafana's axes read), unless the field sets them.
+    values: (_u, splits) =>
+      splits.map((v) => (v == null ? '' : formattedValueToString(fmt(v, scale.decimals)))),
   };
 }
 
@@ -171,6 +168,8 @@ export function buildOptions(
     x: { time: false, auto: false, range: () => [timeRange.from, timeRange.to] },
   };
   for (const s of model.scales) {
+    // Bars grow from zero, so a scale with bars keeps zero in view.
+    const hasBars = model.series.some((x) => x.scaleKey === s.key && x.drawStyle === 'bars');
     scales[s.key] = {
       auto: true,
       distr: s.log ? 3 : 1,
@@ -178,6 +177,10 @@ export function buildOptions(
       range: (u, dataMin, dataMax) => {
         let min = dataMin ?? 0;
         let max = dataMax ?? 1;
+        if (hasBars) {
+          min = Math.min(min, 0);
+          max = Math.max(max, 0);
+        }
         if (s.softMin != null) min = Math.min(min, s.softMin);
         if (s.softMax != null) max = Math.max(max, s.softMax);
         if (s.thresholdsStyle && s.thresholdsStyle !== 'off' && s.thresholds?.mode !== 'percentage') {
@@ -247,7 +250,7 @@ export function buildOptions(
       scale: s.scaleKey,
       stroke: s.drawStyle === 'bars' && s.fillOpacity > 0 ? s.color : s.color,
       width: s.drawStyle === 'points' ? 0 : s.lineWidth,
-      fill: stacked ? undefined : fillFor(s),
+      fill: fillFor(s),
       paths: pathsFor(s),
       spanGaps: s.spanNulls === true,
       dash:
@@ -269,7 +272,8 @@ export function buildOptions(
       },
     });
     if (stacked) {
-      bands.push({ series: [i + 1, (s.stackedOn as number) + 1], fill: fillFor(s) ?? 'transparent' });
+      // uPlot clips the upper series' fill to the band, so each layer fills only down to the one below.
+      bands.push({ series: [i + 1, (s.stackedOn as number) + 1] });
     }
   });
   return {
@@ -346,6 +350,7 @@ export function TimeSeriesPanel(props: PanelProps) {
         (u) => {
           const { left, top, idx } = u.cursor;
           const shared = cbRef.current.graphTooltip;
+          if (!fromBus) u.root.classList.remove('synced');
           if (!fromBus && shared > 0) {
             crosshair.publish({
               time: idx == null || left == null || left < 0 ? null : u.posToVal(left, 'x'),
@@ -369,6 +374,8 @@ export function TimeSeriesPanel(props: PanelProps) {
     const unsub = crosshair.subscribe((e) => {
       if (e.source === id || cbRef.current.graphTooltip === 0) return;
       fromBus = true;
+      // Other panels show only the vertical line, as Grafana's shared crosshair does.
+      u.root.classList.toggle('synced', e.time != null);
       if (e.time == null) u.setCursor({ left: -10, top: -10 });
       else u.setCursor({ left: u.valToPos(e.time, 'x'), top: plotH / 3 });
       fromBus = false;
@@ -557,7 +564,7 @@ function Tooltip(props: {
     >
       <div class="panel-tooltip-time">{formatTime(t, 'YYYY-MM-DD HH:mm:ss', props.timeZone)}</div>
       {rows.map(({ s, i, v }) => {
-        const d = getDisplayProcessor({ field: s.field })(v ?? null);
+        const d = getDisplayProcessor({ field: s.field, timeZone: props.timeZone })(v ?? null);
         const color =
           s.field.config.color?.mode === 'thresholds' && typeof v === 'number' && s.field.config.thresholds
             ? getColorForTheme(getActiveThreshold(v, s.field.config.thresholds.steps).color)

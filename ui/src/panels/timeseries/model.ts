@@ -300,13 +300,3 @@ export function formatTime(ms: number, pattern: string, timeZone?: string): stri
       };
   return pattern.replace(/YYYY|MM|DD|HH|mm|ss|SSS/g, (t) => parts[t]);
 }
-
-/** Decimals that tell ticks `incr` apart (0.05 -> 2), as Grafana's axis tick formatting picks them. */
-export function tickDecimals(incr: number): number {
-  if (!Number.isFinite(incr) || incr <= 0) return 0;
-  const d = -Math.floor(Math.log10(incr) + 1e-9);
-  const scaled = incr * 10 ** Math.max(0, d);
-  // 0.25 needs one more digit than 0.2.
-  const extra = Math.abs(scaled - Math.round(scaled)) > 1e-6 ? 1 : 0;
-  return Math.max(0, d + extra);
-}

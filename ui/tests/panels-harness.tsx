@@ -497,5 +497,52 @@ function Harness() {
   );
 }
 
+/** Every panel of the fixture dashboards named in `?fixtures=a.json,b.json` (served under fixtures/), with synthetic frames. */
+async function fixtureSamples(names: string[]): Promise<Sample[]> {
+  const out: Sample[] = [];
+  for (const name of names) {
+    const json = await (await fetch(`fixtures/${name}`)).json();
+    const dash = json.dashboard ?? json;
+    const walk = (panels: Panel[]) => {
+      for (const panel of panels) {
+        if (panel.type === 'row') {
+          walk(panel.panels ?? []);
+          continue;
+        }
+        const targets = (panel.targets ?? []).filter((t) => !t.hide);
+        let frames: DataFrame[];
+        if (panel.type === 'logs') frames = [logFrame];
+        else if (panel.type === 'table' || targets.some((t) => t.format === 'table' || t.instant))
+          frames = targets.flatMap((t) =>
+            [0, 1, 2].map((i) => ({
+              refId: t.refId,
+              meta: { type: 'numeric-multi' },
+              length: 1,
+              fields: [
+                { name: 'Time', type: 'time' as const, config: {}, values: [NOW] },
+                { name: 'Value', type: 'number' as const, labels: { instance: `host${i}`, job: 'node' }, config: {}, values: [rnd() * 100] },
+              ],
+            })),
+          );
+        else
+          frames = targets.flatMap((t) =>
+            [0, 1].map((i) => ({ ...series({ instance: `host${i}`, job: 'node' }, () => rnd() * 100), refId: t.refId })),
+          );
+        out.push({ panel: { ...panel, title: `${name}: ${panel.title ?? ''}` }, frames, w: panel.gridPos?.w ?? 12, h: panel.gridPos?.h ?? 8 });
+      }
+    };
+    walk(dash.panels ?? []);
+  }
+  return out;
+}
+
 const root = document.getElementById('root');
-if (root) render(<Harness />, root);
+const fixtures = new URLSearchParams(location.search).get('fixtures');
+if (root && fixtures) {
+  fixtureSamples(fixtures.split(',')).then((list) => {
+    samples.length = 0;
+    samples.push(...list);
+    render(<Harness />, root);
+    document.title = `rendered ${list.length}`;
+  });
+} else if (root) render(<Harness />, root);

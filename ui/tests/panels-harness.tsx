@@ -3,6 +3,7 @@
 import { render } from 'preact';
 import type { Panel } from '../src/dashboard/model';
 import type { FieldConfigSource } from '../src/data/fieldConfig';
+import { applyFieldOverrides } from '../src/data/fieldOverrides';
 import type { DataFrame, Field } from '../src/data/frame';
 import { getPanelComponent } from '../src/panels/registry';
 
@@ -39,22 +40,7 @@ function series(
 }
 
 function applyDefaults(frames: DataFrame[], fc: FieldConfigSource | undefined): DataFrame[] {
-  // Stand-in for the shell's applyFieldOverrides: defaults, then byName overrides.
-  return frames.map((f) => ({
-    ...f,
-    fields: f.fields.map((fld) => {
-      let config = { ...(fc?.defaults ?? {}), ...fld.config };
-      for (const o of fc?.overrides ?? []) {
-        if (
-          o.matcher.id === 'byName' &&
-          (o.matcher.options === fld.config.displayNameFromDS || o.matcher.options === fld.name)
-        ) {
-          for (const p of o.properties) config = { ...config, [p.id]: p.value };
-        }
-      }
-      return { ...fld, config };
-    }),
-  }));
+  return applyFieldOverrides(frames, fc ?? { defaults: {}, overrides: [] }, (t) => t);
 }
 
 const handlers = [
@@ -520,15 +506,29 @@ async function fixtureSamples(names: string[]): Promise<Sample[]> {
               length: 1,
               fields: [
                 { name: 'Time', type: 'time' as const, config: {}, values: [NOW] },
-                { name: 'Value', type: 'number' as const, labels: { instance: `host${i}`, job: 'node' }, config: {}, values: [rnd() * 100] },
+                {
+                  name: 'Value',
+                  type: 'number' as const,
+                  labels: { instance: `host${i}`, job: 'node' },
+                  config: {},
+                  values: [rnd() * 100],
+                },
               ],
             })),
           );
         else
           frames = targets.flatMap((t) =>
-            [0, 1].map((i) => ({ ...series({ instance: `host${i}`, job: 'node' }, () => rnd() * 100), refId: t.refId })),
+            [0, 1].map((i) => ({
+              ...series({ instance: `host${i}`, job: 'node' }, () => rnd() * 100),
+              refId: t.refId,
+            })),
           );
-        out.push({ panel: { ...panel, title: `${name}: ${panel.title ?? ''}` }, frames, w: panel.gridPos?.w ?? 12, h: panel.gridPos?.h ?? 8 });
+        out.push({
+          panel: { ...panel, title: `${name}: ${panel.title ?? ''}` },
+          frames,
+          w: panel.gridPos?.w ?? 12,
+          h: panel.gridPos?.h ?? 8,
+        });
       }
     };
     walk(dash.panels ?? []);

@@ -1,5 +1,5 @@
 // A value with its unit's prefix and suffix, the affixes drawn smaller as Grafana's FormattedValueDisplay does.
-import type { DisplayValue } from './_shim';
+import type { DisplayValue } from '../data/display';
 
 export function FormattedValue(props: {
   value: DisplayValue;

@@ -1,6 +1,7 @@
 // The gauge panel: one 270° arc per reduced value, with threshold markers and labels.
 import { useMemo } from 'preact/hooks';
-import { formattedValueToString, getColorForTheme, getValueFormat } from './_shim';
+import { getColorForTheme } from '../data/colors';
+import { formattedValueToString, getValueFormat } from '../data/units';
 import { displayText, FormattedValue } from './FormattedValue';
 import { alignmentFactors, type FieldDisplay, getFieldDisplayValues, layoutValues } from './fieldDisplay';
 import { arcPath, arcPoint, gaugeFraction, gaugeGeometry, thresholdBands } from './gaugeGeometry';

@@ -1,6 +1,6 @@
 // The stat panel: one big value per reduced field (or row), coloured by thresholds, with an optional sparkline.
 import { useMemo } from 'preact/hooks';
-import { alpha, luminance, shade } from './color';
+import { alpha, shade, textOn } from './color';
 import { displayText, FormattedValue } from './FormattedValue';
 import { alignmentFactors, type FieldDisplay, getFieldDisplayValues, layoutValues } from './fieldDisplay';
 import { Sparkline } from './Sparkline';
@@ -74,7 +74,7 @@ function BigValue(props: {
   if (o.text?.valueSize) layout.valueFontSize = o.text.valueSize;
   if (o.text?.titleSize) layout.titleFontSize = o.text.titleSize;
   const onBackground = colorMode === 'background' || colorMode === 'background_solid';
-  const textColor = onBackground ? (luminance(color) > 0.8 ? '#111217' : '#fff') : undefined;
+  const textColor = onBackground ? textOn(color) : undefined;
   const style: Record<string, string> = {
     left: `${box.x}px`,
     top: `${box.y}px`,

@@ -1,8 +1,10 @@
 // The table panel: a frame's fields as columns, formatted by their display processors, sortable, with
 // coloured cells, gauge cells, an optional footer, and a frame selector when the query gave several frames.
 import { useMemo, useState } from 'preact/hooks';
-import { type DisplayValue, formattedValueToString, getDisplayProcessor, reduceField } from './_shim';
-import { alpha, luminance, shade } from './color';
+import { type DisplayValue, getDisplayProcessor } from '../data/display';
+import { reduceField } from '../data/reducers';
+import { formattedValueToString } from '../data/units';
+import { alpha, shade, textOn } from './color';
 import { globalRange } from './fieldDisplay';
 import { gaugeFraction } from './gaugeGeometry';
 import { type Column, nextSort, prepareTableFrames, type SortState, sortRows, tableColumns } from './table';
@@ -229,7 +231,7 @@ function Cell(props: {
   if (type === 'color-background' || type === 'color-background-solid') {
     const solid = type === 'color-background-solid' || cu.cellOptions?.mode === 'basic';
     style.background = solid ? color : `linear-gradient(120deg, ${shade(color, -8, 6)}, ${color})`;
-    style.color = luminance(color) > 0.8 ? '#111217' : '#fff';
+    style.color = textOn(color);
   }
   if (type === 'gauge' || type === 'gradient-gauge' || type === 'lcd-gauge' || type === 'basic') {
     const min = c.field.config.min ?? props.range?.min ?? 0;

@@ -1,7 +1,9 @@
 // Geometry and colours of one bar gauge (Grafana's BarGauge): where the name, the bar and the value go,
 // how many LCD cells fit, and which colour each cell or gradient stop takes.
+
+import { getColorForTheme } from '../data/colors';
 import type { FieldConfig } from '../data/fieldConfig';
-import { getActiveThreshold, getColorForTheme } from './_shim';
+import { getActiveThreshold } from '../data/thresholds';
 import { fitFontSize, type MeasureText, measureText } from './measure';
 
 export type BarOrientation = 'horizontal' | 'vertical';

@@ -1,40 +1,15 @@
-// Small colour arithmetic for panels (alpha, lighter/darker, hue spin), on any CSS colour the field
-// config may hold: Grafana's names (through colors.ts), #rgb/#rrggbb(aa), rgb()/rgba().
-import { getColorForTheme } from './_shim';
+// Colour arithmetic panels need beyond src/data/colors.ts: lighter/darker shades with a hue turn (the
+// stat panel's gradient background) and the text colour that reads on a coloured background.
+import { luminance, parseColor, type Rgba, withAlpha } from '../data/colors';
 
-export interface Rgba {
-  r: number;
-  g: number;
-  b: number;
-  a: number;
-}
+/** The colour with its alpha replaced. */
+export const alpha = withAlpha;
 
-export function parseColor(input: string): Rgba | undefined {
-  const c = getColorForTheme(input).trim();
-  let m = /^#([0-9a-f]{3,8})$/i.exec(c);
-  if (m) {
-    let h = m[1];
-    if (h.length === 3 || h.length === 4) h = [...h].map((x) => x + x).join('');
-    if (h.length !== 6 && h.length !== 8) return undefined;
-    const n = (i: number) => Number.parseInt(h.slice(i, i + 2), 16);
-    return { r: n(0), g: n(2), b: n(4), a: h.length === 8 ? n(6) / 255 : 1 };
-  }
-  m = /^rgba?\(\s*([\d.]+)\s*,\s*([\d.]+)\s*,\s*([\d.]+)\s*(?:,\s*([\d.]+)\s*)?\)$/i.exec(c);
-  if (m) return { r: +m[1], g: +m[2], b: +m[3], a: m[4] === undefined ? 1 : +m[4] };
-  return undefined;
-}
-
-export function toCss({ r, g, b, a }: Rgba): string {
+function toCss({ r, g, b, a }: Rgba): string {
   const R = Math.round(r);
   const G = Math.round(g);
   const B = Math.round(b);
   return a >= 1 ? `rgb(${R}, ${G}, ${B})` : `rgba(${R}, ${G}, ${B}, ${Math.round(a * 1000) / 1000})`;
-}
-
-/** The colour with its alpha replaced (Grafana's colorManipulator.alpha). */
-export function alpha(color: string, a: number): string {
-  const c = parseColor(color);
-  return c ? toCss({ ...c, a }) : color;
 }
 
 function toHsl({ r, g, b }: Rgba): [number, number, number] {
@@ -71,7 +46,7 @@ function fromHsl(h: number, s: number, l: number, a: number): Rgba {
   return { r: f(hue + 1 / 3) * 255, g: f(hue) * 255, b: f(hue - 1 / 3) * 255, a };
 }
 
-/** Lightness shifted by `amount` (0..100, negative darkens) and hue turned by `spin` degrees. */
+/** Lightness shifted by `amount` (-100..100, negative darkens) and hue turned by `spin` degrees. */
 export function shade(color: string, amount: number, spin = 0): string {
   const c = parseColor(color);
   if (!c) return color;
@@ -80,9 +55,10 @@ export function shade(color: string, amount: number, spin = 0): string {
   return toCss(fromHsl(h + spin, s, nl, c.a));
 }
 
-/** Perceived brightness 0..1: decides dark or light text over a coloured background. */
-export function luminance(color: string): number {
-  const c = parseColor(color);
-  if (!c) return 0;
-  return (0.299 * c.r + 0.587 * c.g + 0.114 * c.b) / 255;
+/**
+ * Text colour over a coloured cell or stat background: the dark theme writes near-white on every
+ * threshold colour (white text on green, yellow, red); only a near-white background gets dark text.
+ */
+export function textOn(background: string): string {
+  return luminance(background) > 0.7 ? 'rgb(36, 41, 46)' : 'rgb(247, 248, 250)';
 }

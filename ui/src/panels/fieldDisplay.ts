@@ -1,8 +1,11 @@
 // The values a stat, gauge or bar gauge shows: Grafana's getFieldDisplayValues (reduce each matching field
 // with the panel's calcs, or one value per row when `values: true`), and the square grid they are laid in.
+
+import { type DisplayValue, getDisplayProcessor } from '../data/display';
+import { getFieldDisplayName } from '../data/displayName';
 import type { FieldConfig } from '../data/fieldConfig';
 import type { DataFrame, Field } from '../data/frame';
-import { type DisplayValue, getDisplayProcessor, getFieldDisplayName, reduceField } from './_shim';
+import { reduceField } from '../data/reducers';
 import type { ReduceOptions } from './types';
 
 /** Grafana's cap on values when `values: true` and no limit is set. */
@@ -185,7 +188,15 @@ export function getFieldDisplayValues(opts: FieldDisplayOptions): FieldDisplay[]
       if (out.length >= limit && reduce.values) break;
       const name = getFieldDisplayName(field, frame, opts.frames);
       if (byName ? !byName(name) && !byName(field.name) : field.type !== 'number') continue;
-      const config = withRange(field.config, range);
+      // applyFieldOverrides leaves the range percentages use in field.state (config limits, else the data's).
+      // Limits: the config's, else the unit's implied 0-100 / 0-1, else the range applyFieldOverrides left
+      // in field.state, else the data's.
+      const implied = withRange(field.config, undefined);
+      const state = field.state?.range;
+      const base = state
+        ? { ...implied, min: implied.min ?? state.min, max: implied.max ?? state.max }
+        : implied;
+      const config = withRange(base, range);
       const display = getDisplayProcessor({ field: config === field.config ? field : { ...field, config } });
       if (reduce.values) {
         for (let row = 0; row < field.values.length && out.length < limit; row++) {

@@ -1,8 +1,8 @@
 // The pure side of the table panel: Prometheus table-format results as one frame with labels as
 // columns, the columns a frame shows, sorting, and footer reductions.
 import type { Target } from '../dashboard/model';
+import { getFieldDisplayName } from '../data/displayName';
 import type { DataFrame, Field } from '../data/frame';
-import { getFieldDisplayName } from './_shim';
 
 /**
  * Frames of table-format (or instant) Prometheus queries merged as Grafana shows them: one row per series

@@ -1,7 +1,7 @@
 // Pure geometry of stat values, gauges, bar gauges and sparklines (text measured by the glyph-width estimate).
 import { describe, expect, it } from 'vitest';
 import { barGaugeGeometry, colorAt, gradientStops, lcdCells } from '../../src/panels/barGauge';
-import { alpha, parseColor, shade } from '../../src/panels/color';
+import { alpha, shade, textOn } from '../../src/panels/color';
 import { arcPath, gaugeFraction, gaugeGeometry, thresholdBands } from '../../src/panels/gaugeGeometry';
 import { approxTextWidth, fitFontSize } from '../../src/panels/measure';
 import { sparklinePath } from '../../src/panels/sparklinePath';
@@ -199,18 +199,18 @@ describe('bar gauge', () => {
 });
 
 describe('colours', () => {
-  it.each([
-    ['#fff', { r: 255, g: 255, b: 255, a: 1 }],
-    ['#11223380', { r: 17, g: 34, b: 51, a: 128 / 255 }],
-    ['rgba(1, 2, 3, 0.5)', { r: 1, g: 2, b: 3, a: 0.5 }],
-    ['nonsense', undefined],
-  ])('parses %s', (c, want) => {
-    expect(parseColor(c)).toEqual(want);
-  });
   it('alpha and shade', () => {
     expect(alpha('#ff0000', 0.5)).toBe('rgba(255, 0, 0, 0.5)');
     expect(shade('#808080', 10)).toBe('rgb(154, 154, 154)');
     expect(shade('#808080', -100)).toBe('rgb(0, 0, 0)');
+    expect(shade('nonsense', 10)).toBe('nonsense');
+  });
+  it.each([
+    ['#73BF69', 'rgb(247, 248, 250)'],
+    ['#F2495C', 'rgb(247, 248, 250)'],
+    ['#ffffff', 'rgb(36, 41, 46)'],
+  ])('text on %s is %s', (bg, want) => {
+    expect(textOn(bg)).toBe(want);
   });
 });
 

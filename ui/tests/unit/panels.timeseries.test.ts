@@ -11,6 +11,7 @@ import {
   buildPlotModel,
   formatTime,
   joinFrames,
+  tickDecimals,
   timeTickFormat,
 } from '../../src/panels/timeseries/model';
 
@@ -222,6 +223,21 @@ describe('time axis', () => {
     expect(formatTime(Date.UTC(2023, 7, 1, 4, 5, 6, 7), 'YYYY-MM-DD HH:mm:ss.SSS', 'utc')).toBe(
       '2023-08-01 04:05:06.007',
     );
+  });
+});
+
+describe('tickDecimals', () => {
+  it.each([
+    [1, undefined],
+    [20, undefined],
+    [0.5, 1],
+    [0.05, 2],
+    [0.25, 2],
+    [2.5, 1],
+    [0.1 + 0.2, 1],
+    [0, undefined],
+  ])('ticks %d apart need %s decimals', (incr, d) => {
+    expect(tickDecimals(incr)).toBe(d);
   });
 });
 

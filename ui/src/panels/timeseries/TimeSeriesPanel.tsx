@@ -3,15 +3,13 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import {
-  formattedValueToString,
-  getActiveThreshold,
-  getColorForTheme,
-  getDisplayProcessor,
-  getValueFormat,
-} from '../_shim';
+import { getColorForTheme } from '../../data/colors';
+import { getDisplayProcessor } from '../../data/display';
+import { getActiveThreshold } from '../../data/thresholds';
+import { formattedValueToString, getValueFormat } from '../../data/units';
 import { alpha } from '../color';
 import { crosshair } from '../crosshair';
+import { measureText } from '../measure';
 import type { PanelProps } from '../types';
 import {
   type LegendItem,
@@ -27,6 +25,7 @@ import {
   type PlotModel,
   type ScaleModel,
   type SeriesModel,
+  tickDecimals,
   timeTickFormat,
 } from './model';
 import '../panels.css';
@@ -92,14 +91,15 @@ function axisFor(scale: ScaleModel, side: 1 | 3): uPlot.Axis {
       const axis = u.axes[axisIdx];
       if (cycleNum > 1) return (axis as { _size?: number })._size ?? 40;
       let w = 0;
-      const ctx = u.ctx;
-      ctx.font = FONT;
-      for (const v of values ?? []) w = Math.max(w, ctx.measureText(v).width);
-      return Math.ceil(w / devicePixelRatio) + 16 + (scale.label ? 20 : 0);
+      for (const v of values ?? []) w = Math.max(w, measureText(v, 12));
+      return Math.ceil(w) + 16 + (scale.label ? 20 : 0);
     },
-    // Ticks use the unit's automatic decimals (0.3, 0.25, 0 as Grafana's axes read), unless the field sets them.
-    values: (_u, splits) =>
-      splits.map((v) => (v == null ? '' : formattedValueToString(fmt(v, scale.decimals)))),
+    // Ticks get the decimals their spacing needs (Grafana's axis formatting) unless the field sets them;
+    // percentunit shows values x100, so its ticks need two fewer.
+    values: (_u, splits, _axisIdx, _space, incr) => {
+      const decimals = scale.decimals ?? tickDecimals(scale.unit === 'percentunit' ? incr * 100 : incr);
+      return splits.map((v) => (v == null ? '' : formattedValueToString(fmt(v, decimals))));
+    },
   };
 }
 

@@ -1,7 +1,9 @@
 // The legend of a time series panel: one item per visible series with its reduced values (`legend.calcs`),
 // Grafana's names for those values, sorting, and the room the legend takes.
+
+import { getDisplayProcessor } from '../../data/display';
 import type { Field } from '../../data/frame';
-import { getDisplayProcessor, reduceField } from '../_shim';
+import { reduceField } from '../../data/reducers';
 import { type MeasureText, measureText } from '../measure';
 import type { SeriesModel } from './model';
 

@@ -1,9 +1,11 @@
 // What a time series panel draws, built from frames and field config without touching uPlot: the joined
 // x values, one entry per series (style, colour, scale) with raw and stacked values, the y scales, and the
 // time axis format. TimeSeriesPanel.tsx turns it into uPlot options.
+
+import { getFieldDisplayName } from '../../data/displayName';
+import { fieldColor } from '../../data/fieldColor';
 import type { FieldConfig, ThresholdsConfig } from '../../data/fieldConfig';
 import type { DataFrame, Field } from '../../data/frame';
-import { fieldColor, getFieldDisplayName } from '../_shim';
 
 export type DrawStyle = 'line' | 'bars' | 'points';
 export type Interpolation = 'linear' | 'smooth' | 'stepBefore' | 'stepAfter';
@@ -299,4 +301,14 @@ export function formatTime(ms: number, pattern: string, timeZone?: string): stri
         SSS: pad(d.getMilliseconds(), 3),
       };
   return pattern.replace(/YYYY|MM|DD|HH|mm|ss|SSS/g, (t) => parts[t]);
+}
+
+/**
+ * Decimals for axis ticks `incr` apart: as many as the (6-place rounded) increment has, so 0.05 steps read
+ * 0.30, 0.25 rather than the unit's automatic 0.300; none (the unit's own choice) for whole steps.
+ */
+export function tickDecimals(incr: number): number | undefined {
+  if (!Number.isFinite(incr) || incr <= 0) return undefined;
+  const digits = (String(Number(incr.toFixed(6))).split('.')[1] ?? '').length;
+  return digits > 0 ? digits : undefined;
 }

@@ -95,9 +95,11 @@ function axisFor(scale: ScaleModel, side: 1 | 3): uPlot.Axis {
       return Math.ceil(w) + 16 + (scale.label ? 20 : 0);
     },
     // Ticks get the decimals their spacing needs (Grafana's axis formatting) unless the field sets them;
-    // percentunit shows values x100, so its ticks need two fewer.
+    // percentunit shows values x100: its ticks take the decimals of the scaled step, 0 for whole percents.
     values: (_u, splits, _axisIdx, _space, incr) => {
-      const decimals = scale.decimals ?? tickDecimals(scale.unit === 'percentunit' ? incr * 100 : incr);
+      const decimals =
+        scale.decimals ??
+        (scale.unit === 'percentunit' ? (tickDecimals(incr * 100) ?? 0) : tickDecimals(incr));
       return splits.map((v) => (v == null ? '' : formattedValueToString(fmt(v, decimals))));
     },
   };
@@ -308,7 +310,10 @@ export function TimeSeriesPanel(props: PanelProps) {
   const tooltipMode = o.tooltip?.mode ?? 'single';
   const model = useMemo(() => buildPlotModel(frames), [frames]);
   const [hidden, setHidden] = useState<Set<number>>(new Set());
-  const [tip, setTip] = useState<TooltipState | null>(null);
+  // The tooltip follows the pointer through its own little store, so moving the mouse re-renders only it.
+  const tips = useMemo(() => new TipStore(), []);
+  const setTip = (t: TooltipState | null | ((prev: TooltipState | null) => TooltipState | null)) =>
+    tips.set(typeof t === 'function' ? t(tips.value) : t);
   const plotRef = useRef<HTMLDivElement>(null);
   const uRef = useRef<uPlot | null>(null);
   const id = useMemo(() => `ts${nextId++}`, []);
@@ -327,11 +332,20 @@ export function TimeSeriesPanel(props: PanelProps) {
   const plotH = Math.max(10, placement === 'bottom' && showLegend ? height - lsize.height : height);
   const cbRef = useRef({ onChangeTimeRange, tooltipMode, graphTooltip: props.graphTooltip ?? 0 });
   cbRef.current = { onChangeTimeRange, tooltipMode, graphTooltip: props.graphTooltip ?? 0 };
+  const sizeRef = useRef({ plotW, plotH });
+  sizeRef.current = { plotW, plotH };
 
   useEffect(() => {
     const el = plotRef.current;
     if (!el || model.xs.length === 0) return;
-    const opts = buildOptions(model, plotW, plotH, timeRange, timeZone, hidden);
+    const opts = buildOptions(
+      model,
+      sizeRef.current.plotW,
+      sizeRef.current.plotH,
+      timeRange,
+      timeZone,
+      hidden,
+    );
     let fromBus = false;
     opts.hooks = {
       ...opts.hooks,
@@ -359,7 +373,7 @@ export function TimeSeriesPanel(props: PanelProps) {
           }
           const showTip = cbRef.current.tooltipMode !== 'none' && (!fromBus || shared === 2);
           if (idx == null || left == null || left < 0 || !showTip) setTip(null);
-          else setTip({ left, top: fromBus ? plotH / 3 : (top ?? 0), idx, focus: null });
+          else setTip({ left, top: fromBus ? sizeRef.current.plotH / 3 : (top ?? 0), idx, focus: null });
         },
       ],
       setSeries: [
@@ -377,7 +391,7 @@ export function TimeSeriesPanel(props: PanelProps) {
       // Other panels show only the vertical line, as Grafana's shared crosshair does.
       u.root.classList.toggle('synced', e.time != null);
       if (e.time == null) u.setCursor({ left: -10, top: -10 });
-      else u.setCursor({ left: u.valToPos(e.time, 'x'), top: plotH / 3 });
+      else u.setCursor({ left: u.valToPos(e.time, 'x'), top: sizeRef.current.plotH / 3 });
       fromBus = false;
     });
     const leave = () => {
@@ -391,7 +405,12 @@ export function TimeSeriesPanel(props: PanelProps) {
       u.destroy();
       uRef.current = null;
     };
-  }, [model, plotW, plotH, timeRange.from, timeRange.to, timeZone, hidden, id]);
+  }, [model, timeRange.from, timeRange.to, timeZone, hidden, id, tips]);
+
+  // A resize only resizes the chart; it is not rebuilt.
+  useEffect(() => {
+    uRef.current?.setSize({ width: plotW, height: plotH });
+  }, [plotW, plotH]);
 
   if (model.xs.length === 0 || model.series.length === 0) {
     return <div class="panel-nodata">{panel.fieldConfig?.defaults?.noValue ?? 'No data'}</div>;
@@ -422,18 +441,20 @@ export function TimeSeriesPanel(props: PanelProps) {
     >
       <div class="panel-timeseries-plot" style={{ width: `${plotW}px`, height: `${plotH}px` }}>
         <div ref={plotRef} />
-        {tip && (
-          <Tooltip
-            model={model}
-            state={tip}
-            mode={tooltipMode}
-            sort={o.tooltip?.sort}
-            hidden={hidden}
-            timeZone={timeZone}
-            plotWidth={plotW}
-            u={uRef.current}
-          />
-        )}
+        <TooltipHost store={tips}>
+          {(tip) => (
+            <Tooltip
+              model={model}
+              state={tip}
+              mode={tooltipMode}
+              sort={o.tooltip?.sort}
+              hidden={hidden}
+              timeZone={timeZone}
+              plotWidth={plotW}
+              u={uRef.current}
+            />
+          )}
+        </TooltipHost>
       </div>
       {showLegend && (
         <Legend
@@ -450,6 +471,29 @@ export function TimeSeriesPanel(props: PanelProps) {
       )}
     </div>
   );
+}
+
+/** Holds the tooltip's state outside Preact so pointer moves do not re-render the legend. */
+class TipStore {
+  value: TooltipState | null = null;
+  private listeners = new Set<(t: TooltipState | null) => void>();
+  set(t: TooltipState | null): void {
+    if (t === this.value || (t === null && this.value === null)) return;
+    this.value = t;
+    for (const fn of this.listeners) fn(t);
+  }
+  subscribe(fn: (t: TooltipState | null) => void): () => void {
+    this.listeners.add(fn);
+    return () => {
+      this.listeners.delete(fn);
+    };
+  }
+}
+
+function TooltipHost(props: { store: TipStore; children: (tip: TooltipState) => preact.ComponentChildren }) {
+  const [tip, setTip] = useState<TooltipState | null>(props.store.value);
+  useEffect(() => props.store.subscribe(setTip), [props.store]);
+  return tip ? props.children(tip) : null;
 }
 
 function Legend(props: {

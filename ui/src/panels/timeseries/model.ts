@@ -192,7 +192,7 @@ export function buildPlotModel(frames: DataFrame[]): PlotModel {
       color: fieldColor(field, index),
       drawStyle,
       lineWidth: num(c.lineWidth, 1),
-      fillOpacity: num(c.fillOpacity, drawStyle === 'bars' ? 80 : 0),
+      fillOpacity: num(c.fillOpacity, 0),
       gradientMode: (c.gradientMode as string | undefined) ?? 'none',
       interpolation: (c.lineInterpolation as Interpolation | undefined) ?? 'linear',
       showPoints: (c.showPoints as 'auto' | 'always' | 'never' | undefined) ?? 'auto',

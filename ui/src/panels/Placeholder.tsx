@@ -4,7 +4,7 @@ import './panels.css';
 
 export function Placeholder(props: PanelProps) {
   return (
-    <div class="panel-placeholder" style={{ width: `${props.width}px`, height: `${props.height}px` }}>
+    <div class="panel-unsupported" style={{ width: `${props.width}px`, height: `${props.height}px` }}>
       Panel type "{props.panel.type}" is not supported
     </div>
   );

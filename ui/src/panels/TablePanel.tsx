@@ -192,7 +192,7 @@ function footerCell(
   rows: number,
 ): string {
   if (o.footer?.countRows) return ci === 0 ? `Count ${rows}` : '';
-  const reducer = o.footer?.reducer?.[0] ?? 'sum';
+  const reducer = (Array.isArray(o.footer?.reducer) ? o.footer?.reducer[0] : undefined) ?? 'sum';
   const fields = o.footer?.fields;
   if (fields?.length && !(Array.isArray(fields) ? fields.includes(c.title) : fields === c.title)) {
     return ci === 0 ? reducerName(reducer) : '';

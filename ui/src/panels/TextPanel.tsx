@@ -26,7 +26,7 @@ export function renderTextContent(
   replaceVariables: (s: string) => string,
   sanitize: (html: string) => string = defaultSanitize,
 ): string {
-  const content = replaceVariables(options.content ?? '');
+  const content = replaceVariables(String(options.content ?? ''));
   const mode = options.mode ?? 'markdown';
   let html: string;
   if (mode === 'html') html = content;

@@ -177,10 +177,12 @@ export function withRange(config: FieldConfig, range: { min: number; max: number
 export function getFieldDisplayValues(opts: FieldDisplayOptions): FieldDisplay[] {
   const range = globalRange(opts.frames);
   const reduce = opts.reduceOptions ?? {};
-  const calcs = reduce.calcs?.length ? reduce.calcs : ['last'];
+  // Hand-edited dashboards sometimes hold a bare string here; Grafana's default is last.
+  const calcs = Array.isArray(reduce.calcs) && reduce.calcs.length ? reduce.calcs.map(String) : ['last'];
   const limit = reduce.limit ? reduce.limit : DEFAULT_VALUES_LIMIT;
   const replace = opts.replaceVariables ?? ((s: string) => s);
-  const byName = reduce.fields ? fieldNameMatcher(reduce.fields) : undefined;
+  const byName =
+    typeof reduce.fields === 'string' && reduce.fields ? fieldNameMatcher(reduce.fields) : undefined;
   const out: FieldDisplay[] = [];
   for (const frame of opts.frames) {
     const time = timeField(frame);

@@ -171,3 +171,17 @@ describe('layoutValues', () => {
     expect(layoutValues(0, 100, 100, 'auto', 0)).toEqual([]);
   });
 });
+
+describe('odd options', () => {
+  it('a non-array calcs or non-string fields falls back to defaults', () => {
+    const f: DataFrame = {
+      length: 2,
+      fields: [{ name: 'Value', type: 'number', config: {}, values: [1, 2] }],
+    };
+    const out = getFieldDisplayValues({
+      frames: [f],
+      reduceOptions: { calcs: 'max' as unknown as string[], fields: 5 as unknown as string },
+    });
+    expect(out.map((v) => [v.name, v.display.numeric])).toEqual([['last', 2]]);
+  });
+});

@@ -504,7 +504,7 @@ function Legend(props: {
   style: Record<string, string>;
 }) {
   const { items, options, hidden, onClick } = props;
-  const calcs = options.calcs ?? [];
+  const calcs = Array.isArray(options.calcs) ? options.calcs : [];
   if (options.displayMode === 'table') {
     return (
       <div class="panel-legend table" style={props.style}>
@@ -600,13 +600,13 @@ function Tooltip(props: {
   const flip = state.left > props.plotWidth / 2;
   return (
     <div
-      class="panel-tooltip"
+      class="ts-tooltip"
       style={{
         top: `${state.top + 12}px`,
         ...(flip ? { right: `${props.plotWidth - state.left + 16}px` } : { left: `${state.left + 16}px` }),
       }}
     >
-      <div class="panel-tooltip-time">{formatTime(t, 'YYYY-MM-DD HH:mm:ss', props.timeZone)}</div>
+      <div class="ts-tooltip-time">{formatTime(t, 'YYYY-MM-DD HH:mm:ss', props.timeZone)}</div>
       {rows.map(({ s, i, v }) => {
         const d = getDisplayProcessor({ field: s.field, timeZone: props.timeZone })(v ?? null);
         const color =
@@ -614,7 +614,7 @@ function Tooltip(props: {
             ? getColorForTheme(getActiveThreshold(v, s.field.config.thresholds.steps).color)
             : s.color;
         return (
-          <div key={i} class="panel-tooltip-row">
+          <div key={i} class="ts-tooltip-row">
             <span class="swatch" style={{ background: color }} />
             <span class="label">{s.name}</span>
             <span class="value">{`${d.prefix ?? ''}${d.text}${d.suffix ?? ''}`}</span>

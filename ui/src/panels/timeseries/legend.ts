@@ -68,7 +68,7 @@ export function legendItems(
   options: LegendOptions,
   rightScales: Set<string>,
 ): LegendItem[] {
-  const calcs = options.calcs ?? [];
+  const calcs = Array.isArray(options.calcs) ? options.calcs : [];
   const items: LegendItem[] = [];
   series.forEach((s, index) => {
     if (s.hideFromLegend) return;

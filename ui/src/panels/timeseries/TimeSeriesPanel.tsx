@@ -215,7 +215,12 @@ export function buildOptions(
       font: FONT,
       grid: { stroke: GRID_COLOR, width: 1 },
       ticks: { show: false },
-      space: 80,
+      // About 60 px per tick as Grafana spaces them, more when the labels the spacing implies are wider.
+      space: (_u, _axisIdx, min, max, dim) => {
+        const incr = ((max - min) * 60) / Math.max(dim, 1);
+        const sample = formatTime(max, xFormat(incr), timeZone);
+        return Math.max(60, measureText(sample, 12) + 14);
+      },
       size: 26,
       gap: 4,
       incrs: [

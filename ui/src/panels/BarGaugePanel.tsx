@@ -37,18 +37,7 @@ export function BarGaugePanel(props: PanelProps) {
       }),
     [frames, o.reduceOptions, panel.fieldConfig, replaceVariables],
   );
-  let orientation: BarOrientation =
-    o.orientation === 'vertical'
-      ? 'vertical'
-      : o.orientation === 'horizontal'
-        ? 'horizontal'
-        : width > height
-          ? 'vertical'
-          : 'horizontal';
-  if (values.length === 1 && o.orientation !== 'vertical' && o.orientation !== 'horizontal') {
-    // A single bar is laid along the panel's long side.
-    orientation = width > height ? 'horizontal' : 'vertical';
-  }
+  const orientation = resolveOrientation(o.orientation, width, height);
   const n = values.length;
   // Bars stack along the other axis; each is at least minVizHeight tall (the panel scrolls past that)
   // and at most maxVizHeight.

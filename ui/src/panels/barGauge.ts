@@ -8,6 +8,16 @@ import { fitFontSize, type MeasureText, measureText } from './measure';
 
 export type BarOrientation = 'horizontal' | 'vertical';
 
+/** `orientation` as Grafana's VizRepeater resolves auto: a wide panel gets vertical bars side by side. */
+export function resolveOrientation(
+  option: string | undefined,
+  width: number,
+  height: number,
+): BarOrientation {
+  if (option === 'vertical' || option === 'horizontal') return option;
+  return width > height ? 'vertical' : 'horizontal';
+}
+
 export interface BarGaugeInput {
   width: number;
   height: number;

@@ -1,6 +1,12 @@
 // Pure geometry of stat values, gauges, bar gauges and sparklines (text measured by the glyph-width estimate).
 import { describe, expect, it } from 'vitest';
-import { barGaugeGeometry, colorAt, gradientStops, lcdCells } from '../../src/panels/barGauge';
+import {
+  barGaugeGeometry,
+  colorAt,
+  gradientStops,
+  lcdCells,
+  resolveOrientation,
+} from '../../src/panels/barGauge';
 import { alpha, shade, textOn } from '../../src/panels/color';
 import { arcPath, gaugeFraction, gaugeGeometry, thresholdBands } from '../../src/panels/gaugeGeometry';
 import { approxTextWidth, fitFontSize } from '../../src/panels/measure';
@@ -122,6 +128,15 @@ describe('gauge', () => {
 });
 
 describe('bar gauge', () => {
+  it.each([
+    ['auto', 400, 100, 'vertical'],
+    ['auto', 100, 400, 'horizontal'],
+    [undefined, 100, 100, 'horizontal'],
+    ['horizontal', 400, 100, 'horizontal'],
+    ['vertical', 100, 400, 'vertical'],
+  ])('orientation %s in %ix%i is %s', (o, w, h, want) => {
+    expect(resolveOrientation(o, w, h)).toBe(want);
+  });
   it('names above tall bars, left of short ones', () => {
     const tall = barGaugeGeometry(
       { width: 500, height: 60, orientation: 'horizontal', title: 'Server Errors', valueText: '57' },

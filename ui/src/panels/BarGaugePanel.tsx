@@ -1,6 +1,13 @@
 // The bar gauge panel: one bar per reduced value, drawn basic, gradient or as LCD cells.
 import { useMemo } from 'preact/hooks';
-import { type BarOrientation, barGaugeGeometry, colorAt, gradientStops, lcdCells } from './barGauge';
+import {
+  type BarOrientation,
+  barGaugeGeometry,
+  colorAt,
+  gradientStops,
+  lcdCells,
+  resolveOrientation,
+} from './barGauge';
 import { alpha } from './color';
 import { displayText, FormattedValue } from './FormattedValue';
 import { alignmentFactors, type FieldDisplay, getFieldDisplayValues, layoutValues } from './fieldDisplay';

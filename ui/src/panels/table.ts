@@ -11,10 +11,14 @@ import type { DataFrame, Field } from '../data/frame';
  */
 export function prepareTableFrames(frames: DataFrame[], targets: Target[] | undefined): DataFrame[] {
   const tableRefs = new Set((targets ?? []).filter((t) => t.format === 'table').map((t) => t.refId));
+  // A frame that already has columns besides time and numbers (a datasource that answered a table) is
+  // shown as it is.
+  const seriesLike = (f: DataFrame) => f.fields.every((x) => x.type === 'time' || x.type === 'number');
   const toMerge = frames.filter(
     (f) =>
-      (f.refId !== undefined && tableRefs.has(f.refId)) ||
-      (f.meta?.type === 'numeric-multi' && frames.every((g) => g.meta?.type === 'numeric-multi')),
+      seriesLike(f) &&
+      ((f.refId !== undefined && tableRefs.has(f.refId)) ||
+        (f.meta?.type === 'numeric-multi' && frames.every((g) => g.meta?.type === 'numeric-multi'))),
   );
   if (toMerge.length === 0) return frames;
   const rest = frames.filter((f) => !toMerge.includes(f));

@@ -46,6 +46,17 @@ describe('prepareTableFrames', () => {
     expect(f.fields[2].values).toEqual([1, null]);
     expect(f.fields[3].values).toEqual([2, 3]);
   });
+  it('leaves a frame that is already a table alone', () => {
+    const table: DataFrame = {
+      refId: 'A',
+      length: 1,
+      fields: [
+        { name: 'job', type: 'string', config: {}, values: ['a'] },
+        { name: 'Value #A', type: 'number', config: {}, values: [1] },
+      ],
+    };
+    expect(prepareTableFrames([table], [{ refId: 'A', format: 'table' }])).toEqual([table]);
+  });
   it('leaves time series frames of non-table targets alone', () => {
     const ts = { ...instant('A', { job: 'a' }, 1), meta: { type: 'timeseries-multi' } };
     expect(prepareTableFrames([ts], [{ refId: 'A', format: 'time_series' }])).toEqual([ts]);

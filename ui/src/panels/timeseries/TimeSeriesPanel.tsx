@@ -418,7 +418,13 @@ export function TimeSeriesPanel(props: PanelProps) {
   }, [plotW, plotH]);
 
   if (model.xs.length === 0 || model.series.length === 0) {
-    return <div class="panel-nodata">{panel.fieldConfig?.defaults?.noValue ?? 'No data'}</div>;
+    // Rows without a time field (an instant query drawn as a graph) get Grafana's explanation.
+    const noTime = frames.some((f) => f.length > 0 && !f.fields.some((x) => x.type === 'time'));
+    return (
+      <div class="panel-nodata">
+        {noTime ? 'Data does not have a time field' : (panel.fieldConfig?.defaults?.noValue ?? 'No data')}
+      </div>
+    );
   }
 
   const toggle = (index: number, ev: MouseEvent) => {

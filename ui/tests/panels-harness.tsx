@@ -536,7 +536,43 @@ async function fixtureSamples(names: string[]): Promise<Sample[]> {
   return out;
 }
 
+/** `?bigLogs=N`: one logs panel of N lines (the render time lands in the page title). */
+function bigLogs(n: number): Sample {
+  const base = logFrame;
+  const times: number[] = [];
+  const lines: string[] = [];
+  for (let i = 0; i < n; i++) {
+    times.push(NOW - i * 37);
+    lines.push(String(base.fields[2].values[i % base.length]));
+  }
+  const frame: DataFrame = {
+    refId: 'A',
+    length: n,
+    fields: [
+      { name: 'labels', type: 'other', config: {}, values: times.map(() => ({ job: 'app' })) },
+      { name: 'Time', type: 'time', config: {}, values: times },
+      { name: 'Line', type: 'string', config: {}, values: lines },
+      { name: 'tsNs', type: 'string', config: {}, values: times.map((t) => `${t}000000`) },
+      { name: 'id', type: 'string', config: {}, values: times.map((_, i) => `b${i}`) },
+    ],
+  };
+  return {
+    w: 24,
+    h: 20,
+    panel: p('logs', `${n} lines`, { showTime: true, dedupStrategy: 'numbers' }, { defaults: {}, overrides: [] }),
+    frames: [frame],
+  };
+}
+
 const root = document.getElementById('root');
+const big = Number(new URLSearchParams(location.search).get('bigLogs') ?? 0);
+if (root && big > 0) {
+  samples.length = 0;
+  samples.push(bigLogs(big));
+  const t0 = performance.now();
+  render(<Harness />, root);
+  document.title = `rendered in ${Math.round(performance.now() - t0)} ms`;
+}
 const fixtures = new URLSearchParams(location.search).get('fixtures');
 if (root && fixtures) {
   fixtureSamples(fixtures.split(',')).then((list) => {
@@ -545,4 +581,4 @@ if (root && fixtures) {
     render(<Harness />, root);
     document.title = `rendered ${list.length}`;
   });
-} else if (root) render(<Harness />, root);
+} else if (root && !big) render(<Harness />, root);

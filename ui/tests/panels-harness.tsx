@@ -559,7 +559,12 @@ function bigLogs(n: number): Sample {
   return {
     w: 24,
     h: 20,
-    panel: p('logs', `${n} lines`, { showTime: true, dedupStrategy: 'numbers' }, { defaults: {}, overrides: [] }),
+    panel: p(
+      'logs',
+      `${n} lines`,
+      { showTime: true, dedupStrategy: 'numbers' },
+      { defaults: {}, overrides: [] },
+    ),
     frames: [frame],
   };
 }

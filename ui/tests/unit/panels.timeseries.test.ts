@@ -13,6 +13,7 @@ import {
   joinFrames,
   tickDecimals,
   timeTickFormat,
+  zoneOffset,
 } from '../../src/panels/timeseries/model';
 
 function ts(
@@ -219,10 +220,17 @@ describe('time axis', () => {
   ])('ticks %i ms apart use %s', (incr, fmt) => {
     expect(timeTickFormat(incr)).toBe(fmt);
   });
-  it('formats in UTC', () => {
-    expect(formatTime(Date.UTC(2023, 7, 1, 4, 5, 6, 7), 'YYYY-MM-DD HH:mm:ss.SSS', 'utc')).toBe(
-      '2023-08-01 04:05:06.007',
-    );
+  it('formats in UTC and in a named zone', () => {
+    const t = Date.UTC(2023, 7, 1, 4, 5, 6, 7);
+    expect(formatTime(t, 'YYYY-MM-DD HH:mm:ss.SSS', 'utc')).toBe('2023-08-01 04:05:06.007');
+    expect(formatTime(t, 'HH:mm', 'Asia/Tokyo')).toBe('13:05');
+  });
+  it.each([
+    ['utc', 0],
+    ['Asia/Tokyo', 9 * 3600000],
+    ['America/New_York', -4 * 3600000],
+  ])('offset of %s', (zone, off) => {
+    expect(zoneOffset(Date.UTC(2023, 7, 1), zone)).toBe(off);
   });
 });
 

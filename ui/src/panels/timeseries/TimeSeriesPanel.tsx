@@ -27,6 +27,7 @@ import {
   type SeriesModel,
   tickDecimals,
   timeTickFormat,
+  zoneOffset,
 } from './model';
 import '../panels.css';
 
@@ -229,7 +230,7 @@ export function buildOptions(
       ],
       splits: (_u, _axisIdx, min, max, incr) => {
         // Ticks on round times of the viewer's zone (minutes and hours start where the clock says).
-        const off = timeZone === 'utc' ? 0 : -new Date(min).getTimezoneOffset() * 60000;
+        const off = zoneOffset(min, timeZone);
         const out: number[] = [];
         let t = Math.ceil((min + off) / incr) * incr - off;
         for (; t <= max; t += incr) out.push(t);

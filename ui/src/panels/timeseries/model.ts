@@ -2,6 +2,7 @@
 // x values, one entry per series (style, colour, scale) with raw and stacked values, the y scales, and the
 // time axis format. TimeSeriesPanel.tsx turns it into uPlot options.
 
+import { dateParts, formatDate } from '../../data/dateFormat';
 import { getFieldDisplayName } from '../../data/displayName';
 import { fieldColor } from '../../data/fieldColor';
 import type { FieldConfig, ThresholdsConfig } from '../../data/fieldConfig';
@@ -275,32 +276,15 @@ export function timeTickFormat(incr: number): string {
   return 'YYYY';
 }
 
-const pad = (n: number, w = 2) => String(n).padStart(w, '0');
-
-/** Formats epoch ms with a YYYY/MM/DD/HH/mm/ss/SSS pattern in UTC or the browser's zone. */
+/** Epoch ms formatted with a moment-style pattern in a zone ('utc', 'browser'/'' local, or an IANA name). */
 export function formatTime(ms: number, pattern: string, timeZone?: string): string {
-  const d = new Date(ms);
-  const utc = timeZone === 'utc' || timeZone === 'UTC';
-  const parts: Record<string, string> = utc
-    ? {
-        YYYY: String(d.getUTCFullYear()),
-        MM: pad(d.getUTCMonth() + 1),
-        DD: pad(d.getUTCDate()),
-        HH: pad(d.getUTCHours()),
-        mm: pad(d.getUTCMinutes()),
-        ss: pad(d.getUTCSeconds()),
-        SSS: pad(d.getUTCMilliseconds(), 3),
-      }
-    : {
-        YYYY: String(d.getFullYear()),
-        MM: pad(d.getMonth() + 1),
-        DD: pad(d.getDate()),
-        HH: pad(d.getHours()),
-        mm: pad(d.getMinutes()),
-        ss: pad(d.getSeconds()),
-        SSS: pad(d.getMilliseconds(), 3),
-      };
-  return pattern.replace(/YYYY|MM|DD|HH|mm|ss|SSS/g, (t) => parts[t]);
+  return formatDate(ms, pattern, timeZone === 'browser' ? undefined : timeZone);
+}
+
+/** The zone's offset from UTC at `ms`, in ms (what to add to UTC to read the zone's wall clock). */
+export function zoneOffset(ms: number, timeZone?: string): number {
+  const p = dateParts(ms, timeZone === 'browser' ? undefined : timeZone);
+  return Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second, p.ms) - ms;
 }
 
 /**

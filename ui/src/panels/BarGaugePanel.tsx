@@ -9,6 +9,7 @@ import {
   resolveOrientation,
 } from './barGauge';
 import { alpha } from './color';
+import { withColorDefaults } from './defaults';
 import { displayText, FormattedValue } from './FormattedValue';
 import { alignmentFactors, type FieldDisplay, getFieldDisplayValues, layoutValues } from './fieldDisplay';
 import { gaugeFraction } from './gaugeGeometry';
@@ -37,7 +38,7 @@ export function BarGaugePanel(props: PanelProps) {
   const values = useMemo(
     () =>
       getFieldDisplayValues({
-        frames,
+        frames: withColorDefaults(frames, 'bargauge'),
         reduceOptions: o.reduceOptions,
         defaults: panel.fieldConfig?.defaults,
         replaceVariables,

@@ -2,6 +2,7 @@
 import { useMemo } from 'preact/hooks';
 import { getColorForTheme } from '../data/colors';
 import { formattedValueToString, getValueFormat } from '../data/units';
+import { withColorDefaults } from './defaults';
 import { displayText, FormattedValue } from './FormattedValue';
 import { alignmentFactors, type FieldDisplay, getFieldDisplayValues, layoutValues } from './fieldDisplay';
 import { arcPath, arcPoint, gaugeFraction, gaugeGeometry, thresholdBands } from './gaugeGeometry';
@@ -29,7 +30,7 @@ export function GaugePanel(props: PanelProps) {
   const values = useMemo(
     () =>
       getFieldDisplayValues({
-        frames,
+        frames: withColorDefaults(frames, 'gauge'),
         reduceOptions: o.reduceOptions,
         defaults: panel.fieldConfig?.defaults,
         replaceVariables,

@@ -1,6 +1,7 @@
 // The stat panel: one big value per reduced field (or row), coloured by thresholds, with an optional sparkline.
 import { useMemo } from 'preact/hooks';
 import { alpha, shade, textOn } from './color';
+import { withColorDefaults } from './defaults';
 import { displayText, FormattedValue } from './FormattedValue';
 import { alignmentFactors, type FieldDisplay, getFieldDisplayValues, layoutValues } from './fieldDisplay';
 import { Sparkline } from './Sparkline';
@@ -28,7 +29,7 @@ export function StatPanel(props: PanelProps) {
   const values = useMemo(
     () =>
       getFieldDisplayValues({
-        frames,
+        frames: withColorDefaults(frames, 'stat'),
         reduceOptions: o.reduceOptions,
         defaults: panel.fieldConfig?.defaults,
         replaceVariables,

@@ -5,6 +5,7 @@ import { type DisplayValue, getDisplayProcessor } from '../data/display';
 import { reduceField } from '../data/reducers';
 import { formattedValueToString } from '../data/units';
 import { alpha, shade, textOn } from './color';
+import { withColorDefaults } from './defaults';
 import { globalRange } from './fieldDisplay';
 import { gaugeFraction } from './gaugeGeometry';
 import { type Column, nextSort, prepareTableFrames, type SortState, sortRows, tableColumns } from './table';
@@ -36,7 +37,7 @@ export function TablePanel(props: PanelProps) {
   const { panel, width, height, timeZone } = props;
   const o = (panel.options ?? {}) as TableOptions;
   const frames = useMemo(
-    () => prepareTableFrames(props.frames, panel.targets),
+    () => prepareTableFrames(withColorDefaults(props.frames, 'table'), panel.targets),
     [props.frames, panel.targets],
   );
   const [frameIdx, setFrameIdx] = useState(o.frameIndex ?? 0);

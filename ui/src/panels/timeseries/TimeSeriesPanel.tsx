@@ -9,6 +9,7 @@ import { getActiveThreshold } from '../../data/thresholds';
 import { formattedValueToString, getValueFormat } from '../../data/units';
 import { alpha } from '../color';
 import { crosshair } from '../crosshair';
+import { withColorDefaults } from '../defaults';
 import { measureText } from '../measure';
 import type { PanelProps } from '../types';
 import {
@@ -314,7 +315,7 @@ export function TimeSeriesPanel(props: PanelProps) {
   const o = (panel.options ?? {}) as TimeSeriesOptions;
   const legendOpts: LegendOptions = o.legend ?? { displayMode: 'list', placement: 'bottom', calcs: [] };
   const tooltipMode = o.tooltip?.mode ?? 'single';
-  const model = useMemo(() => buildPlotModel(frames), [frames]);
+  const model = useMemo(() => buildPlotModel(withColorDefaults(frames, 'timeseries')), [frames]);
   const [hidden, setHidden] = useState<Set<number>>(new Set());
   // The tooltip follows the pointer through its own little store, so moving the mouse re-renders only it.
   const tips = useMemo(() => new TipStore(), []);

@@ -5,6 +5,7 @@ import type { Panel } from '../src/dashboard/model';
 import type { FieldConfigSource } from '../src/data/fieldConfig';
 import { applyFieldOverrides } from '../src/data/fieldOverrides';
 import type { DataFrame, Field } from '../src/data/frame';
+import { fieldConfigWithDefaults } from '../src/panels/defaults';
 import { getPanelComponent } from '../src/panels/registry';
 
 const NOW = Date.UTC(2023, 7, 1, 16, 2, 45);
@@ -39,8 +40,9 @@ function series(
   return { refId: 'A', fields: [time, value], length: N, meta: { type: 'timeseries-multi' } };
 }
 
-function applyDefaults(frames: DataFrame[], fc: FieldConfigSource | undefined): DataFrame[] {
-  return applyFieldOverrides(frames, fc ?? { defaults: {}, overrides: [] }, (t) => t);
+/** What the shell does before drawing a panel: plugin defaults under the panel's field config, then overrides. */
+function applyDefaults(frames: DataFrame[], panel: Panel): DataFrame[] {
+  return applyFieldOverrides(frames, fieldConfigWithDefaults(panel), (t) => t);
 }
 
 const handlers = [
@@ -459,7 +461,7 @@ function Harness() {
         const width = Math.round(s.w * colW - 8);
         const height = s.h * 38 - 8;
         const Comp = getPanelComponent(s.panel.type);
-        const frames = applyDefaults(s.frames, s.panel.fieldConfig);
+        const frames = applyDefaults(s.frames, s.panel);
         return (
           <div key={i} class="h-panel" style={{ width: `${width}px`, height: `${height}px` }}>
             <div class="h-title">{s.panel.title}</div>

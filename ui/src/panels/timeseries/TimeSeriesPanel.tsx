@@ -43,6 +43,8 @@ const FONT = '12px Inter, Helvetica, Arial, sans-serif';
 
 let nextId = 0;
 
+const DEFAULT_LEGEND: LegendOptions = { displayMode: 'list', placement: 'bottom', calcs: [] };
+
 function pathsFor(s: SeriesModel): uPlot.Series.PathBuilder | undefined {
   const p = uPlot.paths;
   if (s.drawStyle === 'points') return () => null;
@@ -313,7 +315,7 @@ export function plotData(model: PlotModel): uPlot.AlignedData {
 export function TimeSeriesPanel(props: PanelProps) {
   const { panel, frames, width, height, timeRange, timeZone, onChangeTimeRange } = props;
   const o = (panel.options ?? {}) as TimeSeriesOptions;
-  const legendOpts: LegendOptions = o.legend ?? { displayMode: 'list', placement: 'bottom', calcs: [] };
+  const legendOpts: LegendOptions = o.legend ?? DEFAULT_LEGEND;
   const tooltipMode = o.tooltip?.mode ?? 'single';
   const model = useMemo(() => buildPlotModel(withColorDefaults(frames, 'timeseries')), [frames]);
   const [hidden, setHidden] = useState<Set<number>>(new Set());

@@ -318,7 +318,15 @@ export function TimeSeriesPanel(props: PanelProps) {
   const legendOpts: LegendOptions = o.legend ?? DEFAULT_LEGEND;
   const tooltipMode = o.tooltip?.mode ?? 'single';
   const model = useMemo(() => buildPlotModel(withColorDefaults(frames, 'timeseries')), [frames]);
-  const [hidden, setHidden] = useState<Set<number>>(new Set());
+  // Hidden series are remembered by name: a refresh may return the series in another order.
+  const [hiddenNames, setHiddenNames] = useState<Set<string>>(new Set());
+  const hidden = useMemo(() => {
+    const out = new Set<number>();
+    model.series.forEach((s, i) => {
+      if (hiddenNames.has(s.name)) out.add(i);
+    });
+    return out;
+  }, [model, hiddenNames]);
   // The tooltip follows the pointer through its own little store, so moving the mouse re-renders only it.
   const tips = useMemo(() => new TipStore(), []);
   const setTip = (t: TooltipState | null | ((prev: TooltipState | null) => TooltipState | null)) =>
@@ -432,17 +440,18 @@ export function TimeSeriesPanel(props: PanelProps) {
   }
 
   const toggle = (index: number, ev: MouseEvent) => {
-    const all = model.series.map((_, i) => i);
+    const name = model.series[index]?.name;
+    if (name === undefined) return;
     if (ev.ctrlKey || ev.metaKey || ev.shiftKey) {
-      const next = new Set(hidden);
-      if (next.has(index)) next.delete(index);
-      else next.add(index);
-      setHidden(next);
+      const next = new Set(hiddenNames);
+      if (next.has(name)) next.delete(name);
+      else next.add(name);
+      setHiddenNames(next);
       return;
     }
     // Grafana: a click isolates the series; a second click on the isolated one shows all again.
-    const isolated = hidden.size === all.length - 1 && !hidden.has(index);
-    setHidden(isolated ? new Set() : new Set(all.filter((i) => i !== index)));
+    const isolated = hidden.size === model.series.length - 1 && !hidden.has(index);
+    setHiddenNames(isolated ? new Set() : new Set(model.series.map((s) => s.name).filter((n) => n !== name)));
   };
 
   return (

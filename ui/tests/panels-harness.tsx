@@ -414,6 +414,122 @@ const samples: Sample[] = [
     })),
   },
   {
+    w: 8,
+    h: 4,
+    panel: p(
+      'stat',
+      'Stat wide with sparkline',
+      {
+        colorMode: 'value',
+        graphMode: 'area',
+        textMode: 'value_and_name',
+        reduceOptions: { calcs: ['mean'] },
+      },
+      { defaults: { unit: 'bytes', color: { mode: 'fixed', fixedColor: 'blue' } }, overrides: [] },
+    ),
+    frames: [series({}, () => 1e6 + rnd() * 5e5, {}, 'heap')],
+  },
+  {
+    w: 8,
+    h: 8,
+    panel: p(
+      'bargauge',
+      'Bar gauge vertical gradient',
+      { displayMode: 'gradient', orientation: 'vertical', reduceOptions: { calcs: ['lastNotNull'] } },
+      {
+        defaults: {
+          min: 0,
+          max: 100,
+          unit: 'percent',
+          thresholds: {
+            mode: 'absolute',
+            steps: [
+              { value: null, color: 'green' },
+              { value: 60, color: 'yellow' },
+              { value: 85, color: 'red' },
+            ],
+          },
+        },
+        overrides: [],
+      },
+    ),
+    frames: handlers.slice(0, 4).map((h, i) => series({ handler: h }, () => [30, 65, 90, 50][i], {}, h)),
+  },
+  {
+    w: 8,
+    h: 8,
+    panel: p(
+      'gauge',
+      'Gauge with threshold labels',
+      { showThresholdLabels: true, showThresholdMarkers: true, reduceOptions: { calcs: ['lastNotNull'] } },
+      {
+        defaults: {
+          unit: 'percentunit',
+          thresholds: {
+            mode: 'absolute',
+            steps: [
+              { value: null, color: 'green' },
+              { value: 0.7, color: 'orange' },
+              { value: 0.9, color: 'red' },
+            ],
+          },
+        },
+        overrides: [],
+      },
+    ),
+    frames: [series({}, () => 0.76)],
+  },
+  {
+    w: 12,
+    h: 8,
+    panel: p(
+      'timeseries',
+      'Percent stacked, step after, legend bottom list with calcs',
+      {
+        legend: { displayMode: 'list', placement: 'bottom', calcs: ['mean', 'lastNotNull'] },
+        tooltip: { mode: 'multi' },
+      },
+      {
+        defaults: {
+          custom: {
+            stacking: { mode: 'percent' },
+            fillOpacity: 40,
+            lineInterpolation: 'stepAfter',
+            gradientMode: 'opacity',
+          },
+        },
+        overrides: [],
+      },
+    ),
+    frames: handlers.slice(0, 3).map((h) => series({ handler: h }, () => 1 + rnd() * 4, {}, h)),
+  },
+  {
+    w: 12,
+    h: 8,
+    panel: p(
+      'table',
+      'Table: gauge and colour-text cells, sortBy',
+      { showHeader: true, sortBy: [{ displayName: 'Value', desc: true }] },
+      { defaults: { unit: 'short', max: 20, custom: { cellOptions: { type: 'gauge' } } }, overrides: [] },
+      { targets: [{ refId: 'A', expr: 'x', format: 'table', instant: true }] },
+    ),
+    frames: handlers.map((h, i) => ({
+      refId: 'A',
+      meta: { type: 'numeric-multi' },
+      length: 1,
+      fields: [
+        { name: 'Time', type: 'time' as const, config: {}, values: [NOW] },
+        {
+          name: 'Value',
+          type: 'number' as const,
+          labels: { handler: h },
+          config: {},
+          values: [[14.5, 13.0, 13.2, 0.5, 16.3, 13.5][i]],
+        },
+      ],
+    })),
+  },
+  {
     w: 6,
     h: 8,
     panel: p(

@@ -105,7 +105,8 @@ function Gauge(props: {
             />
           ))}
         {labels &&
-          bands.map((b) => {
+          // One label where each band starts, and the maximum at the end of the arc.
+          [...bands, { from: 1, to: 1, color: '', value: max }].map((b) => {
             const [x, y] = arcPoint(
               g.cx,
               g.cy,
@@ -113,11 +114,13 @@ function Gauge(props: {
               b.from,
             );
             const v =
-              b.value === null
-                ? min
-                : value.config.thresholds?.mode === 'percentage'
-                  ? min + ((max - min) * b.value) / 100
-                  : b.value;
+              b.from === 1
+                ? max
+                : b.value === null || !Number.isFinite(b.value)
+                  ? min
+                  : value.config.thresholds?.mode === 'percentage'
+                    ? min + ((max - min) * b.value) / 100
+                    : b.value;
             return (
               <text
                 key={`l${b.from}`}

@@ -148,7 +148,14 @@ export function gradientStops(config: FieldConfig, min: number, max: number): st
   const stops: string[] = [];
   const pct = config.thresholds?.mode === 'percentage';
   for (const s of steps) {
-    const pos = s.value === null ? 0 : pct ? s.value : max > min ? ((s.value - min) / (max - min)) * 100 : 0;
+    const pos =
+      s.value === null || !Number.isFinite(s.value)
+        ? 0
+        : pct
+          ? s.value
+          : max > min
+            ? ((s.value - min) / (max - min)) * 100
+            : 0;
     stops.push(`${getColorForTheme(s.color)} ${Math.min(100, Math.max(0, pos)).toFixed(1)}%`);
   }
   if (stops.length === 1) stops.push(stops[0].replace(/ [\d.]+%$/, ' 100%'));

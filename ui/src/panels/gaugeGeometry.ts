@@ -47,16 +47,18 @@ export function gaugeGeometry(g: GaugeInput, measure: MeasureText = measureText)
   const thresholdLabelFontSize = Math.max(valueFontSize / 2.5, 12);
   const labelSpace = g.showThresholdLabels ? thresholdLabelFontSize * 1.6 : 0;
   // A 270° arc is 1 + sin(45°) radii tall: fit it in the gauge's box, whichever side limits.
+  // Labels sit outside the ring: above, on both sides, and below the arc's two ends (sin 45° lower).
+  const labelsBelow = labelSpace * Math.SQRT1_2;
   const outer = Math.max(
     4,
-    Math.min(g.width / 2 - labelSpace, (gaugeHeight - labelSpace) / (1 + Math.SQRT1_2)) - 2,
+    Math.min(g.width / 2 - labelSpace, (gaugeHeight - labelSpace - labelsBelow) / (1 + Math.SQRT1_2)) - 2,
   );
   const markerRadius = outer - markerWidth / 2;
   const gap = markerWidth ? Math.max(1, markerWidth / 2) : 0;
   const radius = Math.max(1, outer - markerWidth - gap - gaugeWidth / 2);
   const cx = g.width / 2;
   const arcHeight = outer * (1 + Math.SQRT1_2);
-  const cy = labelSpace + (gaugeHeight - labelSpace - arcHeight) / 2 + outer;
+  const cy = labelSpace + (gaugeHeight - labelSpace - labelsBelow - arcHeight) / 2 + outer;
   return {
     cx,
     cy,

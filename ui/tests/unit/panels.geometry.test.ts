@@ -201,6 +201,20 @@ describe('bar gauge', () => {
       colorAt({ color: { mode: 'continuous-GrYlRd' } }, 1, 0, 1),
     );
   });
+  it('a base step of -Infinity (as loaded dashboards hold it) starts at 0', () => {
+    const th = {
+      mode: 'absolute' as const,
+      steps: [
+        { value: Number.NEGATIVE_INFINITY, color: '#00ff00' },
+        { value: 50, color: '#ff0000' },
+      ],
+    };
+    expect(gradientStops({ thresholds: th }, 0, 100)).toEqual(['#00ff00 0.0%', '#ff0000 50.0%']);
+    expect(thresholdBands(th, 0, 100).map((b) => [b.from, b.to])).toEqual([
+      [0, 0.5],
+      [0.5, 1],
+    ]);
+  });
   it('gradient stops sit at the thresholds', () => {
     const th = {
       mode: 'absolute' as const,

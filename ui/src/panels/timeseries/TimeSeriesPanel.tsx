@@ -128,7 +128,8 @@ function thresholdsHook(scales: ScaleModel[]) {
       ctx.clip();
       if (mode.includes('area')) {
         for (let i = 0; i < steps.length; i++) {
-          const from = steps[i].value === null ? lo : val(steps[i].value as number);
+          const from =
+            steps[i].value === null || !Number.isFinite(steps[i].value) ? lo : val(steps[i].value as number);
           const to = i + 1 < steps.length ? val(steps[i + 1].value as number) : hi;
           const y0 = u.valToPos(Math.max(from, lo), s.key, true);
           const y1 = u.valToPos(Math.min(to, hi), s.key, true);
@@ -140,7 +141,8 @@ function thresholdsHook(scales: ScaleModel[]) {
         ctx.lineWidth = 2 * devicePixelRatio;
         if (mode.includes('dashed')) ctx.setLineDash([10 * devicePixelRatio, 10 * devicePixelRatio]);
         for (const st of steps) {
-          if (st.value === null) continue;
+          // The base step (null, or -Infinity once loaded) has no line.
+          if (st.value === null || !Number.isFinite(st.value)) continue;
           const y = u.valToPos(val(st.value), s.key, true);
           ctx.strokeStyle = alpha(getColorForTheme(st.color), 0.7);
           ctx.beginPath();

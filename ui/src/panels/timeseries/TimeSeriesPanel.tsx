@@ -1,5 +1,6 @@
 // The time series panel: uPlot draws the series of the plot model (lines, bars, points, fills, stacks,
 // thresholds); Preact draws the legend and the tooltip around it.
+import { createPortal } from 'preact/compat';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
@@ -476,7 +477,6 @@ export function TimeSeriesPanel(props: PanelProps) {
               sort={o.tooltip?.sort}
               hidden={hidden}
               timeZone={timeZone}
-              plotWidth={plotW}
               u={uRef.current}
             />
           )}
@@ -593,7 +593,6 @@ function Tooltip(props: {
   sort?: string;
   hidden: Set<number>;
   timeZone?: string;
-  plotWidth: number;
   u: uPlot | null;
 }) {
   const { model, state, mode, hidden } = props;
@@ -622,16 +621,21 @@ function Tooltip(props: {
     const dir = props.sort === 'asc' ? 1 : -1;
     rows.sort((a, b) => dir * (((a.v as number) ?? 0) - ((b.v as number) ?? 0)));
   }
-  if (rows.length === 0) return null;
-  const flip = state.left > props.plotWidth / 2;
-  return (
-    <div
-      class="ts-tooltip"
-      style={{
-        top: `${state.top + 12}px`,
-        ...(flip ? { right: `${props.plotWidth - state.left + 16}px` } : { left: `${state.left + 16}px` }),
-      }}
-    >
+  if (rows.length === 0 || !props.u) return null;
+  // The tooltip lives in document.body (a panel clips what overflows it), placed in viewport
+  // coordinates beside the pointer, on the side with more room.
+  const rect = props.u.over.getBoundingClientRect();
+  const x = rect.left + state.left;
+  const y = rect.top + state.top;
+  const vw = window.innerWidth;
+  const vh = window.innerHeight;
+  const style: Record<string, string> = {};
+  if (x > vw / 2) style.right = `${vw - x + 16}px`;
+  else style.left = `${x + 16}px`;
+  if (y > vh / 2) style.bottom = `${vh - y + 12}px`;
+  else style.top = `${y + 12}px`;
+  return createPortal(
+    <div class="ts-tooltip" style={style}>
       <div class="ts-tooltip-time">{formatTime(t, 'YYYY-MM-DD HH:mm:ss', props.timeZone)}</div>
       {rows.map(({ s, i, v }) => {
         const d = getDisplayProcessor({ field: s.field, timeZone: props.timeZone })(v ?? null);
@@ -647,6 +651,7 @@ function Tooltip(props: {
           </div>
         );
       })}
-    </div>
+    </div>,
+    document.body,
   );
 }

@@ -82,47 +82,36 @@ export function statLayout(input: StatLayoutInput, measure: MeasureText = measur
     chartHeight: 0,
   };
   if (wide) {
+    // Wide: name on the left, value on the right (the value gets 30% of the width when there is a name,
+    // the name up to 60%), a sparkline in the right half when the box is taller than 50 px.
     const chart = input.hasSparkline && height > 50;
     if (chart) {
-      out.chartWidth = width * 0.5 > 250 ? width * 0.5 : 0;
-      out.chartWidth = Math.min(innerW * 0.5, Math.max(out.chartWidth, innerW * 0.3));
+      out.chartWidth = innerW * 0.5;
       out.chartHeight = innerH;
     }
     const textW = innerW - out.chartWidth;
-    if (out.showTitle) {
-      out.titleFontSize = fitFontSize(titleText, textW * 0.45, innerH, LINE_HEIGHT, MAX_TITLE_SIZE, measure);
-    }
-    const valueW = out.showTitle ? textW * 0.55 : textW;
+    const valueW = out.showTitle ? textW * 0.3 : textW;
     out.valueFontSize = fitFontSize(valueText, valueW, innerH, LINE_HEIGHT, undefined, measure, 500);
-    if (out.showTitle) out.titleFontSize = Math.min(out.titleFontSize, out.valueFontSize * 0.7);
+    if (out.showTitle) {
+      const t = fitFontSize(titleText, textW * 0.6, innerH, LINE_HEIGHT, MAX_TITLE_SIZE, measure);
+      out.titleFontSize = Math.min(t, out.valueFontSize * 0.7);
+    }
     return out;
   }
+  // Stacked: name above value (the name at most 15% of the height), a sparkline along the bottom quarter
+  // when the box is taller than 100 px.
   const chart = input.hasSparkline && height > 100;
   if (chart) {
     out.chartWidth = width;
-    out.chartHeight = Math.min(height * 0.25, 60) + (height > 150 ? height * 0.1 : 0);
+    out.chartHeight = height * 0.25;
   }
-  let textH = innerH - out.chartHeight;
+  let titleH = 0;
   if (out.showTitle) {
-    out.titleFontSize = fitFontSize(
-      titleText,
-      innerW,
-      textH * 0.15 + 6,
-      LINE_HEIGHT,
-      MAX_TITLE_SIZE,
-      measure,
-    );
-    textH -= out.titleFontSize * LINE_HEIGHT;
+    out.titleFontSize = fitFontSize(titleText, innerW, height * 0.15, LINE_HEIGHT, MAX_TITLE_SIZE, measure);
+    titleH = out.titleFontSize * LINE_HEIGHT;
   }
-  out.valueFontSize = fitFontSize(
-    valueText,
-    innerW,
-    Math.max(textH, 1),
-    LINE_HEIGHT,
-    undefined,
-    measure,
-    500,
-  );
+  const valueH = Math.max(innerH - out.chartHeight - titleH, 1);
+  out.valueFontSize = fitFontSize(valueText, innerW, valueH, LINE_HEIGHT, undefined, measure, 500);
   if (out.showTitle) out.titleFontSize = Math.min(out.titleFontSize, out.valueFontSize * 0.7);
   return out;
 }

@@ -119,7 +119,8 @@ export function logRowsFromFrames(frames: DataFrame[]): LogRow[] {
         line: text,
         labels,
         level,
-        id: idField ? String(idField.values[i]) : `${fi}_${i}`,
+        // Ids are unique within a query's answer; two queries may return the same line.
+        id: `${frame.refId ?? fi}_${idField ? String(idField.values[i]) : i}`,
       });
     }
   });

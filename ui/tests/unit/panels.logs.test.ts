@@ -79,9 +79,9 @@ describe('rows', () => {
   it('reads labels, time, line and level', () => {
     const rows = logRowsFromFrames([frame]);
     expect(rows.map((r) => [r.time, r.line, r.level, r.id])).toEqual([
-      [2000, 'b error', 'info', 'id0'],
-      [1000, 'a', 'unknown', 'id1'],
-      [3000, 'c', 'unknown', 'id2'],
+      [2000, 'b error', 'info', 'A_id0'],
+      [1000, 'a', 'unknown', 'A_id1'],
+      [3000, 'c', 'unknown', 'A_id2'],
     ]);
   });
   it('sorts newest or oldest first', () => {

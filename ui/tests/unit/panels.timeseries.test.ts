@@ -149,6 +149,15 @@ describe('buildPlotModel', () => {
     expect(m.series.map((s) => s.plotted)).toEqual([[0.25], [1]]);
     expect(m.scales[0]).toMatchObject({ unit: 'percentunit', min: 0, max: 1 });
   });
+  it.each([
+    ['negative-Y', [-1, null, -3]],
+    ['constant', [1, 1, 1]],
+    [undefined, [1, null, 3]],
+  ])('transform %s plots %j, keeps raw values', (transform, plotted) => {
+    const m = buildPlotModel([ts([1, 2, 3], [1, null, 3], { custom: { transform } })]);
+    expect(m.series[0].plotted).toEqual(plotted);
+    expect(m.series[0].values).toEqual([1, null, 3]);
+  });
   it('negative values stack downwards', () => {
     const stack = { custom: { stacking: { mode: 'normal' } } };
     const m = buildPlotModel([ts([1], [-1], stack), ts([1], [-2], stack), ts([1], [4], stack)]);

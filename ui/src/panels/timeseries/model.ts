@@ -202,7 +202,7 @@ export function buildPlotModel(frames: DataFrame[]): PlotModel {
       barAlignment: num(c.barAlignment, 0),
       lineStyle: c.lineStyle as SeriesModel['lineStyle'],
       values: spanned,
-      plotted: spanned,
+      plotted: transformValues(spanned, c.transform),
       scaleKey,
       stackGroup:
         stacking.mode === 'none' || stacking.mode === undefined
@@ -215,6 +215,22 @@ export function buildPlotModel(frames: DataFrame[]): PlotModel {
   });
   stackSeries(series, xs.length);
   return { xs, series, scales: [...scales.values()] };
+}
+
+/**
+ * What a series plots under `custom.transform`: 'negative-Y' mirrors it below zero (transmit under
+ * receive), 'constant' draws its first value across the whole range; tooltips and legends keep the raw values.
+ */
+export function transformValues(
+  values: (number | null | undefined)[],
+  transform: unknown,
+): (number | null | undefined)[] {
+  if (transform === 'negative-Y') return values.map((v) => (typeof v === 'number' ? -v : v));
+  if (transform === 'constant') {
+    const first = values.find((v) => typeof v === 'number');
+    return first === undefined ? values : values.map(() => first);
+  }
+  return values;
 }
 
 /**
@@ -234,7 +250,7 @@ export function stackSeries(series: SeriesModel[], length: number): void {
     const totals = new Array(length).fill(0);
     if (percent) {
       for (const i of members) {
-        series[i].values.forEach((v, x) => {
+        series[i].plotted.forEach((v, x) => {
           if (typeof v === 'number') totals[x] += Math.abs(v);
         });
       }
@@ -244,7 +260,7 @@ export function stackSeries(series: SeriesModel[], length: number): void {
     let prev: number | undefined;
     for (const i of members) {
       const s = series[i];
-      s.plotted = s.values.map((v, x) => {
+      s.plotted = s.plotted.map((v, x) => {
         if (typeof v !== 'number') return v;
         const val = percent ? (totals[x] ? v / totals[x] : 0) : v;
         if (val >= 0) {

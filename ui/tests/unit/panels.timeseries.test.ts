@@ -45,6 +45,13 @@ describe('joinFrames', () => {
     expect(xs).toEqual([0, 10, 20, 40]);
     expect(columns[0].values).toEqual([1, 2, null, 3]);
   });
+  it('custom.insertNulls overrides the interval as the threshold', () => {
+    const { xs, columns } = joinFrames([
+      ts([0, 10, 40], [1, 2, 3], { custom: { insertNulls: 20 } }, 's', 10),
+    ]);
+    expect(xs).toEqual([0, 10, 30, 40]);
+    expect(columns[0].values).toEqual([1, 2, null, 3]);
+  });
   it('NaN and infinities are gaps', () => {
     expect(joinFrames([ts([1, 2], [Number.NaN, Number.POSITIVE_INFINITY])]).columns[0].values).toEqual([
       null,

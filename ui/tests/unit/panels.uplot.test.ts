@@ -53,6 +53,8 @@ describe('buildOptions', () => {
     expect(soft[0]).toBeLessThanOrEqual(0);
     expect(soft[1]).toBeGreaterThanOrEqual(50);
     expect(range({ custom: { drawStyle: 'bars' } }, 20, 30)[0]).toBe(0);
+    const centred = range({ custom: { axisCenteredZero: true } }, -5, 30);
+    expect(centred[0]).toBe(-centred[1]);
     expect(range({}, 20, 30)[0]).toBeGreaterThan(0);
   });
   it('stacked series get a band down to the one below', () => {
@@ -61,6 +63,19 @@ describe('buildOptions', () => {
     const o = buildOptions(m, 400, 200, { from: 0, to: 1 }, 'utc', new Set());
     expect(o.bands).toEqual([{ series: [2, 1] }]);
     expect(plotData(m)).toEqual([[0], [1], [3]]);
+  });
+  it('dashed and dotted lines', () => {
+    const m = buildPlotModel([
+      ts([1], { custom: { lineStyle: { fill: 'dash', dash: [10, 5] } } }),
+      ts([1], { custom: { lineStyle: { fill: 'dot' } } }),
+      ts([1], { custom: { lineStyle: { fill: 'solid' } } }),
+    ]);
+    const o = buildOptions(m, 400, 200, { from: 0, to: 1 }, 'utc', new Set());
+    expect(o.series.slice(1).map((x) => [x.dash, x.cap])).toEqual([
+      [[10, 5], undefined],
+      [[0, 10], 'round'],
+      [undefined, undefined],
+    ]);
   });
   it('points style draws no line; always/never points', () => {
     const m = buildPlotModel([

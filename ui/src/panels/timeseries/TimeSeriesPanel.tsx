@@ -201,6 +201,11 @@ export function buildOptions(
             }
           }
         }
+        if (s.centeredZero) {
+          const m = Math.max(Math.abs(min), Math.abs(max));
+          min = -m;
+          max = m;
+        }
         const [lo0, hi0] = uPlot.rangeNum(min, max, 0.1, true);
         const lo = lo0 ?? min;
         const hi = hi0 ?? max;
@@ -267,10 +272,14 @@ export function buildOptions(
       fill: fillFor(s),
       paths: pathsFor(s),
       spanGaps: s.spanNulls === true,
+      // Dashes as Grafana draws them; dots are zero-length dashes with round caps.
       dash:
-        s.lineStyle?.fill === 'dash' || s.lineStyle?.fill === 'dot'
+        s.lineStyle?.fill === 'dash'
           ? (s.lineStyle.dash ?? [10, 10])
-          : undefined,
+          : s.lineStyle?.fill === 'dot'
+            ? [0, ...(s.lineStyle.dash?.slice(1) ?? [10])]
+            : undefined,
+      cap: s.lineStyle?.fill === 'dot' ? 'round' : undefined,
       show: !hidden.has(i) && !s.hideFromViz,
       points: {
         show:

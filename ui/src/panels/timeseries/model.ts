@@ -50,6 +50,8 @@ export interface ScaleModel {
   placement: 'left' | 'right' | 'hidden';
   label?: string;
   log?: number;
+  /** custom.axisCenteredZero: the range is symmetric around 0. */
+  centeredZero: boolean;
   thresholds?: ThresholdsConfig;
   thresholdsStyle?: string;
   config: FieldConfig;
@@ -70,10 +72,20 @@ function num(v: unknown, dflt: number): number {
   return typeof v === 'number' && Number.isFinite(v) ? v : dflt;
 }
 
+/** Gap (ms) past which a frame's lines break: `custom.insertNulls` of its values when a number, else the interval. */
+function nullThreshold(frame: DataFrame, time: Field): number | undefined {
+  for (const f of frame.fields) {
+    const n = (f.config.custom as { insertNulls?: unknown } | undefined)?.insertNulls;
+    if (f.type === 'number' && typeof n === 'number' && n > 0) return n;
+  }
+  return time.config.interval ?? undefined;
+}
+
 /**
  * Outer join of every frame's time field: sorted unique times, and for each (frame, field) the values
- * at those times. A gap longer than the field's `interval` gets a null after its last point, so lines
- * break where Prometheus had no sample (Grafana's null-insert threshold).
+ * at those times. A gap longer than the threshold (the field's `custom.insertNulls` ms when set, else the
+ * time field's `interval`) gets a null after its last point, so lines break where Prometheus had no sample
+ * (Grafana's null-insert threshold).
  */
 export function joinFrames(frames: DataFrame[]): {
   xs: number[];
@@ -84,7 +96,7 @@ export function joinFrames(frames: DataFrame[]): {
   for (const frame of frames) {
     const time = frame.fields.find((f) => f.type === 'time');
     if (!time) continue;
-    const interval = time.config.interval;
+    const interval = nullThreshold(frame, time);
     for (let i = 0; i < time.values.length; i++) {
       const t = Number(time.values[i]);
       times.add(t);
@@ -100,7 +112,7 @@ export function joinFrames(frames: DataFrame[]): {
   for (let i = 0; i < xs.length; i++) index.set(xs[i], i);
   const columns = parts.map(({ frame, time, field }) => {
     const values: (number | null | undefined)[] = new Array(xs.length).fill(undefined);
-    const interval = time.config.interval;
+    const interval = nullThreshold(frame, time);
     for (let i = 0; i < time.values.length; i++) {
       const t = Number(time.values[i]);
       const v = field.values[i];
@@ -177,6 +189,7 @@ export function buildPlotModel(frames: DataFrame[]): PlotModel {
           (c.scaleDistribution as { type?: string; log?: number } | undefined)?.type === 'log'
             ? ((c.scaleDistribution as { log?: number }).log ?? 2)
             : undefined,
+        centeredZero: c.axisCenteredZero === true,
         thresholds: config.thresholds,
         thresholdsStyle: (c.thresholdsStyle as { mode?: string } | undefined)?.mode,
         config,

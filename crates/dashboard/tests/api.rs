@@ -353,6 +353,38 @@ async fn folders_are_listed() {
     assert_eq!(status, 200);
     assert_eq!(folder["title"], "Fixtures");
     assert_eq!(folder["url"], "/dashboards/f/fixtures/fixtures");
+
+    // Created through the API, then usable for saving.
+    let (status, made) = s
+        .send(
+            reqwest::Method::POST,
+            "/api/folders",
+            Some(json!({"uid": "mine", "title": "My Folder"})),
+        )
+        .await;
+    assert_eq!(status, 200, "{made}");
+    assert_eq!(made["uid"], "mine");
+    assert_eq!(made["url"], "/dashboards/f/mine/my-folder");
+    let (_, body) = s.get("/api/folders").await;
+    assert_eq!(titles(&body), ["Editable", "Fixtures", "My Folder"]);
+    let (status, _) = s
+        .save(json!({"dashboard": {"title": "In mine"}, "folderUid": "mine"}))
+        .await;
+    assert_eq!(status, 200);
+    let (_, hits) = s.get("/api/search?folderUIDs=mine").await;
+    assert_eq!(titles(&hits), ["In mine"]);
+    for (request, code) in [
+        (json!({"uid": "mine", "title": "Other"}), 409),
+        (json!({"title": "fixtures"}), 409),
+        (json!({"title": ""}), 400),
+        (json!({"uid": "a b", "title": "x"}), 400),
+    ] {
+        let (status, body) = s
+            .send(reqwest::Method::POST, "/api/folders", Some(request.clone()))
+            .await;
+        assert_eq!(status, code, "{request}: {body}");
+        assert!(body["message"].is_string());
+    }
     s.stop().await;
 }
 

@@ -1,6 +1,6 @@
 //! Dashboards and folders: `/api/search`, `/api/dashboards/uid/<uid>`
 //! (GET, DELETE), `POST /api/dashboards/db`, `/api/dashboards/tags`,
-//! `/api/folders`, `/api/folders/<uid>`.
+//! `/api/folders` (GET, POST), `/api/folders/<uid>`.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -20,7 +20,8 @@ use crate::provisioning::IdKind;
 use crate::provisioning::datasources::uid_problem;
 use crate::server::AppState;
 use crate::store::dashboards::{
-    SavedDashboard, delete_dashboard as delete_saved, get_dashboard as get_saved, put_dashboard,
+    SavedDashboard, SavedFolder, delete_dashboard as delete_saved, get_dashboard as get_saved,
+    insert_folder, put_dashboard,
 };
 
 const NOT_FOUND: ApiError = ApiError::NotFound("Dashboard not found");
@@ -445,11 +446,68 @@ pub(super) async fn folders(State(state): State<AppState>) -> Result<Json<Vec<Va
     ))
 }
 
+#[derive(Deserialize)]
+struct NewFolder {
+    #[serde(default)]
+    uid: String,
+    #[serde(default)]
+    title: String,
+}
+
+/// `POST /api/folders` `{"uid"?, "title"}`: creates a folder (at the top:
+/// vigil has no nested folders) and answers it as `GET` would.
+pub(super) async fn create_folder(
+    State(state): State<AppState>,
+    user: Option<Extension<CurrentUser>>,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let request: NewFolder = serde_json::from_slice(&body).map_err(|_| bad("bad request data"))?;
+    let title = request.title.trim().to_owned();
+    if title.is_empty() {
+        return Err(bad("folder title cannot be empty"));
+    }
+    let uid = if request.uid.is_empty() {
+        new_uid(&title)
+    } else {
+        request.uid
+    };
+    if let Some(problem) = uid_problem(&uid) {
+        return Err(bad(problem));
+    }
+    let folders = content::folders(&state).await?;
+    if folders.iter().any(|f| f.uid == uid) {
+        return Err(ApiError::Conflict(
+            "a folder with the same uid already exists",
+        ));
+    }
+    let dashboards = content::dashboards(&state).await?;
+    if folders.iter().any(|f| f.title.eq_ignore_ascii_case(&title))
+        || dashboards
+            .iter()
+            .any(|d| d.folder_uid.is_empty() && d.title.eq_ignore_ascii_case(&title))
+    {
+        return Err(ApiError::Conflict(
+            "a folder or dashboard in the general folder with the same name already exists",
+        ));
+    }
+    let now = now_ms();
+    let saved = SavedFolder {
+        uid: uid.clone(),
+        title,
+        created: now,
+        updated: now,
+    };
+    state.store.call(move |c| insert_folder(c, &saved)).await?;
+    folder(State(state), user, Path(uid)).await
+}
+
 /// `GET /api/folders/<uid>`.
 pub(super) async fn folder(
     State(state): State<AppState>,
+    user: Option<Extension<CurrentUser>>,
     Path(uid): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
+    let editor = user.is_some_and(|Extension(u)| !u.is_anonymous);
     let folders = content::folders(&state).await?;
     let f = folder_title(&folders, &uid).ok_or(ApiError::NotFound("Folder not found"))?;
     Ok(Json(json!({
@@ -459,9 +517,9 @@ pub(super) async fn folder(
         "title": f.title,
         "url": f.url(),
         "hasAcl": false,
-        "canSave": true,
-        "canEdit": true,
-        "canAdmin": true,
+        "canSave": editor,
+        "canEdit": editor,
+        "canAdmin": editor,
         "canDelete": false,
         "createdBy": "admin",
         "created": timestamp(f.created),

@@ -50,7 +50,10 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/api/dashboards/db", post(dashboards::save_dashboard))
         .route("/api/dashboards/tags", get(dashboards::tags))
-        .route("/api/folders", get(dashboards::folders))
+        .route(
+            "/api/folders",
+            get(dashboards::folders).post(dashboards::create_folder),
+        )
         .route("/api/folders/{uid}", get(dashboards::folder))
 }
 
@@ -63,6 +66,9 @@ pub enum ApiError {
     /// 400: the request cannot be done as asked.
     #[error("{0}")]
     BadRequest(String),
+    /// 409: a folder with that uid or title exists.
+    #[error("{0}")]
+    Conflict(&'static str),
     /// 412 with a `status` Grafana's clients switch on
     /// (`version-mismatch`, `name-exists`).
     #[error("{message}")]
@@ -84,6 +90,10 @@ impl IntoResponse for ApiError {
             ),
             ApiError::BadRequest(message) => (
                 StatusCode::BAD_REQUEST,
+                serde_json::json!({ "message": message }),
+            ),
+            ApiError::Conflict(message) => (
+                StatusCode::CONFLICT,
                 serde_json::json!({ "message": message }),
             ),
             ApiError::PreconditionFailed { message, status } => (

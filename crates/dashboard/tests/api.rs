@@ -71,7 +71,10 @@ impl Server {
         Server {
             server: Some(server),
             base,
-            http: reqwest::Client::new(),
+            // No transparent decompression: in a workspace build another
+            // crate turns on reqwest's gzip feature, which would hide the
+            // server's Content-Encoding from the assertions.
+            http: reqwest::Client::builder().no_gzip().build().unwrap(),
             _data: data,
             provisioning,
         }

@@ -72,7 +72,8 @@ const GRAFANA_DASHBOARD: &str =
 /// The dashboards' provisioning folder for `up`, under `dir`: vigil's own
 /// files, the datasources pointed at the metrics server and log store as
 /// `up` started them and Prometheus' `timeInterval` set to the scrape
-/// interval. Each file written once; a user's edits are kept.
+/// interval. The YAML files are written once (a user's edits are kept);
+/// the dashboard is vigil's and kept up to date.
 fn grafana_provisioning(
     dir: &Path,
     metrics_url: &str,
@@ -86,10 +87,15 @@ fn grafana_provisioning(
         .replace("timeInterval: 15s", &format!("timeInterval: {interval}"));
     write_once(&dir.join("datasources/vigil.yml"), &datasources)?;
     write_once(&dir.join("dashboards/vigil.yml"), GRAFANA_PROVIDER)?;
-    write_once(
-        &dir.join("dashboards/fast-api-metrics.json"),
-        GRAFANA_DASHBOARD,
-    )
+    // vigil's own dashboard is vigil's file, not the user's: rewritten at
+    // every start so that a newer vigil brings its newer dashboard. Users'
+    // dashboards go beside it (the provider reads the whole folder).
+    let dashboard = dir.join("dashboards/fast-api-metrics.json");
+    if std::fs::read_to_string(&dashboard).ok().as_deref() != Some(GRAFANA_DASHBOARD) {
+        std::fs::create_dir_all(dir.join("dashboards"))?;
+        std::fs::write(&dashboard, GRAFANA_DASHBOARD)?;
+    }
+    Ok(())
 }
 
 /// The agent's config for `up`: vigil's own file with the data directory

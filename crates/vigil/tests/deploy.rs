@@ -1021,3 +1021,61 @@ fn container_paths_resolve_through_mounts() {
         Place::Container("/data/loki".into())
     );
 }
+
+/// The long flags `vigil <subcommand> --help` lists.
+fn vigil_flags(subcommand: &str) -> Result<BTreeSet<String>, String> {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_vigil"))
+        .args([subcommand, "--help"])
+        .output()
+        .map_err(|e| format!("running vigil {subcommand} --help: {e}"))?;
+    if !output.status.success() {
+        return Err(format!(
+            "vigil has no subcommand {subcommand}: {}",
+            String::from_utf8_lossy(&output.stderr).trim()
+        ));
+    }
+    let help = String::from_utf8_lossy(&output.stdout);
+    Ok(help
+        .split(|c: char| c.is_whitespace() || c == ',' || c == '[' || c == ']')
+        .filter_map(|word| word.strip_prefix("--"))
+        .map(|flag| flag.split('=').next().unwrap_or(flag).to_owned())
+        .collect())
+}
+
+/// The flags of a vigil command line that its subcommand does not have.
+fn unknown_flags(args: &[String]) -> Result<Vec<String>, String> {
+    let Some(subcommand) = args.first() else {
+        return Ok(Vec::new());
+    };
+    let known = vigil_flags(subcommand)?;
+    Ok(args[1..]
+        .iter()
+        // vigil reads `-name` as `--name`, as Go programs do.
+        .filter(|a| a.starts_with('-'))
+        .map(|a| a.trim_start_matches('-'))
+        .map(|a| a.split('=').next().unwrap_or(a).to_owned())
+        .filter(|flag| !known.contains(flag))
+        .collect())
+}
+
+#[test]
+fn vigil_command_lines_use_flags_vigil_has() {
+    let mut problems = Vec::new();
+    let mut check = |what: String, args: &[String]| match unknown_flags(args) {
+        Ok(unknown) if unknown.is_empty() => {}
+        Ok(unknown) => problems.push(format!("{what}: vigil {} has no {unknown:?}", args[0])),
+        Err(e) => problems.push(format!("{what}: {e}")),
+    };
+    for compose in both() {
+        for service in compose.services.iter().filter(|s| s.vigil) {
+            check(service.at(&compose), &service.command);
+        }
+    }
+    match Dockerfile::read().stages.last().and_then(|s| s.cmd.clone()) {
+        Some(cmd) => check(format!("{DOCKERFILE}: CMD"), &cmd),
+        None => problems.push(format!(
+            "{DOCKERFILE}: the final image has no CMD in exec form"
+        )),
+    }
+    assert_none(problems);
+}

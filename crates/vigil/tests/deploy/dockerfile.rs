@@ -15,6 +15,8 @@ pub(crate) struct Stage {
     pub(crate) user: Option<String>,
     pub(crate) expose: Vec<u16>,
     pub(crate) entrypoint: Option<String>,
+    /// `CMD` in exec form: the arguments vigil runs with by default.
+    pub(crate) cmd: Option<Vec<String>>,
 }
 
 pub(crate) struct Dockerfile {
@@ -73,6 +75,7 @@ impl Dockerfile {
                         user: None,
                         expose: Vec::new(),
                         entrypoint: None,
+                        cmd: None,
                     });
                 }
                 other => {
@@ -102,6 +105,7 @@ impl Dockerfile {
                                 .filter_map(|w| w.split('/').next()?.parse::<u16>().ok()),
                         ),
                         "ENTRYPOINT" => stage.entrypoint = Some(rest.trim().to_owned()),
+                        "CMD" => stage.cmd = serde_json::from_str(rest.trim()).ok(),
                         _ => {}
                     }
                 }

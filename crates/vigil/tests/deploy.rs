@@ -922,9 +922,15 @@ fn dockerfile_copies_every_file_the_build_reads() {
 
 #[test]
 fn dockerignore_matching() {
-    let patterns: Vec<String> = ["target", "**/node_modules", "target-*", "ui/dist"]
-        .map(str::to_owned)
-        .to_vec();
+    let patterns: Vec<String> = [
+        "**/target",
+        "**/node_modules",
+        "target-*",
+        "ui/dist",
+        "crates/*/fuzz",
+    ]
+    .map(str::to_owned)
+    .to_vec();
     for (path, left_out) in [
         ("target", true),
         ("target/release/vigil", true),
@@ -936,6 +942,9 @@ fn dockerignore_matching() {
         ("ui/src", false),
         ("crates/target.rs", false),
         ("config", false),
+        ("crates/agent/fuzz/corpus", true),
+        ("crates/agent/src", false),
+        ("crates/prom/fuzz", true),
     ] {
         assert_eq!(ignored(path, &patterns), left_out, "{path}");
     }

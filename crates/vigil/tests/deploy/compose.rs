@@ -63,6 +63,7 @@ pub(crate) enum Place {
     Container(String),
 }
 
+/// One entry of a service's `volumes:`.
 #[derive(Debug)]
 pub(crate) enum Mount {
     Bind { source: String, target: String },
@@ -77,6 +78,7 @@ impl Mount {
     }
 }
 
+/// One service of a compose file, with what the checks need of it.
 #[derive(Debug)]
 pub(crate) struct Service {
     pub(crate) name: String,
@@ -95,6 +97,7 @@ pub(crate) struct Service {
     pub(crate) program: Option<Program>,
 }
 
+/// One compose file: its project name, services and declared volumes.
 pub(crate) struct Compose {
     pub(crate) file: &'static str,
     pub(crate) name: Option<String>,
@@ -103,15 +106,19 @@ pub(crate) struct Compose {
 }
 
 /// The working directory of vigil's image: the final stage's `WORKDIR`.
-pub(crate) fn image_workdir() -> String {
-    let dockerfile = Dockerfile::read();
-    dockerfile
-        .stages
-        .last()
-        .and_then(|s| s.workdir.clone())
-        .unwrap_or_else(|| "/".to_owned())
+pub(crate) fn image_workdir() -> &'static str {
+    static WORKDIR: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    WORKDIR.get_or_init(|| {
+        Dockerfile::read()
+            .stages
+            .last()
+            .and_then(|s| s.workdir.clone())
+            .unwrap_or_else(|| "/".to_owned())
+    })
 }
 
+/// Reads a compose file of the repository; a file that does not parse
+/// fails the test that reads it.
 pub(crate) fn load(file: &'static str) -> Compose {
     let path = repo().join(file);
     let text =
@@ -383,7 +390,7 @@ impl Service {
     pub(crate) fn workdir(&self) -> String {
         match (&self.working_dir, self.vigil) {
             (Some(dir), _) => dir.clone(),
-            (None, true) => image_workdir(),
+            (None, true) => image_workdir().to_owned(),
             (None, false) => "/".to_owned(),
         }
     }

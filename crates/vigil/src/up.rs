@@ -57,6 +57,12 @@ pub(crate) struct UpArgs {
 /// that the binary needs nothing beside it.
 const LOKI_CONFIG: &str = include_str!("../../../config/loki-config.yaml");
 
+/// vigil's own prometheus.yml, built in: the demo API and the metrics
+/// server at their default addresses, which `up` replaces with its own.
+const PROMETHEUS_CONFIG: &str = include_str!("../../../config/prometheus.yml");
+/// Where the metrics server's own job starts in that file.
+const PROMETHEUS_OWN_JOB: &str = "  # The metrics server's own metrics";
+
 /// vigil's own promtail-config.yaml, built in likewise; its paths are under
 /// `${VIGIL_DATA_DIR}`, which `up` fills in with its data directory.
 const PROMTAIL_CONFIG: &str = include_str!("../../../config/promtail-config.yaml");
@@ -124,35 +130,37 @@ fn write_once(path: &Path, text: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The metrics server's config for `up`: the reference prometheus.yml
-/// pointed at the demo API, plus vigil's own metrics when its port is known
-/// in advance. Written once; a user's edits are kept.
+/// The metrics server's config for `up`: vigil's config/prometheus.yml
+/// (the reference one plus the server's own metrics) pointed at the demo
+/// API and the metrics server as `up` starts them, without the own job
+/// when that port is only known later. Written once; a user's edits are
+/// kept.
 fn prometheus_config(
     path: &Path,
     demo: SocketAddr,
     vigil: SocketAddr,
     interval: Duration,
 ) -> anyhow::Result<()> {
-    if path.exists() {
-        return Ok(());
-    }
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
     let interval = model::duration::format_duration(interval);
-    let mut text = format!(
-        "# Written by `vigil up`; edit freely, it is not overwritten.\n\
-         # The reference setup's prometheus.yml, scraping the demo API.\n\
-         global:\n  scrape_interval: {interval}\n\n\
-         scrape_configs:\n  - job_name: \"fastapi\"\n    static_configs:\n      - targets: [\"{demo}\"]\n"
-    );
-    if vigil.port() != 0 {
-        text.push_str(&format!(
-            "  - job_name: \"vigil\"\n    static_configs:\n      - targets: [\"{vigil}\"]\n"
-        ));
+    let mut text = PROMETHEUS_CONFIG
+        .replace(
+            "scrape_interval: 15s",
+            &format!("scrape_interval: {interval}"),
+        )
+        .replace("\"127.0.0.1:8000\"", &format!("\"{demo}\""))
+        .replace("\"127.0.0.1:9090\"", &format!("\"{vigil}\""));
+    // A metrics server on a port chosen at start has no address to write.
+    if vigil.port() == 0 {
+        if let Some(own) = text.find(PROMETHEUS_OWN_JOB) {
+            text.truncate(own);
+        }
     }
-    std::fs::write(path, text)?;
-    Ok(())
+    write_once(
+        path,
+        &format!(
+            "# Written by `vigil up` from vigil's config/prometheus.yml; edit freely, it is not overwritten.\n{text}"
+        ),
+    )
 }
 
 pub(crate) async fn run(args: UpArgs) -> anyhow::Result<()> {

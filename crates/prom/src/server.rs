@@ -343,7 +343,8 @@ async fn reload_loop(
                         .map_err(|e| e.to_string())
                 })
         })
-        .await;
+        .await
+        .unwrap_or_else(|| Err("server is shutting down".to_owned()));
         // The old senders stop first: a new one may reuse their queue.
         let old_writers = match &result {
             Ok(_) => scrape.set_remote_writers(None),
@@ -388,21 +389,26 @@ async fn reload_loop(
 }
 
 /// Runs `work` on a blocking thread; a panic there is logged and carried on
-/// into the calling task rather than dropped.
-async fn blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> T {
+/// into the calling task rather than dropped. `None` when the runtime shuts
+/// down before the work could run.
+async fn blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Option<T> {
     match tokio::task::spawn_blocking(work).await {
-        Ok(value) => value,
-        Err(e) => {
-            tracing::error!("blocking work of the metrics server failed: {e}");
+        Ok(value) => Some(value),
+        Err(e) if e.is_panic() => {
+            tracing::error!("blocking work of the metrics server panicked: {e}");
             std::panic::resume_unwind(e.into_panic())
         }
+        Err(_) => None,
     }
 }
 
-/// Reads the target files of `config`'s jobs on a blocking thread.
+/// Reads the target files of `config`'s jobs on a blocking thread (no
+/// groups from files when the runtime is shutting down).
 async fn discover(config: &Config, base_dir: &Path) -> Discovery {
     let (config, base_dir) = (config.clone(), base_dir.to_path_buf());
-    blocking(move || Discovery::new(&config, &base_dir, Instant::now())).await
+    blocking(move || Discovery::new(&config, &base_dir, Instant::now()))
+        .await
+        .unwrap_or_default()
 }
 
 /// Keeps targets in step with their files: every [`POLL_TICK`] it asks
@@ -425,6 +431,9 @@ async fn discovery_loop(
             loaded.discovery.has_files() && loaded.discovery.poll(Instant::now())
         })
         .await;
+        let Some(changed) = changed else {
+            return;
+        };
         if changed {
             let loaded = loaded.lock().await;
             scrape.sync(&loaded.config, &loaded.discovery);

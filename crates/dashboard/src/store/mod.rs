@@ -6,10 +6,18 @@
 //! and counted in SQLite's `user_version`, so a newer vigil opens an older
 //! database and brings it up to date; an older vigil refuses a newer one.
 
+pub mod dashboards;
+
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use rusqlite::Connection;
+
+pub mod sessions;
+pub mod users;
+
+pub use sessions::{SessionLimits, SessionUser};
+pub use users::{NewUser, User};
 
 /// The schema, one step per entry; never edit a released step, add one.
 pub const MIGRATIONS: &[&str] = &[

@@ -26,6 +26,11 @@ impl Running {
         self.0.id()
     }
 
+    /// The child's exit status, when it has exited.
+    pub(crate) fn try_wait(&mut self) -> Option<std::process::ExitStatus> {
+        self.0.try_wait().ok().flatten()
+    }
+
     /// SIGKILLs the child and reaps it.
     pub(crate) fn kill(&mut self) {
         let _ = self.0.kill();
@@ -71,10 +76,28 @@ pub(crate) fn start_agent(config: &Path) -> (Running, String) {
     spawn_until(command, &addr, "the agent says where it listens")
 }
 
+/// Starts `vigil grafana` with `args` (give it `--http-addr 127.0.0.1:0`);
+/// returns it and its URL once it says where it listens.
+pub(crate) fn start_grafana(args: &[&std::ffi::OsStr]) -> (Running, String) {
+    let mut command = Command::new(VIGIL);
+    command.arg("grafana").args(args);
+    let addr =
+        regex::Regex::new(r"dashboards listening on http://(127\.0\.0\.1:\d+)").expect("a regex");
+    spawn_until(
+        command,
+        &addr,
+        "the dashboards server says where it listens",
+    )
+}
+
 /// Spawns `command` with its log on a pipe and waits for a line that
 /// `addr` matches; its first group is the address. The rest of the log is
 /// drained so the child never blocks on it.
-fn spawn_until(mut command: Command, addr: &regex::Regex, what: &str) -> (Running, String) {
+pub(crate) fn spawn_until(
+    mut command: Command,
+    addr: &regex::Regex,
+    what: &str,
+) -> (Running, String) {
     let mut child = command
         .env("NO_COLOR", "1")
         .env("RUST_LOG", "info")

@@ -1,4 +1,36 @@
-// The app shell: routes a URL to its page. Pages live in src/pages/.
+// The app shell: routes the browser's path to its page (src/pages/).
+import { Explore } from './_shims/Explore';
+import { Browse } from './pages/Browse';
+import { ChangePassword } from './pages/ChangePassword';
+import { DashboardPage } from './pages/DashboardPage';
+import { Login } from './pages/Login';
+import { NotFound } from './pages/NotFound';
+import { TopBar } from './pages/TopBar';
+import { matchRoute, useLocation } from './router';
+
 export function App() {
-  return <div class="page">vigil</div>;
+  const loc = useLocation();
+  const route = matchRoute(loc.path);
+  switch (route.name) {
+    case 'login':
+      return <Login search={loc.search} />;
+    case 'browse':
+      return <Browse search={loc.search} />;
+    case 'dashboard':
+      // Keyed by uid: another dashboard is a fresh page, not an update of this one.
+      return <DashboardPage key={route.uid} uid={route.uid} />;
+    case 'explore':
+      return (
+        <div class="app">
+          <TopBar crumbs={[{ text: 'Explore', url: '/explore' }]} />
+          <main class="page-body page-explore">
+            <Explore />
+          </main>
+        </div>
+      );
+    case 'password':
+      return <ChangePassword />;
+    default:
+      return <NotFound path={route.path} />;
+  }
 }

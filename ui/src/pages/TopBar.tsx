@@ -1,0 +1,47 @@
+// The bar atop every page: home, breadcrumbs (folder / dashboard), links to
+// Dashboards and Explore, the signed-in user and sign out.
+import type { ComponentChildren } from 'preact';
+import { logout } from '../api';
+import { Link } from './Link';
+
+export interface Crumb {
+  text: string;
+  url?: string;
+}
+
+export function TopBar({ crumbs, children }: { crumbs: Crumb[]; children?: ComponentChildren }) {
+  return (
+    <header class="topbar">
+      <Link href="/" class="topbar-logo" title="Home">
+        <svg viewBox="0 0 24 24" width="24" height="24" aria-hidden="true">
+          <path fill="#f05a28" d="M12 2a10 10 0 1 0 10 10h-3a7 7 0 1 1-7-7z" />
+          <circle cx="12" cy="12" r="3" fill="#fbca0a" />
+        </svg>
+      </Link>
+      <nav class="breadcrumbs" aria-label="Breadcrumbs">
+        <Link href="/">Home</Link>
+        {crumbs.map((c, i) => (
+          <span key={`${i}-${c.text}`} class="crumb">
+            <span class="crumb-sep">›</span>
+            {c.url && i < crumbs.length - 1 ? <Link href={c.url}>{c.text}</Link> : <span>{c.text}</span>}
+          </span>
+        ))}
+      </nav>
+      <div class="topbar-actions">
+        {children}
+        <Link href="/dashboards" class="topbar-link">
+          Dashboards
+        </Link>
+        <Link href="/explore" class="topbar-link">
+          Explore
+        </Link>
+        <Link href="/profile/password" class="topbar-link" title="Change password">
+          Profile
+        </Link>
+        <button type="button" class="btn btn-secondary btn-sm" onClick={() => logout()}>
+          Sign out
+        </button>
+      </div>
+    </header>
+  );
+}

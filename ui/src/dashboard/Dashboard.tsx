@@ -11,11 +11,17 @@ import {
   toUrlRange,
 } from '../_shims/time';
 import {
-  ALL_VALUE,
-  dependsOn,
+  applyUrlValues,
+  formatForDatasource,
+  initVariables,
   interpolate,
-  loadOptions,
-  type VariableLoadContext,
+  type RefreshEnv,
+  type RefreshReason,
+  refreshVariables,
+  setVariableValue,
+  toUrlParams,
+  type VariableState,
+  type VariableValue,
 } from '../_shims/variables';
 import { datasourceList, datasourceProxy, type FrontendSettings } from '../api';
 import {
@@ -28,7 +34,7 @@ import {
 import { DashboardGrid } from './DashboardGrid';
 import { Inspect, type InspectTab } from './Inspect';
 import { collapseRow, expandRow, findPanel, normalizePanels } from './layout';
-import type { Dashboard as DashboardModel, Panel, Variable, VariableOption } from './model';
+import type { Dashboard as DashboardModel, Panel } from './model';
 import { PanelChrome, type PanelDataSink, type PanelSnapshot } from './PanelChrome';
 import type { Interpolator } from './queryRunner';
 import { parseRefreshInterval, RefreshPicker, refreshIntervals } from './RefreshPicker';
@@ -63,46 +69,19 @@ function parseViewPanel(text: string | undefined): number | undefined {
   return Number.isFinite(n) ? n : undefined;
 }
 
-/** A variable's current selection set to `values` (URL or picker), texts taken from its options. */
-export function selectValues(v: Variable, values: string[]): Variable {
-  const opts = v.options ?? [];
-  const textOf = (val: string) => {
-    if (val === ALL_VALUE) return 'All';
-    const o = opts.find((x) => String(x.value) === val);
-    return o ? String(o.text) : val;
-  };
-  const list = v.multi ? values : values.slice(0, 1);
-  const current: VariableOption = v.multi
-    ? { text: list.map(textOf), value: list }
-    : { text: textOf(list[0] ?? ''), value: list[0] ?? '' };
-  return {
-    ...v,
-    current,
-    options: opts.map((o) => ({ ...o, selected: list.includes(String(o.value)) })),
-  };
-}
-
-/** The current values of a variable as a list (what `var-x` holds). */
-export function currentValues(v: Variable): string[] {
-  const value = v.current?.value;
-  if (value === undefined || value === null) return [];
-  return (Array.isArray(value) ? value : [value]).map(String);
-}
-
-/** Keeps the current values that are still options; otherwise the first option, as Grafana does. */
-function validateSelection(v: Variable, fromUrl?: string[]): Variable {
-  if (v.type === 'textbox' || v.type === 'constant') {
-    const text = fromUrl?.[0] ?? (currentValues(v)[0] || (typeof v.query === 'string' ? v.query : ''));
-    return { ...v, current: { text, value: text } };
+/** The URL's `var-x` values of the variables (constants and ad hoc filters have none). */
+export function variableUrlValues(vars: readonly VariableState[]): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const [key, value] of toUrlParams(vars)) {
+    const name = key.slice(4);
+    out[name] ??= [];
+    out[name].push(value);
   }
-  const opts = v.options ?? [];
-  // URL values are taken as they are, even when the options do not list them (a shared link wins).
-  if (fromUrl && fromUrl.length > 0) return selectValues(v, fromUrl);
-  const cur = currentValues(v);
-  const known = cur.filter((c) => c === ALL_VALUE || opts.some((o) => String(o.value) === c));
-  if (known.length > 0) return selectValues(v, known);
-  if (opts.length === 0) return cur.length ? selectValues(v, cur) : v;
-  return selectValues(v, [String(opts[0].value)]);
+  return out;
+}
+
+function sameValues(a: string[] | undefined, b: string[] | undefined): boolean {
+  return (a ?? []).join('\u0000') === (b ?? []).join('\u0000');
 }
 
 export function Dashboard({ model, settings }: DashboardProps) {
@@ -118,7 +97,9 @@ export function Dashboard({ model, settings }: DashboardProps) {
     const wanted = urlAtStart.refresh ?? (typeof model.refresh === 'string' ? model.refresh : '');
     return parseRefreshInterval(wanted) ? wanted : '';
   });
-  const [vars, setVars] = useState<Variable[]>(() => model.templating?.list ?? []);
+  const [vars, setVars] = useState<VariableState[]>(() =>
+    initVariables(model.templating?.list, new URLSearchParams(window.location.search)),
+  );
   const [varsReady, setVarsReady] = useState(false);
   const [panels, setPanels] = useState<Panel[]>(() => normalizePanels(model.panels ?? []));
   const [viewPanel, setViewPanel] = useState<number | undefined>(parseViewPanel(urlAtStart.viewPanel));
@@ -129,53 +110,31 @@ export function Dashboard({ model, settings }: DashboardProps) {
   const snapshots = useRef(new Map<number, PanelSnapshot>());
   const [snapshotVersion, setSnapshotVersion] = useState(0);
 
-  const loadCtx = useCallback(
-    (range: TimeRange): VariableLoadContext => ({
+  const env = useCallback(
+    (range: TimeRange): RefreshEnv => ({
       datasources: datasourceList(settings),
       defaultDatasource: settings.defaultDatasource,
-      fetcher: datasourceProxy,
+      fetcherFor: (ds) => datasourceProxy(ds.uid),
       range,
+      builtins: dashboardBuiltins(model, range),
     }),
-    [settings],
+    [settings, model],
   );
 
-  // Loads variable options in list order (a chained variable comes after what it uses), `only`
-  // limiting it to some; URL values win over the saved selection.
-  const refreshVariables = useCallback(
-    async (
-      list: Variable[],
-      range: TimeRange,
-      only?: (v: Variable) => boolean,
-      urlVars?: Record<string, string[]>,
-    ) => {
-      const out = [...list];
-      const changed = new Set<string>();
-      for (let i = 0; i < out.length; i++) {
-        const v = out[i];
-        const needs = only ? only(v) || [...changed].some((n) => dependsOn(v, n)) : true;
-        if (!needs) continue;
-        let options = v.options ?? [];
-        if (v.type !== 'adhoc') {
-          try {
-            options = await loadOptions(v, out, loadCtx(range));
-          } catch (err) {
-            console.warn(`variable ${v.name}: ${err instanceof Error ? err.message : String(err)}`);
-          }
-        }
-        const next = validateSelection({ ...v, options }, urlVars?.[v.name]);
-        if (currentValues(next).join('\u0000') !== currentValues(v).join('\u0000') || only)
-          changed.add(v.name);
-        out[i] = next;
-      }
-      return out;
+  // Brings variables up to date (options, values) and reports a circular dependency.
+  const refreshVars = useCallback(
+    async (list: VariableState[], reason: RefreshReason, range: TimeRange): Promise<VariableState[]> => {
+      const result = await refreshVariables(list, reason, env(range));
+      if (result.cycleError) console.warn(result.cycleError);
+      return result.variables;
     },
-    [loadCtx],
+    [env],
   );
 
-  // Variables on load: every one, with the URL's values.
+  // Variables on load: every one (the URL's values were applied by initVariables).
   useEffect(() => {
     let live = true;
-    refreshVariables(model.templating?.list ?? [], tick.range, undefined, urlAtStart.vars).then((list) => {
+    refreshVars(vars, { kind: 'load' }, tick.range).then((list) => {
       if (!live) return;
       setVars(list);
       setVarsReady(true);
@@ -192,11 +151,7 @@ export function Dashboard({ model, settings }: DashboardProps) {
     if (!varsReady) return;
     const state: DashboardUrlState = {
       ...toUrlRange(raw),
-      vars: Object.fromEntries(
-        vars
-          .filter((v) => v.type !== 'constant' && v.type !== 'adhoc')
-          .map((v) => [v.name, currentValues(v)]),
-      ),
+      vars: variableUrlValues(vars),
       refresh: refresh || undefined,
       viewPanel: viewPanel === undefined ? undefined : String(viewPanel),
       inspect: inspect ? String(inspect.id) : undefined,
@@ -229,14 +184,11 @@ export function Dashboard({ model, settings }: DashboardProps) {
             ? undefined
             : { id: inspectId, tab: (s.inspectTab as InspectTab) ?? 'data' },
         );
-        setVars((prev) =>
-          prev.map((v) => {
-            const want = s.vars[v.name];
-            return want && want.join('\u0000') !== currentValues(v).join('\u0000')
-              ? selectValues(v, want)
-              : v;
-          }),
-        );
+        setVars((prev) => {
+          const now = variableUrlValues(prev);
+          const changed = Object.keys(s.vars).some((name) => !sameValues(now[name], s.vars[name]));
+          return changed ? applyUrlValues(prev, new URLSearchParams(loc.search)) : prev;
+        });
       }),
     [],
   );
@@ -247,15 +199,19 @@ export function Dashboard({ model, settings }: DashboardProps) {
       const range = fresh.range;
       setRaw(next);
       setTick((t) => ({ ...fresh, token: t.token + 1 }));
-      // Variables that refresh on time range change (refresh: 2).
+      // Variables that refresh on time range change (query variables with refresh: 2, auto intervals).
       setVars((current) => {
-        if (current.some((v) => v.type === 'query' && v.refresh === 2)) {
-          refreshVariables(current, range, (v) => v.type === 'query' && v.refresh === 2).then(setVars);
+        if (
+          current.some(
+            (v) => (v.type === 'query' && v.refresh === 2) || (v.type === 'interval' && v.model.auto),
+          )
+        ) {
+          refreshVars(current, { kind: 'timeRange' }, range).then(setVars);
         }
         return current;
       });
     },
-    [timeZone, refreshVariables],
+    [timeZone, refreshVars],
   );
 
   const doRefresh = useCallback(() => {
@@ -274,22 +230,28 @@ export function Dashboard({ model, settings }: DashboardProps) {
     return () => window.clearInterval(id);
   }, [refresh, doRefresh]);
 
+  // A new value re-runs the variables that depend on it; panels re-query when their request changes.
   const changeVariable = useCallback(
-    async (name: string, values: string[]) => {
-      const list = vars.map((v) => (v.name === name ? selectValues(v, values) : v));
+    async (name: string, value: VariableValue) => {
+      const list = vars.map((v) => (v.name === name ? setVariableValue(v, value) : v));
       setVars(list);
-      const dependants = list.filter((v) => v.name !== name && dependsOn(v, name));
-      if (dependants.length > 0) {
-        const next = await refreshVariables(list, tick.range, (v) => v.name !== name && dependsOn(v, name));
-        setVars(next);
-      }
+      const next = await refreshVars(list, { kind: 'changed', name }, tick.range);
+      if (next.some((v, i) => v !== list[i])) setVars(next);
     },
-    [vars, tick.range, refreshVariables],
+    [vars, tick.range, refreshVars],
   );
 
   const interpolator: Interpolator = useMemo(
-    () => (text: string, scoped: Record<string, BuiltinValue>, format?: string) =>
-      interpolate(text, vars, { ...dashboardBuiltins(model, tick.range), ...scoped }, format),
+    () => (text: string, scoped: Record<string, BuiltinValue>, datasourceType?: string) =>
+      interpolate(
+        text,
+        {
+          variables: vars,
+          builtins: { ...dashboardBuiltins(model, tick.range), ...scoped },
+          range: tick.range,
+        },
+        datasourceType ? formatForDatasource(datasourceType) : undefined,
+      ),
     [vars, model, tick.range],
   );
 

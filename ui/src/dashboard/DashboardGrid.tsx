@@ -67,9 +67,15 @@ function RowHeader({ row, title, onToggle }: { row: Panel; title: string; onTogg
   return (
     <div class={`dashboard-row${row.collapsed ? ' collapsed' : ''}`}>
       <button type="button" class="row-title" aria-expanded={!row.collapsed} onClick={onToggle}>
-        <span class={`row-chevron${row.collapsed ? ' closed' : ''}`} aria-hidden="true">
-          ⌄
-        </span>
+        <svg
+          class={`row-chevron${row.collapsed ? ' closed' : ''}`}
+          viewBox="0 0 16 16"
+          width="16"
+          height="16"
+          aria-hidden="true"
+        >
+          <path d="M4 6l4 4 4-4" fill="none" stroke="currentColor" stroke-width="1.6" />
+        </svg>
         {title || 'Row title'}
         {row.collapsed && (
           <span class="row-count">

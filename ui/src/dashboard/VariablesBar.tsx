@@ -2,12 +2,17 @@
 // checkboxes for multi-value and All; an input for textbox). Hidden variables
 // (hide: 2) and constants are not shown; hide: 1 hides the label only.
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { ALL_VALUE } from '../_shims/variables';
-import type { Variable, VariableOption } from './model';
+import {
+  ALL_TEXT,
+  ALL_VALUE,
+  type VariableState,
+  type VariableValue,
+  variableText,
+} from '../_shims/variables';
 
 interface VariablesBarProps {
-  variables: Variable[];
-  onChange: (name: string, values: string[]) => void;
+  variables: readonly VariableState[];
+  onChange: (name: string, value: VariableValue) => void;
 }
 
 export function VariablesBar({ variables, onChange }: VariablesBarProps) {
@@ -23,11 +28,16 @@ export function VariablesBar({ variables, onChange }: VariablesBarProps) {
             </label>
           )}
           {v.type === 'textbox' ? (
-            <TextboxVariable variable={v} onChange={(text) => onChange(v.name, [text])} />
+            <TextboxVariable variable={v} onChange={(text) => onChange(v.name, text)} />
           ) : v.type === 'adhoc' ? (
             <span class="variable-value muted">ad hoc filters</span>
           ) : (
-            <VariablePicker variable={v} onChange={(values) => onChange(v.name, values)} />
+            <VariablePicker variable={v} onChange={(value) => onChange(v.name, value)} />
+          )}
+          {v.error && (
+            <span class="variable-error" title={v.error} role="img" aria-label={`Error: ${v.error}`}>
+              !
+            </span>
           )}
         </div>
       ))}
@@ -35,23 +45,18 @@ export function VariablesBar({ variables, onChange }: VariablesBarProps) {
   );
 }
 
-function valuesOf(v: Variable): string[] {
-  const value = v.current?.value;
-  if (value === undefined || value === null) return [];
-  return (Array.isArray(value) ? value : [value]).map(String);
+/** A variable's value as a list. */
+export function valuesOf(v: Pick<VariableState, 'value'>): string[] {
+  return Array.isArray(v.value) ? v.value : [v.value];
 }
 
-/** The picker's button text: the selected texts joined with " + ", as Grafana shows them. */
-export function selectionText(v: Variable): string {
-  const text = v.current?.text;
-  const values = valuesOf(v);
-  if (values.includes(ALL_VALUE)) return 'All';
-  const list = Array.isArray(text) ? text : text !== undefined ? [text] : values;
-  const joined = list.map(String).join(' + ');
-  return joined === '' ? 'None' : joined;
-}
-
-function TextboxVariable({ variable, onChange }: { variable: Variable; onChange: (text: string) => void }) {
+function TextboxVariable({
+  variable,
+  onChange,
+}: {
+  variable: VariableState;
+  onChange: (text: string) => void;
+}) {
   const current = valuesOf(variable)[0] ?? '';
   const [text, setText] = useState(current);
   useEffect(() => setText(current), [current]);
@@ -72,7 +77,7 @@ function TextboxVariable({ variable, onChange }: { variable: Variable; onChange:
   );
 }
 
-/** Toggles `value` in a multi-value selection; All and the others exclude each other. */
+/** Toggles `value` in a multi-value selection: All and the other values exclude each other. */
 export function toggleSelection(selected: string[], value: string, includeAll: boolean): string[] {
   if (value === ALL_VALUE) return [ALL_VALUE];
   const without = selected.filter((s) => s !== ALL_VALUE);
@@ -85,14 +90,14 @@ function VariablePicker({
   variable,
   onChange,
 }: {
-  variable: Variable;
-  onChange: (values: string[]) => void;
+  variable: VariableState;
+  onChange: (value: VariableValue) => void;
 }) {
   const [open, setOpen] = useState(false);
   const [filter, setFilter] = useState('');
   const [selected, setSelected] = useState<string[]>([]);
   const ref = useRef<HTMLDivElement>(null);
-  const multi = variable.multi === true;
+  const multi = variable.multi;
 
   // A multi-value selection is applied when the drop-down closes, as in Grafana.
   const close = (apply: boolean) => {
@@ -118,16 +123,19 @@ function VariablePicker({
     setOpen(true);
   };
 
-  const options: VariableOption[] = variable.options ?? [];
+  const options = variable.includeAll
+    ? [{ text: ALL_TEXT, value: ALL_VALUE }, ...variable.options]
+    : variable.options;
   const q = filter.trim().toLowerCase();
-  const shown = options.filter((o) => q === '' || String(o.text).toLowerCase().includes(q));
+  const shown = options.filter((o) => q === '' || o.text.toLowerCase().includes(q));
   const pick = (value: string) => {
-    if (multi) setSelected(toggleSelection(selected, value, variable.includeAll === true));
+    if (multi) setSelected(toggleSelection(selected, value, variable.includeAll));
     else {
       setOpen(false);
-      if (value !== valuesOf(variable)[0]) onChange([value]);
+      if (value !== valuesOf(variable)[0]) onChange(value);
     }
   };
+  const current = multi ? selected : valuesOf(variable);
 
   return (
     <div class="variable-picker" ref={ref}>
@@ -139,7 +147,7 @@ function VariablePicker({
         aria-expanded={open}
         onClick={toggleOpen}
       >
-        <span class="variable-text">{selectionText(variable)}</span>
+        <span class="variable-text">{variableText(variable) || 'None'}</span>
         <span class="caret" aria-hidden="true">
           ▾
         </span>
@@ -156,7 +164,7 @@ function VariablePicker({
             onKeyDown={(e) => {
               if (e.key === 'Escape') close(false);
               if (e.key === 'Enter') {
-                if (!multi && shown[0]) pick(String(shown[0].value));
+                if (!multi && shown[0]) pick(shown[0].value);
                 else close(true);
               }
             }}
@@ -164,21 +172,19 @@ function VariablePicker({
           <div class="variable-options" role="listbox" aria-multiselectable={multi}>
             {shown.length === 0 && <div class="muted variable-none">No options found</div>}
             {shown.map((o) => {
-              const value = String(o.value);
-              const isSel = (multi ? selected : valuesOf(variable)).includes(value);
+              const isSel = current.includes(o.value);
               return (
-                <div key={value}>
-                  <button
-                    type="button"
-                    role="option"
-                    aria-selected={isSel}
-                    class={`variable-option${isSel ? ' selected' : ''}`}
-                    onClick={() => pick(value)}
-                  >
-                    {multi && <span class={`checkbox${isSel ? ' checked' : ''}`} aria-hidden="true" />}
-                    {String(o.text)}
-                  </button>
-                </div>
+                <button
+                  type="button"
+                  role="option"
+                  key={o.value}
+                  aria-selected={isSel}
+                  class={`variable-option${isSel ? ' selected' : ''}`}
+                  onClick={() => pick(o.value)}
+                >
+                  {multi && <span class={`checkbox${isSel ? ' checked' : ''}`} aria-hidden="true" />}
+                  {o.text}
+                </button>
               );
             })}
           </div>

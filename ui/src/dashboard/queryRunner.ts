@@ -13,8 +13,15 @@ export const MIXED_DATASOURCE = '-- Mixed --';
 export const GRAFANA_DATASOURCE = '-- Grafana --';
 export const DASHBOARD_DATASOURCE = '-- Dashboard --';
 
-/** Interpolates dashboard variables (and the scoped builtins) in `text`; `format` as Grafana's `${x:format}`. */
-export type Interpolator = (text: string, scoped: Record<string, BuiltinValue>, format?: string) => string;
+/**
+ * Interpolates dashboard variables (and the scoped builtins) in `text`; with a datasource type, multi
+ * values take that datasource's format (Prometheus and Loki: regex-escaped `(a|b)`).
+ */
+export type Interpolator = (
+  text: string,
+  scoped: Record<string, BuiltinValue>,
+  datasourceType?: string,
+) => string;
 
 export interface QueryContext {
   settings: FrontendSettings;
@@ -155,8 +162,7 @@ function targetQueries(target: Target, ds: DataSourceSettings, env: TargetEnv): 
   for (const [key, value] of Object.entries(target)) {
     if (!DROPPED.has(key) && !(key in base)) base[key] = value;
   }
-  const format = ds.type === 'prometheus' || ds.type === 'loki' ? ds.type : undefined;
-  if (typeof target.expr === 'string') base.expr = env.ctx.interpolate(target.expr, env.scoped, format);
+  if (typeof target.expr === 'string') base.expr = env.ctx.interpolate(target.expr, env.scoped, ds.type);
   if (typeof target.legendFormat === 'string') base.legendFormat = target.legendFormat;
   if (typeof target.interval === 'string' && target.interval !== '') {
     base.interval = env.ctx.interpolate(target.interval, env.scoped);

@@ -33,8 +33,14 @@ export function revisionOf(res: DashboardResponse): string {
 }
 
 function load(res: DashboardResponse, settings: FrontendSettings): Loaded {
-  const model = migrateDashboard(res.dashboard, datasourceList(settings), settings.defaultDatasource);
-  return { model, meta: res.meta, settings, revision: revisionOf(res) };
+  const { dashboard, warnings } = migrateDashboard(
+    res.dashboard,
+    datasourceList(settings),
+    settings.defaultDatasource,
+  );
+  // What the migration could not convert stays as it was; say so where a developer looks.
+  for (const w of warnings) console.info(`dashboard ${res.dashboard?.uid ?? ''}: ${w}`);
+  return { model: dashboard, meta: res.meta, settings, revision: revisionOf(res) };
 }
 
 export function DashboardPage({ uid }: { uid: string }) {
@@ -99,7 +105,7 @@ export function DashboardPage({ uid }: { uid: string }) {
         {error ? (
           <div class="empty-state">
             <h2>{error.status === 404 ? 'Dashboard not found' : 'Could not load the dashboard'}</h2>
-            <p class="muted">{error.message}</p>
+            {error.message !== 'Dashboard not found' && <p class="muted">{error.message}</p>}
           </div>
         ) : loaded ? (
           <Dashboard key={loaded.revision} model={loaded.model} settings={loaded.settings} />

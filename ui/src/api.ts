@@ -175,6 +175,19 @@ export function getUser(signal?: AbortSignal): Promise<User> {
   return request<User>('GET', '/api/user', { signal });
 }
 
+let userCache: Promise<User> | undefined;
+
+/** The signed-in user, fetched once per session (the top bar shows it on every page). */
+export function currentUser(): Promise<User> {
+  if (!userCache) {
+    userCache = getUser();
+    userCache.catch(() => {
+      userCache = undefined;
+    });
+  }
+  return userCache;
+}
+
 export function changePassword(oldPassword: string, newPassword: string, confirmNew: string) {
   return request<{ message: string }>('PUT', '/api/user/password', {
     body: { oldPassword, newPassword, confirmNew },
@@ -198,6 +211,7 @@ export function getFrontendSettings(): Promise<FrontendSettings> {
 
 function clearCaches(): void {
   settingsCache = undefined;
+  userCache = undefined;
 }
 
 /** The settings' datasources as a list. */

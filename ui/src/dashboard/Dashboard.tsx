@@ -7,8 +7,10 @@ import {
   isRelativeTimeRange,
   parseTimeRange,
   type RawTimeRange,
+  shiftRange,
   type TimeRange,
   toUrlRange,
+  zoomOut,
 } from '../_shims/time';
 import {
   applyUrlValues,
@@ -273,16 +275,39 @@ export function Dashboard({ model, settings }: DashboardProps) {
     [changeRange],
   );
 
-  // Escape leaves full-screen view and closes the inspect drawer.
+  // Grafana's keyboard shortcuts: Esc leaves view/inspect; v views and i inspects the panel under the
+  // mouse; t z zooms out, t ← / t → shift the range; d r refreshes.
+  const hovered = useRef<number | undefined>(undefined);
+  const prefix = useRef('');
+  const keyState = useRef({ inspect, viewPanel, range: tick.range, doRefresh });
+  keyState.current = { inspect, viewPanel, range: tick.range, doRefresh };
   useEffect(() => {
+    const absolute = (r: { from: number; to: number }) =>
+      changeRange({ from: String(r.from), to: String(r.to) });
     const onKey = (e: KeyboardEvent) => {
-      if (e.key !== 'Escape') return;
-      if (inspect) setInspect(undefined);
-      else if (viewPanel !== undefined) setViewPanel(undefined);
+      const target = e.target as HTMLElement | null;
+      if (e.ctrlKey || e.metaKey || e.altKey) return;
+      if (target && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName))) return;
+      const k = keyState.current;
+      const first = prefix.current;
+      prefix.current = '';
+      if (e.key === 'Escape') {
+        if (k.inspect) setInspect(undefined);
+        else if (k.viewPanel !== undefined) setViewPanel(undefined);
+      } else if (first === 't' && e.key === 'z') absolute(zoomOut(k.range, 2));
+      else if (first === 't' && e.key === 'ArrowLeft') absolute(shiftRange(k.range, -1));
+      else if (first === 't' && e.key === 'ArrowRight') absolute(shiftRange(k.range, 1));
+      else if (first === 'd' && e.key === 'r') k.doRefresh();
+      else if (e.key === 't' || e.key === 'd') prefix.current = e.key;
+      else if (e.key === 'v' && (hovered.current !== undefined || k.viewPanel !== undefined)) {
+        setViewPanel(k.viewPanel !== undefined ? undefined : hovered.current);
+      } else if (e.key === 'i' && hovered.current !== undefined) {
+        setInspect({ id: hovered.current, tab: 'data' });
+      }
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
-  }, [inspect, viewPanel]);
+  }, [changeRange]);
 
   const chromeProps = {
     settings,
@@ -292,6 +317,9 @@ export function Dashboard({ model, settings }: DashboardProps) {
     ready: varsReady,
     graphTooltip: model.graphTooltip,
     onView: (id: number) => setViewPanel(id),
+    onHover: (id: number | undefined) => {
+      hovered.current = id;
+    },
     onInspect: (id: number, tab: InspectTab = 'data') => setInspect({ id, tab }),
     onChangeTimeRange,
     sink,

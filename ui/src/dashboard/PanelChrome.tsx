@@ -36,6 +36,8 @@ export interface SharedChromeProps {
   ready: boolean;
   graphTooltip?: number;
   onView: (panelId: number) => void;
+  /** The panel under the mouse (keyboard shortcuts act on it); undefined when the mouse leaves. */
+  onHover: (panelId: number | undefined) => void;
   onInspect: (panelId: number, tab?: InspectTab) => void;
   onChangeTimeRange: (range: { from: number; to: number }) => void;
   sink: PanelDataSink;
@@ -187,8 +189,7 @@ export function PanelChrome(props: PanelChromeProps) {
     plan.request !== undefined &&
     !hasRows(frames) &&
     !NO_DATA_EXEMPT.has(panel.type) &&
-    !OWN_NO_VALUE.has(panel.type) &&
-    errors.length === 0;
+    !OWN_NO_VALUE.has(panel.type);
   const waiting =
     data === undefined && !NO_DATA_EXEMPT.has(panel.type) && (plan.request !== undefined || !ready);
 
@@ -198,6 +199,8 @@ export function PanelChrome(props: PanelChromeProps) {
       class={`panel${panel.transparent ? ' panel-transparent' : ''}${hoverHeader ? ' panel-hover-header' : ''}${props.fill ? ' panel-fill' : ''}`}
       data-panel-type={panel.type}
       aria-label={title || panel.type}
+      onMouseEnter={() => props.onHover(panel.id)}
+      onMouseLeave={() => props.onHover(undefined)}
     >
       {loading && <div class="panel-loading" title="Loading" />}
       <header class="panel-header">

@@ -1,7 +1,8 @@
 // The bar atop every page: home, breadcrumbs (folder / dashboard), links to
 // Dashboards and Explore, the signed-in user and sign out.
 import type { ComponentChildren } from 'preact';
-import { logout } from '../api';
+import { useEffect, useState } from 'preact/hooks';
+import { currentUser, logout } from '../api';
 import { Link } from './Link';
 
 export interface Crumb {
@@ -10,6 +11,18 @@ export interface Crumb {
 }
 
 export function TopBar({ crumbs, children }: { crumbs: Crumb[]; children?: ComponentChildren }) {
+  const [login, setLogin] = useState<string>();
+  useEffect(() => {
+    let live = true;
+    currentUser()
+      .then((u) => live && setLogin(u.login))
+      .catch(() => {
+        // Not signed in: the 401 already sends the browser to the login page.
+      });
+    return () => {
+      live = false;
+    };
+  }, []);
   return (
     <header class="topbar">
       <Link href="/" class="topbar-logo" title="Home">
@@ -35,8 +48,8 @@ export function TopBar({ crumbs, children }: { crumbs: Crumb[]; children?: Compo
         <Link href="/explore" class="topbar-link">
           Explore
         </Link>
-        <Link href="/profile/password" class="topbar-link" title="Change password">
-          Profile
+        <Link href="/profile/password" class="topbar-link" title="Profile: change password">
+          {login ?? 'Profile'}
         </Link>
         <button type="button" class="btn btn-secondary btn-sm" onClick={() => logout()}>
           Sign out

@@ -3,9 +3,9 @@
 // queries once it scrolls into view, again when its request or the refresh
 // token changes, and a newer query cancels the one in flight.
 import { useEffect, useErrorBoundary, useMemo, useRef, useState } from 'preact/hooks';
-import { applyFieldOverrides } from '../_shims/fieldOverrides';
 import { getPanelComponent, type PanelProps } from '../_shims/panels';
 import type { FrontendSettings } from '../api';
+import { applyFieldOverrides } from '../data/fieldOverrides';
 import type { DataFrame } from '../data/frame';
 import type { QueryTick } from './Dashboard';
 import type { InspectTab } from './Inspect';

@@ -15,7 +15,7 @@ export function App() {
     case 'login':
       return <Login search={loc.search} />;
     case 'browse':
-      return <Browse search={loc.search} />;
+      return <Browse search={loc.search} folderUid={route.folderUid} />;
     case 'dashboard':
       // Keyed by uid: another dashboard is a fresh page, not an update of this one.
       return <DashboardPage key={route.uid} uid={route.uid} />;

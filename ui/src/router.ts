@@ -5,7 +5,7 @@ import { useEffect, useState } from 'preact/hooks';
 /** The pages the app knows, matched from a path. */
 export type Route =
   | { name: 'login' }
-  | { name: 'browse' }
+  | { name: 'browse'; folderUid?: string }
   | { name: 'dashboard'; uid: string; slug?: string }
   | { name: 'explore' }
   | { name: 'password' }
@@ -17,6 +17,8 @@ export function matchRoute(path: string): Route {
   if (clean === '/' || clean === '/dashboards') return { name: 'browse' };
   if (clean === '/explore') return { name: 'explore' };
   if (clean === '/profile/password') return { name: 'password' };
+  const f = /^\/dashboards\/f\/([^/]+)(?:\/[^/]*)?$/.exec(clean);
+  if (f) return { name: 'browse', folderUid: decodeURIComponent(f[1]) };
   const d = /^\/d\/([^/]+)(?:\/([^/]+))?$/.exec(clean);
   if (d) return { name: 'dashboard', uid: decodeURIComponent(d[1]), slug: d[2] && decodeURIComponent(d[2]) };
   return { name: 'notFound', path };

@@ -87,7 +87,8 @@ function tagColor(tag: string): string {
   return TAG_COLORS[h % TAG_COLORS.length];
 }
 
-export function Browse({ search: qs }: { search: string }) {
+/** The dashboard browser; with `folderUid`, one folder's page (`/dashboards/f/<uid>/`). */
+export function Browse({ search: qs, folderUid }: { search: string; folderUid?: string }) {
   const params = new URLSearchParams(qs);
   const query = params.get('query') ?? '';
   const tags = params.getAll('tag');
@@ -118,22 +119,42 @@ export function Browse({ search: qs }: { search: string }) {
     if (!tags.includes(t)) writeUrl(text, [...tags, t]);
   };
 
-  const groups = useMemo(() => groupByFolder(hits ?? []), [hits]);
+  const allGroups = useMemo(() => groupByFolder(hits ?? []), [hits]);
+  const folder = folderUid === undefined ? undefined : allGroups.find((g) => g.uid === folderUid);
+  const groups = folderUid === undefined ? allGroups : folder ? [folder] : [];
   const filtering = query.trim() !== '' || tags.length > 0;
   const matches = useMemo(
     () =>
       (hits ?? [])
-        .filter((h) => h.type === 'dash-db' && matchesSearch(h, query, tags))
+        .filter(
+          (h) =>
+            h.type === 'dash-db' &&
+            (folderUid === undefined || h.folderUid === folderUid) &&
+            matchesSearch(h, query, tags),
+        )
         .sort((a, b) => a.title.localeCompare(b.title)),
-    [hits, query, tags.join('\u0000')],
+    [hits, query, tags.join('\u0000'), folderUid],
   );
 
   return (
     <div class="app">
-      <TopBar crumbs={[{ text: 'Dashboards', url: '/dashboards' }]} />
+      <TopBar
+        crumbs={
+          folderUid === undefined
+            ? [{ text: 'Dashboards', url: '/dashboards' }]
+            : [
+                { text: 'Dashboards', url: '/dashboards' },
+                { text: folder?.title ?? folderUid, url: '' },
+              ]
+        }
+      />
       <main class="page-body">
-        <h1 class="page-title">Dashboards</h1>
-        <p class="muted page-subtitle">Create and manage dashboards to visualize your data</p>
+        <h1 class="page-title">{folderUid === undefined ? 'Dashboards' : (folder?.title ?? 'Folder')}</h1>
+        <p class="muted page-subtitle">
+          {folderUid === undefined
+            ? 'Create and manage dashboards to visualize your data'
+            : 'Dashboards in this folder'}
+        </p>
         <div class="browse-filters">
           <input
             class="input search-input"
@@ -194,10 +215,12 @@ export function Browse({ search: qs }: { search: string }) {
                 ))
               )
             ) : groups.length === 0 ? (
-              <div class="empty-state">No dashboards yet.</div>
+              <div class="empty-state">
+                {folderUid === undefined ? 'No dashboards yet.' : 'Folder not found.'}
+              </div>
             ) : (
               groups.map((g) => {
-                const isOpen = open[g.uid] ?? g.uid === '';
+                const isOpen = open[g.uid] ?? (g.uid === '' || g.uid === folderUid);
                 return (
                   <div key={g.uid || '(root)'} class="browse-folder">
                     {g.uid !== '' && (

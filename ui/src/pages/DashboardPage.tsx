@@ -93,7 +93,9 @@ export function DashboardPage({ uid }: { uid: string }) {
   if (loaded?.meta.folderTitle) {
     crumbs.push({
       text: loaded.meta.folderTitle,
-      url: `/dashboards?query=${encodeURIComponent(loaded.meta.folderTitle)}`,
+      url: loaded.meta.folderUid
+        ? `/dashboards/f/${encodeURIComponent(loaded.meta.folderUid)}/`
+        : '/dashboards',
     });
   }
   crumbs.push({ text: loaded?.model.title ?? (error ? 'Error' : 'Loading...'), url: '' });

@@ -16,6 +16,8 @@ describe('matchRoute', () => {
     ['/', { name: 'browse' }],
     ['/dashboards', { name: 'browse' }],
     ['/dashboards/', { name: 'browse' }],
+    ['/dashboards/f/abc/', { name: 'browse', folderUid: 'abc' }],
+    ['/dashboards/f/abc/my-folder', { name: 'browse', folderUid: 'abc' }],
     ['/login', { name: 'login' }],
     ['/explore', { name: 'explore' }],
     ['/profile/password', { name: 'password' }],

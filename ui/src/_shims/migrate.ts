@@ -50,7 +50,11 @@ function clone<T>(v: T): T {
 
 // ---- Datasource references ----
 
+/** Refs that name no datasource of ours but mean something (mixed, Grafana's built-in, expressions). */
+const SPECIAL_UIDS = new Set(['-- Mixed --', '-- Grafana --', 'grafana', '-- Dashboard --', '__expr__']);
+
 interface DsContext {
+  warnings: string[];
   datasources: readonly DataSourceSettings[];
   defaultDs?: DataSourceSettings;
   /** Datasource variables by name -> the plugin type they select. */
@@ -74,7 +78,23 @@ function nameToRef(value: unknown, ctx: DsContext, defaultAsNull: boolean): Data
     const ref = value as DataSourceRef;
     if (typeof ref.uid === 'string') {
       const v = variableName(ref.uid);
-      if (v && !ref.type && ctx.dsVariables.has(v)) return { type: ctx.dsVariables.get(v), uid: ref.uid };
+      if (v) {
+        if (!ref.type && ctx.dsVariables.has(v)) return { type: ctx.dsVariables.get(v), uid: ref.uid };
+        return { ...ref };
+      }
+      if (ctx.datasources.some((d) => d.uid === ref.uid) || SPECIAL_UIDS.has(ref.uid)) return { ...ref };
+      // Deliberately kinder than Grafana: a uid from another installation (exported dashboards carry
+      // them) is pointed at this installation's datasource of the same type, or matched by name.
+      const byName = ctx.datasources.find((d) => d.name === ref.uid);
+      if (byName) return refOf(byName);
+      const sameType = ref.type
+        ? ((ctx.defaultDs?.type === ref.type ? ctx.defaultDs : undefined) ??
+          ctx.datasources.find((d) => d.type === ref.type))
+        : undefined;
+      if (sameType) {
+        ctx.warnings.push(`datasource uid ${ref.uid} not found; using ${sameType.name} (${ref.type})`);
+        return refOf(sameType);
+      }
       return { ...ref };
     }
     if (ref.uid == null && ref.type) {
@@ -235,6 +255,7 @@ function upgradeRows(dash: Json): void {
       yPos++;
     }
     const area = new RowArea(rowHeight, yPos);
+    let bottom = 0;
     for (const p of Array.isArray(row.panels) ? row.panels.filter(isObj) : []) {
       const span = num(p.span) || DEFAULT_PANEL_SPAN;
       const w = Math.max(1, Math.min(GRID_COLUMNS, Math.floor(span) * (GRID_COLUMNS / 12)));
@@ -244,6 +265,7 @@ function upgradeRows(dash: Json): void {
       const g = { x: pos.x, y: yPos + pos.y, w, h };
       p.gridPos = g;
       area.add(g);
+      if (!rowPanel?.collapsed) bottom = Math.max(bottom, g.y + g.h);
       if (p.minSpan) p.minSpan = Math.min(GRID_COLUMNS, (GRID_COLUMNS / 12) * (num(p.minSpan) ?? 0));
       delete p.span;
       delete p.height;
@@ -251,7 +273,9 @@ function upgradeRows(dash: Json): void {
       else panels.push(p);
     }
     if (rowPanel) panels.push(rowPanel);
-    if (!rowPanel?.collapsed) yPos += rowHeight;
+    // Grafana advances by the row's height and lets the grid push overlapping panels down when it
+    // lays them out; our grid does not compact, so the next row starts below the tallest panel.
+    if (!rowPanel?.collapsed) yPos = Math.max(yPos + rowHeight, bottom);
   }
   dash.panels = panels;
 }
@@ -835,7 +859,7 @@ export function migrateDashboard(
       dsVariables.set(v.name, v.query);
     }
   }
-  const ctx: DsContext = { datasources, defaultDs, dsVariables };
+  const ctx: DsContext = { datasources, defaultDs, dsVariables, warnings };
 
   const guard = (name: string, fn: () => void) => {
     try {
@@ -894,7 +918,7 @@ export function migrateDashboard(
   delete dash.__inputs;
   delete dash.__requires;
   dash.schemaVersion = Math.max(LATEST_SCHEMA_VERSION, oldVersion);
-  return { dashboard: dash as unknown as Dashboard, warnings };
+  return { dashboard: dash as unknown as Dashboard, warnings: [...new Set(warnings)] };
 }
 
 /** Every panel of a migrated dashboard, rows' children included, in grid order. */

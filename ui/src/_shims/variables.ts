@@ -271,7 +271,7 @@ export function interpolate(
     ) => {
       const name = (v1 || v2 || v3) as string;
       const fmt: Format | undefined = f2 || f3 || format;
-      const scoped = ctx.scoped?.[name];
+      const scoped = ctx.scoped && Object.hasOwn(ctx.scoped, name) ? ctx.scoped[name] : undefined;
       if (scoped) {
         const info = { name, multi: Array.isArray(scoped.value), includeAll: false };
         return applyFormat(scoped.value, scoped.text, info, fmt);
@@ -335,7 +335,8 @@ function applyFormat(
     id = parts[0];
     args = parts.slice(1);
   }
-  const formatter = FORMATS[id] ?? FORMATS.glob;
+  // Unknown format ids fall back to glob, as Grafana does (own keys only: `${x:constructor}` is unknown).
+  const formatter = Object.hasOwn(FORMATS, id) ? FORMATS[id] : FORMATS.glob;
   return formatter(
     { value: raw !== undefined && typeof raw === 'number' ? raw : value, text, variable: info },
     args,

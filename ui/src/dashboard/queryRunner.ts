@@ -2,7 +2,13 @@
 // Grafana's PanelQueryRunner does (hidden targets out, datasource per target
 // or panel, maxDataPoints, interval, variables interpolated), run with
 // cancellation, and the answer decoded into frames with their field config.
-import { type BuiltinValue, builtinVariables, intervalToMs, panelInterval } from '../_shims/interval';
+import {
+  type BuiltinValue,
+  builtinVariables,
+  intervalToMs,
+  panelInterval,
+  queryBuiltins,
+} from '../_shims/interval';
 import { applyPanelTimeOverrides, type TimeRange } from '../_shims/time';
 import { type DsQuery, type DsQueryRequest, dsQuery, type FrontendSettings, findDatasource } from '../api';
 import type { DataFrame } from '../data/frame';
@@ -118,7 +124,13 @@ export function buildPanelQuery(panel: Panel, ctx: QueryContext): PanelQueryPlan
   const errors: string[] = [];
   const refIdAlias: Record<string, string> = {};
   const queries: DsQuery[] = [];
-  let scoped: Record<string, BuiltinValue> = {};
+  // What panel components see (display names, links): the panel's interval, its datasource's scrape.
+  const panelScrape = scrapeMs(panelDs?.jsonData?.timeInterval);
+  const scoped = builtinVariables(
+    range,
+    { interval, intervalMs },
+    panelScrape > 0 ? panelScrape : DEFAULT_SCRAPE_MS,
+  );
   for (const target of panel.targets ?? []) {
     if (target.hide) continue;
     const targetKey = refKey(target.datasource);
@@ -132,10 +144,8 @@ export function buildPanelQuery(panel: Panel, ctx: QueryContext): PanelQueryPlan
       errors.push(`Datasource ${targetKey ?? panelKey ?? 'default'} was not found`);
       continue;
     }
-    const scrape = scrapeMs(ds.jsonData?.timeInterval);
-    scoped = builtinVariables(range, { interval, intervalMs }, scrape > 0 ? scrape : DEFAULT_SCRAPE_MS);
     queries.push(
-      ...targetQueries(target, ds, { scoped, interval, intervalMs, maxDataPoints, ctx, refIdAlias }),
+      ...targetQueries(target, ds, { range, interval, intervalMs, maxDataPoints, ctx, refIdAlias }),
     );
   }
   const request =
@@ -146,7 +156,7 @@ export function buildPanelQuery(panel: Panel, ctx: QueryContext): PanelQueryPlan
 }
 
 interface TargetEnv {
-  scoped: Record<string, BuiltinValue>;
+  range: { from: number; to: number };
   interval: string;
   intervalMs: number;
   maxDataPoints: number;
@@ -162,11 +172,33 @@ function targetQueries(target: Target, ds: DataSourceSettings, env: TargetEnv): 
   for (const [key, value] of Object.entries(target)) {
     if (!DROPPED.has(key) && !(key in base)) base[key] = value;
   }
-  if (typeof target.expr === 'string') base.expr = env.ctx.interpolate(target.expr, env.scoped, ds.type);
+  const lokiType =
+    target.queryType === 'instant' || target.queryType === 'range'
+      ? target.queryType
+      : target.instant === true
+        ? 'instant'
+        : 'range';
+  const targetInterval =
+    typeof target.interval === 'string' && target.interval !== ''
+      ? env.ctx.interpolate(target.interval, {})
+      : undefined;
+  if (targetInterval !== undefined) base.interval = targetInterval;
+  // The builtins this query sees are those Grafana's backend for its datasource substitutes
+  // (Prometheus: $__interval is the step; Loki: $__auto).
+  const scoped = queryBuiltins(
+    env.range,
+    { interval: env.interval, intervalMs: env.intervalMs },
+    {
+      dsType: ds.type,
+      maxDataPoints: env.maxDataPoints,
+      targetInterval,
+      intervalFactor: typeof target.intervalFactor === 'number' ? target.intervalFactor : undefined,
+      dsTimeInterval: ds.jsonData?.timeInterval,
+      queryType: lokiType,
+    },
+  );
+  if (typeof target.expr === 'string') base.expr = env.ctx.interpolate(target.expr, scoped, ds.type);
   if (typeof target.legendFormat === 'string') base.legendFormat = target.legendFormat;
-  if (typeof target.interval === 'string' && target.interval !== '') {
-    base.interval = env.ctx.interpolate(target.interval, env.scoped);
-  }
   base.intervalMs = env.intervalMs;
   base.maxDataPoints = env.maxDataPoints;
 
@@ -186,13 +218,7 @@ function targetQueries(target: Target, ds: DataSourceSettings, env: TargetEnv): 
     return [{ ...base, range, instant }];
   }
   if (ds.type === 'loki') {
-    const queryType =
-      target.queryType === 'instant' || target.queryType === 'range'
-        ? target.queryType
-        : target.instant === true
-          ? 'instant'
-          : 'range';
-    base.queryType = queryType;
+    base.queryType = lokiType;
     const dsMax = Number(ds.jsonData?.maxLines);
     base.maxLines =
       typeof target.maxLines === 'number' && target.maxLines > 0

@@ -167,6 +167,36 @@ describe('request', () => {
   });
 });
 
+describe('builtins as the datasource backends substitute them', () => {
+  it.each<[string, Partial<Panel>, string]>([
+    [
+      'Prometheus $__interval is the step',
+      { targets: [{ refId: 'A', expr: 'rate(x[$__interval])' }] },
+      'rate(x[5s])',
+    ],
+    [
+      'a target min step raises the Prometheus step',
+      { targets: [{ refId: 'A', expr: 'rate(x[$__interval])', interval: '1m' }] },
+      'rate(x[1m])',
+    ],
+    [
+      'Loki $__auto of a range query is the step',
+      { datasource: { uid: 'loki' }, targets: [{ refId: 'A', expr: 'count_over_time({a="b"}[$__auto])' }] },
+      'count_over_time({a="b"}[5s])',
+    ],
+    [
+      'Loki $__auto of an instant query is the whole range',
+      {
+        datasource: { uid: 'loki' },
+        targets: [{ refId: 'A', expr: 'count_over_time({a="b"}[$__auto])', queryType: 'instant' }],
+      },
+      'count_over_time({a="b"}[1h])',
+    ],
+  ])('%s', (_name, over, expr) => {
+    expect(buildPanelQuery(panel(over), ctx()).request?.queries[0].expr).toBe(expr);
+  });
+});
+
 describe('prometheus range and instant', () => {
   it.each<[string, { range?: boolean; instant?: boolean }, [string, boolean, boolean][]]>([
     ['neither flag is a range query', {}, [['A', true, false]]],

@@ -13,6 +13,7 @@ import {
   zoomOut,
 } from '../_shims/time';
 import {
+  ALL_VALUE,
   applyUrlValues,
   formatForDatasource,
   initVariables,
@@ -35,10 +36,18 @@ import {
 } from '../router';
 import { DashboardGrid } from './DashboardGrid';
 import { Inspect, type InspectTab } from './Inspect';
-import { collapseRow, expandRow, findPanel, normalizePanels } from './layout';
+import {
+  collapseRow,
+  expandRow,
+  findPanel,
+  normalizePanels,
+  type RepeatValue,
+  repeatPanels,
+  type ScopedVars,
+} from './layout';
 import type { Dashboard as DashboardModel, Panel } from './model';
 import { PanelChrome, type PanelDataSink, type PanelSnapshot } from './PanelChrome';
-import type { Interpolator } from './queryRunner';
+import { DISPLAY_TEXT, type Interpolator } from './queryRunner';
 import { parseRefreshInterval, RefreshPicker, refreshIntervals } from './RefreshPicker';
 import { TimePicker } from './TimePicker';
 import { VariablesBar } from './VariablesBar';
@@ -244,16 +253,27 @@ export function Dashboard({ model, settings }: DashboardProps) {
   );
 
   const interpolator: Interpolator = useMemo(
-    () => (text: string, scoped: Record<string, BuiltinValue>, datasourceType?: string) =>
-      interpolate(
-        text,
-        {
-          variables: vars,
-          builtins: { ...dashboardBuiltins(model, tick.range), ...scoped },
-          range: tick.range,
-        },
-        datasourceType ? formatForDatasource(datasourceType) : undefined,
-      ),
+    () =>
+      (
+        text: string,
+        scoped: Record<string, BuiltinValue>,
+        datasourceType?: string,
+        scopedVars?: ScopedVars,
+      ) =>
+        interpolate(
+          text,
+          {
+            variables: vars,
+            builtins: { ...dashboardBuiltins(model, tick.range), ...scoped },
+            range: tick.range,
+            scoped: scopedVars,
+          },
+          datasourceType === DISPLAY_TEXT
+            ? 'text'
+            : datasourceType
+              ? formatForDatasource(datasourceType)
+              : undefined,
+        ),
     [vars, model, tick.range],
   );
 
@@ -324,8 +344,10 @@ export function Dashboard({ model, settings }: DashboardProps) {
     onChangeTimeRange,
     sink,
   };
-  const viewed = viewPanel === undefined ? undefined : findPanel(panels, viewPanel);
-  const inspected = inspect ? findPanel(panels, inspect.id) : undefined;
+  // Repeated panels: one copy per value of their variable (re-made when the variables change).
+  const shown = useMemo(() => repeatPanels(panels, (name) => repeatValues(vars, name)), [panels, vars]);
+  const viewed = viewPanel === undefined ? undefined : findPanel(shown, viewPanel);
+  const inspected = inspect ? findPanel(shown, inspect.id) : undefined;
 
   return (
     <div class="dashboard">
@@ -350,7 +372,7 @@ export function Dashboard({ model, settings }: DashboardProps) {
         </div>
       ) : (
         <DashboardGrid
-          panels={panels}
+          panels={shown}
           onToggleRow={toggleRow}
           interpolate={interpolator}
           chrome={chromeProps}
@@ -370,6 +392,16 @@ export function Dashboard({ model, settings }: DashboardProps) {
       )}
     </div>
   );
+}
+
+/** The values a panel repeated over variable `name` gets: those selected, or every option for All. */
+export function repeatValues(vars: readonly VariableState[], name: string): RepeatValue[] | undefined {
+  const v = vars.find((x) => x.name === name);
+  if (!v) return undefined;
+  const values = Array.isArray(v.value) ? v.value : [v.value];
+  if (values.includes(ALL_VALUE)) return v.options.map((o) => ({ text: o.text, value: o.value }));
+  const texts = Array.isArray(v.text) ? v.text : [v.text];
+  return values.map((value, i) => ({ value, text: texts[i] ?? value }));
 }
 
 /** Variables every query sees besides the panel's own interval ones: the dashboard's identity. */

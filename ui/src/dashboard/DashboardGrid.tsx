@@ -5,7 +5,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { computeLayout } from './layout';
 import type { Panel } from './model';
 import { PanelChrome, type SharedChromeProps } from './PanelChrome';
-import type { Interpolator } from './queryRunner';
+import { DISPLAY_TEXT, type Interpolator } from './queryRunner';
 
 interface GridProps {
   panels: Panel[];
@@ -50,7 +50,7 @@ export function DashboardGrid({ panels, onToggleRow, interpolate, chrome }: Grid
           {panel.type === 'row' ? (
             <RowHeader
               row={panel}
-              title={interpolate(panel.title ?? '', {})}
+              title={interpolate(panel.title ?? '', {}, DISPLAY_TEXT)}
               onToggle={() => onToggleRow(panel)}
             />
           ) : (

@@ -12,6 +12,7 @@ import type { InspectTab } from './Inspect';
 import type { Panel } from './model';
 import {
   buildPanelQuery,
+  DISPLAY_TEXT,
   type Interpolator,
   type PanelData,
   type PanelQueryPlan,
@@ -103,13 +104,22 @@ function useSize(ref: preact.RefObject<HTMLElement>, enabled: boolean): { width:
 }
 
 export function PanelChrome(props: PanelChromeProps) {
-  const { panel, settings, tick, interpolate, timeZone, ready, sink } = props;
+  const { panel, settings, tick, timeZone, ready, sink } = props;
+  // A repeated panel's copy interpolates with its own value of the variable.
+  const interpolate: Interpolator = useMemo(
+    () =>
+      panel.scopedVars
+        ? (text, scoped, dsType, scopedVars) =>
+            props.interpolate(text, scoped, dsType, { ...panel.scopedVars, ...scopedVars })
+        : props.interpolate,
+    [props.interpolate, panel.scopedVars],
+  );
   const ref = useRef<HTMLDivElement>(null);
   const inView = useInView(ref);
   const measured = useSize(ref, props.fill === true);
   const width = props.fill ? measured.width : props.width;
   const height = props.fill ? measured.height : props.height;
-  const title = interpolate(panel.title ?? '', {});
+  const title = interpolate(panel.title ?? '', {}, DISPLAY_TEXT);
   const hoverHeader = title.trim() === '';
   const innerWidth = Math.max(0, width - PADDING * 2 - BORDER * 2);
   const innerHeight = Math.max(
@@ -183,7 +193,7 @@ export function PanelChrome(props: PanelChromeProps) {
 
   const errors = data?.errors ?? [];
   const errorText = errors.map((e) => (e.refId ? `${e.refId}: ${e.message}` : e.message)).join('\n');
-  const description = panel.description ? interpolate(panel.description, {}) : '';
+  const description = panel.description ? interpolate(panel.description, {}, DISPLAY_TEXT) : '';
   const noData =
     data !== undefined &&
     plan.request !== undefined &&

@@ -198,3 +198,70 @@ export function allPanels(panels: Panel[]): Panel[] {
 export function findPanel(panels: Panel[], id: number): Panel | undefined {
   return allPanels(panels).find((p) => p.id === id);
 }
+
+// ---- Repeated panels ----
+
+/** One value a panel is repeated for (the variable's text and value). */
+export interface RepeatValue {
+  text: string;
+  value: string;
+}
+
+/** The variable values a panel is repeated for, as the panel's `scopedVars` holds them. */
+export type ScopedVars = Record<string, { text: string; value: string }>;
+
+/**
+ * Repeats every panel that has `repeat: <variable>` once per selected value (All: every option), as
+ * Grafana does: side by side (`repeatDirection: 'h'`, at most `maxPerRow`, default 4, per line) or
+ * stacked ('v'); each copy carries the value in `scopedVars`; the panels below move down to make room.
+ * Copies after the first get fresh ids above every existing one.
+ */
+export function repeatPanels(
+  panels: Panel[],
+  valuesOf: (name: string) => RepeatValue[] | undefined,
+): Panel[] {
+  let out = sortByGridPos(panels);
+  let nextId = out.reduce((m, p) => Math.max(m, p.id, ...(p.panels ?? []).map((c) => c.id)), 0) + 1;
+  for (let i = 0; i < out.length; i++) {
+    const p = out[i];
+    if (p.type === 'row' || typeof p.repeat !== 'string' || p.repeat === '' || p.scopedVars) continue;
+    const values = valuesOf(p.repeat);
+    if (!values || values.length === 0) continue;
+    const pos = normalizeGridPos(p.gridPos);
+    const vertical = p.repeatDirection === 'v';
+    const maxPerRow = typeof p.maxPerRow === 'number' && p.maxPerRow > 0 ? p.maxPerRow : 4;
+    const w = vertical
+      ? pos.w
+      : Math.max(1, Math.floor(Math.max(GRID_COLUMNS / values.length, GRID_COLUMNS / maxPerRow)));
+    const copies: Panel[] = [];
+    let x = vertical ? pos.x : 0;
+    let y = pos.y;
+    for (const [k, v] of values.entries()) {
+      copies.push({
+        ...p,
+        id: k === 0 ? p.id : nextId++,
+        gridPos: { x, y, w, h: pos.h },
+        scopedVars: { [p.repeat]: { text: v.text, value: v.value } },
+        repeatPanelId: k === 0 ? undefined : p.id,
+      });
+      if (vertical) y += pos.h;
+      else {
+        x += w;
+        if (x + w > GRID_COLUMNS) {
+          x = 0;
+          y += pos.h;
+        }
+      }
+    }
+    const bottom = copies.reduce((m, c) => Math.max(m, c.gridPos.y + c.gridPos.h), pos.y + pos.h);
+    const push = bottom - (pos.y + pos.h);
+    const rest = out
+      .slice(i + 1)
+      .map((q) =>
+        q.gridPos.y >= pos.y + pos.h ? { ...q, gridPos: { ...q.gridPos, y: q.gridPos.y + push } } : q,
+      );
+    out = [...out.slice(0, i), ...copies, ...rest];
+    i += copies.length - 1;
+  }
+  return out;
+}

@@ -52,6 +52,9 @@ export interface Panel {
   transparent?: boolean;
   repeat?: string;
   repeatDirection?: 'h' | 'v';
+  maxPerRow?: number;
+  /** Set on the copies of a repeated panel: the variable's value this copy shows. */
+  scopedVars?: Record<string, { text: string; value: string }>;
   /** Rows only: whether collapsed, and (when collapsed) the panels they hold. */
   collapsed?: boolean;
   panels?: Panel[];

@@ -12,6 +12,7 @@ import {
 import { applyPanelTimeOverrides, type TimeRange } from '../_shims/time';
 import { type DsQuery, type DsQueryRequest, dsQuery, type FrontendSettings, findDatasource } from '../api';
 import type { DataFrame } from '../data/frame';
+import type { ScopedVars } from './layout';
 import type { DataSourceRef, DataSourceSettings, Panel, Target } from './model';
 
 /** Grafana's pseudo datasources: a panel whose targets each name their own, and the built-in one. */
@@ -21,13 +22,19 @@ export const DASHBOARD_DATASOURCE = '-- Dashboard --';
 
 /**
  * Interpolates dashboard variables (and the scoped builtins) in `text`; with a datasource type, multi
- * values take that datasource's format (Prometheus and Loki: regex-escaped `(a|b)`).
+ * values take that datasource's format (Prometheus and Loki: regex-escaped `(a|b)`); with
+ * `DISPLAY_TEXT`, variables give their display text (`a + b`, `All`), as Grafana titles do.
  */
 export type Interpolator = (
   text: string,
   scoped: Record<string, BuiltinValue>,
   datasourceType?: string,
+  /** A repeated panel's own values (`scopedVars`), which win over the dashboard's. */
+  scopedVars?: ScopedVars,
 ) => string;
+
+/** The Interpolator's "type" for titles and descriptions: Grafana's `text` format. */
+export const DISPLAY_TEXT = 'text';
 
 export interface QueryContext {
   settings: FrontendSettings;

@@ -10,6 +10,7 @@ import {
   normalizeGridPos,
   packLayout,
   panelHeight,
+  repeatPanels,
 } from '../../src/dashboard/layout';
 import type { Panel } from '../../src/dashboard/model';
 
@@ -199,5 +200,61 @@ describe('rows', () => {
   it('ignores an unknown row or one already in the wanted state', () => {
     expect(collapseRow(dashboard, 99)).toBe(dashboard);
     expect(expandRow(dashboard, 1)).toBe(dashboard);
+  });
+});
+
+describe('repeatPanels', () => {
+  const values = (n: number) => Array.from({ length: n }, (_, i) => ({ text: `v${i}`, value: `v${i}` }));
+  const repeated = (extra: Partial<Panel>) => panel(1, 0, 0, 24, 4, { repeat: 'host', ...extra });
+  const boxes = (ps: Panel[]) => ps.map((p) => [p.id, p.gridPos.x, p.gridPos.y, p.gridPos.w]);
+
+  it('puts copies side by side, at most maxPerRow (4) per line, and pushes what is below down', () => {
+    const out = repeatPanels([repeated({}), panel(2, 0, 4, 24, 2)], () => values(6));
+    expect(boxes(out)).toEqual([
+      [1, 0, 0, 6],
+      [3, 6, 0, 6],
+      [4, 12, 0, 6],
+      [5, 18, 0, 6],
+      [6, 0, 4, 6],
+      [7, 6, 4, 6],
+      [2, 0, 8, 24],
+    ]);
+    expect(out.slice(0, 6).map((p) => p.scopedVars?.host.value)).toEqual([
+      'v0',
+      'v1',
+      'v2',
+      'v3',
+      'v4',
+      'v5',
+    ]);
+  });
+
+  it('splits the width among fewer values than maxPerRow', () => {
+    expect(boxes(repeatPanels([repeated({})], () => values(2)))).toEqual([
+      [1, 0, 0, 12],
+      [2, 12, 0, 12],
+    ]);
+    expect(boxes(repeatPanels([repeated({ maxPerRow: 2 })], () => values(3)))).toEqual([
+      [1, 0, 0, 12],
+      [2, 12, 0, 12],
+      [3, 0, 4, 12],
+    ]);
+  });
+
+  it('stacks copies when the direction is vertical', () => {
+    const out = repeatPanels([panel(1, 6, 0, 12, 3, { repeat: 'host', repeatDirection: 'v' })], () =>
+      values(3),
+    );
+    expect(boxes(out)).toEqual([
+      [1, 6, 0, 12],
+      [2, 6, 3, 12],
+      [3, 6, 6, 12],
+    ]);
+  });
+
+  it('leaves a panel alone when its variable is unknown or empty', () => {
+    const p = [repeated({})];
+    expect(repeatPanels(p, () => undefined)).toEqual(p);
+    expect(repeatPanels(p, () => [])).toEqual(p);
   });
 });

@@ -11,5 +11,8 @@ export default defineConfig({
     include: ['tests/unit/**/*.test.ts'],
     environment: 'node',
     env: { TZ: 'UTC' },
+    // Oracle tests run thousands of cases through @grafana/data; on a busy shared
+    // machine they can pass the 5 s default without being wrong.
+    testTimeout: 60000,
   },
 });

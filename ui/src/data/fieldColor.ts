@@ -56,14 +56,40 @@ const COLORBLIND = [
   '#FFFFFF',
 ];
 
-// Nine evenly spaced samples of d3's perceptual ramps; we interpolate linearly
-// between them (Grafana reads a 256-entry table, so colours can differ slightly).
+// 33 evenly spaced samples of d3's perceptual ramps (packed hex); we interpolate
+// linearly between them. Grafana reads d3's 256-entry tables, so colours can
+// differ by a few units per channel (tests bound it).
+function ramp(packed: string): string[] {
+  const out: string[] = [];
+  for (let i = 0; i + 6 <= packed.length; i += 6) out.push(`#${packed.slice(i, i + 6)}`);
+  return out;
+}
 const RAMPS: Record<string, string[]> = {
-  'continuous-viridis': '#440154 #472d7b #3b528b #2c728e #21918c #28ae80 #5ec962 #addc30 #fde725'.split(' '),
-  'continuous-magma': '#000004 #1d1147 #51127c #832681 #b73779 #e75263 #fc8961 #fec488 #fcfdbf'.split(' '),
-  'continuous-plasma': '#0d0887 #4c02a1 #7e03a8 #aa2395 #cc4778 #e66c5c #f89540 #fdc527 #f0f921'.split(' '),
-  'continuous-inferno': '#000004 #210c4a #57106e #8a226a #bc3754 #e45a31 #f98e09 #f9cb35 #fcffa4'.split(' '),
-  'continuous-cividis': '#002051 #11366c #3c4d6e #62646f #7f7c75 #9a9478 #bbaf71 #e2cb5c #fdea45'.split(' '),
+  'continuous-viridis': ramp(
+    '440154470d6048186a482374472d7b4537814240863e49893b528b375b8d33638d2f6b8e2c728e297a8e26828e23898e' +
+      '21918c1f988b1fa08822a78528ae8032b67a3fbc734ec36b5ec96270cf5784d44b98d83eaddc30c2df23d8e219ece51b' +
+      'fde725',
+  ),
+  'continuous-magma': ramp(
+    '0000040303120a0822130d341d114729115a36106b440f7651127c5d177f6a1c81762181832681902a819c2e7faa337d' +
+      'b73779c43c75d0416fdc4869e75263ef5d5ef56b5cf9795dfc8961fd9869fea772feb67cfec488fed395fde2a3fcf0b2' +
+      'fcfdbf',
+  ),
+  'continuous-plasma': ramp(
+    '0d08872206903105973f049c4c02a15901a56600a77201a87e03a88a09a59511a1a01a9caa2395b32c8ebc3587c43e7f' +
+      'cc4778d35171da5a6ae06363e66c5ceb7655f0804ef58b47f89540fba139fdac33feb82cfdc527fcd225f8df25f4ed27' +
+      'f0f921',
+  ),
+  'continuous-inferno': ramp(
+    '0000040403120b0724150b37210c4a2f0a5b3d09654a0c6b57106e64156e71196e7d1e6d8a226a972766a32c61b0315b' +
+      'bc3754c73e4cd24644db503be45a31eb6628f1731df68013f98e09fb9d07fcac11fbbc21f9cb35f5db4cf2ea69f3f68a' +
+      'fcffa4',
+  ),
+  'continuous-cividis': ramp(
+    '00205100265d012b6508316911366c1c3c6e26426e31476e3c4d6e47536d51586e5a5e6e62646f6a6a70727071797673' +
+      '7f7c758682768c8877938e789a9478a19b78a9a177b2a874bbaf71c5b66dcebd68d8c462e2cb5cebd355f3da4ffae249' +
+      'fdea45',
+  ),
 };
 
 // Schemes Grafana interpolates with a B-spline through named colours.

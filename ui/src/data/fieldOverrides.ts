@@ -202,10 +202,16 @@ function unsetPath(obj: Record<string, unknown>, path: string[]): void {
   if (parent && typeof parent === 'object') delete (parent as Record<string, unknown>)[path[path.length - 1]];
 }
 
-/** The base step of a thresholds config as -Infinity (dashboard JSON writes null). */
+/**
+ * The first threshold step always starts at -Infinity: dashboard JSON writes
+ * it as null or leaves `value` out, and Grafana's app forces it on load (for
+ * the defaults and for thresholds in overrides). A missing mode is absolute.
+ */
 function fixBaseStep(t: ThresholdsConfig | undefined): void {
-  const base = t?.steps?.[0];
-  if (base && base.value === null) base.value = Number.NEGATIVE_INFINITY;
+  if (!t || typeof t !== 'object') return;
+  if (!t.mode) t.mode = 'absolute';
+  if (!Array.isArray(t.steps)) t.steps = [];
+  else if (t.steps.length) t.steps[0].value = Number.NEGATIVE_INFINITY;
 }
 
 function clone<T>(v: T): T {
@@ -221,7 +227,9 @@ function applyDefaults(
   replace: ReplaceVariables,
 ) {
   if (config.links && defaults.links) config.links.push(...clone(defaults.links));
-  fixBaseStep(config.thresholds);
+  // Datasource config: only a null base step is read as -Infinity (as Grafana does).
+  const dsBase = config.thresholds?.steps?.[0];
+  if (dsBase && dsBase.value === null) dsBase.value = Number.NEGATIVE_INFINITY;
   const defaultBase =
     defaults.thresholds?.mode === 'absolute' &&
     defaults.thresholds.steps.find((s) => s.value === Number.NEGATIVE_INFINITY);
@@ -238,10 +246,14 @@ function applyDefaults(
     if (v != null) config[key] = v;
   }
   // Custom (panel-specific) options: each one the field does not set comes from the defaults.
-  if (!config.custom) config.custom = {};
-  const custom = config.custom;
-  for (const [key, value] of Object.entries(defaults.custom ?? {})) {
-    if (custom[key] == null && value != null) custom[key] = clone(value);
+  // (Grafana adds `custom: {}` when the panel type has custom options; a panel's saved
+  // defaults always hold `custom` then, so its presence stands in for that.)
+  if (defaults.custom) {
+    if (!config.custom) config.custom = {};
+    const custom = config.custom;
+    for (const [key, value] of Object.entries(defaults.custom)) {
+      if (custom[key] == null && value != null) custom[key] = clone(value);
+    }
   }
   // A thresholds config implies thresholds colouring; a colour without a mode is dropped.
   if (!config.color) {
@@ -335,7 +347,10 @@ export function applyFieldOverrides(
   const defaults = clone(source.defaults ?? {});
   fixBaseStep(defaults.thresholds);
   const rules: { match: Matcher; properties: ConfigOverrideRule['properties'] }[] = [];
-  for (const rule of source.overrides ?? []) {
+  for (const rule of clone(source.overrides ?? [])) {
+    for (const prop of rule.properties ?? []) {
+      if (prop.id === 'thresholds') fixBaseStep(prop.value as ThresholdsConfig | undefined);
+    }
     const scope = (rule.matcher as { scope?: string }).scope ?? 'series';
     if (scope !== 'series') continue;
     const match = fieldMatcher(rule.matcher.id, rule.matcher.options);
@@ -356,7 +371,8 @@ export function applyFieldOverrides(
           for (const prop of rule.properties) applyProperty(config, prop, field, scope, replaceVariables);
         }
       }
-      if (!field.type || field.type === 'other') field.type = guessType(field);
+      // The range is worked out on the type as given; an "other" field's guessed type only applies after.
+      const type = !field.type || field.type === 'other' ? guessType(field) : field.type;
       let range: ValueRange | undefined;
       if (typeof config.min === 'number' && typeof config.max === 'number') {
         range = { min: config.min, max: config.max, delta: config.max - config.min };
@@ -375,6 +391,7 @@ export function applyFieldOverrides(
           range = { min, max, delta: (max as number) - (min as number) };
         }
       }
+      field.type = type;
       field.state = { ...field.state, seriesIndex, range };
       if (field.type !== 'time') seriesIndex++;
     }

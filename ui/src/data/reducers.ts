@@ -31,8 +31,12 @@ export const ReducerID = {
 } as const;
 export type ReducerID = (typeof ReducerID)[keyof typeof ReducerID] | `p${number}`;
 
-/** A reduction's result: numbers, null (nothing to reduce), booleans (allIs*) or arrays (allValues). */
-export type ReducerValue = number | boolean | null | unknown[] | unknown;
+/**
+ * A reduction's result: usually a number or null (nothing to reduce), but
+ * booleans for allIsNull/allIsZero, arrays for allValues/uniqueValues, and the
+ * raw value (maybe a string) for first/last. reduceToNumber narrows it.
+ */
+export type ReducerValue = unknown;
 
 /** Old dashboards' names for some reducers (Graph/Singlestat "current", "avg", "total"). */
 const ALIASES: Record<string, string> = { current: 'lastNotNull', avg: 'mean', total: 'sum' };

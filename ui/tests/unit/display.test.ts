@@ -258,3 +258,71 @@ describe('display: oracle (@grafana/data getDisplayProcessor)', () => {
       expect(id).toMatch(/^(thresholds|fixed|gradient|shades|palette-|continuous-)/);
   });
 });
+
+describe('series colours: oracle (@grafana/data getFieldSeriesColor)', () => {
+  const g = loadGrafana();
+  const theme = g.createTheme();
+  const seriesColor = g.getFieldSeriesColor as (
+    f: unknown,
+    t: unknown,
+  ) => { color: string; percent?: number };
+  const modes = [
+    { mode: 'thresholds' },
+    { mode: 'thresholds', seriesBy: 'max' as const },
+    { mode: 'thresholds', seriesBy: 'min' as const },
+    { mode: 'palette-classic' },
+    { mode: 'palette-classic-by-name' },
+    { mode: 'fixed', fixedColor: 'orange' },
+    { mode: 'shades', fixedColor: 'green' },
+    { mode: 'continuous-RdYlGr' },
+    { mode: 'continuous-YlBl' },
+  ];
+  it('agrees for every mode, series index and data shape', () => {
+    for (const color of modes) {
+      for (const seriesIndex of [0, 1, 5, 17, 63, 64]) {
+        for (const values of [[1, 50, 95], [null, 3], [], [120, -3]]) {
+          const config: FieldConfig = { color, thresholds: { mode: 'absolute', steps: STEPS } };
+          const state = { seriesIndex, displayName: `s${seriesIndex}` };
+          const ours = fieldSeriesColor(field('number', values, config, state));
+          const theirs = seriesColor(
+            { name: 'Value', type: 'number', values, config: structuredClone(config), state: { ...state } },
+            theme,
+          );
+          expect([ours.color, ours.percent], `${JSON.stringify(color)} #${seriesIndex} ${values}`).toEqual([
+            theirs.color,
+            theirs.percent,
+          ]);
+        }
+      }
+    }
+  });
+});
+
+describe('continuous perceptual schemes (approximate by design)', () => {
+  const g = loadGrafana();
+  const theme = g.createTheme();
+  // Grafana reads d3's 256-entry tables; we interpolate nine samples of them, so
+  // colours may differ by a few units per channel. This bounds the difference.
+  it('stay within 4/255 per channel of Grafana', () => {
+    const rgb = (c: string) => {
+      const h = /^#([0-9a-f]{6})$/i.exec(c);
+      if (h) return [0, 2, 4].map((i) => Number.parseInt(h[1].slice(i, i + 2), 16));
+      return (/rgb\((\d+), (\d+), (\d+)\)/.exec(c) ?? []).slice(1).map(Number);
+    };
+    for (const mode of ['viridis', 'magma', 'plasma', 'inferno', 'cividis']) {
+      const config: FieldConfig = { color: { mode: `continuous-${mode}` }, min: 0, max: 100 };
+      const ours = getDisplayProcessor({ field: field('number', [0, 100], config) });
+      const theirs = g.getDisplayProcessor({
+        field: { name: 'Value', type: 'number', values: [0, 100], config: structuredClone(config) },
+        theme,
+      });
+      let worst = 0;
+      for (let v = 0; v <= 100; v += 0.5) {
+        const a = rgb(ours(v).color ?? '');
+        const b = rgb(theirs(v).color ?? '');
+        for (let i = 0; i < 3; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]));
+      }
+      expect(worst, mode).toBeLessThanOrEqual(4);
+    }
+  });
+});

@@ -84,3 +84,76 @@ export function loadGrafanaModule<T>(relPath: string): T {
   const base = index.slice(0, index.lastIndexOf('/') + 1);
   return require(`${base}${relPath}.cjs`) as T;
 }
+
+/**
+ * The standard field-config registry Grafana's app registers (unit, min, max,
+ * decimals, displayName, color, noValue, links, mappings, thresholds,
+ * fieldMinMax, description, filterable) plus the given custom option paths,
+ * built from @grafana/data's own processors; applyFieldOverrides needs it.
+ */
+export function grafanaFieldConfigRegistry(customPaths: string[]): unknown {
+  const g = loadGrafana();
+  type Proc = (v: unknown, c: unknown, s: unknown) => unknown;
+  const p = (name: string) => g[name] as Proc;
+  const all = () => true;
+  const isNum = (f: { type: string }) => f.type === 'number';
+  const items = [
+    { id: 'unit', path: 'unit', process: p('stringOverrideProcessor'), shouldApply: all },
+    { id: 'min', path: 'min', process: p('numberOverrideProcessor'), shouldApply: isNum },
+    { id: 'max', path: 'max', process: p('numberOverrideProcessor'), shouldApply: isNum },
+    { id: 'decimals', path: 'decimals', process: p('numberOverrideProcessor'), shouldApply: isNum },
+    {
+      id: 'displayName',
+      path: 'displayName',
+      process: p('displayNameOverrideProcessor'),
+      settings: { expandTemplateVars: true },
+      shouldApply: all,
+    },
+    { id: 'color', path: 'color', process: p('identityOverrideProcessor'), shouldApply: all },
+    { id: 'noValue', path: 'noValue', process: p('stringOverrideProcessor'), shouldApply: all },
+    { id: 'links', path: 'links', process: p('dataLinksOverrideProcessor'), shouldApply: all },
+    {
+      id: 'mappings',
+      path: 'mappings',
+      process: p('valueMappingsOverrideProcessor'),
+      shouldApply: (f: { type: string }) => f.type !== 'time',
+    },
+    { id: 'thresholds', path: 'thresholds', process: p('thresholdsOverrideProcessor'), shouldApply: all },
+    { id: 'fieldMinMax', path: 'fieldMinMax', process: p('identityOverrideProcessor'), shouldApply: isNum },
+    { id: 'description', path: 'description', process: p('stringOverrideProcessor'), shouldApply: all },
+    { id: 'filterable', path: 'filterable', process: p('identityOverrideProcessor'), shouldApply: all },
+    ...customPaths.map((k) => ({
+      id: `custom.${k}`,
+      path: k,
+      isCustom: true,
+      process: p('identityOverrideProcessor'),
+      shouldApply: all,
+    })),
+  ].map((i) => ({ name: i.id, settings: {}, ...i }));
+  const Registry = g.FieldConfigOptionsRegistry as new (init: () => unknown[]) => unknown;
+  return new Registry(() => items);
+}
+
+/**
+ * What Grafana's app does to a panel's field config when it loads a
+ * dashboard, before applyFieldOverrides ever sees it: the first threshold step
+ * becomes -Infinity (JSON has null or nothing there) and a missing mode is
+ * absolute, in the defaults and in override properties.
+ */
+export function fixThresholdsLikeGrafanaApp<T extends { defaults?: unknown; overrides?: unknown }>(
+  source: T,
+): T {
+  const fix = (t: unknown) => {
+    const th = t as { mode?: string; steps?: { value: number | null }[] } | undefined;
+    if (!th || typeof th !== 'object') return;
+    th.mode ||= 'absolute';
+    if (!Array.isArray(th.steps)) th.steps = [];
+    else if (th.steps.length) th.steps[0].value = Number.NEGATIVE_INFINITY;
+  };
+  fix((source.defaults as { thresholds?: unknown } | undefined)?.thresholds);
+  for (const o of (source.overrides as { properties?: { id: string; value?: unknown }[] }[] | undefined) ??
+    []) {
+    for (const p of o.properties ?? []) if (p.id === 'thresholds') fix(p.value);
+  }
+  return source;
+}

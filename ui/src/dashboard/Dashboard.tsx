@@ -46,7 +46,7 @@ import {
   type ScopedVars,
 } from './layout';
 import type { Dashboard as DashboardModel, Panel } from './model';
-import { PanelChrome, type PanelDataSink, type PanelSnapshot } from './PanelChrome';
+import { PanelChrome, type PanelDataSink, type PanelSnapshot, type PanelStateSink } from './PanelChrome';
 import { DISPLAY_TEXT, type Interpolator } from './queryRunner';
 import { parseRefreshInterval, RefreshPicker, refreshIntervals } from './RefreshPicker';
 import { TimePicker } from './TimePicker';
@@ -56,6 +56,9 @@ export interface DashboardProps {
   model: DashboardModel;
   settings: FrontendSettings;
 }
+
+/** The performance mark set once the first screen of panels has painted. */
+export const PANELS_PAINTED_MARK = 'vigil:panels-painted';
 
 /** What the panels share: the resolved range and the token that a refresh bumps. */
 export interface QueryTick {
@@ -329,6 +332,24 @@ export function Dashboard({ model, settings }: DashboardProps) {
     return () => window.removeEventListener('keydown', onKey);
   }, [changeRange]);
 
+  // performance.mark('vigil:panels-painted') once every panel in view on first load has its final state
+  // and the browser has painted it (the paint benchmark and the browser tests read it).
+  const panelStates = useRef(new Map<number, { observed: boolean; inView: boolean; final: boolean }>());
+  const painted = useRef(false);
+  const onState: PanelStateSink = useCallback((id, st) => {
+    if (painted.current) return;
+    if (st === undefined) panelStates.current.delete(id);
+    else panelStates.current.set(id, st);
+    const all = [...panelStates.current.values()];
+    if (all.length === 0 || !all.every((s) => s.observed)) return;
+    if (!all.every((s) => !s.inView || s.final)) return;
+    painted.current = true;
+    requestAnimationFrame(() => {
+      // The frame after the one that drew the last panel: everything is on screen by now.
+      requestAnimationFrame(() => performance.mark(PANELS_PAINTED_MARK));
+    });
+  }, []);
+
   const chromeProps = {
     settings,
     tick,
@@ -343,6 +364,7 @@ export function Dashboard({ model, settings }: DashboardProps) {
     onInspect: (id: number, tab: InspectTab = 'data') => setInspect({ id, tab }),
     onChangeTimeRange,
     sink,
+    onState,
   };
   // Repeated panels: one copy per value of their variable (re-made when the variables change).
   const shown = useMemo(() => repeatPanels(panels, (name) => repeatValues(vars, name)), [panels, vars]);
@@ -350,7 +372,7 @@ export function Dashboard({ model, settings }: DashboardProps) {
   const inspected = inspect ? findPanel(shown, inspect.id) : undefined;
 
   return (
-    <div class="dashboard">
+    <div class="dashboard" data-testid="dashboard" data-uid={model.uid}>
       <div class="dashboard-controls">
         <VariablesBar variables={vars} onChange={changeVariable} />
         <div class="dashboard-time-controls">

@@ -65,8 +65,19 @@ export function DashboardGrid({ panels, onToggleRow, interpolate, chrome }: Grid
 function RowHeader({ row, title, onToggle }: { row: Panel; title: string; onToggle: () => void }) {
   const count = row.panels?.length ?? 0;
   return (
-    <div class={`dashboard-row${row.collapsed ? ' collapsed' : ''}`}>
-      <button type="button" class="row-title" aria-expanded={!row.collapsed} onClick={onToggle}>
+    <div
+      class={`dashboard-row${row.collapsed ? ' collapsed' : ''}`}
+      data-testid="row"
+      data-row-id={row.id}
+      data-collapsed={row.collapsed ? 'true' : 'false'}
+    >
+      <button
+        type="button"
+        class="row-title"
+        aria-expanded={!row.collapsed}
+        onClick={onToggle}
+        data-testid="row-toggle"
+      >
         <svg
           class={`row-chevron${row.collapsed ? ' closed' : ''}`}
           viewBox="0 0 16 16"

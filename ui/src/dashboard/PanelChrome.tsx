@@ -27,6 +27,15 @@ export interface PanelSnapshot {
 }
 export type PanelDataSink = (panelId: number, snapshot: PanelSnapshot) => void;
 
+/** A panel's `data-state`. */
+export type PanelState = 'loading' | 'done' | 'nodata' | 'error';
+
+/** What a panel tells the dashboard for the first-paint mark; undefined when it unmounts. */
+export type PanelStateSink = (
+  panelId: number,
+  state: { observed: boolean; inView: boolean; final: boolean } | undefined,
+) => void;
+
 /** The props every panel of a dashboard shares. */
 export interface SharedChromeProps {
   settings: FrontendSettings;
@@ -42,6 +51,7 @@ export interface SharedChromeProps {
   onInspect: (panelId: number, tab?: InspectTab) => void;
   onChangeTimeRange: (range: { from: number; to: number }) => void;
   sink: PanelDataSink;
+  onState?: PanelStateSink;
 }
 
 interface PanelChromeProps extends SharedChromeProps {
@@ -67,26 +77,32 @@ function hasRows(frames: DataFrame[]): boolean {
   return frames.some((f) => f.length > 0);
 }
 
-/** Whether an element is in (or within 100 px of) the viewport. */
-function useInView(ref: preact.RefObject<HTMLElement>): boolean {
+/**
+ * Whether an element is in (or within 100 px of) the viewport, and whether the observer has said so
+ * at least once yet (until then `inView` means nothing).
+ */
+function useInView(ref: preact.RefObject<HTMLElement>): { inView: boolean; observed: boolean } {
   const [inView, setInView] = useState(false);
+  const [observed, setObserved] = useState(false);
   useEffect(() => {
     const el = ref.current;
     if (!el) return;
     if (typeof IntersectionObserver === 'undefined') {
       setInView(true);
+      setObserved(true);
       return;
     }
     const io = new IntersectionObserver(
       (entries) => {
         for (const e of entries) setInView(e.isIntersecting);
+        setObserved(true);
       },
       { rootMargin: '100px 0px' },
     );
     io.observe(el);
     return () => io.disconnect();
   }, []);
-  return inView;
+  return { inView, observed };
 }
 
 /** The size of an element (for the full-screen view). */
@@ -115,7 +131,7 @@ export function PanelChrome(props: PanelChromeProps) {
     [props.interpolate, panel.scopedVars],
   );
   const ref = useRef<HTMLDivElement>(null);
-  const inView = useInView(ref);
+  const { inView, observed } = useInView(ref);
   const measured = useSize(ref, props.fill === true);
   const width = props.fill ? measured.width : props.width;
   const height = props.fill ? measured.height : props.height;
@@ -202,12 +218,33 @@ export function PanelChrome(props: PanelChromeProps) {
     !OWN_NO_VALUE.has(panel.type);
   const waiting =
     data === undefined && !NO_DATA_EXEMPT.has(panel.type) && (plan.request !== undefined || !ready);
+  // What the browser tests and the paint benchmark read: loading until the first answer, then one of
+  // error (a query failed), nodata (nothing to show) or done.
+  const state: PanelState =
+    loading || (data === undefined && !(ready && plan.request === undefined && inView))
+      ? 'loading'
+      : errors.length > 0
+        ? 'error'
+        : data !== undefined &&
+            plan.request !== undefined &&
+            !hasRows(frames) &&
+            !NO_DATA_EXEMPT.has(panel.type)
+          ? 'nodata'
+          : 'done';
+  const { onState } = props;
+  useEffect(() => {
+    onState?.(panel.id, { observed, inView, final: state !== 'loading' });
+  }, [observed, inView, state]);
+  useEffect(() => () => onState?.(panel.id, undefined), []);
 
   return (
     <section
       ref={ref}
       class={`panel${panel.transparent ? ' panel-transparent' : ''}${hoverHeader ? ' panel-hover-header' : ''}${props.fill ? ' panel-fill' : ''}`}
+      data-testid="panel"
+      data-panel-id={panel.id}
       data-panel-type={panel.type}
+      data-state={state}
       aria-label={title || panel.type}
       onMouseEnter={() => props.onHover(panel.id)}
       onMouseLeave={() => props.onHover(undefined)}
@@ -215,11 +252,17 @@ export function PanelChrome(props: PanelChromeProps) {
       {loading && <div class="panel-loading" title="Loading" />}
       <header class="panel-header">
         {errors.length > 0 && (
-          <button type="button" class="panel-error" aria-label={`Error: ${errorText}`}>
+          <button
+            type="button"
+            class="panel-error"
+            aria-label={`Error: ${errorText}`}
+            title={errorText}
+            data-testid="panel-error"
+          >
             !<span class="panel-tooltip panel-error-text">{errorText}</span>
           </button>
         )}
-        <h2 class="panel-title" title={title}>
+        <h2 class="panel-title" title={title} data-testid="panel-title">
           {title}
         </h2>
         {description && (
@@ -235,7 +278,9 @@ export function PanelChrome(props: PanelChromeProps) {
       </header>
       <div class="panel-content" style={{ width: `${innerWidth}px`, height: `${innerHeight}px` }}>
         {noData ? (
-          <div class="panel-empty">No data</div>
+          <div class="panel-empty" data-testid="panel-nodata">
+            No data
+          </div>
         ) : waiting ? null : innerWidth > 0 && innerHeight > 0 ? (
           <PanelBody
             Comp={getPanelComponent(panel.type)}
@@ -301,6 +346,7 @@ function PanelMenu({ onView, onInspect }: { onView: () => void; onInspect: (tab:
         type="button"
         class="panel-menu-button"
         aria-label="Menu"
+        data-testid="panel-menu"
         aria-haspopup="menu"
         aria-expanded={open}
         onClick={() => setOpen(!open)}

@@ -60,6 +60,7 @@ export function RefreshPicker({ value, intervals, onChange, onRefresh }: Refresh
         type="button"
         class="btn btn-secondary btn-sm"
         aria-label="Refresh dashboard"
+        data-testid="refresh-button"
         title="Refresh dashboard"
         onClick={onRefresh}
       >
@@ -69,6 +70,7 @@ export function RefreshPicker({ value, intervals, onChange, onRefresh }: Refresh
         type="button"
         class={`btn btn-secondary btn-sm${value ? ' refresh-on' : ''}`}
         aria-label={`Auto refresh: ${value || 'Off'}`}
+        data-testid="refresh-picker"
         aria-haspopup="listbox"
         aria-expanded={open}
         onClick={() => setOpen(!open)}

@@ -139,6 +139,7 @@ export function TimePicker({ raw, range, timeZone, onChange }: TimePickerProps) 
         <button
           type="button"
           class="btn btn-secondary btn-sm time-picker-button"
+          data-testid="time-picker"
           aria-label={`Time range picker: ${label}`}
           aria-expanded={open}
           title={`${formatDateTime(range.from, timeZone)} to ${formatDateTime(range.to, timeZone)}`}
@@ -167,6 +168,7 @@ export function TimePicker({ raw, range, timeZone, onChange }: TimePickerProps) 
         type="button"
         class="btn btn-secondary btn-sm btn-icon"
         aria-label="Zoom out time range"
+        data-testid="time-zoom-out"
         title="Zoom out time range"
         onClick={() => absolute(zoomOut(range, 2))}
       >
@@ -181,20 +183,27 @@ export function TimePicker({ raw, range, timeZone, onChange }: TimePickerProps) 
               <input
                 class="input"
                 aria-label="From"
+                data-testid="time-picker-from"
                 value={from}
                 onInput={(e) => setFrom(e.currentTarget.value)}
               />
             </label>
             <label class="field">
               <span>To</span>
-              <input class="input" aria-label="To" value={to} onInput={(e) => setTo(e.currentTarget.value)} />
+              <input
+                class="input"
+                aria-label="To"
+                data-testid="time-picker-to"
+                value={to}
+                onInput={(e) => setTo(e.currentTarget.value)}
+              />
             </label>
             {error && (
               <div class="field-error" role="alert">
                 {error}
               </div>
             )}
-            <button type="submit" class="btn btn-primary btn-sm">
+            <button type="submit" class="btn btn-primary btn-sm" data-testid="time-picker-apply">
               Apply time range
             </button>
             {recent.length > 0 && (
@@ -227,6 +236,9 @@ export function TimePicker({ raw, range, timeZone, onChange }: TimePickerProps) 
                   <button
                     type="button"
                     class={`quick-range${r.from === raw.from && r.to === raw.to ? ' active' : ''}`}
+                    data-testid="time-range-option"
+                    data-from={r.from}
+                    data-to={r.to}
                     onClick={() => choose({ from: r.from, to: r.to })}
                   >
                     {r.display}

@@ -21,7 +21,7 @@ export function VariablesBar({ variables, onChange }: VariablesBarProps) {
   return (
     <div class="variables-bar">
       {shown.map((v) => (
-        <div class="variable" key={v.name} data-variable={v.name}>
+        <div class="variable" key={v.name} data-variable={v.name} data-testid="variable" data-name={v.name}>
           {v.hide !== 1 && (
             <label class="variable-label" for={`var-${v.name}`}>
               {v.label || v.name}

@@ -158,6 +158,7 @@ export function Browse({ search: qs, folderUid }: { search: string; folderUid?: 
         <div class="browse-filters">
           <input
             class="input search-input"
+            data-testid="search-input"
             type="search"
             placeholder="Search for dashboards and folders"
             aria-label="Search dashboards"
@@ -207,7 +208,9 @@ export function Browse({ search: qs, folderUid }: { search: string; folderUid?: 
                   <div class="browse-row" key={d.uid}>
                     <span class="browse-name">
                       <DashIcon />
-                      <Link href={d.url}>{d.title}</Link>
+                      <Link href={d.url} testid="dashboard-link" data={{ 'data-uid': d.uid }}>
+                        {d.title}
+                      </Link>
                     </span>
                     <span class="muted">{d.folderTitle ?? 'Dashboards'}</span>
                     <Tags tags={d.tags ?? []} onTag={addTag} />
@@ -222,7 +225,12 @@ export function Browse({ search: qs, folderUid }: { search: string; folderUid?: 
               groups.map((g) => {
                 const isOpen = open[g.uid] ?? (g.uid === '' || g.uid === folderUid);
                 return (
-                  <div key={g.uid || '(root)'} class="browse-folder">
+                  <div
+                    key={g.uid || '(root)'}
+                    class="browse-folder"
+                    data-testid="folder"
+                    data-folder-uid={g.uid}
+                  >
                     {g.uid !== '' && (
                       <div class="browse-row">
                         <button
@@ -244,7 +252,9 @@ export function Browse({ search: qs, folderUid }: { search: string; folderUid?: 
                         <div class={`browse-row${g.uid !== '' ? ' indented' : ''}`} key={d.uid}>
                           <span class="browse-name">
                             <DashIcon />
-                            <Link href={d.url}>{d.title}</Link>
+                            <Link href={d.url} testid="dashboard-link" data={{ 'data-uid': d.uid }}>
+                              {d.title}
+                            </Link>
                           </span>
                           <span />
                           <Tags tags={d.tags ?? []} onTag={addTag} />

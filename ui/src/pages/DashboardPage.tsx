@@ -14,7 +14,7 @@ import {
 import { Dashboard } from '../dashboard/Dashboard';
 import type { DashboardMeta, Dashboard as DashboardModel } from '../dashboard/model';
 import { navigate } from '../router';
-import { TopBar } from './TopBar';
+import { type Crumb, TopBar } from './TopBar';
 
 /** How often the page asks whether the dashboard changed (Grafana's provisioning polls files at 10 s too). */
 export const POLL_MS = 10_000;
@@ -89,7 +89,7 @@ export function DashboardPage({ uid }: { uid: string }) {
     return () => window.clearInterval(id);
   }, [uid, loaded]);
 
-  const crumbs = [{ text: 'Dashboards', url: '/dashboards' }];
+  const crumbs: Crumb[] = [{ text: 'Dashboards', url: '/dashboards' }];
   if (loaded?.meta.folderTitle) {
     crumbs.push({
       text: loaded.meta.folderTitle,
@@ -98,7 +98,11 @@ export function DashboardPage({ uid }: { uid: string }) {
         : '/dashboards',
     });
   }
-  crumbs.push({ text: loaded?.model.title ?? (error ? 'Error' : 'Loading...'), url: '' });
+  crumbs.push({
+    text: loaded?.model.title ?? (error ? 'Error' : 'Loading...'),
+    url: '',
+    testid: loaded ? 'dashboard-title' : undefined,
+  });
 
   return (
     <div class="app">

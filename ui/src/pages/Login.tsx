@@ -55,6 +55,7 @@ export function Login({ search }: { search: string }) {
               <input
                 class="input"
                 name="user"
+                data-testid="login-user"
                 autocomplete="username"
                 placeholder="email or username"
                 autofocus
@@ -67,6 +68,7 @@ export function Login({ search }: { search: string }) {
               <input
                 class="input"
                 name="password"
+                data-testid="login-password"
                 type="password"
                 autocomplete="current-password"
                 placeholder="password"
@@ -75,11 +77,16 @@ export function Login({ search }: { search: string }) {
               />
             </label>
             {error && (
-              <div class="alert alert-error" role="alert">
+              <div class="alert alert-error" role="alert" data-testid="login-error">
                 {error}
               </div>
             )}
-            <button type="submit" class="btn btn-primary btn-block" disabled={busy}>
+            <button
+              type="submit"
+              class="btn btn-primary btn-block"
+              disabled={busy}
+              data-testid="login-submit"
+            >
               {busy ? 'Logging in...' : 'Log in'}
             </button>
           </form>
@@ -120,6 +127,7 @@ function UpdatePassword({ oldPassword, onDone }: { oldPassword: string; onDone: 
         <input
           class="input"
           name="newPassword"
+          data-testid="change-password-new"
           type="password"
           autocomplete="new-password"
           autofocus
@@ -132,6 +140,7 @@ function UpdatePassword({ oldPassword, onDone }: { oldPassword: string; onDone: 
         <input
           class="input"
           name="confirmNew"
+          data-testid="change-password-confirm"
           type="password"
           autocomplete="new-password"
           value={confirm}
@@ -144,7 +153,7 @@ function UpdatePassword({ oldPassword, onDone }: { oldPassword: string; onDone: 
         </div>
       )}
       <div class="form-buttons">
-        <button type="submit" class="btn btn-primary" disabled={busy}>
+        <button type="submit" class="btn btn-primary" disabled={busy} data-testid="change-password-submit">
           Submit
         </button>
         <button
@@ -152,6 +161,7 @@ function UpdatePassword({ oldPassword, onDone }: { oldPassword: string; onDone: 
           class="btn btn-secondary"
           onClick={onDone}
           title="Keep the current password for now"
+          data-testid="login-skip"
         >
           Skip
         </button>

@@ -2,20 +2,22 @@
 // Dashboards and Explore, the signed-in user and sign out.
 import type { ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import { currentUser, logout } from '../api';
+import { currentUser, getFrontendSettings, logout } from '../api';
 import { Link } from './Link';
 
 export interface Crumb {
   text: string;
   url?: string;
+  testid?: string;
 }
 
 export function TopBar({ crumbs, children }: { crumbs: Crumb[]; children?: ComponentChildren }) {
   const [login, setLogin] = useState<string>();
   useEffect(() => {
     let live = true;
-    currentUser()
-      .then((u) => live && setLogin(u.login))
+    // The app has booted once the user and the settings are known (the browser tests wait for it).
+    Promise.all([currentUser(), getFrontendSettings()])
+      .then(([u]) => live && setLogin(u.login))
       .catch(() => {
         // Not signed in: the 401 already sends the browser to the login page.
       });
@@ -24,7 +26,7 @@ export function TopBar({ crumbs, children }: { crumbs: Crumb[]; children?: Compo
     };
   }, []);
   return (
-    <header class="topbar">
+    <header class="topbar" data-testid={login === undefined ? undefined : 'app-ready'}>
       <Link href="/" class="topbar-logo" title="Home">
         <svg viewBox="0 0 24 24" width="24" height="24" aria-hidden="true">
           <path fill="#f05a28" d="M12 2a10 10 0 1 0 10 10h-3a7 7 0 1 1-7-7z" />
@@ -36,16 +38,22 @@ export function TopBar({ crumbs, children }: { crumbs: Crumb[]; children?: Compo
         {crumbs.map((c, i) => (
           <span key={`${i}-${c.text}`} class="crumb">
             <span class="crumb-sep">›</span>
-            {c.url && i < crumbs.length - 1 ? <Link href={c.url}>{c.text}</Link> : <span>{c.text}</span>}
+            {c.url && i < crumbs.length - 1 ? (
+              <Link href={c.url} testid={c.testid}>
+                {c.text}
+              </Link>
+            ) : (
+              <span data-testid={c.testid}>{c.text}</span>
+            )}
           </span>
         ))}
       </nav>
       <div class="topbar-actions">
         {children}
-        <Link href="/dashboards" class="topbar-link">
+        <Link href="/dashboards" class="topbar-link" testid="nav-dashboards">
           Dashboards
         </Link>
-        <Link href="/explore" class="topbar-link">
+        <Link href="/explore" class="topbar-link" testid="nav-explore">
           Explore
         </Link>
         <Link href="/profile/password" class="topbar-link" title="Profile: change password">

@@ -1,11 +1,10 @@
 // The app shell: routes the browser's path to its page (src/pages/).
-import { Explore } from './_shims/Explore';
 import { Browse } from './pages/Browse';
 import { ChangePassword } from './pages/ChangePassword';
 import { DashboardPage } from './pages/DashboardPage';
+import { ExplorePage } from './pages/ExplorePage';
 import { Login } from './pages/Login';
 import { NotFound } from './pages/NotFound';
-import { TopBar } from './pages/TopBar';
 import { matchRoute, useLocation } from './router';
 
 export function App() {
@@ -20,14 +19,7 @@ export function App() {
       // Keyed by uid: another dashboard is a fresh page, not an update of this one.
       return <DashboardPage key={route.uid} uid={route.uid} />;
     case 'explore':
-      return (
-        <div class="app">
-          <TopBar crumbs={[{ text: 'Explore', url: '/explore' }]} />
-          <main class="page-body page-explore">
-            <Explore />
-          </main>
-        </div>
-      );
+      return <ExplorePage />;
     case 'password':
       return <ChangePassword />;
     default:

@@ -23,6 +23,10 @@ export interface User {
   email: string;
   isGrafanaAdmin: boolean;
   orgId: number;
+  /** Anonymous viewer access (no session): the top bar offers to sign in. */
+  isAnonymous?: boolean;
+  /** Whether the user's password is still the default one. */
+  isDefaultPassword?: boolean;
 }
 
 export interface FrontendSettings {
@@ -157,6 +161,8 @@ export async function request<T>(method: string, path: string, options: RequestO
 export interface LoginResult {
   message: string;
   redirectUrl?: string;
+  /** The server's word on whether the password used is the default (Grafana's UI checks for `admin`). */
+  isDefaultPassword?: boolean;
 }
 
 /** `POST /login`; a wrong password or a rate limit is an ApiError (401 / 429) with the server's message. */

@@ -26,8 +26,8 @@ export function Login({ search }: { search: string }) {
     }
     setBusy(true);
     try {
-      await login(user.trim(), password);
-      if (password === DEFAULT_PASSWORD) setPromptChange(true);
+      const result = await login(user.trim(), password);
+      if (result?.isDefaultPassword ?? password === DEFAULT_PASSWORD) setPromptChange(true);
       else done();
     } catch (err) {
       setError(err instanceof ApiError || err instanceof Error ? err.message : String(err));

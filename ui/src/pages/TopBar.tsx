@@ -3,6 +3,7 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { currentUser, getFrontendSettings, logout } from '../api';
+import { loginUrl } from '../router';
 import { Link } from './Link';
 
 export interface Crumb {
@@ -13,11 +14,16 @@ export interface Crumb {
 
 export function TopBar({ crumbs, children }: { crumbs: Crumb[]; children?: ComponentChildren }) {
   const [login, setLogin] = useState<string>();
+  const [anonymous, setAnonymous] = useState(false);
   useEffect(() => {
     let live = true;
     // The app has booted once the user and the settings are known (the browser tests wait for it).
     Promise.all([currentUser(), getFrontendSettings()])
-      .then(([u]) => live && setLogin(u.login))
+      .then(([u]) => {
+        if (!live) return;
+        setLogin(u.login);
+        setAnonymous(u.isAnonymous === true);
+      })
       .catch(() => {
         // Not signed in: the 401 already sends the browser to the login page.
       });
@@ -56,12 +62,23 @@ export function TopBar({ crumbs, children }: { crumbs: Crumb[]; children?: Compo
         <Link href="/explore" class="topbar-link" testid="nav-explore">
           Explore
         </Link>
-        <Link href="/profile/password" class="topbar-link" title="Profile: change password">
-          {login ?? 'Profile'}
-        </Link>
-        <button type="button" class="btn btn-secondary btn-sm" onClick={() => logout()}>
-          Sign out
-        </button>
+        {anonymous ? (
+          <Link
+            href={loginUrl({ path: window.location.pathname, search: window.location.search })}
+            class="btn btn-primary btn-sm"
+          >
+            Sign in
+          </Link>
+        ) : (
+          <>
+            <Link href="/profile/password" class="topbar-link" title="Profile: change password">
+              {login ?? 'Profile'}
+            </Link>
+            <button type="button" class="btn btn-secondary btn-sm" onClick={() => logout()}>
+              Sign out
+            </button>
+          </>
+        )}
       </div>
     </header>
   );

@@ -2,7 +2,7 @@
 // Dashboards and Explore, the signed-in user and sign out.
 import type { ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import { currentUser, getFrontendSettings, logout } from '../api';
+import { ApiError, currentUser, getFrontendSettings, logout } from '../api';
 import { loginUrl } from '../router';
 import { Link } from './Link';
 
@@ -15,24 +15,27 @@ export interface Crumb {
 export function TopBar({ crumbs, children }: { crumbs: Crumb[]; children?: ComponentChildren }) {
   const [login, setLogin] = useState<string>();
   const [anonymous, setAnonymous] = useState(false);
+  const [ready, setReady] = useState(false);
   useEffect(() => {
     let live = true;
     // The app has booted once the user and the settings are known (the browser tests wait for it).
-    Promise.all([currentUser(), getFrontendSettings()])
-      .then(([u]) => {
-        if (!live) return;
-        setLogin(u.login);
-        setAnonymous(u.isAnonymous === true);
-      })
-      .catch(() => {
-        // Not signed in: the 401 already sends the browser to the login page.
-      });
+    // A failure other than 401 (which leaves for the login page) still boots the app, without a name.
+    Promise.allSettled([currentUser(), getFrontendSettings()]).then(([u]) => {
+      if (!live) return;
+      if (u.status === 'fulfilled') {
+        setLogin(u.value.login);
+        setAnonymous(u.value.isAnonymous === true);
+      } else if (u.reason instanceof ApiError && u.reason.status === 401) {
+        return;
+      }
+      setReady(true);
+    });
     return () => {
       live = false;
     };
   }, []);
   return (
-    <header class="topbar" data-testid={login === undefined ? undefined : 'app-ready'}>
+    <header class="topbar" data-testid={ready ? 'app-ready' : undefined}>
       <Link href="/" class="topbar-logo" title="Home">
         <svg viewBox="0 0 24 24" width="24" height="24" aria-hidden="true">
           <path fill="#f05a28" d="M12 2a10 10 0 1 0 10 10h-3a7 7 0 1 1-7-7z" />

@@ -35,6 +35,7 @@ import {
   writeDashboardUrlState,
 } from '../router';
 import { DashboardGrid } from './DashboardGrid';
+import { type DashboardLink, DashboardLinks } from './DashboardLinks';
 import { Inspect, type InspectTab } from './Inspect';
 import {
   collapseRow,
@@ -375,6 +376,13 @@ export function Dashboard({ model, settings }: DashboardProps) {
     <div class="dashboard" data-testid="dashboard" data-uid={model.uid}>
       <div class="dashboard-controls">
         <VariablesBar variables={vars} onChange={changeVariable} />
+        <DashboardLinks
+          links={Array.isArray(model.links) ? (model.links as DashboardLink[]) : []}
+          uid={model.uid}
+          timeParams={new URLSearchParams({ ...toUrlRange(raw) }).toString()}
+          varParams={new URLSearchParams(toUrlParams(vars)).toString()}
+          interpolate={(text) => interpolator(text, {})}
+        />
         <div class="dashboard-time-controls">
           {viewed && (
             <button type="button" class="btn btn-secondary btn-sm" onClick={() => setViewPanel(undefined)}>

@@ -2,30 +2,6 @@
 // full-screen panel, inspect drawer) changed by the controls, projected onto
 // the URL, and read back from it on back/forward.
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import type { BuiltinValue } from '../_shims/interval';
-import {
-  isRelativeTimeRange,
-  parseTimeRange,
-  type RawTimeRange,
-  shiftRange,
-  type TimeRange,
-  toUrlRange,
-  zoomOut,
-} from '../_shims/time';
-import {
-  ALL_VALUE,
-  applyUrlValues,
-  formatForDatasource,
-  initVariables,
-  interpolate,
-  type RefreshEnv,
-  type RefreshReason,
-  refreshVariables,
-  setVariableValue,
-  toUrlParams,
-  type VariableState,
-  type VariableValue,
-} from '../_shims/variables';
 import { datasourceList, datasourceProxy, type FrontendSettings } from '../api';
 import {
   type DashboardUrlState,
@@ -37,6 +13,7 @@ import {
 import { DashboardGrid } from './DashboardGrid';
 import { type DashboardLink, DashboardLinks } from './DashboardLinks';
 import { Inspect, type InspectTab } from './Inspect';
+import type { BuiltinValue } from './interval';
 import {
   collapseRow,
   expandRow,
@@ -51,7 +28,31 @@ import { PanelChrome, type PanelDataSink, type PanelSnapshot, type PanelStateSin
 import { DISPLAY_TEXT, type Interpolator } from './queryRunner';
 import { parseRefreshInterval, RefreshPicker, refreshIntervals } from './RefreshPicker';
 import { TimePicker } from './TimePicker';
+import {
+  isRelativeTimeRange,
+  parseTimeRange,
+  type QuickRange,
+  type RawTimeRange,
+  shiftRange,
+  type TimeRange,
+  toUrlRange,
+  zoomOut,
+} from './time';
 import { VariablesBar } from './VariablesBar';
+import {
+  ALL_VALUE,
+  applyUrlValues,
+  formatForDatasource,
+  initVariables,
+  interpolate,
+  type RefreshEnv,
+  type RefreshReason,
+  refreshVariables,
+  setVariableValue,
+  toUrlParams,
+  type VariableState,
+  type VariableValue,
+} from './variables';
 
 export interface DashboardProps {
   model: DashboardModel;
@@ -390,7 +391,13 @@ export function Dashboard({ model, settings }: DashboardProps) {
             </button>
           )}
           {!model.timepicker?.hidden && (
-            <TimePicker raw={raw} range={tick.range} timeZone={timeZone} onChange={changeRange} />
+            <TimePicker
+              raw={raw}
+              range={tick.range}
+              timeZone={timeZone}
+              onChange={changeRange}
+              quickRanges={validQuickRanges(model.timepicker?.quick_ranges)}
+            />
           )}
           <RefreshPicker value={refresh} intervals={intervals} onChange={setRefresh} onRefresh={doRefresh} />
         </div>
@@ -432,6 +439,15 @@ export function repeatValues(vars: readonly VariableState[], name: string): Repe
   if (values.includes(ALL_VALUE)) return v.options.map((o) => ({ text: o.text, value: o.value }));
   const texts = Array.isArray(v.text) ? v.text : [v.text];
   return values.map((value, i) => ({ value, text: texts[i] ?? value }));
+}
+
+/** The dashboard's own quick ranges that say what they are (from, to and a name). */
+function validQuickRanges(list: unknown): QuickRange[] {
+  if (!Array.isArray(list)) return [];
+  return list.filter(
+    (r): r is QuickRange =>
+      !!r && typeof r.from === 'string' && typeof r.to === 'string' && typeof r.display === 'string',
+  );
 }
 
 /** Variables every query sees besides the panel's own interval ones: the dashboard's identity. */

@@ -1,10 +1,10 @@
 // The inspect drawer: a panel's data as a table per frame (with CSV download),
 // the query it sent and what the datasource ran, and the panel's JSON.
 import { useState } from 'preact/hooks';
-import { formatDateTime } from '../_shims/time';
 import type { DataFrame, Field } from '../data/frame';
 import type { Panel } from './model';
 import type { PanelSnapshot } from './PanelChrome';
+import { formatDateTime } from './time';
 
 export type InspectTab = 'data' | 'query' | 'json';
 

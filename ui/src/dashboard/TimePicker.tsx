@@ -7,13 +7,16 @@ import {
   formatDateTime,
   parseTimeInput,
   QUICK_RANGES,
+  type QuickRange,
   type RawTimeRange,
   shiftRange,
   type TimeRange,
   zoomOut,
-} from '../_shims/time';
+} from './time';
 
 interface TimePickerProps {
+  /** The dashboard's `timepicker.quick_ranges`: they replace Grafana's list. */
+  quickRanges?: readonly QuickRange[];
   raw: RawTimeRange;
   range: TimeRange;
   timeZone: string;
@@ -68,7 +71,7 @@ export function parseInput(
   return ms === undefined || Number.isNaN(ms) ? undefined : String(ms);
 }
 
-export function TimePicker({ raw, range, timeZone, onChange }: TimePickerProps) {
+export function TimePicker({ raw, range, timeZone, onChange, quickRanges = [] }: TimePickerProps) {
   const [open, setOpen] = useState(false);
   const [from, setFrom] = useState('');
   const [to, setTo] = useState('');
@@ -116,10 +119,10 @@ export function TimePicker({ raw, range, timeZone, onChange }: TimePickerProps) 
     choose({ from: f, to: t });
   };
 
-  const label = describeTimeRange(raw, timeZone);
+  const label = describeTimeRange(raw, timeZone, Date.now(), quickRanges);
   const zoneLabel = timeZone === 'utc' ? 'UTC' : timeZone === 'browser' ? 'Browser Time' : timeZone;
   const q = filter.trim().toLowerCase();
-  const quick = QUICK_RANGES.filter(
+  const quick = (quickRanges.length > 0 ? quickRanges : QUICK_RANGES).filter(
     (r) => q === '' || r.display.toLowerCase().includes(q) || r.from.includes(q),
   );
   const recent = loadRecent();

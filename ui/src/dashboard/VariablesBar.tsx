@@ -2,13 +2,7 @@
 // checkboxes for multi-value and All; an input for textbox). Hidden variables
 // (hide: 2) and constants are not shown; hide: 1 hides the label only.
 import { useEffect, useRef, useState } from 'preact/hooks';
-import {
-  ALL_TEXT,
-  ALL_VALUE,
-  type VariableState,
-  type VariableValue,
-  variableText,
-} from '../_shims/variables';
+import { ALL_TEXT, ALL_VALUE, type VariableState, type VariableValue, variableText } from './variables';
 
 interface VariablesBarProps {
   variables: readonly VariableState[];

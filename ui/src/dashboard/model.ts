@@ -105,7 +105,12 @@ export interface Dashboard {
   time: { from: string; to: string };
   timezone?: string;
   refresh?: string | false;
-  timepicker?: { refresh_intervals?: string[]; hidden?: boolean };
+  timepicker?: {
+    refresh_intervals?: string[];
+    hidden?: boolean;
+    /** Replaces the time picker's quick ranges. */
+    quick_ranges?: { from: string; to: string; display: string }[];
+  };
   templating: { list: Variable[] };
   annotations?: { list: unknown[] };
   panels: Panel[];

@@ -2,18 +2,13 @@
 // Grafana's PanelQueryRunner does (hidden targets out, datasource per target
 // or panel, maxDataPoints, interval, variables interpolated), run with
 // cancellation, and the answer decoded into frames with their field config.
-import {
-  type BuiltinValue,
-  builtinVariables,
-  intervalToMs,
-  panelInterval,
-  queryBuiltins,
-} from '../_shims/interval';
-import { applyPanelTimeOverrides, type TimeRange } from '../_shims/time';
+
 import { type DsQuery, type DsQueryRequest, dsQuery, type FrontendSettings, findDatasource } from '../api';
 import type { DataFrame } from '../data/frame';
+import { type BuiltinValue, builtinVariables, intervalToMs, panelInterval, queryBuiltins } from './interval';
 import type { ScopedVars } from './layout';
 import type { DataSourceRef, DataSourceSettings, Panel, Target } from './model';
+import { applyPanelTimeOverrides, type TimeRange } from './time';
 
 /** Grafana's pseudo datasources: a panel whose targets each name their own, and the built-in one. */
 export const MIXED_DATASOURCE = '-- Mixed --';

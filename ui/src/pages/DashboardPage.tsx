@@ -2,7 +2,6 @@
 // migrates the JSON to the current schema, shows it, and reloads it when its
 // provisioned file changes (polling its version every 10 s).
 import { useEffect, useState } from 'preact/hooks';
-import { migrateDashboard } from '../_shims/migrate';
 import {
   ApiError,
   type DashboardResponse,
@@ -12,6 +11,7 @@ import {
   getFrontendSettings,
 } from '../api';
 import { Dashboard } from '../dashboard/Dashboard';
+import { migrateDashboard } from '../dashboard/migrate';
 import type { DashboardMeta, Dashboard as DashboardModel } from '../dashboard/model';
 import { navigate } from '../router';
 import { type Crumb, TopBar } from './TopBar';

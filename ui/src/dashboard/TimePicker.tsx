@@ -81,10 +81,6 @@ export function TimePicker({ raw, range, timeZone, onChange, quickRanges = [] }:
 
   useEffect(() => {
     if (!open) return;
-    setFrom(inputText(raw.from, timeZone));
-    setTo(inputText(raw.to, timeZone));
-    setError(undefined);
-    setFilter('');
     const close = (e: MouseEvent) => {
       if (ref.current && !ref.current.contains(e.target as Node)) setOpen(false);
     };
@@ -98,6 +94,18 @@ export function TimePicker({ raw, range, timeZone, onChange, quickRanges = [] }:
       document.removeEventListener('keydown', esc);
     };
   }, [open]);
+
+  // The inputs start from the current range when the picker opens (set here, not in an effect, so
+  // that typing right after opening is never overwritten).
+  const toggle = () => {
+    if (!open) {
+      setFrom(inputText(raw.from, timeZone));
+      setTo(inputText(raw.to, timeZone));
+      setError(undefined);
+      setFilter('');
+    }
+    setOpen(!open);
+  };
 
   const choose = (next: RawTimeRange) => {
     // Grafana remembers the absolute ranges only: quick ranges are one click away anyway.
@@ -146,7 +154,7 @@ export function TimePicker({ raw, range, timeZone, onChange, quickRanges = [] }:
           aria-label={`Time range picker: ${label}`}
           aria-expanded={open}
           title={`${formatDateTime(range.from, timeZone)} to ${formatDateTime(range.to, timeZone)}`}
-          onClick={() => setOpen(!open)}
+          onClick={toggle}
         >
           <span class="clock" aria-hidden="true">
             ◷

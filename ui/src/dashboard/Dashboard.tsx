@@ -103,6 +103,7 @@ function sameValues(a: string[] | undefined, b: string[] | undefined): boolean {
 export function Dashboard({ model, settings }: DashboardProps) {
   const timeZone = timeZoneOf(model);
   const urlAtStart = useMemo(() => readDashboardUrlState(window.location.search), []);
+  const kiosk = useMemo(() => new URLSearchParams(window.location.search).has('kiosk'), []);
   const [raw, setRaw] = useState<RawTimeRange>(() => ({
     from: urlAtStart.from ?? model.time?.from ?? 'now-6h',
     to: urlAtStart.to ?? model.time?.to ?? 'now',
@@ -375,7 +376,7 @@ export function Dashboard({ model, settings }: DashboardProps) {
 
   return (
     <div class="dashboard" data-testid="dashboard" data-uid={model.uid}>
-      <div class="dashboard-controls">
+      <div class="dashboard-controls" hidden={kiosk}>
         <VariablesBar variables={vars} onChange={changeVariable} />
         <DashboardLinks
           links={Array.isArray(model.links) ? (model.links as DashboardLink[]) : []}

@@ -104,9 +104,11 @@ export function DashboardPage({ uid }: { uid: string }) {
     testid: loaded ? 'dashboard-title' : undefined,
   });
 
+  // Kiosk mode (`?kiosk`): the panels only, for a wall screen.
+  const kiosk = new URLSearchParams(window.location.search).has('kiosk');
   return (
-    <div class="app">
-      <TopBar crumbs={crumbs} />
+    <div class={`app${kiosk ? ' kiosk' : ''}`}>
+      {!kiosk && <TopBar crumbs={crumbs} />}
       <main class="page-body page-dashboard">
         {error ? (
           <div class="empty-state">

@@ -131,6 +131,35 @@ async fn the_step_follows_the_datasource_and_the_safe_resolution() {
 }
 
 #[tokio::test]
+async fn built_in_variables_left_in_an_expression_are_filled_with_the_step() {
+    let prom = Stub::start(vec![(
+        "/api/v1/query_range",
+        200,
+        prometheus_fixture("query_range_empty.json"),
+    )])
+    .await;
+    let mut ds = datasource("prom", "prometheus", &prom.url());
+    ds.json_data.insert("timeInterval".into(), json!("15s"));
+    let (server, cookie) = server_with(vec![ds]).await;
+    let expr = "sum(rate(x[$__rate_interval])) / ${__interval_ms} + increase(y[$__range]) + z[$__interval]";
+    let (status, body) = server
+        .post_json(
+            "/api/ds/query",
+            &cookie,
+            request(json!([{
+                "refId": "A", "datasource": {"uid": "prom"}, "expr": expr,
+                "intervalMs": 30000, "maxDataPoints": 1200
+            }])),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    // Step 30 s; rate interval max(30 s + 15 s, 4 x 15 s) = 1m0s (a Go
+    // duration, as Grafana writes it); range 1 h.
+    let want = "sum(rate(x[1m0s])) / 30000 + increase(y[3600s]) + z[30s]";
+    assert_eq!(prom.requests()[0].param("query").as_deref(), Some(want));
+}
+
+#[tokio::test]
 async fn an_instant_query_answers_one_row_frames() {
     let prom = Stub::start(vec![
         (

@@ -24,6 +24,7 @@ use crate::datasource::{Datasource, Datasources};
 use crate::proxy::UpstreamError;
 use crate::server::AppState;
 
+pub mod builtins;
 mod fetch;
 pub mod frames;
 pub mod step;
@@ -347,6 +348,24 @@ async fn prometheus(
         interval_factor: int_of(query.get("intervalFactor")).unwrap_or(0),
     };
     let step_ms = step::prometheus_step(&input).map_err(|e| QueryError::new(400, e.to_string()))?;
+    // The scrape interval `$__rate_interval` is built on: the query's own
+    // min step when it is a plain interval, else the datasource's.
+    let scrape = if input.query_interval.is_empty() || input.query_interval.starts_with('$') {
+        input.ds_time_interval.as_str()
+    } else {
+        input.query_interval.as_str()
+    };
+    let rate_ms =
+        step::rate_interval(step_ms, scrape).map_err(|e| QueryError::new(400, e.to_string()))?;
+    let expr = builtins::interpolate(
+        &expr,
+        &builtins::Builtins {
+            interval_ms: step_ms,
+            rate_interval_ms: Some(rate_ms),
+            range_ms: input.range_ms,
+            auto_ms: None,
+        },
+    );
     let offset = int_of(query.get("utcOffsetSec")).unwrap_or(0);
     let post = !ds
         .json_data
@@ -421,6 +440,15 @@ async fn loki(
         .unwrap_or(1);
     let safe = (span + step::SAFE_RESOLUTION - 1) / step::SAFE_RESOLUTION;
     let step_ms = (base * resolution).max(safe).max(1);
+    let expr = builtins::interpolate(
+        &expr,
+        &builtins::Builtins {
+            interval_ms: base,
+            rate_interval_ms: None,
+            range_ms: span,
+            auto_ms: Some(if instant { span } else { step_ms }),
+        },
+    );
     let ns = |ms: i64| (i128::from(ms) * 1_000_000).to_string();
     let (path, params) = if instant {
         (

@@ -3,10 +3,11 @@
 // queries once it scrolls into view, again when its request or the refresh
 // token changes, and a newer query cancels the one in flight.
 import { useEffect, useErrorBoundary, useMemo, useRef, useState } from 'preact/hooks';
-import { getPanelComponent, type PanelProps } from '../_shims/panels';
 import type { FrontendSettings } from '../api';
 import { applyFieldOverrides } from '../data/fieldOverrides';
 import type { DataFrame } from '../data/frame';
+import { getPanelComponent, isPanelTypeSupported } from '../panels/registry';
+import type { PanelProps } from '../panels/types';
 import type { QueryTick } from './Dashboard';
 import type { InspectTab } from './Inspect';
 import type { Panel } from './model';
@@ -215,7 +216,9 @@ export function PanelChrome(props: PanelChromeProps) {
     plan.request !== undefined &&
     !hasRows(frames) &&
     !NO_DATA_EXEMPT.has(panel.type) &&
-    !OWN_NO_VALUE.has(panel.type);
+    !OWN_NO_VALUE.has(panel.type) &&
+    // An unknown type keeps its placeholder naming the type, data or not (as Grafana's missing plugin).
+    isPanelTypeSupported(panel.type);
   const waiting =
     data === undefined && !NO_DATA_EXEMPT.has(panel.type) && (plan.request !== undefined || !ready);
   // What the browser tests and the paint benchmark read: loading until the first answer, then one of
@@ -279,7 +282,10 @@ export function PanelChrome(props: PanelChromeProps) {
       <div class="panel-content" style={{ width: `${innerWidth}px`, height: `${innerHeight}px` }}>
         {noData ? (
           <div class="panel-empty" data-testid="panel-nodata">
-            No data
+            {typeof panel.fieldConfig?.defaults?.noValue === 'string' &&
+            panel.fieldConfig.defaults.noValue !== ''
+              ? panel.fieldConfig.defaults.noValue
+              : 'No data'}
           </div>
         ) : waiting ? null : innerWidth > 0 && innerHeight > 0 ? (
           <PanelBody

@@ -273,6 +273,9 @@ export function PanelChrome(props: PanelChromeProps) {
             i<span class="panel-tooltip">{description}</span>
           </button>
         )}
+        {Array.isArray(panel.links) && panel.links.length > 0 && (
+          <PanelLinks links={panel.links as PanelLink[]} interpolate={(t) => interpolate(t, plan.scoped)} />
+        )}
         {plan.timeInfo && <span class="panel-time-info">{plan.timeInfo}</span>}
         <PanelMenu
           onView={() => props.onView(panel.id)}
@@ -319,6 +322,55 @@ function PanelBody({ Comp, props }: { Comp: preact.ComponentType<PanelProps>; pr
     );
   }
   return <Comp {...props} />;
+}
+
+interface PanelLink {
+  title?: string;
+  url?: string;
+  targetBlank?: boolean;
+}
+
+/** The panel's links (`panel.links`): an icon in the header opening the list, variables filled in. */
+function PanelLinks({ links, interpolate }: { links: PanelLink[]; interpolate: (text: string) => string }) {
+  const [open, setOpen] = useState(false);
+  const ref = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    if (!open) return;
+    const close = (e: MouseEvent) => {
+      if (ref.current && !ref.current.contains(e.target as Node)) setOpen(false);
+    };
+    document.addEventListener('mousedown', close);
+    return () => document.removeEventListener('mousedown', close);
+  }, [open]);
+  return (
+    <div class="panel-links" ref={ref}>
+      <button
+        type="button"
+        class="panel-links-button"
+        aria-label="Panel links"
+        aria-expanded={open}
+        onClick={() => setOpen(!open)}
+      >
+        ⧉
+      </button>
+      {open && (
+        <div class="menu" role="menu">
+          {links.map((l, i) => (
+            <a
+              key={`${i}-${l.url}`}
+              role="menuitem"
+              class="menu-item"
+              href={interpolate(l.url ?? '')}
+              target={l.targetBlank ? '_blank' : undefined}
+              rel={l.targetBlank ? 'noopener noreferrer' : undefined}
+            >
+              {interpolate(l.title || l.url || 'Link')}
+            </a>
+          ))}
+        </div>
+      )}
+    </div>
+  );
 }
 
 function PanelMenu({ onView, onInspect }: { onView: () => void; onInspect: (tab: InspectTab) => void }) {

@@ -8,12 +8,14 @@ import { applyFieldOverrides } from '../data/fieldOverrides';
 import type { DataFrame } from '../data/frame';
 import { getPanelComponent, isPanelTypeSupported } from '../panels/registry';
 import type { PanelProps } from '../panels/types';
+import { navigate } from '../router';
 import type { QueryTick } from './Dashboard';
 import type { InspectTab } from './Inspect';
 import type { Panel } from './model';
 import {
   buildPanelQuery,
   DISPLAY_TEXT,
+  exploreUrl,
   type Interpolator,
   type PanelData,
   type PanelQueryPlan,
@@ -208,6 +210,7 @@ export function PanelChrome(props: PanelChromeProps) {
     if (data) sink(panel.id, { plan, data, frames });
   }, [data, frames]);
 
+  const explore = exploreUrl(plan, tick.range.raw);
   const errors = data?.errors ?? [];
   const errorText = errors.map((e) => (e.refId ? `${e.refId}: ${e.message}` : e.message)).join('\n');
   const description = panel.description ? interpolate(panel.description, {}, DISPLAY_TEXT) : '';
@@ -280,6 +283,7 @@ export function PanelChrome(props: PanelChromeProps) {
         <PanelMenu
           onView={() => props.onView(panel.id)}
           onInspect={(tab) => props.onInspect(panel.id, tab)}
+          onExplore={explore ? () => navigate(explore) : undefined}
         />
       </header>
       <div class="panel-content" style={{ width: `${innerWidth}px`, height: `${innerHeight}px` }}>
@@ -373,7 +377,15 @@ function PanelLinks({ links, interpolate }: { links: PanelLink[]; interpolate: (
   );
 }
 
-function PanelMenu({ onView, onInspect }: { onView: () => void; onInspect: (tab: InspectTab) => void }) {
+function PanelMenu({
+  onView,
+  onInspect,
+  onExplore,
+}: {
+  onView: () => void;
+  onInspect: (tab: InspectTab) => void;
+  onExplore?: () => void;
+}) {
   const [open, setOpen] = useState(false);
   const ref = useRef<HTMLDivElement>(null);
   useEffect(() => {
@@ -414,6 +426,7 @@ function PanelMenu({ onView, onInspect }: { onView: () => void; onInspect: (tab:
       {open && (
         <div class="menu" role="menu">
           {item('View', 'v', onView)}
+          {onExplore && item('Explore', 'x', onExplore)}
           {item('Inspect', 'i', () => onInspect('data'))}
           {item('Inspect query', 'q', () => onInspect('query'))}
           {item('Panel JSON', 'j', () => onInspect('json'))}

@@ -5,6 +5,7 @@
 
 import { type DsQuery, type DsQueryRequest, dsQuery, type FrontendSettings, findDatasource } from '../api';
 import type { DataFrame } from '../data/frame';
+import { type ExplorePane, writeExploreState } from '../router';
 import { type BuiltinValue, builtinVariables, intervalToMs, panelInterval, queryBuiltins } from './interval';
 import type { ScopedVars } from './layout';
 import type { DataSourceRef, DataSourceSettings, Panel, Target } from './model';
@@ -294,4 +295,28 @@ export class PanelQueryRunner {
     this.controller?.abort();
     this.controller = undefined;
   }
+}
+
+/** `/explore?...` with the panel's queries (variables filled in) on its first datasource and the dashboard's range. */
+export function exploreUrl(plan: PanelQueryPlan, raw: { from: string; to: string }): string | undefined {
+  const queries = plan.request?.queries ?? [];
+  const ds = queries[0]?.datasource;
+  if (!ds?.uid) return undefined;
+  const halves = new Set(Object.values(plan.refIdAlias));
+  const pane: ExplorePane = {
+    datasource: ds.uid,
+    queries: queries
+      .filter((q) => q.datasource.uid === ds.uid && !(q.refId in plan.refIdAlias))
+      .map((q) => ({
+        refId: q.refId,
+        expr: q.expr,
+        datasource: q.datasource,
+        ...(ds.type === 'prometheus'
+          ? { range: q.range, instant: q.instant === true || halves.has(q.refId) }
+          : { queryType: q.queryType }),
+        ...(typeof q.legendFormat === 'string' ? { legendFormat: q.legendFormat } : {}),
+      })),
+    range: raw,
+  };
+  return `/explore${writeExploreState(pane)}`;
 }

@@ -4,6 +4,7 @@ import type { FrontendSettings } from '../../src/api';
 import type { Panel } from '../../src/dashboard/model';
 import {
   buildPanelQuery,
+  exploreUrl,
   type Interpolator,
   PanelQueryRunner,
   type QueryContext,
@@ -254,6 +255,45 @@ describe('panel time overrides', () => {
     const plan = buildPanelQuery(panel({ timeShift: '1h' }), ctx());
     expect(plan.range).toEqual({ from: 9 * HOUR, to: 10 * HOUR });
     expect(plan.timeInfo).toContain('timeshift -1h');
+  });
+});
+
+describe('exploreUrl', () => {
+  it("opens the panel's queries on its datasource with the dashboard's range, instant halves folded back", () => {
+    const plan = buildPanelQuery(
+      panel({
+        targets: [
+          { refId: 'A', expr: 'up{job="$job"}', range: true, instant: true, legendFormat: '{{job}}' },
+          { refId: 'B', expr: 'x', hide: true },
+        ],
+      }),
+      ctx(),
+    );
+    const url = exploreUrl(plan, { from: 'now-1h', to: 'now' }) ?? '';
+    expect(url.startsWith('/explore?')).toBe(true);
+    const panes = JSON.parse(new URLSearchParams(url.slice('/explore'.length)).get('panes') ?? '{}');
+    expect(Object.values(panes)).toEqual([
+      {
+        datasource: 'prom',
+        queries: [
+          {
+            refId: 'A',
+            expr: 'up{job="api"}',
+            datasource: { type: 'prometheus', uid: 'prom' },
+            range: true,
+            instant: true,
+            legendFormat: '{{job}}',
+          },
+        ],
+        range: { from: 'now-1h', to: 'now' },
+      },
+    ]);
+  });
+
+  it('is undefined for a panel without queries', () => {
+    expect(
+      exploreUrl(buildPanelQuery(panel({ targets: [] }), ctx()), { from: 'now-1h', to: 'now' }),
+    ).toBeUndefined();
   });
 });
 

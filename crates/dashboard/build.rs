@@ -5,7 +5,14 @@
 //!
 //! Cargo reruns this only when something under `ui/` that the bundle is
 //! made from changes, so a warm build does not touch Node.js.
+//!
+//! Each text file of the bundle is also gzipped here (once, at the best
+//! level, instead of on every request), and gets an ETag from its content.
+//! `index.html`'s references to the bundle's files carry that tag
+//! (`/public/app.js?v=<etag>`), so the server can let browsers cache the
+//! files for good and still never serve a stale one after an upgrade.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::{env, fs};
@@ -104,21 +111,95 @@ fn fail(message: &str) -> ! {
     std::process::exit(1);
 }
 
-/// Writes `static ASSETS: &[(&str, &[u8])]`, path relative to the bundle
-/// root with `/` separators, sorted.
+/// Writes `static ASSETS: &[Asset]`, path relative to the bundle root
+/// with `/` separators, sorted; each with its gzipped form (for text
+/// files that shrink) and its ETag.
 fn write_assets(dist: &Path, target: &Path) {
     let mut files = Vec::new();
     collect(dist, dist, &mut files);
     files.sort();
-    let mut text = String::from("pub(crate) static ASSETS: &[(&str, &[u8])] = &[\n");
-    for (name, path) in files {
+    let tags: Vec<(String, String)> = files
+        .iter()
+        .map(|(name, path)| {
+            let bytes = fs::read(path)
+                .unwrap_or_else(|e| fail(&format!("reading {}: {e}", path.display())));
+            (name.clone(), etag(&bytes))
+        })
+        .collect();
+    let out_dir = target.parent().expect("OUT_DIR").join("ui-served");
+    let _ = fs::remove_dir_all(&out_dir);
+    fs::create_dir_all(&out_dir)
+        .unwrap_or_else(|e| fail(&format!("creating {}: {e}", out_dir.display())));
+    let mut text = String::from("pub(crate) static ASSETS: &[Asset] = &[\n");
+    for (i, (name, path)) in files.iter().enumerate() {
+        let mut bytes =
+            fs::read(path).unwrap_or_else(|e| fail(&format!("reading {}: {e}", path.display())));
+        let mut served = path.clone();
+        if name == "index.html" {
+            // Point the page at this build's files.
+            let mut html = String::from_utf8_lossy(&bytes).into_owned();
+            for (other, tag) in &tags {
+                if other != "index.html" {
+                    html = html.replace(
+                        &format!("\"/public/{other}\""),
+                        &format!("\"/public/{other}?v={tag}\""),
+                    );
+                }
+            }
+            bytes = html.into_bytes();
+            served = out_dir.join(format!("{i}"));
+            write_file(&served, &bytes);
+        }
+        let tag = etag(&bytes);
+        let gzip = if is_text(name) {
+            let mut encoder =
+                flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+            encoder
+                .write_all(&bytes)
+                .unwrap_or_else(|e| fail(&format!("gzip: {e}")));
+            let gz = encoder
+                .finish()
+                .unwrap_or_else(|e| fail(&format!("gzip: {e}")));
+            (gz.len() < bytes.len()).then(|| {
+                let gz_path = out_dir.join(format!("{i}.gz"));
+                write_file(&gz_path, &gz);
+                gz_path
+            })
+        } else {
+            None
+        };
+        let gzip = match gzip {
+            Some(p) => format!("Some(include_bytes!({:?}))", p.display().to_string()),
+            None => "None".to_owned(),
+        };
         text.push_str(&format!(
-            "    ({name:?}, include_bytes!({:?})),\n",
-            path.display().to_string()
+            "    Asset {{ name: {name:?}, bytes: include_bytes!({:?}), gzip: {gzip}, etag: {tag:?} }},\n",
+            served.display().to_string()
         ));
     }
     text.push_str("];\n");
-    fs::write(target, text).unwrap_or_else(|e| fail(&format!("writing {}: {e}", target.display())));
+    write_file(target, text.as_bytes());
+}
+
+fn write_file(path: &Path, bytes: &[u8]) {
+    fs::write(path, bytes).unwrap_or_else(|e| fail(&format!("writing {}: {e}", path.display())));
+}
+
+fn is_text(name: &str) -> bool {
+    matches!(
+        name.rsplit('.').next(),
+        Some("js" | "css" | "html" | "svg" | "json" | "map" | "txt")
+    )
+}
+
+/// A strong ETag: 16 hex digits of the FNV-1a hash of the content.
+fn etag(bytes: &[u8]) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in bytes {
+        hash ^= u64::from(*byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{hash:016x}")
 }
 
 fn collect(root: &Path, dir: &Path, files: &mut Vec<(String, PathBuf)>) {

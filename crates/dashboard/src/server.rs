@@ -2,6 +2,10 @@
 //! [`Dashboards::start`] (state opened, provisioning read, listening),
 //! [`Dashboards::reload`] (provisioning re-read), [`Dashboards::shutdown`]
 //! (stop accepting, finish requests in flight, close the database).
+//!
+//! Beside the server task runs the rescan task: it re-reads each dashboard
+//! provider's files every `updateIntervalSeconds` and replaces the
+//! [`Provisioned`] snapshot, so an open dashboard sees its file change.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -12,7 +16,9 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::auth::{Auth, SecurityOptions};
-use crate::provisioning::{Provisioned, ProvisioningError};
+use crate::provisioning::{
+    DEFAULT_UPDATE_INTERVAL, Ids, Provisioned, Provisioner, ProvisioningError,
+};
 use crate::store::{Store, StoreError};
 
 /// What `vigil grafana` and `vigil up` start the server with.
@@ -56,6 +62,8 @@ pub struct AppState {
     pub auth: Auth,
     pub options: Arc<DashboardOptions>,
     provisioned: Arc<RwLock<Arc<Provisioned>>>,
+    /// Numeric ids of datasources, dashboards and folders.
+    pub ids: Arc<Ids>,
 }
 
 impl AppState {
@@ -79,6 +87,8 @@ pub struct Dashboards {
     state: AppState,
     stop: CancellationToken,
     task: Option<JoinHandle<std::io::Result<()>>>,
+    provisioner: Arc<Provisioner>,
+    rescans: Option<JoinHandle<()>>,
 }
 
 impl Dashboards {
@@ -89,12 +99,19 @@ impl Dashboards {
             .await
             .map_err(|e| DashboardError::Task(e.to_string()))??;
         let auth = Auth::start(&store, &options.security).await?;
-        let provisioned = Provisioned::load(options.provisioning_dir.as_deref()).await?;
+        let ids = Arc::new(Ids::default());
+        let provisioner = Arc::new(Provisioner::new(
+            options.provisioning_dir.clone(),
+            crate::provisioning::values::process_env(),
+            ids.clone(),
+        ));
+        let provisioned = load(&provisioner).await?;
         let state = AppState {
             store,
             auth,
             options: Arc::new(options.clone()),
             provisioned: Arc::new(RwLock::new(Arc::new(provisioned))),
+            ids,
         };
         let listener = tokio::net::TcpListener::bind(options.http_addr)
             .await
@@ -114,11 +131,18 @@ impl Dashboards {
             .with_graceful_shutdown(shutdown)
             .await
         });
+        let rescans = tokio::spawn(rescan_until(
+            provisioner.clone(),
+            state.clone(),
+            stop.clone(),
+        ));
         Ok(Dashboards {
             addr,
             state,
             stop,
             task: Some(task),
+            provisioner,
+            rescans: Some(rescans),
         })
     }
 
@@ -134,7 +158,18 @@ impl Dashboards {
 
     /// Re-reads the provisioning files; on an error the previous ones stay.
     pub async fn reload(&self) -> Result<(), DashboardError> {
-        let next = Provisioned::load(self.state.options.provisioning_dir.as_deref()).await?;
+        let next = load(&self.provisioner).await?;
+        self.state.set_provisioned(next);
+        Ok(())
+    }
+
+    /// Rescans every dashboard provider's files now, whatever their
+    /// intervals (the rescan task does this on its own when they are due).
+    pub async fn rescan_now(&self) -> Result<(), DashboardError> {
+        let p = self.provisioner.clone();
+        let next = tokio::task::spawn_blocking(move || p.rescan(true))
+            .await
+            .map_err(|e| DashboardError::Task(e.to_string()))?;
         self.state.set_provisioned(next);
         Ok(())
     }
@@ -143,12 +178,54 @@ impl Dashboards {
     /// panic or error of the serving task.
     pub async fn shutdown(mut self) -> Result<(), DashboardError> {
         self.stop.cancel();
-        match self.task.take() {
+        let rescans = match self.rescans.take() {
+            Some(task) => task.await.map_err(|e| DashboardError::Task(e.to_string())),
+            None => Ok(()),
+        };
+        let served = match self.task.take() {
             Some(task) => match task.await {
                 Ok(result) => result.map_err(DashboardError::Io),
                 Err(e) => Err(DashboardError::Task(e.to_string())),
             },
             None => Ok(()),
+        };
+        served.and(rescans)
+    }
+}
+
+/// A full read of the provisioning folder, on a blocking thread.
+async fn load(provisioner: &Arc<Provisioner>) -> Result<Provisioned, DashboardError> {
+    let provisioner = provisioner.clone();
+    Ok(tokio::task::spawn_blocking(move || provisioner.load())
+        .await
+        .map_err(|e| DashboardError::Task(e.to_string()))??)
+}
+
+/// Rescans the dashboard providers as their intervals come due, until
+/// `stop`. A rescan that fails (a panic in the reading thread) is logged
+/// and the previous snapshot stays; the next one is tried on time.
+async fn rescan_until(provisioner: Arc<Provisioner>, state: AppState, stop: CancellationToken) {
+    // The provisioner's lock may be held by a reload reading files: it is
+    // only ever taken on blocking threads.
+    let p = provisioner.clone();
+    let mut wait = tokio::task::spawn_blocking(move || p.next_rescan())
+        .await
+        .unwrap_or(DEFAULT_UPDATE_INTERVAL);
+    loop {
+        tokio::select! {
+            () = tokio::time::sleep(wait) => {}
+            () = stop.cancelled() => return,
+        }
+        let p = provisioner.clone();
+        match tokio::task::spawn_blocking(move || (p.rescan(false), p.next_rescan())).await {
+            Ok((next, next_wait)) => {
+                state.set_provisioned(next);
+                wait = next_wait;
+            }
+            Err(e) => {
+                tracing::error!("dashboards: rescanning the provisioned dashboards failed: {e}");
+                wait = DEFAULT_UPDATE_INTERVAL;
+            }
         }
     }
 }

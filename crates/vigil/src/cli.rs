@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use agent::service::{Agent, AgentOptions};
 use clap::{Args, Parser, Subcommand};
+use dashboard::auth::SecurityOptions;
+use dashboard::server::{DashboardOptions, Dashboards};
 use demo::api::{ApiConfig, ApiServer};
 use demo::logfile::LogFileOptions;
 use demo::{loadgen, loggen};
@@ -39,6 +41,8 @@ pub(crate) enum Command {
     Loki(LokiArgs),
     /// Run the Promtail-compatible log agent (tail files, pipeline stages, push)
     Promtail(PromtailArgs),
+    /// Run the Grafana-compatible dashboards server (provisioning, API, web UI)
+    Grafana(GrafanaArgs),
 }
 
 impl Command {
@@ -105,6 +109,22 @@ impl Command {
                 })
                 .await?;
                 agent.shutdown().await?;
+                Ok(())
+            }
+            Command::Grafana(args) => {
+                let shutdown = shutdown_on_signal()?;
+                let server =
+                    Dashboards::start(args.options(&|name| std::env::var(name).ok())).await?;
+                tracing::info!("dashboards listening on http://{}", server.addr());
+                let s = &server;
+                reload_on_hangup_until(shutdown, move || async move {
+                    // On an error the previous provisioning stays.
+                    if let Err(e) = s.reload().await {
+                        tracing::error!("reloading the provisioning folder: {e}");
+                    }
+                })
+                .await?;
+                server.shutdown().await?;
                 Ok(())
             }
             Command::Loggen(args) => {
@@ -426,6 +446,78 @@ impl PromtailArgs {
     }
 }
 
+/// Grafana's server with vigil's flags; Grafana's own `--homepath` and
+/// `--config` are accepted (so a Grafana command line runs) and ignored
+/// with a warning: vigil has no install folder and reads no grafana.ini.
+#[derive(Args)]
+pub(crate) struct GrafanaArgs {
+    /// Grafana's provisioning folder: datasources/*.yaml and dashboards/*.yaml
+    /// (default: $GF_PATHS_PROVISIONING, else none)
+    #[arg(long)]
+    provisioning: Option<PathBuf>,
+    /// Address to listen on
+    #[arg(long = "http-addr", default_value = "127.0.0.1:3000")]
+    http_addr: SocketAddr,
+    /// Where state lives (users, sessions, dashboards saved in the UI)
+    #[arg(long, default_value = "data/grafana")]
+    data: PathBuf,
+    /// Grafana's install folder; ignored
+    #[arg(long)]
+    homepath: Option<PathBuf>,
+    /// Grafana's grafana.ini; ignored
+    #[arg(long)]
+    config: Option<PathBuf>,
+}
+
+impl GrafanaArgs {
+    /// The server options, with the environment read through `env`.
+    pub(crate) fn options(self, env: &dyn Fn(&str) -> Option<String>) -> DashboardOptions {
+        if let Some(path) = &self.homepath {
+            tracing::warn!(homepath = %path.display(), "--homepath is Grafana's install folder; vigil needs none, ignored");
+        }
+        if let Some(path) = &self.config {
+            tracing::warn!(config = %path.display(), "--config names a grafana.ini; vigil reads none, ignored (use --http-addr, --data, --provisioning and GF_* variables)");
+        }
+        let provisioning = self.provisioning.or_else(|| {
+            env("GF_PATHS_PROVISIONING")
+                .filter(|p| !p.is_empty())
+                .map(PathBuf::from)
+        });
+        DashboardOptions {
+            http_addr: self.http_addr,
+            data_dir: self.data,
+            provisioning_dir: provisioning,
+            security: security_from_env(env),
+        }
+    }
+}
+
+/// Grafana's `GF_SECURITY_ADMIN_USER`, `GF_SECURITY_ADMIN_PASSWORD` and
+/// `GF_AUTH_ANONYMOUS_ENABLED` over the defaults (admin/admin, no
+/// anonymous access). An empty variable counts as unset.
+pub(crate) fn security_from_env(env: &dyn Fn(&str) -> Option<String>) -> SecurityOptions {
+    let mut security = SecurityOptions::default();
+    let set = |name: &str| env(name).filter(|v| !v.is_empty());
+    if let Some(user) = set("GF_SECURITY_ADMIN_USER") {
+        security.admin_user = user;
+    }
+    if let Some(password) = set("GF_SECURITY_ADMIN_PASSWORD") {
+        security.admin_password = password;
+    }
+    if let Some(enabled) = set("GF_AUTH_ANONYMOUS_ENABLED") {
+        // Grafana reads ini booleans: true/false, 1/0, yes/no, on/off.
+        match enabled.to_ascii_lowercase().as_str() {
+            "true" | "1" | "yes" | "on" | "t" => security.anonymous_enabled = true,
+            "false" | "0" | "no" | "off" | "f" => security.anonymous_enabled = false,
+            other => tracing::warn!(
+                value = other,
+                "GF_AUTH_ANONYMOUS_ENABLED is not a boolean; anonymous access stays off"
+            ),
+        }
+    }
+    security
+}
+
 /// Go programs take long flags with one dash (`-config.file=x`); clap wants
 /// two. Rewrites `-name…` with a name of two or more characters, so both
 /// spellings work for every subcommand.
@@ -462,6 +554,64 @@ mod tests {
             Ok(_) => panic!("not the prometheus subcommand"),
             Err(e) => panic!("{e}"),
         }
+    }
+
+    fn grafana_options(
+        flags: &[&str],
+        env: &[(&str, &str)],
+    ) -> dashboard::server::DashboardOptions {
+        let args = ["vigil", "grafana"].iter().chain(flags).map(Into::into);
+        let lookup = |name: &str| {
+            env.iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| (*v).to_owned())
+        };
+        match Cli::try_parse_from(normalize_go_flags(args)).map(|c| c.command) {
+            Ok(Command::Grafana(args)) => args.options(&lookup),
+            Ok(_) => panic!("not the grafana subcommand"),
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    #[test]
+    fn grafana_defaults_are_grafanas() {
+        let options = grafana_options(&[], &[]);
+        assert_eq!(options.http_addr.to_string(), "127.0.0.1:3000");
+        assert_eq!(options.data_dir, std::path::PathBuf::from("data/grafana"));
+        assert_eq!(options.provisioning_dir, None);
+        assert_eq!(options.security.admin_user, "admin");
+        assert_eq!(options.security.admin_password, "admin");
+        assert!(!options.security.anonymous_enabled);
+    }
+
+    #[test]
+    fn grafana_flags_and_environment_are_read() {
+        let options = grafana_options(
+            &[
+                "--provisioning",
+                "prov",
+                "-http-addr=127.0.0.1:3001",
+                "--data",
+                "d",
+                "-homepath",
+                "/usr/share/grafana",
+                "--config",
+                "grafana.ini",
+            ],
+            &[
+                ("GF_SECURITY_ADMIN_USER", "root"),
+                ("GF_SECURITY_ADMIN_PASSWORD", "s3cret"),
+                ("GF_AUTH_ANONYMOUS_ENABLED", "true"),
+            ],
+        );
+        assert_eq!(options.http_addr.port(), 3001);
+        assert_eq!(options.provisioning_dir, Some("prov".into()));
+        assert_eq!(options.data_dir, std::path::PathBuf::from("d"));
+        assert_eq!(options.security.admin_user, "root");
+        assert_eq!(options.security.admin_password, "s3cret");
+        assert!(options.security.anonymous_enabled);
+        let from_env = grafana_options(&[], &[("GF_PATHS_PROVISIONING", "/etc/p")]);
+        assert_eq!(from_env.provisioning_dir, Some("/etc/p".into()));
     }
 
     #[test]

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use agent::service::{Agent, AgentOptions};
 use clap::Args;
+use dashboard::server::{DashboardOptions, Dashboards};
 use demo::api::{ApiConfig, ApiServer};
 use demo::{loadgen, loggen};
 use logstore::server::{LokiServer, ServerOptions as LokiOptions};
@@ -47,15 +48,61 @@ pub(crate) struct UpArgs {
     /// Address of the log agent's own endpoints (/ready, /metrics, /targets)
     #[arg(long, default_value = "127.0.0.1:9080")]
     agent_listen: SocketAddr,
+    /// Address of the dashboards server (web UI and Grafana-style API)
+    #[arg(long, default_value = "127.0.0.1:3000")]
+    grafana_listen: SocketAddr,
 }
 
 /// vigil's own loki-config.yaml (`config/` in the repository), built in so
 /// that the binary needs nothing beside it.
 const LOKI_CONFIG: &str = include_str!("../../../config/loki-config.yaml");
 
+/// vigil's own prometheus.yml, built in: the demo API and the metrics
+/// server at their default addresses, which `up` replaces with its own.
+const PROMETHEUS_CONFIG: &str = include_str!("../../../config/prometheus.yml");
+/// Where the metrics server's own job starts in that file.
+const PROMETHEUS_OWN_JOB: &str = "  # The metrics server's own metrics";
+
 /// vigil's own promtail-config.yaml, built in likewise; its paths are under
 /// `${VIGIL_DATA_DIR}`, which `up` fills in with its data directory.
 const PROMTAIL_CONFIG: &str = include_str!("../../../config/promtail-config.yaml");
+
+/// vigil's Grafana provisioning folder (`config/grafana/` in the
+/// repository), built in: the datasources, the dashboard provider, and
+/// vigil's own dashboard.
+const GRAFANA_DATASOURCES: &str = include_str!("../../../config/grafana/datasources/vigil.yml");
+const GRAFANA_PROVIDER: &str = include_str!("../../../config/grafana/dashboards/vigil.yml");
+const GRAFANA_DASHBOARD: &str =
+    include_str!("../../../config/grafana/dashboards/fast-api-metrics.json");
+
+/// The dashboards' provisioning folder for `up`, under `dir`: vigil's own
+/// files, the datasources pointed at the metrics server and log store as
+/// `up` started them and Prometheus' `timeInterval` set to the scrape
+/// interval. The YAML files are written once (a user's edits are kept);
+/// the dashboard is vigil's and kept up to date.
+fn grafana_provisioning(
+    dir: &Path,
+    metrics_url: &str,
+    loki_url: &str,
+    scrape_interval: Duration,
+) -> anyhow::Result<()> {
+    let interval = model::duration::format_duration(scrape_interval);
+    let datasources = GRAFANA_DATASOURCES
+        .replace("url: http://127.0.0.1:9090", &format!("url: {metrics_url}"))
+        .replace("url: http://127.0.0.1:3100", &format!("url: {loki_url}"))
+        .replace("timeInterval: 15s", &format!("timeInterval: {interval}"));
+    write_once(&dir.join("datasources/vigil.yml"), &datasources)?;
+    write_once(&dir.join("dashboards/vigil.yml"), GRAFANA_PROVIDER)?;
+    // vigil's own dashboard is vigil's file, not the user's: rewritten at
+    // every start so that a newer vigil brings its newer dashboard. Users'
+    // dashboards go beside it (the provider reads the whole folder).
+    let dashboard = dir.join("dashboards/fast-api-metrics.json");
+    if std::fs::read_to_string(&dashboard).ok().as_deref() != Some(GRAFANA_DASHBOARD) {
+        std::fs::create_dir_all(dir.join("dashboards"))?;
+        std::fs::write(&dashboard, GRAFANA_DASHBOARD)?;
+    }
+    Ok(())
+}
 
 /// The agent's config for `up`: vigil's own file with the data directory
 /// filled in. Written once; a user's edits are kept.
@@ -83,35 +130,37 @@ fn write_once(path: &Path, text: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The metrics server's config for `up`: the reference prometheus.yml
-/// pointed at the demo API, plus vigil's own metrics when its port is known
-/// in advance. Written once; a user's edits are kept.
+/// The metrics server's config for `up`: vigil's config/prometheus.yml
+/// (the reference one plus the server's own metrics) pointed at the demo
+/// API and the metrics server as `up` starts them, without the own job
+/// when that port is only known later. Written once; a user's edits are
+/// kept.
 fn prometheus_config(
     path: &Path,
     demo: SocketAddr,
     vigil: SocketAddr,
     interval: Duration,
 ) -> anyhow::Result<()> {
-    if path.exists() {
-        return Ok(());
-    }
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
     let interval = model::duration::format_duration(interval);
-    let mut text = format!(
-        "# Written by `vigil up`; edit freely, it is not overwritten.\n\
-         # The reference setup's prometheus.yml, scraping the demo API.\n\
-         global:\n  scrape_interval: {interval}\n\n\
-         scrape_configs:\n  - job_name: \"fastapi\"\n    static_configs:\n      - targets: [\"{demo}\"]\n"
-    );
-    if vigil.port() != 0 {
-        text.push_str(&format!(
-            "  - job_name: \"vigil\"\n    static_configs:\n      - targets: [\"{vigil}\"]\n"
-        ));
+    let mut text = PROMETHEUS_CONFIG
+        .replace(
+            "scrape_interval: 15s",
+            &format!("scrape_interval: {interval}"),
+        )
+        .replace("\"127.0.0.1:8000\"", &format!("\"{demo}\""))
+        .replace("\"127.0.0.1:9090\"", &format!("\"{vigil}\""));
+    // A metrics server on a port chosen at start has no address to write.
+    if vigil.port() == 0 {
+        if let Some(own) = text.find(PROMETHEUS_OWN_JOB) {
+            text.truncate(own);
+        }
     }
-    std::fs::write(path, text)?;
-    Ok(())
+    write_once(
+        path,
+        &format!(
+            "# Written by `vigil up` from vigil's config/prometheus.yml; edit freely, it is not overwritten.\n{text}"
+        ),
+    )
 }
 
 pub(crate) async fn run(args: UpArgs) -> anyhow::Result<()> {
@@ -178,6 +227,17 @@ pub(crate) async fn run(args: UpArgs) -> anyhow::Result<()> {
         .addr()
         .map_or_else(|| "(server disabled)".to_owned(), |a| format!("http://{a}"));
 
+    let grafana_dir = args.data_dir.join("config/grafana");
+    grafana_provisioning(&grafana_dir, &metrics_url, &loki_url, args.scrape_interval)?;
+    let dashboards = Dashboards::start(DashboardOptions {
+        http_addr: args.grafana_listen,
+        data_dir: args.data_dir.join("grafana"),
+        provisioning_dir: Some(grafana_dir.clone()),
+        security: crate::cli::security_from_env(&|name| std::env::var(name).ok()),
+    })
+    .await?;
+    let dashboards_url = format!("http://{}", dashboards.addr());
+
     let traffic = tokio::spawn({
         let config = loadgen::LoadgenConfig {
             target: api_url.clone(),
@@ -217,6 +277,10 @@ pub(crate) async fn run(args: UpArgs) -> anyhow::Result<()> {
         "  log agent       {agent_url}  (tails the logs below; config {})",
         promtail_yaml.display()
     );
+    println!(
+        "  dashboards      {dashboards_url}  (web UI; provisioning {})",
+        grafana_dir.display()
+    );
     println!("  API log         {}", api_logs.join("logs.log").display());
     println!("  generated logs  {}", loggen_logs.display());
     println!(
@@ -228,7 +292,9 @@ pub(crate) async fn run(args: UpArgs) -> anyhow::Result<()> {
 
     shutdown.cancelled().await;
     // Every component is stopped, whatever the others report: an error of
-    // one must not leave the stores unsynced.
+    // one must not leave the stores unsynced. The dashboards go first: they
+    // only read from the others.
+    let dashboards = dashboards.shutdown().await;
     let traffic = traffic.await;
     let fake_logs = fake_logs.await;
     // The agent pushes what it has read before the log store stops.
@@ -244,6 +310,7 @@ pub(crate) async fn run(args: UpArgs) -> anyhow::Result<()> {
     );
     let report = fake_logs??;
     tracing::info!(lines = report.lines, "log generator stopped");
+    dashboards?;
     agent?;
     api?;
     metrics?;

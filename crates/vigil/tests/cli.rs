@@ -47,6 +47,8 @@ fn up_serves_traffic_grows_logs_and_exits_on_ctrl_c() {
             "200ms",
             "--loki-listen",
             "127.0.0.1:0",
+            "--grafana-listen",
+            "127.0.0.1:0",
         ])
         .args([
             "--loadgen-clients",
@@ -74,7 +76,12 @@ fn up_serves_traffic_grows_logs_and_exits_on_ctrl_c() {
     let mut api_url = None;
     let mut metrics_url = None;
     let mut loki_url = None;
-    while api_url.is_none() || metrics_url.is_none() || loki_url.is_none() {
+    let mut dashboards_url = None;
+    while api_url.is_none()
+        || metrics_url.is_none()
+        || loki_url.is_none()
+        || dashboards_url.is_none()
+    {
         let line = lines_rx
             .recv_timeout(Duration::from_secs(30))
             .expect("no banner");
@@ -88,7 +95,11 @@ fn up_serves_traffic_grows_logs_and_exits_on_ctrl_c() {
         if let Some(rest) = line.trim().strip_prefix("log store") {
             loki_url = Some(url(rest));
         }
+        if let Some(rest) = line.trim().strip_prefix("dashboards") {
+            dashboards_url = Some(url(rest));
+        }
     }
+    let dashboards_url = dashboards_url.unwrap();
     let (api_url, metrics_url) = (api_url.unwrap(), metrics_url.unwrap());
     let loki_url = loki_url.unwrap();
 
@@ -113,6 +124,42 @@ fn up_serves_traffic_grows_logs_and_exits_on_ctrl_c() {
                 .unwrap()
                 .status(),
             200
+        );
+        // The dashboards: vigil's own, with datasources at the stores' addresses.
+        let client = reqwest::Client::new();
+        let get = |path: &str| {
+            client
+                .get(format!("{dashboards_url}{path}"))
+                .basic_auth("admin", Some("admin"))
+                .send()
+        };
+        let prom = get("/api/datasources/uid/prometheus-datasource")
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            prom.contains(&format!("\"url\":\"{metrics_url}\"")),
+            "{prom}"
+        );
+        assert!(prom.contains("\"timeInterval\":\"200ms\""), "{prom}");
+        let loki = get("/api/datasources/uid/loki-datasource")
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(loki.contains(&format!("\"url\":\"{loki_url}\"")), "{loki}");
+        let own = get("/api/dashboards/uid/fast-api-metrics")
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            own.contains("\"folderTitle\":\"Fast API Metrics\""),
+            "{own}"
         );
         // Traffic flows: the loadgen's requests show up in the counters.
         for _ in 0..100 {
@@ -186,7 +233,15 @@ fn help_lists_every_subcommand() {
     let output = Command::new(VIGIL).arg("--help").output().unwrap();
     assert!(output.status.success());
     let help = String::from_utf8(output.stdout).unwrap();
-    for command in ["up", "demo", "loadgen", "loggen", "prometheus", "loki"] {
+    for command in [
+        "up",
+        "demo",
+        "loadgen",
+        "loggen",
+        "prometheus",
+        "loki",
+        "grafana",
+    ] {
         let line = help
             .lines()
             .find(|l| l.trim_start().starts_with(&format!("{command} ")))

@@ -6,6 +6,8 @@
 //! and counted in SQLite's `user_version`, so a newer vigil opens an older
 //! database and brings it up to date; an older vigil refuses a newer one.
 
+pub mod dashboards;
+
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 

@@ -26,6 +26,11 @@ impl Running {
         self.0.id()
     }
 
+    /// The child's exit status, when it has exited.
+    pub(crate) fn try_wait(&mut self) -> Option<std::process::ExitStatus> {
+        self.0.try_wait().ok().flatten()
+    }
+
     /// SIGKILLs the child and reaps it.
     pub(crate) fn kill(&mut self) {
         let _ = self.0.kill();
@@ -69,6 +74,20 @@ pub(crate) fn start_agent(config: &Path) -> (Running, String) {
         .arg(format!("-config.file={}", config.display()));
     let addr = regex::Regex::new(r"agent listening on http://(127\.0\.0\.1:\d+)").expect("a regex");
     spawn_until(command, &addr, "the agent says where it listens")
+}
+
+/// Starts `vigil grafana` with `args` (give it `--http-addr 127.0.0.1:0`);
+/// returns it and its URL once it says where it listens.
+pub(crate) fn start_grafana(args: &[&std::ffi::OsStr]) -> (Running, String) {
+    let mut command = Command::new(VIGIL);
+    command.arg("grafana").args(args);
+    let addr =
+        regex::Regex::new(r"dashboards listening on http://(127\.0\.0\.1:\d+)").expect("a regex");
+    spawn_until(
+        command,
+        &addr,
+        "the dashboards server says where it listens",
+    )
 }
 
 /// Spawns `command` with its log on a pipe and waits for a line that

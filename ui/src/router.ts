@@ -122,9 +122,12 @@ export function readDashboardUrlState(search: string): DashboardUrlState {
         state.vars[name] ??= [];
         state.vars[name].push(value);
       }
-    } else if (DASHBOARD_KEYS.has(key)) {
-      (state as unknown as Record<string, string>)[key] = value;
-    }
+    } else if (key === 'from') state.from = value;
+    else if (key === 'to') state.to = value;
+    else if (key === 'refresh') state.refresh = value;
+    else if (key === 'viewPanel') state.viewPanel = value;
+    else if (key === 'inspect') state.inspect = value;
+    else if (key === 'inspectTab') state.inspectTab = value;
   }
   return state;
 }

@@ -1,6 +1,7 @@
 // The inspect drawer: a panel's data as a table per frame (with CSV download),
 // the query it sent and what the datasource ran, and the panel's JSON.
 import { useState } from 'preact/hooks';
+import { getDisplayProcessor } from '../data/display';
 import type { DataFrame, Field } from '../data/frame';
 import type { Panel } from './model';
 import type { PanelSnapshot } from './PanelChrome';
@@ -36,6 +37,17 @@ export function cellText(field: Field, value: unknown, timeZone: string): string
   if (field.type === 'time' && typeof value === 'number') return formatDateTime(value, timeZone);
   if (typeof value === 'object') return JSON.stringify(value);
   return String(value);
+}
+
+/** A column's values as the panel would show them (unit, decimals, mappings); objects as JSON. */
+function formattedCell(field: Field, timeZone: string): (value: unknown) => string {
+  if (field.type === 'other') return (value) => cellText(field, value, timeZone);
+  const display = getDisplayProcessor({ field, timeZone });
+  return (value) => {
+    if (value === null || value === undefined) return '';
+    const d = display(value);
+    return `${d.prefix ?? ''}${d.text}${d.suffix ?? ''}`;
+  };
 }
 
 /** The frame as CSV (RFC 4180 quoting), times as epoch ms for lossless reuse. */
@@ -110,12 +122,23 @@ export function Inspect({ panel, snapshot, tab, timeZone, onTab, onClose }: Insp
 
 function DataTab({ frames, timeZone, title }: { frames: DataFrame[]; timeZone: string; title: string }) {
   const [index, setIndex] = useState(0);
+  // Grafana shows values with the field's unit, decimals and mappings unless "Formatted data" is off.
+  const [formatted, setFormatted] = useState(true);
   if (frames.length === 0) return <div class="muted">No data</div>;
   const frame = frames[Math.min(index, frames.length - 1)];
   const rows = Math.min(frame.length, MAX_ROWS);
+  const displays = frame.fields.map((field) => formattedCell(field, timeZone));
   return (
     <div class="inspect-data">
       <div class="inspect-data-bar">
+        <label class="inspect-toggle">
+          <input
+            type="checkbox"
+            checked={formatted}
+            onChange={(e) => setFormatted(e.currentTarget.checked)}
+          />
+          Formatted data
+        </label>
         {frames.length > 1 && (
           <select
             class="input select"
@@ -161,7 +184,9 @@ function DataTab({ frames, timeZone, title }: { frames: DataFrame[]; timeZone: s
             {Array.from({ length: rows }, (_, r) => (
               <tr key={r}>
                 {frame.fields.map((f, c) => (
-                  <td key={`${c}-${f.name}`}>{cellText(f, f.values[r], timeZone)}</td>
+                  <td key={`${c}-${f.name}`}>
+                    {formatted ? displays[c](f.values[r]) : cellText(f, f.values[r], timeZone)}
+                  </td>
                 ))}
               </tr>
             ))}

@@ -371,6 +371,13 @@ export function Dashboard({ model, settings }: DashboardProps) {
   };
   // Repeated panels: one copy per value of their variable (re-made when the variables change).
   const shown = useMemo(() => repeatPanels(panels, (name) => repeatValues(vars, name)), [panels, vars]);
+  // Nothing to wait for (no panels, or all in collapsed rows): the first screen is painted as it is.
+  const nothingToQuery = !shown.some((p) => p.type !== 'row');
+  useEffect(() => {
+    if (!varsReady || !nothingToQuery || painted.current) return;
+    painted.current = true;
+    requestAnimationFrame(() => requestAnimationFrame(() => performance.mark(PANELS_PAINTED_MARK)));
+  }, [varsReady, nothingToQuery]);
   const viewed = viewPanel === undefined ? undefined : findPanel(shown, viewPanel);
   const inspected = inspect ? findPanel(shown, inspect.id) : undefined;
 
@@ -408,6 +415,8 @@ export function Dashboard({ model, settings }: DashboardProps) {
         <div class="view-panel">
           <PanelChrome panel={viewed} width={0} height={0} fill {...chromeProps} />
         </div>
+      ) : shown.length === 0 ? (
+        <div class="empty-state">This dashboard has no panels yet.</div>
       ) : (
         <DashboardGrid
           panels={shown}

@@ -21,6 +21,9 @@ const result = await esbuild.build({
   bundle: true,
   outdir,
   format: 'esm',
+  // Pages loaded on demand (Explore: its editor and grammars) become chunks under chunks/.
+  splitting: true,
+  chunkNames: 'chunks/[name]-[hash]',
   target: ['es2022'],
   minify: !values.dev,
   sourcemap: false,

@@ -52,6 +52,9 @@ export interface Panel {
   transparent?: boolean;
   repeat?: string;
   repeatDirection?: 'h' | 'v';
+  maxPerRow?: number;
+  /** Set on the copies of a repeated panel: the variable's value this copy shows. */
+  scopedVars?: Record<string, { text: string; value: string }>;
   /** Rows only: whether collapsed, and (when collapsed) the panels they hold. */
   collapsed?: boolean;
   panels?: Panel[];
@@ -102,7 +105,12 @@ export interface Dashboard {
   time: { from: string; to: string };
   timezone?: string;
   refresh?: string | false;
-  timepicker?: { refresh_intervals?: string[]; hidden?: boolean };
+  timepicker?: {
+    refresh_intervals?: string[];
+    hidden?: boolean;
+    /** Replaces the time picker's quick ranges. */
+    quick_ranges?: { from: string; to: string; display: string }[];
+  };
   templating: { list: Variable[] };
   annotations?: { list: unknown[] };
   panels: Panel[];

@@ -29,6 +29,7 @@ describe('interpolateBuiltins', () => {
     ['x * $__interval_ms', 'x * 30000'],
     ['increase(x[$__range])', 'increase(x[3600s])'],
     ['x / $__range_s', 'x / 3600'],
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: Grafana's ${var} syntax, not a template.
     ['x / ${__range_ms}', 'x / 3600000'],
     ['count_over_time({a="b"}[$__auto])', 'count_over_time({a="b"}[30s])'],
     ['x{a="$other"}', 'x{a="$other"}'],

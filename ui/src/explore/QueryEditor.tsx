@@ -25,11 +25,21 @@ export function QueryEditor(props: QueryEditorProps) {
   // The view is built once; its handlers read the latest props through this ref.
   const latest = useRef(props);
   latest.current = props;
+  /*
+   * Texts the editor reported that no render has brought back yet. A `value` among them is the echo of
+   * the user's own typing (possibly a stale one: effects run after the user typed on) and must not
+   * overwrite the editor; anything else was set from outside (URL restored) and replaces the text.
+   */
+  const echoes = useRef<string[]>([]);
 
   useEffect(() => {
     if (!host.current) return;
     const handlers: EditorHandlers = {
-      onChange: (v) => latest.current.onChange(v),
+      onChange: (v) => {
+        echoes.current.push(v);
+        if (echoes.current.length > 100) echoes.current.shift();
+        latest.current.onChange(v);
+      },
       onRun: () => latest.current.onRun(),
       onBlur: () => latest.current.onBlur?.(),
     };
@@ -66,9 +76,15 @@ export function QueryEditor(props: QueryEditorProps) {
 
   useEffect(() => {
     const v = view.current;
-    if (v && v.state.doc.toString() !== props.value) {
-      v.dispatch({ changes: { from: 0, to: v.state.doc.length, insert: props.value } });
+    if (!v) return;
+    const echo = echoes.current.indexOf(props.value);
+    if (echo >= 0) {
+      echoes.current.splice(0, echo + 1);
+      return;
     }
+    if (v.state.doc.toString() === props.value) return;
+    echoes.current = [];
+    v.dispatch({ changes: { from: 0, to: v.state.doc.length, insert: props.value } });
   }, [props.value]);
 
   return <div class="explore-editor" ref={host} data-testid="query-editor" />;

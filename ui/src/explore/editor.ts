@@ -27,7 +27,7 @@ import {
 } from '@codemirror/view';
 import { tags as t } from '@lezer/highlight';
 import { type CompletionOptions, completionFor } from './completion';
-import { parsers, type QueryLanguage, syntaxErrors } from './syntax';
+import { maskVariables, parse, parsers, type QueryLanguage, syntaxErrors } from './syntax';
 
 const languages: Record<QueryLanguage, LRLanguage> = {
   promql: LRLanguage.define({ name: 'promql', parser: parsers.promql, languageData: { closeBrackets: {} } }),
@@ -47,15 +47,22 @@ const highlightStyle = HighlightStyle.define([
   { tag: t.number, color: '#b5cea8' },
   { tag: t.comment, color: '#6a9955', fontStyle: 'italic' },
   { tag: [t.operator, t.arithmeticOperator, t.paren, t.brace, t.squareBracket], color: '#d4d4d4' },
-  { tag: t.invalid, color: '#f2495c' },
 ]);
 
 const errorMark = Decoration.mark({ class: 'cm-syntax-error', attributes: { title: 'Syntax error' } });
 
-function errorDecorations(state: EditorState): DecorationSet {
-  const tree = syntaxTree(state);
+function errorDecorations(state: EditorState, language: QueryLanguage): DecorationSet {
+  const text = state.doc.toString();
+  const masked = maskVariables(text);
+  // With variables in the text, the errors come from a parse of the masked text (same positions).
+  const tree = masked === text ? syntaxTree(state) : parse(language, masked);
   const spans = syntaxErrors(tree, state.doc.length).filter((s) => s.from < s.to);
   return Decoration.set(spans.map((s) => errorMark.range(s.from, s.to)));
+}
+
+/** The language of a state: the one whose LRLanguage is active. */
+function languageOf(state: EditorState): QueryLanguage {
+  return languages.logql.isActiveAt(state, 0) ? 'logql' : 'promql';
 }
 
 /** Underlines the error nodes of the syntax tree, like a linter's marks but without a delay. */
@@ -63,11 +70,11 @@ const syntaxErrorMarks = ViewPlugin.fromClass(
   class {
     decorations: RangeSet<Decoration>;
     constructor(view: EditorView) {
-      this.decorations = errorDecorations(view.state);
+      this.decorations = errorDecorations(view.state, languageOf(view.state));
     }
     update(update: ViewUpdate) {
       if (update.docChanged || syntaxTree(update.state) !== syntaxTree(update.startState)) {
-        this.decorations = errorDecorations(update.state);
+        this.decorations = errorDecorations(update.state, languageOf(update.state));
       }
     }
   },

@@ -13,6 +13,18 @@ export interface Field {
   config: FieldConfig;
   /** Column values; numbers may be null (missing), NaN or ±Infinity. Times are epoch ms. */
   values: unknown[];
+  /** Computed by applyFieldOverrides (src/data/fieldOverrides.ts); absent on raw frames. */
+  state?: FieldState;
+}
+
+/** What applyFieldOverrides works out for a field (as Grafana's `field.state`). */
+export interface FieldState {
+  /** The field's display name (getFieldDisplayName over the panel's frames). */
+  displayName?: string | null;
+  /** Position among the panel's non-time fields, across frames: picks palette colours. */
+  seriesIndex?: number;
+  /** min/max/delta that percentages (thresholds, gauges, continuous colours) use. */
+  range?: { min: number | null; max: number | null; delta: number };
 }
 
 export interface FrameMeta {

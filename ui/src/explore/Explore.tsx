@@ -4,9 +4,9 @@
 // or back/forward restores it and runs it.
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { DataSourceSettings, Panel } from '../dashboard/model';
+import { applyFieldOverrides } from '../data/fieldOverrides';
 import type { DataFrame } from '../data/frame';
 import {
-  applyFieldOverrides,
   describeTimeRange,
   getFrontendSettings,
   getPanelComponent,
@@ -468,8 +468,7 @@ const LOGS_PANEL = explorePanel('logs', {
 });
 
 function withConfig(frames: DataFrame[], panel: Panel): DataFrame[] {
-  const source = panel.fieldConfig ?? { defaults: {}, overrides: [] };
-  return applyFieldOverrides(frames, source, (s) => s);
+  return applyFieldOverrides(frames, panel.fieldConfig, (s) => s);
 }
 
 function Results({

@@ -140,22 +140,3 @@ export async function getFrontendSettings(): Promise<FrontendSettings> {
   if (!response.ok) throw new Error(`frontend settings: ${response.status} ${response.statusText}`);
   return (await response.json()) as FrontendSettings;
 }
-
-// --- src/data/fieldOverrides.ts ---------------------------------------------------------------
-
-/** Only the defaults merged into each field's config (Explore has no overrides). */
-export function applyFieldOverrides(
-  frames: DataFrame[],
-  source: { defaults: Record<string, unknown>; overrides: unknown[] },
-  _replaceVariables: (text: string) => string,
-): DataFrame[] {
-  const defaults = source.defaults;
-  const custom = (defaults.custom ?? {}) as Record<string, unknown>;
-  return frames.map((f) => ({
-    ...f,
-    fields: f.fields.map((field) => ({
-      ...field,
-      config: { ...defaults, ...field.config, custom: { ...custom, ...(field.config.custom ?? {}) } },
-    })),
-  }));
-}

@@ -182,7 +182,6 @@ export function Explore() {
   return (
     <div class="explore-page" data-testid="explore">
       <div class="explore-toolbar">
-        <h1 class="explore-title">Explore</h1>
         <select
           class="explore-select"
           aria-label="Data source"

@@ -7,7 +7,7 @@ import {
   closeBracketsKeymap,
   completionKeymap,
 } from '@codemirror/autocomplete';
-import { defaultKeymap, history, historyKeymap } from '@codemirror/commands';
+import { history, historyKeymap, standardKeymap } from '@codemirror/commands';
 import {
   bracketMatching,
   HighlightStyle,
@@ -159,7 +159,7 @@ export function editorExtensions(
     bracketMatching(),
     syntaxHighlighting(highlightStyle),
     syntaxErrorMarks,
-    keymap.of([...closeBracketsKeymap, ...completionKeymap, ...historyKeymap, ...defaultKeymap]),
+    keymap.of([...closeBracketsKeymap, ...completionKeymap, ...historyKeymap, ...standardKeymap]),
     EditorView.lineWrapping,
     theme,
     EditorView.updateListener.of((update) => {

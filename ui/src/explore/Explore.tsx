@@ -34,6 +34,18 @@ const GRAPH_HEIGHT = 300;
 const TABLE_HEIGHT = 300;
 const LOGS_HEIGHT = 600;
 
+/** The shell router's event for in-app navigation (src/router.ts). */
+const LOCATION_CHANGE = 'vigil:locationchange';
+/** Raised when this page rewrites its own URL, so that it does not restore what it wrote. */
+const WROTE_URL = 'vigil:explore-url';
+
+function writeUrl(url: string, replace: boolean): void {
+  if (url === window.location.pathname + window.location.search) return;
+  if (replace) window.history.replaceState(null, '', url);
+  else window.history.pushState(null, '', url);
+  window.dispatchEvent(new Event(WROTE_URL));
+}
+
 /** The pane in the current URL, its queries completed with their datasource's defaults. */
 function paneFromLocation(datasources: DataSourceSettings[], defaultName?: string): ExplorePane {
   const parsed = parseExploreParams(new URLSearchParams(window.location.search));
@@ -74,10 +86,7 @@ export function Explore() {
       if (!target || !datasources) return;
       const source = resolveDatasource(target.datasource, datasources, defaultName.current);
       if (!source) return;
-      const url = exploreUrl(target, paneId.current);
-      if (push && url !== window.location.pathname + window.location.search) {
-        window.history.pushState(null, '', url);
-      }
+      if (push) writeUrl(exploreUrl(target, paneId.current), false);
       const range = parseTimeRange(target.range);
       const request = buildRequest(target.queries, source, range, Math.max(100, Math.round(width)));
       inflight.current?.abort();
@@ -123,7 +132,11 @@ export function Explore() {
 
   useEffect(() => {
     if (!datasources) return;
+    // The URL this page wrote last: a location event that lands on it is the page's own doing.
+    let seen: string | undefined;
     const restore = () => {
+      if (window.location.pathname !== '/explore' || window.location.search === seen) return;
+      seen = window.location.search;
       paneId.current = paneIdOf(new URLSearchParams(window.location.search));
       const restored = paneFromLocation(datasources, defaultName.current);
       setPane(restored);
@@ -131,8 +144,18 @@ export function Explore() {
       else setData(null);
     };
     restore();
+    const onWrite = () => {
+      seen = window.location.search;
+    };
+    // Back/forward, and the shell router's in-app navigation event.
     window.addEventListener('popstate', restore);
-    return () => window.removeEventListener('popstate', restore);
+    window.addEventListener(LOCATION_CHANGE, restore);
+    window.addEventListener(WROTE_URL, onWrite);
+    return () => {
+      window.removeEventListener('popstate', restore);
+      window.removeEventListener(LOCATION_CHANGE, restore);
+      window.removeEventListener(WROTE_URL, onWrite);
+    };
   }, [datasources]);
 
   // The graph's data points follow the width of the results, as Grafana's maxDataPoints does.
@@ -167,7 +190,7 @@ export function Explore() {
     setPane(changed);
     setData(null);
     setRequestError(null);
-    window.history.replaceState(null, '', exploreUrl(changed, paneId.current));
+    writeUrl(exploreUrl(changed, paneId.current), true);
   };
 
   const changeRange = (range: { from: string; to: string }) => {
@@ -268,7 +291,7 @@ export function Explore() {
         )}
         {data?.errors.map((e) => (
           <div class="explore-alert" role="alert" key={e.refId} data-testid="explore-error">
-            <strong>{e.refId.replace('-Instant', '')}:</strong> {e.message}
+            <strong>{e.refId}:</strong> {e.message}
           </div>
         ))}
         {data && (

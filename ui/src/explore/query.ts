@@ -175,7 +175,11 @@ export function splitResults(results: QueryResult[]): ExploreData {
   const data: ExploreData = { graph: [], table: [], logs: [], errors: [] };
   const instant: DataFrame[] = [];
   for (const r of results) {
-    if (r.error) data.errors.push({ refId: r.refId, message: r.error });
+    // A "Both" query that fails fails twice, the same way: one message per query.
+    const refId = r.refId.endsWith(INSTANT_SUFFIX) ? r.refId.slice(0, -INSTANT_SUFFIX.length) : r.refId;
+    if (r.error && !data.errors.some((e) => e.refId === refId && e.message === r.error)) {
+      data.errors.push({ refId, message: r.error });
+    }
     for (const f of r.frames) {
       if (isLogFrame(f)) data.logs.push(f);
       else if (isInstantFrame(f)) instant.push(f);

@@ -195,6 +195,16 @@ describe('splitResults', () => {
     expect(data.table).toEqual([]);
   });
 
+  it('a Both query failing twice reports one error', () => {
+    const data = splitResults(
+      decodeResults({
+        A: { status: 400, error: 'bad_data: parse error' },
+        'A-Instant': { status: 400, error: 'bad_data: parse error' },
+      }),
+    );
+    expect(data.errors).toEqual([{ refId: 'A', message: 'bad_data: parse error' }]);
+  });
+
   it('errors are kept per query beside the other results', () => {
     const data = splitResults(
       decodeResults({

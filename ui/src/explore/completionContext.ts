@@ -138,8 +138,13 @@ function logqlConstruct(n: SyntaxNode, text: string, pos: number): Situation | u
       if (open < 0 || open >= pos || (pos >= n.to && closedBy(text, n, ')'))) return NONE;
       const agg = n.parent;
       const selector = agg ? firstDescendant(agg, 'Selector') : null;
-      const matchers = selector ? scanMatchers(text, selector.from + 1, selector.to) : [];
-      return groupingSituation(text, open + 1, pos, { matchers });
+      if (!selector) return groupingSituation(text, open + 1, pos, { matchers: [] });
+      const end = closedBy(text, selector, '}') ? selector.to - 1 : selector.to;
+      const scope: LabelScope = { matchers: scanMatchers(text, selector.from + 1, end) };
+      // With a pipeline, the labels its parsers add can be grouped on too: the log query is sampled.
+      const pipeline = selector.nextSibling;
+      if (pipeline?.name === 'PipelineExpr') scope.logQuery = text.slice(selector.from, pipeline.to).trim();
+      return groupingSituation(text, open + 1, pos, scope);
     }
     case 'Range':
       return inside(text, n, pos, ']') ? rangeSituation(text, n.from, pos) : NONE;

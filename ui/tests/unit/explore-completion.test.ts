@@ -208,6 +208,15 @@ describe('LogQL completion', () => {
     );
   });
 
+  it('grouping labels include those a parser adds', async () => {
+    const { fetcher, calls } = fakeFetcher(loki);
+    const r = await complete('logql', 'sum by (§) (count_over_time({job="demo"} | logfmt [5m]))', fetcher);
+    expect(calls.find((c) => c.path === 'loki/api/v1/query_range')?.params.query).toBe(
+      '{job="demo"} | logfmt',
+    );
+    expect(labels(r)).toEqual(['dur', 'job', 'level', 'msg', 'status']);
+  });
+
   it('grouping labels of the aggregated selector', async () => {
     const { fetcher, calls } = fakeFetcher(loki);
     const r = await complete('logql', 'sum by (§) (count_over_time({job="demo"}[5m]))', fetcher);

@@ -370,6 +370,7 @@ describe('LogQL metric queries', () => {
         from: 8,
         prefix: '',
         matchers: [{ name: 'a', op: '=', value: 'b' }],
+        logQuery: '{a="b"} | json',
       },
     ],
     [

@@ -238,7 +238,9 @@ type Token =
   | { t: 'other'; from: number; to: number };
 
 /** Tokens of a selector's (or label filter's) text in `[from, to)`. */
-function* tokens(text: string, from: number, to: number): Generator<Token> {
+function* tokens(whole: string, from: number, to: number): Generator<Token> {
+  // Cut at `to` so that no token runs past the cursor.
+  const text = whole.slice(0, to);
   let i = from;
   while (i < to) {
     const c = text[i];

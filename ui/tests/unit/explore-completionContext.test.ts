@@ -101,6 +101,15 @@ describe('PromQL label names in selectors', () => {
     });
   });
 
+  it('a cursor inside a label name completes what is before it (regression: the prefix ran past it)', () => {
+    expect(at('promql', 'up{jo|b="a"}')).toMatchObject({ kind: 'labelName', from: 3, prefix: 'jo' });
+    expect(at('promql', 'up{job="a", clu|ster="x"}')).toMatchObject({
+      kind: 'labelName',
+      from: 12,
+      prefix: 'clu',
+    });
+  });
+
   it('nothing after a label name and a blank', () => {
     expect(at('promql', 'up{job |')).toEqual({ kind: 'none' });
   });

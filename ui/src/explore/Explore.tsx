@@ -177,8 +177,12 @@ export function Explore() {
 
   const usable = datasources.filter((d) => SUPPORTED_TYPES.includes(d.type));
   const setQueries = (queries: ExploreQuery[]) => setPane({ ...pane, queries });
-  const updateQuery = (i: number, change: Partial<ExploreQuery>) =>
-    setQueries(pane.queries.map((q, j) => (j === i ? { ...q, ...change } : q)));
+  // As Grafana's query editors do, a changed option (type, line limit, hiding) runs the queries again.
+  const updateQuery = (i: number, change: Partial<ExploreQuery>) => {
+    const changed = { ...pane, queries: pane.queries.map((q, j) => (j === i ? { ...q, ...change } : q)) };
+    setPane(changed);
+    if (changed.queries.some((q) => q.expr.trim() !== '')) void run(changed);
+  };
 
   const changeDatasource = (uid: string) => {
     const next = usable.find((d) => d.uid === uid);
@@ -241,12 +245,25 @@ export function Explore() {
                 <span class="explore-refid">{q.refId}</span>
                 <span class="explore-dsname">({ds.name})</span>
                 <div class="explore-spacer" />
+                <button
+                  type="button"
+                  class="explore-icon-button explore-text-button"
+                  aria-pressed={q.hide === true}
+                  aria-label={`${q.hide ? 'Enable' : 'Disable'} query ${q.refId}`}
+                  onClick={() => updateQuery(i, { hide: !q.hide })}
+                >
+                  {q.hide ? 'Disabled' : 'Enabled'}
+                </button>
                 {pane.queries.length > 1 && (
                   <button
                     type="button"
                     class="explore-icon-button"
                     aria-label={`Remove query ${q.refId}`}
-                    onClick={() => setQueries(pane.queries.filter((_, j) => j !== i))}
+                    onClick={() => {
+                      const changed = { ...pane, queries: pane.queries.filter((_, j) => j !== i) };
+                      setPane(changed);
+                      void run(changed);
+                    }}
                   >
                     ×
                   </button>

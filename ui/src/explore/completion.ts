@@ -20,6 +20,7 @@ import {
   LOGQL_RANGE_FUNCTIONS,
   PROMQL_AGGREGATIONS,
   PROMQL_FUNCTIONS,
+  PROMQL_KEYWORDS,
 } from './functions';
 import type { QueryLanguage, Tree } from './syntax';
 
@@ -137,7 +138,7 @@ function treeFor(context: CompletionContext): Tree | undefined {
 function wanted(context: CompletionContext, situation: Situation): boolean {
   if (situation.kind === 'none') return false;
   if (context.explicit) return true;
-  if (situation.kind === 'expression') return situation.prefix.length > 0;
+  if (situation.kind === 'expression' || situation.kind === 'operator') return situation.prefix.length > 0;
   return true;
 }
 
@@ -206,6 +207,11 @@ export function promqlCompletion(options: CompletionOptions): CompletionSource {
       }
       case 'duration':
         return result(durationOptions(), /^[A-Za-z0-9_$]*$/);
+      case 'operator':
+        return result(
+          PROMQL_KEYWORDS.map((k) => ({ label: k, type: 'keyword' })),
+          /^[A-Za-z_]*$/,
+        );
       default:
         return null;
     }

@@ -46,6 +46,8 @@ export type Situation =
       quoted: boolean;
     } & Span &
       LabelScope)
+  /** PromQL after a complete operand and a blank: binary operators' keywords, `by`, `offset`, ... */
+  | ({ kind: 'operator' } & Span)
   /** Inside a range `[...]` (or after a subquery's `:`). */
   | ({ kind: 'duration' } & Span)
   /** LogQL right after `|`: a parser, formatter, or a label filter's label name. */
@@ -118,10 +120,6 @@ function promqlConstruct(n: SyntaxNode, text: string, pos: number): Situation | 
     case 'MatrixSelector':
     case 'SubqueryExpr':
       return rangeSituation(text, n.from, pos);
-    case 'FunctionCallBody':
-    case 'ParenExpr':
-      // A closed call or parenthesis that the cursor is after is a complete expression.
-      return pos >= n.to && closedBy(text, n, ')') ? NONE : undefined;
     default:
       return undefined;
   }
@@ -166,17 +164,31 @@ function logqlConstruct(n: SyntaxNode, text: string, pos: number): Situation | u
 function freeExpression(language: QueryLanguage, text: string, pos: number, anchor: number): Situation {
   const before = text.slice(0, pos);
   const word = (language === 'promql' ? /[A-Za-z_:][A-Za-z0-9_:]*$/ : /[A-Za-z_][A-Za-z0-9_]*$/).exec(before);
-  if (word) {
-    const from = pos - word[0].length;
-    // `1e3`, `0x1f`, `5m`: the tail of a number or duration, not a name.
-    if (from > 0 && /[0-9.]/.test(text[from - 1])) return NONE;
-    return { kind: 'expression', from, prefix: word[0] };
+  const typed = word?.[0] ?? '';
+  const start = pos - typed.length;
+  // `1e3`, `0x1f`, `5m`: the tail of a number or duration, not a name.
+  if (typed && start > 0 && /[0-9.]/.test(text[start - 1])) return NONE;
+  // A blank after a complete operand: what comes next is an operator or a keyword (`by`, `offset`, `and`).
+  const head = text.slice(0, start);
+  const operand = head.trimEnd();
+  if (language === 'promql' && operand.length < head.length && endsOperand(operand)) {
+    return { kind: 'operator', from: start, prefix: typed };
   }
+  if (typed) return { kind: 'expression', from: start, prefix: typed };
   const prev = anchor > 0 ? text[anchor - 1] : '';
   if (prev === '' || /[(,+\-*/%^=<>!]/.test(prev) || /\b(and|or|unless)$/.test(text.slice(0, anchor))) {
     return { kind: 'expression', from: pos, prefix: '' };
   }
   return NONE;
+}
+
+/** Keywords after which an operand, not an operator, comes next. */
+const OPERAND_NEXT = /\b(and|or|unless|by|without|on|ignoring|group_left|group_right|bool|offset|atan2)$/;
+
+/** Whether PromQL text ends with a complete operand (a name, a number, a closed bracket). */
+function endsOperand(text: string): boolean {
+  if (/[)\]}]$/.test(text)) return true;
+  return /[A-Za-z0-9_:.]$/.test(text) && !OPERAND_NEXT.test(text);
 }
 
 /** A `[` ... `]` range or a subquery `[range:step]`: the duration being typed after `[` or `:`. */

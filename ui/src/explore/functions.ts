@@ -176,15 +176,16 @@ export const PROMQL_AGGREGATIONS: FunctionInfo[] = list([
 export const PROMQL_KEYWORDS = [
   'by',
   'without',
+  'offset',
+  'and',
+  'or',
+  'unless',
   'on',
   'ignoring',
   'group_left',
   'group_right',
-  'offset',
   'bool',
-  'and',
-  'or',
-  'unless',
+  'atan2',
 ];
 
 export const LOGQL_RANGE_FUNCTIONS: FunctionInfo[] = list([

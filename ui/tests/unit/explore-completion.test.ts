@@ -126,6 +126,14 @@ describe('PromQL completion', () => {
     expect(r?.options.map((o) => o.apply)).toEqual(['/items/\\\\{id\\\\}']);
   });
 
+  it('keywords after a complete operand', async () => {
+    const { fetcher, calls } = fakeFetcher(prom);
+    const r = await complete('promql', 'sum(rate(x[5m])) b§', fetcher);
+    expect(calls).toEqual([]);
+    expect(labels(r)).toContain('by');
+    expect(labels(r)).toContain('offset');
+  });
+
   it('durations in a range', async () => {
     const { fetcher, calls } = fakeFetcher(prom);
     const r = await complete('promql', 'rate(up[§', fetcher);

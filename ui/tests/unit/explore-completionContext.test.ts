@@ -38,17 +38,32 @@ describe('PromQL expressions', () => {
   ])('%s', (q, want) => expect(at('promql', q)).toEqual(want));
 
   it.each([
-    'up |',
     'rate(up[5m])|',
-    'rate(up[5m]) |',
     'up{job="a"}|',
-    'up{job="a"} |',
     '1e3|',
     'up offset 5m|',
     'label_replace(up, "dst|',
     'label_replace(up, "dst", "|',
     'count_values("val|", up)',
   ])('nothing at %s', (q) => expect(at('promql', q)).toEqual({ kind: 'none' }));
+});
+
+describe('PromQL after a complete operand', () => {
+  it.each([
+    ['up |', 3, ''],
+    ['up o|', 3, 'o'],
+    ['rate(up[5m]) |', 13, ''],
+    ['up{job="a"} an|', 12, 'an'],
+    ['sum b|', 4, 'b'],
+    ['sum(rate(x[5m])) by (job) |', 26, ''],
+    ['1 |', 2, ''],
+  ])('%s', (q, from, prefix) => expect(at('promql', q)).toEqual({ kind: 'operator', from, prefix }));
+
+  it.each([
+    ['up and |', { kind: 'expression', from: 7, prefix: '' }],
+    ['up offset |', { kind: 'none' }],
+    ['sum by (job) |', { kind: 'operator', from: 13, prefix: '' }],
+  ])('%s', (q, want) => expect(at('promql', q)).toEqual(want));
 });
 
 describe('PromQL label names in selectors', () => {

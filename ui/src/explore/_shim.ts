@@ -71,26 +71,31 @@ export function describeTimeRange(raw: RawTimeRange): string {
 
 // --- src/dashboard/interval.ts ----------------------------------------------------------------
 
-/** range / maxDataPoints, no less than `minInterval` (e.g. `15s`) nor 1ms. */
+export interface Interval {
+  interval: string;
+  intervalMs: number;
+}
+
+/** range / resolution, no less than `lowLimit` (e.g. `15s`) nor 1ms (Grafana also rounds to a table). */
 export function calculateInterval(
   range: { from: number; to: number },
-  maxDataPoints: number,
-  minInterval?: string,
-): { interval: string; intervalMs: number } {
-  const raw = Math.max(1, Math.floor((range.to - range.from) / Math.max(1, maxDataPoints)));
-  const min = minInterval ? durationMs(minInterval) : 0;
-  const intervalMs = Math.max(raw, min ?? 0);
+  resolution: number,
+  lowLimit?: string | null,
+): Interval {
+  const raw = Math.max(1, Math.floor((range.to - range.from) / Math.max(1, resolution)));
+  const min = lowLimit ? (durationMs(lowLimit.replace(/^>/, '')) ?? 0) : 0;
+  const intervalMs = Math.max(raw, min);
   return { interval: formatDuration(intervalMs), intervalMs };
 }
 
-export function durationMs(text: string): number | undefined {
+function durationMs(text: string): number | undefined {
   const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d|w|y)$/.exec(text.trim());
   if (!m) return undefined;
   const unit = m[2] === 'ms' ? 1 : UNIT_MS[m[2]];
   return Number(m[1]) * unit;
 }
 
-export function formatDuration(ms: number): string {
+function formatDuration(ms: number): string {
   for (const [unit, size] of [
     ['d', 86_400_000],
     ['h', 3_600_000],
@@ -100,6 +105,43 @@ export function formatDuration(ms: number): string {
     if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
   }
   return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
+}
+
+export type BuiltinValue = string | number;
+
+export interface QueryBuiltinsOptions {
+  dsType?: string;
+  maxDataPoints?: number;
+  targetInterval?: string | null;
+  intervalFactor?: number | null;
+  dsTimeInterval?: string | null;
+  queryType?: string;
+}
+
+/** The built-in variables one query sees (Prometheus and Loki rules simplified). */
+export function queryBuiltins(
+  range: { from: number; to: number },
+  interval: Interval,
+  opts: QueryBuiltinsOptions,
+): Record<string, BuiltinValue> {
+  const rangeMs = range.to - range.from;
+  const rangeS = Math.round(rangeMs / 1000);
+  const scrapeS = Math.floor((durationMs(opts.dsTimeInterval ?? '') ?? 15_000) / 1000) || 15;
+  const intervalS = Math.floor(interval.intervalMs / 1000);
+  const rateS = Math.max(intervalS + scrapeS, 4 * scrapeS);
+  const auto = opts.queryType === 'instant' ? formatDuration(rangeMs) : interval.interval;
+  return {
+    __interval: interval.interval,
+    __interval_ms: interval.intervalMs,
+    __rate_interval: `${rateS}s`,
+    __rate_interval_ms: rateS * 1000,
+    __range: `${rangeS}s`,
+    __range_s: rangeS,
+    __range_ms: rangeMs,
+    __from: range.from,
+    __to: range.to,
+    __auto: auto,
+  };
 }
 
 // --- src/panels/types.ts and registry.ts ------------------------------------------------------

@@ -3,7 +3,7 @@
 // and the frames sorted into what Explore shows: graph, table, logs.
 import type { DataSourceSettings } from '../dashboard/model';
 import { type DataFrame, type Field, type FrameJSON, frameFromJSON, type QueryResult } from '../data/frame';
-import { calculateInterval, durationMs, formatDuration } from './_shim';
+import { type BuiltinValue, calculateInterval, queryBuiltins } from './_shim';
 import type { ExploreQuery } from './state';
 
 /** The refId suffix of the instant half of a Prometheus "Both" query (Grafana's `-Instant`). */
@@ -24,45 +24,33 @@ export interface DsQueryRequest {
   queries: DsQuery[];
 }
 
-export interface BuiltinValues {
-  intervalMs: number;
-  rangeMs: number;
-  /** The datasource's scrape interval (`timeInterval`), 15s when unset. */
-  scrapeMs: number;
-}
-
-/** Grafana's built-in variables in an Explore query (there are no dashboard variables here). */
-export function interpolateBuiltins(expr: string, v: BuiltinValues): string {
-  const interval = formatDuration(v.intervalMs);
-  const rate = Math.max(v.intervalMs + v.scrapeMs, 4 * v.scrapeMs);
-  const rangeS = Math.round(v.rangeMs / 1000);
-  const values: Record<string, string> = {
-    __interval_ms: String(v.intervalMs),
-    __interval: interval,
-    __rate_interval: formatDuration(rate),
-    __range_ms: String(v.rangeMs),
-    __range_s: String(rangeS),
-    __range: `${rangeS}s`,
-    __auto: interval,
-  };
+/**
+ * Grafana's built-in variables in an Explore query (there are no dashboard variables here): `$name`
+ * and `${name}` with `values` keyed without the `$`; anything else is left as written.
+ */
+export function interpolateBuiltins(expr: string, values: Record<string, BuiltinValue>): string {
   // A name runs to the last word character, so `$__interval_ms` is never `$__interval` + `_ms`.
   return expr.replace(
     /\$\{(\w+)\}|\$(\w+)/g,
     (whole, braced: string | undefined, bare: string | undefined) => {
-      return values[braced ?? bare ?? ''] ?? whole;
+      const value = values[braced ?? bare ?? ''];
+      return value === undefined ? whole : String(value);
     },
   );
-}
-
-/** The datasource's minimum interval (`jsonData.timeInterval`), else Prometheus' default scrape 15s. */
-function scrapeMs(ds: DataSourceSettings): number {
-  const t = ds.jsonData?.timeInterval;
-  return (typeof t === 'string' && durationMs(t)) || 15_000;
 }
 
 /** Whether a LogQL expression is a log query (answers lines) rather than a metric query. */
 export function isLogQuery(expr: string): boolean {
   return /^\s*\{/.test(expr);
+}
+
+/** The query interval; a malformed `timeInterval` is ignored rather than failing every query. */
+function intervalFor(range: { from: number; to: number }, maxDataPoints: number, timeInterval?: string) {
+  try {
+    return calculateInterval(range, maxDataPoints, timeInterval);
+  } catch {
+    return calculateInterval(range, maxDataPoints);
+  }
 }
 
 /** The /api/ds/query request for Explore's queries over `range` (epoch ms). Empty queries are left out. */
@@ -73,12 +61,18 @@ export function buildRequest(
   maxDataPoints: number,
 ): DsQueryRequest {
   const timeInterval = typeof ds.jsonData?.timeInterval === 'string' ? ds.jsonData.timeInterval : undefined;
-  const { intervalMs } = calculateInterval(range, maxDataPoints, timeInterval);
-  const builtins = { intervalMs, rangeMs: range.to - range.from, scrapeMs: scrapeMs(ds) };
+  const interval = intervalFor(range, maxDataPoints, timeInterval);
+  const intervalMs = interval.intervalMs;
   const datasource = { type: ds.type, uid: ds.uid };
   const out: DsQuery[] = [];
   for (const q of queries) {
     if (!q.expr.trim() || q.hide === true) continue;
+    const builtins = queryBuiltins(range, interval, {
+      dsType: ds.type,
+      maxDataPoints,
+      dsTimeInterval: timeInterval,
+      queryType: q.queryType,
+    });
     const expr = interpolateBuiltins(q.expr, builtins);
     const common = { refId: q.refId, datasource, expr, intervalMs, maxDataPoints };
     if (ds.type === 'loki') {

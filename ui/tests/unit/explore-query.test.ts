@@ -22,9 +22,17 @@ const loki: DataSourceSettings = { uid: 'loki', name: 'Loki', type: 'loki', json
 const hour = { from: 1_700_000_000_000, to: 1_700_003_600_000 };
 
 describe('interpolateBuiltins', () => {
-  const v = { intervalMs: 30_000, rangeMs: 3_600_000, scrapeMs: 15_000 };
+  const v = {
+    __interval: '30s',
+    __interval_ms: 30000,
+    __rate_interval: '60s',
+    __range: '3600s',
+    __range_s: 3600,
+    __range_ms: 3600000,
+    __auto: '30s',
+  };
   it.each([
-    ['rate(x[$__rate_interval])', 'rate(x[1m])'],
+    ['rate(x[$__rate_interval])', 'rate(x[60s])'],
     ['rate(x[$__interval])', 'rate(x[30s])'],
     ['x * $__interval_ms', 'x * 30000'],
     ['increase(x[$__range])', 'increase(x[3600s])'],
@@ -33,13 +41,8 @@ describe('interpolateBuiltins', () => {
     ['x / ${__range_ms}', 'x / 3600000'],
     ['count_over_time({a="b"}[$__auto])', 'count_over_time({a="b"}[30s])'],
     ['x{a="$other"}', 'x{a="$other"}'],
+    ['$__intervalx', '$__intervalx'],
   ])('%s -> %s', (input, want) => expect(interpolateBuiltins(input, v)).toBe(want));
-
-  it('$__rate_interval is four scrapes when the interval is short', () => {
-    expect(
-      interpolateBuiltins('[$__rate_interval]', { intervalMs: 2000, rangeMs: 1, scrapeMs: 15_000 }),
-    ).toBe('[1m]');
-  });
 });
 
 describe('buildRequest', () => {
@@ -64,6 +67,8 @@ describe('buildRequest', () => {
     ]);
     // 3600s / 1200 points = 3s, raised to the datasource's 10s.
     expect(r.queries[0].intervalMs).toBe(10_000);
+    // $__rate_interval = max(interval + scrape, 4 * scrape) with the datasource's 10s scrape.
+    expect(r.queries[0].expr).toBe('rate(x[40s])');
   });
 
   it('range-only and instant-only keep the refId', () => {

@@ -4,15 +4,10 @@
 // or back/forward restores it and runs it.
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { DataSourceSettings, Panel } from '../dashboard/model';
+import { describeTimeRange, parseTimeRange, QUICK_RANGES } from '../dashboard/time';
 import { applyFieldOverrides } from '../data/fieldOverrides';
 import type { DataFrame } from '../data/frame';
-import {
-  describeTimeRange,
-  getFrontendSettings,
-  getPanelComponent,
-  parseTimeRange,
-  QUICK_RANGES,
-} from './_shim';
+import { getFrontendSettings, getPanelComponent } from './_shim';
 import { type Fetcher, proxyFetcher } from './completion';
 import { QueryEditor } from './QueryEditor';
 import { buildRequest, type ExploreData, isLogQuery, runRequest, splitResults } from './query';

@@ -1,9 +1,10 @@
 // Running Explore's queries: the /api/ds/query request (built-in variables interpolated, a Prometheus
 // "Both" query split into its range and instant halves as Grafana does), its answer decoded into frames,
 // and the frames sorted into what Explore shows: graph, table, logs.
+
+import { type BuiltinValue, calculateInterval, queryBuiltins } from '../dashboard/interval';
 import type { DataSourceSettings } from '../dashboard/model';
 import { type DataFrame, type Field, type FrameJSON, frameFromJSON, type QueryResult } from '../data/frame';
-import { type BuiltinValue, calculateInterval, queryBuiltins } from './_shim';
 import type { ExploreQuery } from './state';
 
 /** The refId suffix of the instant half of a Prometheus "Both" query (Grafana's `-Instant`). */

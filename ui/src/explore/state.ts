@@ -152,13 +152,14 @@ export function withDefaults(query: ExploreQuery, ds: DataSourceSettings): Explo
       typeof query.maxLines === 'number' && query.maxLines > 0 ? query.maxLines : lokiMaxLines(ds);
     return { ...query, datasource, queryType: query.queryType === 'instant' ? 'instant' : 'range', maxLines };
   }
-  // Explore's Prometheus default is "Both": the graph from the range query, the table from the instant one.
-  const neither = query.range !== true && query.instant !== true;
+  // Explore's Prometheus default, when a query says neither, is "Both": the graph from the range
+  // query, the table from the instant one.
+  const unset = query.range == null && query.instant == null;
   return {
     ...query,
     datasource,
-    range: neither ? true : query.range === true,
-    instant: neither ? true : query.instant === true,
+    range: unset ? true : query.range === true,
+    instant: unset ? true : query.instant === true,
   };
 }
 

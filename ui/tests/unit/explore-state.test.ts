@@ -164,6 +164,10 @@ describe('withDefaults', () => {
       range: true,
       instant: false,
     });
+    expect(withDefaults({ refId: 'A', expr: 'up', range: false, instant: false }, prom)).toMatchObject({
+      range: false,
+      instant: false,
+    });
   });
 
   it('Loki queries: range unless instant, the datasource line limit', () => {

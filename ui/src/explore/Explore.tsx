@@ -85,7 +85,9 @@ export function Explore() {
       const range = parseTimeRange(target.range);
       const request = buildRequest(target.queries, source, range, Math.max(100, Math.round(width)));
       inflight.current?.abort();
+      inflight.current = null;
       if (request.queries.length === 0) {
+        setRunning(false);
         setData(null);
         setRequestError(null);
         return;

@@ -173,10 +173,13 @@ export function Explore() {
   if (!datasources || !pane) return <div class="explore-page">Loading…</div>;
 
   const usable = datasources.filter((d) => SUPPORTED_TYPES.includes(d.type));
-  const setQueries = (queries: ExploreQuery[]) => setPane({ ...pane, queries });
+  // Handlers start from the newest pane: the editor updates it between renders.
+  const latest = (): ExplorePane => paneRef.current ?? pane;
+  const setQueries = (queries: ExploreQuery[]) => setPane({ ...latest(), queries });
   // As Grafana's query editors do, a changed option (type, line limit, hiding) runs the queries again.
   const updateQuery = (i: number, change: Partial<ExploreQuery>) => {
-    const changed = { ...pane, queries: pane.queries.map((q, j) => (j === i ? { ...q, ...change } : q)) };
+    const base = latest();
+    const changed = { ...base, queries: base.queries.map((q, j) => (j === i ? { ...q, ...change } : q)) };
     setPane(changed);
     if (changed.queries.some((q) => q.expr.trim() !== '')) void run(changed);
   };
@@ -186,8 +189,9 @@ export function Explore() {
     if (!next) return;
     // Queries carry over between datasources of one type; another type starts from an empty query.
     const keep = ds?.type === next.type;
-    const queries = keep ? pane.queries.map((q) => withDefaults(q, next)) : emptyPane(next).queries;
-    const changed = { ...pane, datasource: next.uid, queries };
+    const base = latest();
+    const queries = keep ? base.queries.map((q) => withDefaults(q, next)) : emptyPane(next).queries;
+    const changed = { ...base, datasource: next.uid, queries };
     setPane(changed);
     setData(null);
     setRequestError(null);
@@ -195,7 +199,7 @@ export function Explore() {
   };
 
   const changeRange = (range: { from: string; to: string }) => {
-    const changed = { ...pane, range };
+    const changed = { ...latest(), range };
     setPane(changed);
     void run(changed);
   };
@@ -257,7 +261,8 @@ export function Explore() {
                     class="explore-icon-button"
                     aria-label={`Remove query ${q.refId}`}
                     onClick={() => {
-                      const changed = { ...pane, queries: pane.queries.filter((_, j) => j !== i) };
+                      const base = latest();
+                      const changed = { ...base, queries: base.queries.filter((_, j) => j !== i) };
                       setPane(changed);
                       void run(changed);
                     }}
@@ -274,10 +279,13 @@ export function Explore() {
                 onChange={(expr) => {
                   const current = paneRef.current;
                   if (!current) return;
-                  setPane({
+                  const next = {
                     ...current,
                     queries: current.queries.map((x) => (x.refId === q.refId ? { ...x, expr } : x)),
-                  });
+                  };
+                  // At once, so that a run key pressed before the next render sends this text.
+                  paneRef.current = next;
+                  setPane(next);
                 }}
                 onRun={() => void runRef.current()}
               />
@@ -289,7 +297,10 @@ export function Explore() {
             type="button"
             class="explore-button explore-secondary"
             onClick={() =>
-              setQueries([...pane.queries, withDefaults({ refId: nextRefId(pane.queries), expr: '' }, ds)])
+              setQueries([
+                ...latest().queries,
+                withDefaults({ refId: nextRefId(latest().queries), expr: '' }, ds),
+              ])
             }
           >
             + Add query

@@ -26,8 +26,13 @@ import {
 import './explore.css';
 
 const GRAPH_HEIGHT = 300;
-const TABLE_HEIGHT = 300;
-const LOGS_HEIGHT = 600;
+/** The table and the logs are as tall as their rows, within these bounds (then they scroll). */
+const TABLE_ROW = 36;
+const TABLE_MAX = 400;
+const LOG_ROW = 22;
+const LOGS_MAX = 800;
+/** A result section's padding and border: the panel draws inside them. */
+const SECTION_INSET = 18;
 
 /** The shell router's event for in-app navigation (src/router.ts). */
 const LOCATION_CHANGE = 'vigil:locationchange';
@@ -534,8 +539,12 @@ function Results({
   const Graph = getPanelComponent('timeseries');
   const Table = getPanelComponent('table');
   const Logs = getPanelComponent('logs');
+  const inner = Math.max(100, width - SECTION_INSET);
+  const rows = (frames: DataFrame[]) => frames.reduce((n, f) => n + f.length, 0);
+  const tableHeight = Math.min(TABLE_MAX, TABLE_ROW * (rows(data.table) + 1) + 8);
+  const logsHeight = Math.min(LOGS_MAX, Math.max(120, LOG_ROW * rows(data.logs) + 16));
   const common = {
-    width,
+    width: inner,
     timeRange,
     onChangeTimeRange,
     replaceVariables: (s: string) => s,
@@ -562,7 +571,7 @@ function Results({
             {...common}
             panel={TABLE_PANEL}
             frames={withConfig(data.table, TABLE_PANEL)}
-            height={TABLE_HEIGHT}
+            height={tableHeight}
           />
         </section>
       )}
@@ -573,7 +582,7 @@ function Results({
             {...common}
             panel={LOGS_PANEL}
             frames={withConfig(data.logs, LOGS_PANEL)}
-            height={LOGS_HEIGHT}
+            height={logsHeight}
           />
         </section>
       )}

@@ -36,6 +36,8 @@ pub enum DashboardError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Provisioning(#[from] ProvisioningError),
+    #[error("dashboards: {0}")]
+    Auth(#[from] crate::auth::AuthError),
     #[error("dashboards: cannot listen on {addr}: {source}")]
     Bind {
         addr: SocketAddr,
@@ -159,5 +161,10 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::proxy::routes())
         .merge(crate::query::routes())
         .merge(crate::assets::routes())
+        // Every route above needs a user except the few public ones.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::auth::require_user,
+        ))
         .with_state(state)
 }

@@ -11,6 +11,12 @@ use std::sync::{Arc, Mutex};
 
 use rusqlite::Connection;
 
+pub mod sessions;
+pub mod users;
+
+pub use sessions::{SessionLimits, SessionUser};
+pub use users::{NewUser, User};
+
 /// The schema, one step per entry; never edit a released step, add one.
 pub const MIGRATIONS: &[&str] = &[
     // 1: users and sessions.

@@ -25,15 +25,20 @@ import {
 import type { QueryLanguage, Tree } from './syntax';
 
 /**
- * GETs a datasource API path (relative to the datasource, e.g. `api/v1/labels`) and answers the
- * decoded JSON body; rejects on an HTTP or network error.
+ * GETs a datasource API path (relative to the datasource, e.g. `api/v1/labels`) with query parameters
+ * (an array repeats its key) and answers the decoded JSON body; rejects on an HTTP or network error.
+ * The shell's `datasourceProxy(uid)` (src/api.ts) is one.
  */
-export type Fetcher = (path: string, params: URLSearchParams) => Promise<unknown>;
+export type Fetcher = (path: string, params: Record<string, string | string[]>) => Promise<unknown>;
 
 /** The fetcher for a datasource behind Grafana's proxy `/api/datasources/proxy/uid/<uid>/<path>`. */
 export function proxyFetcher(uid: string): Fetcher {
   return async (path, params) => {
-    const query = params.toString();
+    const search = new URLSearchParams();
+    for (const [key, value] of Object.entries(params)) {
+      for (const v of Array.isArray(value) ? value : [value]) search.append(key, v);
+    }
+    const query = search.toString();
     const url = `/api/datasources/proxy/uid/${encodeURIComponent(uid)}/${path}${query ? `?${query}` : ''}`;
     const response = await fetch(url, { headers: { Accept: 'application/json', 'X-Grafana-Org-Id': '1' } });
     if (!response.ok) throw new Error(`${response.status} ${response.statusText} from ${path}`);
@@ -154,8 +159,9 @@ export function promqlCompletion(options: CompletionOptions): CompletionSource {
     ];
   };
   const get = (path: string, params: [string, string][]) => {
-    const search = new URLSearchParams([...params, ...timeParams()]);
-    return cache.get(`${path}?${new URLSearchParams(params)}`, () => options.fetcher(path, search));
+    // The cache key leaves the time range out: a lookup a minute later is still a good answer.
+    const all = Object.fromEntries([...params, ...timeParams()]);
+    return cache.get(`${path}?${new URLSearchParams(params)}`, () => options.fetcher(path, all));
   };
   const matchParams = (scope: LabelScope): [string, string][] =>
     scope.metric || scope.matchers.length > 0 ? [['match[]', selectorOf(scope.metric, scope.matchers)]] : [];
@@ -239,8 +245,9 @@ export function logqlCompletion(options: CompletionOptions): CompletionSource {
     ];
   };
   const get = (path: string, params: [string, string][]) => {
-    const search = new URLSearchParams([...params, ...timeParams()]);
-    return cache.get(`${path}?${new URLSearchParams(params)}`, () => options.fetcher(path, search));
+    // The cache key leaves the time range out: a lookup a minute later is still a good answer.
+    const all = Object.fromEntries([...params, ...timeParams()]);
+    return cache.get(`${path}?${new URLSearchParams(params)}`, () => options.fetcher(path, all));
   };
   const queryParams = (scope: LabelScope): [string, string][] =>
     scope.matchers.length > 0 ? [['query', selectorOf(undefined, scope.matchers)]] : [];

@@ -14,7 +14,7 @@ interface Call {
 function fakeFetcher(answers: Record<string, unknown>): { fetcher: Fetcher; calls: Call[] } {
   const calls: Call[] = [];
   const fetcher: Fetcher = async (path, params) => {
-    calls.push({ path, params: Object.fromEntries(params) });
+    calls.push({ path, params: { ...params } as Record<string, string> });
     if (!(path in answers)) throw new Error(`404 ${path}`);
     return answers[path];
   };

@@ -69,7 +69,7 @@ function recorded(dir: string, name: string): unknown {
 
 function fetcherOf(answers: Record<string, () => unknown>): Fetcher {
   return async (path, params) => {
-    const key = params.has('match[]') ? `${path}?match` : path;
+    const key = 'match[]' in params ? `${path}?match` : path;
     const answer = answers[key] ?? answers[path];
     if (!answer) throw new Error(`no recording for ${key}`);
     return answer();

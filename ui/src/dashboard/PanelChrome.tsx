@@ -6,6 +6,7 @@ import { useEffect, useErrorBoundary, useMemo, useRef, useState } from 'preact/h
 import type { FrontendSettings } from '../api';
 import { applyFieldOverrides } from '../data/fieldOverrides';
 import type { DataFrame } from '../data/frame';
+import { fieldConfigWithDefaults } from '../panels/defaults';
 import { getPanelComponent, isPanelTypeSupported } from '../panels/registry';
 import type { PanelProps } from '../panels/types';
 import { navigate } from '../router';
@@ -195,16 +196,11 @@ export function PanelChrome(props: PanelChromeProps) {
     () => (text: string) => interpolate(text, plan.scoped),
     [interpolate, plan],
   );
+  // The plugin's defaults (colour mode, thresholds) under the saved field config, as Grafana applies them.
+  const fieldConfig = useMemo(() => fieldConfigWithDefaults(panel), [panel.fieldConfig, panel.type]);
   const frames = useMemo(
-    () =>
-      data
-        ? applyFieldOverrides(
-            data.frames,
-            panel.fieldConfig ?? { defaults: {}, overrides: [] },
-            replaceVariables,
-          )
-        : [],
-    [data, panel.fieldConfig, replaceVariables],
+    () => (data ? applyFieldOverrides(data.frames, fieldConfig, replaceVariables) : []),
+    [data, fieldConfig, replaceVariables],
   );
   useEffect(() => {
     if (data) sink(panel.id, { plan, data, frames });

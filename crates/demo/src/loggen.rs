@@ -157,3 +157,46 @@ async fn write_tick(rng: &mut StdRng, logs: &LogSender, requests: &LogSender) ->
         false
     }
 }
+
+/// The log generator as a component: a task writing lines until it wrote
+/// its count (then its fault trips as "finished") or is shut down; the
+/// shutdown flushes both files and returns the [`LoggenReport`].
+pub struct Loggen {
+    stop: lifecycle::CancellationToken,
+    task: lifecycle::Task<Result<LoggenReport, DemoError>>,
+    fault: lifecycle::Fault,
+}
+
+impl lifecycle::Component for Loggen {
+    type Config = LoggenConfig;
+    type Report = LoggenReport;
+    type Error = DemoError;
+
+    async fn start(config: LoggenConfig) -> Result<Self, DemoError> {
+        let stop = lifecycle::CancellationToken::new();
+        let fault = lifecycle::Fault::new("the log generator");
+        let task = lifecycle::spawn(&fault, "lines", {
+            let (stop, fault) = (stop.clone(), fault.clone());
+            async move {
+                let report = run(&config, stop.cancelled_owned()).await;
+                fault.finish();
+                report
+            }
+        });
+        Ok(Loggen { stop, task, fault })
+    }
+
+    /// Nothing to re-read: the generator has no config file.
+    async fn reload(&self) -> Result<(), DemoError> {
+        Ok(())
+    }
+
+    fn fault(&self) -> &lifecycle::Fault {
+        &self.fault
+    }
+
+    async fn shutdown(self) -> Result<LoggenReport, DemoError> {
+        self.stop.cancel();
+        self.task.join().await?
+    }
+}

@@ -24,7 +24,6 @@ use std::time::Duration;
 
 use instrument::Registry;
 use model::Labels;
-use tokio::task::JoinHandle as TaskHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::client::{ClientError, ClientMetrics};
@@ -109,8 +108,12 @@ pub struct Agent {
     metrics: Metrics,
     status: Arc<CurrentTargets>,
     running: tokio::sync::Mutex<Option<Running>>,
-    server: Option<(CancellationToken, TaskHandle<std::io::Result<()>>)>,
+    server: Option<(CancellationToken, lifecycle::Task<std::io::Result<()>>)>,
+    fault: lifecycle::Fault,
 }
+
+/// The agent's name in messages.
+const NAME: &str = "the log agent";
 
 /// What a config builds: targets, pipelines, clients and the threads
 /// between them.
@@ -137,6 +140,7 @@ impl Agent {
             status,
             running: tokio::sync::Mutex::new(Some(running)),
             server: None,
+            fault: lifecycle::Fault::new(NAME),
         };
         if !server_config.disable {
             let addr = match agent.options.listen {
@@ -167,7 +171,7 @@ impl Agent {
             });
             let stop = CancellationToken::new();
             let serve_stop = stop.clone();
-            let task = tokio::spawn(async move {
+            let task = lifecycle::spawn(&agent.fault, "serve", async move {
                 axum::serve(listener, router)
                     .with_graceful_shutdown(serve_stop.cancelled_owned())
                     .await
@@ -214,7 +218,7 @@ impl Agent {
         self.shutdown_running().await;
         if let Some((stop, task)) = self.server.take() {
             stop.cancel();
-            match task.await {
+            match task.join().await {
                 Ok(Ok(())) => {}
                 Ok(Err(e)) => return Err(AgentError::Task(e.to_string())),
                 Err(e) => return Err(AgentError::Task(e.to_string())),
@@ -227,6 +231,28 @@ impl Agent {
         if let Some(running) = self.running.get_mut().take() {
             stop_running(running, &self.status).await;
         }
+    }
+}
+
+impl lifecycle::Component for Agent {
+    type Config = AgentOptions;
+    type Report = ();
+    type Error = AgentError;
+
+    async fn start(options: AgentOptions) -> Result<Self, AgentError> {
+        Agent::start(options).await
+    }
+
+    async fn reload(&self) -> Result<(), AgentError> {
+        Agent::reload(self).await
+    }
+
+    fn fault(&self) -> &lifecycle::Fault {
+        &self.fault
+    }
+
+    async fn shutdown(self) -> Result<(), AgentError> {
+        Agent::shutdown(self).await
     }
 }
 

@@ -343,6 +343,17 @@ impl ScrapeManager {
             .clone()
     }
 
+    /// How many targets are up (their last scrape succeeded), and how
+    /// many are scraped.
+    pub fn targets_up(&self) -> (usize, usize) {
+        let targets = self.active_targets();
+        let up = targets
+            .iter()
+            .filter(|t| t.health.state == HealthState::Up)
+            .count();
+        (up, targets.len())
+    }
+
     /// Stops every loop and waits for them; no staleness markers are written,
     /// as Prometheus writes none when it shuts down.
     pub async fn shutdown(&self) {

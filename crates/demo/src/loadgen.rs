@@ -214,11 +214,7 @@ pub struct LoadgenStart {
 /// The traffic generator as a component: a task sending rounds until it
 /// did its rounds (then its fault trips as "finished") or is shut down;
 /// the shutdown returns the [`Summary`].
-pub struct Loadgen {
-    stop: lifecycle::CancellationToken,
-    task: lifecycle::Task<Result<Summary, DemoError>>,
-    fault: lifecycle::Fault,
-}
+pub struct Loadgen(lifecycle::Worker<Result<Summary, DemoError>>);
 
 impl lifecycle::Component for Loadgen {
     type Config = LoadgenStart;
@@ -231,18 +227,14 @@ impl lifecycle::Component for Loadgen {
             .ok()
             .filter(|u| u.scheme() == "http" && u.host().is_some())
             .ok_or_else(|| DemoError::Target(start.config.target.clone()))?;
-        let stop = lifecycle::CancellationToken::new();
-        let fault = lifecycle::Fault::new("the traffic generator");
-        let task = lifecycle::spawn(&fault, "rounds", {
-            let (stop, fault) = (stop.clone(), fault.clone());
-            async move {
+        Ok(Loadgen(lifecycle::Worker::start(
+            "the traffic generator",
+            "rounds",
+            |stop| async move {
                 let on_round = start.on_round;
-                let summary = run(&start.config, stop.cancelled_owned(), |r| on_round(r)).await;
-                fault.finish();
-                summary
-            }
-        });
-        Ok(Loadgen { stop, task, fault })
+                run(&start.config, stop.cancelled_owned(), |r| on_round(r)).await
+            },
+        )))
     }
 
     /// Nothing to re-read: the generator has no config file.
@@ -251,11 +243,10 @@ impl lifecycle::Component for Loadgen {
     }
 
     fn fault(&self) -> &lifecycle::Fault {
-        &self.fault
+        self.0.fault()
     }
 
     async fn shutdown(self) -> Result<Summary, DemoError> {
-        self.stop.cancel();
-        self.task.join().await?
+        self.0.stop().await?
     }
 }

@@ -161,11 +161,7 @@ async fn write_tick(rng: &mut StdRng, logs: &LogSender, requests: &LogSender) ->
 /// The log generator as a component: a task writing lines until it wrote
 /// its count (then its fault trips as "finished") or is shut down; the
 /// shutdown flushes both files and returns the [`LoggenReport`].
-pub struct Loggen {
-    stop: lifecycle::CancellationToken,
-    task: lifecycle::Task<Result<LoggenReport, DemoError>>,
-    fault: lifecycle::Fault,
-}
+pub struct Loggen(lifecycle::Worker<Result<LoggenReport, DemoError>>);
 
 impl lifecycle::Component for Loggen {
     type Config = LoggenConfig;
@@ -173,17 +169,11 @@ impl lifecycle::Component for Loggen {
     type Error = DemoError;
 
     async fn start(config: LoggenConfig) -> Result<Self, DemoError> {
-        let stop = lifecycle::CancellationToken::new();
-        let fault = lifecycle::Fault::new("the log generator");
-        let task = lifecycle::spawn(&fault, "lines", {
-            let (stop, fault) = (stop.clone(), fault.clone());
-            async move {
-                let report = run(&config, stop.cancelled_owned()).await;
-                fault.finish();
-                report
-            }
-        });
-        Ok(Loggen { stop, task, fault })
+        Ok(Loggen(lifecycle::Worker::start(
+            "the log generator",
+            "lines",
+            |stop| async move { run(&config, stop.cancelled_owned()).await },
+        )))
     }
 
     /// Nothing to re-read: the generator has no config file.
@@ -192,11 +182,10 @@ impl lifecycle::Component for Loggen {
     }
 
     fn fault(&self) -> &lifecycle::Fault {
-        &self.fault
+        self.0.fault()
     }
 
     async fn shutdown(self) -> Result<LoggenReport, DemoError> {
-        self.stop.cancel();
-        self.task.join().await?
+        self.0.stop().await?
     }
 }

@@ -229,6 +229,51 @@ where
     }
 }
 
+/// A component that is one task working until it is stopped or done
+/// (the traffic and log generators): when the work ends on its own, the
+/// fault trips as "finished", so the supervisor stops the rest.
+#[derive(Debug)]
+pub struct Worker<T> {
+    stop: CancellationToken,
+    task: Task<T>,
+    fault: Fault,
+}
+
+impl<T: Send + 'static> Worker<T> {
+    /// Spawns `work`, given the token that asks it to stop, as task
+    /// `task` of `component`.
+    pub fn start<F>(
+        component: &'static str,
+        task: &'static str,
+        work: impl FnOnce(CancellationToken) -> F,
+    ) -> Worker<T>
+    where
+        F: Future<Output = T> + Send + 'static,
+    {
+        let stop = CancellationToken::new();
+        let fault = Fault::new(component);
+        let work = work(stop.clone());
+        let done = fault.clone();
+        let task = spawn(&fault, task, async move {
+            let out = work.await;
+            done.finish();
+            out
+        });
+        Worker { stop, task, fault }
+    }
+
+    /// The worker's fault.
+    pub fn fault(&self) -> &Fault {
+        &self.fault
+    }
+
+    /// Asks the work to stop and waits for what it returns.
+    pub async fn stop(self) -> Result<T, TaskError> {
+        self.stop.cancel();
+        self.task.join().await
+    }
+}
+
 /// Runs blocking `work` (file reads, log replay, fsync) on a blocking
 /// thread; a panic there becomes an error instead of being lost.
 pub async fn blocking<T, W>(
@@ -291,6 +336,23 @@ mod tests {
             .await
             .unwrap_err();
         assert!(matches!(error, TaskError::Panicked { ref message, .. } if message == "torn"));
+    }
+
+    #[tokio::test]
+    async fn a_worker_that_is_done_trips_its_fault_and_returns_its_output() {
+        let worker = Worker::start("the test", "count", |_stop| async { 3 });
+        worker.fault().tripped().await;
+        assert!(worker.fault().check().is_ok());
+        assert_eq!(worker.stop().await.unwrap(), 3);
+    }
+
+    #[tokio::test]
+    async fn a_worker_stops_when_asked() {
+        let worker = Worker::start("the test", "wait", |stop| async move {
+            stop.cancelled().await;
+            "stopped"
+        });
+        assert_eq!(worker.stop().await.unwrap(), "stopped");
     }
 
     #[tokio::test]

@@ -99,6 +99,9 @@ pub enum ServerError {
     /// Serving failed.
     #[error("serving: {0}")]
     Serve(std::io::Error),
+    /// A scrape loop panicked.
+    #[error("a scrape loop failed: {0}")]
+    Scrape(String),
     /// The config file did not reload; the previous one stays.
     #[error("reload: {0}")]
     Reload(String),
@@ -322,7 +325,9 @@ impl PrometheusServer {
                 failure.get_or_insert(ServerError::Task(e));
             }
         }
-        self.scrape.shutdown().await;
+        if let Err(e) = self.scrape.stop().await {
+            failure.get_or_insert(ServerError::Scrape(e.to_string()));
+        }
         if let Some(writers) = self.scrape.set_remote_writers(None) {
             shutdown_writers(writers).await;
         }

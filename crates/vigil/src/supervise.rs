@@ -209,19 +209,22 @@ fn start_error(part: &Part, error: &anyhow::Error) -> anyhow::Error {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::{Arc, Mutex};
 
     use lifecycle::Fault;
 
     use super::*;
 
-    /// A component whose one task panics when asked to, counting the
-    /// shutdowns it sees.
+    /// The ids of the fakes in the order they were shut down.
+    type Stopped = Arc<Mutex<Vec<usize>>>;
+
+    /// A component whose one task panics when asked to, recording its
+    /// shutdown.
     struct Fake {
+        id: usize,
         fault: Fault,
         task: lifecycle::Task<()>,
-        stopped: Arc<AtomicUsize>,
+        stopped: Stopped,
     }
 
     #[derive(Debug)]
@@ -236,9 +239,10 @@ mod tests {
     impl std::error::Error for FakeError {}
 
     struct FakeConfig {
+        id: usize,
         panics: bool,
         fails_to_start: bool,
-        stopped: Arc<AtomicUsize>,
+        stopped: Stopped,
     }
 
     impl Component for Fake {
@@ -259,6 +263,7 @@ mod tests {
                 std::future::pending::<()>().await;
             });
             Ok(Fake {
+                id: config.id,
                 fault,
                 task,
                 stopped: config.stopped,
@@ -275,39 +280,42 @@ mod tests {
 
         async fn shutdown(self) -> Result<(), FakeError> {
             self.task.abort();
-            self.stopped.fetch_add(1, Ordering::SeqCst);
+            self.stopped.lock().unwrap().push(self.id);
             Ok(())
         }
     }
 
-    fn part() -> Part {
-        Part {
+    /// Starts fake `id` under `supervisor`.
+    async fn add(
+        supervisor: &mut Supervisor,
+        id: usize,
+        (panics, fails_to_start): (bool, bool),
+        stopped: &Stopped,
+    ) -> anyhow::Result<()> {
+        let part = Part {
             command: "vigil test",
             name: "the fake",
             listen: None,
-        }
-    }
-
-    fn config(panics: bool, fails_to_start: bool, stopped: &Arc<AtomicUsize>) -> FakeConfig {
-        FakeConfig {
+        };
+        let config = FakeConfig {
+            id,
             panics,
             fails_to_start,
             stopped: stopped.clone(),
-        }
+        };
+        supervisor.start::<Fake, ()>(part, config, |_| ()).await
     }
+
+    const WORKS: (bool, bool) = (false, false);
+    const PANICS: (bool, bool) = (true, false);
+    const FAILS_TO_START: (bool, bool) = (false, true);
 
     #[tokio::test]
     async fn a_panicking_task_stops_every_component_and_fails_the_run() {
-        let stopped = Arc::new(AtomicUsize::new(0));
+        let stopped = Stopped::default();
         let mut supervisor = Supervisor::new("vigil test");
-        supervisor
-            .start::<Fake, ()>(part(), config(false, false, &stopped), |_| ())
-            .await
-            .unwrap();
-        supervisor
-            .start::<Fake, ()>(part(), config(true, false, &stopped), |_| ())
-            .await
-            .unwrap();
+        add(&mut supervisor, 1, WORKS, &stopped).await.unwrap();
+        add(&mut supervisor, 2, PANICS, &stopped).await.unwrap();
         // Never cancelled: only the fault ends the run.
         let error = supervisor
             .run_until(CancellationToken::new())
@@ -317,43 +325,37 @@ mod tests {
             format!("{error:#}").contains("fake task gave up"),
             "{error:#}"
         );
-        assert_eq!(stopped.load(Ordering::SeqCst), 2);
+        assert_eq!(*stopped.lock().unwrap(), [2, 1]);
     }
 
     #[tokio::test]
     async fn a_failed_start_drains_what_was_started() {
-        let stopped = Arc::new(AtomicUsize::new(0));
+        let stopped = Stopped::default();
         let mut supervisor = Supervisor::new("vigil test");
-        supervisor
-            .start::<Fake, ()>(part(), config(false, false, &stopped), |_| ())
-            .await
-            .unwrap();
-        let error = supervisor
-            .start::<Fake, ()>(part(), config(false, true, &stopped), |_| ())
+        add(&mut supervisor, 1, WORKS, &stopped).await.unwrap();
+        add(&mut supervisor, 2, WORKS, &stopped).await.unwrap();
+        let error = add(&mut supervisor, 3, FAILS_TO_START, &stopped)
             .await
             .unwrap_err();
         assert_eq!(
             error.to_string(),
             "vigil test: the fake did not start: fake"
         );
-        assert_eq!(stopped.load(Ordering::SeqCst), 1);
+        assert_eq!(*stopped.lock().unwrap(), [2, 1]);
     }
 
     #[tokio::test]
     async fn a_stop_drains_every_component_in_reverse_order() {
-        let stopped = Arc::new(AtomicUsize::new(0));
+        let stopped = Stopped::default();
         let mut supervisor = Supervisor::new("vigil test");
-        for _ in 0..3 {
-            supervisor
-                .start::<Fake, ()>(part(), config(false, false, &stopped), |_| ())
-                .await
-                .unwrap();
+        for id in 1..=3 {
+            add(&mut supervisor, id, WORKS, &stopped).await.unwrap();
         }
         let stop = CancellationToken::new();
         stop.cancel();
         let reports = supervisor.run_until(stop).await.unwrap();
         assert_eq!(reports.len(), 3);
-        assert_eq!(stopped.load(Ordering::SeqCst), 3);
+        assert_eq!(*stopped.lock().unwrap(), [3, 2, 1]);
     }
 
     #[test]

@@ -422,3 +422,25 @@ pub(crate) async fn run(args: UpArgs) -> anyhow::Result<()> {
     println!("vigil stopped");
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{bind, local};
+
+    #[test]
+    fn listen_all_binds_every_interface_on_the_same_port() {
+        let addr = "127.0.0.1:3100".parse().unwrap();
+        assert_eq!(bind(addr, false), addr);
+        assert_eq!(bind(addr, true).to_string(), "0.0.0.0:3100");
+    }
+
+    #[test]
+    fn components_reach_each_other_over_loopback() {
+        assert_eq!(
+            local("0.0.0.0:9090".parse().unwrap()).to_string(),
+            "127.0.0.1:9090"
+        );
+        let specific = "192.0.2.7:9090".parse().unwrap();
+        assert_eq!(local(specific), specific);
+    }
+}

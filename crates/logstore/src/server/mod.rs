@@ -249,6 +249,7 @@ impl LokiServer {
             &fault,
             "maintain",
             maintain(
+                fault.clone(),
                 storage.clone(),
                 state.broken.clone(),
                 stop.clone(),
@@ -261,6 +262,7 @@ impl LokiServer {
                 &fault,
                 "retention",
                 maintain(
+                    fault.clone(),
                     storage,
                     state.broken.clone(),
                     stop.clone(),
@@ -332,6 +334,10 @@ impl LokiServer {
                 failure.get_or_insert(e.to_string());
             }
         }
+        // A panic on a blocking thread of maintenance, reported there.
+        if let Some(e) = self.fault.error() {
+            failure.get_or_insert(e.to_string());
+        }
         let storage = self.state.storage.clone();
         lifecycle::blocking(NAME, "close", move || storage.close())
             .await
@@ -381,6 +387,7 @@ pub(crate) fn now_ns() -> i64 {
 /// deletes the periods past it. Errors are logged; the next round tries
 /// again.
 async fn maintain(
+    fault: lifecycle::Fault,
     storage: Arc<Storage>,
     broken: Arc<std::sync::atomic::AtomicBool>,
     stop: CancellationToken,
@@ -393,7 +400,7 @@ async fn maintain(
             () = tokio::time::sleep(every) => {}
         }
         let storage = storage.clone();
-        let done = tokio::task::spawn_blocking(move || match retention {
+        let done = lifecycle::blocking(NAME, "maintain", move || match retention {
             None => storage.maintain(now_ns()).map(|()| 0),
             Some(period) => storage.apply_retention(now_ns(), period),
         })
@@ -404,11 +411,13 @@ async fn maintain(
             }
             Ok(Ok(_)) => {}
             Ok(Err(e)) => tracing::error!("log storage maintenance failed: {e}"),
-            // A bug: reported, and the server stops saying it is ready, so
-            // that whoever watches `/ready` sees it.
+            // A bug: the server stops saying it is ready, so that whoever
+            // watches `/ready` sees it, and the component's fault stops
+            // the process (after draining what it can).
             Err(e) => {
-                tracing::error!("log storage maintenance panicked: {e}");
                 broken.store(true, std::sync::atomic::Ordering::SeqCst);
+                fault.report(e);
+                return;
             }
         }
     }

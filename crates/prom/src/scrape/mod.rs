@@ -356,7 +356,17 @@ impl ScrapeManager {
 
     /// Stops every loop and waits for them; no staleness markers are written,
     /// as Prometheus writes none when it shuts down.
+    /// A loop that panicked is logged.
     pub async fn shutdown(&self) {
+        if let Err(e) = self.stop().await {
+            tracing::error!("a scrape loop failed: {e}");
+        }
+    }
+
+    /// [`ScrapeManager::shutdown`], returning the first loop's panic
+    /// (every loop is stopped and waited for regardless), for the server's
+    /// shutdown to report.
+    pub async fn stop(&self) -> Result<(), tokio::task::JoinError> {
         let loops: Vec<RunningLoop> = {
             let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
             state.loops.drain().map(|(_, running)| running).collect()
@@ -364,9 +374,15 @@ impl ScrapeManager {
         for running in &loops {
             running.stop.cancel();
         }
+        let mut first = Ok(());
         for running in loops {
-            let _ = running.task.await;
+            if let Err(e) = running.task.await
+                && first.is_ok()
+            {
+                first = Err(e);
+            }
         }
+        first
     }
 }
 

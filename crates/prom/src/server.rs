@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use instrument::{Collector, FamilySnapshot, MetricKind, MetricSnapshot, MetricValue, Registry};
 use tokio::sync::mpsc;
@@ -14,12 +14,9 @@ use tsdb::Tsdb;
 
 use crate::api::{self, ApiState, ReloadRequest, RuntimeState};
 use crate::config::{Config, ConfigError};
+use crate::discovery::{Discovery, POLL_TICK};
 use crate::remote::{RemoteMetrics, RemoteWriters};
 use crate::scrape::ScrapeManager;
-
-/// How often target files are re-read (Prometheus watches them and also
-/// re-reads every `refresh_interval`; polling this often covers both).
-const DISCOVERY_REFRESH: Duration = Duration::from_secs(5);
 
 /// How often the TSDB cuts blocks, compacts and applies retention.
 const COMPACTION_INTERVAL: Duration = Duration::from_secs(60);
@@ -125,10 +122,14 @@ pub struct PrometheusServer {
     fault: lifecycle::Fault,
 }
 
-/// The config in force and where its relative paths point.
+/// The config in force, where its relative paths point, and the target
+/// groups its discovery found. Shared by the reload and discovery tasks
+/// behind an async mutex, so that the one locking it on a blocking thread
+/// (to read files) never blocks the other on an async worker.
 struct Loaded {
     config: Config,
     base_dir: PathBuf,
+    discovery: Discovery,
 }
 
 impl PrometheusServer {
@@ -171,7 +172,8 @@ impl PrometheusServer {
             .parent()
             .map(Path::to_path_buf)
             .unwrap_or_default();
-        scrape.sync(&config, &base_dir);
+        let discovery = discover(&config, &base_dir).await;
+        scrape.sync(&config, &discovery);
 
         let runtime = Arc::new(Mutex::new(RuntimeState {
             config_yaml,
@@ -240,7 +242,11 @@ impl PrometheusServer {
             }
         });
 
-        let loaded = Arc::new(Mutex::new(Loaded { config, base_dir }));
+        let loaded = Arc::new(tokio::sync::Mutex::new(Loaded {
+            config,
+            base_dir,
+            discovery,
+        }));
         let tasks = vec![
             lifecycle::spawn(
                 &fault,
@@ -388,7 +394,7 @@ async fn shutdown_writers(writers: Arc<RemoteWriters>) {
 async fn reload_loop(
     mut requests: mpsc::Receiver<ReloadRequest>,
     config_file: PathBuf,
-    loaded: Arc<Mutex<Loaded>>,
+    loaded: Arc<tokio::sync::Mutex<Loaded>>,
     scrape: Arc<ScrapeManager>,
     remote: Remote,
     runtime: Arc<Mutex<RuntimeState>>,
@@ -399,13 +405,18 @@ async fn reload_loop(
             request = requests.recv() => match request { Some(done) => done, None => return },
             () = stop.cancelled() => return,
         };
-        let result = std::fs::read_to_string(&config_file)
-            .map_err(|e| format!("{}: {e}", config_file.display()))
-            .and_then(|text| {
-                Config::parse(&text, &config_file)
-                    .map(|c| (text, c))
-                    .map_err(|e| e.to_string())
-            });
+        let file = config_file.clone();
+        let result = blocking(move || {
+            std::fs::read_to_string(&file)
+                .map_err(|e| format!("{}: {e}", file.display()))
+                .and_then(|text| {
+                    Config::parse(&text, &file)
+                        .map(|c| (text, c))
+                        .map_err(|e| e.to_string())
+                })
+        })
+        .await
+        .unwrap_or_else(|| Err("server is shutting down".to_owned()));
         // The old senders stop first: a new one may reuse their queue.
         let old_writers = match &result {
             Ok(_) => scrape.set_remote_writers(None),
@@ -422,9 +433,12 @@ async fn reload_loop(
         let outcome = match result {
             Ok((text, config, writers)) => {
                 scrape.set_remote_writers(Some(Arc::new(writers)));
-                let mut loaded = loaded.lock().unwrap_or_else(PoisonError::into_inner);
-                scrape.sync(&config, &loaded.base_dir);
+                let base_dir = loaded.lock().await.base_dir.clone();
+                let discovery = discover(&config, &base_dir).await;
+                let mut loaded = loaded.lock().await;
+                scrape.sync(&config, &discovery);
                 loaded.config = config;
+                loaded.discovery = discovery;
                 *runtime.lock().unwrap_or_else(PoisonError::into_inner) = RuntimeState {
                     config_yaml: text,
                     last_reload_ok: true,
@@ -446,26 +460,55 @@ async fn reload_loop(
     }
 }
 
-/// Re-reads target files so that changes to them take effect without a
-/// reload.
+/// Runs `work` on a blocking thread; a panic there is logged and carried on
+/// into the calling task rather than dropped. `None` when the runtime shuts
+/// down before the work could run.
+async fn blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Option<T> {
+    match tokio::task::spawn_blocking(work).await {
+        Ok(value) => Some(value),
+        Err(e) if e.is_panic() => {
+            tracing::error!("blocking work of the metrics server panicked: {e}");
+            std::panic::resume_unwind(e.into_panic())
+        }
+        Err(_) => None,
+    }
+}
+
+/// Reads the target files of `config`'s jobs on a blocking thread (no
+/// groups from files when the runtime is shutting down).
+async fn discover(config: &Config, base_dir: &Path) -> Discovery {
+    let (config, base_dir) = (config.clone(), base_dir.to_path_buf());
+    blocking(move || Discovery::new(&config, &base_dir, Instant::now()))
+        .await
+        .unwrap_or_default()
+}
+
+/// Keeps targets in step with their files: every [`POLL_TICK`] it asks
+/// the discovery (on a blocking thread) to re-read what changed or what
+/// its `refresh_interval` makes due, and syncs the scrape loops when the
+/// groups changed. See [`crate::discovery`] for why polling.
 async fn discovery_loop(
-    loaded: Arc<Mutex<Loaded>>,
+    loaded: Arc<tokio::sync::Mutex<Loaded>>,
     scrape: Arc<ScrapeManager>,
     stop: CancellationToken,
 ) {
     loop {
         tokio::select! {
-            () = tokio::time::sleep(DISCOVERY_REFRESH) => {}
+            () = tokio::time::sleep(POLL_TICK) => {}
             () = stop.cancelled() => return,
         }
-        let loaded = loaded.lock().unwrap_or_else(PoisonError::into_inner);
-        if loaded
-            .config
-            .scrape_configs
-            .iter()
-            .any(|j| !j.file_sd_configs.is_empty())
-        {
-            scrape.sync(&loaded.config, &loaded.base_dir);
+        let polled = loaded.clone();
+        let changed = blocking(move || {
+            let mut loaded = polled.blocking_lock();
+            loaded.discovery.has_files() && loaded.discovery.poll(Instant::now())
+        })
+        .await;
+        let Some(changed) = changed else {
+            return;
+        };
+        if changed {
+            let loaded = loaded.lock().await;
+            scrape.sync(&loaded.config, &loaded.discovery);
         }
     }
 }

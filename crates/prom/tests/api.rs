@@ -48,6 +48,16 @@ async fn target() -> String {
     addr.to_string()
 }
 
+/// The server's options with `config_file`, data under `dir` and a free
+/// port on 127.0.0.1.
+fn local_options(config_file: PathBuf, dir: &std::path::Path) -> ServerOptions {
+    ServerOptions::new(
+        config_file,
+        dir.join("data"),
+        "127.0.0.1:0".parse().unwrap(),
+    )
+}
+
 struct Fixture {
     server: PrometheusServer,
     base: String,
@@ -74,11 +84,7 @@ async fn start_with(lifecycle: bool, delayed_name_removal: bool) -> Fixture {
         enable_lifecycle: lifecycle,
         enable_remote_write_receiver: lifecycle,
         promql_delayed_name_removal: delayed_name_removal,
-        ..ServerOptions::new(
-            config_file.clone(),
-            dir.path().join("data"),
-            "127.0.0.1:0".parse().unwrap(),
-        )
+        ..local_options(config_file.clone(), dir.path())
     })
     .await
     .unwrap();
@@ -390,14 +396,10 @@ async fn an_invalid_config_stops_start_with_file_and_line() {
     let dir = tempfile::tempdir().unwrap();
     let config_file = dir.path().join("prometheus.yml");
     std::fs::write(&config_file, "global:\n  scrape_interval: 15x\n").unwrap();
-    let error = PrometheusServer::start(ServerOptions::new(
-        config_file.clone(),
-        dir.path().join("data"),
-        "127.0.0.1:0".parse().unwrap(),
-    ))
-    .await
-    .err()
-    .expect("start must fail");
+    let error = PrometheusServer::start(local_options(config_file.clone(), dir.path()))
+        .await
+        .err()
+        .expect("start must fail");
     let text = error.to_string();
     assert!(
         text.starts_with(&format!("{}:2:", config_file.display())),
@@ -576,13 +578,9 @@ async fn scraped_samples_are_remote_written_to_another_server() {
         ),
     )
     .unwrap();
-    let a = PrometheusServer::start(ServerOptions::new(
-        config_file,
-        dir.path().join("data"),
-        "127.0.0.1:0".parse().unwrap(),
-    ))
-    .await
-    .unwrap();
+    let a = PrometheusServer::start(local_options(config_file, dir.path()))
+        .await
+        .unwrap();
     let url = format!("{}/api/v1/query?query=up{{job=%22forwarded%22}}", b.base);
     let mut found = Value::Null;
     for _ in 0..100 {
@@ -645,14 +643,10 @@ async fn an_invalid_rule_file_stops_start_with_its_file_and_line() {
         "groups:\n  - name: g\n    rules:\n      - record: a\n        expr: sum(\n",
     )
     .unwrap();
-    let error = PrometheusServer::start(ServerOptions::new(
-        config_file.clone(),
-        dir.path().join("data"),
-        "127.0.0.1:0".parse().unwrap(),
-    ))
-    .await
-    .err()
-    .expect("start must fail");
+    let error = PrometheusServer::start(local_options(config_file.clone(), dir.path()))
+        .await
+        .err()
+        .expect("start must fail");
     let text = error.to_string();
     assert!(
         text.starts_with(&format!("{}:5:15: ", rule_file.display()))
@@ -714,4 +708,67 @@ async fn a_bad_rule_file_fails_the_reload_and_keeps_the_old_config() {
     assert_eq!(runtime["data"]["reloadConfigSuccess"], false);
     assert!(f.server.reload().await.is_err());
     f.server.shutdown().await.unwrap();
+}
+
+/// The instance labels of the active targets, sorted.
+async fn active_instances(base: &str) -> Vec<String> {
+    let (_, targets) = get_json(&format!("{base}/api/v1/targets")).await;
+    let mut out: Vec<String> = targets["data"]["activeTargets"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|t| t["labels"]["instance"].as_str().map(str::to_owned))
+        .collect();
+    out.sort();
+    out
+}
+
+/// Polls the targets API until the active instances are `want` (or gives up
+/// after 20 s, far past the 1 s the config asks for).
+async fn wait_for_instances(base: &str, want: &[&str]) {
+    let mut seen = Vec::new();
+    for _ in 0..200 {
+        seen = active_instances(base).await;
+        if seen == want {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("active targets {seen:?}, expected {want:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn target_files_are_followed_and_reread_every_refresh_interval() {
+    let dir = tempfile::tempdir().unwrap();
+    let config_file = dir.path().join("prometheus.yml");
+    std::fs::write(
+        &config_file,
+        "scrape_configs:\n  - job_name: files\n    scrape_interval: 1h\n    file_sd_configs:\n      - files: ['targets.json']\n        refresh_interval: 1s\n",
+    )
+    .unwrap();
+    let targets = dir.path().join("targets.json");
+    let write = |address: &str| {
+        std::fs::write(&targets, format!(r#"[{{"targets": ["{address}"]}}]"#)).unwrap();
+    };
+    write("127.0.0.1:1");
+    let server = PrometheusServer::start(local_options(config_file, dir.path()))
+        .await
+        .unwrap();
+    let base = format!("http://{}", server.addr());
+    assert_eq!(active_instances(&base).await, ["127.0.0.1:1"]);
+    // A change the file's stamps show is followed.
+    write("127.0.0.1:22");
+    wait_for_instances(&base, &["127.0.0.1:22"]).await;
+    // A rewrite that keeps size and modification time is only seen by the
+    // re-read every `refresh_interval` (1 s here; 5 m would time out).
+    let mtime = std::fs::metadata(&targets).unwrap().modified().unwrap();
+    write("127.0.0.1:33");
+    std::fs::File::options()
+        .write(true)
+        .open(&targets)
+        .unwrap()
+        .set_modified(mtime)
+        .unwrap();
+    wait_for_instances(&base, &["127.0.0.1:33"]).await;
+    server.shutdown().await.unwrap();
 }

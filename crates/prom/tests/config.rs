@@ -315,3 +315,26 @@ fn rule_file_patterns_are_errors_in_the_config() {
         )
     );
 }
+
+#[test]
+fn jobs_without_their_own_scrape_limits_take_the_global_ones() {
+    let config = Config::parse(
+        "global:\n  body_size_limit: 10MB\n  sample_limit: 1000\n  target_limit: 5\n  label_limit: 30\n  \
+         label_name_length_limit: 40\n  label_value_length_limit: 50\n\
+         scrape_configs:\n  - job_name: a\n  - job_name: b\n    sample_limit: 7\n    label_limit: 3\n",
+        Path::new("prometheus.yml"),
+    )
+    .unwrap();
+    let (a, b) = (&config.scrape_configs[0], &config.scrape_configs[1]);
+    assert_eq!(a.body_size_limit.map(|s| s.0), Some(10 * 1024 * 1024));
+    assert_eq!(
+        (a.sample_limit, a.target_limit, a.label_limit),
+        (Some(1000), Some(5), Some(30))
+    );
+    assert_eq!(
+        (a.label_name_length_limit, a.label_value_length_limit),
+        (Some(40), Some(50))
+    );
+    // A job's own value wins.
+    assert_eq!((b.sample_limit, b.label_limit), (Some(7), Some(3)));
+}

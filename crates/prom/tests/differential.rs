@@ -150,9 +150,6 @@ struct Series {
     samples: Vec<(i64, f64)>,
 }
 
-/// Prometheus' stale marker: a NaN with these exact bits.
-const STALE_NAN: u64 = 0x7ff0_0000_0000_0002;
-
 const JOBS: [&str; 2] = ["fastapi", "worker"];
 const INSTANCES: [&str; 2] = ["10.0.0.1:8000", "10.0.0.2:8000"];
 const HANDLERS: [&str; 3] = ["/", "/items", "/users"];
@@ -340,7 +337,7 @@ fn generate(base: i64) -> Vec<Series> {
                     .filter(|(k, _)| !(151..165).contains(k))
                     .map(|(k, t)| {
                         if k == 150 {
-                            (t, f64::from_bits(STALE_NAN))
+                            (t, model::staleness::stale_nan())
                         } else {
                             (t, rng.below(50) as f64 - 10.0)
                         }

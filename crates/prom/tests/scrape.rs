@@ -13,6 +13,12 @@ use prom::config::Config;
 use prom::scrape::{HealthState, ScrapeManager};
 use tsdb::{Options, Queryable, Tsdb};
 
+/// Reads the config's target files, then syncs the loops with them.
+fn sync(manager: &ScrapeManager, config: &Config, base_dir: &Path) {
+    let discovery = prom::discovery::Discovery::new(config, base_dir, std::time::Instant::now());
+    manager.sync(config, &discovery);
+}
+
 /// Serves `body(n)` for the n-th scrape, as the text format.
 async fn serve(body: impl Fn(usize) -> String + Send + Sync + 'static, delay: Duration) -> String {
     serve_as(Some("text/plain; version=0.0.4"), body, delay).await
@@ -103,7 +109,7 @@ async fn scrapes_samples_and_report_series_with_target_labels() {
     .await;
     let (db, _dir) = open_db();
     let manager = ScrapeManager::new(db.clone());
-    manager.sync(&config(&[("api", &target)]), Path::new("."));
+    sync(&manager, &config(&[("api", &target)]), Path::new("."));
     wait_for("three scrapes", || {
         samples(&db, "up", "api")
             .first()
@@ -175,7 +181,8 @@ async fn failing_targets_are_down_with_an_error_and_do_not_stall_others() {
         .to_string();
     let (db, _dir) = open_db();
     let manager = ScrapeManager::new(db.clone());
-    manager.sync(
+    sync(
+        &manager,
         &config(&[
             ("good", &good),
             ("garbage", &garbage),
@@ -238,7 +245,8 @@ async fn vanished_series_and_removed_targets_get_staleness_markers() {
     let other = serve(|_| "other 1\n".into(), Duration::ZERO).await;
     let (db, _dir) = open_db();
     let manager = ScrapeManager::new(db.clone());
-    manager.sync(
+    sync(
+        &manager,
         &config(&[("api", &target), ("other", &other)]),
         Path::new("."),
     );
@@ -265,7 +273,7 @@ async fn vanished_series_and_removed_targets_get_staleness_markers() {
         .unwrap()
         .health
         .last_scrape;
-    manager.sync(&config(&[("other", &other)]), Path::new("."));
+    sync(&manager, &config(&[("other", &other)]), Path::new("."));
     wait_for("api's markers", || {
         samples(&db, "steady", "api")[0]
             .last()
@@ -313,18 +321,18 @@ async fn file_discovery_adds_and_removes_targets_on_sync() {
     let (db, _data) = open_db();
     let manager = ScrapeManager::new(db.clone());
     write(&[&first]);
-    manager.sync(&config, dir.path());
+    sync(&manager, &config, dir.path());
     assert_eq!(manager.active_targets().len(), 1);
     assert_eq!(
         manager.active_targets()[0].target.labels.get("team"),
         Some("x")
     );
     write(&[&first, &second]);
-    manager.sync(&config, dir.path());
+    sync(&manager, &config, dir.path());
     assert_eq!(manager.active_targets().len(), 2);
     wait_for("b scraped", || !samples(&db, "b", "files").is_empty()).await;
     write(&[&second]);
-    manager.sync(&config, dir.path());
+    sync(&manager, &config, dir.path());
     let urls: Vec<String> = manager
         .active_targets()
         .into_iter()
@@ -349,7 +357,8 @@ async fn openmetrics_targets_are_read_by_content_type_and_a_missing_one_fails() 
     let untyped = serve_as(None, |_| "a 1\n".into(), Duration::ZERO).await;
     let (db, _dir) = open_db();
     let manager = ScrapeManager::new(db.clone());
-    manager.sync(
+    sync(
+        &manager,
         &config(&[("om", &om), ("untyped", &untyped)]),
         Path::new("."),
     );

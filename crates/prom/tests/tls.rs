@@ -20,6 +20,12 @@ use prom::scrape::{HealthState, ScrapeManager};
 use testkit::tls::{Pki, serve_https};
 use tsdb::{Options, Queryable, Tsdb};
 
+/// Reads the config's target files, then syncs the loops with them.
+fn sync(manager: &ScrapeManager, config: &Config, base_dir: &Path) {
+    let discovery = prom::discovery::Discovery::new(config, base_dir, std::time::Instant::now());
+    manager.sync(config, &discovery);
+}
+
 fn metrics_app() -> Router {
     Router::new().route(
         "/metrics",
@@ -63,7 +69,7 @@ async fn scrape_once(pki: &Pki, target: SocketAddr, tls: &str) -> (HealthState, 
     let db_dir = tempfile::tempdir().unwrap();
     let db = Arc::new(Tsdb::open(db_dir.path(), Options::default()).unwrap());
     let manager = ScrapeManager::new(db.clone());
-    manager.sync(&https_job(pki.dir(), target, tls), Path::new("."));
+    sync(&manager, &https_job(pki.dir(), target, tls), Path::new("."));
     let (state, error) = first_scrape(&manager).await;
     manager.shutdown().await;
     let querier = db.querier(0, i64::MAX).unwrap();

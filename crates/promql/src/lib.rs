@@ -58,4 +58,5 @@ mod value;
 
 pub use engine::{CancelFlag, Engine, EngineOptions, MAX_POINTS_PER_SERIES, parse};
 pub use error::{ErrorKind, QueryError};
+pub use eval::select::selector_matchers;
 pub use value::{Annotations, Matrix, Point, QueryResult, RangeSeries, Sample, Value, Vector};

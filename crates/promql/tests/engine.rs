@@ -9,8 +9,6 @@ use model::Labels;
 use promql::{Engine, EngineOptions, ErrorKind, QueryError, Value};
 use tsdb::Head;
 
-const STALE: u64 = 0x7ff0_0000_0000_0002;
-
 /// `x{i="0"}` … with one sample every 15 s from 0 to 10m, value = seconds.
 fn head() -> Head {
     let head = Head::new();
@@ -135,7 +133,7 @@ fn staleness_marker_ends_a_series() {
     let h = Head::new();
     let l = Labels::from_pairs([("__name__", "z")]);
     h.append(&l, 0, 1.0).unwrap();
-    h.append(&l, 15_000, f64::from_bits(STALE)).unwrap();
+    h.append(&l, 15_000, model::staleness::stale_nan()).unwrap();
     assert_eq!(single(&h, "z", 10_000), Some(1.0));
     assert_eq!(single(&h, "z", 20_000), None);
     // Range functions ignore the marker itself.

@@ -35,8 +35,6 @@ const CORE: &[&str] = &[
     "trig_functions",
 ];
 
-const STALE_NAN: u64 = 0x7ff0_0000_0000_0002;
-
 /// A time in milliseconds: a duration (`1m30s`), or a plain number of
 /// seconds, optionally negative.
 fn parse_time(text: &str) -> Result<i64, String> {
@@ -176,7 +174,7 @@ fn parse_number(s: &str) -> Result<f64, String> {
         "NaN" | "nan" => Ok(f64::NAN),
         "Inf" | "+Inf" | "inf" | "+inf" => Ok(f64::INFINITY),
         "-Inf" | "-inf" => Ok(f64::NEG_INFINITY),
-        "stale" => Ok(f64::from_bits(STALE_NAN)),
+        "stale" => Ok(model::staleness::stale_nan()),
         _ => s.parse::<f64>().map_err(|e| format!("{s}: {e}")),
     }
 }
@@ -250,7 +248,7 @@ fn expand(tok: &str, out: &mut Vec<Pt>) -> Result<(), String> {
         }
         None => (parse_number(head)?, 0.0),
     };
-    let stale = start.to_bits() == STALE_NAN;
+    let stale = model::staleness::is_stale_nan(start);
     for k in 0..=times {
         if stale {
             out.push(Pt::Val(start));
@@ -770,24 +768,12 @@ fn collect_selectors<'a>(expr: &'a Expr, out: &mut Vec<&'a VectorSelector>) {
 }
 
 fn selector_matches(vs: &VectorSelector, series: &Labels) -> bool {
-    if let Some(name) = &vs.name {
-        if series.get("__name__") != Some(name.as_str()) {
-            return false;
-        }
-    }
-    let all = |list: &[promql_parser::label::Matcher]| {
-        list.iter().all(|m| {
-            let op = match m.op {
-                promql_parser::label::MatchOp::Equal => model::MatchOp::Equal,
-                promql_parser::label::MatchOp::NotEqual => model::MatchOp::NotEqual,
-                promql_parser::label::MatchOp::Re(_) => model::MatchOp::Regex,
-                promql_parser::label::MatchOp::NotRe(_) => model::MatchOp::NotRegex,
-            };
-            model::Matcher::new(op, m.name.clone(), m.value.clone())
-                .is_ok_and(|mm| mm.matches(series.get(&m.name).unwrap_or("")))
+    promql::selector_matchers(vs).is_ok_and(|sets| {
+        sets.iter().any(|set| {
+            set.iter()
+                .all(|m| m.matches(series.get(&m.name).unwrap_or("")))
         })
-    };
-    all(&vs.matchers.matchers) || vs.matchers.or_matchers.iter().any(|alt| all(alt))
+    })
 }
 
 fn parse_eval(cmd: &str, block: &[&str]) -> Result<Eval, String> {
@@ -1002,7 +988,7 @@ fn values_notation_expands_like_promqltest() {
         Pt::Gap,
     ];
     assert_eq!(&v[..8], &want);
-    assert!(matches!(v[8], Pt::Val(x) if x.to_bits() == STALE_NAN));
+    assert!(matches!(v[8], Pt::Val(x) if model::staleness::is_stale_nan(x)));
     assert_eq!(&v[9..], &[Pt::Val(-1.0), Pt::Val(-2.0)]);
     let h = parse_values("{{schema:0 sum:1 count:1}}x2 3").unwrap();
     assert_eq!(

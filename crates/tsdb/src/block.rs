@@ -567,11 +567,8 @@ mod tests {
             ],
         )
         .unwrap();
-        w.add_series(
-            &b,
-            &[chunk(&[(500, f64::from_bits(0x7ff0_0000_0000_0002))])],
-        )
-        .unwrap();
+        w.add_series(&b, &[chunk(&[(500, model::staleness::stale_nan())])])
+            .unwrap();
         w.finish(0, 1000, 1, vec![]).unwrap()
     }
 
@@ -618,7 +615,7 @@ mod tests {
                 vec![(10, 2f64.to_bits()), (20, 3f64.to_bits())]
             )
         );
-        assert_eq!(got[1].1, vec![(500, 0x7ff0_0000_0000_0002)]);
+        assert_eq!(got[1].1, vec![(500, model::staleness::STALE_NAN_BITS)]);
         let q = reopened.querier(0, 2000).unwrap();
         assert_eq!(q.label_values("__name__", &[]).unwrap(), ["a", "b"]);
         let job = Matcher::new(MatchOp::Equal, "job", "x").unwrap();

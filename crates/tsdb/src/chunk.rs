@@ -442,8 +442,8 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    /// The staleness marker Prometheus writes when a series disappears.
-    const STALE_NAN: u64 = 0x7ff0_0000_0000_0002;
+    // The staleness marker Prometheus writes when a series disappears.
+    use model::staleness::STALE_NAN_BITS as STALE_NAN;
 
     fn encode(samples: &[(i64, f64)]) -> XorEncoder {
         let mut enc = XorEncoder::new();

@@ -714,7 +714,7 @@ mod tests {
     #[test]
     fn repeated_staleness_marker_is_ignored_not_a_duplicate() {
         let head = Head::new();
-        let stale = f64::from_bits(0x7ff0_0000_0000_0002);
+        let stale = model::staleness::stale_nan();
         let up = labels(&[("__name__", "up")]);
         head.append(&up, 10, stale).unwrap();
         head.append(&up, 10, stale).unwrap();

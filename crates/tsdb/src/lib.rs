@@ -36,7 +36,8 @@
 //! timestamp with the same value is ignored, with another value it is a
 //! duplicate-sample error, and a sample older than the head's range (already
 //! cut into a block) is out of bounds. Values are kept as raw bits, so the
-//! staleness marker (the NaN `0x7ff0000000000002`) is stored exactly.
+//! staleness marker (`model::staleness`, a NaN told apart by its bits) is stored
+//! exactly.
 //!
 //! ```
 //! use model::{Labels, MatchOp, Matcher};

@@ -43,7 +43,7 @@ fn dump(db: &Tsdb) -> BTreeMap<String, Vec<(i64, u64)>> {
 /// The value commit `c` writes for series `i`; NaNs included on purpose.
 fn value(c: i64, i: usize) -> f64 {
     match c % 7 {
-        3 => f64::from_bits(0x7ff0_0000_0000_0002),
+        3 => model::staleness::stale_nan(),
         5 => f64::INFINITY,
         _ => (c * 10 + i as i64) as f64 / 3.0,
     }

@@ -15,12 +15,6 @@ pub struct Pattern {
     nodes: Vec<Node>,
 }
 
-fn is_capture_name(name: &str) -> bool {
-    let mut chars = name.chars();
-    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
-}
-
 impl Pattern {
     /// Parses a pattern; errors are Loki's messages.
     pub fn parse(text: &str) -> Result<Self, String> {
@@ -31,7 +25,10 @@ impl Pattern {
             if let Some(after) = rest.strip_prefix('<') {
                 if let Some(end) = after.find('>') {
                     let name = after.get(..end).unwrap_or("");
-                    if name == "_" || is_capture_name(name) {
+                    // A capture becomes a label, so its name follows the
+                    // label-name rule (Loki's pattern lexer allows the same
+                    // identifiers).
+                    if name == "_" || model::is_valid_label_name(name) {
                         if !literal.is_empty() {
                             nodes.push(Node::Literal(std::mem::take(&mut literal).into_bytes()));
                         }
@@ -207,5 +204,22 @@ mod tests {
         assert!(Pattern::parse("<a> <a>").is_err());
         assert!(Pattern::parse_for_parser("no captures").is_err());
         assert!(Pattern::parse("<verb> x").unwrap().has_named_captures());
+    }
+
+    /// A `<…>` whose name is not a label name is literal text, not a capture.
+    #[test]
+    fn only_label_names_capture() {
+        for (text, captures) in [
+            ("<a_1> x", true),
+            ("<_x> x", true),
+            ("<1a> x", false),
+            ("<a-b> x", false),
+            ("<a:b> x", false),
+            ("<é> x", false),
+            ("<> x", false),
+        ] {
+            let p = Pattern::parse(text).unwrap();
+            assert_eq!(p.has_named_captures(), captures, "{text}");
+        }
     }
 }

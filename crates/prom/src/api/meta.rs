@@ -165,18 +165,20 @@ pub(super) async fn targets_metadata(
     params: Params,
 ) -> Result<Success<Vec<Value>>, ApiError> {
     let limit = params.limit()?;
-    let matchers: Vec<Matcher> = match params.get("match_target").filter(|m| !m.is_empty()) {
+    let matcher_sets: Vec<Vec<Matcher>> = match params.get("match_target").filter(|m| !m.is_empty())
+    {
         Some(text) => parse_selector(text)?,
-        None => Vec::new(),
+        None => vec![Vec::new()],
     };
     let wanted = params.get("metric").filter(|m| !m.is_empty());
     let mut out = Vec::new();
     for target in state.scrape.active_targets() {
         let labels: &Labels = &target.target.labels;
-        if !matchers
-            .iter()
-            .all(|m| m.matches(labels.get(&m.name).unwrap_or("")))
-        {
+        let selected = |set: &Vec<Matcher>| {
+            set.iter()
+                .all(|m| m.matches(labels.get(&m.name).unwrap_or("")))
+        };
+        if !matcher_sets.iter().any(selected) {
             continue;
         }
         for m in target.health.metadata.iter() {

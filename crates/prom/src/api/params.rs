@@ -4,7 +4,7 @@
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 use axum::http::{Method, header};
-use model::{MatchOp, Matcher};
+use model::Matcher;
 use promql_parser::parser::Expr;
 
 use super::respond::ApiError;
@@ -98,17 +98,21 @@ impl Params {
         }
     }
 
-    /// The `match[]` selectors, each a list of matchers.
+    /// The `match[]` selectors as matcher sets: one per selector, or one
+    /// per alternative of a selector with `or` in its braces.
     pub fn selectors(&self) -> Result<Vec<Vec<Matcher>>, ApiError> {
-        self.all("match[]")
-            .into_iter()
-            .map(parse_selector)
-            .collect()
+        let mut sets = Vec::new();
+        for text in self.all("match[]") {
+            sets.extend(parse_selector(text)?);
+        }
+        Ok(sets)
     }
 }
 
-/// Parses a series selector such as `up{job="api"}` into matchers.
-pub fn parse_selector(text: &str) -> Result<Vec<Matcher>, ApiError> {
+/// Parses a series selector such as `up{job="api"}` into matcher sets (one
+/// per alternative, see [`promql::selector_matchers`]), refusing a set that
+/// every series would match, as Prometheus' API does.
+pub fn parse_selector(text: &str) -> Result<Vec<Vec<Matcher>>, ApiError> {
     let expr = promql_parser::parser::parse(text)
         .map_err(|e| ApiError::bad_data(format!("1:1: parse error: {e}")))?;
     let Expr::VectorSelector(selector) = expr else {
@@ -116,29 +120,17 @@ pub fn parse_selector(text: &str) -> Result<Vec<Matcher>, ApiError> {
             "invalid parameter \"match[]\": {text:?} is not a series selector"
         )));
     };
-    let mut matchers = Vec::new();
-    if let Some(name) = &selector.name {
-        matchers.push(model_matcher(MatchOp::Equal, model::METRIC_NAME, name)?);
-    }
-    for m in &selector.matchers.matchers {
-        let op = match m.op {
-            promql_parser::label::MatchOp::Equal => MatchOp::Equal,
-            promql_parser::label::MatchOp::NotEqual => MatchOp::NotEqual,
-            promql_parser::label::MatchOp::Re(_) => MatchOp::Regex,
-            promql_parser::label::MatchOp::NotRe(_) => MatchOp::NotRegex,
-        };
-        matchers.push(model_matcher(op, &m.name, &m.value)?);
-    }
-    if matchers.iter().all(Matcher::matches_empty) {
+    let sets =
+        promql::selector_matchers(&selector).map_err(|e| ApiError::bad_data(e.to_string()))?;
+    if sets
+        .iter()
+        .any(|set| set.iter().all(Matcher::matches_empty))
+    {
         return Err(ApiError::bad_data(
             "match[] must contain at least one non-empty matcher",
         ));
     }
-    Ok(matchers)
-}
-
-fn model_matcher(op: MatchOp, name: &str, value: &str) -> Result<Matcher, ApiError> {
-    Matcher::new(op, name, value).map_err(|e| ApiError::bad_data(e.to_string()))
+    Ok(sets)
 }
 
 #[cfg(test)]
@@ -147,12 +139,20 @@ mod tests {
 
     #[test]
     fn selectors() {
-        let matchers = parse_selector(r#"up{job=~"a.*", instance!="x"}"#).unwrap();
-        let text: Vec<String> = matchers.iter().map(ToString::to_string).collect();
+        let sets = parse_selector(r#"up{job=~"a.*", instance!="x"}"#).unwrap();
+        let text: Vec<Vec<String>> = sets
+            .iter()
+            .map(|set| set.iter().map(ToString::to_string).collect())
+            .collect();
         assert_eq!(
             text,
-            [r#"__name__="up""#, r#"job=~"a.*""#, r#"instance!="x""#]
+            [[r#"job=~"a.*""#, r#"instance!="x""#, r#"__name__="up""#]]
         );
+        // Each alternative is a set of its own, and each must select.
+        assert_eq!(parse_selector(r#"{a="1" or b="2"}"#).unwrap().len(), 2);
+        assert!(parse_selector(r#"{a="1" or b=~".*"}"#).is_err());
+        let params = Params::from_pairs([("match[]", "up"), ("match[]", r#"{a="1" or b="2"}"#)]);
+        assert_eq!(params.selectors().unwrap().len(), 3);
         assert!(parse_selector(r#"{job=~".*"}"#).is_err());
         assert!(parse_selector("sum(up)").is_err());
         assert!(parse_selector("up{").is_err());

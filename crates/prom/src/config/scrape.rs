@@ -502,6 +502,18 @@ impl ScrapeConfig {
                 self.job_name
             ));
         }
+        // A job without its own scrape limits takes the global ones, as
+        // Prometheus (2.45 and later) fills them in at load time.
+        self.body_size_limit = self.body_size_limit.or(global.body_size_limit);
+        self.sample_limit = self.sample_limit.or(global.sample_limit);
+        self.target_limit = self.target_limit.or(global.target_limit);
+        self.label_limit = self.label_limit.or(global.label_limit);
+        self.label_name_length_limit = self
+            .label_name_length_limit
+            .or(global.label_name_length_limit);
+        self.label_value_length_limit = self
+            .label_value_length_limit
+            .or(global.label_value_length_limit);
         self.metrics_path.get_or_insert_with(|| "/metrics".into());
         // Prometheus accepts any scheme here and fails the scrapes instead.
         self.scheme.get_or_insert_with(|| "http".into());

@@ -2,7 +2,7 @@
 //! discovery.
 //!
 //! [`ScrapeManager::sync`] computes the targets the config and its target
-//! files name now, starts loops for new ones, stops (with staleness
+//! files (as [`Discovery`] last read them) name now, starts loops for new ones, stops (with staleness
 //! markers) the ones that are gone, and leaves the others running, so a
 //! reload or a changed target file never interrupts an unchanged target.
 
@@ -11,7 +11,6 @@ mod process;
 mod target_loop;
 
 use std::collections::HashMap;
-use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime};
 
@@ -21,7 +20,7 @@ use tokio_util::sync::CancellationToken;
 use tsdb::Tsdb;
 
 use crate::config::{Config, ScrapeConfig, TlsConfig};
-use crate::discovery;
+use crate::discovery::{self, Discovery};
 use crate::exposition::ExpositionFormat;
 use crate::target::{Populated, Target, populate};
 use http::Fetcher;
@@ -153,9 +152,10 @@ impl ScrapeManager {
         )
     }
 
-    /// Brings the running loops in line with `config`; relative target
-    /// files are read from `base_dir`. Must run inside a tokio runtime.
-    pub fn sync(&self, config: &Config, base_dir: &Path) {
+    /// Brings the running loops in line with `config` and the target
+    /// groups `discovery` holds for its jobs. Reads no file (discovery
+    /// did); must run inside a tokio runtime.
+    pub fn sync(&self, config: &Config, discovery: &Discovery) {
         let mut wanted: HashMap<TargetKey, Wanted> = HashMap::new();
         let mut dropped = Vec::new();
         let mut errors = Vec::new();
@@ -171,7 +171,7 @@ impl ScrapeManager {
                     job.job_name
                 ));
             }
-            let found = discovery::discover(&job, base_dir);
+            let found = discovery.job(&job.job_name);
             errors.extend(found.errors);
             for (group_labels, address) in discovery::targets_of(&found.groups) {
                 match populate(&job, &group_labels, &address) {

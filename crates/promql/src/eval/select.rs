@@ -6,20 +6,14 @@ use std::cell::Cell;
 use std::collections::HashMap;
 use std::time::UNIX_EPOCH;
 
-use model::{Labels, METRIC_NAME, MatchOp, Matcher};
+use model::staleness::is_stale_nan;
+use model::{Labels, METRIC_NAME, MatchOp, Matcher, ModelError};
 use promql_parser::label::MatchOp as PMatchOp;
 use promql_parser::parser::{AtModifier, Expr, Offset, VectorSelector};
 use tsdb::Queryable;
 
 use crate::QueryError;
 use crate::value::{Point, RangeSeries};
-
-/// The staleness marker: a NaN with these exact bits ends a series.
-pub(crate) const STALE_NAN: u64 = 0x7ff0_0000_0000_0002;
-
-pub(crate) fn is_stale(v: f64) -> bool {
-    v.to_bits() == STALE_NAN
-}
 
 /// One series of a selector, decoded.
 #[derive(Debug)]
@@ -123,10 +117,13 @@ pub(crate) fn at_ms(at: &AtModifier, start: i64, end: i64) -> i64 {
     }
 }
 
-/// The selector's matchers as storage matchers: one list per alternative
-/// (`{a="1" or b="2"}` has two).
-pub(crate) fn matchers(vs: &VectorSelector) -> Result<Vec<Vec<Matcher>>, QueryError> {
-    let convert = |list: &[promql_parser::label::Matcher]| -> Result<Vec<Matcher>, QueryError> {
+/// The matchers of a parsed selector as storage matchers: one list per
+/// alternative (`{a="1" or b="2"}` has two), the metric name written
+/// before the braces last, as Prometheus' parser appends it. The one
+/// conversion from `promql-parser`'s matchers: the engine selects with it
+/// and the HTTP API reads `match[]` with it.
+pub fn selector_matchers(vs: &VectorSelector) -> Result<Vec<Vec<Matcher>>, ModelError> {
+    let convert = |list: &[promql_parser::label::Matcher]| -> Result<Vec<Matcher>, ModelError> {
         let mut out = Vec::with_capacity(list.len() + 1);
         for m in list {
             let op = match m.op {
@@ -135,20 +132,14 @@ pub(crate) fn matchers(vs: &VectorSelector) -> Result<Vec<Vec<Matcher>>, QueryEr
                 PMatchOp::Re(_) => MatchOp::Regex,
                 PMatchOp::NotRe(_) => MatchOp::NotRegex,
             };
-            out.push(
-                Matcher::new(op, m.name.clone(), m.value.clone())
-                    .map_err(|e| QueryError::BadData(e.to_string()))?,
-            );
+            out.push(Matcher::new(op, m.name.clone(), m.value.clone())?);
         }
         if let Some(name) = &vs.name {
             if !out
                 .iter()
                 .any(|m| m.name == METRIC_NAME && m.op == MatchOp::Equal)
             {
-                out.push(
-                    Matcher::new(MatchOp::Equal, METRIC_NAME, name.clone())
-                        .map_err(|e| QueryError::BadData(e.to_string()))?,
-                );
+                out.push(Matcher::new(MatchOp::Equal, METRIC_NAME, name.clone())?);
             }
         }
         Ok(out)
@@ -161,6 +152,11 @@ pub(crate) fn matchers(vs: &VectorSelector) -> Result<Vec<Vec<Matcher>>, QueryEr
         all.push(convert(alt)?);
     }
     Ok(all)
+}
+
+/// [`selector_matchers`] with the error a query reports.
+pub(crate) fn matchers(vs: &VectorSelector) -> Result<Vec<Vec<Matcher>>, QueryError> {
+    selector_matchers(vs).map_err(|e| QueryError::BadData(e.to_string()))
 }
 
 /// Time bounds of the query, for resolving `@ start()` / `@ end()`.
@@ -269,7 +265,7 @@ pub(crate) fn load(
             points.extend(
                 series
                     .samples()
-                    .filter(|&(t, v)| t >= mint && t <= maxt && !(need.as_range && is_stale(v)))
+                    .filter(|&(t, v)| t >= mint && t <= maxt && !(need.as_range && is_stale_nan(v)))
                     .map(|(t, v)| Point { t, v }),
             );
             if *budget < points.len() {
@@ -278,7 +274,7 @@ pub(crate) fn load(
             *budget -= points.len();
             out.push(Loaded {
                 labels: series.labels().clone(),
-                has_stale: points.iter().any(|p| is_stale(p.v)),
+                has_stale: points.iter().any(|p| is_stale_nan(p.v)),
                 points,
                 cursor: Cell::new(0),
             });
@@ -292,7 +288,7 @@ pub(crate) fn load(
 pub(crate) fn instant_sample(series: &Loaded, t: i64, lookback: i64) -> Option<(i64, f64)> {
     let i = series.upto(t);
     let p = series.points.get(i.checked_sub(1)?)?;
-    if p.t <= t - lookback || is_stale(p.v) {
+    if p.t <= t - lookback || is_stale_nan(p.v) {
         return None;
     }
     Some((p.t, p.v))
@@ -305,7 +301,13 @@ pub(crate) fn window(series: &Loaded, t: i64, range: i64) -> Cow<'_, [Point]> {
     let lo = series.upto_before(t - range, hi);
     let slice = &series.points[lo..hi];
     if series.has_stale {
-        Cow::Owned(slice.iter().copied().filter(|p| !is_stale(p.v)).collect())
+        Cow::Owned(
+            slice
+                .iter()
+                .copied()
+                .filter(|p| !is_stale_nan(p.v))
+                .collect(),
+        )
     } else {
         Cow::Borrowed(slice)
     }
@@ -355,6 +357,44 @@ mod tests {
                     "upto_before({at}, {range})"
                 );
             }
+        }
+    }
+
+    /// The storage matchers of a selector, one string per alternative.
+    fn converted(text: &str) -> Result<Vec<String>, String> {
+        let Ok(Expr::VectorSelector(vs)) = promql_parser::parser::parse(text) else {
+            return Err(format!("{text} is not a selector"));
+        };
+        let sets = selector_matchers(&vs).map_err(|e| e.to_string())?;
+        Ok(sets
+            .iter()
+            .map(|set| {
+                set.iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(",")
+            })
+            .collect())
+    }
+
+    #[test]
+    fn selectors_become_storage_matchers() {
+        for (text, want) in [
+            ("up", vec![r#"__name__="up""#]),
+            (
+                r#"up{job=~"a.*", instance!="x"}"#,
+                vec![r#"job=~"a.*",instance!="x",__name__="up""#],
+            ),
+            (
+                r#"{__name__="up", a!~"b"}"#,
+                vec![r#"__name__="up",a!~"b""#],
+            ),
+            (
+                r#"up{a="1" or b="2"}"#,
+                vec![r#"a="1",__name__="up""#, r#"b="2",__name__="up""#],
+            ),
+        ] {
+            assert_eq!(converted(text).unwrap(), want, "{text}");
         }
     }
 }

@@ -93,7 +93,11 @@ pub(crate) fn start_grafana(args: &[&std::ffi::OsStr]) -> (Running, String) {
 /// Spawns `command` with its log on a pipe and waits for a line that
 /// `addr` matches; its first group is the address. The rest of the log is
 /// drained so the child never blocks on it.
-fn spawn_until(mut command: Command, addr: &regex::Regex, what: &str) -> (Running, String) {
+pub(crate) fn spawn_until(
+    mut command: Command,
+    addr: &regex::Regex,
+    what: &str,
+) -> (Running, String) {
     let mut child = command
         .env("NO_COLOR", "1")
         .env("RUST_LOG", "info")

@@ -127,6 +127,23 @@ impl Fault {
         self.token.cancel();
     }
 
+    /// Passes this fault's error on to `to` when it trips, until `until`
+    /// is cancelled: how a part's fault (a client of the agent) reaches
+    /// its component's.
+    pub fn forward(&self, to: &Fault, until: CancellationToken) {
+        let (from, to) = (self.clone(), to.clone());
+        tokio::spawn(async move {
+            tokio::select! {
+                () = from.tripped() => {
+                    if let Some(error) = from.error() {
+                        to.report(error);
+                    }
+                }
+                () = until.cancelled() => {}
+            }
+        });
+    }
+
     /// Whether the fault was tripped.
     pub fn is_tripped(&self) -> bool {
         self.token.is_cancelled()
@@ -202,11 +219,25 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    let inner = tokio::spawn(future);
+    spawn_on(&tokio::runtime::Handle::current(), fault, name, future)
+}
+
+/// [`spawn`] on `runtime`, for code that starts tasks from a plain thread.
+pub fn spawn_on<F>(
+    runtime: &tokio::runtime::Handle,
+    fault: &Fault,
+    name: &'static str,
+    future: F,
+) -> Task<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let inner = runtime.spawn(future);
     let abort = inner.abort_handle();
     let fault_for_task = fault.clone();
     let component = fault.component;
-    let handle = tokio::spawn(async move {
+    let handle = runtime.spawn(async move {
         match inner.await {
             Ok(value) => Ok(value),
             // Aborted on purpose by its owner: not a fault.
@@ -353,6 +384,15 @@ mod tests {
             "stopped"
         });
         assert_eq!(worker.stop().await.unwrap(), "stopped");
+    }
+
+    #[tokio::test]
+    async fn a_forwarded_fault_reaches_the_component() {
+        let (part, component) = (Fault::new("the part"), Fault::new("the component"));
+        part.forward(&component, CancellationToken::new());
+        let _task = spawn(&part, "push", async { panic!("lost") });
+        component.tripped().await;
+        assert!(component.check().unwrap_err().to_string().contains("lost"));
     }
 
     #[tokio::test]

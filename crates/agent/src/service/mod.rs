@@ -122,6 +122,8 @@ struct Running {
     clients: Option<Clients>,
     sync: SyncHandle,
     ticker: Ticker,
+    /// Cancelled when this config's clients are retired.
+    retired: lifecycle::CancellationToken,
 }
 
 impl Agent {
@@ -132,7 +134,8 @@ impl Agent {
         let status = Arc::new(CurrentTargets::default());
         let server_config = config.server.clone();
         let config_text = config_text(&config);
-        let running = start_running(config, &options, &metrics, &status).await?;
+        let fault = lifecycle::Fault::new(NAME);
+        let running = start_running(config, &options, &metrics, &status, &fault).await?;
         let mut agent = Agent {
             options,
             addr: None,
@@ -140,7 +143,7 @@ impl Agent {
             status,
             running: tokio::sync::Mutex::new(Some(running)),
             server: None,
-            fault: lifecycle::Fault::new(NAME),
+            fault,
         };
         if !server_config.disable {
             let addr = match agent.options.listen {
@@ -206,7 +209,14 @@ impl Agent {
         if let Some(old) = running.take() {
             stop_running(old, &self.status).await;
         }
-        let new = start_running(config, &self.options, &self.metrics, &self.status).await?;
+        let new = start_running(
+            config,
+            &self.options,
+            &self.metrics,
+            &self.status,
+            &self.fault,
+        )
+        .await?;
         *running = Some(new);
         tracing::info!("config reloaded");
         Ok(())
@@ -287,8 +297,14 @@ async fn start_running(
     options: &AgentOptions,
     metrics: &Metrics,
     status: &Arc<CurrentTargets>,
+    fault: &lifecycle::Fault,
 ) -> Result<Running, AgentError> {
     let (sink, clients) = sinks(&config, options, metrics)?;
+    // Until these clients are retired (a reload builds new ones).
+    let retired = lifecycle::CancellationToken::new();
+    if let Some(clients) = &clients {
+        clients.forward_faults(fault, &retired);
+    }
     let base = metrics.stages.clone();
     let readline = readline_limit(&config, metrics);
     let mut jobs = Vec::new();
@@ -342,6 +358,7 @@ async fn start_running(
         clients,
         sync,
         ticker,
+        retired,
     })
 }
 
@@ -477,7 +494,9 @@ async fn stop_running(running: Running, status: &CurrentTargets) {
         clients,
         sync,
         ticker,
+        retired,
     } = running;
+    retired.cancel();
     let manager = status.set(None);
     let result = tokio::task::spawn_blocking(move || {
         for job in &jobs {

@@ -12,7 +12,6 @@ use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 
 use axum::Router;
-use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::auth::{Auth, SecurityOptions};
@@ -86,10 +85,14 @@ pub struct Dashboards {
     addr: SocketAddr,
     state: AppState,
     stop: CancellationToken,
-    task: Option<JoinHandle<std::io::Result<()>>>,
+    task: Option<lifecycle::Task<std::io::Result<()>>>,
     provisioner: Arc<Provisioner>,
-    rescans: Option<JoinHandle<()>>,
+    rescans: Option<lifecycle::Task<()>>,
+    fault: lifecycle::Fault,
 }
+
+/// The dashboards' name in messages.
+const NAME: &str = "the dashboards";
 
 impl Dashboards {
     /// Opens the state database, reads provisioning, binds and serves.
@@ -123,7 +126,8 @@ impl Dashboards {
         let stop = CancellationToken::new();
         let app = router(state.clone());
         let shutdown = stop.clone().cancelled_owned();
-        let task = tokio::spawn(async move {
+        let fault = lifecycle::Fault::new(NAME);
+        let task = lifecycle::spawn(&fault, "serve", async move {
             axum::serve(
                 listener,
                 app.into_make_service_with_connect_info::<SocketAddr>(),
@@ -131,11 +135,11 @@ impl Dashboards {
             .with_graceful_shutdown(shutdown)
             .await
         });
-        let rescans = tokio::spawn(rescan_until(
-            provisioner.clone(),
-            state.clone(),
-            stop.clone(),
-        ));
+        let rescans = lifecycle::spawn(
+            &fault,
+            "rescan",
+            rescan_until(provisioner.clone(), state.clone(), stop.clone()),
+        );
         Ok(Dashboards {
             addr,
             state,
@@ -143,6 +147,7 @@ impl Dashboards {
             task: Some(task),
             provisioner,
             rescans: Some(rescans),
+            fault,
         })
     }
 
@@ -179,17 +184,42 @@ impl Dashboards {
     pub async fn shutdown(mut self) -> Result<(), DashboardError> {
         self.stop.cancel();
         let rescans = match self.rescans.take() {
-            Some(task) => task.await.map_err(|e| DashboardError::Task(e.to_string())),
+            Some(task) => task
+                .join()
+                .await
+                .map_err(|e| DashboardError::Task(e.to_string())),
             None => Ok(()),
         };
         let served = match self.task.take() {
-            Some(task) => match task.await {
+            Some(task) => match task.join().await {
                 Ok(result) => result.map_err(DashboardError::Io),
                 Err(e) => Err(DashboardError::Task(e.to_string())),
             },
             None => Ok(()),
         };
         served.and(rescans)
+    }
+}
+
+impl lifecycle::Component for Dashboards {
+    type Config = DashboardOptions;
+    type Report = ();
+    type Error = DashboardError;
+
+    async fn start(options: DashboardOptions) -> Result<Self, DashboardError> {
+        Dashboards::start(options).await
+    }
+
+    async fn reload(&self) -> Result<(), DashboardError> {
+        Dashboards::reload(self).await
+    }
+
+    fn fault(&self) -> &lifecycle::Fault {
+        &self.fault
+    }
+
+    async fn shutdown(self) -> Result<(), DashboardError> {
+        Dashboards::shutdown(self).await
     }
 }
 

@@ -24,7 +24,6 @@ use rand::distr::weighted::WeightedIndex;
 use serde_json::json;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
 
 use crate::DemoError;
 use crate::lines::{AppLine, RequestLine, level_for_status};
@@ -87,7 +86,8 @@ pub struct ApiServer {
     registry: Arc<Registry>,
     log: LogSender,
     stop: oneshot::Sender<()>,
-    serving: JoinHandle<std::io::Result<()>>,
+    serving: lifecycle::Task<std::io::Result<()>>,
+    fault: lifecycle::Fault,
     log_file: LogFile,
     shutdown_grace: Duration,
 }
@@ -124,7 +124,8 @@ impl ApiServer {
         });
         let app = router(state, &registry, config.metrics, log.clone())?;
         let (stop, stopped) = oneshot::channel::<()>();
-        let serving = tokio::spawn(async move {
+        let fault = lifecycle::Fault::new(NAME);
+        let serving = lifecycle::spawn(&fault, "serve", async move {
             axum::serve(
                 listener,
                 app.into_make_service_with_connect_info::<SocketAddr>(),
@@ -146,6 +147,7 @@ impl ApiServer {
             log,
             stop,
             serving,
+            fault,
             log_file,
             shutdown_grace: config.shutdown_grace,
         })
@@ -174,19 +176,49 @@ impl ApiServer {
 
     /// Stops accepting, lets in-flight requests finish for up to the grace
     /// period (then cuts them), and flushes the log file.
-    pub async fn shutdown(self) -> Result<(), DemoError> {
+    pub async fn shutdown(mut self) -> Result<(), DemoError> {
         let _ = self.stop.send(());
-        let mut serving = self.serving;
-        match tokio::time::timeout(self.shutdown_grace, &mut serving).await {
-            Ok(Ok(result)) => result.map_err(DemoError::Serve)?,
-            Ok(Err(join)) => return Err(DemoError::Serve(std::io::Error::other(join))),
-            Err(_) => {
+        let served = tokio::select! {
+            joined = self.serving.join_ref() => match joined {
+                Ok(result) => result.map_err(DemoError::Serve),
+                Err(task) => Err(DemoError::Task(task)),
+            },
+            () = tokio::time::sleep(self.shutdown_grace) => {
                 tracing::warn!(grace = ?self.shutdown_grace, "in-flight requests still running; cutting them");
-                serving.abort();
+                self.serving.abort();
+                Ok(())
             }
-        }
+        };
         app_log(&self.log, "INFO", "shutdown", "Demo API stopped");
-        self.log_file.close().await.map_err(DemoError::Flush)
+        // The log is flushed whatever serving reported.
+        let flushed = self.log_file.close().await.map_err(DemoError::Flush);
+        served.and(flushed)
+    }
+}
+
+/// The demo API's name in messages.
+const NAME: &str = "the demo API";
+
+impl lifecycle::Component for ApiServer {
+    type Config = ApiConfig;
+    type Report = ();
+    type Error = DemoError;
+
+    async fn start(config: ApiConfig) -> Result<Self, DemoError> {
+        ApiServer::start(config).await
+    }
+
+    /// The demo API has no config file: nothing to re-read.
+    async fn reload(&self) -> Result<(), DemoError> {
+        Ok(())
+    }
+
+    fn fault(&self) -> &lifecycle::Fault {
+        &self.fault
+    }
+
+    async fn shutdown(self) -> Result<(), DemoError> {
+        ApiServer::shutdown(self).await
     }
 }
 

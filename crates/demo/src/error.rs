@@ -34,6 +34,9 @@ pub enum DemoError {
     /// Queued log lines could not be written at shutdown.
     #[error("flushing the log file failed: {0}")]
     Flush(std::io::Error),
+    /// A task panicked or was cancelled.
+    #[error(transparent)]
+    Task(#[from] lifecycle::TaskError),
     /// The traffic generator's target is not an `http://host:port` URL.
     #[error("invalid target URL {0:?}")]
     Target(String),

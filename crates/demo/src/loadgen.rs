@@ -197,3 +197,56 @@ pub async fn run(
         by_endpoint,
     })
 }
+
+/// What each finished round is shown to (the subcommand prints it, `up`
+/// logs it).
+pub type OnRound = std::sync::Arc<dyn Fn(&RoundReport) + Send + Sync>;
+
+/// What the generator as a component starts from.
+#[derive(Clone)]
+pub struct LoadgenStart {
+    /// The rounds to send.
+    pub config: LoadgenConfig,
+    /// Sees each finished round.
+    pub on_round: OnRound,
+}
+
+/// The traffic generator as a component: a task sending rounds until it
+/// did its rounds (then its fault trips as "finished") or is shut down;
+/// the shutdown returns the [`Summary`].
+pub struct Loadgen(lifecycle::Worker<Result<Summary, DemoError>>);
+
+impl lifecycle::Component for Loadgen {
+    type Config = LoadgenStart;
+    type Report = Summary;
+    type Error = DemoError;
+
+    async fn start(start: LoadgenStart) -> Result<Self, DemoError> {
+        // A bad target is a start error, not a task's.
+        reqwest::Url::parse(&start.config.target)
+            .ok()
+            .filter(|u| u.scheme() == "http" && u.host().is_some())
+            .ok_or_else(|| DemoError::Target(start.config.target.clone()))?;
+        Ok(Loadgen(lifecycle::Worker::start(
+            "the traffic generator",
+            "rounds",
+            |stop| async move {
+                let on_round = start.on_round;
+                run(&start.config, stop.cancelled_owned(), |r| on_round(r)).await
+            },
+        )))
+    }
+
+    /// Nothing to re-read: the generator has no config file.
+    async fn reload(&self) -> Result<(), DemoError> {
+        Ok(())
+    }
+
+    fn fault(&self) -> &lifecycle::Fault {
+        self.0.fault()
+    }
+
+    async fn shutdown(self) -> Result<Summary, DemoError> {
+        self.0.stop().await?
+    }
+}

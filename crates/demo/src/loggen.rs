@@ -157,3 +157,35 @@ async fn write_tick(rng: &mut StdRng, logs: &LogSender, requests: &LogSender) ->
         false
     }
 }
+
+/// The log generator as a component: a task writing lines until it wrote
+/// its count (then its fault trips as "finished") or is shut down; the
+/// shutdown flushes both files and returns the [`LoggenReport`].
+pub struct Loggen(lifecycle::Worker<Result<LoggenReport, DemoError>>);
+
+impl lifecycle::Component for Loggen {
+    type Config = LoggenConfig;
+    type Report = LoggenReport;
+    type Error = DemoError;
+
+    async fn start(config: LoggenConfig) -> Result<Self, DemoError> {
+        Ok(Loggen(lifecycle::Worker::start(
+            "the log generator",
+            "lines",
+            |stop| async move { run(&config, stop.cancelled_owned()).await },
+        )))
+    }
+
+    /// Nothing to re-read: the generator has no config file.
+    async fn reload(&self) -> Result<(), DemoError> {
+        Ok(())
+    }
+
+    fn fault(&self) -> &lifecycle::Fault {
+        self.0.fault()
+    }
+
+    async fn shutdown(self) -> Result<LoggenReport, DemoError> {
+        self.0.stop().await?
+    }
+}

@@ -9,7 +9,6 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use instrument::{Collector, FamilySnapshot, MetricKind, MetricSnapshot, MetricValue, Registry};
 use tokio::sync::mpsc;
-use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tsdb::Tsdb;
 
@@ -91,7 +90,22 @@ pub enum ServerError {
     /// Metric registration failed (a bug).
     #[error(transparent)]
     Metrics(#[from] instrument::RegistryError),
+    /// A task of the server panicked, or serving failed.
+    #[error(transparent)]
+    Task(#[from] lifecycle::TaskError),
+    /// Serving failed.
+    #[error("serving: {0}")]
+    Serve(std::io::Error),
+    /// A scrape loop panicked.
+    #[error("a scrape loop failed: {0}")]
+    Scrape(String),
+    /// The config file did not reload; the previous one stays.
+    #[error("reload: {0}")]
+    Reload(String),
 }
+
+/// The metrics server's name in messages.
+const NAME: &str = "the metrics server";
 
 /// A running metrics server.
 pub struct PrometheusServer {
@@ -101,9 +115,11 @@ pub struct PrometheusServer {
     scrape: Arc<ScrapeManager>,
     reload: mpsc::Sender<ReloadRequest>,
     stop: CancellationToken,
-    tasks: Vec<JoinHandle<()>>,
-    serving: JoinHandle<std::io::Result<()>>,
+    tasks: Vec<lifecycle::Task<()>>,
+    serving: lifecycle::Task<std::io::Result<()>>,
     compactor: Option<tsdb::Compactor>,
+    registry: Arc<Registry>,
+    fault: lifecycle::Fault,
 }
 
 /// The config in force, where its relative paths point, and the target
@@ -142,7 +158,12 @@ impl PrometheusServer {
             path: options.storage_path.clone(),
             source,
         };
-        let db = Arc::new(Tsdb::open(&options.storage_path, tsdb_options).map_err(storage_error)?);
+        // Opening replays the write-ahead log: blocking work.
+        let path = options.storage_path.clone();
+        let db = lifecycle::blocking(NAME, "replay", move || Tsdb::open(&path, tsdb_options))
+            .await?
+            .map_err(storage_error)?;
+        let db = Arc::new(db);
         let compactor =
             Some(Tsdb::spawn_compactor(&db, COMPACTION_INTERVAL).map_err(storage_error)?);
         let scrape = Arc::new(ScrapeManager::new(db.clone()));
@@ -201,7 +222,7 @@ impl PrometheusServer {
             runtime: runtime.clone(),
             reload: options.enable_lifecycle.then(|| reload.clone()),
             remote_write_receiver: options.enable_remote_write_receiver,
-            registry,
+            registry: registry.clone(),
             external_host: format!("{}:{}", hostname(), addr.port()),
             engine: promql::EngineOptions {
                 delayed_name_removal: options.promql_delayed_name_removal,
@@ -210,8 +231,9 @@ impl PrometheusServer {
         });
 
         let stop = CancellationToken::new();
+        let fault = lifecycle::Fault::new(NAME);
         let router = api::router(state);
-        let serving = tokio::spawn({
+        let serving = lifecycle::spawn(&fault, "serve", {
             let stop = stop.clone();
             async move {
                 axum::serve(listener, router)
@@ -226,16 +248,24 @@ impl PrometheusServer {
             discovery,
         }));
         let tasks = vec![
-            tokio::spawn(reload_loop(
-                reload_requests,
-                options.config_file.clone(),
-                loaded.clone(),
-                scrape.clone(),
-                remote,
-                runtime,
-                stop.clone(),
-            )),
-            tokio::spawn(discovery_loop(loaded, scrape.clone(), stop.clone())),
+            lifecycle::spawn(
+                &fault,
+                "reload",
+                reload_loop(
+                    reload_requests,
+                    options.config_file.clone(),
+                    loaded.clone(),
+                    scrape.clone(),
+                    remote,
+                    runtime,
+                    stop.clone(),
+                ),
+            ),
+            lifecycle::spawn(
+                &fault,
+                "discovery",
+                discovery_loop(loaded, scrape.clone(), stop.clone()),
+            ),
         ];
         tracing::info!(%addr, storage = %options.storage_path.display(), "metrics server listening");
         Ok(PrometheusServer {
@@ -248,7 +278,19 @@ impl PrometheusServer {
             tasks,
             serving,
             compactor,
+            registry,
+            fault,
         })
+    }
+
+    /// The registry behind `/metrics`.
+    pub fn registry(&self) -> &Arc<Registry> {
+        &self.registry
+    }
+
+    /// The scrape manager (its targets and their health).
+    pub fn scrape(&self) -> &Arc<ScrapeManager> {
+        &self.scrape
     }
 
     /// The address actually bound.
@@ -274,29 +316,65 @@ impl PrometheusServer {
             .map_err(|_| "server is shutting down".to_owned())?
     }
 
-    /// Stops serving and scraping, then flushes the storage.
+    /// Stops serving and scraping, then flushes the storage. A task that
+    /// panicked, or serving that failed, is the error, reported after the
+    /// storage is synced.
     pub async fn shutdown(mut self) -> Result<(), ServerError> {
         self.stop.cancel();
-        let _ = self.serving.await;
+        let mut failure = match self.serving.join().await {
+            Ok(Ok(())) => None,
+            Ok(Err(e)) => Some(ServerError::Serve(e)),
+            Err(e) => Some(ServerError::Task(e)),
+        };
         for task in self.tasks.drain(..) {
-            let _ = task.await;
+            if let Err(e) = task.join().await {
+                failure.get_or_insert(ServerError::Task(e));
+            }
         }
-        self.scrape.shutdown().await;
+        if let Err(e) = self.scrape.stop().await {
+            failure.get_or_insert(ServerError::Scrape(e.to_string()));
+        }
         if let Some(writers) = self.scrape.set_remote_writers(None) {
             shutdown_writers(writers).await;
         }
-        drop(self.compactor.take());
+        // The compactor's thread is joined on drop: a blocking wait.
+        let compactor = self.compactor.take();
         let db = self.db.clone();
-        match tokio::task::spawn_blocking(move || db.sync()).await {
-            Ok(result) => result.map_err(|source| ServerError::Storage {
-                path: self.storage_path.clone(),
-                source,
-            }),
-            Err(e) => {
-                tracing::error!("flushing the storage failed: {e}");
-                Ok(())
-            }
-        }
+        let synced = lifecycle::blocking(NAME, "sync", move || {
+            drop(compactor);
+            db.sync()
+        })
+        .await?;
+        synced.map_err(|source| ServerError::Storage {
+            path: self.storage_path.clone(),
+            source,
+        })?;
+        failure.map_or(Ok(()), Err)
+    }
+}
+
+impl lifecycle::Component for PrometheusServer {
+    type Config = ServerOptions;
+    type Report = ();
+    type Error = ServerError;
+
+    async fn start(options: ServerOptions) -> Result<Self, ServerError> {
+        PrometheusServer::start(options).await
+    }
+
+    /// What SIGHUP does; the error is the reload's message.
+    async fn reload(&self) -> Result<(), ServerError> {
+        PrometheusServer::reload(self)
+            .await
+            .map_err(ServerError::Reload)
+    }
+
+    fn fault(&self) -> &lifecycle::Fault {
+        &self.fault
+    }
+
+    async fn shutdown(self) -> Result<(), ServerError> {
+        PrometheusServer::shutdown(self).await
     }
 }
 
@@ -306,17 +384,11 @@ struct Remote {
     data_dir: PathBuf,
 }
 
-/// Stops senders once no scrape holds them any more; what they had not
-/// delivered stays in their on-disk queues for the next ones.
-async fn shutdown_writers(mut writers: Arc<RemoteWriters>) {
-    for _ in 0..100 {
-        match Arc::try_unwrap(writers) {
-            Ok(owned) => return owned.shutdown().await,
-            Err(shared) => writers = shared,
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    tracing::warn!("remote-write senders still in use after 1s; leaving them to finish");
+/// Stops senders, even while a scrape in flight still holds them (what
+/// it enqueues goes to the on-disk queues); what they had not delivered
+/// stays in those queues for the next ones.
+async fn shutdown_writers(writers: Arc<RemoteWriters>) {
+    writers.stop().await;
 }
 
 async fn reload_loop(

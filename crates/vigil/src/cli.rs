@@ -14,7 +14,7 @@ use demo::{loadgen, loggen};
 use logstore::server::{LokiServer, ServerOptions as LokiOptions};
 use prom::server::{PrometheusServer, ServerOptions};
 
-use crate::shutdown_on_signal;
+use crate::supervise::{Part, run_alone};
 use crate::up::UpArgs;
 
 /// The monitoring stack for web APIs, as one binary.
@@ -50,44 +50,55 @@ impl Command {
         match self {
             Command::Up(args) => crate::up::run(args).await,
             Command::Demo(args) => {
-                let shutdown = shutdown_on_signal()?;
-                let server = ApiServer::start(args.config()).await?;
-                tracing::info!("demo API listening on http://{}", server.addr());
-                server.run_until(shutdown.cancelled_owned()).await?;
-                Ok(())
+                let config = args.config();
+                let part = alone("vigil demo", "the demo API", config.listen, "--listen");
+                run_alone::<ApiServer>(part, config, |server| {
+                    tracing::info!("demo API listening on http://{}", server.addr());
+                })
+                .await
             }
             Command::Loadgen(args) => {
-                let shutdown = shutdown_on_signal()?;
-                let summary = loadgen::run(&args.config(), shutdown.cancelled_owned(), |round| {
-                    println!("{round}");
-                })
-                .await?;
+                let part = Part {
+                    command: "vigil loadgen",
+                    name: "the traffic generator",
+                    listen: None,
+                };
+                let start = loadgen::LoadgenStart {
+                    config: args.config(),
+                    on_round: std::sync::Arc::new(|round| println!("{round}")),
+                };
+                let summary = run_alone::<loadgen::Loadgen>(part, start, |_| ()).await?;
                 println!("{}", serde_json::to_string_pretty(&summary)?);
                 Ok(())
             }
-            Command::Prometheus(args) => {
-                let shutdown = shutdown_on_signal()?;
-                let server = PrometheusServer::start(args.options()).await?;
-                let s = &server;
-                reload_on_hangup_until(shutdown, move || async move {
-                    // Errors are logged by the server; the old config stays.
-                    let _ = s.reload().await;
-                })
-                .await?;
-                server.shutdown().await?;
+            Command::Loggen(args) => {
+                let part = Part {
+                    command: "vigil loggen",
+                    name: "the log generator",
+                    listen: None,
+                };
+                let report = run_alone::<loggen::Loggen>(part, args.config(), |_| ()).await?;
+                println!("{}", serde_json::to_string_pretty(&report)?);
                 Ok(())
             }
+            Command::Prometheus(args) => {
+                let options = args.options();
+                let part = alone(
+                    "vigil prometheus",
+                    "the metrics server",
+                    options.listen,
+                    "--web.listen-address",
+                );
+                run_alone::<PrometheusServer>(part, options, |_| ()).await
+            }
             Command::Loki(args) => {
-                let shutdown = shutdown_on_signal()?;
-                let server = LokiServer::start(args.options()).await?;
-                let s = &server;
-                reload_on_hangup_until(shutdown, move || async move {
-                    // Errors are logged by the server; the old config stays.
-                    let _ = s.reload().await;
-                })
-                .await?;
-                server.shutdown().await?;
-                Ok(())
+                let options = args.options();
+                let part = Part {
+                    command: "vigil loki",
+                    name: "the log store",
+                    listen: None,
+                };
+                run_alone::<LokiServer>(part, options, |_| ()).await
             }
             Command::Promtail(args) => {
                 let options = args.options()?;
@@ -97,62 +108,41 @@ impl Command {
                     })
                     .await??);
                 }
-                let shutdown = shutdown_on_signal()?;
-                let agent = Agent::start(options).await?;
-                if let Some(addr) = agent.addr() {
-                    tracing::info!("agent listening on http://{addr}");
-                }
-                let a = &agent;
-                reload_on_hangup_until(shutdown, move || async move {
-                    // Errors are logged by the agent; the old config stays.
-                    let _ = a.reload().await;
-                })
-                .await?;
-                agent.shutdown().await?;
-                Ok(())
-            }
-            Command::Grafana(args) => {
-                let shutdown = shutdown_on_signal()?;
-                let server =
-                    Dashboards::start(args.options(&|name| std::env::var(name).ok())).await?;
-                tracing::info!("dashboards listening on http://{}", server.addr());
-                let s = &server;
-                reload_on_hangup_until(shutdown, move || async move {
-                    // On an error the previous provisioning stays.
-                    if let Err(e) = s.reload().await {
-                        tracing::error!("reloading the provisioning folder: {e}");
+                let part = Part {
+                    command: "vigil promtail",
+                    name: "the log agent",
+                    listen: None,
+                };
+                run_alone::<Agent>(part, options, |agent| {
+                    if let Some(addr) = agent.addr() {
+                        tracing::info!("agent listening on http://{addr}");
                     }
                 })
-                .await?;
-                server.shutdown().await?;
-                Ok(())
+                .await
             }
-            Command::Loggen(args) => {
-                let shutdown = shutdown_on_signal()?;
-                let report = loggen::run(&args.config(), shutdown.cancelled_owned()).await?;
-                println!("{}", serde_json::to_string_pretty(&report)?);
-                Ok(())
+            Command::Grafana(args) => {
+                let options = args.options(&|name| std::env::var(name).ok());
+                let part = alone(
+                    "vigil grafana",
+                    "the dashboards",
+                    options.http_addr,
+                    "--http-addr",
+                );
+                run_alone::<Dashboards>(part, options, |server| {
+                    tracing::info!("dashboards listening on http://{}", server.addr());
+                })
+                .await
             }
         }
     }
 }
 
-/// Runs `reload` on every SIGHUP until `shutdown` is cancelled: how a
-/// server subcommand waits for its end.
-async fn reload_on_hangup_until<F, Fut>(
-    shutdown: tokio_util::sync::CancellationToken,
-    mut reload: F,
-) -> anyhow::Result<()>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = ()>,
-{
-    let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
-    loop {
-        tokio::select! {
-            _ = hangup.recv() => reload().await,
-            () = shutdown.cancelled() => return Ok(()),
-        }
+/// A server subcommand's component, listening where `flag` says.
+fn alone(command: &'static str, name: &'static str, addr: SocketAddr, flag: &'static str) -> Part {
+    Part {
+        command,
+        name,
+        listen: Some((addr, flag)),
     }
 }
 

@@ -6,12 +6,26 @@
 //! the whole stack cannot drift apart.
 
 mod cli;
+mod status;
+mod supervise;
 mod up;
 
 use clap::Parser;
 use tokio_util::sync::CancellationToken;
 
-fn main() -> anyhow::Result<()> {
+fn main() -> std::process::ExitCode {
+    match run() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            // The error and its causes on one line, without a backtrace:
+            // a message for the user (a taken port, a bad config file).
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> anyhow::Result<()> {
     limit_malloc_arenas();
     let cli = cli::Cli::parse_from(cli::normalize_go_flags(std::env::args_os()));
     tracing_subscriber::fmt()

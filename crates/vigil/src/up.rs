@@ -15,6 +15,7 @@ use prom::server::{PrometheusServer, ServerOptions};
 
 use crate::cli::duration;
 use crate::shutdown_on_signal;
+use crate::supervise::{Part, Supervisor};
 
 #[derive(Args)]
 pub(crate) struct UpArgs {
@@ -51,6 +52,11 @@ pub(crate) struct UpArgs {
     /// Address of the dashboards server (web UI and Grafana-style API)
     #[arg(long, default_value = "127.0.0.1:3000")]
     grafana_listen: SocketAddr,
+    /// Listen on every interface (0.0.0.0) instead of loopback, keeping
+    /// each component's port; the components still reach each other over
+    /// 127.0.0.1
+    #[arg(long)]
+    listen_all: bool,
 }
 
 /// vigil's own loki-config.yaml (`config/` in the repository), built in so
@@ -163,124 +169,217 @@ fn prometheus_config(
     )
 }
 
+/// The address a component binds: `--listen-all` keeps the port and
+/// takes every interface.
+fn bind(addr: SocketAddr, all: bool) -> SocketAddr {
+    if all {
+        SocketAddr::new(std::net::Ipv4Addr::UNSPECIFIED.into(), addr.port())
+    } else {
+        addr
+    }
+}
+
+/// How the other components reach one bound at `addr`: over loopback when
+/// it listens on every interface.
+fn local(addr: SocketAddr) -> SocketAddr {
+    if addr.ip().is_unspecified() {
+        SocketAddr::new(std::net::Ipv4Addr::LOCALHOST.into(), addr.port())
+    } else {
+        addr
+    }
+}
+
+/// A component of `up`, listening where `flag` says.
+fn part(name: &'static str, addr: SocketAddr, flag: &'static str) -> Part {
+    Part {
+        command: "vigil up",
+        name,
+        listen: Some((addr, flag)),
+    }
+}
+
 pub(crate) async fn run(args: UpArgs) -> anyhow::Result<()> {
-    let shutdown = shutdown_on_signal()?;
+    let stop = shutdown_on_signal()?;
+    let all = args.listen_all;
     let logs = args.data_dir.join("logs");
     // One writer per file: the API and the log generator get a directory each.
     let api_logs = logs.join("api");
     let loggen_logs = logs.join("loggen");
-    let api = ApiServer::start(ApiConfig {
-        listen: args.demo_listen,
-        max_delay: args.max_delay,
-        log_dir: api_logs.clone(),
-        // `up` promises to exit within seconds of Ctrl-C.
-        shutdown_grace: Duration::from_secs(2),
-        ..ApiConfig::default()
-    })
-    .await?;
-    let api_url = format!("http://{}", api.addr());
+    let mut up = Supervisor::new("vigil up");
+
+    let demo_listen = bind(args.demo_listen, all);
+    let api_addr = up
+        .start::<ApiServer, _>(
+            part("the demo API", demo_listen, "--demo-listen"),
+            ApiConfig {
+                listen: demo_listen,
+                max_delay: args.max_delay,
+                log_dir: api_logs.clone(),
+                // `up` promises to exit within seconds of Ctrl-C.
+                shutdown_grace: Duration::from_secs(2),
+                ..ApiConfig::default()
+            },
+            ApiServer::addr,
+        )
+        .await?;
+    let api_url = format!("http://{}", local(api_addr));
 
     let prometheus_yml = args.data_dir.join("config/prometheus.yml");
+    let prometheus_listen = bind(args.prometheus_listen, all);
     prometheus_config(
         &prometheus_yml,
-        api.addr(),
-        args.prometheus_listen,
+        local(api_addr),
+        local(args.prometheus_listen),
         args.scrape_interval,
     )?;
-    let metrics = PrometheusServer::start(ServerOptions {
-        enable_lifecycle: true,
-        enable_remote_write_receiver: true,
-        ..ServerOptions::new(
-            prometheus_yml.clone(),
-            args.data_dir.join("prometheus"),
-            args.prometheus_listen,
+    let (metrics_addr, targets, samples) = up
+        .start::<PrometheusServer, _>(
+            part(
+                "the metrics server",
+                prometheus_listen,
+                "--prometheus-listen",
+            ),
+            ServerOptions {
+                enable_lifecycle: true,
+                enable_remote_write_receiver: true,
+                ..ServerOptions::new(
+                    prometheus_yml.clone(),
+                    args.data_dir.join("prometheus"),
+                    prometheus_listen,
+                )
+            },
+            |server| {
+                let scrape = server.scrape().clone();
+                let db = server.db().clone();
+                (
+                    server.addr(),
+                    move || scrape.targets_up(),
+                    move || db.head().stats().samples_appended,
+                )
+            },
         )
-    })
-    .await?;
-    let metrics_url = format!("http://{}", metrics.addr());
+        .await?;
+    let metrics_url = format!("http://{}", local(metrics_addr));
 
     let loki_yaml = args.data_dir.join("config/loki-config.yaml");
     write_once(&loki_yaml, LOKI_CONFIG)?;
-    let logs_store = LokiServer::start(LokiOptions {
-        storage_path: Some(args.data_dir.join("loki")),
-        listen_address: Some(args.loki_listen.ip().to_string()),
-        listen_port: Some(args.loki_listen.port()),
-        ..LokiOptions::new(loki_yaml.clone())
-    })
-    .await?;
-    let loki_url = format!("http://{}", logs_store.addr());
+    let loki_listen = bind(args.loki_listen, all);
+    let (loki_addr, loki_registry) = up
+        .start::<LokiServer, _>(
+            part("the log store", loki_listen, "--loki-listen"),
+            LokiOptions {
+                storage_path: Some(args.data_dir.join("loki")),
+                listen_address: Some(loki_listen.ip().to_string()),
+                listen_port: Some(loki_listen.port()),
+                ..LokiOptions::new(loki_yaml.clone())
+            },
+            |server| (server.addr(), server.registry().clone()),
+        )
+        .await?;
+    let loki_url = format!("http://{}", local(loki_addr));
 
     let promtail_yaml = args.data_dir.join("config/promtail-config.yaml");
     promtail_config(&promtail_yaml, &args.data_dir)?;
-    let agent = Agent::start(AgentOptions {
-        config_file: promtail_yaml.display().to_string(),
-        overrides: agent::config::Overrides {
-            // The store's address as `up` was told it.
-            client_url: Some(format!("{loki_url}/loki/api/v1/push")),
-            client_external_labels: None,
-        },
-        listen: Some(args.agent_listen),
-        ..AgentOptions::default()
-    })
-    .await?;
-    let agent_url = agent
-        .addr()
-        .map_or_else(|| "(server disabled)".to_owned(), |a| format!("http://{a}"));
+    let agent_listen = bind(args.agent_listen, all);
+    let agent_addr = up
+        .start::<Agent, _>(
+            part("the log agent", agent_listen, "--agent-listen"),
+            AgentOptions {
+                config_file: promtail_yaml.display().to_string(),
+                overrides: agent::config::Overrides {
+                    // The store's address as `up` started it.
+                    client_url: Some(format!("{loki_url}/loki/api/v1/push")),
+                    client_external_labels: None,
+                },
+                listen: Some(agent_listen),
+                ..AgentOptions::default()
+            },
+            Agent::addr,
+        )
+        .await?;
+    let agent_url = agent_addr.map_or_else(
+        || "(server disabled)".to_owned(),
+        |a| format!("http://{}", local(a)),
+    );
 
     let grafana_dir = args.data_dir.join("config/grafana");
     grafana_provisioning(&grafana_dir, &metrics_url, &loki_url, args.scrape_interval)?;
-    let dashboards = Dashboards::start(DashboardOptions {
-        http_addr: args.grafana_listen,
-        data_dir: args.data_dir.join("grafana"),
-        provisioning_dir: Some(grafana_dir.clone()),
-        security: crate::cli::security_from_env(&|name| std::env::var(name).ok()),
-    })
-    .await?;
-    let dashboards_url = format!("http://{}", dashboards.addr());
+    let grafana_listen = bind(args.grafana_listen, all);
+    let security = crate::cli::security_from_env(&|name| std::env::var(name).ok());
+    let login = format!("{}/{}", security.admin_user, security.admin_password);
+    let dashboards_addr = up
+        .start::<Dashboards, _>(
+            part("the dashboards", grafana_listen, "--grafana-listen"),
+            DashboardOptions {
+                http_addr: grafana_listen,
+                data_dir: args.data_dir.join("grafana"),
+                provisioning_dir: Some(grafana_dir.clone()),
+                security,
+            },
+            Dashboards::addr,
+        )
+        .await?;
 
-    let traffic = tokio::spawn({
-        let config = loadgen::LoadgenConfig {
-            target: api_url.clone(),
-            clients: args.loadgen_clients,
-            interval: args.loadgen_interval,
-            ..loadgen::LoadgenConfig::default()
-        };
-        let stop = shutdown.clone();
-        async move {
-            loadgen::run(&config, stop.cancelled_owned(), |round| {
-                tracing::debug!("loadgen {round}")
-            })
-            .await
-        }
-    });
-    let fake_logs = tokio::spawn({
-        let config = loggen::LoggenConfig {
+    up.start::<loadgen::Loadgen, _>(
+        Part {
+            command: "vigil up",
+            name: "the traffic generator",
+            listen: None,
+        },
+        loadgen::LoadgenStart {
+            config: loadgen::LoadgenConfig {
+                target: api_url.clone(),
+                clients: args.loadgen_clients,
+                interval: args.loadgen_interval,
+                ..loadgen::LoadgenConfig::default()
+            },
+            on_round: std::sync::Arc::new(|round| tracing::debug!("loadgen {round}")),
+        },
+        |_| (),
+    )
+    .await?;
+    up.start::<loggen::Loggen, _>(
+        Part {
+            command: "vigil up",
+            name: "the log generator",
+            listen: None,
+        },
+        loggen::LoggenConfig {
             dir: loggen_logs.clone(),
             interval: args.loggen_interval,
             ..loggen::LoggenConfig::default()
-        };
-        let stop = shutdown.clone();
-        async move { loggen::run(&config, stop.cancelled_owned()).await }
-    });
+        },
+        |_| (),
+    )
+    .await?;
 
+    // What to open: on loopback even with --listen-all.
+    let shown = |addr: SocketAddr| format!("http://{}", local(addr));
     println!("vigil is up");
-    println!("  demo API        {api_url}  (metrics at {api_url}/metrics)");
     println!(
-        "  metrics server  {metrics_url}  (Prometheus API; config {})",
+        "  dashboards      {}  (login {login}; provisioning {})",
+        shown(dashboards_addr),
+        grafana_dir.display()
+    );
+    println!(
+        "  demo API        {}  (metrics at {api_url}/metrics)",
+        shown(api_addr)
+    );
+    println!(
+        "  metrics server  {}  (Prometheus API; config {})",
+        shown(metrics_addr),
         prometheus_yml.display()
     );
     println!(
-        "  log store       {loki_url}  (Loki API; config {})",
+        "  log store       {}  (Loki API; config {})",
+        shown(loki_addr),
         loki_yaml.display()
     );
     println!(
         "  log agent       {agent_url}  (tails the logs below; config {})",
         promtail_yaml.display()
     );
-    println!(
-        "  dashboards      {dashboards_url}  (web UI; provisioning {})",
-        grafana_dir.display()
-    );
+    println!("  data            {}", args.data_dir.display());
     println!("  API log         {}", api_logs.join("logs.log").display());
     println!("  generated logs  {}", loggen_logs.display());
     println!(
@@ -288,33 +387,60 @@ pub(crate) async fn run(args: UpArgs) -> anyhow::Result<()> {
         args.loadgen_clients,
         model::duration::format_duration(args.loadgen_interval)
     );
-    println!("Press Ctrl-C to stop.");
+    println!("Press Ctrl-C to stop; send SIGHUP to reload every config.");
 
-    shutdown.cancelled().await;
-    // Every component is stopped, whatever the others report: an error of
-    // one must not leave the stores unsynced. The dashboards go first: they
-    // only read from the others.
-    let dashboards = dashboards.shutdown().await;
-    let traffic = traffic.await;
-    let fake_logs = fake_logs.await;
-    // The agent pushes what it has read before the log store stops.
-    let agent = agent.shutdown().await;
-    let api = api.shutdown().await;
-    let metrics = metrics.shutdown().await;
-    let logs_store = logs_store.shutdown().await;
-    let summary = traffic??;
-    tracing::info!(
-        requests = summary.requests,
-        errors = summary.errors,
-        "traffic generator stopped"
+    let status_stop = lifecycle::CancellationToken::new();
+    let status = crate::status::spawn(
+        crate::status::Probes {
+            targets: Box::new(targets),
+            samples: Box::new(samples),
+            log_lines: Box::new(move || {
+                crate::status::counter_sum(&loki_registry, "loki_distributor_lines_received_total")
+            }),
+            data_dir: args.data_dir.clone(),
+        },
+        status_stop.clone(),
     );
-    let report = fake_logs??;
-    tracing::info!(lines = report.lines, "log generator stopped");
-    dashboards?;
-    agent?;
-    api?;
-    metrics?;
-    logs_store?;
+    let result = up.run_until(stop).await;
+    status_stop.cancel();
+    if let Some(status) = status {
+        let _ = status.await;
+    }
+    let reports = result?;
+    for report in &reports {
+        if let Some(summary) = report.downcast_ref::<loadgen::Summary>() {
+            tracing::info!(
+                requests = summary.requests,
+                errors = summary.errors,
+                "traffic generator stopped"
+            );
+        }
+        if let Some(report) = report.downcast_ref::<loggen::LoggenReport>() {
+            tracing::info!(lines = report.lines, "log generator stopped");
+        }
+    }
     println!("vigil stopped");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{bind, local};
+
+    #[test]
+    fn listen_all_binds_every_interface_on_the_same_port() {
+        let addr = "127.0.0.1:3100".parse().unwrap();
+        assert_eq!(bind(addr, false), addr);
+        assert_eq!(bind(addr, true).to_string(), "0.0.0.0:3100");
+    }
+
+    #[test]
+    fn components_reach_each_other_over_loopback() {
+        assert_eq!(
+            local("0.0.0.0:9090".parse().unwrap()).to_string(),
+            "127.0.0.1:9090"
+        );
+        let specific = "192.0.2.7:9090".parse().unwrap();
+        assert_eq!(local(specific), specific);
+    }
 }

@@ -129,7 +129,9 @@ pub struct Client {
     metrics: ClientMetrics,
     host: String,
     cancel: CancellationToken,
-    task: Mutex<Option<tokio::task::JoinHandle<()>>>,
+    task: Mutex<Option<lifecycle::Task<()>>>,
+    /// Tripped when the pushing task panics.
+    fault: lifecycle::Fault,
     runtime: tokio::runtime::Handle,
 }
 
@@ -230,12 +232,13 @@ impl Client {
             wake: Notify::new(),
         });
         let cancel = CancellationToken::new();
-        let task = runtime.spawn(run(
-            shared.clone(),
-            pusher,
-            config.batch_wait,
-            cancel.clone(),
-        ));
+        let fault = lifecycle::Fault::new("the log agent's client");
+        let task = lifecycle::spawn_on(
+            runtime,
+            &fault,
+            "push",
+            run(shared.clone(), pusher, config.batch_wait, cancel.clone()),
+        );
         Ok(Client {
             shared,
             config: Arc::new(config),
@@ -244,6 +247,7 @@ impl Client {
             host,
             cancel,
             task: Mutex::new(Some(task)),
+            fault,
             runtime: runtime.clone(),
         })
     }
@@ -291,15 +295,21 @@ impl Client {
         let Some(mut task) = task else {
             return Ok(());
         };
-        if tokio::time::timeout(timeout, &mut task).await.is_ok() {
+        // A panic of the task was reported to the client's fault when it
+        // happened; the drain is over either way.
+        if tokio::time::timeout(timeout, task.join_ref()).await.is_ok() {
             return Ok(());
         }
         let entries = self.pending().entries;
         self.cancel.cancel();
-        // The task ends at once when cancelled; a panic in it has been
-        // reported by the runtime already.
-        let _ = task.await;
+        // The task ends at once when cancelled.
+        let _ = task.join_ref().await;
         Err(DrainTimedOut { entries })
+    }
+
+    /// Tripped when the client's pushing task panics.
+    pub fn fault(&self) -> &lifecycle::Fault {
+        &self.fault
     }
 
     /// [`Client::drain`] for a caller outside the runtime (a plain thread,

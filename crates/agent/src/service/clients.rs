@@ -35,6 +35,18 @@ impl Clients {
         Ok(Clients { clients, sink })
     }
 
+    /// Passes a panic of any client's pushing task on to `fault` (the
+    /// agent's), until `until`.
+    pub(crate) fn forward_faults(
+        &self,
+        fault: &lifecycle::Fault,
+        until: &lifecycle::CancellationToken,
+    ) {
+        for client in &self.clients {
+            client.fault().forward(fault, until.clone());
+        }
+    }
+
     /// Where entries go.
     pub(crate) fn sink(&self) -> Arc<dyn Sink> {
         self.sink.clone()

@@ -24,7 +24,6 @@ use std::time::Duration;
 
 use instrument::Registry;
 use model::Labels;
-use tokio::task::JoinHandle as TaskHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::client::{ClientError, ClientMetrics};
@@ -109,8 +108,12 @@ pub struct Agent {
     metrics: Metrics,
     status: Arc<CurrentTargets>,
     running: tokio::sync::Mutex<Option<Running>>,
-    server: Option<(CancellationToken, TaskHandle<std::io::Result<()>>)>,
+    server: Option<(CancellationToken, lifecycle::Task<std::io::Result<()>>)>,
+    fault: lifecycle::Fault,
 }
+
+/// The agent's name in messages.
+const NAME: &str = "the log agent";
 
 /// What a config builds: targets, pipelines, clients and the threads
 /// between them.
@@ -119,6 +122,8 @@ struct Running {
     clients: Option<Clients>,
     sync: SyncHandle,
     ticker: Ticker,
+    /// Cancelled when this config's clients are retired.
+    retired: lifecycle::CancellationToken,
 }
 
 impl Agent {
@@ -129,7 +134,8 @@ impl Agent {
         let status = Arc::new(CurrentTargets::default());
         let server_config = config.server.clone();
         let config_text = config_text(&config);
-        let running = start_running(config, &options, &metrics, &status).await?;
+        let fault = lifecycle::Fault::new(NAME);
+        let running = start_running(config, &options, &metrics, &status, &fault).await?;
         let mut agent = Agent {
             options,
             addr: None,
@@ -137,6 +143,7 @@ impl Agent {
             status,
             running: tokio::sync::Mutex::new(Some(running)),
             server: None,
+            fault,
         };
         if !server_config.disable {
             let addr = match agent.options.listen {
@@ -167,7 +174,7 @@ impl Agent {
             });
             let stop = CancellationToken::new();
             let serve_stop = stop.clone();
-            let task = tokio::spawn(async move {
+            let task = lifecycle::spawn(&agent.fault, "serve", async move {
                 axum::serve(listener, router)
                     .with_graceful_shutdown(serve_stop.cancelled_owned())
                     .await
@@ -202,7 +209,14 @@ impl Agent {
         if let Some(old) = running.take() {
             stop_running(old, &self.status).await;
         }
-        let new = start_running(config, &self.options, &self.metrics, &self.status).await?;
+        let new = start_running(
+            config,
+            &self.options,
+            &self.metrics,
+            &self.status,
+            &self.fault,
+        )
+        .await?;
         *running = Some(new);
         tracing::info!("config reloaded");
         Ok(())
@@ -214,7 +228,7 @@ impl Agent {
         self.shutdown_running().await;
         if let Some((stop, task)) = self.server.take() {
             stop.cancel();
-            match task.await {
+            match task.join().await {
                 Ok(Ok(())) => {}
                 Ok(Err(e)) => return Err(AgentError::Task(e.to_string())),
                 Err(e) => return Err(AgentError::Task(e.to_string())),
@@ -227,6 +241,28 @@ impl Agent {
         if let Some(running) = self.running.get_mut().take() {
             stop_running(running, &self.status).await;
         }
+    }
+}
+
+impl lifecycle::Component for Agent {
+    type Config = AgentOptions;
+    type Report = ();
+    type Error = AgentError;
+
+    async fn start(options: AgentOptions) -> Result<Self, AgentError> {
+        Agent::start(options).await
+    }
+
+    async fn reload(&self) -> Result<(), AgentError> {
+        Agent::reload(self).await
+    }
+
+    fn fault(&self) -> &lifecycle::Fault {
+        &self.fault
+    }
+
+    async fn shutdown(self) -> Result<(), AgentError> {
+        Agent::shutdown(self).await
     }
 }
 
@@ -261,8 +297,14 @@ async fn start_running(
     options: &AgentOptions,
     metrics: &Metrics,
     status: &Arc<CurrentTargets>,
+    fault: &lifecycle::Fault,
 ) -> Result<Running, AgentError> {
     let (sink, clients) = sinks(&config, options, metrics)?;
+    // Until these clients are retired (a reload builds new ones).
+    let retired = lifecycle::CancellationToken::new();
+    if let Some(clients) = &clients {
+        clients.forward_faults(fault, &retired);
+    }
     let base = metrics.stages.clone();
     let readline = readline_limit(&config, metrics);
     let mut jobs = Vec::new();
@@ -316,6 +358,7 @@ async fn start_running(
         clients,
         sync,
         ticker,
+        retired,
     })
 }
 
@@ -451,7 +494,9 @@ async fn stop_running(running: Running, status: &CurrentTargets) {
         clients,
         sync,
         ticker,
+        retired,
     } = running;
+    retired.cancel();
     let manager = status.set(None);
     let result = tokio::task::spawn_blocking(move || {
         for job in &jobs {

@@ -25,7 +25,6 @@ use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::{Config, ConfigError, Limits};
@@ -145,11 +144,15 @@ pub struct LokiServer {
     options: ServerOptions,
     state: Arc<AppState>,
     stop: CancellationToken,
-    serving: JoinHandle<std::io::Result<()>>,
+    serving: lifecycle::Task<std::io::Result<()>>,
     /// Maintenance (flushing idle and old chunks, deleting flushed log
     /// segments) and retention.
-    tasks: Vec<JoinHandle<()>>,
+    tasks: Vec<lifecycle::Task<()>>,
+    fault: lifecycle::Fault,
 }
+
+/// The log store's name in messages.
+const NAME: &str = "the log store";
 
 /// Compressed bytes at which a stream's chunk goes to disk. Loki's 1.5 MB
 /// suits object stores; chunk files here are local, and a chunk waits in
@@ -180,7 +183,7 @@ impl LokiServer {
             ..StorageOptions::new(paths.chunks_dir.clone())
         };
         // Opening replays the log: blocking work, off the async threads.
-        let storage = tokio::task::spawn_blocking(move || Storage::open(storage_options))
+        let storage = lifecycle::blocking(NAME, "replay", move || Storage::open(storage_options))
             .await
             .map_err(|e| ServerError::Task(e.to_string()))??;
         tracing::info!(
@@ -232,8 +235,9 @@ impl LokiServer {
             broken: Arc::default(),
         });
         let stop = CancellationToken::new();
+        let fault = lifecycle::Fault::new(NAME);
         let router = router(state.clone(), stop.clone());
-        let serving = tokio::spawn({
+        let serving = lifecycle::spawn(&fault, "serve", {
             let stop = stop.clone();
             async move {
                 axum::serve(listener, router)
@@ -241,21 +245,31 @@ impl LokiServer {
                     .await
             }
         });
-        let mut tasks = vec![tokio::spawn(maintain(
-            storage.clone(),
-            state.broken.clone(),
-            stop.clone(),
-            MAINTAIN_EVERY,
-            None,
-        ))];
-        if let Some(period) = retention {
-            tasks.push(tokio::spawn(maintain(
-                storage,
+        let mut tasks = vec![lifecycle::spawn(
+            &fault,
+            "maintain",
+            maintain(
+                fault.clone(),
+                storage.clone(),
                 state.broken.clone(),
                 stop.clone(),
-                RETENTION_EVERY,
-                Some(period),
-            )));
+                MAINTAIN_EVERY,
+                None,
+            ),
+        )];
+        if let Some(period) = retention {
+            tasks.push(lifecycle::spawn(
+                &fault,
+                "retention",
+                maintain(
+                    fault.clone(),
+                    storage,
+                    state.broken.clone(),
+                    stop.clone(),
+                    RETENTION_EVERY,
+                    Some(period),
+                ),
+            ));
         }
         tracing::info!(%addr, "log store listening");
         Ok(LokiServer {
@@ -265,12 +279,19 @@ impl LokiServer {
             stop,
             serving,
             tasks,
+            fault,
         })
     }
 
     /// The address actually bound.
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// The registry behind `/metrics` (`vigil up`'s status line reads
+    /// `loki_distributor_lines_received_total` from it).
+    pub fn registry(&self) -> &Arc<instrument::Registry> {
+        &self.state.metrics.registry
     }
 
     /// Reads the config file again and applies its limits (what SIGHUP
@@ -303,24 +324,50 @@ impl LokiServer {
     /// that panicked is reported as an error, after the storage is closed.
     pub async fn shutdown(mut self) -> Result<(), ServerError> {
         self.stop.cancel();
-        let mut failure = match self.serving.await {
+        let mut failure = match self.serving.join().await {
             Ok(Ok(())) => None,
             Ok(Err(e)) => Some(e.to_string()),
             Err(e) => Some(e.to_string()),
         };
         for task in self.tasks.drain(..) {
-            if let Err(e) = task.await {
+            if let Err(e) = task.join().await {
                 failure.get_or_insert(e.to_string());
             }
         }
+        // A panic on a blocking thread of maintenance, reported there.
+        if let Some(e) = self.fault.error() {
+            failure.get_or_insert(e.to_string());
+        }
         let storage = self.state.storage.clone();
-        tokio::task::spawn_blocking(move || storage.close())
+        lifecycle::blocking(NAME, "close", move || storage.close())
             .await
             .map_err(|e| ServerError::Task(e.to_string()))??;
         match failure {
             Some(e) => Err(ServerError::Task(e)),
             None => Ok(()),
         }
+    }
+}
+
+impl lifecycle::Component for LokiServer {
+    type Config = ServerOptions;
+    type Report = ();
+    type Error = ServerError;
+
+    async fn start(options: ServerOptions) -> Result<Self, ServerError> {
+        LokiServer::start(options).await
+    }
+
+    async fn reload(&self) -> Result<(), ServerError> {
+        LokiServer::reload(self).await
+    }
+
+    fn fault(&self) -> &lifecycle::Fault {
+        &self.fault
+    }
+
+    async fn shutdown(self) -> Result<(), ServerError> {
+        LokiServer::shutdown(self).await
     }
 }
 
@@ -340,6 +387,7 @@ pub(crate) fn now_ns() -> i64 {
 /// deletes the periods past it. Errors are logged; the next round tries
 /// again.
 async fn maintain(
+    fault: lifecycle::Fault,
     storage: Arc<Storage>,
     broken: Arc<std::sync::atomic::AtomicBool>,
     stop: CancellationToken,
@@ -352,7 +400,7 @@ async fn maintain(
             () = tokio::time::sleep(every) => {}
         }
         let storage = storage.clone();
-        let done = tokio::task::spawn_blocking(move || match retention {
+        let done = lifecycle::blocking(NAME, "maintain", move || match retention {
             None => storage.maintain(now_ns()).map(|()| 0),
             Some(period) => storage.apply_retention(now_ns(), period),
         })
@@ -363,11 +411,13 @@ async fn maintain(
             }
             Ok(Ok(_)) => {}
             Ok(Err(e)) => tracing::error!("log storage maintenance failed: {e}"),
-            // A bug: reported, and the server stops saying it is ready, so
-            // that whoever watches `/ready` sees it.
+            // A bug: the server stops saying it is ready, so that whoever
+            // watches `/ready` sees it, and the component's fault stops
+            // the process (after draining what it can).
             Err(e) => {
-                tracing::error!("log storage maintenance panicked: {e}");
                 broken.store(true, std::sync::atomic::Ordering::SeqCst);
+                fault.report(e);
+                return;
             }
         }
     }

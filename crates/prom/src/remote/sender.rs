@@ -218,7 +218,8 @@ pub struct RemoteWriter {
     name: String,
     shared: Arc<Shared>,
     cancel: CancellationToken,
-    task: Option<tokio::task::JoinHandle<()>>,
+    /// The sending task, taken by the first [`RemoteWriter::stop`].
+    task: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
 
 impl std::fmt::Debug for RemoteWriter {
@@ -284,7 +285,7 @@ impl RemoteWriter {
             name,
             shared,
             cancel,
-            task: Some(task),
+            task: std::sync::Mutex::new(Some(task)),
         })
     }
 
@@ -313,12 +314,30 @@ impl RemoteWriter {
 
     /// Stops the sending task and waits for it: a request in flight is
     /// abandoned and will be sent again by the next start.
-    pub async fn shutdown(mut self) {
+    pub async fn shutdown(self) {
+        self.stop().await;
+    }
+
+    /// [`RemoteWriter::shutdown`] through a shared reference: a scrape
+    /// still holding the writer may enqueue after it, into the queue file
+    /// the next start sends from (the drop syncs it). A panic of the
+    /// sending task is logged; the queue on disk is intact.
+    pub async fn stop(&self) {
         self.cancel.cancel();
-        if let Some(task) = self.task.take() {
-            let _ = task.await;
+        let task = self
+            .task
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+        if let Some(task) = task
+            && let Err(e) = task.await
+            && e.is_panic()
+        {
+            tracing::error!(queue = %self.name, "the remote-write sender panicked: {e}");
         }
-        let _ = self.shared.queue.sync();
+        let shared = self.shared.clone();
+        // An fsync: off the async workers.
+        let _ = tokio::task::spawn_blocking(move || shared.queue.sync()).await;
     }
 }
 
@@ -393,8 +412,15 @@ impl RemoteWriters {
 
     /// Stops every writer (on reload: before starting the new set).
     pub async fn shutdown(self) {
-        for writer in self.writers {
-            writer.shutdown().await;
+        self.stop().await;
+    }
+
+    /// Stops every writer through a shared reference (see
+    /// [`RemoteWriter::stop`]): no need to wait for the last scrape
+    /// holding them to let go.
+    pub async fn stop(&self) {
+        for writer in &self.writers {
+            writer.stop().await;
         }
     }
 }

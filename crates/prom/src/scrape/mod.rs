@@ -343,9 +343,30 @@ impl ScrapeManager {
             .clone()
     }
 
+    /// How many targets are up (their last scrape succeeded), and how
+    /// many are scraped.
+    pub fn targets_up(&self) -> (usize, usize) {
+        let targets = self.active_targets();
+        let up = targets
+            .iter()
+            .filter(|t| t.health.state == HealthState::Up)
+            .count();
+        (up, targets.len())
+    }
+
     /// Stops every loop and waits for them; no staleness markers are written,
     /// as Prometheus writes none when it shuts down.
+    /// A loop that panicked is logged.
     pub async fn shutdown(&self) {
+        if let Err(e) = self.stop().await {
+            tracing::error!("a scrape loop failed: {e}");
+        }
+    }
+
+    /// [`ScrapeManager::shutdown`], returning the first loop's panic
+    /// (every loop is stopped and waited for regardless), for the server's
+    /// shutdown to report.
+    pub async fn stop(&self) -> Result<(), tokio::task::JoinError> {
         let loops: Vec<RunningLoop> = {
             let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
             state.loops.drain().map(|(_, running)| running).collect()
@@ -353,9 +374,15 @@ impl ScrapeManager {
         for running in &loops {
             running.stop.cancel();
         }
+        let mut first = Ok(());
         for running in loops {
-            let _ = running.task.await;
+            if let Err(e) = running.task.await
+                && first.is_ok()
+            {
+                first = Err(e);
+            }
         }
+        first
     }
 }
 

@@ -1,6 +1,8 @@
 // The app shell: routes the browser's path to its page (src/pages/).
 
 import { useEffect } from 'preact/hooks';
+// Explore's styles ride with the main bundle: a lazily loaded chunk's CSS is not linked by the page.
+import './explore/explore.css';
 import { Browse } from './pages/Browse';
 import { ChangePassword } from './pages/ChangePassword';
 import { DashboardPage } from './pages/DashboardPage';

@@ -196,116 +196,6 @@ export function rateInterval(intervalMs: number, scrapeMs: number = DEFAULT_SCRA
   return Math.max(intervalMs + scrape, 4 * scrape);
 }
 
-/**
- * The step Prometheus' datasource uses (and `$__interval` becomes for it): the interval times the
- * target's intervalFactor, at least the min step, and never so small that the range holds more than
- * 11,000 points. All in seconds, like Grafana's adjustInterval.
- */
-export function prometheusStepSeconds(
-  intervalS: number,
-  minStepS: number,
-  rangeS: number,
-  intervalFactor = 1,
-): number {
-  let safe = rangeS / 11_000;
-  if (safe > 1) safe = Math.ceil(safe);
-  return Math.max(intervalS * intervalFactor, minStepS, safe);
-}
-
-// ---- Prometheus targets: the step Grafana's backend computes and substitutes for $__interval ----
-
-const GO_UNIT_MS: Record<string, number> = {
-  ns: 1e-6,
-  us: 1e-3,
-  µs: 1e-3,
-  ms: 1,
-  s: 1000,
-  m: 60_000,
-  h: 3_600_000,
-  d: 86_400_000,
-  w: 604_800_000,
-  y: 31_536_000_000,
-};
-
-/**
- * A step as Grafana's backend reads it (gtime.ParseDuration): `<`/`>` stripped, a bare number is seconds,
- * otherwise Go durations with d/w/y added (`1m30s`, `2h`, `500ms`). Undefined when malformed.
- */
-export function parseStepMs(text: string | undefined | null): number | undefined {
-  if (!text) return undefined;
-  const t = text.replace('<', '').replace('>', '').trim();
-  if (/^\d+$/.test(t)) return Number(t) * 1000;
-  const re = /(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h|d|w|y)/gy;
-  let total = 0;
-  let end = 0;
-  for (const m of t.matchAll(re)) {
-    total += Number(m[1]) * GO_UNIT_MS[m[2]];
-    end = (m.index ?? 0) + m[0].length;
-  }
-  return end === t.length && end > 0 ? total : undefined;
-}
-
-/** The backend's table: like roundInterval but each bound is inclusive. */
-export function roundIntervalInclusive(intervalMs: number): number {
-  for (const [below, value] of ROUND_TABLE) {
-    if (intervalMs <= below) return value;
-  }
-  return 31_536_000_000;
-}
-
-/** Go's gtime.FormatInterval: the largest whole unit (`90s` -> `1m`), `1ms` at the least. */
-export function formatStep(ms: number): string {
-  const units: [number, string][] = [
-    [31_536_000_000, 'y'],
-    [86_400_000, 'd'],
-    [3_600_000, 'h'],
-    [60_000, 'm'],
-    [1000, 's'],
-    [1, 'ms'],
-  ];
-  for (const [size, unit] of units) if (ms >= size) return `${Math.floor(ms / size)}${unit}`;
-  return '1ms';
-}
-
-export interface PrometheusStepInput {
-  rangeMs: number;
-  /** The interval the UI computed for the panel (the request's intervalMs). */
-  intervalMs: number;
-  maxDataPoints: number;
-  /** The target's own min step (`interval`), if any. */
-  targetInterval?: string | null;
-  /** The datasource's `timeInterval`. */
-  dsTimeInterval?: string | null;
-  intervalFactor?: number | null;
-}
-
-/**
- * The step Grafana's Prometheus backend uses for a range query, which is also what it writes for
- * `$__interval` / `$__interval_ms`: the range over max data points (rounded) but at least the min interval
- * (target's `interval`, else the request's intervalMs, else `timeInterval`, else 15s), at least
- * range/11000 (rounded), times intervalFactor.
- */
-export function prometheusStep(input: PrometheusStepInput): Interval {
-  const targetInterval = input.targetInterval?.trim();
-  // A target interval written as a variable ($__interval...) means "the computed one".
-  const usable =
-    targetInterval && targetInterval !== '0s' && !targetInterval.includes('$') ? targetInterval : '';
-  let minMs = usable ? parseStepMs(usable) : undefined;
-  if (minMs === undefined) {
-    minMs =
-      input.intervalMs > 0
-        ? input.intervalMs
-        : (parseStepMs(input.dsTimeInterval ?? '') ?? DEFAULT_SCRAPE_MS);
-  }
-  const resolution = input.maxDataPoints > 0 ? input.maxDataPoints : 1500;
-  const raw = input.rangeMs / resolution;
-  const calculated = raw < minMs ? minMs : roundIntervalInclusive(raw);
-  const safe = roundIntervalInclusive(input.rangeMs / 11_000);
-  const factor = input.intervalFactor && input.intervalFactor > 0 ? input.intervalFactor : 1;
-  const stepMs = Math.max(calculated, safe) * factor;
-  return { intervalMs: stepMs, interval: formatStep(stepMs) };
-}
-
 /** A built-in variable's value: strings are substituted as they are, numbers as their decimal text. */
 export type BuiltinValue = string | number;
 
@@ -340,50 +230,29 @@ export function builtinVariables(
   };
 }
 
-export interface QueryBuiltinsOptions {
-  /** 'prometheus', 'loki' or another datasource type. */
-  dsType?: string;
-  maxDataPoints: number;
-  /** The target's `interval` (Prometheus min step). */
-  targetInterval?: string | null;
-  intervalFactor?: number | null;
-  /** The datasource's `timeInterval` (scrape interval). */
-  dsTimeInterval?: string | null;
-  /** Loki: 'range' (default) or 'instant'. */
-  queryType?: string;
-}
-
 /**
- * The built-ins one query sees, with the values Grafana's backends substitute: for Prometheus
- * `$__interval`/`$__interval_ms` are the step (`prometheusStep`); `$__rate_interval` uses the panel
- * interval and the scrape interval (the target's min step, else `timeInterval`, else 15s); for Loki
- * `$__auto` is the step of a range query (at least range/11000) and the whole range for an instant one.
+ * The built-ins that Grafana's Prometheus and Loki backends fill in themselves once they know the step
+ * a query runs with (the server does: crates/dashboard/src/query/builtins.rs). A query to such a
+ * datasource is sent with these left as written; everything else is interpolated here.
  */
-export function queryBuiltins(
-  range: { from: number; to: number },
-  interval: Interval,
-  opts: QueryBuiltinsOptions,
+export const BACKEND_BUILTINS: readonly string[] = [
+  '__interval',
+  '__interval_ms',
+  '__rate_interval',
+  '__rate_interval_ms',
+  '__range',
+  '__range_s',
+  '__range_ms',
+  '__auto',
+];
+
+/** The built-ins to interpolate in the browser for a query to a datasource of `dsType`. */
+export function frontendBuiltins(
+  builtins: Record<string, BuiltinValue>,
+  dsType: string | undefined,
 ): Record<string, BuiltinValue> {
-  const rangeMs = range.to - range.from;
-  const target = opts.targetInterval && !opts.targetInterval.includes('$') ? opts.targetInterval : '';
-  const scrapeMs = parseStepMs(target) ?? parseStepMs(opts.dsTimeInterval ?? '') ?? DEFAULT_SCRAPE_MS;
-  const vars = builtinVariables(range, interval, scrapeMs);
-  if (opts.dsType === 'prometheus') {
-    const step = prometheusStep({
-      rangeMs,
-      intervalMs: interval.intervalMs,
-      maxDataPoints: opts.maxDataPoints,
-      targetInterval: opts.targetInterval,
-      dsTimeInterval: opts.dsTimeInterval,
-      intervalFactor: opts.intervalFactor,
-    });
-    vars.__interval = step.interval;
-    vars.__interval_ms = step.intervalMs;
-  } else if (opts.dsType === 'loki') {
-    const factor = opts.intervalFactor && opts.intervalFactor > 0 ? opts.intervalFactor : 1;
-    const stepMs = Math.max(interval.intervalMs * factor, rangeMs / 11_000);
-    vars.__auto = opts.queryType === 'instant' ? formatStep(rangeMs) : formatStep(stepMs);
-    vars.__interval = formatStep(interval.intervalMs);
-  }
-  return vars;
+  if (dsType !== 'prometheus' && dsType !== 'loki') return builtins;
+  const out = { ...builtins };
+  for (const name of BACKEND_BUILTINS) delete out[name];
+  return out;
 }

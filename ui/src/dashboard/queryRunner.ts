@@ -6,7 +6,14 @@
 import { type DsQuery, type DsQueryRequest, dsQuery, type FrontendSettings, findDatasource } from '../api';
 import type { DataFrame } from '../data/frame';
 import { type ExplorePane, writeExploreState } from '../router';
-import { type BuiltinValue, builtinVariables, intervalToMs, panelInterval, queryBuiltins } from './interval';
+import {
+  type BuiltinValue,
+  builtinVariables,
+  DEFAULT_SCRAPE_MS,
+  frontendBuiltins,
+  intervalToMs,
+  panelInterval,
+} from './interval';
 import type { ScopedVars } from './layout';
 import type { DataSourceRef, DataSourceSettings, Panel, Target } from './model';
 import { applyPanelTimeOverrides, type TimeRange } from './time';
@@ -62,8 +69,6 @@ export interface PanelQueryPlan {
   /** Why some targets were left out (unknown datasource...). */
   errors: string[];
 }
-
-const DEFAULT_SCRAPE_MS = 15_000;
 
 function refKey(ref: DataSourceRef | string | null | undefined): string | undefined {
   if (ref === null || ref === undefined) return undefined;
@@ -186,19 +191,15 @@ function targetQueries(target: Target, ds: DataSourceSettings, env: TargetEnv): 
       ? env.ctx.interpolate(target.interval, {})
       : undefined;
   if (targetInterval !== undefined) base.interval = targetInterval;
-  // The builtins this query sees are those Grafana's backend for its datasource substitutes
-  // (Prometheus: $__interval is the step; Loki: $__auto).
-  const scoped = queryBuiltins(
-    env.range,
-    { interval: env.interval, intervalMs: env.intervalMs },
-    {
-      dsType: ds.type,
-      maxDataPoints: env.maxDataPoints,
-      targetInterval,
-      intervalFactor: typeof target.intervalFactor === 'number' ? target.intervalFactor : undefined,
-      dsTimeInterval: ds.jsonData?.timeInterval,
-      queryType: lokiType,
-    },
+  // The built-ins Grafana's Prometheus and Loki backends fill in (the step as `$__interval`, `$__auto`,
+  // `$__rate_interval`...) are left for the server, which knows the step; the rest are filled here.
+  const scoped = frontendBuiltins(
+    builtinVariables(
+      env.range,
+      { interval: env.interval, intervalMs: env.intervalMs },
+      scrapeMs(ds.jsonData?.timeInterval) || DEFAULT_SCRAPE_MS,
+    ),
+    ds.type,
   );
   if (typeof target.expr === 'string') base.expr = env.ctx.interpolate(target.expr, scoped, ds.type);
   if (typeof target.legendFormat === 'string') base.legendFormat = target.legendFormat;

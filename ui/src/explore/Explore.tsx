@@ -3,15 +3,15 @@
 // log queries). The pane (datasource, queries, range) lives in the URL as Grafana writes it, so a link
 // or back/forward restores it and runs it.
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { datasourceProxy, dsQuery, getFrontendSettings } from '../api';
 import type { DataSourceSettings, Panel } from '../dashboard/model';
 import { describeTimeRange, parseTimeRange, QUICK_RANGES } from '../dashboard/time';
 import { applyFieldOverrides } from '../data/fieldOverrides';
 import type { DataFrame } from '../data/frame';
 import { getPanelComponent } from '../panels/registry';
-import { getFrontendSettings } from './_shim';
-import { type Fetcher, proxyFetcher } from './completion';
+import type { Fetcher } from './completion';
 import { QueryEditor } from './QueryEditor';
-import { buildRequest, type ExploreData, isLogQuery, runRequest, splitResults } from './query';
+import { buildRequest, type ExploreData, isLogQuery, splitResults } from './query';
 import {
   type ExplorePane,
   type ExploreQuery,
@@ -24,7 +24,6 @@ import {
   SUPPORTED_TYPES,
   withDefaults,
 } from './state';
-import './explore.css';
 
 const GRAPH_HEIGHT = 300;
 /** The table and the logs are as tall as their rows, within these bounds (then they scroll). */
@@ -80,7 +79,7 @@ export function Explore() {
       datasources && pane ? resolveDatasource(pane.datasource, datasources, defaultName.current) : undefined,
     [datasources, pane?.datasource],
   );
-  const fetcher = useMemo<Fetcher | null>(() => (ds ? proxyFetcher(ds.uid) : null), [ds?.uid]);
+  const fetcher = useMemo<Fetcher | null>(() => (ds ? datasourceProxy(ds.uid) : null), [ds?.uid]);
 
   const run = useCallback(
     async (target: ExplorePane | null = paneRef.current, push = true) => {
@@ -102,7 +101,7 @@ export function Explore() {
       inflight.current = controller;
       setRunning(true);
       try {
-        const answer = await runRequest(request, controller.signal);
+        const answer = Object.values((await dsQuery(request, controller.signal)).results);
         if (controller.signal.aborted) return;
         setData(splitResults(answer));
         setRequestError(null);

@@ -31,21 +31,6 @@ import type { QueryLanguage, Tree } from './syntax';
  */
 export type Fetcher = (path: string, params: Record<string, string | string[]>) => Promise<unknown>;
 
-/** The fetcher for a datasource behind Grafana's proxy `/api/datasources/proxy/uid/<uid>/<path>`. */
-export function proxyFetcher(uid: string): Fetcher {
-  return async (path, params) => {
-    const search = new URLSearchParams();
-    for (const [key, value] of Object.entries(params)) {
-      for (const v of Array.isArray(value) ? value : [value]) search.append(key, v);
-    }
-    const query = search.toString();
-    const url = `/api/datasources/proxy/uid/${encodeURIComponent(uid)}/${path}${query ? `?${query}` : ''}`;
-    const response = await fetch(url, { headers: { Accept: 'application/json', 'X-Grafana-Org-Id': '1' } });
-    if (!response.ok) throw new Error(`${response.status} ${response.statusText} from ${path}`);
-    return response.json();
-  };
-}
-
 export interface CompletionOptions {
   fetcher: Fetcher;
   /** The time range lookups cover (epoch ms); without it the datasource's default applies. */

@@ -2,43 +2,14 @@
 // "Both" query split into its range and instant halves as Grafana does), its answer decoded into frames,
 // and the frames sorted into what Explore shows: graph, table, logs.
 
-import { type BuiltinValue, calculateInterval, queryBuiltins } from '../dashboard/interval';
+import type { DsQuery, DsQueryRequest } from '../api';
+import { calculateInterval } from '../dashboard/interval';
 import type { DataSourceSettings } from '../dashboard/model';
-import { type DataFrame, type Field, type FrameJSON, frameFromJSON, type QueryResult } from '../data/frame';
+import type { DataFrame, Field, QueryResult } from '../data/frame';
 import type { ExploreQuery } from './state';
 
 /** The refId suffix of the instant half of a Prometheus "Both" query (Grafana's `-Instant`). */
 export const INSTANT_SUFFIX = '-Instant';
-
-export interface DsQuery {
-  refId: string;
-  datasource: { type: string; uid: string };
-  expr: string;
-  intervalMs: number;
-  maxDataPoints: number;
-  [key: string]: unknown;
-}
-
-export interface DsQueryRequest {
-  from: string;
-  to: string;
-  queries: DsQuery[];
-}
-
-/**
- * Grafana's built-in variables in an Explore query (there are no dashboard variables here): `$name`
- * and `${name}` with `values` keyed without the `$`; anything else is left as written.
- */
-export function interpolateBuiltins(expr: string, values: Record<string, BuiltinValue>): string {
-  // A name runs to the last word character, so `$__interval_ms` is never `$__interval` + `_ms`.
-  return expr.replace(
-    /\$\{(\w+)\}|\$(\w+)/g,
-    (whole, braced: string | undefined, bare: string | undefined) => {
-      const value = values[braced ?? bare ?? ''];
-      return value === undefined ? whole : String(value);
-    },
-  );
-}
 
 /** Whether a LogQL expression is a log query (answers lines) rather than a metric query. */
 export function isLogQuery(expr: string): boolean {
@@ -68,13 +39,8 @@ export function buildRequest(
   const out: DsQuery[] = [];
   for (const q of queries) {
     if (!q.expr.trim() || q.hide === true) continue;
-    const builtins = queryBuiltins(range, interval, {
-      dsType: ds.type,
-      maxDataPoints,
-      dsTimeInterval: timeInterval,
-      queryType: q.queryType,
-    });
-    const expr = interpolateBuiltins(q.expr, builtins);
+    // Built-ins such as `$__interval` and `$__auto` are left in: the server fills them with the step.
+    const expr = q.expr;
     const common = { refId: q.refId, datasource, expr, intervalMs, maxDataPoints };
     if (ds.type === 'loki') {
       out.push({
@@ -103,44 +69,6 @@ export function buildRequest(
     }
   }
   return { from: String(Math.floor(range.from)), to: String(Math.ceil(range.to)), queries: out };
-}
-
-interface DsQueryResponse {
-  results?: Record<string, { status?: number; frames?: FrameJSON[]; error?: string }>;
-  message?: string;
-}
-
-/** POSTs a request to /api/ds/query; a failed request (not a failed query) rejects with its message. */
-export async function runRequest(request: DsQueryRequest, signal?: AbortSignal): Promise<QueryResult[]> {
-  const response = await fetch('/api/ds/query', {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json', Accept: 'application/json', 'X-Grafana-Org-Id': '1' },
-    body: JSON.stringify(request),
-    signal,
-  });
-  let body: DsQueryResponse | undefined;
-  try {
-    body = (await response.json()) as DsQueryResponse;
-  } catch {
-    body = undefined;
-  }
-  if (!body?.results) {
-    throw new Error(body?.message ?? `query failed: ${response.status} ${response.statusText}`);
-  }
-  return decodeResults(body.results);
-}
-
-/** The `results` of an /api/ds/query answer as QueryResults with decoded frames. */
-export function decodeResults(results: NonNullable<DsQueryResponse['results']>): QueryResult[] {
-  return Object.entries(results).map(([refId, r]) => ({
-    refId,
-    status: r.status,
-    error: r.error,
-    frames: (r.frames ?? []).map((f) => {
-      const frame = frameFromJSON(f);
-      return { ...frame, refId: frame.refId ?? refId };
-    }),
-  }));
 }
 
 export interface ExploreData {

@@ -11,7 +11,7 @@ export function ExplorePage() {
   const [error, setError] = useState<string>();
   useEffect(() => {
     if (loaded) return;
-    import('../_shims/Explore')
+    import('../explore/Explore')
       .then((m) => {
         loaded = m.Explore;
         setExplore(() => m.Explore);

@@ -1,16 +1,10 @@
 // Tests for src/explore/query.ts: the /api/ds/query request Explore sends, built-in variables, and how
 // answers are sorted into graph, table and logs.
 import { describe, expect, it } from 'vitest';
+import { decodeQueryResponse } from '../../src/api';
 import type { DataSourceSettings } from '../../src/dashboard/model';
 import type { FrameJSON } from '../../src/data/frame';
-import {
-  buildRequest,
-  decodeResults,
-  interpolateBuiltins,
-  isLogQuery,
-  seriesToTable,
-  splitResults,
-} from '../../src/explore/query';
+import { buildRequest, isLogQuery, seriesToTable, splitResults } from '../../src/explore/query';
 
 const prom: DataSourceSettings = {
   uid: 'prom',
@@ -21,29 +15,10 @@ const prom: DataSourceSettings = {
 const loki: DataSourceSettings = { uid: 'loki', name: 'Loki', type: 'loki', jsonData: {} };
 const hour = { from: 1_700_000_000_000, to: 1_700_003_600_000 };
 
-describe('interpolateBuiltins', () => {
-  const v = {
-    __interval: '30s',
-    __interval_ms: 30000,
-    __rate_interval: '60s',
-    __range: '3600s',
-    __range_s: 3600,
-    __range_ms: 3600000,
-    __auto: '30s',
-  };
-  it.each([
-    ['rate(x[$__rate_interval])', 'rate(x[60s])'],
-    ['rate(x[$__interval])', 'rate(x[30s])'],
-    ['x * $__interval_ms', 'x * 30000'],
-    ['increase(x[$__range])', 'increase(x[3600s])'],
-    ['x / $__range_s', 'x / 3600'],
-    // biome-ignore lint/suspicious/noTemplateCurlyInString: Grafana's ${var} syntax, not a template.
-    ['x / ${__range_ms}', 'x / 3600000'],
-    ['count_over_time({a="b"}[$__auto])', 'count_over_time({a="b"}[30s])'],
-    ['x{a="$other"}', 'x{a="$other"}'],
-    ['$__intervalx', '$__intervalx'],
-  ])('%s -> %s', (input, want) => expect(interpolateBuiltins(input, v)).toBe(want));
-});
+/** The answer's results as Explore reads them: the shell's decoder, in refId order. */
+function decodeResults(results: Record<string, { status?: number; error?: string; frames?: FrameJSON[] }>) {
+  return Object.values(decodeQueryResponse({ results }).results);
+}
 
 describe('buildRequest', () => {
   it('a Prometheus Both query becomes a range query and an -Instant one', () => {
@@ -67,8 +42,8 @@ describe('buildRequest', () => {
     ]);
     // 3600s / 1200 points = 3s, raised to the datasource's 10s.
     expect(r.queries[0].intervalMs).toBe(10_000);
-    // $__rate_interval = max(interval + scrape, 4 * scrape) with the datasource's 10s scrape.
-    expect(r.queries[0].expr).toBe('rate(x[40s])');
+    // Built-ins go to the server as written: it fills them with the step it runs.
+    expect(r.queries[0].expr).toBe('rate(x[$__rate_interval])');
   });
 
   it('range-only and instant-only keep the refId', () => {

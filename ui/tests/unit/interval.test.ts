@@ -1,23 +1,19 @@
 // Interval math checked against Grafana's rangeutil over generated inputs, and the built-in variables.
 import { describe, expect, it, vi } from 'vitest';
 import {
+  BACKEND_BUILTINS,
   builtinVariables,
   calculateInterval,
   DEFAULT_MAX_DATA_POINTS,
   describeInterval,
-  formatStep,
+  frontendBuiltins,
   IntervalError,
   intervalToMs,
   intervalToSeconds,
   panelInterval,
   parseMinInterval,
-  parseStepMs,
-  prometheusStep,
-  prometheusStepSeconds,
-  queryBuiltins,
   rateInterval,
   roundInterval,
-  roundIntervalInclusive,
   secondsToHms,
 } from '../../src/dashboard/interval';
 import { grafana, rng } from './oracle-time';
@@ -180,59 +176,18 @@ describe('built-in variables', () => {
     expect(builtinVariables({ from: 0, to: 1499 }, { interval: '1ms', intervalMs: 1 }).__range_s).toBe(1);
     expect(builtinVariables({ from: 0, to: 1500 }, { interval: '1ms', intervalMs: 1 }).__range).toBe('2s');
   });
-
-  it("Prometheus' step: interval x factor, min step, and at most 11,000 points", () => {
-    expect(prometheusStepSeconds(15, 0, 3600)).toBe(15);
-    expect(prometheusStepSeconds(15, 30, 3600)).toBe(30);
-    expect(prometheusStepSeconds(15, 0, 3600, 3)).toBe(45);
-    expect(prometheusStepSeconds(1, 0, 30 * 86400)).toBe(236);
-    expect(prometheusStepSeconds(0.2, 0, 1100)).toBe(0.2);
-  });
 });
 
-describe("what Grafana's backends substitute per query", () => {
-  const h6 = { from: 0, to: 6 * 3600_000 };
-  it('parses steps as Go durations', () => {
-    expect(parseStepMs('1m30s')).toBe(90_000);
-    expect(parseStepMs('30')).toBe(30_000);
-    expect(parseStepMs('>10s')).toBe(10_000);
-    expect(parseStepMs('2d')).toBe(172_800_000);
-    expect(parseStepMs('1.5h')).toBe(5_400_000);
-    expect(parseStepMs('10x')).toBeUndefined();
-    expect(parseStepMs('')).toBeUndefined();
+describe('built-ins left for the server', () => {
+  const vars = builtinVariables({ from: 0, to: 6 * 3600_000 }, { interval: '20s', intervalMs: 20_000 });
+  it.each(['prometheus', 'loki'])('a %s query keeps the step-dependent ones as written', (type) => {
+    const kept = frontendBuiltins(vars, type);
+    for (const name of BACKEND_BUILTINS) expect(kept).not.toHaveProperty(name);
+    expect(kept.__from).toBe(0);
+    expect(kept.__to).toBe(6 * 3600_000);
   });
-  it('formats steps with the largest whole unit', () => {
-    expect([90_000, 60_000, 500, 0.5, 86_400_000 * 3].map(formatStep)).toEqual([
-      '1m',
-      '1m',
-      '500ms',
-      '1ms',
-      '3d',
-    ]);
-  });
-  it('Prometheus step: interval, min step, safe interval, factor', () => {
-    const base = { rangeMs: h6.to, intervalMs: 20_000, maxDataPoints: 1080 };
-    expect(prometheusStep(base)).toEqual({ interval: '20s', intervalMs: 20_000 });
-    expect(prometheusStep({ ...base, targetInterval: '1m' })).toEqual({ interval: '1m', intervalMs: 60_000 });
-    expect(prometheusStep({ ...base, intervalFactor: 3 })).toEqual({ interval: '1m', intervalMs: 60_000 });
-    // 30 days over 11,000 points is 235.6 s, rounded to 5m by the backend's table.
-    expect(
-      prometheusStep({ rangeMs: 30 * 86_400_000, intervalMs: 1000, maxDataPoints: 100_000 }).intervalMs,
-    ).toBe(300_000);
-    expect(prometheusStep({ ...base, targetInterval: '$__interval' }).intervalMs).toBe(20_000);
-    expect(roundIntervalInclusive(15)).toBe(10);
-    expect(roundInterval(15)).toBe(20);
-  });
-  it('query built-ins per datasource type', () => {
-    const iv = { interval: '20s', intervalMs: 20_000 };
-    const prom = queryBuiltins(h6, iv, { dsType: 'prometheus', maxDataPoints: 1080, intervalFactor: 2 });
-    expect([prom.__interval, prom.__interval_ms, prom.__rate_interval]).toEqual(['40s', 40_000, '60s']);
-    const scrape = queryBuiltins(h6, iv, { dsType: 'prometheus', maxDataPoints: 1080, dsTimeInterval: '1m' });
-    expect(scrape.__rate_interval).toBe('240s');
-    const loki = queryBuiltins(h6, iv, { dsType: 'loki', maxDataPoints: 1080 });
-    expect(loki.__auto).toBe('20s');
-    expect(queryBuiltins(h6, iv, { dsType: 'loki', maxDataPoints: 1080, queryType: 'instant' }).__auto).toBe(
-      '6h',
-    );
+  it('any other datasource gets them all in the browser', () => {
+    expect(frontendBuiltins(vars, 'testdata')).toEqual(vars);
+    expect(frontendBuiltins(vars, undefined)).toEqual(vars);
   });
 });

@@ -102,7 +102,7 @@ describe('request', () => {
     expect(buildPanelQuery(panel({ targets: [] }), ctx()).request).toBeUndefined();
   });
 
-  it('interpolates variables and the builtins in expr, and sends legendFormat as written', () => {
+  it('interpolates variables in expr, leaves the step built-ins to the server, sends legendFormat as written', () => {
     const plan = buildPanelQuery(
       panel({
         datasource: { type: 'prometheus', uid: 'prom15' },
@@ -119,8 +119,8 @@ describe('request', () => {
     expect(plan.request?.queries[0]).toMatchObject({
       refId: 'A',
       datasource: { type: 'prometheus', uid: 'prom15' },
-      // interval 15s, scrape 15s: max(15+15, 4*15) = 60s
-      expr: 'sum by (handler) (rate(x{job="api",handler=~"(a|b)"}[60s])) / 3600',
+      // The server fills $__rate_interval and $__range_s with the step it runs.
+      expr: 'sum by (handler) (rate(x{job="api",handler=~"(a|b)"}[$__rate_interval])) / $__range_s',
       legendFormat: '{{handler}} $job',
       range: true,
       instant: false,
@@ -168,33 +168,33 @@ describe('request', () => {
   });
 });
 
-describe('builtins as the datasource backends substitute them', () => {
+describe('built-ins: the step-dependent ones go to Prometheus and Loki as written', () => {
   it.each<[string, Partial<Panel>, string]>([
     [
-      'Prometheus $__interval is the step',
+      'Prometheus $__interval',
       { targets: [{ refId: 'A', expr: 'rate(x[$__interval])' }] },
-      'rate(x[5s])',
+      'rate(x[$__interval])',
     ],
     [
-      'a target min step raises the Prometheus step',
-      { targets: [{ refId: 'A', expr: 'rate(x[$__interval])', interval: '1m' }] },
-      'rate(x[1m])',
-    ],
-    [
-      'Loki $__auto of a range query is the step',
+      'Loki $__auto',
       { datasource: { uid: 'loki' }, targets: [{ refId: 'A', expr: 'count_over_time({a="b"}[$__auto])' }] },
-      'count_over_time({a="b"}[5s])',
+      'count_over_time({a="b"}[$__auto])',
     ],
     [
-      'Loki $__auto of an instant query is the whole range',
-      {
-        datasource: { uid: 'loki' },
-        targets: [{ refId: 'A', expr: 'count_over_time({a="b"}[$__auto])', queryType: 'instant' }],
-      },
-      'count_over_time({a="b"}[1h])',
+      'the range bounds are filled in the browser',
+      { targets: [{ refId: 'A', expr: 'time() * 1000 > $__from' }] },
+      'time() * 1000 > 36000000',
     ],
   ])('%s', (_name, over, expr) => {
     expect(buildPanelQuery(panel(over), ctx()).request?.queries[0].expr).toBe(expr);
+  });
+
+  it('a target min step and intervalFactor travel with the query', () => {
+    const plan = buildPanelQuery(
+      panel({ targets: [{ refId: 'A', expr: 'up', interval: '1m', intervalFactor: 2 }] }),
+      ctx(),
+    );
+    expect(plan.request?.queries[0]).toMatchObject({ interval: '1m', intervalFactor: 2 });
   });
 });
 

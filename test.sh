@@ -39,7 +39,7 @@ if [ ! -d ui/node_modules ] || [ ui/package-lock.json -nt ui/node_modules ]; the
 fi
 (cd ui && npx tsc --noEmit)
 (cd ui && npx biome check src tests)
-(cd ui && npx vitest run --passWithNoTests) 2>&1 | tee "$logs/vitest"
+(cd ui && npx vitest run) 2>&1 | tee "$logs/vitest"
 
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
@@ -72,7 +72,8 @@ failed=0
 add() { passed=$((passed + ${1:-0})); failed=$((failed + ${2:-0})); }
 while read -r p f; do add "$p" "$f"; done < <(
   sed -n 's/^test result: [a-zA-Z]*\. \([0-9]*\) passed; \([0-9]*\) failed.*/\1 \2/p' "$logs/cargo")
-vitest_line=$(grep -E '^ +Tests +' "$logs/vitest" | tail -n 1 || true)
+# vitest colours its summary even into a pipe: strip the escapes first.
+vitest_line=$(sed 's/\x1b\[[0-9;]*m//g' "$logs/vitest" | grep -E '^ +Tests +' | tail -n 1 || true)
 add "$(sed -n 's/.* \([0-9]*\) passed.*/\1/p' <<<"$vitest_line")" \
   "$(sed -n 's/.* \([0-9]*\) failed.*/\1/p' <<<"$vitest_line")"
 # node's summary: `# pass N`, `# fail N`, `# cancelled N` (a test whose

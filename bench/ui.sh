@@ -55,6 +55,17 @@ const walk = (d) => {
 walk(dir);
 const meta = JSON.parse(readFileSync(join(dir, 'meta.json'), 'utf8'));
 const app = Object.entries(meta.outputs).find(([k]) => k.endsWith('app.js'))?.[1];
+// Chunks app.js imports statically (code it shares with the lazy Explore
+// chunk) load with every page too; dynamic imports do not.
+for (const imp of app?.imports ?? []) {
+  if (imp.kind !== 'import-statement') continue;
+  const name = relative(dir, imp.path.startsWith('/') ? imp.path : join(process.cwd(), 'ui', imp.path));
+  const size = files[name];
+  if (size) {
+    initial.raw += size.raw;
+    initial.gzip += size.gzip;
+  }
+}
 const byPackage = {};
 for (const [input, { bytesInOutput }] of Object.entries(app?.inputs ?? {})) {
   const m = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(input);

@@ -7,7 +7,9 @@
 //! (served mutated by a stub datasource). Inputs are mutations of real
 //! ones (the shared fixtures and reference configs, and request bodies as
 //! the UI sends them) and random bytes, from fixed seeds, so a failure
-//! replays.
+//! replays. The file and answer decoders also run open-ended under
+//! libFuzzer in `crates/dashboard/fuzz`, whose harness this file includes
+//! so both drive them the same way.
 //!
 //! What must hold: nothing panics (the server keeps answering:
 //! `/api/health` after every batch, and no query reports a panicked task),
@@ -19,12 +21,13 @@
 
 mod common;
 
+#[path = "../fuzz/src/lib.rs"]
+pub mod harness;
+
 use std::path::Path;
-use std::sync::Arc;
 
 use common::{Server, Stub, datasource, fixtures, loki_fixture, prometheus_fixture};
 use dashboard::auth::SecurityOptions;
-use dashboard::provisioning::{Env, Ids, Provisioner};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -358,10 +361,6 @@ fn fixture_dashboards() -> Vec<Value> {
     list
 }
 
-fn no_env() -> Env {
-    Arc::new(|_| None)
-}
-
 #[test]
 fn provisioning_files_load_or_report_problems() {
     let shared = testkit::shared_dir();
@@ -376,11 +375,10 @@ fn provisioning_files_load_or_report_problems() {
         b"apiVersion: 1\ndatasources:\n- name: P\n  type: prometheus\n  uid: p\n  url: $PROM_URL\n  isDefault: true\n  basicAuth: true\n  basicAuthUser: u\n  secureJsonData:\n    basicAuthPassword: ${PW:-x}\n  jsonData:\n    timeInterval: 15s\n    httpMethod: GET\n    maxLines: 1000\n  version: 3\n  editable: false\n- name: L\n  type: loki\n  url: http://l:3100\n  orgId: 2\n".to_vec(),
     );
     let dir = tempfile::tempdir().unwrap();
-    let json_dir = dir.path().join("json");
     let provider = |extra: &str| {
         format!(
-            "apiVersion: 1\nproviders:\n- name: p\n  orgId: 1\n  folder: F\n  folderUid: f\n  type: file\n  disableDeletion: false\n  updateIntervalSeconds: 10\n  allowUiUpdates: true\n  options:\n    path: {}\n    foldersFromFilesStructure: {extra}\n",
-            json_dir.display()
+            "apiVersion: 1\nproviders:\n- name: p\n  orgId: 1\n  folder: F\n  folderUid: f\n  type: file\n  disableDeletion: false\n  updateIntervalSeconds: 10\n  allowUiUpdates: true\n  options:\n    path: ${}\n    foldersFromFilesStructure: {extra}\n",
+            harness::JSON_DIR_VAR
         )
         .into_bytes()
     };
@@ -418,30 +416,18 @@ fn provisioning_files_load_or_report_problems() {
                 mutate(&mut rng, &seed, &all_yaml)
             }
         };
-        let _ = std::fs::remove_dir_all(dir.path());
-        for sub in ["datasources", "dashboards", "json/sub"] {
-            std::fs::create_dir_all(dir.path().join(sub)).unwrap();
-        }
-        std::fs::write(dir.path().join("datasources/ds.yaml"), &ds).unwrap();
-        std::fs::write(dir.path().join("dashboards/p.yaml"), &pv).unwrap();
-        for (n, name) in ["a.json", "sub/b.json"].iter().enumerate() {
-            let seed = &dashboards[(i + n) % dashboards.len()];
-            let text = if i == 0 {
-                seed.to_string().into_bytes()
-            } else {
-                mutate_json_text(&mut rng, seed, &dashboard_texts)
-            };
-            std::fs::write(json_dir.join(name), text).unwrap();
-        }
-        let provisioner = Provisioner::new(
-            Some(dir.path().to_owned()),
-            no_env(),
-            Arc::new(Ids::default()),
-        );
-        let loaded = provisioner.load().expect("the folder exists");
-        // A rescan re-reads what changed; it must take the same inputs.
-        let loaded_again = provisioner.rescan(true);
-        assert_eq!(loaded.dashboards.len(), loaded_again.dashboards.len());
+        let texts: Vec<Vec<u8>> = (0..2)
+            .map(|n| {
+                let seed = &dashboards[(i + n) % dashboards.len()];
+                if i == 0 {
+                    seed.to_string().into_bytes()
+                } else {
+                    mutate_json_text(&mut rng, seed, &dashboard_texts)
+                }
+            })
+            .collect();
+        let texts: Vec<&[u8]> = texts.iter().map(Vec::as_slice).collect();
+        let loaded = harness::load_folder(&dir.path().join("p"), &ds, &pv, &texts);
         dashboards_loaded += loaded.dashboards.len();
         if !loaded.datasources.all().is_empty() {
             with_datasources += 1;
@@ -453,6 +439,39 @@ fn provisioning_files_load_or_report_problems() {
     assert!(
         with_datasources > 50 && with_problems > 50 && dashboards_loaded > 50,
         "{with_datasources} with datasources, {with_problems} with problems, {dashboards_loaded} dashboards"
+    );
+}
+
+#[test]
+fn datasource_answers_decode_to_frames_or_are_refused() {
+    let texts: Vec<Vec<u8>> = upstream_seeds()
+        .into_iter()
+        .map(|(_, _, body)| body.into_bytes())
+        .collect();
+    let seeds: Vec<Value> = texts
+        .iter()
+        .filter_map(|t| serde_json::from_slice(t).ok())
+        .collect();
+    assert!(seeds.len() > 10, "recorded answers missing");
+    let mut rng = Rng(0x5EED_D008);
+    let (mut framed, mut refused) = (0, 0);
+    for i in 0..3000 {
+        let mut input = vec![rng.next() as u8];
+        if i < seeds.len() {
+            input.extend(seeds[i].to_string().into_bytes());
+        } else {
+            let seed = rng.pick(&seeds);
+            input.extend(mutate_json_text(&mut rng, &seed, &texts));
+        }
+        match harness::run_answer(&input) {
+            Ok(n) if n > 0 => framed += 1,
+            Ok(_) => {}
+            Err(_) => refused += 1,
+        }
+    }
+    assert!(
+        framed > 100 && refused > 500,
+        "{framed} framed, {refused} refused"
     );
 }
 

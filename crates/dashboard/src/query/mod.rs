@@ -94,7 +94,8 @@ pub fn parse_time(value: &Value, now_ms: i64) -> Option<i64> {
                 _ => return None,
             };
             let ms = step::parse_interval(duration).ok()?;
-            Some(now_ms + sign * ms)
+            // A duration past the i64 range is not a time (no overflow).
+            now_ms.checked_add(ms.checked_mul(sign)?)
         }
         _ => None,
     }
@@ -194,6 +195,13 @@ async fn ds_query(State(state): State<AppState>, _user: CurrentUser, body: Bytes
         return message(
             StatusCode::BAD_REQUEST,
             "bad request data: to is before from",
+        );
+    }
+    // Every step computation takes `to - from`: it must be a number.
+    if to_ms.checked_sub(from_ms).is_none() {
+        return message(
+            StatusCode::BAD_REQUEST,
+            "bad request data: the time range is too long",
         );
     }
     let range = TimeRange { from_ms, to_ms };
@@ -438,8 +446,9 @@ async fn loki(
     let resolution = int_of(query.get("resolution"))
         .filter(|r| *r > 0)
         .unwrap_or(1);
-    let safe = (span + step::SAFE_RESOLUTION - 1) / step::SAFE_RESOLUTION;
-    let step_ms = (base * resolution).max(safe).max(1);
+    // Rounded up without `span + 10999`, which can overflow.
+    let safe = span / step::SAFE_RESOLUTION + i64::from(span % step::SAFE_RESOLUTION != 0);
+    let step_ms = base.saturating_mul(resolution).max(safe).max(1);
     let expr = builtins::interpolate(
         &expr,
         &builtins::Builtins {

@@ -79,7 +79,10 @@ pub fn rate_interval(interval_ms: i64, ds_time_interval: &str) -> Result<i64, In
     } else {
         parse_interval(ds_time_interval)?
     };
-    Ok((interval_ms + scrape).max(4 * scrape))
+    // Saturating: both come from outside (the request, the datasource).
+    Ok(interval_ms
+        .saturating_add(scrape)
+        .max(scrape.saturating_mul(4)))
 }
 
 /// Grafana's `GetIntervalFrom`: the query's min step, else its
@@ -197,7 +200,11 @@ pub fn align(t_ms: i64, step_ms: i64, utc_offset_sec: i64) -> i64 {
         return t_ms;
     }
     let offset = utc_offset_sec.saturating_mul(1000);
-    (t_ms - offset).div_euclid(step_ms) * step_ms + offset
+    // Saturating: the offset is the request's, any i64.
+    t_ms.saturating_sub(offset)
+        .div_euclid(step_ms)
+        .saturating_mul(step_ms)
+        .saturating_add(offset)
 }
 
 #[cfg(test)]

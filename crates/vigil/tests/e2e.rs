@@ -167,14 +167,7 @@ fn logql(loki: &str, query: &str, start_ns: i64, end_ns: i64) -> Option<Vec<Valu
 
 /// The log store's `loki_distributor_lines_received_total`, all tenants.
 fn received_lines(loki: &str) -> u64 {
-    let text = common::runtime().block_on(async {
-        reqwest::get(format!("{loki}/metrics"))
-            .await
-            .expect("answered")
-            .text()
-            .await
-            .expect("a body")
-    });
+    let text = common::metrics_text(loki);
     text.lines()
         .filter(|l| l.starts_with("loki_distributor_lines_received_total"))
         .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())

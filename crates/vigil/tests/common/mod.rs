@@ -145,6 +145,19 @@ pub(crate) fn runtime() -> tokio::runtime::Runtime {
         .expect("a runtime")
 }
 
+/// The text of `server`'s `/metrics`; fails the test when it does not
+/// answer.
+pub(crate) fn metrics_text(server: &str) -> String {
+    runtime().block_on(async {
+        reqwest::get(format!("{server}/metrics"))
+            .await
+            .expect("answered")
+            .text()
+            .await
+            .expect("a body")
+    })
+}
+
 /// The body of a log query over `[start_ns, end_ns)`, oldest first, with a
 /// limit no test reaches; fails the test on anything but success.
 pub(crate) async fn query_range(

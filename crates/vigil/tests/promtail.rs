@@ -597,14 +597,7 @@ fn read_bytes(agent: &str) -> u64 {
 /// The value of the first sample in `server`'s `/metrics` whose line
 /// starts with `prefix`.
 fn metric(server: &str, prefix: &str) -> f64 {
-    let text = runtime().block_on(async {
-        reqwest::get(format!("{server}/metrics"))
-            .await
-            .expect("answered")
-            .text()
-            .await
-            .expect("a body")
-    });
+    let text = common::metrics_text(server);
     text.lines()
         .find(|l| l.starts_with(prefix))
         .and_then(|l| l.rsplit(' ').next())

@@ -4,16 +4,13 @@
 
 mod common;
 
-use std::collections::HashMap;
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::mpsc;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-use rustix::process::{Pid, Signal, kill_process};
+use rustix::process::Signal;
 
-use common::VIGIL;
+use common::Up;
 
 /// How long `up` may take to exit after SIGTERM here: the promise is 5 s,
 /// this bound is generous for a loaded CI machine. Exiting is the
@@ -23,22 +20,6 @@ const EXIT_BOUND: Duration = Duration::from_secs(10);
 /// How long something `up` does in the background may take to show.
 const SHOW_BOUND: Duration = Duration::from_secs(30);
 
-/// A running `vigil up`, killed when dropped.
-struct Up {
-    child: Child,
-    /// Component name in the banner → its URL.
-    urls: HashMap<String, String>,
-    stdout: mpsc::Receiver<String>,
-    stderr: mpsc::Receiver<String>,
-}
-
-impl Drop for Up {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// The flags of a quick `up` on free loopback ports, over `data`.
 fn command(data: &Path) -> Command {
     command_with(data, &[])
@@ -46,104 +27,27 @@ fn command(data: &Path) -> Command {
 
 /// [`command`] with some components' addresses given: `(flag, address)`.
 fn command_with(data: &Path, listen: &[(&str, &str)]) -> Command {
-    let mut command = Command::new(VIGIL);
-    command
-        .arg("up")
-        .arg("--data-dir")
-        .arg(data)
-        .args(["--max-delay", "20ms", "--scrape-interval", "200ms"])
-        .args(["--loadgen-clients", "2", "--loadgen-interval", "100ms"])
-        .args(["--loggen-interval", "50ms"])
-        .env("RUST_LOG", "info")
-        .env("NO_COLOR", "1")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    for flag in [
-        "--demo-listen",
-        "--prometheus-listen",
-        "--loki-listen",
-        "--agent-listen",
-        "--grafana-listen",
-    ] {
-        let addr = listen
-            .iter()
-            .find(|(f, _)| *f == flag)
-            .map_or("127.0.0.1:0", |(_, a)| a);
-        command.args([flag, addr]);
-    }
-    command
-}
-
-fn lines_of(stream: impl std::io::Read + Send + 'static) -> mpsc::Receiver<String> {
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stream).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    rx
-}
-
-/// Spawns `command` without waiting for anything.
-fn spawn(mut command: Command) -> Up {
-    let mut child = command.spawn().expect("vigil starts");
-    let stdout = lines_of(child.stdout.take().expect("stdout"));
-    let stderr = lines_of(child.stderr.take().expect("stderr"));
-    Up {
-        child,
-        urls: HashMap::new(),
-        stdout,
-        stderr,
-    }
+    common::up_command(
+        data,
+        &[
+            "--max-delay",
+            "20ms",
+            "--scrape-interval",
+            "200ms",
+            "--loadgen-clients",
+            "2",
+            "--loadgen-interval",
+            "100ms",
+            "--loggen-interval",
+            "50ms",
+        ],
+        listen,
+    )
 }
 
 /// Starts `up` over `data` and reads its banner.
 fn start(data: &Path) -> Up {
-    let mut up = spawn(command(data));
-    let names = ["dashboards", "demo API", "metrics server", "log store"];
-    let deadline = Instant::now() + SHOW_BOUND * 2;
-    while names.iter().any(|n| !up.urls.contains_key(*n)) {
-        let left = deadline.saturating_duration_since(Instant::now());
-        let line = up.stdout.recv_timeout(left).unwrap_or_else(|_| {
-            let log: Vec<String> = up.stderr.try_iter().collect();
-            panic!("no banner; log:\n{}", log.join("\n"))
-        });
-        for name in names {
-            if let Some(rest) = line.trim().strip_prefix(name) {
-                let url = rest.split_whitespace().next().expect("a URL");
-                up.urls.insert(name.to_owned(), url.to_owned());
-            }
-        }
-    }
-    up
-}
-
-impl Up {
-    fn url(&self, name: &str) -> &str {
-        &self.urls[name]
-    }
-
-    fn signal(&self, signal: Signal) {
-        let pid = Pid::from_raw(self.child.id() as i32).expect("a pid");
-        kill_process(pid, signal).expect("signalled");
-    }
-
-    /// Waits for the exit, failing the test past `limit`.
-    fn wait(&mut self, limit: Duration) -> ExitStatus {
-        let deadline = Instant::now() + limit;
-        loop {
-            if let Some(status) = self.child.try_wait().expect("waitable") {
-                return status;
-            }
-            assert!(Instant::now() < deadline, "did not exit within {limit:?}");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    /// Everything logged so far.
-    fn log(&self) -> String {
-        self.stderr.try_iter().collect::<Vec<_>>().join("\n")
-    }
+    Up::start(command(data))
 }
 
 /// GETs `url` as admin; the body, or `None` on any failure.
@@ -253,7 +157,7 @@ fn a_taken_port_names_the_component_and_the_flag_and_stops_the_rest() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = taken.local_addr().unwrap().port();
     let addr = format!("127.0.0.1:{port}");
-    let mut up = spawn(command_with(data.path(), &[("--loki-listen", &addr)]));
+    let mut up = Up::spawn(command_with(data.path(), &[("--loki-listen", &addr)]));
     let status = up.wait(SHOW_BOUND);
     assert_eq!(status.code(), Some(1), "exit status {status}");
     let log = up.log();

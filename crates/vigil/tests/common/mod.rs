@@ -145,6 +145,19 @@ pub(crate) fn runtime() -> tokio::runtime::Runtime {
         .expect("a runtime")
 }
 
+/// The text of `server`'s `/metrics`; fails the test when it does not
+/// answer.
+pub(crate) fn metrics_text(server: &str) -> String {
+    runtime().block_on(async {
+        reqwest::get(format!("{server}/metrics"))
+            .await
+            .expect("answered")
+            .text()
+            .await
+            .expect("a body")
+    })
+}
+
 /// The body of a log query over `[start_ns, end_ns)`, oldest first, with a
 /// limit no test reaches; fails the test on anything but success.
 pub(crate) async fn query_range(
@@ -173,4 +186,124 @@ pub(crate) async fn query_range(
     let v: serde_json::Value = serde_json::from_str(&body).expect("JSON");
     assert_eq!(v["status"], "success", "{body:.500}");
     v
+}
+
+/// A running `vigil up`, killed when dropped.
+pub(crate) struct Up {
+    child: Child,
+    /// Component name in the banner → its URL.
+    urls: std::collections::HashMap<String, String>,
+    /// Its stdout and log lines, as they come.
+    pub(crate) stdout: mpsc::Receiver<String>,
+    pub(crate) stderr: mpsc::Receiver<String>,
+}
+
+impl Drop for Up {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `vigil up` over `data` with `args`, each component on a free loopback
+/// port unless `listen` gives its address: `(flag, address)`.
+pub(crate) fn up_command(data: &Path, args: &[&str], listen: &[(&str, &str)]) -> Command {
+    let mut command = Command::new(VIGIL);
+    command
+        .arg("up")
+        .arg("--data-dir")
+        .arg(data)
+        .args(args)
+        .env("RUST_LOG", "info")
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for flag in [
+        "--demo-listen",
+        "--prometheus-listen",
+        "--loki-listen",
+        "--agent-listen",
+        "--grafana-listen",
+    ] {
+        let addr = listen
+            .iter()
+            .find(|(f, _)| *f == flag)
+            .map_or("127.0.0.1:0", |(_, a)| a);
+        command.args([flag, addr]);
+    }
+    command
+}
+
+fn lines_of(stream: impl std::io::Read + Send + 'static) -> mpsc::Receiver<String> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stream).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    rx
+}
+
+impl Up {
+    /// Spawns `command` (from [`up_command`]) without waiting for anything.
+    pub(crate) fn spawn(mut command: Command) -> Up {
+        let mut child = command.spawn().expect("vigil starts");
+        let stdout = lines_of(child.stdout.take().expect("stdout"));
+        let stderr = lines_of(child.stderr.take().expect("stderr"));
+        Up {
+            child,
+            urls: std::collections::HashMap::new(),
+            stdout,
+            stderr,
+        }
+    }
+
+    /// Spawns `command` and reads the banner's URLs.
+    pub(crate) fn start(command: Command) -> Up {
+        let mut up = Up::spawn(command);
+        let names = ["dashboards", "demo API", "metrics server", "log store"];
+        let deadline = Instant::now() + START_TIMEOUT;
+        while names.iter().any(|n| !up.urls.contains_key(*n)) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let line = up.stdout.recv_timeout(left).unwrap_or_else(|_| {
+                let log: Vec<String> = up.stderr.try_iter().collect();
+                panic!("no banner; log:\n{}", log.join("\n"))
+            });
+            for name in names {
+                if let Some(rest) = line.trim().strip_prefix(name) {
+                    let url = rest.split_whitespace().next().expect("a URL");
+                    up.urls.insert(name.to_owned(), url.to_owned());
+                }
+            }
+        }
+        up
+    }
+
+    /// The URL of a component, as the banner names it.
+    pub(crate) fn url(&self, name: &str) -> &str {
+        &self.urls[name]
+    }
+
+    /// Sends `signal` to `up`.
+    pub(crate) fn signal(&self, signal: rustix::process::Signal) {
+        let pid = rustix::process::Pid::from_raw(self.child.id() as i32).expect("a pid");
+        rustix::process::kill_process(pid, signal).expect("signalled");
+    }
+
+    /// Waits for the exit, failing the test past `limit`.
+    pub(crate) fn wait(&mut self, limit: Duration) -> std::process::ExitStatus {
+        let deadline = Instant::now() + limit;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("waitable") {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "did not exit within {limit:?}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Everything logged since the last call.
+    pub(crate) fn log(&self) -> String {
+        self.stderr.try_iter().collect::<Vec<_>>().join("\n")
+    }
 }

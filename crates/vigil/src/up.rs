@@ -170,7 +170,7 @@ fn datasources_text(metrics_url: &str, loki_url: &str, scrape_interval: Duration
 }
 
 /// vigil's dashboard; under `--no-demo`, about the user's job: its logs
-/// panels query the user's log job, and the `job` variable (every job
+/// panels query the user's log job (warnings as `WARN` or `WARNING`), and the `job` variable (every job
 /// with an `up` series) starts at the user's job.
 fn dashboard_text(own: Option<&OwnService>) -> String {
     match own {
@@ -179,6 +179,11 @@ fn dashboard_text(own: Option<&OwnService>) -> String {
             .replace(
                 "{job=\\\"fast-api-logs\\\"",
                 &format!("{{job=\\\"{}\\\"", own.job),
+            )
+            // Upper-cased `level=warn` is WARN; the demo's is WARNING.
+            .replace(
+                "log_level=\\\"WARNING\\\"",
+                "log_level=~\\\"WARN|WARNING\\\"",
             )
             .replace(
                 "\"text\": \"fastapi\"",
@@ -735,6 +740,7 @@ mod tests {
                 .count()
         );
         assert!(text.contains("{job=\\\"shop\\\", log_level=\\\"ERROR\\\"}"));
+        assert!(text.contains("log_level=~\\\"WARN|WARNING\\\""));
         assert_eq!(dashboard_text(None), GRAFANA_DASHBOARD);
     }
 

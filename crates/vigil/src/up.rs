@@ -318,16 +318,6 @@ fn own_scrape_configs(own: &OwnService) -> String {
     text
 }
 
-/// Writes the agent's config for `up` (see [`promtail_text`]): once for
-/// the demo, at every start under `--no-demo`.
-fn promtail_config(path: &Path, text: &str, own: bool) -> anyhow::Result<()> {
-    if own {
-        write(path, text)
-    } else {
-        write_once(path, text)
-    }
-}
-
 /// Writes `text` to `path`, creating its directory.
 fn write(path: &Path, text: &str) -> anyhow::Result<()> {
     if let Some(dir) = path.parent() {
@@ -397,11 +387,17 @@ fn prometheus_text(
     format!("# Written by `vigil up` from vigil's {origin}.\n{text}")
 }
 
-/// Writes the metrics server's config for `up` (see [`prometheus_text`]):
-/// once for the demo, a user's edits kept; at every start under
-/// `--no-demo`, whose flags say what to scrape.
-fn prometheus_config(path: &Path, text: &str, own: bool) -> anyhow::Result<()> {
-    if own {
+/// Writes a generated scrape config (the metrics server's or the
+/// agent's): once for the demo, a user's edits kept; at every start under
+/// `--no-demo`, whose flags say what to watch. A file `--no-demo` wrote
+/// (its first line says so) is the flags', not the user's: the demo
+/// replaces it.
+fn write_generated(path: &Path, text: &str, own: bool) -> anyhow::Result<()> {
+    let from_flags = || {
+        std::fs::read_to_string(path)
+            .is_ok_and(|old| old.lines().next().is_some_and(|l| l.contains("--no-demo")))
+    };
+    if own || from_flags() {
         write(path, text)
     } else {
         write_once(path, text)
@@ -473,7 +469,7 @@ pub(crate) async fn run(args: UpArgs) -> anyhow::Result<()> {
 
     let prometheus_yml = args.data_dir.join("config/prometheus.yml");
     let prometheus_listen = bind(args.prometheus_listen, all);
-    prometheus_config(
+    write_generated(
         &prometheus_yml,
         &prometheus_text(
             api_addr.map_or(args.demo_listen, local),
@@ -530,7 +526,7 @@ pub(crate) async fn run(args: UpArgs) -> anyhow::Result<()> {
     let loki_url = format!("http://{}", local(loki_addr));
 
     let promtail_yaml = args.data_dir.join("config/promtail-config.yaml");
-    promtail_config(
+    write_generated(
         &promtail_yaml,
         &promtail_text(&args.data_dir, own.as_ref())?,
         own.is_some(),
@@ -709,8 +705,36 @@ pub(crate) async fn run(args: UpArgs) -> anyhow::Result<()> {
 mod tests {
     use super::{
         GRAFANA_DASHBOARD, OwnService, PROMETHEUS_CONFIG, PROMETHEUS_DEMO_JOB, PROMTAIL_CONFIG,
-        PROMTAIL_SCRAPE_CONFIGS, bind, dashboard_text, local,
+        PROMTAIL_SCRAPE_CONFIGS, bind, dashboard_text, local, write_generated,
     };
+
+    /// Which generated file survives a start: (file there, `--no-demo`,
+    /// file after writing "new").
+    #[test]
+    fn a_users_file_is_kept_and_a_no_demo_file_is_the_flags() {
+        let cases = [
+            (None, false, "new"),
+            (None, true, "new"),
+            (Some("# mine\n"), false, "# mine\n"),
+            (Some("# mine\n"), true, "new"),
+            (
+                Some("# Written by `vigil up --no-demo` at every start\n"),
+                false,
+                "new",
+            ),
+        ];
+        for (old, own, want) in cases {
+            let dir = tempfile::tempdir().expect("a temp dir");
+            let path = dir.path().join("config/prometheus.yml");
+            if let Some(old) = old {
+                std::fs::create_dir_all(dir.path().join("config")).expect("a folder");
+                std::fs::write(&path, old).expect("written");
+            }
+            write_generated(&path, "new", own).expect("written");
+            let got = std::fs::read_to_string(&path).expect("read");
+            assert_eq!(got, want, "{old:?}, own {own}");
+        }
+    }
 
     /// `--no-demo` edits vigil's files by finding these in them.
     #[test]

@@ -60,7 +60,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .layer(Instrumentator::default().build(&registry)?);
 
     let listener = tokio::net::TcpListener::bind(listen).await?;
-    println!(
+    // stderr: in this workspace only the vigil binary prints to stdout.
+    eprintln!(
         "listening on http://{}, logging to {}",
         listener.local_addr()?,
         log_path.display()

@@ -71,7 +71,7 @@ pub(crate) struct UpArgs {
     #[arg(long, value_name = "GLOB", requires = "no_demo")]
     logs: Vec<String>,
     /// The `job` label of your service's metrics and logs (with --no-demo)
-    #[arg(long, default_value = "app", value_parser = job_name)]
+    #[arg(long, default_value = "app", requires = "no_demo", value_parser = job_name)]
     job: String,
     /// Print the configs `up` would write and exit without starting
     /// anything

@@ -222,6 +222,7 @@ fn bad_flags_are_refused_before_anything_starts() {
     for args in [
         &["--scrape", "127.0.0.1:3001"][..],
         &["--logs", "app.log"],
+        &["--job", "shop"],
         &["--no-demo", "--scrape", "127.0.0.1"],
         &["--no-demo", "--scrape", "127.0.0.1:http"],
         &["--no-demo", "--job", "my job"],

@@ -92,12 +92,36 @@ impl Matcher {
 
 /// Compiles `pattern` the way Prometheus does for label matchers and
 /// `label_replace`: the whole input must match, and `.` matches `\n`.
+///
+/// A range query evaluates `label_replace` at every step with the same
+/// pattern, and compiling a regex costs far more than running it: the
+/// last patterns compiled on this thread are kept (a `Regex` is a cheap
+/// handle to shared state), at most 64 of them.
 pub fn anchored_regex(pattern: &str) -> Result<Regex, ModelError> {
-    Regex::new(&format!("^(?s:{pattern})$")).map_err(|e| ModelError::InvalidRegex {
+    thread_local! {
+        static CACHE: std::cell::RefCell<std::collections::HashMap<String, Regex>> =
+            std::cell::RefCell::new(std::collections::HashMap::new());
+    }
+    if let Some(re) = CACHE.with(|c| c.borrow().get(pattern).cloned()) {
+        return Ok(re);
+    }
+    let re = Regex::new(&format!("^(?s:{pattern})$")).map_err(|e| ModelError::InvalidRegex {
         pattern: pattern.to_owned(),
         reason: e.to_string(),
-    })
+    })?;
+    CACHE.with(|c| {
+        let mut cache = c.borrow_mut();
+        // Bounded: a query with many distinct patterns starts afresh.
+        if cache.len() >= REGEX_CACHE_SIZE {
+            cache.clear();
+        }
+        cache.insert(pattern.to_owned(), re.clone());
+    });
+    Ok(re)
 }
+
+/// How many compiled patterns [`anchored_regex`] keeps per thread.
+pub(crate) const REGEX_CACHE_SIZE: usize = 64;
 
 impl PartialEq for Matcher {
     fn eq(&self, other: &Self) -> bool {
@@ -118,6 +142,20 @@ impl fmt::Display for Matcher {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_cached_pattern_matches_as_a_fresh_one_and_errors_stay_errors() {
+        for _ in 0..2 {
+            let re = anchored_regex("a|b.c").unwrap();
+            assert!(re.is_match("b\nc") && re.is_match("a") && !re.is_match("xa"));
+            assert!(anchored_regex("(").is_err());
+        }
+        // Past the bound the cache starts afresh and still answers right.
+        for i in 0..REGEX_CACHE_SIZE + 3 {
+            let re = anchored_regex(&format!("p{i}")).unwrap();
+            assert!(re.is_match(&format!("p{i}")) && !re.is_match("p"));
+        }
+    }
 
     fn check(op: MatchOp, pattern: &str, value: &str, want: bool) {
         let m = Matcher::new(op, "l", pattern).unwrap();

@@ -57,15 +57,21 @@ pub(crate) struct Supervisor {
     parts: Vec<(Part, Box<dyn Running>)>,
     /// Cancelled when any component's fault trips.
     any_fault: CancellationToken,
+    /// SIGHUP, caught from the moment the supervisor exists: a signal
+    /// arriving between the first component's start and [`Self::run_until`]
+    /// is a reload, not the default action (which ends the process).
+    hangup: tokio::signal::unix::Signal,
 }
 
 impl Supervisor {
-    pub(crate) fn new(command: &'static str) -> Supervisor {
-        Supervisor {
+    pub(crate) fn new(command: &'static str) -> anyhow::Result<Supervisor> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(Supervisor {
             command,
             parts: Vec::new(),
             any_fault: CancellationToken::new(),
-        }
+            hangup: signal(SignalKind::hangup())?,
+        })
     }
 
     /// Starts `C` from `config` and keeps it; `inspect` sees it once it is
@@ -107,14 +113,12 @@ impl Supervisor {
     /// component on SIGHUP; then drains everything. Errors of the drain
     /// (a task that panicked) make the result an error.
     pub(crate) async fn run_until(
-        self,
+        mut self,
         stop: CancellationToken,
     ) -> anyhow::Result<Vec<Box<dyn Any + Send>>> {
-        use tokio::signal::unix::{SignalKind, signal};
-        let mut hangup = signal(SignalKind::hangup())?;
         loop {
             tokio::select! {
-                _ = hangup.recv() => self.reload().await,
+                _ = self.hangup.recv() => self.reload().await,
                 () = stop.cancelled() => break,
                 () = self.any_fault.cancelled() => break,
             }
@@ -179,7 +183,7 @@ pub(crate) async fn run_alone<C: Component>(
     inspect: impl FnOnce(&C),
 ) -> anyhow::Result<C::Report> {
     let stop = crate::shutdown_on_signal()?;
-    let mut supervisor = Supervisor::new(part.command);
+    let mut supervisor = Supervisor::new(part.command)?;
     supervisor.start::<C, ()>(part, config, inspect).await?;
     let mut reports = supervisor.run_until(stop).await?;
     let report = reports
@@ -313,7 +317,7 @@ mod tests {
     #[tokio::test]
     async fn a_panicking_task_stops_every_component_and_fails_the_run() {
         let stopped = Stopped::default();
-        let mut supervisor = Supervisor::new("vigil test");
+        let mut supervisor = Supervisor::new("vigil test").unwrap();
         add(&mut supervisor, 1, WORKS, &stopped).await.unwrap();
         add(&mut supervisor, 2, PANICS, &stopped).await.unwrap();
         // Never cancelled: only the fault ends the run.
@@ -331,7 +335,7 @@ mod tests {
     #[tokio::test]
     async fn a_failed_start_drains_what_was_started() {
         let stopped = Stopped::default();
-        let mut supervisor = Supervisor::new("vigil test");
+        let mut supervisor = Supervisor::new("vigil test").unwrap();
         add(&mut supervisor, 1, WORKS, &stopped).await.unwrap();
         add(&mut supervisor, 2, WORKS, &stopped).await.unwrap();
         let error = add(&mut supervisor, 3, FAILS_TO_START, &stopped)
@@ -347,7 +351,7 @@ mod tests {
     #[tokio::test]
     async fn a_stop_drains_every_component_in_reverse_order() {
         let stopped = Stopped::default();
-        let mut supervisor = Supervisor::new("vigil test");
+        let mut supervisor = Supervisor::new("vigil test").unwrap();
         for id in 1..=3 {
             add(&mut supervisor, id, WORKS, &stopped).await.unwrap();
         }

@@ -445,7 +445,7 @@ pub(crate) async fn run(args: UpArgs) -> anyhow::Result<()> {
     // One writer per file: the API and the log generator get a directory each.
     let api_logs = logs.join("api");
     let loggen_logs = logs.join("loggen");
-    let mut up = Supervisor::new("vigil up");
+    let mut up = Supervisor::new("vigil up")?;
 
     let demo_listen = bind(args.demo_listen, all);
     let api_addr = match own {

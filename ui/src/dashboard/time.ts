@@ -5,7 +5,7 @@
 // dashboard's time zone ('utc', 'browser' or '' for the browser's zone, or an IANA name through Intl), so a
 // day or a month is a calendar day or month there, not a fixed number of milliseconds.
 
-import { dateParts, formatDate, zonedTime } from '../data/dateFormat';
+import { dateParts, formatDate, formatTimeAgo, zonedTime } from '../data/dateFormat';
 
 /** 'utc', 'browser', '' (= browser) or an IANA zone name such as 'Europe/Berlin'. */
 export type TimeZone = string;
@@ -462,27 +462,7 @@ export function formatDateTime(ms: number, tz?: TimeZone, withMs = false): strin
 
 /** moment's `fromNow()` wording: "a few seconds ago", "5 minutes ago", "in 2 hours". */
 export function timeAgo(ms: number, now: number): string {
-  const diff = now - ms;
-  const past = diff >= 0;
-  const secs = Math.round(Math.abs(diff) / 1000);
-  const mins = Math.round(secs / 60);
-  const hours = Math.round(mins / 60);
-  const days = Math.round(hours / 24);
-  const months = Math.round(days / 30.436875);
-  const years = Math.round(months / 12);
-  let text: string;
-  if (secs < 45) text = 'a few seconds';
-  else if (mins < 2) text = 'a minute';
-  else if (mins < 45) text = `${mins} minutes`;
-  else if (hours < 2) text = 'an hour';
-  else if (hours < 22) text = `${hours} hours`;
-  else if (days < 2) text = 'a day';
-  else if (days < 26) text = `${days} days`;
-  else if (months < 2) text = 'a month';
-  else if (months < 11) text = `${months} months`;
-  else if (years < 2) text = 'a year';
-  else text = `${years} years`;
-  return past ? `${text} ago` : `in ${text}`;
+  return formatTimeAgo(ms, now);
 }
 
 /**

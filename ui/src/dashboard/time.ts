@@ -5,6 +5,8 @@
 // dashboard's time zone ('utc', 'browser' or '' for the browser's zone, or an IANA name through Intl), so a
 // day or a month is a calendar day or month there, not a fixed number of milliseconds.
 
+import { dateParts, formatDate, formatTimeAgo, zonedTime } from '../data/dateFormat';
+
 /** 'utc', 'browser', '' (= browser) or an IANA zone name such as 'Europe/Berlin'. */
 export type TimeZone = string;
 
@@ -37,6 +39,9 @@ export interface DateMathOptions {
 
 // ---- Calendar fields in a time zone ----
 
+// Moment-token formatting (`${__from:date:YYYY-MM-DD}`) is data/dateFormat's; re-exported for this module's callers.
+export { formatDate };
+
 interface Fields {
   year: number;
   /** 0-11 */
@@ -49,113 +54,33 @@ interface Fields {
   ms: number;
 }
 
-const zoneFormatters = new Map<string, Intl.DateTimeFormat | null>();
-
-/** An Intl formatter for an IANA zone, or null when the name is not one (then the browser zone is used, as
- * moment-timezone falls back to local time for an unknown zone). */
-function zoneFormatter(tz: string): Intl.DateTimeFormat | null {
-  let f = zoneFormatters.get(tz);
-  if (f === undefined) {
-    try {
-      f = new Intl.DateTimeFormat('en-US', {
-        timeZone: tz,
-        hourCycle: 'h23',
-        year: 'numeric',
-        month: 'numeric',
-        day: 'numeric',
-        hour: 'numeric',
-        minute: 'numeric',
-        second: 'numeric',
-      });
-    } catch {
-      f = null;
-    }
-    zoneFormatters.set(tz, f);
-  }
-  return f;
-}
-
-type ZoneKind = { kind: 'utc' } | { kind: 'local' } | { kind: 'iana'; fmt: Intl.DateTimeFormat };
-
-function zoneKind(tz: TimeZone | undefined): ZoneKind {
-  if (!tz || tz === 'browser') return { kind: 'local' };
-  if (tz.toLowerCase() === 'utc') return { kind: 'utc' };
-  const fmt = zoneFormatter(tz);
-  return fmt ? { kind: 'iana', fmt } : { kind: 'local' };
-}
-
-function ianaFields(ms: number, fmt: Intl.DateTimeFormat): Fields {
-  const parts: Record<string, number> = {};
-  for (const p of fmt.formatToParts(new Date(ms))) {
-    if (p.type !== 'literal') parts[p.type] = Number(p.value);
-  }
-  return {
-    year: parts.year,
-    month: parts.month - 1,
-    day: parts.day,
-    hour: parts.hour === 24 ? 0 : parts.hour,
-    minute: parts.minute,
-    second: parts.second,
-    ms: ((ms % 1000) + 1000) % 1000,
-  };
-}
-
+/** The fields of `ms` in the zone, split by data/dateFormat (month made 0-11 for the arithmetic here). */
 function toFields(ms: number, tz: TimeZone | undefined): Fields {
-  const z = zoneKind(tz);
-  if (z.kind === 'iana') return ianaFields(ms, z.fmt);
-  const d = new Date(ms);
-  if (z.kind === 'utc') {
-    return {
-      year: d.getUTCFullYear(),
-      month: d.getUTCMonth(),
-      day: d.getUTCDate(),
-      hour: d.getUTCHours(),
-      minute: d.getUTCMinutes(),
-      second: d.getUTCSeconds(),
-      ms: d.getUTCMilliseconds(),
-    };
-  }
+  const p = dateParts(ms, tz);
   return {
-    year: d.getFullYear(),
-    month: d.getMonth(),
-    day: d.getDate(),
-    hour: d.getHours(),
-    minute: d.getMinutes(),
-    second: d.getSeconds(),
-    ms: d.getMilliseconds(),
+    year: p.year,
+    month: p.month - 1,
+    day: p.day,
+    hour: p.hour,
+    minute: p.minute,
+    second: p.second,
+    ms: p.ms,
   };
-}
-
-function utcOf(f: Fields): number {
-  const d = new Date(0);
-  // setUTCFullYear keeps years 0-99 as they are (Date.UTC would map them to 1900-1999).
-  d.setUTCFullYear(f.year, f.month, f.day);
-  d.setUTCHours(f.hour, f.minute, f.second, f.ms);
-  return d.getTime();
 }
 
 /** Epoch ms of wall-clock fields in a zone; fields may overflow (month 13, day 0) as Date's setters allow. */
 function fromFields(f: Fields, tz: TimeZone | undefined): number {
-  const z = zoneKind(tz);
-  if (z.kind === 'utc') return utcOf(f);
-  if (z.kind === 'local') {
-    const d = new Date(0);
-    d.setFullYear(f.year, f.month, f.day);
-    d.setHours(f.hour, f.minute, f.second, f.ms);
-    return d.getTime();
-  }
-  // Guess with the offset at the wall time read as UTC, then correct once with the offset found there.
-  const wall = utcOf(f);
-  const offsetAt = (t: number) => utcOf(ianaFields(t, z.fmt)) - t;
-  let t = wall - offsetAt(wall);
-  t = wall - offsetAt(t);
-  return t;
+  return zonedTime({ ...f, month: f.month + 1 }, tz);
+}
+
+/** Wall-clock fields read as UTC (an ISO time with an explicit offset). */
+function utcOf(f: Fields): number {
+  return fromFields(f, 'utc');
 }
 
 /** The zone's offset from UTC in minutes at an instant (positive east of Greenwich). */
 export function zoneOffsetMinutes(ms: number, tz: TimeZone | undefined): number {
-  const f = toFields(ms, tz);
-  return Math.round((utcOf({ ...f, ms: ((ms % 1000) + 1000) % 1000 }) - ms) / 60000);
+  return dateParts(ms, tz).offset;
 }
 
 function daysInMonth(year: number, month: number): number {
@@ -530,38 +455,14 @@ export function isValidTimeSpan(value: string): boolean {
   return describeTextRange(value).invalid !== true;
 }
 
-const pad = (n: number, w = 2) => String(n).padStart(w, '0');
-
 /** `YYYY-MM-DD HH:mm:ss` in the zone: Grafana's default full date format. */
 export function formatDateTime(ms: number, tz?: TimeZone, withMs = false): string {
-  const f = toFields(ms, tz);
-  const base = `${pad(f.year, 4)}-${pad(f.month + 1)}-${pad(f.day)} ${pad(f.hour)}:${pad(f.minute)}:${pad(f.second)}`;
-  return withMs ? `${base}.${pad(f.ms, 3)}` : base;
+  return formatDate(ms, withMs ? 'YYYY-MM-DD HH:mm:ss.SSS' : 'YYYY-MM-DD HH:mm:ss', tz);
 }
 
 /** moment's `fromNow()` wording: "a few seconds ago", "5 minutes ago", "in 2 hours". */
 export function timeAgo(ms: number, now: number): string {
-  const diff = now - ms;
-  const past = diff >= 0;
-  const secs = Math.round(Math.abs(diff) / 1000);
-  const mins = Math.round(secs / 60);
-  const hours = Math.round(mins / 60);
-  const days = Math.round(hours / 24);
-  const months = Math.round(days / 30.436875);
-  const years = Math.round(months / 12);
-  let text: string;
-  if (secs < 45) text = 'a few seconds';
-  else if (mins < 2) text = 'a minute';
-  else if (mins < 45) text = `${mins} minutes`;
-  else if (hours < 2) text = 'an hour';
-  else if (hours < 22) text = `${hours} hours`;
-  else if (days < 2) text = 'a day';
-  else if (days < 26) text = `${days} days`;
-  else if (months < 2) text = 'a month';
-  else if (months < 11) text = `${months} months`;
-  else if (years < 2) text = 'a year';
-  else text = `${years} years`;
-  return past ? `${text} ago` : `in ${text}`;
+  return formatTimeAgo(ms, now);
 }
 
 /**
@@ -685,114 +586,4 @@ export function applyPanelTimeOverrides(
   }
   if (panel.hideTimeOverride) out.timeInfo = '';
   return out;
-}
-
-// ---- Formatting dates (moment tokens, for `${__from:date:YYYY-MM-DD}`) ----
-
-const MONTHS = [
-  'January',
-  'February',
-  'March',
-  'April',
-  'May',
-  'June',
-  'July',
-  'August',
-  'September',
-  'October',
-  'November',
-  'December',
-];
-const WEEKDAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
-
-const TOKEN_RE =
-  /\[([^\]]*)]|YYYY|YY|Q|MMMM|MMM|MM|M|DDDD|DD|Do|D|dddd|ddd|d|HH|H|hh|h|mm|m|ss|s|SSS|SS|S|A|a|ZZ|Z|X|x/g;
-
-function ordinal(n: number): string {
-  const b = n % 10;
-  const suffix =
-    Math.floor((n % 100) / 10) === 1 ? 'th' : b === 1 ? 'st' : b === 2 ? 'nd' : b === 3 ? 'rd' : 'th';
-  return `${n}${suffix}`;
-}
-
-/** Formats a time with moment's format tokens (the common ones) in a zone. */
-export function formatDate(ms: number, format: string, tz?: TimeZone): string {
-  const f = toFields(ms, tz);
-  const offset = zoneOffsetMinutes(ms, tz);
-  const off = (sep: string) => {
-    const a = Math.abs(offset);
-    return `${offset < 0 ? '-' : '+'}${pad(Math.floor(a / 60))}${sep}${pad(a % 60)}`;
-  };
-  const weekday = new Date(Date.UTC(f.year, f.month, f.day)).getUTCDay();
-  const h12 = f.hour % 12 === 0 ? 12 : f.hour % 12;
-  const dayOfYear = Math.round((Date.UTC(f.year, f.month, f.day) - Date.UTC(f.year, 0, 1)) / 86_400_000) + 1;
-  return format.replace(TOKEN_RE, (tok, literal: string | undefined) => {
-    if (literal !== undefined) return literal;
-    switch (tok) {
-      case 'YYYY':
-        return pad(f.year, 4);
-      case 'YY':
-        return pad(f.year % 100);
-      case 'Q':
-        return String(Math.floor(f.month / 3) + 1);
-      case 'MMMM':
-        return MONTHS[f.month];
-      case 'MMM':
-        return MONTHS[f.month].slice(0, 3);
-      case 'MM':
-        return pad(f.month + 1);
-      case 'M':
-        return String(f.month + 1);
-      case 'DDDD':
-        return pad(dayOfYear, 3);
-      case 'DD':
-        return pad(f.day);
-      case 'D':
-        return String(f.day);
-      case 'Do':
-        return ordinal(f.day);
-      case 'dddd':
-        return WEEKDAYS[weekday];
-      case 'ddd':
-        return WEEKDAYS[weekday].slice(0, 3);
-      case 'd':
-        return String(weekday);
-      case 'HH':
-        return pad(f.hour);
-      case 'H':
-        return String(f.hour);
-      case 'hh':
-        return pad(h12);
-      case 'h':
-        return String(h12);
-      case 'mm':
-        return pad(f.minute);
-      case 'm':
-        return String(f.minute);
-      case 'ss':
-        return pad(f.second);
-      case 's':
-        return String(f.second);
-      case 'SSS':
-        return pad(f.ms, 3);
-      case 'SS':
-        return pad(Math.floor(f.ms / 10));
-      case 'S':
-        return String(Math.floor(f.ms / 100));
-      case 'A':
-        return f.hour < 12 ? 'AM' : 'PM';
-      case 'a':
-        return f.hour < 12 ? 'am' : 'pm';
-      case 'ZZ':
-        return off('');
-      case 'Z':
-        return off(':');
-      case 'X':
-        return String(Math.floor(ms / 1000));
-      case 'x':
-        return String(ms);
-      default:
-        return tok;
-    }
-  });
 }

@@ -3,8 +3,8 @@
 // time zone ('utc', 'browser'/'' for the local zone, or an IANA name), plus
 // moment's relative "5 minutes ago" wording. No moment dependency.
 
-/** The calendar fields of one instant as seen in one time zone. */
-interface DateParts {
+/** Wall-clock fields in a time zone, without the instant's weekday and offset. */
+export interface WallTime {
   year: number;
   month: number; // 1-12
   day: number;
@@ -12,6 +12,10 @@ interface DateParts {
   minute: number;
   second: number;
   ms: number;
+}
+
+/** The calendar fields of one instant as seen in one time zone. */
+export interface DateParts extends WallTime {
   weekday: number; // 0 = Sunday
   /** Minutes east of UTC. */
   offset: number;
@@ -59,11 +63,49 @@ function zoneFormatter(zone: string): Intl.DateTimeFormat | null {
   return f;
 }
 
+/** Whether a zone name means UTC (Grafana stores 'utc'; any case is accepted). */
+function isUtc(tz: string): boolean {
+  return tz.toLowerCase() === 'utc';
+}
+
+/** The IANA formatter for a zone name, or null for UTC and for the browser's zone ('browser', '', unknown names). */
+function ianaZone(tz: string): Intl.DateTimeFormat | null {
+  return tz && tz !== 'browser' && !isUtc(tz) ? zoneFormatter(tz) : null;
+}
+
+/** Wall-clock fields read as if they were UTC. setUTCFullYear keeps years 0-99 (Date.UTC would make them 1900-1999). */
+function utcOf(f: WallTime): number {
+  const d = new Date(0);
+  d.setUTCFullYear(f.year, f.month - 1, f.day);
+  d.setUTCHours(f.hour, f.minute, f.second, f.ms);
+  return d.getTime();
+}
+
+/** The fields of an instant in an IANA zone, and the zone's exact offset there in ms (LMT offsets have seconds). */
+function ianaParts(whole: number, f: Intl.DateTimeFormat): { parts: DateParts; offsetMs: number } {
+  const parts: Record<string, string> = {};
+  for (const p of f.formatToParts(new Date(whole))) parts[p.type] = p.value;
+  const hour = Number(parts.hour);
+  const fields = {
+    year: Number(parts.year),
+    month: Number(parts.month),
+    day: Number(parts.day),
+    // Some engines say 24 for midnight even with h23.
+    hour: hour === 24 ? 0 : hour,
+    minute: Number(parts.minute),
+    second: Number(parts.second),
+    ms: ((whole % 1000) + 1000) % 1000,
+  };
+  const offsetMs = utcOf(fields) - whole;
+  const weekday = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'].indexOf(parts.weekday);
+  return { parts: { ...fields, weekday, offset: Math.round(offsetMs / 60000) }, offsetMs };
+}
+
 /** Splits `ms` into calendar fields in `timeZone` (unknown names fall back to the local zone, as Grafana does). */
 export function dateParts(ms: number, timeZone?: string): DateParts {
   const d = new Date(ms);
   const tz = timeZone ?? '';
-  if (tz === 'utc' || tz === 'UTC') {
+  if (isUtc(tz)) {
     return {
       year: d.getUTCFullYear(),
       month: d.getUTCMonth() + 1,
@@ -76,32 +118,9 @@ export function dateParts(ms: number, timeZone?: string): DateParts {
       offset: 0,
     };
   }
-  const f = tz && tz !== 'browser' ? zoneFormatter(tz) : null;
-  if (f) {
-    const parts: Record<string, string> = {};
-    for (const p of f.formatToParts(d)) parts[p.type] = p.value;
-    const fields = {
-      year: Number(parts.year),
-      month: Number(parts.month),
-      day: Number(parts.day),
-      hour: Number(parts.hour),
-      minute: Number(parts.minute),
-      second: Number(parts.second),
-    };
-    const whole = d.getTime(); // Date truncates fractional milliseconds
-    const msPart = ((whole % 1000) + 1000) % 1000;
-    const asUtc = Date.UTC(
-      fields.year,
-      fields.month - 1,
-      fields.day,
-      fields.hour,
-      fields.minute,
-      fields.second,
-    );
-    const offset = Math.round((asUtc - (whole - msPart)) / 60000);
-    const weekday = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'].indexOf(parts.weekday);
-    return { ...fields, ms: msPart, weekday, offset };
-  }
+  const f = ianaZone(tz);
+  // Date truncates fractional milliseconds; the fields follow the instant Date holds.
+  if (f) return ianaParts(d.getTime(), f).parts;
   return {
     year: d.getFullYear(),
     month: d.getMonth() + 1,
@@ -111,8 +130,30 @@ export function dateParts(ms: number, timeZone?: string): DateParts {
     second: d.getSeconds(),
     ms: d.getMilliseconds(),
     weekday: d.getDay(),
-    offset: -d.getTimezoneOffset(),
+    // moment rounds the local offset to whole minutes (historic LMT offsets have seconds).
+    offset: -Math.round(d.getTimezoneOffset()),
   };
+}
+
+/**
+ * Epoch ms of wall-clock fields in `timeZone` (the inverse of dateParts, for calendar date math). Fields may
+ * overflow (month 13, day 0) as Date's setters allow. In a DST gap or overlap the IANA case settles where
+ * moment-timezone does: guess with the offset at the wall time read as UTC, then correct once.
+ */
+export function zonedTime(f: WallTime, timeZone?: string): number {
+  const tz = timeZone ?? '';
+  if (isUtc(tz)) return utcOf(f);
+  const fmt = ianaZone(tz);
+  if (!fmt) {
+    const d = new Date(0);
+    d.setFullYear(f.year, f.month - 1, f.day);
+    d.setHours(f.hour, f.minute, f.second, f.ms);
+    return d.getTime();
+  }
+  const wall = utcOf(f);
+  const offsetAt = (t: number) => ianaParts(t, fmt).offsetMs;
+  const t = wall - offsetAt(wall);
+  return wall - offsetAt(t);
 }
 
 function pad(n: number, width: number): string {

@@ -1,9 +1,11 @@
 // The dashboard's links beside the variables (`dashboard.links`): plain links, and links to the
 // dashboards with some tags (one drop-down, or one link each), carrying the time range and variables
 // when the link asks for them.
-import { useEffect, useRef, useState } from 'preact/hooks';
+
+import { useEffect, useState } from 'preact/hooks';
 import { type SearchHit, search } from '../api';
 import { Link } from '../pages/Link';
+import { usePopover } from './popover';
 
 export interface DashboardLink {
   type?: 'link' | 'dashboards' | string;
@@ -102,8 +104,7 @@ function TaggedDashboards({
   varParams: string;
 }) {
   const [hits, setHits] = useState<SearchHit[]>();
-  const [open, setOpen] = useState(false);
-  const ref = useRef<HTMLDivElement>(null);
+  const [open, setOpen, ref] = usePopover();
   const tags = link.tags ?? [];
   useEffect(() => {
     const ctl = new AbortController();
@@ -119,14 +120,6 @@ function TaggedDashboards({
       .catch(() => setHits([]));
     return () => ctl.abort();
   }, [tags.join('\u0000'), uid]);
-  useEffect(() => {
-    if (!open) return;
-    const close = (e: MouseEvent) => {
-      if (ref.current && !ref.current.contains(e.target as Node)) setOpen(false);
-    };
-    document.addEventListener('mousedown', close);
-    return () => document.removeEventListener('mousedown', close);
-  }, [open]);
   const list = hits ?? [];
   if (!link.asDropdown) {
     return (

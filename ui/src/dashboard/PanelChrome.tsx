@@ -2,6 +2,7 @@
 // menu with View and Inspect), a loading bar, and the panel itself. The panel
 // queries once it scrolls into view, again when its request or the refresh
 // token changes, and a newer query cancels the one in flight.
+
 import { useEffect, useErrorBoundary, useMemo, useRef, useState } from 'preact/hooks';
 import type { FrontendSettings } from '../api';
 import { applyFieldOverrides } from '../data/fieldOverrides';
@@ -13,6 +14,7 @@ import { navigate } from '../router';
 import type { QueryTick } from './Dashboard';
 import type { InspectTab } from './Inspect';
 import type { Panel } from './model';
+import { usePopover } from './popover';
 import {
   buildPanelQuery,
   DISPLAY_TEXT,
@@ -332,16 +334,7 @@ interface PanelLink {
 
 /** The panel's links (`panel.links`): an icon in the header opening the list, variables filled in. */
 function PanelLinks({ links, interpolate }: { links: PanelLink[]; interpolate: (text: string) => string }) {
-  const [open, setOpen] = useState(false);
-  const ref = useRef<HTMLDivElement>(null);
-  useEffect(() => {
-    if (!open) return;
-    const close = (e: MouseEvent) => {
-      if (ref.current && !ref.current.contains(e.target as Node)) setOpen(false);
-    };
-    document.addEventListener('mousedown', close);
-    return () => document.removeEventListener('mousedown', close);
-  }, [open]);
+  const [open, setOpen, ref] = usePopover();
   return (
     <div class="panel-links" ref={ref}>
       <button
@@ -382,16 +375,7 @@ function PanelMenu({
   onInspect: (tab: InspectTab) => void;
   onExplore?: () => void;
 }) {
-  const [open, setOpen] = useState(false);
-  const ref = useRef<HTMLDivElement>(null);
-  useEffect(() => {
-    if (!open) return;
-    const close = (e: MouseEvent) => {
-      if (ref.current && !ref.current.contains(e.target as Node)) setOpen(false);
-    };
-    document.addEventListener('mousedown', close);
-    return () => document.removeEventListener('mousedown', close);
-  }, [open]);
+  const [open, setOpen, ref] = usePopover();
   const item = (label: string, key: string, action: () => void) => (
     <button
       type="button"

@@ -1,6 +1,7 @@
 // The refresh picker: a button that re-runs every panel now, and the auto-refresh
 // interval (Off or one of the dashboard's `timepicker.refresh_intervals`).
-import { useEffect, useRef, useState } from 'preact/hooks';
+
+import { usePopover } from './popover';
 
 /** Grafana's default choices when the dashboard lists none. */
 export const DEFAULT_REFRESH_INTERVALS = ['5s', '10s', '30s', '1m', '5m', '15m', '30m', '1h', '2h', '1d'];
@@ -43,16 +44,7 @@ interface RefreshPickerProps {
 }
 
 export function RefreshPicker({ value, intervals, onChange, onRefresh }: RefreshPickerProps) {
-  const [open, setOpen] = useState(false);
-  const ref = useRef<HTMLDivElement>(null);
-  useEffect(() => {
-    if (!open) return;
-    const close = (e: MouseEvent) => {
-      if (ref.current && !ref.current.contains(e.target as Node)) setOpen(false);
-    };
-    document.addEventListener('mousedown', close);
-    return () => document.removeEventListener('mousedown', close);
-  }, [open]);
+  const [open, setOpen, ref] = usePopover();
   const choices = value && !intervals.includes(value) ? [...intervals, value] : intervals;
   return (
     <div class="refresh-picker btn-group" ref={ref}>

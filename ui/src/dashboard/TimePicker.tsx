@@ -1,7 +1,9 @@
 // Grafana's time range picker: shift back / forward, the range button with a
 // drop-down (absolute from/to taking date math, quick ranges with a filter,
 // recently used ranges, the time zone), and zoom out.
-import { useEffect, useRef, useState } from 'preact/hooks';
+
+import { useState } from 'preact/hooks';
+import { usePopover } from './popover';
 import {
   describeTimeRange,
   formatDateTime,
@@ -72,28 +74,11 @@ export function parseInput(
 }
 
 export function TimePicker({ raw, range, timeZone, onChange, quickRanges = [] }: TimePickerProps) {
-  const [open, setOpen] = useState(false);
+  const [open, setOpen, ref] = usePopover(true);
   const [from, setFrom] = useState('');
   const [to, setTo] = useState('');
   const [filter, setFilter] = useState('');
   const [error, setError] = useState<string>();
-  const ref = useRef<HTMLDivElement>(null);
-
-  useEffect(() => {
-    if (!open) return;
-    const close = (e: MouseEvent) => {
-      if (ref.current && !ref.current.contains(e.target as Node)) setOpen(false);
-    };
-    const esc = (e: KeyboardEvent) => {
-      if (e.key === 'Escape') setOpen(false);
-    };
-    document.addEventListener('mousedown', close);
-    document.addEventListener('keydown', esc);
-    return () => {
-      document.removeEventListener('mousedown', close);
-      document.removeEventListener('keydown', esc);
-    };
-  }, [open]);
 
   // The inputs start from the current range when the picker opens (set here, not in an effect, so
   // that typing right after opening is never overwritten).
